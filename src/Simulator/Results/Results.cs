@@ -1,0 +1,148 @@
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Simulator.Results;
+
+/// <summary><c>pg_replication_slots.wal_status</c> (13+), plus <see cref="Null"/> for a slot whose restart_lsn was never set.</summary>
+public enum WalStatus { Null, Reserved, Extended, Unreserved, Lost }
+
+public static class WalStatusText
+{
+    public static string ToSql(this WalStatus s) => s switch
+    {
+        WalStatus.Reserved => "reserved",
+        WalStatus.Extended => "extended",
+        WalStatus.Unreserved => "unreserved",
+        WalStatus.Lost => "lost",
+        _ => "null",
+    };
+}
+
+/// <summary>Why a slot was invalidated (PG17 <c>invalidation_reason</c> spelling).</summary>
+public enum InvalidationCause { None, WalRemoved, IdleTimeout }
+
+/// <summary>One slot as <c>pg_replication_slots</c> would show it at an instant.</summary>
+public sealed record SlotView(
+    string Name,
+    SlotKind Kind,
+    Lsn RestartLsn,
+    Lsn ConfirmedFlushLsn,
+    bool Active,
+    WalStatus WalStatus,
+    ByteCount? SafeWalSize,
+    ByteCount RetainedBytes,
+    InvalidationCause Invalidation,
+    SimTime? InactiveSince);
+
+/// <summary>Why a timeline row was written.</summary>
+public enum RowReason { Sample, CheckpointEnd, Step, Probe, End }
+
+/// <summary>The server's retention state at one instant.</summary>
+public sealed record TimelineRow(
+    SimTime At,
+    RowReason Reason,
+    int? Step,
+    Lsn InsertLsn,
+    Lsn RedoLsn,
+    SegmentNumber KeepSegment,
+    long FilesInPgWal,
+    ByteCount PgWalBytes,
+    SegmentNumber OldestFile,
+    SegmentNumber NewestFile,
+    SegmentNumber LastRemovedSegment,
+    IReadOnlyList<SlotView> Slots);
+
+/// <summary>What kind of checkpoint, as <c>log_checkpoints</c> prints it after "checkpoint starting:".</summary>
+public enum CheckpointCause { Time, Wal, Immediate }
+
+/// <summary>One checkpoint, with what <c>log_checkpoints</c> would print and the retention decisions behind it.</summary>
+public sealed record CheckpointRecord(
+    int Number,
+    CheckpointCause Cause,
+    SimTime Start,
+    SimTime End,
+    bool Skipped,
+    Lsn Redo,
+    Lsn CheckpointLsn,
+    Lsn RecPtr,
+    // KeepBeforeInvalidation: the first KeepLogSeg result; Keep: the final one (oldest segment kept, files <= Keep-1 were candidates).
+    SegmentNumber KeepBeforeInvalidation,
+    SegmentNumber Keep,
+    SegmentNumber RecycleSegNo,
+    int Added,
+    int Removed,
+    int Recycled,
+    long FilesAfter,
+    long DistanceKb,
+    long EstimateKb,
+    IReadOnlyList<string> InvalidatedSlots,
+    int? Step)
+{
+    /// <summary>The "checkpoint complete" line's WAL part, as the server logs it.</summary>
+    public string LogLine => Skipped
+        ? "checkpoint skipped because system is idle"
+        : $"checkpoint complete: {Added} WAL file(s) added, {Removed} removed, {Recycled} recycled; distance={DistanceKb} kB, estimate={EstimateKb} kB; lsn={CheckpointLsn}, redo lsn={Redo}";
+}
+
+/// <summary>A server log event the model predicts (invalidations, terminations, disk full, read-only).</summary>
+public sealed record LogEvent(SimTime At, string Kind, string? Slot, string Message);
+
+/// <summary>Per-slot milestones over the run.</summary>
+public sealed record SlotSummary(
+    string Name,
+    SlotKind Kind,
+    SimTime? FirstExtended,
+    SimTime? FirstUnreserved,
+    SimTime? Lost,
+    InvalidationCause Cause,
+    ByteCount PeakRetained);
+
+/// <summary>The whole-run outcome for one version, small enough to keep in memory for any duration.</summary>
+public sealed record RunSummary(
+    SimTime End,
+    ByteCount PeakPgWalBytes,
+    long PeakPgWalFiles,
+    SimTime PeakAt,
+    SimTime? DiskFull,
+    SimTime? ReadOnly,
+    int Checkpoints,
+    int SkippedCheckpoints,
+    int Invalidations,
+    long FilesAdded,
+    long FilesRemoved,
+    long FilesRecycled,
+    Lsn FinalInsertLsn);
+
+/// <summary>The result of simulating one scenario on one version.</summary>
+public sealed record SimulationResult(
+    Scenario Scenario,
+    RetentionPolicy Policy,
+    RunSummary Summary,
+    IReadOnlyList<SlotSummary> Slots,
+    // Probes: snapshots at steps and expectation probe times (a few rows, not the timeline).
+    IReadOnlyList<TimelineRow> Probes,
+    // CheckpointsByStep: the checkpoint completed at each step, when one did.
+    IReadOnlyDictionary<int, CheckpointRecord> CheckpointsByStep);
+
+/// <summary>
+/// Receives the streamed detail of a run (timeline rows, checkpoints, log events) so that memory does not grow
+/// with simulated time. The Analyzer writes them to files; tests collect them.
+/// </summary>
+public interface ISimulationObserver
+{
+    void OnTimelineRow(TimelineRow row) { }
+    void OnCheckpoint(CheckpointRecord checkpoint) { }
+    void OnLogEvent(LogEvent logEvent) { }
+}
+
+/// <summary>Keeps everything in memory (tests, small runs).</summary>
+public sealed class CollectingObserver : ISimulationObserver
+{
+    public List<TimelineRow> Timeline { get; } = [];
+    public List<CheckpointRecord> Checkpoints { get; } = [];
+    public List<LogEvent> Events { get; } = [];
+    public void OnTimelineRow(TimelineRow row) => Timeline.Add(row);
+    public void OnCheckpoint(CheckpointRecord checkpoint) => Checkpoints.Add(checkpoint);
+    public void OnLogEvent(LogEvent logEvent) => Events.Add(logEvent);
+}

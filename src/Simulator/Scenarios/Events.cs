@@ -1,0 +1,43 @@
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Scenarios;
+
+/// <summary>Something that happens at a moment: a step of a TAP-style list or a timed event.</summary>
+public abstract record ScenarioEvent
+{
+    public SimTime At { get; init; }
+    /// <summary>The step number when the event is part of a step list (1-based), else null.</summary>
+    public int? Step { get; init; }
+    public SourceLocation Location { get; init; } = SourceLocation.None;
+}
+
+/// <summary>Insert <see cref="Bytes"/> of WAL at once (e.g. <c>pg_logical_emit_message</c> or a bulk insert).</summary>
+public sealed record WriteWal(ByteCount Bytes) : ScenarioEvent;
+
+/// <summary>Insert WAL up to the start of the next segment plus <see cref="Segments"/> − 1 whole segments (TAP's <c>advance_wal</c>).</summary>
+public sealed record WriteSegments(int Segments) : ScenarioEvent;
+
+/// <summary><c>SELECT pg_switch_wal()</c>: an important record, then the rest of the segment is skipped.</summary>
+public sealed record SwitchWal : ScenarioEvent;
+
+/// <summary>The <c>CHECKPOINT</c> command (IMMEDIATE | FORCE | WAIT).</summary>
+public sealed record RequestCheckpoint : ScenarioEvent;
+
+/// <summary>Edit postgresql.conf and reload (<c>pg_reload_conf()</c>). Applies to versions the range selects.</summary>
+public sealed record ChangeSettings(IReadOnlyDictionary<string, string> Settings, VersionRange Versions) : ScenarioEvent;
+
+public sealed record CreateSlot(SlotSpec Slot) : ScenarioEvent;
+
+public sealed record DropSlot(string Slot) : ScenarioEvent;
+
+/// <summary><c>pg_replication_slot_advance(slot, target)</c>; null target = the current insert position.</summary>
+public sealed record AdvanceSlot(string Slot, Lsn? Target) : ScenarioEvent;
+
+/// <summary>The slot's consumer disconnects (a standby stopped, a connector down).</summary>
+public sealed record StopConsumer(string Slot) : ScenarioEvent;
+
+/// <summary>The slot's consumer reconnects and resumes its normal behaviour.</summary>
+public sealed record StartConsumer(string Slot) : ScenarioEvent;
+
+/// <summary>A marker step that changes nothing (a place to attach expectations).</summary>
+public sealed record Observe : ScenarioEvent;

@@ -1,0 +1,107 @@
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Simulator.Scenarios;
+
+/// <summary>Where something came from in a scenario file, for errors and check output.</summary>
+public readonly record struct SourceLocation(string File, int Line, int Column)
+{
+    public static readonly SourceLocation None = new("", 0, 0);
+    public override string ToString() => Line > 0 ? $"{File}:{Line}" : File;
+}
+
+/// <summary>
+/// A what-if: server version(s), settings, WAL workload, slots and their consumers, archiving, the pg_wal volume,
+/// timed events and the expected outcome. Pure data; built by the Analyzer's scenario loader or by tests.
+/// </summary>
+public sealed record Scenario
+{
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public string SourceFile { get; init; } = "";
+    public required IReadOnlyList<PgVersion> Versions { get; init; }
+    public WalSegmentSize SegmentSize { get; init; } = WalSegmentSize.Default;
+    /// <summary>Settings for every version, as PostgreSQL text values (<c>1GB</c>, <c>5min</c>).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    /// <summary>Extra settings for the versions a range selects (e.g. <c>wal_keep_segments</c> on 12 only).</summary>
+    public IReadOnlyList<VersionedSettings> VersionSettings { get; init; } = [];
+    public Workload Workload { get; init; } = new([]);
+    public IReadOnlyList<SlotSpec> Slots { get; init; } = [];
+    public ArchiverSpec Archiver { get; init; } = ArchiverSpec.KeepsUp;
+    public DiskSpec? Disk { get; init; }
+    public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
+    public IReadOnlyList<LongTransaction> Transactions { get; init; } = [];
+    /// <summary>How long to simulate. For step scenarios, the time of the last step plus one second if not given.</summary>
+    public SimDuration Duration { get; init; } = SimDuration.FromDays(1);
+    /// <summary>Spacing of timeline rows between checkpoints; zero = checkpoints and steps only.</summary>
+    public SimDuration SampleInterval { get; init; } = SimDuration.FromMinutes(5);
+    public StartState Start { get; init; } = new();
+    public IReadOnlyList<Expectation> Expectations { get; init; } = [];
+    /// <summary>Number of steps when the scenario is a step list (step n happens at <see cref="StepSpacing"/> × n).</summary>
+    public int StepCount { get; init; }
+    public SimDuration StepSpacing { get; init; } = SimDuration.FromSeconds(1);
+}
+
+/// <summary>Settings that apply only to the versions <see cref="Versions"/> selects.</summary>
+public sealed record VersionedSettings(VersionRange Versions, IReadOnlyDictionary<string, string> Settings);
+
+/// <summary>A set of versions: <c>12</c>, <c>13.3</c>, <c>13+</c>, <c>13.4+</c>, <c>13-15</c>, <c>all</c>.</summary>
+public readonly record struct VersionRange(PgVersion Min, PgVersion Max, string Text)
+{
+    public static readonly VersionRange All = new(new PgVersion(12, 0), new PgVersion(18, 99), "all");
+    public bool Contains(PgVersion v) => v >= Min && v <= Max;
+    public override string ToString() => Text;
+
+    public static bool TryParse(string? text, out VersionRange range, out string? error)
+    {
+        range = All;
+        error = null;
+        var t = text?.Trim() ?? "";
+        if (t is "all" or "*" or "") return true;
+        static bool Bound(string s, bool upper, out PgVersion v, out string? e)
+        {
+            e = null;
+            v = default;
+            var explicitMinor = s.Contains('.');
+            if (!PgVersion.TryParse(s, out v, out e)) return false;
+            if (!explicitMinor) v = upper ? new PgVersion(v.Major, 99) : new PgVersion(v.Major, 0);
+            return true;
+        }
+        if (t.EndsWith('+'))
+        {
+            if (!Bound(t[..^1], false, out var lo, out error)) return false;
+            range = new VersionRange(lo, new PgVersion(18, 99), t);
+            return true;
+        }
+        var dash = t.IndexOf('-');
+        if (dash > 0)
+        {
+            if (!Bound(t[..dash], false, out var lo, out error) || !Bound(t[(dash + 1)..], true, out var hi, out error)) return false;
+            if (hi < lo) { error = $"version range \"{t}\" is empty"; return false; }
+            range = new VersionRange(lo, hi, t);
+            return true;
+        }
+        if (!Bound(t, false, out var a, out error)) return false;
+        var b = t.Contains('.') ? a : new PgVersion(a.Major, 99);
+        range = new VersionRange(a, b, t);
+        return true;
+    }
+}
+
+/// <summary>Where the simulated cluster starts.</summary>
+public sealed record StartState
+{
+    /// <summary>The insert position at time 0; default: just past the start of segment 1, as after initdb.</summary>
+    public Lsn? InsertLsn { get; init; }
+    /// <summary>Segment files already in pg_wal at time 0, counted from the insert segment upwards (pre-recycled).</summary>
+    public int FilesAhead { get; init; }
+}
+
+/// <summary>The pg_wal volume.</summary>
+/// <param name="Size">Volume size.</param>
+/// <param name="OtherUsage">Bytes on the volume that are not WAL segments (data files if shared, other files).</param>
+/// <param name="ReadOnlyAtFraction">Managed-service read-only threshold as a fraction of <paramref name="Size"/> (e.g. 0.95), or null.</param>
+public sealed record DiskSpec(ByteCount Size, ByteCount OtherUsage, double? ReadOnlyAtFraction);
+
+/// <summary>A transaction that stays open (and has written WAL), pinning every logical slot's restart_lsn.</summary>
+public sealed record LongTransaction(string Name, SimTime Begin, SimTime End);

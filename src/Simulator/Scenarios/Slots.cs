@@ -1,0 +1,43 @@
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Scenarios;
+
+public enum SlotKind { Physical, Logical }
+
+/// <summary>A replication slot the scenario creates, and who consumes it.</summary>
+public sealed record SlotSpec
+{
+    public required string Name { get; init; }
+    public SlotKind Kind { get; init; } = SlotKind.Physical;
+    public SimTime CreatedAt { get; init; } = SimTime.Zero;
+    /// <summary>Physical slots: reserve WAL at creation (<c>immediately_reserve</c>); otherwise restart_lsn stays NULL until the consumer first reports.</summary>
+    public bool Reserve { get; init; } = true;
+    public ConsumerSpec Consumer { get; init; } = ConsumerSpec.None;
+    public SourceLocation Location { get; init; } = SourceLocation.None;
+}
+
+/// <summary>
+/// How a slot's consumer (a standby's walreceiver, a CDC connector, a subscriber) moves the slot. Reports happen
+/// every <see cref="ConfirmEvery"/> (0 = continuously) and confirm the insert position of <see cref="Lag"/> ago
+/// (less <see cref="LagBytes"/>). During an outage the consumer is disconnected and the slot freezes.
+/// </summary>
+public sealed record ConsumerSpec
+{
+    /// <summary>No consumer ever connects: the slot only moves through explicit advance events.</summary>
+    public static readonly ConsumerSpec None = new() { Connected = false };
+
+    public bool Connected { get; init; } = true;
+    public SimDuration Lag { get; init; } = SimDuration.Zero;
+    public ByteCount LagBytes { get; init; } = ByteCount.Zero;
+    public SimDuration ConfirmEvery { get; init; } = SimDuration.FromSeconds(10);
+    public IReadOnlyList<Outage> Outages { get; init; } = [];
+}
+
+/// <summary>The consumer is disconnected from <see cref="From"/> until <see cref="Until"/> (<see cref="SimTime.Never"/> = never returns).</summary>
+public readonly record struct Outage(SimTime From, SimTime Until);
+
+/// <summary>How the archiver keeps up: archived segments are those finished <see cref="Lag"/> ago, except during failures.</summary>
+public sealed record ArchiverSpec(SimDuration Lag, IReadOnlyList<Outage> Failures)
+{
+    public static readonly ArchiverSpec KeepsUp = new(SimDuration.Zero, []);
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace Walsim.Simulator.Units;
+
+/// <summary>
+/// A WAL location (PostgreSQL <c>XLogRecPtr</c> / <c>pg_lsn</c>): an unsigned 64-bit byte position,
+/// written <c>X/X</c> (high and low 32 bits in hex). A point, not an amount: <c>Lsn - Lsn</c> is a signed
+/// <see cref="ByteCount"/> as <c>pg_lsn - pg_lsn</c> is in SQL; <c>Lsn + Lsn</c> does not exist.
+/// <see cref="Invalid"/> (0/0) is <c>InvalidXLogRecPtr</c>, shown as NULL by the server.
+/// </summary>
+public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
+{
+    public static readonly Lsn Invalid = new(0);
+
+    public bool IsValid => Value != 0;
+
+    public static Lsn Parse(string text) =>
+        TryParse(text, out var lsn) ? lsn : throw new FormatException($"expected an LSN like 0/16B3748, got \"{text}\"");
+
+    public static bool TryParse(string? text, out Lsn lsn)
+    {
+        lsn = Invalid;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var slash = text.IndexOf('/');
+        if (slash <= 0 || slash == text.Length - 1 || slash > 8 || text.Length - slash - 1 > 8) return false;
+        if (!uint.TryParse(text.AsSpan(0, slash), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hi)) return false;
+        if (!uint.TryParse(text.AsSpan(slash + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var lo)) return false;
+        lsn = new Lsn(((ulong)hi << 32) | lo);
+        return true;
+    }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{(uint)(Value >> 32):X}/{(uint)Value:X}");
+
+    public int CompareTo(Lsn other) => Value.CompareTo(other.Value);
+
+    public static ByteCount operator -(Lsn a, Lsn b) => new(unchecked((long)(a.Value - b.Value)));
+    public static Lsn operator +(Lsn a, ByteCount b) => new(checked((ulong)((long)a.Value + b.Bytes)));
+    public static Lsn operator -(Lsn a, ByteCount b) => new(checked((ulong)((long)a.Value - b.Bytes)));
+    public static bool operator <(Lsn a, Lsn b) => a.Value < b.Value;
+    public static bool operator >(Lsn a, Lsn b) => a.Value > b.Value;
+    public static bool operator <=(Lsn a, Lsn b) => a.Value <= b.Value;
+    public static bool operator >=(Lsn a, Lsn b) => a.Value >= b.Value;
+    public static Lsn Max(Lsn a, Lsn b) => a >= b ? a : b;
+    public static Lsn Min(Lsn a, Lsn b) => a <= b ? a : b;
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace Walsim.Simulator.Units;
+
+/// <summary>
+/// <c>wal_segment_size</c>, fixed at initdb: a power of two from 1 MB to 1 GB. Owns every LSN ↔ segment
+/// conversion (<c>XLByteToSeg</c>, <c>XLByteToPrevSeg</c>, <c>XLogSegNoOffsetToRecPtr</c>, <c>XLogMBVarToSegs</c>).
+/// </summary>
+public readonly record struct WalSegmentSize
+{
+    public long Bytes { get; }
+
+    public WalSegmentSize(long bytes)
+    {
+        if (!IsValid(bytes))
+            throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "wal_segment_size must be a power of two between 1MB and 1GB");
+        Bytes = bytes;
+    }
+
+    public static bool IsValid(long bytes) =>
+        bytes >= ByteCount.MiB && bytes <= ByteCount.GiB && (bytes & (bytes - 1)) == 0;
+
+    public static WalSegmentSize Default => new(16 * ByteCount.MiB);
+    public static WalSegmentSize FromMegabytes(int mb) => new(mb * ByteCount.MiB);
+
+    public ByteCount Size => new(Bytes);
+
+    /// <summary><c>XLByteToSeg</c>: the segment holding byte <paramref name="lsn"/>.</summary>
+    public SegmentNumber SegmentOf(Lsn lsn) => new(lsn.Value / (ulong)Bytes);
+
+    /// <summary><c>XLByteToPrevSeg</c>: the segment holding the byte just before <paramref name="lsn"/>.</summary>
+    public SegmentNumber PrevSegmentOf(Lsn lsn) => new((lsn.Value - 1) / (ulong)Bytes);
+
+    /// <summary><c>XLogSegNoOffsetToRecPtr(n, 0)</c>.</summary>
+    public Lsn StartOf(SegmentNumber segment) => new(checked(segment.Value * (ulong)Bytes));
+
+    /// <summary><c>XLogSegmentOffset</c>.</summary>
+    public long OffsetOf(Lsn lsn) => (long)(lsn.Value % (ulong)Bytes);
+
+    /// <summary><c>XLogMBVarToSegs</c> / <c>ConvertToXSegs</c>: a size GUC in MB to whole segments, rounded down.</summary>
+    public ulong MegabytesToSegments(long megabytes) =>
+        megabytes <= 0 ? 0 : (ulong)(megabytes / (Bytes / ByteCount.MiB));
+
+    /// <summary>The 24-hex-digit file name of <paramref name="segment"/> on <paramref name="timeline"/>.</summary>
+    public string FileName(SegmentNumber segment, uint timeline = 1)
+    {
+        var perId = 0x1_0000_0000UL / (ulong)Bytes;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{timeline:X8}{(uint)(segment.Value / perId):X8}{(uint)(segment.Value % perId):X8}");
+    }
+
+    public override string ToString() => ByteCount.Format(Bytes);
+}

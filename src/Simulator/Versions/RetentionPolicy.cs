@@ -1,0 +1,214 @@
+namespace Walsim.Simulator.Versions;
+
+/// <summary>When, inside a checkpoint, the replication-slot minimum used by <c>KeepLogSeg</c> is read (spec §6.2).</summary>
+public enum SlotMinimumSampling
+{
+    /// <summary>The current global minimum at the end of the checkpoint (12; 13.0–13.21; 14.0–14.18; 15.0–15.13; 16.0–16.9; 17.0–17.5).</summary>
+    AtCheckpointEnd,
+    /// <summary>The global minimum captured at checkpoint start, before <c>CheckPointGuts</c> (13.22+; 14.19+; 15.14+; 16.10+; 17.6+).</summary>
+    AtCheckpointStart,
+    /// <summary>PG18: current minimum, each persistent slot contributing <c>min(restart_lsn, last_saved_restart_lsn)</c>.</summary>
+    LastSavedRestartLsn,
+}
+
+/// <summary>The knob that keeps extra WAL for standbys without slots.</summary>
+public enum WalKeepKnob { WalKeepSegments, WalKeepSize }
+
+/// <summary>
+/// Everything that differs between PostgreSQL releases for WAL retention, asked of one object instead of
+/// <c>version &gt;= 13</c> at call sites. One subclass per behaviour band (12; 13.0–13.3; 13.4+; 14; 15; 16; 17; 18);
+/// minor-release change points inside a band are decided in the band's constructor. Chosen by <see cref="For"/>.
+/// Sources: spec §2 and the functions named on each member.
+/// </summary>
+public abstract class RetentionPolicy
+{
+    protected RetentionPolicy(PgVersion version) => Version = version;
+
+    public PgVersion Version { get; }
+
+    /// <summary>Short name of the behaviour band, e.g. "13.0-13.3".</summary>
+    public abstract string Band { get; }
+
+    /// <summary><c>wal_keep_segments</c> (12) or <c>wal_keep_size</c> (13+).</summary>
+    public virtual WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSize;
+
+    /// <summary><c>max_slot_wal_keep_size</c> exists and slots can be invalidated (13+).</summary>
+    public virtual bool CapsSlotRetention => true;
+
+    /// <summary><c>pg_replication_slots.wal_status</c> / <c>safe_wal_size</c> exist (13+).</summary>
+    public virtual bool ReportsWalStatus => true;
+
+    /// <summary><c>InvalidateObsoleteReplicationSlots</c> returns whether it invalidated, and the checkpoint
+    /// recomputes the slot minimum and re-runs <c>KeepLogSeg</c> (13.4+, commit 866237a6fa).</summary>
+    public virtual bool RecomputesHorizonAfterInvalidation => true;
+
+    /// <summary><c>KeepLogSeg</c> ignores a slot minimum at or beyond <c>recptr</c> (13.11+, 14.8+, 15.3+, 16+).</summary>
+    public abstract bool KeepLogSegUnderflowGuard { get; }
+
+    /// <summary>When the slot minimum used for removal is read (spec §6.2).</summary>
+    public abstract SlotMinimumSampling SlotMinimumSampling { get; }
+
+    /// <summary>After terminating a slot's walsender, the slot is re-read before invalidating it (spec §7.3).</summary>
+    public abstract bool RechecksSlotAfterTerminating { get; }
+
+    /// <summary><c>ReplicationSlotsComputeRequiredLSN</c> skips invalidated slots explicitly (16+), so a
+    /// physical standby reconnecting to an invalidated slot does not make it hold WAL again (spec §6.1, TV-22).</summary>
+    public virtual bool MinimumSkipsInvalidatedSlots => true;
+
+    /// <summary><c>pg_replication_slots.inactive_since</c> and <c>invalidation_reason</c> (17+).</summary>
+    public virtual bool ReportsInactiveSince => false;
+
+    /// <summary><c>idle_replication_slot_timeout</c> (18).</summary>
+    public virtual bool HasIdleReplicationSlotTimeout => false;
+
+    /// <summary>An online checkpoint inserts an <c>XLOG_CHECKPOINT_REDO</c> record and redo = its start (17+).</summary>
+    public virtual bool WritesCheckpointRedoRecord => false;
+
+    /// <summary>Default <c>checkpoint_completion_target</c>: 0.5 until 13, 0.9 from 14 (guc.c).</summary>
+    public virtual double DefaultCheckpointCompletionTarget => 0.9;
+
+    /// <summary>Default <c>log_checkpoints</c>: on from 15.</summary>
+    public virtual bool DefaultLogCheckpoints => true;
+
+    /// <summary>The LOG line (and DETAIL, 16+) written when a slot is invalidated for removed WAL (spec §7.1).</summary>
+    public virtual string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
+        $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's restart_lsn {restartLsn} exceeds the limit by {(oldestLsn - restartLsn).Bytes} bytes.";
+
+    /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (spec §7.1).</summary>
+    public virtual string TerminationMessage(int pid, string slot) =>
+        $"terminating process {pid} to release replication slot \"{slot}\"";
+
+    public override string ToString() => $"PostgreSQL {Version} ({Band})";
+
+    /// <summary>The one place a version is turned into behaviour.</summary>
+    public static RetentionPolicy For(PgVersion v) => v.Major switch
+    {
+        12 => new Pg12Policy(v),
+        13 when v.Minor <= 3 => new Pg13EarlyPolicy(v),
+        13 => new Pg13Policy(v),
+        14 => new Pg14Policy(v),
+        15 => new Pg15Policy(v),
+        16 => new Pg16Policy(v),
+        17 => new Pg17Policy(v),
+        18 => new Pg18Policy(v),
+        _ => throw new ArgumentOutOfRangeException(nameof(v), v, "walsim models PostgreSQL 12 to 18"),
+    };
+}
+
+/// <summary>PG12: <c>wal_keep_segments</c>; slots hold WAL without limit; nothing is ever invalidated.</summary>
+public sealed class Pg12Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "12";
+    public override WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSegments;
+    public override bool CapsSlotRetention => false;
+    public override bool ReportsWalStatus => false;
+    public override bool RecomputesHorizonAfterInvalidation => false;
+    public override bool KeepLogSegUnderflowGuard => false;
+    public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => false;
+    public override bool MinimumSkipsInvalidatedSlots => false;
+    public override double DefaultCheckpointCompletionTarget => 0.5;
+    public override bool DefaultLogCheckpoints => false;
+}
+
+/// <summary>
+/// 13.0–13.3: the first <c>max_slot_wal_keep_size</c>. <c>InvalidateObsoleteReplicationSlots</c> is void: no
+/// recompute of the slot minimum and no second <c>KeepLogSeg</c>, so the stale minimum keeps capping removal
+/// (release note 13.4: "If all slots were invalidated, the horizon would not move again").
+/// </summary>
+public sealed class Pg13EarlyPolicy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "13.0-13.3";
+    public override bool RecomputesHorizonAfterInvalidation => false;
+    public override bool KeepLogSegUnderflowGuard => false;
+    public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => false;
+    public override bool MinimumSkipsInvalidatedSlots => false;
+    public override double DefaultCheckpointCompletionTarget => 0.5;
+    public override bool DefaultLogCheckpoints => false;
+
+    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
+        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+
+    public override string TerminationMessage(int pid, string slot) =>
+        $"terminating process {pid} because replication slot \"{slot}\" is too far behind";
+}
+
+/// <summary>13.4–13.23: horizon recomputed after invalidation; underflow guard 13.11+; start-of-checkpoint slot minimum 13.22+.</summary>
+public sealed class Pg13Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "13.4+";
+    public override bool KeepLogSegUnderflowGuard => Version.Minor >= 11;
+    public override SlotMinimumSampling SlotMinimumSampling =>
+        Version.Minor >= 22 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => true;
+    public override bool MinimumSkipsInvalidatedSlots => false;
+    public override double DefaultCheckpointCompletionTarget => 0.5;
+    public override bool DefaultLogCheckpoints => false;
+
+    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
+        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+}
+
+/// <summary>14.x: <c>checkpoint_completion_target</c> default 0.9; underflow guard 14.8+; start sampling 14.19+.</summary>
+public sealed class Pg14Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "14";
+    public override bool KeepLogSegUnderflowGuard => Version.Minor >= 8;
+    public override SlotMinimumSampling SlotMinimumSampling =>
+        Version.Minor >= 19 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => true;
+    public override bool MinimumSkipsInvalidatedSlots => false;
+    public override bool DefaultLogCheckpoints => false;
+
+    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
+        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+}
+
+/// <summary>15.x: <c>log_checkpoints</c> on by default; underflow guard 15.3+; start sampling 15.14+.</summary>
+public sealed class Pg15Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "15";
+    public override bool KeepLogSegUnderflowGuard => Version.Minor >= 3;
+    public override SlotMinimumSampling SlotMinimumSampling =>
+        Version.Minor >= 14 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => true;
+    public override bool MinimumSkipsInvalidatedSlots => false;
+
+    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
+        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+}
+
+/// <summary>16.x: invalidation cause enum, new log wording; no re-check after terminating in 16.3–16.10; start sampling 16.10+.</summary>
+public sealed class Pg16Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "16";
+    public override bool KeepLogSegUnderflowGuard => true;
+    public override SlotMinimumSampling SlotMinimumSampling =>
+        Version.Minor >= 10 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => Version.Minor <= 2 || Version.Minor >= 11;
+}
+
+/// <summary>17.x: <c>XLOG_CHECKPOINT_REDO</c>, <c>inactive_since</c>/<c>invalidation_reason</c>; no re-check 17.0–17.6; start sampling 17.6+.</summary>
+public sealed class Pg17Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "17";
+    public override bool KeepLogSegUnderflowGuard => true;
+    public override SlotMinimumSampling SlotMinimumSampling =>
+        Version.Minor >= 6 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RechecksSlotAfterTerminating => Version.Minor >= 7;
+    public override bool ReportsInactiveSince => true;
+    public override bool WritesCheckpointRedoRecord => true;
+}
+
+/// <summary>18.x: <c>last_saved_restart_lsn</c> in the slot minimum; <c>idle_replication_slot_timeout</c>; no re-check in 18.0.</summary>
+public sealed class Pg18Policy(PgVersion v) : RetentionPolicy(v)
+{
+    public override string Band => "18";
+    public override bool KeepLogSegUnderflowGuard => true;
+    public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.LastSavedRestartLsn;
+    public override bool RechecksSlotAfterTerminating => Version.Minor >= 1;
+    public override bool ReportsInactiveSince => true;
+    public override bool HasIdleReplicationSlotTimeout => true;
+    public override bool WritesCheckpointRedoRecord => true;
+}
