@@ -1,10 +1,410 @@
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Engine;
 
-internal sealed class Server(Scenario scenario, RetentionPolicy policy, ISimulationObserver observer)
+/// <summary>
+/// One simulated primary: WAL insertion, the checkpointer, slots and their consumers, the archiver and the pg_wal
+/// volume. Event-driven: time jumps from one thing that can change a decision to the next (an event, a checkpoint
+/// start or end, a rate change, the WAL position reaching a threshold), so cost grows with checkpoints and events,
+/// not with simulated seconds.
+/// </summary>
+internal sealed partial class Server
 {
-    public SimulationResult Run() => throw new NotImplementedException($"{scenario.Name} {policy} {observer}");
+    // Record sizes (bytes reserved, MAXALIGNed): spec §3.5 and §14.1.
+    private const long CheckpointRecordBytes = 120;
+    private const long RedoRecordBytes = 32;
+    private const long RunningXactsBytes = 56;
+    private const long XLogBlockSize = 8192;
+    private static readonly SimDuration BgWriterSnapshotInterval = SimDuration.FromSeconds(15); // LOG_SNAPSHOT_INTERVAL_MS
+
+    private readonly Scenario _scenario;
+    private readonly RetentionPolicy _policy;
+    private readonly ISimulationObserver _observer;
+    private readonly RateFunction _rate;
+    private readonly LsnHistory _history = new();
+    private readonly WalSegmentSize _seg;
+    private ServerSettings _settings;
+
+    private SimTime _now = SimTime.Zero;
+    private readonly SimTime _end;
+    private double _insert;                 // insert position, exact (fractional bytes of a rate carried)
+    private Lsn Insert => new((ulong)_insert);
+    private Lsn _lastImportant;             // start of the last important record (GetLastImportantRecPtr)
+    private SimTime _lastSegSwitchTime;
+    private Lsn _lastSegSwitchLsn;
+    private bool _readOnly;
+    private SimTime? _diskFull;
+    private SimTime? _readOnlyAt;
+
+    // pg_control and checkpointer memory.
+    private Lsn _controlCheckPoint;
+    private Lsn _controlRedo;
+    private Lsn _redoRecPtr;                // XLogCtl->RedoRecPtr: redo of the latest *started* checkpoint
+    private double _estimate;               // CheckPointDistanceEstimate
+    private SegmentNumber _lastRemoved;     // XLogCtl->lastRemovedSegNo
+    private WalDirectory _dir;
+    private SimTime _lastCheckpointStart = SimTime.Zero;
+    private SegmentNumber _lastKeep;
+
+    // The checkpoint in progress.
+    private bool _ckptRunning;
+    private CheckpointCause _ckptCause;
+    private SimTime _ckptStart;
+    private SimTime _ckptEndByTime;
+    private Lsn _ckptEndByLsn;
+    private Lsn _ckptRedo;
+    private Lsn _ckptSlotMinAtStart;
+    private CheckpointCause? _pendingRequest;
+    private int _checkpointNumber;
+
+    // Slots.
+    private readonly List<SlotState> _slots = [];
+    private readonly List<SlotState> _allSlots = [];
+    private Lsn _slotMin;                   // XLogCtl->replicationSlotMinLSN, refreshed only when PostgreSQL does
+    private int _nextPid = 4100;
+    private readonly List<Lsn> _checkpointRunningXacts = [];
+    private readonly Dictionary<string, Lsn> _txPins = [];
+
+    // Scheduling.
+    private readonly List<(SimTime At, int Order, Action Act, int? Step)> _agenda = [];
+    private int _agendaNext;
+    private readonly SimTime[] _periodicNext;
+    private SimTime _nextSample;
+    private readonly List<SimTime> _probeTimes;
+    private int _probeNext;
+    private int? _currentStep;
+    private readonly SimDuration _historyWindow;
+
+    // Results.
+    private readonly List<TimelineRow> _probes = [];
+    private readonly Dictionary<int, CheckpointRecord> _checkpointsByStep = [];
+    private ByteCount _peakBytes;
+    private long _peakFiles;
+    private SimTime _peakAt;
+    private int _checkpoints, _skipped, _invalidations;
+    private long _added, _removed, _recycled;
+
+    public Server(Scenario scenario, RetentionPolicy policy, ISimulationObserver observer)
+    {
+        _scenario = scenario;
+        _policy = policy;
+        _observer = observer;
+        _seg = scenario.SegmentSize;
+        _settings = ServerSettings.Create(policy, _seg, SettingsFor(scenario.Settings, scenario.VersionSettings));
+        _rate = new RateFunction(scenario.Workload);
+        _end = SimTime.Zero + scenario.Duration;
+
+        var start = scenario.Start.InsertLsn ?? _seg.StartOf(new SegmentNumber(1)) + new ByteCount(40);
+        _insert = start.Value;
+        _lastImportant = start;
+        _controlCheckPoint = start;
+        _controlRedo = start;
+        _redoRecPtr = start;
+        _lastSegSwitchLsn = _seg.StartOf(_seg.SegmentOf(start));
+        var startSeg = _seg.SegmentOf(start);
+        _dir = new WalDirectory(startSeg, startSeg + (ulong)Math.Max(0, scenario.Start.FilesAhead));
+        _lastKeep = startSeg;
+
+        _periodicNext = scenario.Workload.PeriodicWrites.Select(p => p.From).ToArray();
+        _nextSample = scenario.SampleInterval > SimDuration.Zero ? SimTime.Zero : SimTime.Never;
+        _probeTimes = scenario.Expectations.OfType<PointExpectation>()
+            .Where(e => e.Point.At is not null && e.Versions.Contains(policy.Version))
+            .Select(e => e.Point.At!.Value).Distinct().Order().ToList();
+
+        var maxLag = scenario.Slots.Select(s => s.Consumer.Lag + s.Consumer.ConfirmEvery)
+            .Concat(scenario.Events.OfType<CreateSlot>().Select(c => c.Slot.Consumer.Lag + c.Slot.Consumer.ConfirmEvery))
+            .DefaultIfEmpty(SimDuration.Zero).Max();
+        _historyWindow = maxLag + scenario.Archiver.Lag + BgWriterSnapshotInterval + SimDuration.FromSeconds(1);
+
+        BuildAgenda();
+        _history.Record(_now, _insert, CurrentRate());
+    }
+
+    private IEnumerable<KeyValuePair<string, string>> SettingsFor(
+        IReadOnlyDictionary<string, string> common, IReadOnlyList<VersionedSettings> versioned) =>
+        common.Concat(versioned.Where(v => v.Versions.Contains(_policy.Version)).SelectMany(v => v.Settings));
+
+    private void BuildAgenda()
+    {
+        var order = 0;
+        void Add(SimTime at, Action act, int? step = null) => _agenda.Add((at, order++, act, step));
+
+        foreach (var s in _scenario.Slots) Add(s.CreatedAt, () => CreateSlot(s));
+        foreach (var s in _scenario.Slots) AddOutages(s, Add);
+        foreach (var f in _scenario.Archiver.Failures)
+        {
+            Add(f.From, () => _archiverFrozen = ArchivedThrough());
+            if (!f.Until.IsNever) Add(f.Until, () => _archiverFrozen = null);
+        }
+        foreach (var tx in _scenario.Transactions)
+        {
+            Add(tx.Begin, () => _txPins[tx.Name] = LatestRunningXactsAtOrBefore(Insert));
+            if (!tx.End.IsNever) Add(tx.End, () => _txPins.Remove(tx.Name));
+        }
+        foreach (var e in _scenario.Events)
+        {
+            Add(e.At, () => Apply(e), e.Step);
+            if (e is CreateSlot cs) AddOutages(cs.Slot, Add);
+        }
+        _agenda.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : a.Order.CompareTo(b.Order));
+    }
+
+    private void AddOutages(SlotSpec s, Action<SimTime, Action, int?> add)
+    {
+        foreach (var o in s.Consumer.Outages)
+        {
+            add(o.From, () => Disconnect(s.Name), null);
+            if (!o.Until.IsNever) add(o.Until, () => Reconnect(s.Name), null);
+        }
+    }
+
+    public SimulationResult Run()
+    {
+        while (true)
+        {
+            var rate = CurrentRate();
+            var tFixed = NextFixedTime();
+            var lsnTarget = NextLsnWatch();
+            var t = tFixed;
+            if (rate > 0 && lsnTarget is { } target && target.Value > _insert)
+            {
+                var seconds = (target.Value - _insert) / rate;
+                var micros = Math.Ceiling(seconds * 1_000_000);
+                if (micros < (t - _now).Microseconds) t = _now + new SimDuration(Math.Max(1, (long)micros));
+            }
+            if (t > _end) t = _end;
+            AdvanceTo(t, rate);
+            if (ProcessInstant()) break;
+            if (_now >= _end) { EmitRow(RowReason.End); break; }
+        }
+        return BuildResult();
+    }
+
+    private double CurrentRate() => _readOnly || _diskFull is not null ? 0 : _rate.RateAt(_now);
+
+    private SimTime NextFixedTime()
+    {
+        var t = _end;
+        if (_agendaNext < _agenda.Count) t = SimTime.Min(t, _agenda[_agendaNext].At);
+        if (_ckptRunning) t = SimTime.Min(t, _ckptEndByTime);
+        else t = SimTime.Min(t, _pendingRequest is not null ? _now : _lastCheckpointStart + _settings.CheckpointTimeout);
+        t = SimTime.Min(t, _rate.NextChange(_now));
+        t = SimTime.Min(t, _nextSample);
+        if (_probeNext < _probeTimes.Count) t = SimTime.Min(t, _probeTimes[_probeNext]);
+        for (var i = 0; i < _periodicNext.Length; i++) t = SimTime.Min(t, _periodicNext[i]);
+        if (_settings.ArchiveTimeout > SimDuration.Zero) t = SimTime.Min(t, SimTime.Max(_now, _lastSegSwitchTime + _settings.ArchiveTimeout));
+        return SimTime.Max(t, _now);
+    }
+
+    /// <summary>The lowest insert position at which something decides: a WAL-volume checkpoint request, a
+    /// checkpoint's write phase ending, the disk filling, a slot's wal_status changing.</summary>
+    private Lsn? NextLsnWatch()
+    {
+        Lsn? best = null;
+        void Consider(Lsn x) { if (x.Value > _insert && (best is null || x < best)) best = x; }
+        if (_pendingRequest is null) Consider(Retention.CheckpointRequestLsn(_settings, _redoRecPtr));
+        if (_ckptRunning && _ckptEndByLsn.IsValid) Consider(_ckptEndByLsn);
+        if (_scenario.Disk is { } disk)
+        {
+            if (MaxFiles(disk) is { } max) Consider(_seg.StartOf(_dir.Oldest + (ulong)max));
+            if (!_readOnly && ReadOnlyFiles(disk) is { } ro && ro > 0) Consider(_seg.StartOf(_dir.Oldest + (ulong)(ro - 1)));
+        }
+        foreach (var s in _slots) if (StatusThreshold(s) is { } th) Consider(th);
+        return best;
+    }
+
+    private long? MaxFiles(DiskSpec d)
+    {
+        var avail = d.Size.Bytes - d.OtherUsage.Bytes;
+        return avail < 0 ? 0 : avail / _seg.Bytes;
+    }
+
+    private long? ReadOnlyFiles(DiskSpec d)
+    {
+        if (d.ReadOnlyAtFraction is not { } f) return null;
+        var bytes = f * d.Size.Bytes - d.OtherUsage.Bytes;
+        return bytes <= 0 ? 1 : (long)Math.Ceiling(bytes / _seg.Bytes);
+    }
+
+    private void AdvanceTo(SimTime t, double rate)
+    {
+        if (t <= _now) return;
+        if (rate > 0)
+        {
+            var before = _insert;
+            _insert += rate * (t - _now).TotalSeconds;
+            OnInserted(before, _now, rate, important: true);
+        }
+        _now = t;
+    }
+
+    /// <summary>Bookkeeping after WAL was inserted from <paramref name="before"/> to the current position.</summary>
+    private void OnInserted(double before, SimTime startedAt, double rate, bool important)
+    {
+        var oldSeg = _seg.SegmentOf(new Lsn((ulong)before));
+        var newSeg = _seg.SegmentOf(Insert);
+        if (newSeg > oldSeg)
+        {
+            _lastSegSwitchLsn = _seg.StartOf(newSeg);
+            _lastSegSwitchTime = rate > 0
+                ? startedAt + SimDuration.FromSeconds((_lastSegSwitchLsn.Value - before) / rate)
+                : _now;
+            _dir = _dir.Through(newSeg);
+        }
+        if (important) _lastImportant = new Lsn((ulong)Math.Max(before, _insert - 1));
+        TrackPeak();
+    }
+
+    private void TrackPeak()
+    {
+        var bytes = _dir.Bytes(_seg);
+        if (bytes > _peakBytes) { _peakBytes = bytes; _peakFiles = _dir.Count; _peakAt = _now; }
+    }
+
+    /// <summary>Inserts a record of <paramref name="bytes"/> at the current instant; returns its start.</summary>
+    private Lsn InsertRecord(long bytes, bool important)
+    {
+        var start = PageAdjusted(Insert);
+        var before = _insert;
+        _insert = start.Value + (double)bytes;
+        OnInserted(before, _now, 0, important: false);
+        if (important) _lastImportant = start;
+        return start;
+    }
+
+    /// <summary>A record cannot start on a page boundary: it starts after the page header (24 bytes, 40 on a segment's first page).</summary>
+    private Lsn PageAdjusted(Lsn at)
+    {
+        if (at.Value % XLogBlockSize != 0) return at;
+        return at + new ByteCount(_seg.OffsetOf(at) == 0 ? 40 : 24);
+    }
+
+    /// <summary>Handles everything due at <see cref="_now"/>; returns true when the run must stop (disk full).</summary>
+    private bool ProcessInstant()
+    {
+        // 1. Positions reached: disk, read-only, checkpoint request and checkpoint end by WAL volume.
+        if (CheckDisk()) return true;
+        CheckWalTriggers();
+        if (_ckptRunning && _now >= _ckptEndByTime) FinishCheckpoint();
+
+        // 2. Scenario and internal events, in file order.
+        var stepsSeen = new List<int>();
+        while (_agendaNext < _agenda.Count && _agenda[_agendaNext].At <= _now)
+        {
+            var (_, _, act, step) = _agenda[_agendaNext++];
+            _currentStep = step;
+            act();
+            if (step is { } s && !stepsSeen.Contains(s)) stepsSeen.Add(s);
+            if (CheckDisk()) return true;
+            CheckWalTriggers();
+        }
+        _currentStep = null;
+
+        // 3. Periodic writes and archive_timeout.
+        for (var i = 0; i < _periodicNext.Length; i++)
+        {
+            var p = _scenario.Workload.PeriodicWrites[i];
+            if (_periodicNext[i] > _now) continue;
+            if (_periodicNext[i] < p.Until && !_readOnly) { InsertRecord(p.Bytes.Bytes, important: true); CheckWalTriggers(); }
+            _periodicNext[i] = _periodicNext[i] + p.Every;
+            if (_periodicNext[i] >= p.Until) _periodicNext[i] = SimTime.Never;
+        }
+        CheckArchiveTimeout();
+        if (CheckDisk()) return true;
+
+        // 4. The checkpointer: a queued request, or a timed checkpoint that is due.
+        if (!_ckptRunning)
+        {
+            if (_pendingRequest is { } cause) { _pendingRequest = null; StartCheckpoint(cause); }
+            else if (_now - _lastCheckpointStart >= _settings.CheckpointTimeout) StartCheckpoint(CheckpointCause.Time);
+        }
+
+        // 5. Observations.
+        UpdateSlots();
+        foreach (var s in stepsSeen) { var row = EmitRow(RowReason.Step, s); _probes.Add(row); }
+        while (_probeNext < _probeTimes.Count && _probeTimes[_probeNext] <= _now)
+        {
+            _probeNext++;
+            _probes.Add(EmitRow(RowReason.Probe));
+        }
+        if (_now >= _nextSample)
+        {
+            EmitRow(RowReason.Sample);
+            var interval = _scenario.SampleInterval.Microseconds;
+            _nextSample = new SimTime((_now.Microseconds / interval + 1) * interval);
+        }
+
+        _history.Record(_now, _insert, CurrentRate());
+        _history.Prune(_now - _historyWindow);
+        if (_checkpointRunningXacts.Count > 64) _checkpointRunningXacts.RemoveRange(0, _checkpointRunningXacts.Count - 64);
+        return false;
+    }
+
+    private void CheckWalTriggers()
+    {
+        // XLogWrite → XLogCheckpointNeeded: finishing segment segno(RedoRecPtr) + CheckPointSegments - 1 requests one.
+        if (_pendingRequest is null && Insert >= Retention.CheckpointRequestLsn(_settings, _redoRecPtr))
+        {
+            _pendingRequest = CheckpointCause.Wal;
+            if (!_ckptRunning) { _pendingRequest = null; StartCheckpoint(CheckpointCause.Wal); }
+        }
+        if (_ckptRunning && _ckptEndByLsn.IsValid && Insert >= _ckptEndByLsn) FinishCheckpoint();
+    }
+
+    private bool CheckDisk()
+    {
+        if (_scenario.Disk is not { } disk || _diskFull is not null) return _diskFull is not null;
+        var used = _dir.Bytes(_seg) + disk.OtherUsage;
+        if (!_readOnly && disk.ReadOnlyAtFraction is { } f && used.Bytes >= f * disk.Size.Bytes)
+        {
+            _readOnly = true;
+            _readOnlyAt = _now;
+            Log("read_only", null, $"pg_wal volume at {used} of {disk.Size} ({f:P0} threshold): the service makes the server read-only; WAL writes stop");
+        }
+        if (used > disk.Size)
+        {
+            _diskFull = _now;
+            Log("disk_full", null, "PANIC: could not write to file \"pg_wal/xlogtemp\": No space left on device");
+            EmitRow(RowReason.End);
+            return true;
+        }
+        return false;
+    }
+
+    private void CheckArchiveTimeout()
+    {
+        // CheckArchiveTimeout: switch segments if archive_timeout passed since the last switch and important
+        // WAL was written since. The switch record is unimportant and does not defeat the idle checkpoint skip.
+        if (_settings.ArchiveTimeout <= SimDuration.Zero || _now - _lastSegSwitchTime < _settings.ArchiveTimeout) return;
+        if (_lastImportant > _lastSegSwitchLsn && _seg.OffsetOf(Insert) != 0) SwitchSegment(important: false);
+        else _lastSegSwitchTime = _now;
+    }
+
+    private void SwitchSegment(bool important)
+    {
+        var rec = InsertRecord(24, important);
+        var next = _seg.StartOf(_seg.SegmentOf(rec) + 1);
+        var before = _insert;
+        _insert = next.Value;
+        OnInserted(before, _now, 0, important: false);
+        _lastSegSwitchLsn = next;
+        _lastSegSwitchTime = _now;
+        if (important) _lastImportant = rec;
+        CheckWalTriggers();
+    }
+
+    private void Log(string kind, string? slot, string message) => _observer.OnLogEvent(new LogEvent(_now, kind, slot, message));
+
+    private SimulationResult BuildResult()
+    {
+        var summary = new RunSummary(_now, _peakBytes, _peakFiles, _peakAt, _diskFull, _readOnlyAt,
+            _checkpoints, _skipped, _invalidations, _added, _removed, _recycled, Insert);
+        var slots = _allSlots.Select(s => new SlotSummary(s.Name, s.Kind, s.FirstExtended, s.FirstUnreserved, s.Lost,
+            s.Invalidated, s.PeakRetained)).ToList();
+        return new SimulationResult(_scenario, _policy, summary, slots, _probes, _checkpointsByStep);
+    }
 }

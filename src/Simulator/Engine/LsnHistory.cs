@@ -1,0 +1,84 @@
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Engine;
+
+/// <summary>
+/// Recent insert positions, so consumers can confirm "the position of <c>lag</c> ago". Each entry holds the
+/// position just after the events of its instant and the rate that held until the next entry; entries older
+/// than the window consumers can look back are dropped, so memory does not grow with simulated time.
+/// </summary>
+internal sealed class LsnHistory
+{
+    private readonly record struct Entry(SimTime At, double Lsn, double Rate);
+
+    private Entry[] _entries = new Entry[64];
+    private int _head;
+    private int _count;
+
+    public void Record(SimTime at, double lsn, double rate)
+    {
+        if (_count > 0)
+        {
+            ref var last = ref _entries[(_head + _count - 1) % _entries.Length];
+            if (last.At == at) { last = new Entry(at, lsn, rate); return; }
+        }
+        if (_count == _entries.Length) Grow();
+        _entries[(_head + _count) % _entries.Length] = new Entry(at, lsn, rate);
+        _count++;
+    }
+
+    /// <summary>Forget entries not needed to answer questions about times at or after <paramref name="horizon"/>.</summary>
+    public void Prune(SimTime horizon)
+    {
+        while (_count > 1 && _entries[(_head + 1) % _entries.Length].At <= horizon)
+        {
+            _head = (_head + 1) % _entries.Length;
+            _count--;
+        }
+    }
+
+    /// <summary>The insert position at time <paramref name="t"/> (clamped to the oldest remembered entry).</summary>
+    public Lsn At(SimTime t)
+    {
+        // Search from the newest end: lookups are almost always a few seconds back.
+        for (var i = _count - 1; i >= 0; i--)
+        {
+            var e = _entries[(_head + i) % _entries.Length];
+            if (e.At <= t)
+            {
+                var v = e.Lsn + e.Rate * (t - e.At).TotalSeconds;
+                if (i < _count - 1)
+                {
+                    var next = _entries[(_head + i + 1) % _entries.Length];
+                    if (v > next.Lsn) v = next.Lsn;
+                }
+                return new Lsn((ulong)v);
+            }
+        }
+        return _count == 0 ? Lsn.Invalid : new Lsn((ulong)_entries[_head].Lsn);
+    }
+
+    /// <summary>The earliest time at which the insert position was at or past <paramref name="lsn"/> (clamped to the window).</summary>
+    public SimTime TimeOf(Lsn lsn)
+    {
+        for (var i = _count - 1; i >= 0; i--)
+        {
+            var e = _entries[(_head + i) % _entries.Length];
+            if (e.Lsn <= lsn.Value)
+            {
+                if (e.Lsn == lsn.Value || e.Rate <= 0) return e.At;
+                var dt = (lsn.Value - e.Lsn) / e.Rate;
+                return e.At + SimDuration.FromSeconds(dt);
+            }
+        }
+        return _count == 0 ? SimTime.Zero : _entries[_head].At;
+    }
+
+    private void Grow()
+    {
+        var bigger = new Entry[_entries.Length * 2];
+        for (var i = 0; i < _count; i++) bigger[i] = _entries[(_head + i) % _entries.Length];
+        _entries = bigger;
+        _head = 0;
+    }
+}

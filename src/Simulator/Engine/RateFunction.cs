@@ -1,0 +1,67 @@
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Engine;
+
+/// <summary>
+/// The workload's WAL rate as a piecewise-constant function of time (the sum of its components), so the insert
+/// position between two breakpoints is exact and the time a position is reached can be solved for.
+/// </summary>
+internal sealed class RateFunction
+{
+    private readonly IReadOnlyList<RateComponent> _components;
+
+    public RateFunction(Workload workload) => _components = workload.Components;
+
+    /// <summary>Bytes per second during [t, <see cref="NextChange"/>(t)).</summary>
+    public double RateAt(SimTime t)
+    {
+        double r = 0;
+        foreach (var c in _components)
+        {
+            switch (c)
+            {
+                case ConstantRate k when t >= k.From && t < k.Until:
+                    r += k.BytesPerSecond;
+                    break;
+                case PiecewiseRate p:
+                    for (var i = p.Steps.Count - 1; i >= 0; i--)
+                        if (p.Steps[i].At <= t) { r += p.Steps[i].BytesPerSecond; break; }
+                    break;
+                case DailyCycle d:
+                    var res = d.Resolution.Microseconds;
+                    var mid = t.Microseconds / res * res + res / 2;
+                    var hour = mid % 86_400_000_000L / 3_600_000_000d;
+                    r += d.MeanBytesPerSecond * (1 + d.Amplitude * Math.Cos(2 * Math.PI * (hour - d.PeakHour) / 24));
+                    break;
+                case Burst b when t >= b.At && t < b.At + b.Duration:
+                    r += b.BytesPerSecond;
+                    break;
+            }
+        }
+        return Math.Max(0, r);
+    }
+
+    /// <summary>The first time after <paramref name="t"/> at which the rate may change.</summary>
+    public SimTime NextChange(SimTime t)
+    {
+        var next = SimTime.Never;
+        void Consider(SimTime x) { if (x > t && x < next) next = x; }
+        foreach (var c in _components)
+        {
+            switch (c)
+            {
+                case ConstantRate k: Consider(k.From); Consider(k.Until); break;
+                case PiecewiseRate p:
+                    foreach (var s in p.Steps) if (s.At > t) { Consider(s.At); break; }
+                    break;
+                case DailyCycle d:
+                    var res = d.Resolution.Microseconds;
+                    Consider(new SimTime((t.Microseconds / res + 1) * res));
+                    break;
+                case Burst b: Consider(b.At); Consider(b.At + b.Duration); break;
+            }
+        }
+        return next;
+    }
+}

@@ -1,0 +1,162 @@
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Simulator.Engine;
+
+internal sealed partial class Server
+{
+    /// <summary><c>CreateCheckPoint</c>, first half: the idle skip, the redo pointer, the slot minimum at start.</summary>
+    private void StartCheckpoint(CheckpointCause cause)
+    {
+        _lastCheckpointStart = _now;
+        var force = cause == CheckpointCause.Immediate;
+        // §3.4: no FORCE and nothing important written since the last checkpoint record → skipped, nothing else.
+        if (!force && _lastImportant == _controlCheckPoint)
+        {
+            _skipped++;
+            var rec = new CheckpointRecord(++_checkpointNumber, cause, _now, _now, true, _controlRedo, _controlCheckPoint,
+                Insert, _lastKeep, _lastKeep, default, 0, 0, 0, _dir.Count, 0, (long)(_estimate / 1024.0), [], _currentStep);
+            _observer.OnCheckpoint(rec);
+            return;
+        }
+
+        UpdateSlots();
+        // §3.5: 12–16 redo = insert position (past a page header); 17+ inserts XLOG_CHECKPOINT_REDO and redo = its start.
+        _ckptRedo = _policy.WritesCheckpointRedoRecord ? InsertRecord(RedoRecordBytes, important: true) : PageAdjusted(Insert);
+        _redoRecPtr = _ckptRedo;
+        _ckptCause = cause;
+        _ckptStart = _now;
+        _ckptRunning = true;
+        _ckptSlotMinAtStart = _slotMin;
+        if (_policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn)
+        {
+            // CheckPointReplicationSlots saves dirty slots: last_saved_restart_lsn := restart_lsn (ca307d5cec).
+            var changed = false;
+            foreach (var s in _slots)
+                if (s.LastSavedRestartLsn != s.RestartLsn) { s.LastSavedRestartLsn = s.RestartLsn; changed = true; }
+            if (changed) ComputeRequiredLsn();
+        }
+
+        if (cause == CheckpointCause.Immediate)
+        {
+            FinishCheckpoint();
+            return;
+        }
+        // §3.6: the write phase ends after cct × checkpoint_timeout or cct × CheckPointSegments segments of WAL.
+        var cct = _settings.CheckpointCompletionTarget;
+        _ckptEndByTime = _now + _settings.CheckpointTimeout * cct;
+        _ckptEndByLsn = Insert + new ByteCount((long)(cct * _settings.CheckPointSegments * _seg.Bytes));
+        if (_ckptEndByTime <= _now) FinishCheckpoint();
+    }
+
+    /// <summary><c>CreateCheckPoint</c>, second half: the checkpoint record and the retention pipeline (§4.1).</summary>
+    private void FinishCheckpoint()
+    {
+        if (!_ckptRunning) return;
+        _ckptRunning = false;
+        _ckptEndByLsn = Lsn.Invalid;
+        UpdateSlots();
+
+        if (_settings.WalLevel != "minimal") { var rx = InsertRecord(RunningXactsBytes, important: false); _checkpointRunningXacts.Add(rx); }
+        var ckptLsn = InsertRecord(CheckpointRecordBytes, important: true);
+        var recptr = Insert;
+        var redo = _ckptRedo;
+
+        var prior = _controlRedo;
+        _controlCheckPoint = ckptLsn;
+        _controlRedo = redo;
+        long distance = 0;
+        if (prior.IsValid)
+        {
+            distance = (redo - prior).Bytes;
+            _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate, distance);
+        }
+
+        var redoSeg = _seg.SegmentOf(redo);
+        var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointStart ? _ckptSlotMinAtStart : _slotMin;
+        var keep = Retention.KeepLogSeg(_settings, recptr, slotMin, redoSeg);
+        var keepFirst = keep;
+        var invalidated = _policy.CapsSlotRetention ? InvalidateObsoleteReplicationSlots(keep) : [];
+        if (invalidated.Count > 0 && _policy.RecomputesHorizonAfterInvalidation)
+        {
+            // 13.4+: InvalidateObsoleteReplicationSlots recomputed the minimum; KeepLogSeg again from the redo segment.
+            keep = Retention.KeepLogSeg(_settings, recptr, _slotMin, redoSeg);
+        }
+
+        var recycleSegNo = Retention.XLogFileSlop(_settings, redo, _estimate);
+        var cutoff = keep.Value > 0 ? keep - 1 : keep;
+        var removal = Retention.RemoveOldXlogFiles(_dir, cutoff, recycleSegNo, recptr, ArchivedThrough(),
+            _settings.WalRecycle, _lastRemoved, _seg);
+        _dir = removal.After;
+        _lastRemoved = removal.LastRemoved;
+        var added = Retention.PreallocXlogFiles(ref _dir, recptr, _seg);
+        _lastKeep = keep;
+
+        _checkpoints++;
+        _added += added;
+        _removed += removal.Removed;
+        _recycled += removal.Recycled;
+        TrackPeak();
+        var rec = new CheckpointRecord(++_checkpointNumber, _ckptCause, _ckptStart, _now, false, redo, ckptLsn, recptr,
+            keepFirst, keep, recycleSegNo, added, removal.Removed, removal.Recycled, _dir.Count,
+            (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, _currentStep);
+        _observer.OnCheckpoint(rec);
+        if (_currentStep is { } step) _checkpointsByStep[step] = rec;
+        EmitRow(RowReason.CheckpointEnd);
+
+        // A request that arrived while this one ran (WAL volume, or a timed one that came due) starts now.
+        if (_pendingRequest is null && _now - _lastCheckpointStart >= _settings.CheckpointTimeout) _pendingRequest = CheckpointCause.Time;
+    }
+
+    /// <summary>
+    /// <c>InvalidateObsoleteReplicationSlots</c> (§7): every slot whose restart_lsn is before the start of segment
+    /// <paramref name="keep"/> is invalidated (its walsender terminated first); PG18 also times out idle slots.
+    /// </summary>
+    private List<string> InvalidateObsoleteReplicationSlots(SegmentNumber keep)
+    {
+        var oldest = _seg.StartOf(keep);
+        var names = new List<string>();
+        foreach (var s in _slots)
+        {
+            if (s.Invalidated != InvalidationCause.None) continue;
+            var cause = InvalidationCause.None;
+            if (s.RestartLsn.IsValid && s.RestartLsn < oldest) cause = InvalidationCause.WalRemoved;
+            else if (_policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero
+                     && s.RestartLsn.IsValid && !s.Active && s.InactiveSince is { } since
+                     && (long)Math.Floor((_now - since).TotalSeconds) >= (long)_settings.IdleReplicationSlotTimeout.TotalSeconds)
+                cause = InvalidationCause.IdleTimeout;
+            if (cause == InvalidationCause.None) continue;
+
+            if (s.Active)
+            {
+                // The owner is signalled and the slot re-read once it is released (§7.3); in this model no time passes
+                // in between, so the re-check sees the same position and both variants invalidate.
+                Log("terminate", s.Name, _policy.TerminationMessage(s.Pid, s.Name));
+                s.Active = false;
+                s.InactiveSince = _policy.ReportsInactiveSince ? _now : null;
+            }
+            var restart = s.RestartLsn;
+            s.Invalidated = cause;
+            if (cause == InvalidationCause.WalRemoved)
+            {
+                s.InvalidatedAt = restart;
+                s.RestartLsn = Lsn.Invalid;
+                s.LastSavedRestartLsn = Lsn.Invalid;
+                Log("invalidate", s.Name, _policy.InvalidationMessage(s.Name, restart, oldest));
+            }
+            else
+            {
+                Log("invalidate", s.Name,
+                    $"invalidating obsolete replication slot \"{s.Name}\"; DETAIL: The slot's idle time of {(long)(_now - s.InactiveSince!.Value).TotalSeconds}s exceeds the configured \"idle_replication_slot_timeout\" duration of {(long)_settings.IdleReplicationSlotTimeout.TotalSeconds}s.");
+            }
+            s.Lost ??= _now;
+            _invalidations++;
+            names.Add(s.Name);
+        }
+        // 13.0–13.3 did not refresh the minimum here: the stale value keeps capping retention (§6.1, TV-02).
+        if (names.Count > 0 && _policy.RecomputesHorizonAfterInvalidation) ComputeRequiredLsn();
+        return names;
+    }
+}

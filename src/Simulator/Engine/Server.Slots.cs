@@ -1,0 +1,264 @@
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Simulator.Engine;
+
+internal sealed partial class Server
+{
+    private SegmentNumber? _archiverFrozen;
+
+    /// <summary>
+    /// The newest segment the archiver has finished (<c>.done</c>): segments completed <c>lag</c> ago, frozen while
+    /// archive_command fails. pgarch works oldest-first, so everything at or below it is done. Unlimited when
+    /// archiving is off (§10, <c>XLogArchiveCheckDone</c>).
+    /// </summary>
+    private SegmentNumber ArchivedThrough()
+    {
+        if (_settings.ArchiveMode == Settings.ArchiveMode.Off) return new SegmentNumber(ulong.MaxValue);
+        if (_archiverFrozen is { } frozen) return frozen;
+        var at = _history.At(_now - _scenario.Archiver.Lag);
+        var seg = _seg.SegmentOf(at);
+        return seg.Value == 0 ? seg : seg - 1;
+    }
+
+    private SlotState? Find(string name) => _slots.Find(s => s.Name == name);
+
+    private void CreateSlot(SlotSpec spec)
+    {
+        if (Find(spec.Name) is not null)
+            throw new ScenarioValidationException($"replication slot \"{spec.Name}\" already exists", spec.Location, "create_slot");
+        var s = new SlotState(spec, _nextPid++);
+        if (spec.Kind == SlotKind.Logical)
+        {
+            // ReplicationSlotReserveWal on a primary: the current insert position, then a running_xacts is logged.
+            s.RestartLsn = Insert;
+            s.ConfirmedFlush = Insert;
+            var rx = InsertRecord(RunningXactsBytes, important: false);
+            _checkpointRunningXacts.Add(rx);
+        }
+        else if (spec.Reserve)
+        {
+            s.RestartLsn = _redoRecPtr; // GetRedoRecPtr(): redo of the latest started checkpoint
+        }
+        s.LastSavedRestartLsn = s.RestartLsn;
+        s.Active = spec.Consumer.Connected && !InOutage(spec, _now);
+        s.ConnectedSince = _now;
+        if (!s.Active && _policy.ReportsInactiveSince) s.InactiveSince = _now;
+        _slots.Add(s);
+        _allSlots.Add(s);
+        ComputeRequiredLsn();
+    }
+
+    private static bool InOutage(SlotSpec spec, SimTime t) =>
+        spec.Consumer.Outages.Any(o => t >= o.From && t < o.Until);
+
+    private void Disconnect(string name)
+    {
+        if (Find(name) is not { } s || !s.Active) return;
+        UpdateSlot(s, _now, beforeDisconnect: true);
+        ComputeRequiredLsn();
+        s.Active = false;
+        if (_policy.ReportsInactiveSince) s.InactiveSince = _now;
+    }
+
+    private void Reconnect(string name)
+    {
+        if (Find(name) is not { } s || s.Active || !s.Spec.Consumer.Connected) return;
+        // A consumer cannot use an invalidated slot: the standby or connector must be rebuilt (18 refuses outright;
+        // 13–17 reconnects only if its WAL still exists, which walsim does not assume).
+        if (s.Invalidated != InvalidationCause.None) return;
+        s.Active = true;
+        s.ConnectedSince = _now;
+        s.InactiveSince = null;
+    }
+
+    /// <summary>Moves every connected consumer's slot to where its last report put it, then refreshes the minimum if any moved.</summary>
+    private void UpdateSlots()
+    {
+        var moved = false;
+        foreach (var s in _slots) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
+        if (moved) ComputeRequiredLsn();
+    }
+
+    private bool UpdateSlot(SlotState s, SimTime now, bool beforeDisconnect)
+    {
+        if (!s.Active || s.Invalidated != InvalidationCause.None) return false;
+        var c = s.Spec.Consumer;
+        // The last report: every ConfirmEvery since the connection began (none at the instant of disconnecting).
+        var report = now;
+        if (c.ConfirmEvery > SimDuration.Zero)
+        {
+            var since = (now - s.ConnectedSince).Microseconds - (beforeDisconnect ? 1 : 0);
+            if (since < 0) return false;
+            report = s.ConnectedSince + new SimDuration(since / c.ConfirmEvery.Microseconds * c.ConfirmEvery.Microseconds);
+        }
+        var target = _history.At(report - c.Lag);
+        if (report == now && c.Lag == SimDuration.Zero) target = Insert;
+        target = target.Value > (ulong)c.LagBytes.Bytes ? target - c.LagBytes : Lsn.Invalid;
+        return Advance(s, target);
+    }
+
+    /// <summary>Moves a slot forward to a confirmed position (never back); returns whether restart_lsn changed.</summary>
+    private bool Advance(SlotState s, Lsn confirmed)
+    {
+        if (!confirmed.IsValid) return false;
+        if (s.Kind == SlotKind.Physical)
+        {
+            // PhysicalConfirmReceivedLocation: restart_lsn := the standby's flush position.
+            if (confirmed <= s.RestartLsn) return false;
+            s.RestartLsn = confirmed;
+            return true;
+        }
+        // Logical (§12.2): restart_lsn moves to the newest decoded running_xacts at or before the confirmed
+        // position, held back by the oldest transaction that was open there.
+        if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
+        var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
+        foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
+        if (candidate <= s.RestartLsn) return false;
+        s.RestartLsn = candidate;
+        return true;
+    }
+
+    /// <summary>The newest xl_running_xacts at or before <paramref name="lsn"/>: logged at checkpoints, at logical slot
+    /// creation, and by the bgwriter every 15 s when important WAL was written (LOG_SNAPSHOT_INTERVAL_MS).</summary>
+    private Lsn LatestRunningXactsAtOrBefore(Lsn lsn)
+    {
+        var best = Lsn.Invalid;
+        foreach (var r in _checkpointRunningXacts) if (r <= lsn && r > best) best = r;
+        var t = _history.TimeOf(lsn);
+        var tick = new SimTime(t.Microseconds / BgWriterSnapshotInterval.Microseconds * BgWriterSnapshotInterval.Microseconds);
+        var atTick = _history.At(tick);
+        if (atTick <= lsn && atTick > best) best = atTick;
+        return best;
+    }
+
+    /// <summary>
+    /// <c>ReplicationSlotsComputeRequiredLSN</c> (§6.1): the minimum restart_lsn over valid slots (PG18: each
+    /// persistent slot counts min(restart_lsn, last_saved_restart_lsn)).
+    /// </summary>
+    private void ComputeRequiredLsn()
+    {
+        var min = Lsn.Invalid;
+        var lastSaved = _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
+        foreach (var s in _slots)
+        {
+            if (_policy.MinimumSkipsInvalidatedSlots && s.Invalidated != InvalidationCause.None) continue;
+            var r = s.RestartLsn;
+            if (lastSaved && s.LastSavedRestartLsn.IsValid && r > s.LastSavedRestartLsn) r = s.LastSavedRestartLsn;
+            if (r.IsValid && (!min.IsValid || r < min)) min = r;
+        }
+        _slotMin = min;
+    }
+
+    /// <summary>The insert position at which this slot's wal_status would next change if it stayed put (§9.1).</summary>
+    private Lsn? StatusThreshold(SlotState s)
+    {
+        if (!_policy.ReportsWalStatus || s.Invalidated != InvalidationCause.None || !s.RestartLsn.IsValid) return null;
+        var t = _seg.SegmentOf(s.RestartLsn).Value;
+        if (s.FirstExtended is null)
+        {
+            var keepSegs = _seg.MegabytesToSegments(_settings.MaxWalSizeMb) + 1;
+            return _seg.StartOf(new SegmentNumber(t + keepSegs + 1));
+        }
+        if (s.FirstUnreserved is null && _settings.MaxSlotWalKeepSizeMb >= 0)
+        {
+            var k = Math.Max(_seg.MegabytesToSegments(_settings.MaxSlotWalKeepSizeMb), _seg.MegabytesToSegments(_settings.WalKeepSizeMb));
+            return _seg.StartOf(new SegmentNumber(t + k + 1));
+        }
+        return null;
+    }
+
+    /// <summary><c>pg_get_replication_slots</c> (§9.2) for one slot at the current instant.</summary>
+    private SlotView View(SlotState s)
+    {
+        var write = Insert;
+        WalStatus status;
+        ByteCount? safe = null;
+        if (!_policy.ReportsWalStatus) status = WalStatus.Null;
+        else
+        {
+            var removed = s.Invalidated != InvalidationCause.None;
+            status = removed ? WalStatus.Lost : Retention.GetWalAvailability(_settings, s.RestartLsn, write, _slotMin, _lastRemoved);
+            if (status == WalStatus.Lost && s.RestartLsn.IsValid && s.Active) status = WalStatus.Unreserved;
+            if (status != WalStatus.Lost && !(removed && status == WalStatus.Unreserved))
+                safe = Retention.SafeWalSize(_settings, s.RestartLsn, write);
+        }
+        var retained = s.RestartLsn.IsValid ? write - s.RestartLsn : ByteCount.Zero;
+        return new SlotView(s.Name, s.Kind, s.RestartLsn, s.Kind == SlotKind.Logical ? s.ConfirmedFlush : Lsn.Invalid,
+            s.Active, status, safe, retained, s.Invalidated, _policy.ReportsInactiveSince ? s.InactiveSince : null);
+    }
+
+    private TimelineRow EmitRow(RowReason reason, int? step = null)
+    {
+        var views = new SlotView[_slots.Count];
+        for (var i = 0; i < _slots.Count; i++)
+        {
+            var s = _slots[i];
+            var v = views[i] = View(s);
+            if (v.WalStatus is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost) s.FirstExtended ??= _now;
+            if (v.WalStatus is WalStatus.Unreserved or WalStatus.Lost) s.FirstUnreserved ??= _now;
+            if (v.WalStatus == WalStatus.Lost) s.Lost ??= _now;
+            if (v.RetainedBytes > s.PeakRetained) s.PeakRetained = v.RetainedBytes;
+        }
+        var row = new TimelineRow(_now, reason, step, Insert, _controlRedo, _lastKeep, _dir.Count, _dir.Bytes(_seg),
+            _dir.Oldest, _dir.Newest, _lastRemoved, views);
+        _observer.OnTimelineRow(row);
+        return row;
+    }
+
+    /// <summary>Applies one scenario event at the current instant.</summary>
+    private void Apply(ScenarioEvent e)
+    {
+        switch (e)
+        {
+            case WriteWal w when !_readOnly:
+                InsertRecord(w.Bytes.Bytes, important: true);
+                break;
+            case WriteSegments ws when !_readOnly:
+                // TAP advance_wal: fill up to the next segment boundary, then whole segments.
+                var target = _seg.StartOf(_seg.SegmentOf(Insert) + (ulong)ws.Segments);
+                InsertRecord((target - Insert).Bytes, important: true);
+                break;
+            case SwitchWal:
+                SwitchSegment(important: true);
+                break;
+            case RequestCheckpoint:
+                // CHECKPOINT is IMMEDIATE|FORCE|WAIT: a running checkpoint finishes at once, then a new one runs.
+                if (_ckptRunning) FinishCheckpoint();
+                _pendingRequest = null;
+                StartCheckpoint(CheckpointCause.Immediate);
+                break;
+            case ChangeSettings cs when cs.Versions.Contains(_policy.Version):
+                _settings = _settings.With(cs.Settings);
+                break;
+            case CreateSlot c:
+                CreateSlot(c.Slot);
+                break;
+            case DropSlot d:
+                var drop = Find(d.Slot) ?? throw Unknown(d.Slot, e);
+                _slots.Remove(drop);
+                ComputeRequiredLsn();
+                break;
+            case AdvanceSlot a:
+                var slot = Find(a.Slot) ?? throw Unknown(a.Slot, e);
+                if (slot.Invalidated == InvalidationCause.None && Advance(slot, Lsn.Min(a.Target ?? Insert, Insert)))
+                    ComputeRequiredLsn();
+                break;
+            case StopConsumer stop:
+                _ = Find(stop.Slot) ?? throw Unknown(stop.Slot, e);
+                Disconnect(stop.Slot);
+                break;
+            case StartConsumer start:
+                var st = Find(start.Slot) ?? throw Unknown(start.Slot, e);
+                if (!st.Spec.Consumer.Connected)
+                    throw new ScenarioValidationException($"slot \"{start.Slot}\" has no consumer to start", e.Location, "start_consumer");
+                Reconnect(start.Slot);
+                break;
+        }
+    }
+
+    private static ScenarioValidationException Unknown(string slot, ScenarioEvent e) =>
+        new($"replication slot \"{slot}\" does not exist at {e.At}", e.Location, "slot");
+}

@@ -1,0 +1,34 @@
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Engine;
+
+/// <summary>A replication slot's shared-memory state (<c>ReplicationSlot</c>) plus its consumer's connection.</summary>
+internal sealed class SlotState(SlotSpec spec, int pid)
+{
+    public SlotSpec Spec { get; } = spec;
+    public string Name => Spec.Name;
+    public SlotKind Kind => Spec.Kind;
+    public int Pid { get; } = pid;
+
+    public Lsn RestartLsn;
+    public Lsn ConfirmedFlush;
+    /// <summary>13–15 <c>invalidated_at</c>: the restart_lsn the slot had when invalidated.</summary>
+    public Lsn InvalidatedAt;
+    public InvalidationCause Invalidated;
+    /// <summary>PG18 <c>last_saved_restart_lsn</c>: restart_lsn as of the last write of the slot file.</summary>
+    public Lsn LastSavedRestartLsn;
+
+    /// <summary>A consumer is connected (the slot is acquired by a walsender: <c>active_pid != 0</c>).</summary>
+    public bool Active;
+    /// <summary>Set by a stop/start event: overrides the declared outages until the next such event.</summary>
+    public bool? ManualConnected;
+    /// <summary>When the current connection began; reports happen every ConfirmEvery from here.</summary>
+    public SimTime ConnectedSince;
+    public SimTime? InactiveSince;
+
+    // Milestones.
+    public SimTime? FirstExtended, FirstUnreserved, Lost;
+    public ByteCount PeakRetained;
+}
