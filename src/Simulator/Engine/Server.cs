@@ -170,14 +170,17 @@ internal sealed partial class Server
             var tFixed = NextFixedTime();
             var lsnTarget = NextLsnWatch();
             var t = tFixed;
+            Lsn? reached = null;
             if (rate > 0 && lsnTarget is { } target && target.Value > _insert)
             {
                 var seconds = (target.Value - _insert) / rate;
                 var micros = Math.Ceiling(seconds * 1_000_000);
-                if (micros < (t - _now).Microseconds) t = _now + new SimDuration(Math.Max(1, (long)micros));
+                if (micros <= (t - _now).Microseconds) { t = _now + new SimDuration(Math.Max(1, (long)micros)); reached = target; }
             }
-            if (t > _end) t = _end;
+            if (t > _end) { t = _end; reached = null; }
             AdvanceTo(t, rate);
+            // Rounding to whole microseconds overshoots by less than a microsecond of writing: land on the threshold.
+            if (reached is { } exact && _insert > exact.Value) _insert = exact.Value;
             if (ProcessInstant()) break;
             if (_now >= _end) { EmitRow(RowReason.End); break; }
         }
@@ -325,6 +328,9 @@ internal sealed partial class Server
 
         // 5. Observations.
         UpdateSlots();
+        var statusChanged = false;
+        foreach (var sl in _slots) if (StatusThreshold(sl) is { } th && th <= Insert) { statusChanged = true; break; }
+        if (statusChanged) EmitRow(RowReason.StatusChange);
         foreach (var s in stepsSeen) { var row = EmitRow(RowReason.Step, s); _probes.Add(row); }
         while (_probeNext < _probeTimes.Count && _probeTimes[_probeNext] <= _now)
         {

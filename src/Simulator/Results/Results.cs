@@ -36,7 +36,7 @@ public sealed record SlotView(
     SimTime? InactiveSince);
 
 /// <summary>Why a timeline row was written.</summary>
-public enum RowReason { Sample, CheckpointEnd, Step, Probe, End }
+public enum RowReason { Sample, CheckpointEnd, Step, Probe, StatusChange, End }
 
 /// <summary>The server's retention state at one instant.</summary>
 public sealed record TimelineRow(
