@@ -132,12 +132,19 @@ public static class Retention
     /// <c>GetWALAvailability</c> (§9.1) for a slot at <paramref name="target"/>, seen at WAL write position
     /// <paramref name="writePos"/> with the current global slot minimum and <c>lastRemovedSegNo</c>.
     /// </summary>
-    public static WalStatus GetWalAvailability(ServerSettings settings, Lsn target, Lsn writePos, Lsn slotMin, SegmentNumber lastRemoved)
+    public static WalStatus GetWalAvailability(ServerSettings settings, Lsn target, Lsn writePos, Lsn slotMin, SegmentNumber lastRemoved) =>
+        target.IsValid
+            ? GetWalAvailability(settings, target, writePos,
+                KeepLogSeg(settings, writePos, slotMin, settings.SegmentSize.SegmentOf(writePos)), lastRemoved)
+            : WalStatus.Null;
+
+    /// <summary><see cref="GetWalAvailability(ServerSettings, Lsn, Lsn, Lsn, SegmentNumber)"/> with the slot-independent
+    /// <c>KeepLogSeg(currpos)</c> result already computed (it is the same for every slot of one view).</summary>
+    public static WalStatus GetWalAvailability(ServerSettings settings, Lsn target, Lsn writePos, SegmentNumber oldestSlotSeg, SegmentNumber lastRemoved)
     {
         if (!target.IsValid) return WalStatus.Null;
         var size = settings.SegmentSize;
         var currSeg = size.SegmentOf(writePos);
-        var oldestSlotSeg = KeepLogSeg(settings, writePos, slotMin, currSeg);
         var oldestSeg = lastRemoved + 1;
         var keepSegs = size.MegabytesToSegments(settings.MaxWalSizeMb) + 1;
         var oldestSegMax = currSeg.Value > keepSegs ? currSeg.Value - keepSegs : 1;

@@ -82,6 +82,8 @@ internal sealed partial class Server
         if (moved) ComputeRequiredLsn();
     }
 
+    private void MarkSlotsChanged() => _statusWatchDirty = true;
+
     private bool UpdateSlot(SlotState s, SimTime now, bool beforeDisconnect)
     {
         if (!s.Active || s.Invalidated != InvalidationCause.None) return false;
@@ -150,24 +152,35 @@ internal sealed partial class Server
             if (r.IsValid && (!min.IsValid || r < min)) min = r;
         }
         _slotMin = min;
+        _statusWatchDirty = true;
     }
 
-    /// <summary>The insert position at which this slot's wal_status would next change if it stayed put (§9.1).</summary>
-    private Lsn? StatusThreshold(SlotState s)
+    private Lsn? _statusWatch;
+    private bool _statusWatchDirty = true;
+
+    /// <summary>
+    /// The lowest insert position at which some slot's wal_status would next change if slots stayed put (§9.1):
+    /// <c>extended</c> past max_wal_size + 1 segments, <c>unreserved</c> past max(max_slot_wal_keep_size, wal_keep_size).
+    /// Cached; marked dirty whenever a slot, a setting or a milestone changes.
+    /// </summary>
+    private Lsn? ComputeStatusWatch()
     {
-        if (!_policy.ReportsWalStatus || s.Invalidated != InvalidationCause.None || !s.RestartLsn.IsValid) return null;
-        var t = _seg.SegmentOf(s.RestartLsn).Value;
-        if (s.FirstExtended is null)
+        if (!_policy.ReportsWalStatus) return null;
+        var keepSegs = _seg.MegabytesToSegments(_settings.MaxWalSizeMb) + 1;
+        var capped = _settings.MaxSlotWalKeepSizeMb >= 0;
+        var k = Math.Max(_seg.MegabytesToSegments(_settings.MaxSlotWalKeepSizeMb), _seg.MegabytesToSegments(_settings.WalKeepSizeMb));
+        ulong best = ulong.MaxValue;
+        foreach (var s in _slots)
         {
-            var keepSegs = _seg.MegabytesToSegments(_settings.MaxWalSizeMb) + 1;
-            return _seg.StartOf(new SegmentNumber(t + keepSegs + 1));
+            if (s.Invalidated != InvalidationCause.None || !s.RestartLsn.IsValid) continue;
+            var t = _seg.SegmentOf(s.RestartLsn).Value;
+            ulong seg;
+            if (s.FirstExtended is null) seg = t + keepSegs + 1;
+            else if (s.FirstUnreserved is null && capped) seg = t + k + 1;
+            else continue;
+            if (seg < best) best = seg;
         }
-        if (s.FirstUnreserved is null && _settings.MaxSlotWalKeepSizeMb >= 0)
-        {
-            var k = Math.Max(_seg.MegabytesToSegments(_settings.MaxSlotWalKeepSizeMb), _seg.MegabytesToSegments(_settings.WalKeepSizeMb));
-            return _seg.StartOf(new SegmentNumber(t + k + 1));
-        }
-        return null;
+        return best == ulong.MaxValue ? null : _seg.StartOf(new SegmentNumber(best));
     }
 
     /// <summary><c>pg_get_replication_slots</c> (§9.2) for one slot at the current instant.</summary>
@@ -180,7 +193,7 @@ internal sealed partial class Server
         else
         {
             var removed = s.Invalidated != InvalidationCause.None;
-            status = removed ? WalStatus.Lost : Retention.GetWalAvailability(_settings, s.RestartLsn, write, _slotMin, _lastRemoved);
+            status = removed ? WalStatus.Lost : Retention.GetWalAvailability(_settings, s.RestartLsn, write, _rowOldestSlotSeg, _lastRemoved);
             if (status == WalStatus.Lost && s.RestartLsn.IsValid && s.Active) status = WalStatus.Unreserved;
             if (status != WalStatus.Lost && !(removed && status == WalStatus.Unreserved))
                 safe = Retention.SafeWalSize(_settings, s.RestartLsn, write);
@@ -190,15 +203,19 @@ internal sealed partial class Server
             s.Active, status, safe, retained, s.Invalidated, _policy.ReportsInactiveSince ? s.InactiveSince : null);
     }
 
+    private SegmentNumber _rowOldestSlotSeg;
+
     private TimelineRow EmitRow(RowReason reason, int? step = null)
     {
+        // KeepLogSeg(write position, current minimum) does not depend on the slot: once per row.
+        _rowOldestSlotSeg = Retention.KeepLogSeg(_settings, Insert, _slotMin, _seg.SegmentOf(Insert));
         var views = new SlotView[_slots.Count];
         for (var i = 0; i < _slots.Count; i++)
         {
             var s = _slots[i];
             var v = views[i] = View(s);
-            if (v.WalStatus is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost) s.FirstExtended ??= _now;
-            if (v.WalStatus is WalStatus.Unreserved or WalStatus.Lost) s.FirstUnreserved ??= _now;
+            if (v.WalStatus is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost && s.FirstExtended is null) { s.FirstExtended = _now; _statusWatchDirty = true; }
+            if (v.WalStatus is WalStatus.Unreserved or WalStatus.Lost && s.FirstUnreserved is null) { s.FirstUnreserved = _now; _statusWatchDirty = true; }
             if (v.WalStatus == WalStatus.Lost) s.Lost ??= _now;
             if (v.RetainedBytes > s.PeakRetained) s.PeakRetained = v.RetainedBytes;
         }
@@ -232,6 +249,7 @@ internal sealed partial class Server
                 break;
             case ChangeSettings cs when cs.Versions.Contains(_policy.Version):
                 _settings = _settings.With(cs.Settings);
+                MarkSlotsChanged();
                 break;
             case CreateSlot c:
                 CreateSlot(c.Slot);

@@ -216,7 +216,8 @@ internal sealed partial class Server
             if (MaxFiles(disk) is { } max) Consider(_seg.StartOf(_dir.Oldest + (ulong)max));
             if (!_readOnly && ReadOnlyFiles(disk) is { } ro && ro > 0) Consider(_seg.StartOf(_dir.Oldest + (ulong)(ro - 1)));
         }
-        foreach (var s in _slots) if (StatusThreshold(s) is { } th) Consider(th);
+        if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
+        if (_statusWatch is { } w) Consider(w);
         return best;
     }
 
@@ -328,9 +329,8 @@ internal sealed partial class Server
 
         // 5. Observations.
         UpdateSlots();
-        var statusChanged = false;
-        foreach (var sl in _slots) if (StatusThreshold(sl) is { } th && th <= Insert) { statusChanged = true; break; }
-        if (statusChanged) EmitRow(RowReason.StatusChange);
+        if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
+        if (_statusWatch is { } watch && watch <= Insert) EmitRow(RowReason.StatusChange);
         foreach (var s in stepsSeen) { var row = EmitRow(RowReason.Step, s); _probes.Add(row); }
         while (_probeNext < _probeTimes.Count && _probeTimes[_probeNext] <= _now)
         {
