@@ -72,11 +72,19 @@ internal sealed partial class Server
         s.Active = true;
         s.ConnectedSince = _now;
         s.InactiveSince = null;
+        _slotsUpdatedAt = new SimTime(-1);
     }
 
     /// <summary>Moves every connected consumer's slot to where its last report put it, then refreshes the minimum if any moved.</summary>
+    private SimTime _slotsUpdatedAt = new(-1);
+    private double _slotsUpdatedInsert = -1;
+
     private void UpdateSlots()
     {
+        // Called several times per instant (checkpoint start/end, rows); positions only change with time or WAL.
+        if (_slotsUpdatedAt == _now && _slotsUpdatedInsert == _insert) return;
+        _slotsUpdatedAt = _now;
+        _slotsUpdatedInsert = _insert;
         var moved = false;
         foreach (var s in _slots) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
         if (moved) ComputeRequiredLsn();
@@ -120,6 +128,8 @@ internal sealed partial class Server
         foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
         if (candidate <= s.RestartLsn) return false;
         s.RestartLsn = candidate;
+        // LogicalConfirmReceivedLocation saves the slot when restart_lsn moves (PG18: last_saved_restart_lsn follows).
+        s.LastSavedRestartLsn = candidate;
         return true;
     }
 

@@ -296,13 +296,13 @@ internal sealed partial class Server
         if (_ckptRunning && _now >= _ckptEndByTime) FinishCheckpoint();
 
         // 2. Scenario and internal events, in file order.
-        var stepsSeen = new List<int>();
+        List<int>? stepsSeen = null;
         while (_agendaNext < _agenda.Count && _agenda[_agendaNext].At <= _now)
         {
             var (_, _, act, step) = _agenda[_agendaNext++];
             _currentStep = step;
             act();
-            if (step is { } s && !stepsSeen.Contains(s)) stepsSeen.Add(s);
+            if (step is { } s && !(stepsSeen ??= []).Contains(s)) stepsSeen.Add(s);
             if (CheckDisk()) return true;
             CheckWalTriggers();
         }
@@ -331,7 +331,7 @@ internal sealed partial class Server
         UpdateSlots();
         if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
         if (_statusWatch is { } watch && watch <= Insert) EmitRow(RowReason.StatusChange);
-        foreach (var s in stepsSeen) { var row = EmitRow(RowReason.Step, s); _probes.Add(row); }
+        if (stepsSeen is not null) foreach (var s in stepsSeen) _probes.Add(EmitRow(RowReason.Step, s));
         while (_probeNext < _probeTimes.Count && _probeTimes[_probeNext] <= _now)
         {
             _probeNext++;
