@@ -1,0 +1,126 @@
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+using YamlDotNet.RepresentationModel;
+
+namespace Walsim.Analyzer.Scenarios;
+
+internal sealed partial class ScenarioReader
+{
+    /// <summary>An event or step as written: the record, where it is, and the slot or settings it names.</summary>
+    private sealed record ParsedEvent(ScenarioEvent Event, Node Node, Node? SlotNode, IReadOnlyList<WrittenSetting>? Set, Node? VersionsNode);
+
+    /// <summary>What an action key produced, before the time and step are known.</summary>
+    private sealed record Action(ScenarioEvent Event, Node? SlotNode = null, IReadOnlyList<WrittenSetting>? Set = null, Node? VersionsNode = null);
+
+    private static readonly SimDuration StepSpacing = SimDuration.FromSeconds(1);
+
+    private static readonly string[] ActionKeys =
+    [
+        "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
+        "stop_consumer", "start_consumer", "observe",
+    ];
+
+    /// <summary>Actions that take no value and can be written as a bare step (<c>- checkpoint</c>).</summary>
+    private static readonly string[] BareActions = ["checkpoint", "switch_wal", "observe"];
+
+    /// <summary>Events and steps in time order (then file order).</summary>
+    private readonly List<ParsedEvent> parsedEvents = [];
+
+    /// <summary>Keys that may accompany an action: <c>versions:</c> on <c>set</c>, <c>to:</c> on <c>advance_slot</c>.</summary>
+    private static string[] Companions(string action) => action switch
+    {
+        "set" => ["versions"],
+        "advance_slot" => ["to"],
+        _ => [],
+    };
+
+    private List<ParsedEvent> ReadEvents(Node node)
+    {
+        var list = new List<ParsedEvent>();
+        foreach (var item in node.List("a list of events like - {at: 2h, checkpoint: true}"))
+        {
+            var action = SingleKey(item, ActionKeys, "event");
+            var m = item.Map($"a {action} event", ["at", action, .. Companions(action)]);
+            var at = m.Required("at").Time();
+            var a = ReadAction(action, m, at);
+            list.Add(new ParsedEvent(a.Event with { At = at, Location = item.Location }, item, a.SlotNode, a.Set, a.VersionsNode));
+        }
+        return list;
+    }
+
+    private List<ParsedEvent> ReadSteps(Node node)
+    {
+        var list = new List<ParsedEvent>();
+        foreach (var item in node.List("a list of steps like - checkpoint or - write: 512kB"))
+        {
+            var n = list.Count + 1;
+            var at = new SimTime(checked(StepSpacing.Microseconds * n));
+            Action a;
+            if (item.Yaml is YamlScalarNode && !item.IsNull)
+            {
+                var text = item.Scalar("a step");
+                a = BareActions.Contains(text) ? ReadAction(text, null, at)
+                    : ActionKeys.Contains(text) ? throw item.Error($"step {text} needs a value, like - {text}: ...")
+                    : throw item.Error($"unknown step {ValueParser.Show(text)}; steps are {string.Join(", ", ActionKeys)}");
+            }
+            else
+            {
+                var action = SingleKey(item, ActionKeys, "step");
+                a = ReadAction(action, item.Map($"a {action} step", [action, .. Companions(action)]), at);
+            }
+            list.Add(new ParsedEvent(a.Event with { At = at, Step = n, Location = item.Location }, item, a.SlotNode, a.Set, a.VersionsNode));
+        }
+        return list;
+    }
+
+    /// <summary>Reads one action; <paramref name="m"/> is null for a bare step.</summary>
+    private static Action ReadAction(string action, Map? m, SimTime at)
+    {
+        var value = m?.Required(action);
+        switch (action)
+        {
+            case "checkpoint":
+                Flag(value, action);
+                return new Action(new RequestCheckpoint());
+            case "switch_wal":
+                Flag(value, action);
+                return new Action(new SwitchWal());
+            case "observe":
+                Flag(value, action);
+                return new Action(new Observe());
+        }
+        var v = value!.Value;
+        switch (action)
+        {
+            case "write":
+                return new Action(new WriteWal(v.PositiveSize()));
+            case "write_segments":
+                return new Action(new WriteSegments((int)v.Integer(1, 1_000_000)));
+            case "set":
+                var set = ReadSettings(v);
+                if (set.Count == 0) throw v.Error("set needs at least one setting, like {max_slot_wal_keep_size: 1GB}");
+                var versionsNode = m!["versions"];
+                var range = versionsNode?.VersionRange() ?? VersionRange.All;
+                var dict = set.ToDictionary(s => s.Name, s => s.Value, StringComparer.Ordinal);
+                return new Action(new ChangeSettings(dict, range), Set: set, VersionsNode: versionsNode);
+            case "create_slot":
+                var (slot, nameNode) = ReadSlot(v, declared: false);
+                return new Action(new CreateSlot(slot with { CreatedAt = at }), nameNode);
+            case "drop_slot":
+                return new Action(new DropSlot(SlotName(v)), v);
+            case "advance_slot":
+                Lsn? target = m!["to"] is { } to && to.Scalar("current or an LSN like 0/16B3748") != "current" ? to.Lsn() : null;
+                return new Action(new AdvanceSlot(SlotName(v), target), v);
+            case "stop_consumer":
+                return new Action(new StopConsumer(SlotName(v)), v);
+            default:
+                return new Action(new StartConsumer(SlotName(v)), v);
+        }
+    }
+
+    /// <summary><c>checkpoint: true</c> in an event; false would silently do nothing, so it is rejected.</summary>
+    private static void Flag(Node? value, string action)
+    {
+        if (value is { } v && !v.Bool()) throw v.Error($"{action}: false does nothing; remove the event or write {action}: true");
+    }
+}

@@ -1,0 +1,156 @@
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Analyzer.Scenarios;
+
+/// <summary>Checks that need the whole scenario: times within the run, slots that exist, settings each version accepts.</summary>
+internal sealed partial class ScenarioReader
+{
+    private void Validate(Scenario s)
+    {
+        CheckTimes(s);
+        CheckSlots();
+        CheckExpectations(s);
+        CheckSettings(s);
+    }
+
+    private static string Versions(Scenario s) => string.Join(", ", s.Versions);
+
+    private void CheckTimes(Scenario s)
+    {
+        var end = SimTime.Zero + s.Duration;
+        string After(SimTime t) => $"{t} is after the end of the simulation (duration {s.Duration})";
+        foreach (var e in parsedEvents.Where(e => e.Event.At > end))
+            throw e.Event.Step is { } n
+                ? e.Node.Error($"step {n} happens at {e.Event.At}, after the end of the simulation (duration {s.Duration})")
+                : e.Node.Error($"at: {After(e.Event.At)}");
+        foreach (var (slot, nameNode) in declaredSlots.Where(d => d.Slot.CreatedAt > end))
+            throw nameNode.Error($"slot \"{slot.Name}\" is created at {slot.CreatedAt}, which {After(slot.CreatedAt)}");
+        foreach (var p in parsedExpectations)
+        {
+            if (p.Expectation is not PointExpectation { Point: var point }) continue;
+            if (point.At is { } at && at > end) throw p.ProbeNode!.Value.Error(After(at));
+            if (point.Step is { } step && step > s.StepCount)
+                throw p.ProbeNode!.Value.Error(s.StepCount == 0
+                    ? "at_step needs a steps: list, and this scenario has none"
+                    : $"step {step} does not exist (the scenario has {s.StepCount} steps)");
+        }
+    }
+
+    /// <summary>Replays slot creation and drops in time order: every event must name a slot that exists at that moment.</summary>
+    private void CheckSlots()
+    {
+        var timeline = declaredSlots
+            .Select(d => (At: d.Slot.CreatedAt, Order: 0, Line: d.NameNode.Line, Declared: (SlotSpec?)d.Slot, Node: d.NameNode, Event: (ScenarioEvent?)null))
+            .Concat(parsedEvents.Select(e => (e.Event.At, Order: 1, e.Node.Line, Declared: (SlotSpec?)null, Node: e.SlotNode ?? e.Node, Event: (ScenarioEvent?)e.Event)))
+            .OrderBy(x => x.At).ThenBy(x => x.Order).ThenBy(x => x.Line);
+        var everCreated = AllSlotNames();
+        var live = new Dictionary<string, SlotSpec>(StringComparer.Ordinal);
+        var dropped = new Dictionary<string, SimTime>(StringComparer.Ordinal);
+
+        foreach (var (at, _, _, declared, node, evt) in timeline)
+        {
+            var created = declared ?? (evt as CreateSlot)?.Slot;
+            if (created is not null)
+            {
+                if (live.ContainsKey(created.Name)) throw node.Error($"replication slot \"{created.Name}\" already exists at {at}");
+                live[created.Name] = created;
+                dropped.Remove(created.Name);
+                continue;
+            }
+            var (name, verb) = evt switch
+            {
+                DropSlot d => (d.Slot, "drop"),
+                AdvanceSlot a => (a.Slot, "advance"),
+                StopConsumer c => (c.Slot, "stop the consumer of"),
+                StartConsumer c => (c.Slot, "start the consumer of"),
+                _ => (null, ""),
+            };
+            if (name is null) continue;
+            if (!live.TryGetValue(name, out var slot))
+                throw node.Error(dropped.TryGetValue(name, out var when)
+                    ? $"cannot {verb} slot \"{name}\" at {at}: it was dropped at {when}"
+                    : everCreated.Contains(name)
+                        ? $"cannot {verb} slot \"{name}\" at {at}: it is not created yet"
+                        : $"cannot {verb} slot \"{name}\": no such slot ({DeclaredList(everCreated)})");
+            if (evt is StopConsumer or StartConsumer && !slot.Consumer.Connected)
+                throw node.Error($"slot \"{name}\" has no consumer (consumer: none), so there is none to {(evt is StopConsumer ? "stop" : "start")}");
+            if (evt is DropSlot)
+            {
+                live.Remove(name);
+                dropped[name] = at;
+            }
+        }
+    }
+
+    private HashSet<string> AllSlotNames() =>
+        declaredSlots.Select(d => d.Slot.Name)
+            .Concat(parsedEvents.Select(e => e.Event).OfType<CreateSlot>().Select(c => c.Slot.Name))
+            .ToHashSet(StringComparer.Ordinal);
+
+    private static string DeclaredList(HashSet<string> names) =>
+        names.Count == 0 ? "the scenario declares no slots" : "slots: " + string.Join(", ", names.Order(StringComparer.Ordinal));
+
+    private void CheckExpectations(Scenario s)
+    {
+        var names = AllSlotNames();
+        foreach (var p in parsedExpectations)
+        {
+            if (p.SlotNode is { } slotNode && !names.Contains(slotNode.Scalar("")))
+                throw slotNode.Error($"no slot named \"{slotNode.Scalar("")}\" ({DeclaredList(names)})");
+            // An expectation for none of the scenario's versions would never be checked: almost certainly a mistake.
+            if (p.VersionsNode is { } vn && !s.Versions.Any(p.Expectation.Versions.Contains))
+                throw vn.Error($"versions \"{p.Expectation.Versions}\" selects none of this scenario's versions ({Versions(s)})");
+        }
+    }
+
+    /// <summary>
+    /// Builds each version's settings as the simulator will (settings, then matching version_settings, then each
+    /// <c>set</c> event in time order) and reports what PostgreSQL would reject at the line that set it.
+    /// </summary>
+    private void CheckSettings(Scenario s)
+    {
+        var sets = parsedEvents.Where(e => e.Set is not null).ToList();
+        foreach (var e in sets)
+            if (e.VersionsNode is { } vn && !s.Versions.Any(((ChangeSettings)e.Event).Versions.Contains))
+                throw vn.Error($"versions \"{((ChangeSettings)e.Event).Versions}\" selects none of this scenario's versions ({Versions(s)})");
+
+        foreach (var v in s.Versions)
+        {
+            var policy = RetentionPolicy.For(v);
+            var written = settings.Concat(versionSettings.Where(x => x.Range.Contains(v)).SelectMany(x => x.Settings)).ToList();
+            ServerSettings current;
+            try
+            {
+                current = ServerSettings.Create(policy, s.SegmentSize, written.Select(w => KeyValuePair.Create(w.Name, w.Value)));
+            }
+            catch (SettingException ex)
+            {
+                throw SettingError(ex, v, written, segmentSizeKey ?? root);
+            }
+            if (archiverKey is { } ak && current.ArchiveMode == ArchiveMode.Off)
+                throw ak.Error($"the archiver only runs with archive_mode = on or always, and it is off on PostgreSQL {v}");
+            foreach (var e in sets.Where(e => ((ChangeSettings)e.Event).Versions.Contains(v)))
+            {
+                try
+                {
+                    current = current.With(((ChangeSettings)e.Event).Settings);
+                }
+                catch (SettingException ex)
+                {
+                    throw SettingError(ex, v, e.Set!, e.Node);
+                }
+            }
+        }
+    }
+
+    /// <summary>Points a <see cref="SettingException"/> at the key that set the parameter (the last one), or at <paramref name="fallback"/>.</summary>
+    private static ScenarioException SettingError(SettingException ex, PgVersion v, IReadOnlyList<WrittenSetting> written, Node fallback)
+    {
+        var node = written.LastOrDefault(w => w.Name == ex.Setting)?.KeyNode ?? fallback;
+        var reason = ex.Message.Contains($"PostgreSQL {v}", StringComparison.Ordinal) ? ex.Message : $"{ex.Message} (on PostgreSQL {v})";
+        return new ScenarioException(node.File, node.Line, node.Column, node.Path, reason, ex);
+    }
+}

@@ -1,0 +1,333 @@
+using System.Globalization;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Analyzer.Scenarios;
+
+/// <summary>
+/// One pass over one scenario file: maps the YAML tree onto the scenario records, remembering where each value
+/// was written so that the semantic checks after parsing (<see cref="Validate"/>) can point at the right line.
+/// </summary>
+internal sealed partial class ScenarioReader(string file)
+{
+    private static readonly string[] TopKeys =
+    [
+        "name", "description", "versions", "wal_segment_size", "duration", "sample_interval", "start", "settings",
+        "version_settings", "workload", "slots", "transactions", "archiver", "disk", "events", "steps", "expect",
+    ];
+
+    private static readonly string[] SettingNames = [.. GucCatalog.All.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>A setting as written: its key (for errors) and raw text.</summary>
+    private sealed record WrittenSetting(string Name, string Value, Node KeyNode);
+
+    private Node root;
+    private Node? segmentSizeKey;
+    private Node? archiverKey;
+    private readonly List<WrittenSetting> settings = [];
+    private readonly List<(VersionRange Range, List<WrittenSetting> Settings)> versionSettings = [];
+    private readonly List<(SlotSpec Slot, Node NameNode)> declaredSlots = [];
+
+    public Scenario Read(string text)
+    {
+        var empty = new ScenarioException(file, 0, 0, "", "the scenario is empty; it needs at least `versions:`");
+        root = new Node(YamlInput.ReadRoot(text, file) ?? throw empty, "", file);
+        if (root.IsNull) throw empty;
+        var top = root.Map("a scenario mapping (versions:, settings:, workload:, ...)", TopKeys);
+
+        var name = top["name"]?.Scalar("a scenario name").Trim() ?? Path.GetFileNameWithoutExtension(file);
+        var versions = ReadVersions(top.Required("versions"));
+        var segmentSize = WalSegmentSize.Default;
+        if (top["wal_segment_size"] is { } ws)
+        {
+            segmentSize = ReadSegmentSize(ws);
+            segmentSizeKey = top.KeyNode("wal_segment_size");
+        }
+        if (top["settings"] is { } st) settings.AddRange(ReadSettings(st));
+        if (top["version_settings"] is { } vs) ReadVersionSettings(vs);
+        if (top["archiver"] is not null) archiverKey = top.KeyNode("archiver");
+
+        var steps = top["steps"] is { } stepsNode ? ReadSteps(stepsNode) : [];
+        var timed = top["events"] is { } eventsNode ? ReadEvents(eventsNode) : [];
+        parsedEvents.AddRange(timed.Concat(steps).OrderBy(e => e.Event.At).ThenBy(e => e.Node.Line));
+
+        var stepSpacing = SimDuration.FromSeconds(1);
+        var duration = top["duration"]?.PositiveDuration()
+            ?? (steps.Count > 0 ? new SimDuration(checked(stepSpacing.Microseconds * (steps.Count + 1))) : SimDuration.FromDays(1));
+
+        var scenario = new Scenario
+        {
+            Name = name.Length > 0 ? name : "scenario",
+            Description = top["description"]?.Scalar("free text").Trim(),
+            SourceFile = file,
+            Versions = versions,
+            SegmentSize = segmentSize,
+            Settings = settings.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal),
+            VersionSettings = versionSettings
+                .Select(v => new VersionedSettings(v.Range, v.Settings.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)))
+                .ToList(),
+            Workload = top["workload"] is { } wl ? ReadWorkload(wl) : new Workload([]),
+            Slots = top["slots"] is { } sl ? ReadSlots(sl) : [],
+            Archiver = top["archiver"] is { } ar ? ReadArchiver(ar) : ArchiverSpec.KeepsUp,
+            Disk = top["disk"] is { } dk ? ReadDisk(dk) : null,
+            Events = parsedEvents.Select(e => e.Event).ToList(),
+            Transactions = top["transactions"] is { } tx ? ReadTransactions(tx) : [],
+            Duration = duration,
+            SampleInterval = top["sample_interval"]?.Duration() ?? SimDuration.FromMinutes(5),
+            Start = top["start"] is { } start ? ReadStart(start) : new StartState(),
+            Expectations = top["expect"] is { } ex ? ReadExpectations(ex) : [],
+            StepCount = steps.Count,
+            StepSpacing = stepSpacing,
+        };
+        Validate(scenario);
+        return scenario;
+    }
+
+    private static List<PgVersion> ReadVersions(Node node)
+    {
+        var versions = new List<PgVersion>();
+        foreach (var item in node.ListOrScalar("a list of versions like [13, 14.9, 16]"))
+        {
+            if (!PgVersion.TryParse(item.Scalar("a version like 15 or 13.4"), out var v, out var error)) throw item.Error(error!);
+            if (versions.Contains(v)) throw item.Error($"version {v} is listed twice");
+            versions.Add(v);
+        }
+        return versions.Count > 0 ? versions : throw node.Error("expected at least one version, like [13, 16]");
+    }
+
+    private static WalSegmentSize ReadSegmentSize(Node node)
+    {
+        var size = node.Size();
+        return WalSegmentSize.IsValid(size.Bytes)
+            ? new WalSegmentSize(size.Bytes)
+            : throw node.Error($"wal_segment_size must be a power of two from 1MB to 1GB, got {ValueParser.Show(node.Scalar(""))}");
+    }
+
+    private static StartState ReadStart(Node node)
+    {
+        var m = node.Map("a mapping with insert_lsn: and files_ahead:", ["insert_lsn", "files_ahead"]);
+        var lsn = m["insert_lsn"]?.Lsn();
+        if (lsn is { IsValid: false }) throw m["insert_lsn"]!.Value.Error("insert_lsn 0/0 is InvalidXLogRecPtr; give a position after the start of segment 1");
+        return new StartState { InsertLsn = lsn, FilesAhead = (int)(m["files_ahead"]?.Integer(0, 1_000_000) ?? 0) };
+    }
+
+    private static List<WrittenSetting> ReadSettings(Node node)
+    {
+        var m = node.Map("a mapping of PostgreSQL settings like {max_wal_size: 1GB}", SettingNames, "setting");
+        var list = new List<WrittenSetting>();
+        foreach (var e in m.Entries)
+        {
+            var value = e.Value.Scalar("a PostgreSQL setting value like 1GB, 5min or on");
+            // Version-independent syntax check here; whether each version has the parameter is checked in Validate.
+            if (!GucCatalog.TryParse(GucCatalog.All[e.Key], value, out _, out var error)) throw e.Value.Error(error!);
+            list.Add(new WrittenSetting(e.Key, value, e.KeyNode));
+        }
+        return list;
+    }
+
+    private void ReadVersionSettings(Node node)
+    {
+        var m = node.Map("a mapping from version ranges to settings, like {\"13+\": {wal_keep_size: 1GB}}", null);
+        foreach (var e in m.Entries)
+            versionSettings.Add((e.KeyNode.VersionRange(), ReadSettings(e.Value)));
+    }
+
+    private static readonly Dictionary<string, string[]> WorkloadKeys = new(StringComparer.Ordinal)
+    {
+        ["constant"] = ["constant", "from", "until"],
+        ["piecewise"] = ["piecewise"],
+        ["daily"] = ["daily"],
+        ["burst"] = ["burst"],
+        ["every"] = ["every", "write", "from", "until"],
+    };
+
+    private static Workload ReadWorkload(Node node)
+    {
+        var components = new List<RateComponent>();
+        var periodic = new List<PeriodicWrite>();
+        foreach (var item in node.List("a list of workload components like - constant: 5MB/s"))
+        {
+            var kind = SingleKey(item, WorkloadKeys.Keys, "workload component");
+            var m = item.Map($"a {kind} component", WorkloadKeys[kind]);
+            var value = m.Required(kind);
+            switch (kind)
+            {
+                case "constant":
+                    var (from, until) = ReadWindow(m);
+                    components.Add(new ConstantRate(value.Rate(), from, until));
+                    break;
+                case "piecewise":
+                    components.Add(ReadPiecewise(value));
+                    break;
+                case "daily":
+                    var d = value.Map("a mapping with mean:, amplitude:, peak_hour: and resolution:", ["mean", "amplitude", "peak_hour", "resolution"]);
+                    components.Add(new DailyCycle(d.Required("mean").Rate(), d.Required("amplitude").Number(0, 1),
+                        d.Required("peak_hour").Number(0, 24), d["resolution"]?.PositiveDuration() ?? SimDuration.FromMinutes(15)));
+                    break;
+                case "burst":
+                    var b = value.Map("a mapping with at:, duration: and rate:", ["at", "duration", "rate"]);
+                    components.Add(new Burst(b.Required("at").Time(), b.Required("duration").PositiveDuration(), b.Required("rate").Rate()));
+                    break;
+                case "every":
+                    var every = value.PositiveDuration();
+                    var bytes = m.Required("write").PositiveSize();
+                    var (pFrom, pUntil) = ReadWindow(m);
+                    periodic.Add(new PeriodicWrite($"{bytes} every {every}", every, bytes, pFrom, pUntil));
+                    break;
+            }
+        }
+        return new Workload(components) { PeriodicWrites = periodic };
+    }
+
+    private static PiecewiseRate ReadPiecewise(Node node)
+    {
+        var steps = new List<RateStep>();
+        foreach (var item in node.List("a list of breakpoints like [{at: 0h, rate: 1MB/s}, {at: 8h, rate: 20MB/s}]"))
+        {
+            var m = item.Map("a breakpoint like {at: 8h, rate: 20MB/s}", ["at", "rate"]);
+            var at = m.Required("at").Time();
+            if (steps.Count > 0 && at <= steps[^1].At)
+                throw m.Required("at").Error($"breakpoints must be in increasing time order ({at} is not after {steps[^1].At})");
+            steps.Add(new RateStep(at, m.Required("rate").Rate()));
+        }
+        return steps.Count > 0 ? new PiecewiseRate(steps) : throw node.Error("expected at least one breakpoint");
+    }
+
+    /// <summary>Optional <c>from:</c>/<c>until:</c>; until defaults to never.</summary>
+    private static (SimTime From, SimTime Until) ReadWindow(Map m)
+    {
+        var from = m["from"]?.Time() ?? SimTime.Zero;
+        var until = m["until"]?.Time() ?? SimTime.Never;
+        if (until <= from) throw m["until"]!.Value.Error($"until ({until}) must be after from ({from})");
+        return (from, until);
+    }
+
+    private static readonly string[] DeclaredSlotKeys = ["name", "type", "created_at", "reserve", "consumer"];
+    private static readonly string[] CreatedSlotKeys = ["name", "type", "reserve", "consumer"];
+
+    private List<SlotSpec> ReadSlots(Node node)
+    {
+        foreach (var item in node.List("a list of slots like - name: rep1"))
+        {
+            var (slot, nameNode) = ReadSlot(item, declared: true);
+            if (declaredSlots.Any(d => d.Slot.Name == slot.Name))
+                throw nameNode.Error($"slot \"{slot.Name}\" is declared twice");
+            declaredSlots.Add((slot, nameNode));
+        }
+        return declaredSlots.Select(d => d.Slot).ToList();
+    }
+
+    /// <summary>A slot under <c>slots:</c> (<paramref name="declared"/>) or in a <c>create_slot</c> event (created at the event's time).</summary>
+    private static (SlotSpec Slot, Node NameNode) ReadSlot(Node node, bool declared)
+    {
+        var m = node.Map("a slot like {name: rep1, type: physical}", declared ? DeclaredSlotKeys : CreatedSlotKeys);
+        var nameNode = m.Required("name");
+        var kind = m["type"]?.Choice("physical", "logical") == "logical" ? SlotKind.Logical : SlotKind.Physical;
+        if (kind == SlotKind.Logical && m["reserve"] is { } r)
+            throw r.Error("reserve applies to physical slots only (a logical slot always reserves WAL when created)");
+        var slot = new SlotSpec
+        {
+            Name = SlotName(nameNode),
+            Kind = kind,
+            CreatedAt = m["created_at"]?.Time() ?? SimTime.Zero,
+            Reserve = m["reserve"]?.Bool() ?? true,
+            Consumer = m["consumer"] is { } c ? ReadConsumer(c) : ConsumerSpec.None,
+            Location = node.Location,
+        };
+        return (slot, nameNode);
+    }
+
+    /// <summary>A replication slot name, checked like <c>ReplicationSlotValidateName</c>.</summary>
+    private static string SlotName(Node node)
+    {
+        var name = node.Scalar("a slot name like rep1");
+        if (name.Length > 63) throw node.Error($"replication slot name {ValueParser.Show(name)} is too long (at most 63 characters)");
+        if (!name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+            throw node.Error($"replication slot name {ValueParser.Show(name)} contains invalid character (replication slot names may only contain lower case letters, numbers, and the underscore character)");
+        return name;
+    }
+
+    private static ConsumerSpec ReadConsumer(Node node)
+    {
+        if (node.IsNull || node.Yaml is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "none" }) return ConsumerSpec.None;
+        var m = node.Map("a consumer like {lag: 2s, confirm_every: 10s} or none", ["lag", "lag_bytes", "confirm_every", "outages"]);
+        return new ConsumerSpec
+        {
+            Lag = m["lag"]?.Duration() ?? SimDuration.Zero,
+            LagBytes = m["lag_bytes"]?.Size() ?? ByteCount.Zero,
+            ConfirmEvery = m["confirm_every"]?.Duration() ?? SimDuration.FromSeconds(10),
+            Outages = m["outages"] is { } o ? ReadOutages(o) : [],
+        };
+    }
+
+    /// <summary>Disconnected periods in time order, not overlapping; a missing <c>until</c> means never back.</summary>
+    private static List<Outage> ReadOutages(Node node)
+    {
+        var outages = new List<Outage>();
+        foreach (var item in node.List("a list of periods like [{from: 6h, until: 9h}]"))
+        {
+            var m = item.Map("a period like {from: 6h, until: 9h}", ["from", "until"]);
+            var from = m.Required("from").Time();
+            var (_, until) = ReadWindow(m);
+            if (outages.Count > 0 && from < outages[^1].Until)
+                throw m.Required("from").Error(outages[^1].Until.IsNever
+                    ? "the previous period never ends, so no period can follow it"
+                    : $"periods must be in time order without overlap ({from} is before the previous period ends at {outages[^1].Until})");
+            outages.Add(new Outage(from, until));
+        }
+        return outages;
+    }
+
+    private static List<LongTransaction> ReadTransactions(Node node)
+    {
+        var list = new List<LongTransaction>();
+        foreach (var item in node.List("a list of transactions like [{name: report, begin: 1h, until: 5h}]"))
+        {
+            var m = item.Map("a transaction like {name: report, begin: 1h, until: 5h}", ["name", "begin", "until"]);
+            var nameNode = m.Required("name");
+            var name = nameNode.Scalar("a transaction name");
+            if (list.Any(t => t.Name == name)) throw nameNode.Error($"transaction \"{name}\" is declared twice");
+            var begin = m.Required("begin").Time();
+            var until = m["until"]?.Time() ?? SimTime.Never;
+            if (until <= begin) throw m["until"]!.Value.Error($"until ({until}) must be after begin ({begin})");
+            list.Add(new LongTransaction(name, begin, until));
+        }
+        return list;
+    }
+
+    private static ArchiverSpec ReadArchiver(Node node)
+    {
+        var m = node.Map("a mapping with lag: and failures:", ["lag", "failures"]);
+        return new ArchiverSpec(m["lag"]?.Duration() ?? SimDuration.Zero, m["failures"] is { } f ? ReadOutages(f) : []);
+    }
+
+    private static DiskSpec ReadDisk(Node node)
+    {
+        var m = node.Map("a mapping with size:, other_usage: and read_only_at:", ["size", "other_usage", "read_only_at"]);
+        var size = m.Required("size").PositiveSize();
+        var other = m["other_usage"]?.Size() ?? ByteCount.Zero;
+        if (other >= size) throw m["other_usage"]!.Value.Error($"other_usage ({other}) must be smaller than the volume size ({size})");
+        double? readOnly = null;
+        if (m["read_only_at"] is { } ro)
+        {
+            if (!ValueParser.TryParseFraction(ro.Scalar("a fraction like 95% or 0.95"), out var f, out var error)) throw ro.Error(error!);
+            if (f is <= 0 or > 1) throw ro.Error(string.Create(CultureInfo.InvariantCulture, $"read_only_at must be above 0% and at most 100%, got {f:0.###}"));
+            readOnly = f;
+        }
+        return new DiskSpec(size, other, readOnly);
+    }
+
+    /// <summary>The one key of <paramref name="node"/> among <paramref name="choices"/> that says what the item is.</summary>
+    private static string SingleKey(Node node, IReadOnlyCollection<string> choices, string what)
+    {
+        var found = node.KeysAmong(choices, $"a {what} (one of {string.Join(", ", choices)})");
+        return found.Count switch
+        {
+            1 => found[0],
+            0 => throw node.Error($"a {what} needs one of {string.Join(", ", choices)}"),
+            _ => throw node.Error($"a {what} takes exactly one of {string.Join(", ", choices)}; found {string.Join(" and ", found)}"),
+        };
+    }
+}
