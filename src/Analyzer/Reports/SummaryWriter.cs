@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Walsim.Simulator.Results;
+
+namespace Walsim.Analyzer.Reports;
+
+/// <summary>Renders the per-version run summaries of one scenario: a console table, CSV or JSON.</summary>
+public static class SummaryWriter
+{
+    /// <summary>A readable block for one version (what <c>walsim simulate</c> prints by default).</summary>
+    public static void WriteTable(TextWriter w, SimulationResult r)
+    {
+        var p = r.Policy;
+        var s = r.Summary;
+        w.WriteLine($"PostgreSQL {p.Version} (behaviour band {p.Band})");
+        w.WriteLine($"  settings      {string.Join(' ', KeySettings.For(r.Scenario, p).Select(kv => $"{kv.Key}={kv.Value}"))}");
+        foreach (var slot in r.Slots)
+        {
+            // 12 has no wal_status, so "never extended" would be misleading there.
+            var status = p.ReportsWalStatus
+                ? $"extended {Formats.Human(slot.FirstExtended)}, unreserved {Formats.Human(slot.FirstUnreserved)}, "
+                : "(no wal_status before 13), ";
+            var cause = slot.Cause == InvalidationCause.None ? "" : $" ({Formats.Invalidation(slot.Cause)})";
+            w.WriteLine($"  slot {slot.Name} ({Formats.Kind(slot.Kind)}): {status}lost {Formats.Human(slot.Lost)}{cause}; peak retained {slot.PeakRetained}");
+        }
+        w.WriteLine($"  peak pg_wal   {s.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)} files, {s.PeakPgWalBytes} at {s.PeakAt}");
+        w.WriteLine($"  disk full     {Formats.Human(s.DiskFull)}; read-only {Formats.Human(s.ReadOnly)}");
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  checkpoints   {s.Checkpoints} done, {s.SkippedCheckpoints} skipped; WAL files {s.FilesAdded} added, {s.FilesRemoved} removed, {s.FilesRecycled} recycled"));
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  end           {s.End}, insert LSN {s.FinalInsertLsn}, {s.Invalidations} slot invalidation(s)"));
+    }
+
+    /// <summary>
+    /// One CSV row per version. <c>settings</c> holds the key settings as <c>name=value</c> pairs separated by
+    /// spaces (the set differs between 12 and 13+); each slot adds <c>slotname.*</c> columns.
+    /// </summary>
+    public static void WriteCsv(TextWriter w, IReadOnlyList<SimulationResult> results)
+    {
+        var slots = results.SelectMany(r => r.Slots.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
+        using var csv = TimelineCsvWriter.NewCsv(w);
+        string[] head =
+        [
+            "scenario", "version", "band", "settings", "end_s", "peak_pg_wal_bytes", "peak_pg_wal_files", "peak_at_s",
+            "disk_full_s", "read_only_s", "checkpoints", "skipped_checkpoints", "invalidations", "files_added",
+            "files_removed", "files_recycled", "final_insert_lsn",
+        ];
+        string[] slotHead = ["kind", "extended_s", "unreserved_s", "lost_s", "invalidation", "peak_retained_bytes"];
+        foreach (var h in head) csv.WriteField(h);
+        foreach (var name in slots)
+            foreach (var h in slotHead) csv.WriteField($"{name}.{h}");
+        csv.EndRecord();
+
+        foreach (var r in results)
+        {
+            var s = r.Summary;
+            csv.WriteField(r.Scenario.Name);
+            csv.WriteField(r.Policy.Version.ToString());
+            csv.WriteField(r.Policy.Band);
+            csv.WriteField(string.Join(' ', KeySettings.For(r.Scenario, r.Policy).Select(kv => $"{kv.Key}={kv.Value}")));
+            csv.WriteField(Formats.Seconds(s.End));
+            csv.WriteField(Formats.Number(s.PeakPgWalBytes.Bytes));
+            csv.WriteField(Formats.Number(s.PeakPgWalFiles));
+            csv.WriteField(Formats.Seconds(s.PeakAt));
+            csv.WriteField(Formats.Seconds(s.DiskFull));
+            csv.WriteField(Formats.Seconds(s.ReadOnly));
+            csv.WriteField(Formats.Number(s.Checkpoints));
+            csv.WriteField(Formats.Number(s.SkippedCheckpoints));
+            csv.WriteField(Formats.Number(s.Invalidations));
+            csv.WriteField(Formats.Number(s.FilesAdded));
+            csv.WriteField(Formats.Number(s.FilesRemoved));
+            csv.WriteField(Formats.Number(s.FilesRecycled));
+            csv.WriteField(Formats.Lsn(s.FinalInsertLsn));
+            foreach (var name in slots)
+            {
+                var slot = r.Slots.FirstOrDefault(x => x.Name == name);
+                csv.WriteField(slot is null ? "" : Formats.Kind(slot.Kind));
+                csv.WriteField(Formats.Seconds(slot?.FirstExtended));
+                csv.WriteField(Formats.Seconds(slot?.FirstUnreserved));
+                csv.WriteField(Formats.Seconds(slot?.Lost));
+                csv.WriteField(slot is null ? "" : Formats.Invalidation(slot.Cause));
+                csv.WriteField(slot is null ? "" : Formats.Number(slot.PeakRetained.Bytes));
+            }
+            csv.EndRecord();
+        }
+    }
+
+    /// <summary>A JSON document <c>{ scenario, versions: [...] }</c>; times in seconds, null for never.</summary>
+    public static void WriteJson(TextWriter w, string scenario, IReadOnlyList<SimulationResult> results)
+    {
+        using var buffer = new MemoryStream();
+        using (var j = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
+        {
+            j.WriteStartObject();
+            j.WriteString("scenario", scenario);
+            j.WriteStartArray("versions");
+            foreach (var r in results)
+            {
+                var s = r.Summary;
+                j.WriteStartObject();
+                j.WriteString("version", r.Policy.Version.ToString());
+                j.WriteString("band", r.Policy.Band);
+                j.WriteStartObject("settings");
+                foreach (var (k, v) in KeySettings.For(r.Scenario, r.Policy)) j.WriteString(k, v);
+                j.WriteEndObject();
+                Seconds(j, "end_s", s.End);
+                j.WriteNumber("peak_pg_wal_bytes", s.PeakPgWalBytes.Bytes);
+                j.WriteNumber("peak_pg_wal_files", s.PeakPgWalFiles);
+                Seconds(j, "peak_at_s", s.PeakAt);
+                Seconds(j, "disk_full_s", s.DiskFull);
+                Seconds(j, "read_only_s", s.ReadOnly);
+                j.WriteNumber("checkpoints", s.Checkpoints);
+                j.WriteNumber("skipped_checkpoints", s.SkippedCheckpoints);
+                j.WriteNumber("invalidations", s.Invalidations);
+                j.WriteNumber("files_added", s.FilesAdded);
+                j.WriteNumber("files_removed", s.FilesRemoved);
+                j.WriteNumber("files_recycled", s.FilesRecycled);
+                j.WriteString("final_insert_lsn", s.FinalInsertLsn.ToString());
+                j.WriteStartArray("slots");
+                foreach (var slot in r.Slots)
+                {
+                    j.WriteStartObject();
+                    j.WriteString("name", slot.Name);
+                    j.WriteString("kind", Formats.Kind(slot.Kind));
+                    Seconds(j, "extended_s", slot.FirstExtended);
+                    Seconds(j, "unreserved_s", slot.FirstUnreserved);
+                    Seconds(j, "lost_s", slot.Lost);
+                    if (slot.Cause == InvalidationCause.None) j.WriteNull("invalidation");
+                    else j.WriteString("invalidation", Formats.Invalidation(slot.Cause));
+                    j.WriteNumber("peak_retained_bytes", slot.PeakRetained.Bytes);
+                    j.WriteEndObject();
+                }
+                j.WriteEndArray();
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        w.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void Seconds(Utf8JsonWriter j, string name, Simulator.Units.SimTime? t)
+    {
+        if (t is { IsNever: false } v) j.WriteNumber(name, (decimal)v.Microseconds / 1_000_000m);
+        else j.WriteNull(name);
+    }
+}
