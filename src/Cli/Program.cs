@@ -1,1 +1,3 @@
-return 0;
+using Walsim.Cli;
+
+return new WalsimCommands(Console.Out, Console.Error).Invoke(args);

@@ -14,7 +14,8 @@ public static class SummaryWriter
         var p = r.Policy;
         var s = r.Summary;
         w.WriteLine($"PostgreSQL {p.Version} (behaviour band {p.Band})");
-        w.WriteLine($"  settings      {string.Join(' ', KeySettings.For(r.Scenario, p).Select(kv => $"{kv.Key}={kv.Value}"))}");
+        // Events may change settings later (a reload); these are the values the run starts with.
+        w.WriteLine($"  settings      (at start) {string.Join(' ', KeySettings.For(r.Scenario, p).Select(kv => $"{kv.Key}={kv.Value}"))}");
         foreach (var slot in r.Slots)
         {
             // 12 has no wal_status, so "never extended" would be misleading there.

@@ -1,0 +1,18 @@
+namespace Walsim.Cli;
+
+/// <summary>The process exit codes of <c>walsim</c> (documented in <c>--help</c> and docs/cli.md).</summary>
+public enum ExitCode
+{
+    /// <summary>Success; for <c>check</c>, every expectation passed.</summary>
+    Ok = 0,
+    /// <summary><c>check</c>: at least one expectation failed.</summary>
+    ExpectationsFailed = 1,
+    /// <summary>A scenario file is invalid, or a version rejects its settings.</summary>
+    InvalidScenario = 2,
+    /// <summary>Bad command line: unknown option, missing argument, bad value, no such file.</summary>
+    UsageError = 3,
+    /// <summary>A report could not be written (permissions, disk full, ...).</summary>
+    IoError = 4,
+    /// <summary>A bug in walsim (the message includes a stack trace worth reporting).</summary>
+    InternalError = 70,
+}

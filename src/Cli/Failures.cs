@@ -1,0 +1,58 @@
+using Walsim.Analyzer.Scenarios;
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Cli;
+
+/// <summary>A scenario that loaded but cannot run on a version (its settings or events are rejected there).</summary>
+internal sealed class ScenarioRejectedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>Turns exceptions into one-line messages and exit codes, so users never see a stack trace for bad input.</summary>
+internal static class Failures
+{
+    public static ExitCode Guard(TextWriter stderr, Func<ExitCode> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is ScenarioException or ScenarioRejectedException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.InvalidScenario;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.IoError;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"walsim: internal error, please report it with the scenario file: {e}");
+            return ExitCode.InternalError;
+        }
+    }
+
+    /// <summary>Runs one version, turning the engine's input errors into <see cref="ScenarioRejectedException"/>.</summary>
+    public static T OnVersion<T>(Scenario scenario, PgVersion version, Func<T> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (SettingException e)
+        {
+            throw new ScenarioRejectedException($"{Where(scenario.SourceFile)}PostgreSQL {version}: {e.Setting}: {e.Message}", e);
+        }
+        catch (ScenarioValidationException e)
+        {
+            var at = e.Location.Line > 0 ? $"{e.Location}: " : Where(scenario.SourceFile);
+            var field = e.Field is { Length: > 0 } f ? $"{f}: " : "";
+            throw new ScenarioRejectedException($"{at}{field}PostgreSQL {version}: {e.Message}", e);
+        }
+    }
+
+    private static string Where(string file) => file.Length > 0 ? $"{file}: " : "";
+}

@@ -1,0 +1,79 @@
+using Walsim.Analyzer.Reports;
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Cli;
+
+/// <summary>How <c>walsim simulate</c> prints its summary on stdout.</summary>
+public enum SummaryFormat { Table, Csv, Json }
+
+/// <param name="ScenarioPath">The scenario file.</param>
+/// <param name="Versions">Versions to run; empty = the scenario's <c>versions</c>.</param>
+/// <param name="OutDir">Where the timeline and events CSVs go; null = <c>reports/&lt;scenario name&gt;</c>.</param>
+/// <param name="Format">The stdout summary format.</param>
+public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, SummaryFormat Format);
+
+/// <summary><c>walsim simulate</c>: runs a scenario on each version, writes the CSV reports, prints a summary.</summary>
+public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
+{
+    public ExitCode Run(SimulateRequest request) => Failures.Guard(stderr, () =>
+    {
+        var scenario = loadScenario(request.ScenarioPath);
+        var versions = request.Versions.Count > 0 ? request.Versions : scenario.Versions;
+        var dir = request.OutDir ?? Path.Combine("reports", scenario.Name);
+        var table = request.Format == SummaryFormat.Table;
+        if (table)
+        {
+            stdout.WriteLine($"Scenario {scenario.Name} ({request.ScenarioPath})");
+            foreach (var line in Wrap(scenario.Description ?? "", 98)) stdout.WriteLine($"  {line}");
+            stdout.WriteLine();
+        }
+
+        var results = new List<SimulationResult>();
+        foreach (var version in versions)
+        {
+            SimulationResult result;
+            // Each version streams to its own files; they appear only if the run completes.
+            using (var report = new CsvReportObserver(dir, scenario, version))
+            {
+                result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, report));
+                report.Commit();
+                if (table)
+                {
+                    SummaryWriter.WriteTable(stdout, result);
+                    stdout.WriteLine($"  reports       {Relative(report.TimelinePath)}, {Relative(report.EventsPath)}");
+                    stdout.WriteLine();
+                }
+            }
+            results.Add(result);
+        }
+
+        if (request.Format == SummaryFormat.Csv) SummaryWriter.WriteCsv(stdout, results);
+        if (request.Format == SummaryFormat.Json) SummaryWriter.WriteJson(stdout, scenario.Name, results);
+        return ExitCode.Ok;
+    });
+
+    private static IEnumerable<string> Wrap(string text, int width)
+    {
+        var line = "";
+        foreach (var word in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                yield return line;
+                line = "";
+            }
+            line = line.Length == 0 ? word : $"{line} {word}";
+        }
+        if (line.Length > 0) yield return line;
+    }
+
+    // Short paths for reports under the current directory, full paths elsewhere.
+    private static string Relative(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
+    }
+}

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using Walsim.Analyzer.Scenarios;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Cli;
+
+/// <summary>
+/// The <c>walsim</c> command tree. Actions only read option values and call one service; all output goes to the
+/// writers given here, so tests run the CLI in-process and capture it.
+/// </summary>
+public sealed class WalsimCommands
+{
+    private const string ExitCodes = """
+        Exit codes:
+          0   ok (check: every expectation passed)
+          1   check: at least one expectation failed
+          2   invalid scenario file, or a version rejects its settings
+          3   usage error (unknown option, bad value, missing file)
+          4   I/O error writing a report
+          70  internal error (a bug; please report it)
+        """;
+
+    private readonly TextWriter _stdout;
+    private readonly TextWriter _stderr;
+    private readonly Dictionary<Command, string> _epilogues = [];
+
+    /// <param name="stdout">Normal output: summaries, PASS/FAIL lines, help.</param>
+    /// <param name="stderr">Error messages.</param>
+    /// <param name="loadScenario">Reads a scenario file; defaults to <see cref="ScenarioLoader.Load"/>.</param>
+    public WalsimCommands(TextWriter stdout, TextWriter stderr, Func<string, Scenario>? loadScenario = null)
+    {
+        _stdout = stdout;
+        _stderr = stderr;
+        var load = loadScenario ?? ScenarioLoader.Load;
+        var simulate = new SimulateService(stdout, stderr, load);
+        var check = new CheckService(stdout, stderr, load);
+
+        Root = new RootCommand("""
+            walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
+            """) { HelpName = "walsim" };
+        Root.Add(SimulateCommand(simulate));
+        Root.Add(CheckCommand(check));
+        _epilogues[Root] = $"""
+            Examples:
+              walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
+              walsim check scenarios/
+
+            {ExitCodes}
+            """;
+
+        var help = Root.Options.OfType<HelpOption>().Single();
+        var builtIn = (HelpAction)help.Action!;
+        builtIn.MaxWidth = 100; // fixed width: the same help in a terminal, a pipe and a test
+        help.Action = new HelpWithEpilogue(builtIn, _epilogues);
+    }
+
+    public RootCommand Root { get; }
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code.</summary>
+    public int Invoke(IReadOnlyList<string> args)
+    {
+        var parsed = Root.Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            foreach (var error in parsed.Errors) _stderr.WriteLine($"walsim: {error.Message}");
+            var command = parsed.CommandResult.Command == Root ? "walsim" : $"walsim {parsed.CommandResult.Command.Name}";
+            _stderr.WriteLine($"Try '{command} --help'.");
+            return (int)ExitCode.UsageError;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = _stdout, Error = _stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // Services handle their own failures; this is a last resort for bugs in the command layer itself.
+            _stderr.WriteLine($"walsim: internal error: {e}");
+            return (int)ExitCode.InternalError;
+        }
+    }
+
+    private Command SimulateCommand(SimulateService service)
+    {
+        var scenario = new Argument<string>("scenario") { Description = "The scenario file (YAML)." };
+        MustExist(scenario, File.Exists);
+        var pg = new Option<IReadOnlyList<PgVersion>>("--pg")
+        {
+            Description = "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.",
+            HelpName = "versions",
+            CustomParser = ParseVersions,
+        };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Directory for the per-version timeline and events CSV files. [default: reports/<scenario name>]",
+            HelpName = "dir",
+        };
+        outDir.AcceptLegalFilePathsOnly();
+        var format = new Option<string>("--format")
+        {
+            Description = "How the summary is printed on stdout.",
+            DefaultValueFactory = _ => "table",
+        };
+        format.AcceptOnlyFromAmong("table", "csv", "json");
+
+        var command = new Command("simulate", """
+            Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.
+            """) { scenario, pg, outDir, format };
+        command.SetAction(r => (int)service.Run(new SimulateRequest(
+            r.GetRequiredValue(scenario),
+            r.GetValue(pg) ?? [],
+            r.GetValue(outDir),
+            Enum.Parse<SummaryFormat>(r.GetRequiredValue(format), ignoreCase: true))));
+        _epilogues[command] = $"""
+            Examples:
+              walsim simulate scenarios/019-replslot-limit.yaml
+              walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,13.4 --pg 15 --out /tmp/replslot
+              walsim simulate scenarios/019-replslot-limit.yaml --format json > summary.json
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
+    private Command CheckCommand(CheckService service)
+    {
+        var target = new Argument<string>("path") { Description = "A scenario file, or a folder: every *.yaml and *.yml file in it, in name order." };
+        MustExist(target, p => File.Exists(p) || Directory.Exists(p));
+        var junit = new Option<string>("--junit")
+        {
+            Description = "Also write the results as JUnit XML to this file, for CI test reports.",
+            HelpName = "file",
+        };
+        junit.AcceptLegalFilePathsOnly();
+
+        var command = new Command("check", """
+            Runs every scenario on each of its versions and tests the expectations under its 'expect:' key. Prints one PASS or FAIL line per expectation and version, with the value the simulation observed, then the totals. The exit code is 0 only if every expectation passed, so it can gate a CI job or a configuration change.
+            """) { target, junit };
+        command.SetAction(r => (int)service.Run(r.GetRequiredValue(target), r.GetValue(junit)));
+        _epilogues[command] = $"""
+            Examples:
+              walsim check scenarios/019-replslot-limit.yaml
+              walsim check scenarios/ --junit test-results/walsim.xml
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
+    // A string argument (not FileInfo) keeps the path as typed, which is how error messages name the file.
+    private static void MustExist(Argument<string> argument, Func<string, bool> exists) =>
+        argument.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } path && !exists(path)) r.AddError($"{path}: no such file or directory");
+        });
+
+    /// <summary><c>--pg 12,13.3 --pg 15</c>: every token, split at commas, parsed as a version; duplicates dropped.</summary>
+    private static IReadOnlyList<PgVersion> ParseVersions(ArgumentResult result)
+    {
+        var versions = new List<PgVersion>();
+        foreach (var text in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (!PgVersion.TryParse(text, out var v, out var error))
+            {
+                result.AddError($"--pg: {error}");
+                return [];
+            }
+            if (!versions.Contains(v)) versions.Add(v);
+        }
+        return versions;
+    }
+
+    /// <summary>The built-in help, followed by the command's examples and the exit codes.</summary>
+    private sealed class HelpWithEpilogue(HelpAction builtIn, IReadOnlyDictionary<Command, string> epilogues) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            builtIn.Invoke(parseResult);
+            if (epilogues.TryGetValue(parseResult.CommandResult.Command, out var text))
+            {
+                var output = parseResult.InvocationConfiguration.Output;
+                output.WriteLine(text);
+                output.WriteLine();
+            }
+            return (int)ExitCode.Ok;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using Walsim.Cli;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+using Xunit;
+
+namespace Walsim.Tests.Cli;
+
+/// <summary>The CLI run in-process with captured output (the real engine; scenarios built in code unless a file is the point).</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed record Run(int Code, string Out, string Err);
+
+    private static Run Walsim(Func<string, Scenario>? load, params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
+        var code = new WalsimCommands(stdout, stderr, load).Invoke(args);
+        return new Run(code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static Run Walsim(params string[] args) => Walsim(null, args);
+
+    /// <summary>
+    /// A physical slot whose standby stops after a minute, on 1MB segments: 12 keeps the WAL, 13.3 (with
+    /// max_slot_wal_keep_size=8MB) loses the slot. One expectation passes on both versions, one only on 12.
+    /// </summary>
+    private static Scenario Stalled(string file) => new()
+    {
+        Name = "cli-stalled",
+        SourceFile = file,
+        Versions = [PgVersion.Parse("12"), PgVersion.Parse("13.3")],
+        SegmentSize = WalSegmentSize.FromMegabytes(1),
+        Settings = new Dictionary<string, string> { ["max_wal_size"] = "4MB", ["min_wal_size"] = "2MB", ["checkpoint_timeout"] = "30s" },
+        VersionSettings = [new VersionedSettings(ReportFixtures.Range("13+"), new Dictionary<string, string> { ["max_slot_wal_keep_size"] = "8MB" })],
+        Workload = new Workload([new ConstantRate(64 * 1024, SimTime.Zero, SimTime.Never)]),
+        Slots = [new SlotSpec { Name = "rep1", Consumer = new ConsumerSpec { Outages = [new Outage(SimTime.FromSeconds(60), SimTime.Never)] } }],
+        Duration = SimDuration.FromMinutes(30),
+        SampleInterval = SimDuration.FromMinutes(1),
+        Expectations =
+        [
+            new RunMetricExpectation(RunMetric.Checkpoints, new NumberBound(1, null)) { Text = "{checkpoints: {min: 1}}" },
+            new MilestoneExpectation(Milestone.SlotLost, "rep1", TimeBound.NeverHappens) { Text = "{slot: rep1, lost: never}" },
+        ],
+    };
+
+    private string WriteFile(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("simulate", "--bogus")]
+    [InlineData("simulate")]
+    [InlineData("frobnicate")]
+    [InlineData()]
+    public void Usage_errors_exit_3_and_point_to_help(params string[] args)
+    {
+        var run = Walsim(args);
+        Assert.Equal((int)ExitCode.UsageError, run.Code);
+        Assert.Contains("--help'", run.Err);
+        Assert.DoesNotContain("   at ", run.Err);
+    }
+
+    [Theory]
+    [InlineData("--pg", "11", "PostgreSQL 11 is not modelled")]
+    [InlineData("--pg", "13.99", "newer than the newest")]
+    [InlineData("--format", "xml", "xml")]
+    public void Bad_option_values_exit_3(string option, string value, string message)
+    {
+        var file = WriteFile("ok.yaml", "name: ok\n");
+        var run = Walsim(_ => throw new InvalidOperationException("must not load"), "simulate", file, option, value);
+        Assert.Equal((int)ExitCode.UsageError, run.Code);
+        Assert.Contains(message, run.Err);
+    }
+
+    [Fact]
+    public void Missing_scenario_file_is_a_usage_error()
+    {
+        var run = Walsim("check", Path.Combine(_dir, "nope.yaml"));
+        Assert.Equal((int)ExitCode.UsageError, run.Code);
+        Assert.Contains("nope.yaml: no such file or directory", run.Err);
+    }
+
+    [Fact]
+    public void Bad_scenario_file_exits_2_with_file_and_line_and_no_stack_trace()
+    {
+        var file = WriteFile("bad.yaml", "name: bad\nversions: [15]\nwal_segment_size: 3MB\n");
+        foreach (var command in new[] { "simulate", "check" })
+        {
+            var run = Walsim(command, file);
+            Assert.Equal((int)ExitCode.InvalidScenario, run.Code);
+            Assert.Contains($"{file}:3: wal_segment_size", run.Out + run.Err);
+            Assert.DoesNotContain("   at ", run.Out + run.Err);
+        }
+    }
+
+    [Fact]
+    public void Help_lists_the_commands_and_exit_codes()
+    {
+        var run = Walsim("--help");
+        Assert.Equal(0, run.Code);
+        Assert.Contains("simulate <scenario>", run.Out);
+        Assert.Contains("check <path>", run.Out);
+        Assert.Contains("Exit codes:", run.Out);
+        Golden.Verify(run.Out, "Help.root");
+    }
+
+    [Theory, InlineData("simulate"), InlineData("check")]
+    public void Command_help_has_a_description_an_example_and_exit_codes(string command)
+    {
+        var run = Walsim(command, "--help");
+        Assert.Equal(0, run.Code);
+        Assert.Contains($"walsim {command} ", run.Out[run.Out.IndexOf("Examples:", StringComparison.Ordinal)..]);
+        Golden.Verify(run.Out, $"Help.{command}");
+    }
+
+    [Fact]
+    public void Simulate_prints_a_summary_per_version_and_writes_complete_reports()
+    {
+        var outDir = Path.Combine(_dir, "out");
+        var run = Walsim(Stalled, "simulate", WriteFile("stalled.yaml", ""), "--out", outDir);
+
+        Assert.Equal("", run.Err);
+        Assert.Equal(0, run.Code);
+        Assert.Contains("PostgreSQL 12.22 (behaviour band 12)", run.Out);
+        Assert.Contains("PostgreSQL 13.3 (behaviour band 13.0-13.3)", run.Out);
+        Assert.Contains("max_slot_wal_keep_size=8MB", run.Out);
+        Assert.Matches(@"slot rep1 \(physical\): extended \S+, unreserved \S+, lost \d", run.Out);
+        Assert.Equal(
+            ["events-12.22.csv", "events-13.3.csv", "timeline-12.22.csv", "timeline-13.3.csv"],
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var timeline = File.ReadAllLines(Path.Combine(outDir, "timeline-13.3.csv"));
+        Assert.StartsWith("time_s,time,reason,", timeline[0]);
+        Assert.Contains("rep1.wal_status", timeline[0]);
+        Assert.True(timeline.Length > 30, "a row per sample at least");
+        Assert.Contains(File.ReadLines(Path.Combine(outDir, "events-13.3.csv")), l => l.Contains(",checkpoint,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Simulate_pg_option_overrides_the_versions_and_formats_print_machine_readable_summaries()
+    {
+        var (file, outDir) = (WriteFile("stalled.yaml", ""), Path.Combine(_dir, "out"));
+        var csv = Walsim(Stalled, "simulate", file, "--out", outDir, "--pg", "15,13.3", "--pg", "13.3", "--format", "csv");
+        Assert.Equal(0, csv.Code);
+        var lines = csv.Out.TrimEnd('\n').Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("cli-stalled,15.", lines[1]);
+        Assert.StartsWith("cli-stalled,13.3,", lines[2]);
+
+        var json = Walsim(Stalled, "simulate", file, "--out", outDir, "--pg", "12", "--format", "json");
+        Assert.Equal(0, json.Code);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Out);
+        Assert.Equal("12.22", doc.RootElement.GetProperty("versions")[0].GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public void Settings_a_version_rejects_exit_2_naming_the_version()
+    {
+        Scenario load(string f) => Stalled(f) with { Settings = new Dictionary<string, string> { ["wal_keep_segments"] = "8" } };
+        var file = WriteFile("x.yaml", "");
+        var outDir = Path.Combine(_dir, "out");
+        var run = Walsim(load, "simulate", file, "--out", outDir, "--pg", "13.3");
+        Assert.Equal((int)ExitCode.InvalidScenario, run.Code);
+        Assert.Contains($"{file}: PostgreSQL 13.3: wal_keep_segments:", run.Err);
+        Assert.Empty(Directory.GetFiles(outDir));
+    }
+
+    [Fact]
+    public void Unwritable_output_directory_exits_4()
+    {
+        var blocker = WriteFile("not-a-dir", "");
+        var run = Walsim(Stalled, "simulate", WriteFile("x.yaml", ""), "--out", Path.Combine(blocker, "reports"));
+        Assert.Equal((int)ExitCode.IoError, run.Code);
+        Assert.DoesNotContain("   at ", run.Err);
+    }
+
+    [Fact]
+    public void Check_prints_a_line_per_expectation_and_version_and_fails_when_one_fails()
+    {
+        var junit = Path.Combine(_dir, "results", "walsim.xml");
+        var run = Walsim(Stalled, "check", WriteFile("stalled.yaml", ""), "--junit", junit);
+
+        Assert.Equal((int)ExitCode.ExpectationsFailed, run.Code);
+        Assert.Contains("PASS  cli-stalled  12.22  {slot: rep1, lost: never}  (observed: never)", run.Out);
+        Assert.Matches(@"FAIL  cli-stalled  13\.3  \{slot: rep1, lost: never\}  \(observed: \S+", run.Out);
+        Assert.Contains("PASS  cli-stalled  13.3  {checkpoints: {min: 1}}", run.Out);
+        Assert.EndsWith("1 scenario(s): 3 passed, 1 failed, 0 error(s)\n", run.Out);
+
+        var xml = System.Xml.Linq.XDocument.Load(junit);
+        var suite = Assert.Single(xml.Root!.Elements("testsuite"));
+        Assert.Equal("cli-stalled", (string?)suite.Attribute("name"));
+        Assert.Equal(4, suite.Elements("testcase").Count());
+        Assert.Single(suite.Descendants("failure"));
+    }
+
+    [Fact]
+    public void Check_of_a_folder_runs_every_yaml_file_in_name_order()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "scenarios")).FullName;
+        foreach (var name in new[] { "b.yml", "a.yaml", "notes.txt" }) File.WriteAllText(Path.Combine(folder, name), "");
+        Scenario load(string f) => Stalled(f) with { Name = Path.GetFileNameWithoutExtension(f), Versions = [PgVersion.Parse("12")] };
+
+        var run = Walsim(load, "check", folder);
+
+        Assert.Equal(0, run.Code);
+        var scenarios = run.Out.Split('\n').Where(l => l.StartsWith("PASS", StringComparison.Ordinal)).Select(l => l.Split("  ")[1]).Distinct();
+        Assert.Equal(["a", "b"], scenarios);
+    }
+}
