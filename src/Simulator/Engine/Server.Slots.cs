@@ -138,7 +138,9 @@ internal sealed partial class Server
     private Lsn LatestRunningXactsAtOrBefore(Lsn lsn)
     {
         var best = Lsn.Invalid;
-        foreach (var r in _checkpointRunningXacts) if (r <= lsn && r > best) best = r;
+        // Appended in LSN order: the newest one at or before lsn is the first found from the end.
+        for (var i = _checkpointRunningXacts.Count - 1; i >= 0; i--)
+            if (_checkpointRunningXacts[i] <= lsn) { best = _checkpointRunningXacts[i]; break; }
         var t = _history.TimeOf(lsn);
         var tick = new SimTime(t.Microseconds / BgWriterSnapshotInterval.Microseconds * BgWriterSnapshotInterval.Microseconds);
         var atTick = _history.At(tick);
