@@ -7,7 +7,8 @@ namespace Walsim.Analyzer.Scenarios;
 internal sealed partial class ScenarioReader
 {
     /// <summary>An event or step as written: the record, where it is, and the slot or settings it names.</summary>
-    private sealed record ParsedEvent(ScenarioEvent Event, Node Node, Node? SlotNode, IReadOnlyList<WrittenSetting>? Set, Node? VersionsNode);
+    /// <summary><see cref="AtNode"/> is the <c>at:</c> value of a timed event, the item itself for a step.</summary>
+    private sealed record ParsedEvent(ScenarioEvent Event, Node Node, Node AtNode, Node? SlotNode, IReadOnlyList<WrittenSetting>? Set, Node? VersionsNode);
 
     /// <summary>What an action key produced, before the time and step are known.</summary>
     private sealed record Action(ScenarioEvent Event, Node? SlotNode = null, IReadOnlyList<WrittenSetting>? Set = null, Node? VersionsNode = null);
@@ -40,10 +41,11 @@ internal sealed partial class ScenarioReader
         foreach (var item in node.List("a list of events like - {at: 2h, checkpoint: true}"))
         {
             var action = SingleKey(item, ActionKeys, "event");
-            var m = item.Map($"a {action} event", ["at", action, .. Companions(action)]);
-            var at = m.Required("at").Time();
+            var m = item.Map(A($"{action} event"), ["at", action, .. Companions(action)]);
+            var atNode = m.Required("at");
+            var at = atNode.Time();
             var a = ReadAction(action, m, at);
-            list.Add(new ParsedEvent(a.Event with { At = at, Location = item.Location }, item, a.SlotNode, a.Set, a.VersionsNode));
+            list.Add(new ParsedEvent(a.Event with { At = at, Location = item.Location }, item, atNode, a.SlotNode, a.Set, a.VersionsNode));
         }
         return list;
     }
@@ -66,9 +68,9 @@ internal sealed partial class ScenarioReader
             else
             {
                 var action = SingleKey(item, ActionKeys, "step");
-                a = ReadAction(action, item.Map($"a {action} step", [action, .. Companions(action)]), at);
+                a = ReadAction(action, item.Map(A($"{action} step"), [action, .. Companions(action)]), at);
             }
-            list.Add(new ParsedEvent(a.Event with { At = at, Step = n, Location = item.Location }, item, a.SlotNode, a.Set, a.VersionsNode));
+            list.Add(new ParsedEvent(a.Event with { At = at, Step = n, Location = item.Location }, item, item, a.SlotNode, a.Set, a.VersionsNode));
         }
         return list;
     }

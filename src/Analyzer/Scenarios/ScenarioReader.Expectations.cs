@@ -45,7 +45,7 @@ internal sealed partial class ScenarioReader
             var needsSlot = SlotMilestones.ContainsKey(what) || SlotPointMetrics.Contains(what);
             var isPoint = SlotPointMetrics.Contains(what) || ServerPointMetrics.Contains(what);
             string[] keys = [what, "versions", .. needsSlot ? ["slot"] : Array.Empty<string>(), .. isPoint ? ["at", "at_step"] : Array.Empty<string>()];
-            var m = item.Map($"a {what} expectation", keys);
+            var m = item.Map(A($"{what} expectation"), keys);
 
             var versionsNode = m["versions"];
             var slotNode = needsSlot ? m.Required("slot") : (Node?)null;

@@ -25,7 +25,7 @@ internal sealed partial class ScenarioReader
         foreach (var e in parsedEvents.Where(e => e.Event.At > end))
             throw e.Event.Step is { } n
                 ? e.Node.Error($"step {n} happens at {e.Event.At}, after the end of the simulation (duration {s.Duration})")
-                : e.Node.Error($"at: {After(e.Event.At)}");
+                : e.AtNode.Error(After(e.Event.At));
         foreach (var (slot, nameNode) in declaredSlots.Where(d => d.Slot.CreatedAt > end))
             throw nameNode.Error($"slot \"{slot.Name}\" is created at {slot.CreatedAt}, which {After(slot.CreatedAt)}");
         foreach (var p in parsedExpectations)
@@ -35,7 +35,7 @@ internal sealed partial class ScenarioReader
             if (point.Step is { } step && step > s.StepCount)
                 throw p.ProbeNode!.Value.Error(s.StepCount == 0
                     ? "at_step needs a steps: list, and this scenario has none"
-                    : $"step {step} does not exist (the scenario has {s.StepCount} steps)");
+                    : $"step {step} does not exist (the scenario has {s.StepCount} step{(s.StepCount == 1 ? "" : "s")})");
         }
     }
 

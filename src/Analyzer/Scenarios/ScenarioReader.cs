@@ -1,4 +1,3 @@
-using System.Globalization;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
@@ -150,7 +149,7 @@ internal sealed partial class ScenarioReader(string file)
         foreach (var item in node.List("a list of workload components like - constant: 5MB/s"))
         {
             var kind = SingleKey(item, WorkloadKeys.Keys, "workload component");
-            var m = item.Map($"a {kind} component", WorkloadKeys[kind]);
+            var m = item.Map(A($"{kind} component"), WorkloadKeys[kind]);
             var value = m.Required(kind);
             switch (kind)
             {
@@ -313,7 +312,7 @@ internal sealed partial class ScenarioReader(string file)
         if (m["read_only_at"] is { } ro)
         {
             if (!ValueParser.TryParseFraction(ro.Scalar("a fraction like 95% or 0.95"), out var f, out var error)) throw ro.Error(error!);
-            if (f is <= 0 or > 1) throw ro.Error(string.Create(CultureInfo.InvariantCulture, $"read_only_at must be above 0% and at most 100%, got {f:0.###}"));
+            if (f is <= 0 or > 1) throw ro.Error($"read_only_at must be above 0% and at most 100%, got {ValueParser.Show(ro.Scalar(""))}");
             readOnly = f;
         }
         return new DiskSpec(size, other, readOnly);
@@ -322,12 +321,15 @@ internal sealed partial class ScenarioReader(string file)
     /// <summary>The one key of <paramref name="node"/> among <paramref name="choices"/> that says what the item is.</summary>
     private static string SingleKey(Node node, IReadOnlyCollection<string> choices, string what)
     {
-        var found = node.KeysAmong(choices, $"a {what} (one of {string.Join(", ", choices)})");
+        var found = node.KeysAmong(choices, $"{A(what)} (one of {string.Join(", ", choices)})");
         return found.Count switch
         {
             1 => found[0],
-            0 => throw node.Error($"a {what} needs one of {string.Join(", ", choices)}"),
-            _ => throw node.Error($"a {what} takes exactly one of {string.Join(", ", choices)}; found {string.Join(" and ", found)}"),
+            0 => throw node.Error($"{A(what)} needs one of {string.Join(", ", choices)}"),
+            _ => throw node.Error($"{A(what)} takes exactly one of {string.Join(", ", choices)}; found {string.Join(" and ", found)}"),
         };
     }
+
+    /// <summary>The noun with its indefinite article ("an event", "a step").</summary>
+    private static string A(string noun) => ("aeiou".Contains(noun[0], StringComparison.Ordinal) ? "an " : "a ") + noun;
 }

@@ -59,9 +59,12 @@ public static partial class ValueParser
             error = $"expected {RateExample}, got {Show(text)}";
             return false;
         }
-        if (!TryParseSize(text[..slash], out var size, out _))
+        if (!TryParseSize(text[..slash], out var size, out var sizeError))
         {
-            error = $"expected {RateExample}, got {Show(text)}";
+            // A well-formed size that is out of range keeps its own message ("too large", "cannot be negative").
+            var m = NumberWithUnit().Match(text[..slash]);
+            var wellFormed = m.Success && Array.Exists(SizeUnits, u => u.Unit == m.Groups["unit"].Value || m.Groups["unit"].Length == 0);
+            error = wellFormed ? sizeError : $"expected {RateExample}, got {Show(text)}";
             return false;
         }
         var unit = text[(slash + 1)..].Trim();

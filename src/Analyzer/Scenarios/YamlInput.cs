@@ -33,19 +33,28 @@ internal static class YamlInput
     public static YamlNode? ReadRoot(string text, string file)
     {
         var stream = new YamlStream();
+        var parser = new GuardedParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new GuardedParser(new Parser(new StringReader(text))));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
-            var reason = ex is GuardException ? ex.Message : "invalid YAML: " + ex.Message.TrimEnd('.');
+            const string duplicate = "Duplicate key ";
+            var reason = ex switch
+            {
+                GuardException => ex.Message,
+                _ when ex.Message.StartsWith(duplicate, StringComparison.Ordinal) => $"duplicate key \"{ex.Message[duplicate.Length..]}\"",
+                _ => "invalid YAML: " + ex.Message.TrimEnd('.'),
+            };
             throw new ScenarioException(file, ToInt(ex.Start.Line), ToInt(ex.Start.Column), "", reason, ex);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
-            // The parser is third-party code at a trust boundary: whatever it throws on hostile input is still "bad YAML".
-            throw new ScenarioException(file, 0, 0, "", "invalid YAML: " + ex.Message, ex);
+            // The parser is third-party code at a trust boundary: whatever it throws on hostile input is still "bad YAML"
+            // (YamlDotNet 16.3 throws InvalidOperationException for e.g. a flow list left open to the end of the file).
+            var at = parser.LastGood;
+            throw new ScenarioException(file, ToInt(at.Line), ToInt(at.Column), "", $"invalid YAML after this point ({ex.Message.TrimEnd('.')}); is a bracket or quote left open?", ex);
         }
         return stream.Documents.Count switch
         {
@@ -77,9 +86,13 @@ internal static class YamlInput
 
         public ParsingEvent? Current => inner.Current;
 
+        /// <summary>Where the last event the parser produced starts, to place errors the parser throws without a mark.</summary>
+        public Mark LastGood { get; private set; } = Mark.Empty;
+
         public bool MoveNext()
         {
             if (!inner.MoveNext()) return false;
+            LastGood = inner.Current?.Start ?? LastGood;
             switch (inner.Current)
             {
                 case MappingStart or SequenceStart or Scalar or AnchorAlias:
