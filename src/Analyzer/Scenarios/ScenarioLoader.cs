@@ -9,12 +9,17 @@ namespace Walsim.Analyzer.Scenarios;
 /// </summary>
 public static class ScenarioLoader
 {
+    /// <summary>Scenario files are hand-written; anything this large is the wrong file, and is not read into memory.</summary>
+    public const long MaxFileBytes = 16L * 1024 * 1024;
+
     /// <summary>Reads and parses the scenario file at <paramref name="path"/> (UTF-8).</summary>
     public static Scenario Load(string path)
     {
         byte[] bytes;
         try
         {
+            if (new FileInfo(path).Length > MaxFileBytes)
+                throw new ScenarioException(path, 0, 0, "", $"the file is larger than {MaxFileBytes / (1024 * 1024)}MB; a scenario is a short YAML file");
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

@@ -103,8 +103,7 @@ internal sealed partial class ScenarioReader
                 if (set.Count == 0) throw v.Error("set needs at least one setting, like {max_slot_wal_keep_size: 1GB}");
                 var versionsNode = m!["versions"];
                 var range = versionsNode?.VersionRange() ?? VersionRange.All;
-                var dict = set.ToDictionary(s => s.Name, s => s.Value, StringComparer.Ordinal);
-                return new Action(new ChangeSettings(dict, range), Set: set, VersionsNode: versionsNode);
+                return new Action(new ChangeSettings(ToDictionary(set), range), Set: set, VersionsNode: versionsNode);
             case "create_slot":
                 var (slot, nameNode) = ReadSlot(v, declared: false);
                 return new Action(new CreateSlot(slot with { CreatedAt = at }), nameNode);

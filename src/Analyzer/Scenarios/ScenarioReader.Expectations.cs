@@ -1,5 +1,5 @@
 using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
+using YamlDotNet.RepresentationModel;
 
 namespace Walsim.Analyzer.Scenarios;
 
@@ -123,7 +123,7 @@ internal sealed partial class ScenarioReader
     /// <summary>An exact value, or <c>{min: a, max: b}</c> with either end optional.</summary>
     private static NumberBound ReadBound(Node v, Func<Node, double> read)
     {
-        if (v.Yaml is not YamlDotNet.RepresentationModel.YamlMappingNode)
+        if (v.Yaml is not YamlMappingNode)
         {
             var exact = read(v);
             return new NumberBound(exact, exact);
@@ -140,7 +140,7 @@ internal sealed partial class ScenarioReader
     private static TimeBound ReadTimeBound(Node v)
     {
         const string expected = "never, {before: t}, {after: t} or {between: [a, b]}";
-        if (v.Yaml is not YamlDotNet.RepresentationModel.YamlMappingNode)
+        if (v.Yaml is not YamlMappingNode)
             return v.Scalar(expected) == "never" ? TimeBound.NeverHappens : throw v.Error($"expected {expected}, got {ValueParser.Show(v.Scalar(expected))}");
         var kind = SingleKey(v, ["before", "after", "between"], "time bound");
         var m = v.Map(expected, [kind]);

@@ -2,6 +2,7 @@ using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
+using YamlDotNet.RepresentationModel;
 
 namespace Walsim.Analyzer.Scenarios;
 
@@ -36,7 +37,7 @@ internal sealed partial class ScenarioReader(string file)
         if (root.IsNull) throw empty;
         var top = root.Map("a scenario mapping (versions:, settings:, workload:, ...)", TopKeys);
 
-        var name = top["name"]?.Scalar("a scenario name").Trim() ?? Path.GetFileNameWithoutExtension(file);
+        var name = top["name"]?.Scalar("a scenario name").Trim() is { Length: > 0 } given ? given : Path.GetFileNameWithoutExtension(file);
         var versions = ReadVersions(top.Required("versions"));
         var segmentSize = WalSegmentSize.Default;
         if (top["wal_segment_size"] is { } ws)
@@ -52,9 +53,8 @@ internal sealed partial class ScenarioReader(string file)
         var timed = top["events"] is { } eventsNode ? ReadEvents(eventsNode) : [];
         parsedEvents.AddRange(timed.Concat(steps).OrderBy(e => e.Event.At).ThenBy(e => e.Node.Line));
 
-        var stepSpacing = SimDuration.FromSeconds(1);
         var duration = top["duration"]?.PositiveDuration()
-            ?? (steps.Count > 0 ? new SimDuration(checked(stepSpacing.Microseconds * (steps.Count + 1))) : SimDuration.FromDays(1));
+            ?? (steps.Count > 0 ? new SimDuration(checked(StepSpacing.Microseconds * (steps.Count + 1))) : SimDuration.FromDays(1));
 
         var scenario = new Scenario
         {
@@ -63,10 +63,8 @@ internal sealed partial class ScenarioReader(string file)
             SourceFile = file,
             Versions = versions,
             SegmentSize = segmentSize,
-            Settings = settings.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal),
-            VersionSettings = versionSettings
-                .Select(v => new VersionedSettings(v.Range, v.Settings.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)))
-                .ToList(),
+            Settings = ToDictionary(settings),
+            VersionSettings = versionSettings.Select(v => new VersionedSettings(v.Range, ToDictionary(v.Settings))).ToList(),
             Workload = top["workload"] is { } wl ? ReadWorkload(wl) : new Workload([]),
             Slots = top["slots"] is { } sl ? ReadSlots(sl) : [],
             Archiver = top["archiver"] is { } ar ? ReadArchiver(ar) : ArchiverSpec.KeepsUp,
@@ -78,11 +76,15 @@ internal sealed partial class ScenarioReader(string file)
             Start = top["start"] is { } start ? ReadStart(start) : new StartState(),
             Expectations = top["expect"] is { } ex ? ReadExpectations(ex) : [],
             StepCount = steps.Count,
-            StepSpacing = stepSpacing,
+            StepSpacing = StepSpacing,
         };
         Validate(scenario);
         return scenario;
     }
+
+    /// <summary>Keys are unique: YAML rejects a duplicate key before we get here.</summary>
+    private static Dictionary<string, string> ToDictionary(IEnumerable<WrittenSetting> written) =>
+        written.ToDictionary(w => w.Name, w => w.Value, StringComparer.Ordinal);
 
     private static List<PgVersion> ReadVersions(Node node)
     {
@@ -242,6 +244,7 @@ internal sealed partial class ScenarioReader(string file)
     private static string SlotName(Node node)
     {
         var name = node.Scalar("a slot name like rep1");
+        if (name.Length == 0) throw node.Error("replication slot name \"\" is too short");
         if (name.Length > 63) throw node.Error($"replication slot name {ValueParser.Show(name)} is too long (at most 63 characters)");
         if (!name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
             throw node.Error($"replication slot name {ValueParser.Show(name)} contains invalid character (replication slot names may only contain lower case letters, numbers, and the underscore character)");
@@ -250,7 +253,7 @@ internal sealed partial class ScenarioReader(string file)
 
     private static ConsumerSpec ReadConsumer(Node node)
     {
-        if (node.IsNull || node.Yaml is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "none" }) return ConsumerSpec.None;
+        if (node.IsNull || node.Yaml is YamlScalarNode { Value: "none" }) return ConsumerSpec.None;
         var m = node.Map("a consumer like {lag: 2s, confirm_every: 10s} or none", ["lag", "lag_bytes", "confirm_every", "outages"]);
         return new ConsumerSpec
         {

@@ -558,6 +558,7 @@ public sealed class ScenarioLoaderTests
     [InlineData("workload: [{burst: {at: 1h, rate: 1MB/s}}]", "scenarios/x.yaml:2: workload[0].burst: missing key \"duration\"")]
     [InlineData("workload: [{rate: 1MB/s}]", "scenarios/x.yaml:2: workload[0]: a workload component needs one of constant, piecewise, daily, burst, every")]
     [InlineData("slots: {name: a}", "scenarios/x.yaml:2: slots: expected a list of slots like - name: rep1, got a mapping")]
+    [InlineData("slots: [{name: ''}]", "scenarios/x.yaml:2: slots[0].name: replication slot name \"\" is too short")]
     [InlineData("slots: [{name: Rep1}]", "scenarios/x.yaml:2: slots[0].name: replication slot name \"Rep1\" contains invalid character (replication slot names may only contain lower case letters, numbers, and the underscore character)")]
     [InlineData("slots: [{name: a, type: logical, reserve: false}]", "scenarios/x.yaml:2: slots[0].reserve: reserve applies to physical slots only (a logical slot always reserves WAL when created)")]
     [InlineData("slots: [{name: a, consumer: {outages: [{from: 2h}, {from: 3h}]}}]", "scenarios/x.yaml:2: slots[0].consumer.outages[1].from: the previous period never ends, so no period can follow it")]
