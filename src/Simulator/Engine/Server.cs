@@ -266,6 +266,8 @@ internal sealed partial class Server
     private void TrackPeak()
     {
         var bytes = _dir.Bytes(_seg);
+        // The segment whose creation finds no space never exists: the server PANICs instead (see CheckDisk).
+        if (_scenario.Disk is { } disk && bytes + disk.OtherUsage > disk.Size) return;
         if (bytes > _peakBytes) { _peakBytes = bytes; _peakFiles = _dir.Count; _peakAt = _now; }
     }
 
@@ -374,6 +376,8 @@ internal sealed partial class Server
         if (used > disk.Size)
         {
             _diskFull = _now;
+            // The segment that did not fit was never created.
+            if (_dir.Count > 1) _dir = _dir with { Newest = _dir.Newest - 1 };
             Log("disk_full", null, "PANIC: could not write to file \"pg_wal/xlogtemp\": No space left on device");
             EmitRow(RowReason.End);
             return true;
