@@ -186,11 +186,9 @@ internal sealed partial class Server
         {
             if (s.Invalidated != InvalidationCause.None || !s.RestartLsn.IsValid) continue;
             var t = _seg.SegmentOf(s.RestartLsn).Value;
-            ulong seg;
-            if (s.FirstExtended is null) seg = t + keepSegs + 1;
-            else if (s.FirstUnreserved is null && capped) seg = t + k + 1;
-            else continue;
-            if (seg < best) best = seg;
+            // With a cap below max_wal_size a slot goes from reserved straight to unreserved: watch both.
+            if (s.FirstExtended is null) best = Math.Min(best, t + keepSegs + 1);
+            if (s.FirstUnreserved is null && capped) best = Math.Min(best, t + k + 1);
         }
         return best == ulong.MaxValue ? null : _seg.StartOf(new SegmentNumber(best));
     }
