@@ -376,8 +376,10 @@ internal sealed partial class Server
         if (used > disk.Size)
         {
             _diskFull = _now;
-            // The segment that did not fit was never created.
-            if (_dir.Count > 1) _dir = _dir with { Newest = _dir.Newest - 1 };
+            // The segment that did not fit was never created: pg_wal holds what fitted, which is also the peak.
+            var fits = MaxFiles(disk) ?? 0;
+            if (fits >= 1 && _dir.Count > fits) _dir = _dir with { Newest = _dir.Oldest + (ulong)(fits - 1) };
+            TrackPeak();
             Log("disk_full", null, "PANIC: could not write to file \"pg_wal/xlogtemp\": No space left on device");
             EmitRow(RowReason.End);
             return true;
