@@ -237,13 +237,14 @@ internal sealed partial class Server
     private void AdvanceTo(SimTime t, double rate)
     {
         if (t <= _now) return;
+        var from = _now;
+        _now = t; // before OnInserted, so a peak reached in this interval is stamped with its end
         if (rate > 0)
         {
             var before = _insert;
-            _insert += rate * (t - _now).TotalSeconds;
-            OnInserted(before, _now, rate, important: true);
+            _insert += rate * (t - from).TotalSeconds;
+            OnInserted(before, from, rate, important: true);
         }
-        _now = t;
     }
 
     /// <summary>Bookkeeping after WAL was inserted from <paramref name="before"/> to the current position.</summary>
