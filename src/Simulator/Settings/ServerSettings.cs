@@ -106,11 +106,6 @@ public sealed record ServerSettings
         if (ArchiveMode != ArchiveMode.Off && WalLevel == "minimal")
             throw new SettingException("archive_mode", "WAL archival cannot be enabled when \"wal_level\" is \"minimal\"");
     }
-
-    public string Describe(string name) => Raw.TryGetValue(name, out var v) ? v : name switch
-    {
-        _ => "",
-    };
 }
 
 /// <summary>A setting PostgreSQL would reject, or one the chosen version does not have.</summary>
