@@ -66,9 +66,9 @@ public sealed class TimelineCsvWriter : IDisposable
                 throw new InvalidOperationException($"timeline row at {row.At} has slot \"{s.Name}\" that the scenario does not define");
             _slots[i] = s;
         }
-        foreach (var s in _slots)
+        foreach (var present in _slots)
         {
-            if (s is null)
+            if (present is not { } s)
             {
                 for (var c = 0; c < SlotColumns.Length; c++) _csv.WriteField("");
                 continue;

@@ -92,8 +92,7 @@ public static class ExpectationEvaluator
         }
         else if (p.Slot is not null)
         {
-            var slot = row.Slots.FirstOrDefault(s => s.Name == p.Slot);
-            if (slot is null) text = "dropped";
+            if (row.Slot(p.Slot) is not { } slot) text = "dropped";
             else
             {
                 (text, number) = p.Metric switch

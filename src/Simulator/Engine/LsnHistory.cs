@@ -11,7 +11,8 @@ internal sealed class LsnHistory
 {
     private readonly record struct Entry(SimTime At, double Lsn, double Rate);
 
-    private Entry[] _entries = new Entry[64];
+    private Entry[] _entries = new Entry[64]; // a ring; the length stays a power of two so indexes wrap with a mask
+    private int _mask = 63;
     private int _head;
     private int _count;
 
@@ -19,20 +20,20 @@ internal sealed class LsnHistory
     {
         if (_count > 0)
         {
-            ref var last = ref _entries[(_head + _count - 1) % _entries.Length];
+            ref var last = ref _entries[(_head + _count - 1) & _mask];
             if (last.At == at) { last = new Entry(at, lsn, rate); return; }
         }
         if (_count == _entries.Length) Grow();
-        _entries[(_head + _count) % _entries.Length] = new Entry(at, lsn, rate);
+        _entries[(_head + _count) & _mask] = new Entry(at, lsn, rate);
         _count++;
     }
 
     /// <summary>Forget entries not needed to answer questions about times at or after <paramref name="horizon"/>.</summary>
     public void Prune(SimTime horizon)
     {
-        while (_count > 1 && _entries[(_head + 1) % _entries.Length].At <= horizon)
+        while (_count > 1 && _entries[(_head + 1) & _mask].At <= horizon)
         {
-            _head = (_head + 1) % _entries.Length;
+            _head = (_head + 1) & _mask;
             _count--;
         }
     }
@@ -43,13 +44,13 @@ internal sealed class LsnHistory
         // Search from the newest end: lookups are almost always a few seconds back.
         for (var i = _count - 1; i >= 0; i--)
         {
-            var e = _entries[(_head + i) % _entries.Length];
+            var e = _entries[(_head + i) & _mask];
             if (e.At <= t)
             {
                 var v = e.Lsn + e.Rate * (t - e.At).TotalSeconds;
                 if (i < _count - 1)
                 {
-                    var next = _entries[(_head + i + 1) % _entries.Length];
+                    var next = _entries[(_head + i + 1) & _mask];
                     if (v > next.Lsn) v = next.Lsn;
                 }
                 return new Lsn((ulong)v);
@@ -63,7 +64,7 @@ internal sealed class LsnHistory
     {
         for (var i = _count - 1; i >= 0; i--)
         {
-            var e = _entries[(_head + i) % _entries.Length];
+            var e = _entries[(_head + i) & _mask];
             if (e.Lsn <= lsn.Value)
             {
                 if (e.Lsn == lsn.Value || e.Rate <= 0) return e.At;
@@ -77,8 +78,9 @@ internal sealed class LsnHistory
     private void Grow()
     {
         var bigger = new Entry[_entries.Length * 2];
-        for (var i = 0; i < _count; i++) bigger[i] = _entries[(_head + i) % _entries.Length];
+        for (var i = 0; i < _count; i++) bigger[i] = _entries[(_head + i) & _mask];
         _entries = bigger;
+        _mask = bigger.Length - 1;
         _head = 0;
     }
 }

@@ -133,41 +133,74 @@ public static class Retention
     /// <paramref name="writePos"/> with the current global slot minimum and <c>lastRemovedSegNo</c>.
     /// </summary>
     public static WalStatus GetWalAvailability(ServerSettings settings, Lsn target, Lsn writePos, Lsn slotMin, SegmentNumber lastRemoved) =>
-        target.IsValid
-            ? GetWalAvailability(settings, target, writePos,
-                KeepLogSeg(settings, writePos, slotMin, settings.SegmentSize.SegmentOf(writePos)), lastRemoved)
-            : WalStatus.Null;
-
-    /// <summary><see cref="GetWalAvailability(ServerSettings, Lsn, Lsn, Lsn, SegmentNumber)"/> with the slot-independent
-    /// <c>KeepLogSeg(currpos)</c> result already computed (it is the same for every slot of one view).</summary>
-    public static WalStatus GetWalAvailability(ServerSettings settings, Lsn target, Lsn writePos, SegmentNumber oldestSlotSeg, SegmentNumber lastRemoved)
-    {
-        if (!target.IsValid) return WalStatus.Null;
-        var size = settings.SegmentSize;
-        var currSeg = size.SegmentOf(writePos);
-        var oldestSeg = lastRemoved + 1;
-        var keepSegs = size.MegabytesToSegments(settings.MaxWalSizeMb) + 1;
-        var oldestSegMax = currSeg.Value > keepSegs ? currSeg.Value - keepSegs : 1;
-        var t = size.SegmentOf(target);
-        if (t >= oldestSlotSeg) return t.Value >= oldestSegMax ? WalStatus.Reserved : WalStatus.Extended;
-        if (t >= oldestSeg) return WalStatus.Unreserved;
-        return WalStatus.Lost;
-    }
+        WalAvailability.At(settings, writePos, slotMin, lastRemoved).StatusOf(target);
 
     /// <summary>
     /// <c>safe_wal_size</c> (§9.2): bytes that can still be written before the slot would be lost, or null when
     /// <c>max_slot_wal_keep_size</c> is -1 (or the slot is lost). Signed: negative once past the limit.
     /// </summary>
-    public static ByteCount? SafeWalSize(ServerSettings settings, Lsn restartLsn, Lsn writePos)
-    {
-        if (settings.MaxSlotWalKeepSizeMb < 0) return null;
-        var size = settings.SegmentSize;
-        var keep = Math.Max(size.MegabytesToSegments(settings.MaxSlotWalKeepSizeMb), size.MegabytesToSegments(settings.WalKeepSizeMb));
-        var limitSeg = size.SegmentOf(restartLsn).Value + keep + 1;
-        return new ByteCount(unchecked((long)(limitSeg * (ulong)size.Bytes) - (long)writePos.Value));
-    }
+    public static ByteCount? SafeWalSize(ServerSettings settings, Lsn restartLsn, Lsn writePos) =>
+        WalAvailability.At(settings, writePos, Lsn.Invalid, default).SafeWalSizeOf(restartLsn);
 
     /// <summary><c>CheckPointSegments</c> request point (§3.2): the write position at which a WAL-volume checkpoint is requested.</summary>
     public static Lsn CheckpointRequestLsn(ServerSettings settings, Lsn redo) =>
         settings.SegmentSize.StartOf(settings.SegmentSize.SegmentOf(redo) + settings.CheckPointSegments);
+}
+
+/// <summary>
+/// <c>pg_get_replication_slots</c>' view of WAL availability at one write position (§9.1, §9.2): the parts of
+/// <c>GetWALAvailability</c> and <c>safe_wal_size</c> that do not depend on the slot are computed once, so a row
+/// of a hundred slots costs a hundred comparisons.
+/// </summary>
+public readonly struct WalAvailability
+{
+    private readonly WalSegmentSize _size;
+    private readonly ulong _oldestSlotSeg;   // KeepLogSeg(currpos, slot minimum)
+    private readonly ulong _oldestSeg;       // XLogGetLastRemovedSegno() + 1
+    private readonly ulong _oldestSegMax;    // currSeg - (MBtoSegs(max_wal_size) + 1), at least 1
+    private readonly ulong _safeKeepSegs;    // max(MBtoSegs(max_slot_wal_keep_size), MBtoSegs(wal_keep_size))
+    private readonly bool _capped;           // max_slot_wal_keep_size >= 0
+    private readonly long _writePos;
+
+    private WalAvailability(WalSegmentSize size, ulong oldestSlotSeg, ulong oldestSeg, ulong oldestSegMax, ulong safeKeepSegs, bool capped, long writePos)
+    {
+        _size = size;
+        _oldestSlotSeg = oldestSlotSeg;
+        _oldestSeg = oldestSeg;
+        _oldestSegMax = oldestSegMax;
+        _safeKeepSegs = safeKeepSegs;
+        _capped = capped;
+        _writePos = writePos;
+    }
+
+    public static WalAvailability At(ServerSettings settings, Lsn writePos, Lsn slotMin, SegmentNumber lastRemoved) =>
+        At(settings, writePos, Retention.KeepLogSeg(settings, writePos, slotMin, settings.SegmentSize.SegmentOf(writePos)), lastRemoved);
+
+    /// <summary>As above, with <c>KeepLogSeg(currpos)</c> for the current slot minimum already known.</summary>
+    public static WalAvailability At(ServerSettings settings, Lsn writePos, SegmentNumber oldestSlotSeg, SegmentNumber lastRemoved)
+    {
+        var size = settings.SegmentSize;
+        var currSeg = size.SegmentOf(writePos).Value;
+        var keepSegs = size.MegabytesToSegments(settings.MaxWalSizeMb) + 1;
+        var safeKeep = Math.Max(size.MegabytesToSegments(settings.MaxSlotWalKeepSizeMb), size.MegabytesToSegments(settings.WalKeepSizeMb));
+        return new WalAvailability(size, oldestSlotSeg.Value, lastRemoved.Value + 1, currSeg > keepSegs ? currSeg - keepSegs : 1,
+            safeKeep, settings.MaxSlotWalKeepSizeMb >= 0, (long)writePos.Value);
+    }
+
+    /// <summary><c>GetWALAvailability(target)</c>: reserved, extended, unreserved or lost (null for an invalid target).</summary>
+    public WalStatus StatusOf(Lsn target)
+    {
+        if (!target.IsValid) return WalStatus.Null;
+        var t = _size.SegmentOf(target).Value;
+        if (t >= _oldestSlotSeg) return t >= _oldestSegMax ? WalStatus.Reserved : WalStatus.Extended;
+        return t >= _oldestSeg ? WalStatus.Unreserved : WalStatus.Lost;
+    }
+
+    /// <summary><c>safe_wal_size</c> of a slot at <paramref name="restartLsn"/>: null without a cap; negative past it.</summary>
+    public ByteCount? SafeWalSizeOf(Lsn restartLsn)
+    {
+        if (!_capped) return null;
+        var limitSeg = _size.SegmentOf(restartLsn).Value + _safeKeepSegs + 1;
+        return new ByteCount(unchecked((long)(limitSeg * (ulong)_size.Bytes) - _writePos));
+    }
 }

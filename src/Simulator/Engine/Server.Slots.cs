@@ -73,11 +73,14 @@ internal sealed partial class Server
         s.ConnectedSince = _now;
         s.InactiveSince = null;
         _slotsUpdatedAt = new SimTime(-1);
+        _slotInputs++;
     }
 
     /// <summary>Moves every connected consumer's slot to where its last report put it, then refreshes the minimum if any moved.</summary>
     private SimTime _slotsUpdatedAt = new(-1);
     private double _slotsUpdatedInsert = -1;
+    /// <summary>Bumped when something other than a consumer's report can move a slot (a transaction pin ends, a reconnect).</summary>
+    private int _slotInputs;
 
     private void UpdateSlots()
     {
@@ -95,19 +98,22 @@ internal sealed partial class Server
     private bool UpdateSlot(SlotState s, SimTime now, bool beforeDisconnect)
     {
         if (!s.Active || s.Invalidated != InvalidationCause.None) return false;
-        var c = s.Spec.Consumer;
         // The last report: every ConfirmEvery since the connection began (none at the instant of disconnecting).
-        var report = now;
-        if (c.ConfirmEvery > SimDuration.Zero)
+        var report = now.Microseconds;
+        if (s.ConfirmEveryMicros > 0)
         {
-            var since = (now - s.ConnectedSince).Microseconds - (beforeDisconnect ? 1 : 0);
+            var since = report - s.ConnectedSince.Microseconds - (beforeDisconnect ? 1 : 0);
             if (since < 0) return false;
-            report = s.ConnectedSince + new SimDuration(since / c.ConfirmEvery.Microseconds * c.ConfirmEvery.Microseconds);
+            report = s.ConnectedSince.Microseconds + since / s.ConfirmEveryMicros * s.ConfirmEveryMicros;
         }
-        var target = _history.At(report - c.Lag);
-        if (report == now && c.Lag == SimDuration.Zero) target = Insert;
-        target = target.Value > (ulong)c.LagBytes.Bytes ? target - c.LagBytes : Lsn.Invalid;
-        return Advance(s, target);
+        // The same report as last time confirms the same position, unless it is "the insert position now" (no lag,
+        // and WAL was inserted within this instant) or a pin on the slot changed since.
+        var live = report == now.Microseconds && s.LagMicros == 0;
+        if (!live && report == s.LastReport.Microseconds && s.LastInputs == _slotInputs) return false;
+        s.LastReport = new SimTime(report);
+        s.LastInputs = _slotInputs;
+        var target = live ? Insert : _history.At(new SimTime(report - s.LagMicros));
+        return Advance(s, target.Value > s.LagBytes ? new Lsn(target.Value - s.LagBytes) : Lsn.Invalid);
     }
 
     /// <summary>Moves a slot forward to a confirmed position (never back); returns whether restart_lsn changed.</summary>
@@ -156,9 +162,10 @@ internal sealed partial class Server
     {
         var min = Lsn.Invalid;
         var lastSaved = _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
+        var skipInvalidated = _policy.MinimumSkipsInvalidatedSlots;
         foreach (var s in _slots)
         {
-            if (_policy.MinimumSkipsInvalidatedSlots && s.Invalidated != InvalidationCause.None) continue;
+            if (skipInvalidated && s.Invalidated != InvalidationCause.None) continue;
             var r = s.RestartLsn;
             if (lastSaved && s.LastSavedRestartLsn.IsValid && r > s.LastSavedRestartLsn) r = s.LastSavedRestartLsn;
             if (r.IsValid && (!min.IsValid || r < min)) min = r;
@@ -194,45 +201,67 @@ internal sealed partial class Server
     }
 
     /// <summary><c>pg_get_replication_slots</c> (§9.2) for one slot at the current instant.</summary>
-    private SlotView View(SlotState s)
+    private SlotView View(SlotState s, in WalAvailability availability)
     {
-        var write = Insert;
         WalStatus status;
         ByteCount? safe = null;
-        if (!_policy.ReportsWalStatus) status = WalStatus.Null;
+        if (!_reportsWalStatus) status = WalStatus.Null;
         else
         {
             var removed = s.Invalidated != InvalidationCause.None;
-            status = removed ? WalStatus.Lost : Retention.GetWalAvailability(_settings, s.RestartLsn, write, _rowOldestSlotSeg, _lastRemoved);
+            status = removed ? WalStatus.Lost : availability.StatusOf(s.RestartLsn);
             if (status == WalStatus.Lost && s.RestartLsn.IsValid && s.Active) status = WalStatus.Unreserved;
             if (status != WalStatus.Lost && !(removed && status == WalStatus.Unreserved))
-                safe = Retention.SafeWalSize(_settings, s.RestartLsn, write);
+                safe = availability.SafeWalSizeOf(s.RestartLsn);
         }
-        var retained = s.RestartLsn.IsValid ? write - s.RestartLsn : ByteCount.Zero;
+        var retained = s.RestartLsn.IsValid ? Insert - s.RestartLsn : ByteCount.Zero;
         return new SlotView(s.Name, s.Kind, s.RestartLsn, s.Kind == SlotKind.Logical ? s.ConfirmedFlush : Lsn.Invalid,
-            s.Active, status, safe, retained, s.Invalidated, _policy.ReportsInactiveSince ? s.InactiveSince : null);
+            s.Active, status, safe, retained, s.Invalidated, _reportsInactiveSince ? s.InactiveSince : null);
     }
 
-    private SegmentNumber _rowOldestSlotSeg;
+    private readonly SlotViewBuffer _rowSlots = new();
 
     private TimelineRow EmitRow(RowReason reason, int? step = null)
     {
-        // KeepLogSeg(write position, current minimum) does not depend on the slot: once per row.
-        _rowOldestSlotSeg = Retention.KeepLogSeg(_settings, Insert, _slotMin, _seg.SegmentOf(Insert));
-        var views = new SlotView[_slots.Count];
-        for (var i = 0; i < _slots.Count; i++)
+        UpdateSlots();
+        var availability = WalAvailability.At(_settings, Insert, _slotMin, _lastRemoved);
+        _rowSlots.Reset(_slots.Count);
+        foreach (var s in _slots)
         {
-            var s = _slots[i];
-            var v = views[i] = View(s);
+            var v = View(s, availability);
+            _rowSlots.Add(v);
             if (v.WalStatus is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost && s.FirstExtended is null) { s.FirstExtended = _now; _statusWatchDirty = true; }
             if (v.WalStatus is WalStatus.Unreserved or WalStatus.Lost && s.FirstUnreserved is null) { s.FirstUnreserved = _now; _statusWatchDirty = true; }
             if (v.WalStatus == WalStatus.Lost) s.Lost ??= _now;
             if (v.RetainedBytes > s.PeakRetained) s.PeakRetained = v.RetainedBytes;
         }
         var row = new TimelineRow(_now, reason, step, Insert, _controlRedo, _lastKeep, _dir.Count, _dir.Bytes(_seg),
-            _dir.Oldest, _dir.Newest, _lastRemoved, views);
+            _dir.Oldest, _dir.Newest, _lastRemoved, _rowSlots);
         _observer.OnTimelineRow(row);
         return row;
+    }
+
+    /// <summary>The slot list of the row being emitted, reused from row to row (see <see cref="TimelineRow"/>).</summary>
+    private sealed class SlotViewBuffer : IReadOnlyList<SlotView>
+    {
+        private SlotView[] _items = [];
+        public int Count { get; private set; }
+        public SlotView this[int index] => (uint)index < (uint)Count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Reset(int capacity)
+        {
+            if (_items.Length < capacity) _items = new SlotView[Math.Max(capacity, _items.Length * 2)];
+            Count = 0;
+        }
+
+        public void Add(SlotView v) => _items[Count++] = v;
+
+        public IEnumerator<SlotView> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return _items[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>Applies one scenario event at the current instant.</summary>

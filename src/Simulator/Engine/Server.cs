@@ -23,6 +23,7 @@ internal sealed partial class Server
 
     private readonly Scenario _scenario;
     private readonly RetentionPolicy _policy;
+    private readonly bool _reportsWalStatus, _reportsInactiveSince; // read per slot per row: the policy's answers, once
     private readonly ISimulationObserver _observer;
     private readonly RateFunction _rate;
     private readonly LsnHistory _history = new();
@@ -92,6 +93,8 @@ internal sealed partial class Server
     {
         _scenario = scenario;
         _policy = policy;
+        _reportsWalStatus = policy.ReportsWalStatus;
+        _reportsInactiveSince = policy.ReportsInactiveSince;
         _observer = observer;
         _seg = scenario.SegmentSize;
         _settings = ServerSettings.Create(policy, _seg, SettingsFor(scenario.Settings, scenario.VersionSettings));
@@ -142,8 +145,8 @@ internal sealed partial class Server
         }
         foreach (var tx in _scenario.Transactions)
         {
-            Add(tx.Begin, () => _txPins[tx.Name] = LatestRunningXactsAtOrBefore(Insert));
-            if (!tx.End.IsNever) Add(tx.End, () => _txPins.Remove(tx.Name));
+            Add(tx.Begin, () => { _txPins[tx.Name] = LatestRunningXactsAtOrBefore(Insert); _slotInputs++; });
+            if (!tx.End.IsNever) Add(tx.End, () => { _txPins.Remove(tx.Name); _slotInputs++; });
         }
         foreach (var e in _scenario.Events)
         {
@@ -330,15 +333,20 @@ internal sealed partial class Server
             else if (_now - _lastCheckpointStart >= _settings.CheckpointTimeout) StartCheckpoint(CheckpointCause.Time);
         }
 
-        // 5. Observations.
-        UpdateSlots();
+        // 5. Observations. Slot positions are brought up to date only where a decision or a row reads them: the
+        // watch below was computed from positions that can only have moved forward since, so it is early, never late.
         if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
-        if (_statusWatch is { } watch && watch <= Insert) EmitRow(RowReason.StatusChange);
-        if (stepsSeen is not null) foreach (var s in stepsSeen) _probes.Add(EmitRow(RowReason.Step, s));
+        if (_statusWatch is { } watch && watch <= Insert)
+        {
+            UpdateSlots();
+            if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
+            if (_statusWatch is { } still && still <= Insert) EmitRow(RowReason.StatusChange);
+        }
+        if (stepsSeen is not null) foreach (var s in stepsSeen) _probes.Add(EmitRow(RowReason.Step, s).Detach());
         while (_probeNext < _probeTimes.Count && _probeTimes[_probeNext] <= _now)
         {
             _probeNext++;
-            _probes.Add(EmitRow(RowReason.Probe));
+            _probes.Add(EmitRow(RowReason.Probe).Detach());
         }
         if (_now >= _nextSample)
         {

@@ -12,6 +12,11 @@ internal sealed class SlotState(SlotSpec spec, int pid)
     public SlotKind Kind => Spec.Kind;
     public int Pid { get; } = pid;
 
+    // The consumer's timing in plain numbers: read for every slot at every checkpoint and row.
+    public readonly long ConfirmEveryMicros = spec.Consumer.ConfirmEvery.Microseconds;
+    public readonly long LagMicros = spec.Consumer.Lag.Microseconds;
+    public readonly ulong LagBytes = (ulong)spec.Consumer.LagBytes.Bytes;
+
     public Lsn RestartLsn;
     public Lsn ConfirmedFlush;
     /// <summary>13–15 <c>invalidated_at</c>: the restart_lsn the slot had when invalidated.</summary>
@@ -27,6 +32,9 @@ internal sealed class SlotState(SlotSpec spec, int pid)
     /// <summary>When the current connection began; reports happen every ConfirmEvery from here.</summary>
     public SimTime ConnectedSince;
     public SimTime? InactiveSince;
+    /// <summary>The consumer report the slot was last moved to, and the engine's slot-input generation then (a cache).</summary>
+    public SimTime LastReport = new(-1);
+    public int LastInputs = -1;
 
     // Milestones.
     public SimTime? FirstExtended, FirstUnreserved, Lost;

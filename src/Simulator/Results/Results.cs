@@ -22,8 +22,8 @@ public static class WalStatusText
 /// <summary>Why a slot was invalidated (PG17 <c>invalidation_reason</c> spelling).</summary>
 public enum InvalidationCause { None, WalRemoved, IdleTimeout }
 
-/// <summary>One slot as <c>pg_replication_slots</c> would show it at an instant.</summary>
-public sealed record SlotView(
+/// <summary>One slot as <c>pg_replication_slots</c> would show it at an instant. A value: rows hold them inline.</summary>
+public readonly record struct SlotView(
     string Name,
     SlotKind Kind,
     Lsn RestartLsn,
@@ -38,7 +38,11 @@ public sealed record SlotView(
 /// <summary>Why a timeline row was written.</summary>
 public enum RowReason { Sample, CheckpointEnd, Step, Probe, StatusChange, End }
 
-/// <summary>The server's retention state at one instant.</summary>
+/// <summary>
+/// The server's retention state at one instant. <see cref="Slots"/> is only valid during
+/// <see cref="ISimulationObserver.OnTimelineRow"/>: the engine reuses its storage for the next row, so a one-year run
+/// does not allocate a slot list per row. An observer that keeps rows keeps <see cref="Detach"/>ed copies.
+/// </summary>
 public sealed record TimelineRow(
     SimTime At,
     RowReason Reason,
@@ -51,7 +55,18 @@ public sealed record TimelineRow(
     SegmentNumber OldestFile,
     SegmentNumber NewestFile,
     SegmentNumber LastRemovedSegment,
-    IReadOnlyList<SlotView> Slots);
+    IReadOnlyList<SlotView> Slots)
+{
+    /// <summary>This row with its own copy of the slot list, safe to keep after the callback returns.</summary>
+    public TimelineRow Detach() => this with { Slots = [.. Slots] };
+
+    /// <summary>The slot named <paramref name="name"/>, or null when it does not exist at this instant.</summary>
+    public SlotView? Slot(string name)
+    {
+        foreach (var s in Slots) if (s.Name == name) return s;
+        return null;
+    }
+}
 
 /// <summary>What kind of checkpoint, as <c>log_checkpoints</c> prints it after "checkpoint starting:".</summary>
 public enum CheckpointCause { Time, Wal, Immediate }
@@ -142,7 +157,7 @@ public sealed class CollectingObserver : ISimulationObserver
     public List<TimelineRow> Timeline { get; } = [];
     public List<CheckpointRecord> Checkpoints { get; } = [];
     public List<LogEvent> Events { get; } = [];
-    public void OnTimelineRow(TimelineRow row) => Timeline.Add(row);
+    public void OnTimelineRow(TimelineRow row) => Timeline.Add(row.Detach());
     public void OnCheckpoint(CheckpointRecord checkpoint) => Checkpoints.Add(checkpoint);
     public void OnLogEvent(LogEvent logEvent) => Events.Add(logEvent);
 }

@@ -10,11 +10,15 @@ public readonly record struct WalSegmentSize
 {
     public long Bytes { get; }
 
+    // log2(Bytes): conversions are shifts and masks, not 64-bit divisions (they run per slot per row).
+    private readonly int _shift;
+
     public WalSegmentSize(long bytes)
     {
         if (!IsValid(bytes))
             throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "wal_segment_size must be a power of two between 1MB and 1GB");
         Bytes = bytes;
+        _shift = System.Numerics.BitOperations.Log2((ulong)bytes);
     }
 
     public static bool IsValid(long bytes) =>
@@ -26,20 +30,20 @@ public readonly record struct WalSegmentSize
     public ByteCount Size => new(Bytes);
 
     /// <summary><c>XLByteToSeg</c>: the segment holding byte <paramref name="lsn"/>.</summary>
-    public SegmentNumber SegmentOf(Lsn lsn) => new(lsn.Value / (ulong)Bytes);
+    public SegmentNumber SegmentOf(Lsn lsn) => new(lsn.Value >> _shift);
 
     /// <summary><c>XLByteToPrevSeg</c>: the segment holding the byte just before <paramref name="lsn"/>.</summary>
-    public SegmentNumber PrevSegmentOf(Lsn lsn) => new((lsn.Value - 1) / (ulong)Bytes);
+    public SegmentNumber PrevSegmentOf(Lsn lsn) => new((lsn.Value - 1) >> _shift);
 
     /// <summary><c>XLogSegNoOffsetToRecPtr(n, 0)</c>.</summary>
     public Lsn StartOf(SegmentNumber segment) => new(checked(segment.Value * (ulong)Bytes));
 
     /// <summary><c>XLogSegmentOffset</c>.</summary>
-    public long OffsetOf(Lsn lsn) => (long)(lsn.Value % (ulong)Bytes);
+    public long OffsetOf(Lsn lsn) => (long)(lsn.Value & (ulong)(Bytes - 1));
 
     /// <summary><c>XLogMBVarToSegs</c> / <c>ConvertToXSegs</c>: a size GUC in MB to whole segments, rounded down.</summary>
     public ulong MegabytesToSegments(long megabytes) =>
-        megabytes <= 0 ? 0 : (ulong)(megabytes / (Bytes / ByteCount.MiB));
+        megabytes <= 0 ? 0 : (ulong)megabytes >> (_shift - 20);
 
     /// <summary>The 24-hex-digit file name of <paramref name="segment"/> on <paramref name="timeline"/>.</summary>
     public string FileName(SegmentNumber segment, uint timeline = 1)

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.FSharp.Core;
 using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
@@ -221,6 +222,52 @@ public class PropertyTests
             var keep = Retention.KeepLogSeg(s, recptr, slotMin, candidate);
             Assert.True(restart >= size.StartOf(keep),
                 $"slot {restart} (segment {size.SegmentOf(restart)}) within {k} segments of {curr} is obsolete at keep {keep}");
+        })));
+    }
+
+    // ------------------------------------------------------------------------------------------------ wal_status
+
+    // GetWALAvailability (xlog.c, 13+), branch by branch as the source reads, against the per-row WalAvailability
+    // that the engine computes once for all slots; safe_wal_size as pg_get_replication_slots computes it.
+    [Fact]
+    public void WalAvailability_agrees_with_GetWALAvailability_and_safe_wal_size_as_written_in_the_source()
+    {
+        var cases =
+            from c in Keeps
+            where c.Version != "12.22"
+            from targetBack in Gen.Choose(-2, 400)
+            from removedBack in Gen.Choose(0, 400)
+            select (c, targetBack, removedBack);
+        Check.One(Seeded(2000), Prop.ForAll(Arb.From(cases), (Action<(KeepCase C, int TargetBack, int RemovedBack)>)(x =>
+        {
+            var (s, currpos, slotMin) = Inputs(x.C);
+            var size = s.SegmentSize;
+            var currSeg = size.SegmentOf(currpos).Value;
+            var targetSeg = (ulong)Math.Max(1, (long)currSeg - x.TargetBack);
+            var target = size.StartOf(new(targetSeg)) + new ByteCount(size.Bytes / 2);
+            var lastRemoved = new SegmentNumber((ulong)Math.Max(0, (long)currSeg - x.RemovedBack));
+
+            // xlog.c GetWALAvailability
+            var oldestSeg = lastRemoved.Value + 1;
+            var oldestSlotSeg = Retention.KeepLogSeg(s, currpos, slotMin, new(currSeg)).Value;
+            var keepSegs = size.MegabytesToSegments(s.MaxWalSizeMb) + 1;
+            var oldestSegMaxWalSize = currSeg > keepSegs ? currSeg - keepSegs : 1;
+            var expected = targetSeg >= oldestSlotSeg
+                ? (targetSeg >= oldestSegMaxWalSize ? WalStatus.Reserved : WalStatus.Extended)
+                : targetSeg >= oldestSeg ? WalStatus.Unreserved : WalStatus.Lost;
+
+            // slotfuncs.c pg_get_replication_slots: failLSN = segstart(segno(restart) + max(slotKeep, walKeep) + 1)
+            ByteCount? expectedSafe = null;
+            if (s.MaxSlotWalKeepSizeMb >= 0)
+            {
+                var k = Math.Max(size.MegabytesToSegments(s.MaxSlotWalKeepSizeMb), size.MegabytesToSegments(s.WalKeepSizeMb));
+                expectedSafe = new ByteCount((long)((targetSeg + k + 1) * (ulong)size.Bytes) - (long)currpos.Value);
+            }
+
+            var view = WalAvailability.At(s, currpos, slotMin, lastRemoved);
+            Assert.Equal(expected, view.StatusOf(target));
+            Assert.Equal(expectedSafe, view.SafeWalSizeOf(target));
+            Assert.Equal(WalStatus.Null, view.StatusOf(Lsn.Invalid));
         })));
     }
 

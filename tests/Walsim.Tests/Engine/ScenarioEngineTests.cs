@@ -368,6 +368,27 @@ public class ScenarioEngineTests
         Assert.Equal(Seg16.SegmentOf(invalidating.Redo), invalidating.Keep);
     }
 
+    // ------------------------------------------------------------------------------------------------ streamed rows
+
+    // The engine reuses a row's slot storage for the next row (a year of 100 slots would otherwise allocate a list
+    // per row); CollectingObserver keeps detached copies, so each kept row still shows its own instant: a consumer
+    // 2 minutes behind at 1 MB/s has restart_lsn = insert_lsn of 120 s earlier, row after row.
+    [Fact]
+    public void Collected_rows_keep_the_slot_positions_of_their_own_instant()
+    {
+        var scenario = LaggingConsumer(SlotKind.Physical) with { SampleInterval = SimDuration.FromMinutes(5) };
+        var rows = Run(scenario, "15").Observed.Timeline.Where(r => r.Reason == RowReason.Sample && r.At >= T(600)).ToList();
+        Assert.True(rows.Count >= 10);
+        foreach (var row in rows)
+        {
+            var restart = row.Slot("s")!.Value.RestartLsn;
+            var behind = (row.InsertLsn - restart).Bytes;
+            // The last report is at most confirm_every (10 s) old: 120–130 s behind, plus the checkpoint records.
+            Assert.InRange(behind, 120 * MiB, 130 * MiB + 4096);
+        }
+        Assert.Equal(rows.Count, rows.Select(r => r.Slot("s")!.Value.RestartLsn).Distinct().Count());
+    }
+
     // ------------------------------------------------------------------------------------------------ slot sampling (TV-17)
 
     private static Scenario LaggingConsumer(SlotKind kind) => Base("lagging-" + kind) with
