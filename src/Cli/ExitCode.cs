@@ -5,7 +5,7 @@ public enum ExitCode
 {
     /// <summary>Success; for <c>check</c>, every expectation passed.</summary>
     Ok = 0,
-    /// <summary><c>check</c>: at least one expectation failed.</summary>
+    /// <summary><c>check</c>: at least one expectation failed; <c>validate</c>: the model and a server disagreed.</summary>
     ExpectationsFailed = 1,
     /// <summary>A scenario file is invalid, or a version rejects its settings.</summary>
     InvalidScenario = 2,
@@ -13,6 +13,8 @@ public enum ExitCode
     UsageError = 3,
     /// <summary>A report could not be written (permissions, disk full, ...).</summary>
     IoError = 4,
+    /// <summary><c>validate</c>: PostgreSQL binaries are missing, or a throwaway server could not be set up.</summary>
+    ServerUnavailable = 5,
     /// <summary>A bug in walsim (the message includes a stack trace worth reporting).</summary>
     InternalError = 70,
 }

@@ -23,6 +23,21 @@ internal static class Failures
             stderr.WriteLine($"walsim: {e.Message}");
             return ExitCode.InvalidScenario;
         }
+        catch (Walsim.Analyzer.Validation.ValidationEnvironmentException e)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.ServerUnavailable;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException && e is not Npgsql.PostgresException)
+        {
+            stderr.WriteLine($"walsim: could not talk to the throwaway server: {e.Message}");
+            return ExitCode.ServerUnavailable;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("walsim: interrupted; the throwaway servers were stopped and removed");
+            return ExitCode.ServerUnavailable;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"walsim: {e.Message}");

@@ -17,10 +17,11 @@ public sealed class WalsimCommands
     private const string ExitCodes = """
         Exit codes:
           0   ok (check: every expectation passed)
-          1   check: at least one expectation failed
+          1   check: at least one expectation failed; validate: the model and a server disagreed
           2   invalid scenario file, or a version rejects its settings
           3   usage error (unknown option, bad value, missing file)
           4   I/O error writing a report
+          5   validate: PostgreSQL binaries missing, a server could not be started, or interrupted
           70  internal error (a bug; please report it)
         """;
 
@@ -38,12 +39,14 @@ public sealed class WalsimCommands
         var load = loadScenario ?? ScenarioLoader.Load;
         var simulate = new SimulateService(stdout, stderr, load);
         var check = new CheckService(stdout, stderr, load);
+        var validate = new ValidateService(stdout, stderr, load);
 
         Root = new RootCommand("""
             walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
             """) { HelpName = "walsim" };
         Root.Add(SimulateCommand(simulate));
         Root.Add(CheckCommand(check));
+        Root.Add(ValidateCommand(validate));
         _epilogues[Root] = $"""
             Examples:
               walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
@@ -148,6 +151,59 @@ public sealed class WalsimCommands
             {ExitCodes}
             """;
         return command;
+    }
+
+    private Command ValidateCommand(ValidateService service)
+    {
+        var scenarios = new Argument<string[]>("scenario") { Description = "Step scenarios to replay on real servers (steps only: no workload, timed events or consumers).", Arity = ArgumentArity.OneOrMore };
+        scenarios.Validators.Add(r =>
+        {
+            foreach (var path in r.GetValueOrDefault<string[]>() ?? []) if (!File.Exists(path)) r.AddError($"{path}: no such file or directory");
+        });
+        var pg = new Option<IReadOnlyList<int>>("--pg")
+        {
+            Description = "PostgreSQL majors to run (12 to 18), comma-separated and/or repeated. [default: the majors of the scenario's versions]",
+            HelpName = "majors",
+            CustomParser = ParseMajors,
+        };
+        var bin = new Option<string>("--bin")
+        {
+            Description = "A directory with initdb, pg_ctl and postgres of one major, instead of those installed by scripts/install-postgres.sh under $WALSIM_PG_ROOT (default /opt/walsim/postgres as root).",
+            HelpName = "dir",
+        };
+        var keep = new Option<bool>("--keep") { Description = "Keep each throwaway cluster's directory (data, server.log) for inspection; the server is still stopped." };
+        var outDir = new Option<string>("--out") { Description = "Directory for validation.csv (every decision) and validation.json (totals). [default: reports/validate]", HelpName = "dir" };
+        outDir.AcceptLegalFilePathsOnly();
+
+        var command = new Command("validate", """
+            Replays step scenarios on real, throwaway PostgreSQL clusters (initdb with the scenario's wal_segment_size, its settings, log_checkpoints=on; run as the unprivileged user 'walsim' when walsim runs as root; always stopped and removed). After every step and every checkpoint it reads pg_current_wal_lsn(), pg_control_checkpoint(), pg_replication_slots, pg_ls_waldir() and the server log, feeds those observed inputs through walsim's retention model, and compares decision by decision: distance and estimate, slots invalidated, files removed, recycled and added, the oldest file and the number of files left, and each slot's wal_status and safe_wal_size. Prints an agreement table per checkpoint and the inputs behind any disagreement.
+            """) { scenarios, pg, bin, keep, outDir };
+        command.SetAction((r, ct) => Task.FromResult((int)service.Run(new ValidateRequest(
+            r.GetRequiredValue(scenarios), r.GetValue(pg) ?? [], r.GetValue(bin), r.GetValue(keep), r.GetValue(outDir)), ct)));
+        _epilogues[command] = $"""
+            Examples:
+              scripts/install-postgres.sh            # once: PostgreSQL 12-18 under /opt/walsim/postgres
+              walsim validate scenarios/019-replslot-limit.yaml
+              walsim validate scenarios/step-*.yaml --pg 12,15,18 --out reports/validate
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
+    private static IReadOnlyList<int> ParseMajors(ArgumentResult result)
+    {
+        var majors = new List<int>();
+        foreach (var text in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) || m < 12 || m > 18)
+            {
+                result.AddError($"--pg: expected a major from 12 to 18, got \"{text}\"");
+                return [];
+            }
+            if (!majors.Contains(m)) majors.Add(m);
+        }
+        return majors;
     }
 
     // A string argument (not FileInfo) keeps the path as typed, which is how error messages name the file.

@@ -196,6 +196,19 @@ public readonly struct WalAvailability
         return t >= _oldestSeg ? WalStatus.Unreserved : WalStatus.Lost;
     }
 
+    /// <summary>
+    /// The <c>wal_status</c> and <c>safe_wal_size</c> columns of <c>pg_get_replication_slots</c> for one slot: an
+    /// invalidated slot is <c>lost</c>; a slot whose WAL is gone but whose walsender is still attached shows
+    /// <c>unreserved</c> (it may yet catch up before the next checkpoint); <c>safe_wal_size</c> is NULL when lost.
+    /// </summary>
+    public (WalStatus Status, ByteCount? SafeWalSize) SlotColumns(Lsn restartLsn, bool invalidated, bool active)
+    {
+        var status = invalidated ? WalStatus.Lost : StatusOf(restartLsn);
+        if (status == WalStatus.Lost && restartLsn.IsValid && active) status = WalStatus.Unreserved;
+        var safe = status != WalStatus.Lost && !(invalidated && status == WalStatus.Unreserved) ? SafeWalSizeOf(restartLsn) : null;
+        return (status, safe);
+    }
+
     /// <summary><c>safe_wal_size</c> of a slot at <paramref name="restartLsn"/>: null without a cap; negative past it.</summary>
     public ByteCount? SafeWalSizeOf(Lsn restartLsn)
     {

@@ -203,17 +203,9 @@ internal sealed partial class Server
     /// <summary><c>pg_get_replication_slots</c> (§9.2) for one slot at the current instant.</summary>
     private SlotView View(SlotState s, in WalAvailability availability)
     {
-        WalStatus status;
-        ByteCount? safe = null;
-        if (!_reportsWalStatus) status = WalStatus.Null;
-        else
-        {
-            var removed = s.Invalidated != InvalidationCause.None;
-            status = removed ? WalStatus.Lost : availability.StatusOf(s.RestartLsn);
-            if (status == WalStatus.Lost && s.RestartLsn.IsValid && s.Active) status = WalStatus.Unreserved;
-            if (status != WalStatus.Lost && !(removed && status == WalStatus.Unreserved))
-                safe = availability.SafeWalSizeOf(s.RestartLsn);
-        }
+        var (status, safe) = _reportsWalStatus
+            ? availability.SlotColumns(s.RestartLsn, s.Invalidated != InvalidationCause.None, s.Active)
+            : (WalStatus.Null, null);
         var retained = s.RestartLsn.IsValid ? Insert - s.RestartLsn : ByteCount.Zero;
         return new SlotView(s.Name, s.Kind, s.RestartLsn, s.Kind == SlotKind.Logical ? s.ConfirmedFlush : Lsn.Invalid,
             s.Active, status, safe, retained, s.Invalidated, _reportsInactiveSince ? s.InactiveSince : null);

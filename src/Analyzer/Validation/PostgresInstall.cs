@@ -1,0 +1,60 @@
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Analyzer.Validation;
+
+/// <summary>Real PostgreSQL server binaries for one major: where they are and which minor they are.</summary>
+public sealed record PostgresInstall(int Major, PgVersion Version, string BinDir)
+{
+    /// <summary>
+    /// The install root of <c>scripts/install-postgres.sh</c>: <c>$WALSIM_PG_ROOT</c>, else <c>/opt/walsim/postgres</c>
+    /// (as root), else <c>$XDG_DATA_HOME/walsim/postgres</c>. Each major lives in <c>ROOT/MAJOR/bin</c>.
+    /// </summary>
+    public static string DefaultRoot()
+    {
+        if (Environment.GetEnvironmentVariable("WALSIM_PG_ROOT") is { Length: > 0 } root) return root;
+        if (Environment.IsPrivilegedProcess) return "/opt/walsim/postgres";
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } x
+            ? x : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(data, "walsim", "postgres");
+    }
+
+    /// <summary>
+    /// The binaries of <paramref name="major"/> under <paramref name="root"/>, or in <paramref name="binDir"/> when
+    /// given; null when they are not installed. The minor comes from the install's VERSION file
+    /// (<c>MAJOR NPMVERSION MINOR</c>), else from <c>postgres --version</c> as the caller reads it.
+    /// </summary>
+    public static PostgresInstall? Find(int major, string root, string? binDir = null)
+    {
+        var bin = binDir ?? Path.Combine(root, major.ToString(System.Globalization.CultureInfo.InvariantCulture), "bin");
+        if (!File.Exists(Path.Combine(bin, "postgres")) || !File.Exists(Path.Combine(bin, "initdb")) || !File.Exists(Path.Combine(bin, "pg_ctl")))
+            return null;
+        var versionFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(bin))!, "VERSION");
+        PgVersion version = new(major, 0);
+        if (File.Exists(versionFile))
+        {
+            var parts = File.ReadAllText(versionFile).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 3 && PgVersion.TryParse(parts[2], out var v, out _)) version = v;
+        }
+        else if (ProbeVersion(Path.Combine(bin, "postgres")) is { } probed) version = probed;
+        return new PostgresInstall(major, version, bin);
+    }
+
+    /// <summary><c>postgres --version</c> prints "postgres (PostgreSQL) 15.18".</summary>
+    private static PgVersion? ProbeVersion(string postgres)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(postgres, "--version")
+            { RedirectStandardOutput = true, UseShellExecute = false });
+            if (p is null) return null;
+            var text = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            var last = text.Trim().Split(' ').LastOrDefault();
+            return PgVersion.TryParse(last, out var v, out _) ? v : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+}

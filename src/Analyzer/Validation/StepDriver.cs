@@ -1,0 +1,267 @@
+using System.Globalization;
+using Npgsql;
+using Npgsql.Replication;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Analyzer.Validation;
+
+/// <summary>The outcome of replaying one scenario on one real server.</summary>
+public sealed record ValidationRun(
+    string Scenario,
+    PgVersion Version,
+    IReadOnlyList<Decision> Decisions,
+    int Checkpoints,
+    int UnobservedCheckpoints,
+    IReadOnlyList<string> Notes,
+    IReadOnlyList<string> ServerLog)
+{
+    public int Agreed => Decisions.Count(d => d.Agrees);
+    public int Disagreed => Decisions.Count(d => !d.Agrees);
+    public bool Agrees => Disagreed == 0;
+}
+
+/// <summary>
+/// Drives a step scenario on a real server, one step at a time, and feeds what it observes to a
+/// <see cref="ModelReplay"/>. <c>write_segments: n</c> is driven as n single switches (TAP's advance_wal) with an
+/// observation after each, so that a checkpoint requested by WAL volume is bracketed by observations.
+/// </summary>
+public sealed class StepDriver
+{
+    private readonly Scenario _scenario;
+    private readonly PostgresInstall _install;
+    private readonly RetentionPolicy _policy;
+    private readonly ModelReplay _replay;
+    private readonly List<string> _notes = [];
+    private int _unobserved;
+    private int _logCheckpointsSeen;
+
+    public StepDriver(Scenario scenario, PostgresInstall install)
+    {
+        _scenario = scenario;
+        _install = install;
+        _policy = RetentionPolicy.For(install.Version);
+        _replay = new ModelReplay(_policy, ServerSettings.Create(_policy, scenario.SegmentSize, InitialSettings(scenario, install.Version)));
+    }
+
+    /// <summary>What validate can drive: steps of these kinds, and nothing continuous or timed.</summary>
+    public static IReadOnlyList<string> Unsupported(Scenario s)
+    {
+        var problems = new List<string>();
+        if (s.Workload.Components.Count > 0 || s.Workload.PeriodicWrites.Count > 0) problems.Add("a workload (validate drives step lists; WAL is written by the steps)");
+        if (s.Events.Any(e => e.Step is null)) problems.Add("timed events (use steps)");
+        if (s.Transactions.Count > 0) problems.Add("transactions");
+        if (s.Archiver.Failures.Count > 0 || s.Settings.ContainsKey("archive_mode")) problems.Add("archiving");
+        if (s.Disk is not null) problems.Add("a disk");
+        foreach (var slot in s.Slots.Concat(s.Events.OfType<CreateSlot>().Select(c => c.Slot)))
+            if (slot.Consumer.Connected) problems.Add($"a consumer on slot \"{slot.Name}\" (slots move by advance_slot steps)");
+        foreach (var e in s.Events)
+            if (e is StopConsumer or StartConsumer) problems.Add($"step {e.Step}: {e.GetType().Name}");
+        return problems;
+    }
+
+    public static IEnumerable<KeyValuePair<string, string>> InitialSettings(Scenario s, PgVersion v) =>
+        s.Settings.Concat(s.VersionSettings.Where(x => x.Versions.Contains(v)).SelectMany(x => x.Settings));
+
+    public async Task<ValidationRun> RunAsync(bool keep, Action<string> progress, CancellationToken ct)
+    {
+        await using var cluster = await ThrowawayCluster.StartAsync(_install, _scenario.SegmentSize,
+            InitialSettings(_scenario, _install.Version), keep, ct);
+        if (keep) progress($"cluster kept in {cluster.Directory}");
+        await using var c = await cluster.ConnectAsync(ct);
+        var major = _install.Major;
+
+        // The declared slots exist from the start, like the model's.
+        foreach (var slot in _scenario.Slots) await CreateSlotAsync(c, slot, ct);
+        var snap = await ObserveAsync(cluster, c, null, 0, ct);
+
+        foreach (var e in _scenario.Events.Where(e => e.Step is not null).OrderBy(e => e.Step))
+        {
+            var step = e.Step!.Value;
+            try
+            {
+            switch (e)
+            {
+                case WriteSegments ws:
+                    for (var i = 0; i < ws.Segments; i++)
+                    {
+                        await ExecAsync(c, "SELECT pg_logical_emit_message(true, 'walsim', 'x'), pg_switch_wal()", ct);
+                        snap = await ObserveAsync(cluster, c, snap, step, ct);
+                    }
+                    continue;
+                case WriteWal w:
+                    // A message of the declared size (its record header adds a few dozen bytes).
+                    await ExecAsync(c, $"SELECT pg_logical_emit_message(true, 'walsim', repeat('x', {Math.Max(1, w.Bytes.Bytes - 64)}))", ct);
+                    break;
+                case SwitchWal:
+                    await ExecAsync(c, "SELECT pg_switch_wal()", ct);
+                    break;
+                case RequestCheckpoint:
+                    await ExecAsync(c, "CHECKPOINT", ct);
+                    break;
+                case ChangeSettings cs when cs.Versions.Contains(_install.Version):
+                    foreach (var (name, value) in cs.Settings)
+                        await ExecAsync(c, $"ALTER SYSTEM SET {name} = '{value.Replace("'", "''", StringComparison.Ordinal)}'", ct);
+                    await ExecAsync(c, "SELECT pg_reload_conf()", ct);
+                    // The checkpointer reads the file on its own SIGHUP; nothing shows when it has: give it time.
+                    await Task.Delay(300, ct);
+                    _replay.Reload(cs.Settings);
+                    break;
+                case CreateSlot cr:
+                    await CreateSlotAsync(c, cr.Slot, ct);
+                    break;
+                case DropSlot d:
+                    await ExecAsync(c, $"SELECT pg_drop_replication_slot('{d.Slot}')", ct);
+                    break;
+                case AdvanceSlot a:
+                    await AdvanceAsync(cluster, c, a, snap, ct);
+                    break;
+            }
+            }
+            catch (PostgresException pe)
+            {
+                throw new ValidationEnvironmentException($"{_scenario.SourceFile}: step {step} on PostgreSQL {_install.Version}: the server said: {pe.MessageText}");
+            }
+            snap = await ObserveAsync(cluster, c, snap, step, ct);
+        }
+        progress($"{_install.Version}: {_replay.CheckpointsCompared} checkpoint(s), {_replay.Decisions.Count} decisions compared");
+        cluster.ReadLog();
+        return new ValidationRun(_scenario.Name, _install.Version, _replay.Decisions, _replay.CheckpointsCompared, _unobserved,
+            _notes, cluster.Log.Lines);
+    }
+
+    private static async Task ExecAsync(NpgsqlConnection c, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task CreateSlotAsync(NpgsqlConnection c, SlotSpec slot, CancellationToken ct)
+    {
+        var sql = slot.Kind == SlotKind.Logical
+            ? $"SELECT pg_create_logical_replication_slot('{slot.Name}', 'test_decoding')"
+            : $"SELECT pg_create_physical_replication_slot('{slot.Name}', {(slot.Reserve ? "true" : "false")})";
+        await ExecAsync(c, sql, ct);
+    }
+
+    /// <summary>
+    /// Moves a slot to the current (or given) position. pg_replication_slot_advance needs a slot that has reserved
+    /// WAL; a physical slot that never did is moved the way a standby moves it: a walsender on the slot receives a
+    /// flush position (PhysicalConfirmReceivedLocation).
+    /// </summary>
+    private async Task AdvanceAsync(ThrowawayCluster cluster, NpgsqlConnection c, AdvanceSlot a, ServerSnapshot snap, CancellationToken ct)
+    {
+        var slot = snap.Slot(a.Slot);
+        if (slot is null || slot.WalStatus == "lost") { _notes.Add($"step {a.Step}: {a.Slot} not advanced (invalidated or absent), as in the model"); return; }
+        var target = a.Target is { } t ? t.ToString() : null;
+        if (slot.RestartLsn.IsValid)
+        {
+            await ExecAsync(c, $"SELECT pg_replication_slot_advance('{a.Slot}', {(target is null ? "pg_current_wal_lsn()" : $"'{target}'::pg_lsn")})", ct);
+            return;
+        }
+        Lsn to;
+        await using (var cmd = new NpgsqlCommand(target is null ? "SELECT pg_current_wal_lsn()::text" : $"SELECT '{target}'::pg_lsn::text", c))
+            to = Lsn.Parse((string)(await cmd.ExecuteScalarAsync(ct))!);
+        await using var rc = new PhysicalReplicationConnection(cluster.ConnectionString);
+        await rc.Open(ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stream = rc.StartReplication(new PhysicalReplicationSlot(a.Slot), new NpgsqlTypes.NpgsqlLogSequenceNumber(to.Value), stop.Token);
+        var it = stream.GetAsyncEnumerator(stop.Token);
+        var pending = it.MoveNextAsync().AsTask(); // sends START_REPLICATION
+        var lsn = new NpgsqlTypes.NpgsqlLogSequenceNumber(to.Value);
+        // Feedback can be sent once the walsender has the slot (active) and streaming has begun.
+        for (var attempt = 0; attempt < 250; attempt++)
+        {
+            await using var cmd = new NpgsqlCommand($"SELECT active FROM pg_replication_slots WHERE slot_name = '{a.Slot}'", c);
+            if (await cmd.ExecuteScalarAsync(ct) is true) break;
+            if (pending.IsFaulted) await pending; // START_REPLICATION refused: let the error surface
+            await Task.Delay(20, ct);
+        }
+        await Task.Delay(50, ct);
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            rc.SetReplicationStatus(lsn);
+            await rc.SendStatusUpdate(ct);
+            await Task.Delay(50, ct);
+            await using var cmd = new NpgsqlCommand($"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{a.Slot}'", c);
+            if (await cmd.ExecuteScalarAsync(ct) is string s && Lsn.Parse(s) >= to) break;
+        }
+        await stop.CancelAsync();
+        try
+        {
+            while (await pending) pending = it.MoveNextAsync().AsTask(); // drain until the cancellation ends the stream
+        }
+        catch (OperationCanceledException) { }
+        catch (NpgsqlException) { }
+        try { await it.DisposeAsync(); }
+        catch (NotSupportedException) { }
+        // The walsender must be gone before the next step, or the slot would count as active.
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            await using var cmd = new NpgsqlCommand($"SELECT active FROM pg_replication_slots WHERE slot_name = '{a.Slot}'", c);
+            if (await cmd.ExecuteScalarAsync(ct) is false) break;
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>
+    /// Waits until no checkpoint is running (one requested by WAL volume starts within milliseconds of the write that
+    /// crossed CheckPointSegments; the model says when to expect one), then observes and compares.
+    /// </summary>
+    private async Task<ServerSnapshot> ObserveAsync(ThrowawayCluster cluster, NpgsqlConnection c, ServerSnapshot? before, int step, CancellationToken ct)
+    {
+        if (before is not null)
+        {
+            var expectWal = ExpectWalCheckpoint(before, await InsertLsnAsync(c, ct));
+            var deadline = DateTime.UtcNow.AddSeconds(expectWal ? 10 : 2);
+            await Task.Delay(expectWal ? 20 : 30, ct);
+            while (true)
+            {
+                cluster.ReadLog();
+                var fresh = cluster.Log.Checkpoints.Count - _logCheckpointsSeen;
+                if (!cluster.Log.CheckpointInProgress && (!expectWal || fresh > 0)) break;
+                if (DateTime.UtcNow > deadline) { _notes.Add($"step {step}: waited in vain for a checkpoint to {(expectWal ? "start" : "finish")}"); break; }
+                await Task.Delay(20, ct);
+            }
+        }
+        var snap = await ServerSnapshot.ReadAsync(c, _install.Major, _scenario.SegmentSize, ct);
+        if (!snap.FilesContiguous) _notes.Add($"step {step}: pg_wal files are not contiguous");
+        cluster.ReadLog();
+        var logged = cluster.Log.Checkpoints.Skip(_logCheckpointsSeen).Where(x => !ServerLog.IsLifecycle(x)).ToList();
+        _logCheckpointsSeen = cluster.Log.Checkpoints.Count;
+        if (before is not null)
+        {
+            if (logged.Count == 1) _replay.Checkpoint(step, before, snap, logged[0]);
+            else if (logged.Count > 1)
+            {
+                _unobserved += logged.Count;
+                _notes.Add($"step {step}: {logged.Count} checkpoints completed between two observations; not compared");
+                _replay.Unobserved(logged, snap);
+            }
+            _replay.Slots(step, snap);
+        }
+        return snap;
+    }
+
+    private bool ExpectWalCheckpoint(ServerSnapshot before, Lsn insert)
+    {
+        // XLogWrite asks XLogCheckpointNeeded only when it finishes a segment: finishing segment
+        // segno(RedoRecPtr) + CheckPointSegments − 1 or later requests a checkpoint.
+        var seg = _scenario.SegmentSize;
+        if (seg.SegmentOf(insert) <= seg.SegmentOf(before.InsertLsn)) return false;
+        var request = Simulator.Engine.Retention.CheckpointRequestLsn(_replay.Settings, before.RedoLsn);
+        return insert >= request;
+    }
+
+    private static async Task<Lsn> InsertLsnAsync(NpgsqlConnection c, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", c);
+        return Lsn.Parse((string)(await cmd.ExecuteScalarAsync(ct))!);
+    }
+
+    internal static string Sql(string s) => s.Replace("'", "''", StringComparison.Ordinal);
+
+    internal static string Invariant(FormattableString f) => f.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using Walsim.Analyzer.Reports;
+
+namespace Walsim.Analyzer.Validation;
+
+/// <summary>Renders validation runs: the agreement table on the console, every decision as CSV, totals as JSON.</summary>
+public static class ValidationReport
+{
+    /// <summary>Per checkpoint one line (all its decisions agree or not), slot checks summed per step, then a total.</summary>
+    public static void WriteTable(TextWriter w, ValidationRun run)
+    {
+        w.WriteLine($"  PostgreSQL {run.Version}: {run.Checkpoints} checkpoint(s) compared, {run.Agreed}/{run.Decisions.Count} decisions agree"
+            + (run.UnobservedCheckpoints > 0 ? $", {run.UnobservedCheckpoints} checkpoint(s) not observed one by one" : ""));
+        foreach (var group in run.Decisions.Where(d => d.Checkpoint is not null).GroupBy(d => d.Checkpoint))
+        {
+            var first = group.First();
+            var mark = group.All(d => d.Agrees) ? "ok  " : "DIFF";
+            var fields = string.Join("  ", group.Select(d => d.Agrees ? $"{d.Field}={d.Observed}" : $"{d.Field}: model {d.Predicted} vs server {d.Observed}"));
+            w.WriteLine($"    {mark} step {first.Step,3}  {first.Subject,-26} {fields}");
+        }
+        var slotChecks = run.Decisions.Where(d => d.Checkpoint is null).ToList();
+        if (slotChecks.Count > 0)
+            w.WriteLine($"    {(slotChecks.All(d => d.Agrees) ? "ok  " : "DIFF")} slots: {slotChecks.Count(d => d.Agrees)}/{slotChecks.Count} wal_status/safe_wal_size readings agree");
+        foreach (var d in run.Decisions.Where(d => !d.Agrees))
+        {
+            w.WriteLine($"    DISAGREE step {d.Step} {d.Subject} {d.Field}: model {d.Predicted}, server {d.Observed}");
+            w.WriteLine($"             inputs: {d.Inputs}");
+        }
+        foreach (var note in run.Notes) w.WriteLine($"    note: {note}");
+    }
+
+    public static void WriteCsv(TextWriter w, IEnumerable<ValidationRun> runs)
+    {
+        using var csv = TimelineCsvWriter.NewCsv(w);
+        foreach (var h in new[] { "scenario", "version", "step", "checkpoint", "subject", "field", "predicted", "observed", "agrees", "inputs" })
+            csv.WriteField(h);
+        csv.EndRecord();
+        foreach (var run in runs)
+            foreach (var d in run.Decisions)
+            {
+                csv.WriteField(run.Scenario);
+                csv.WriteField(run.Version.ToString());
+                csv.WriteField(d.Step.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(d.Checkpoint?.ToString(CultureInfo.InvariantCulture) ?? "");
+                csv.WriteField(d.Subject);
+                csv.WriteField(d.Field);
+                csv.WriteField(d.Predicted);
+                csv.WriteField(d.Observed);
+                csv.WriteField(d.Agrees ? "true" : "false");
+                csv.WriteField(d.Inputs);
+                csv.EndRecord();
+            }
+    }
+
+    public static void WriteJson(TextWriter w, IEnumerable<ValidationRun> runs)
+    {
+        using var buffer = new MemoryStream();
+        using (var j = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            WriteJson(j, runs);
+        w.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void WriteJson(Utf8JsonWriter j, IEnumerable<ValidationRun> runs)
+    {
+        j.WriteStartArray();
+        foreach (var run in runs)
+        {
+            j.WriteStartObject();
+            j.WriteString("scenario", run.Scenario);
+            j.WriteString("version", run.Version.ToString());
+            j.WriteNumber("checkpoints", run.Checkpoints);
+            j.WriteNumber("unobserved_checkpoints", run.UnobservedCheckpoints);
+            j.WriteNumber("decisions", run.Decisions.Count);
+            j.WriteNumber("agreed", run.Agreed);
+            j.WriteBoolean("agrees", run.Agrees);
+            j.WriteStartArray("disagreements");
+            foreach (var d in run.Decisions.Where(d => !d.Agrees))
+            {
+                j.WriteStartObject();
+                j.WriteNumber("step", d.Step);
+                j.WriteString("subject", d.Subject);
+                j.WriteString("field", d.Field);
+                j.WriteString("predicted", d.Predicted);
+                j.WriteString("observed", d.Observed);
+                j.WriteString("inputs", d.Inputs);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteStartArray("notes");
+            foreach (var n in run.Notes) j.WriteStringValue(n);
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+    }
+}

@@ -1,0 +1,77 @@
+using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Validation;
+using Walsim.Simulator.Scenarios;
+
+namespace Walsim.Cli;
+
+/// <param name="ScenarioPaths">Step scenarios to replay.</param>
+/// <param name="Majors">PostgreSQL majors to run; empty = the majors of the scenario's versions.</param>
+/// <param name="BinDir">A directory holding initdb/pg_ctl/postgres (one major) instead of the install root.</param>
+/// <param name="Keep">Leave the clusters' directories behind for inspection.</param>
+/// <param name="OutDir">Where validation-*.csv/json go; null = <c>reports/validate</c>.</param>
+public sealed record ValidateRequest(IReadOnlyList<string> ScenarioPaths, IReadOnlyList<int> Majors, string? BinDir, bool Keep, string? OutDir);
+
+/// <summary><c>walsim validate</c>: replays step scenarios on real servers and compares every retention decision.</summary>
+public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
+{
+    public ExitCode Run(ValidateRequest request, CancellationToken ct) => Failures.Guard(stderr, () =>
+    {
+        var scenarios = request.ScenarioPaths.Select(loadScenario).ToList();
+        foreach (var s in scenarios)
+            if (StepDriver.Unsupported(s) is { Count: > 0 } problems)
+            {
+                stderr.WriteLine($"walsim: {s.SourceFile}: validate replays step lists only; this scenario has {string.Join(", ", problems)}");
+                return ExitCode.InvalidScenario;
+            }
+
+        var root = PostgresInstall.DefaultRoot();
+        var runs = new List<ValidationRun>();
+        var missing = new List<string>();
+        foreach (var scenario in scenarios)
+        {
+            stdout.WriteLine($"Scenario {scenario.Name} ({scenario.SourceFile})");
+            var named = scenario.Versions.Select(v => v.Major).Distinct().ToList();
+            var majors = request.Majors.Count > 0 ? request.Majors : named;
+            foreach (var major in majors)
+            {
+                if (!named.Contains(major))
+                {
+                    stdout.WriteLine($"  PostgreSQL {major}: skipped, the scenario's versions do not include it");
+                    continue;
+                }
+                var install = PostgresInstall.Find(major, root, request.BinDir);
+                if (install is null)
+                {
+                    missing.Add($"PostgreSQL {major}: no initdb/pg_ctl/postgres in {request.BinDir ?? Path.Combine(root, major.ToString(System.Globalization.CultureInfo.InvariantCulture), "bin")} (run scripts/install-postgres.sh)");
+                    continue;
+                }
+                var run = new StepDriver(scenario, install).RunAsync(request.Keep, m => stdout.WriteLine($"  {m}"), ct).GetAwaiter().GetResult();
+                ValidationReport.WriteTable(stdout, run);
+                runs.Add(run);
+            }
+            stdout.WriteLine();
+        }
+
+        var dir = request.OutDir ?? Path.Combine("reports", "validate");
+        if (runs.Count > 0)
+        {
+            using (var csv = AtomicFile.Create(Path.Combine(dir, "validation.csv")))
+            {
+                ValidationReport.WriteCsv(csv.Writer, runs);
+                csv.Commit();
+            }
+            using (var json = AtomicFile.Create(Path.Combine(dir, "validation.json")))
+            {
+                ValidationReport.WriteJson(json.Writer, runs);
+                json.Commit();
+            }
+        }
+
+        var agreed = runs.Count(r => r.Agrees);
+        stdout.WriteLine($"{runs.Count} run(s): {agreed} agree, {runs.Count - agreed} disagree; decisions {runs.Sum(r => r.Agreed)}/{runs.Sum(r => r.Decisions.Count)} agree");
+        if (runs.Count > 0) stdout.WriteLine($"reports: {Path.Combine(dir, "validation.csv")}, {Path.Combine(dir, "validation.json")}");
+        foreach (var m in missing) stderr.WriteLine($"walsim: {m}");
+        if (runs.Any(r => !r.Agrees)) return ExitCode.ExpectationsFailed;
+        return missing.Count > 0 ? ExitCode.ServerUnavailable : ExitCode.Ok;
+    });
+}
