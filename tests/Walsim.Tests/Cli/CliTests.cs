@@ -111,7 +111,7 @@ public sealed class CliTests : IDisposable
         Golden.Verify(run.Out, "Help.root");
     }
 
-    [Theory, InlineData("simulate"), InlineData("check")]
+    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate")]
     public void Command_help_has_a_description_an_example_and_exit_codes(string command)
     {
         var run = Walsim(command, "--help");
