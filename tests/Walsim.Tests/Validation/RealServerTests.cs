@@ -1,0 +1,43 @@
+using Walsim.Analyzer.Scenarios;
+using Walsim.Analyzer.Validation;
+
+namespace Walsim.Tests.Validation;
+
+/// <summary>
+/// A test that needs real PostgreSQL binaries (scripts/install-postgres.sh). Skipped on a developer machine without
+/// them; under CI=true it runs and a missing install is a failure, so CI can never pass by skipping it.
+/// </summary>
+public sealed class RealServerFactAttribute : FactAttribute
+{
+    public RealServerFactAttribute(int major)
+    {
+        var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        if (!ci && PostgresInstall.Find(major, PostgresInstall.DefaultRoot()) is null)
+            Skip = $"PostgreSQL {major} is not installed under {PostgresInstall.DefaultRoot()} (run scripts/install-postgres.sh); with CI=true this test fails instead";
+    }
+}
+
+/// <summary>019_replslot_limit.pl replayed on real servers: every decision must agree with the model.</summary>
+public class RealServerTests
+{
+    private static string Scenario(string name) =>
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", name));
+
+    private static async Task AgreesOn(int major)
+    {
+        var install = PostgresInstall.Find(major, PostgresInstall.DefaultRoot());
+        Assert.True(install is not null, $"PostgreSQL {major} binaries are missing under {PostgresInstall.DefaultRoot()}: run scripts/install-postgres.sh");
+        var run = await new StepDriver(ScenarioLoader.Load(Scenario("019-replslot-limit.yaml")), install!).RunAsync(keep: false, _ => { }, CancellationToken.None);
+        // reserved -> extended -> unreserved -> lost: 17 checkpoints, the last one invalidates rep1.
+        Assert.Equal(17, run.Checkpoints);
+        Assert.Equal("rep1", run.Decisions.Last(d => d.Field == "invalidated").Observed);
+        Assert.All(run.Decisions, d => Assert.True(d.Agrees, $"step {d.Step} {d.Subject} {d.Field}: model {d.Predicted}, server {d.Observed}; {d.Inputs}"));
+    }
+
+    // 13–15 log one line per invalidation; 16+ a LOG and a DETAIL line and print lsn/redo lsn.
+    [RealServerFact(13)]
+    public Task Replslot_limit_agrees_with_a_real_13_server() => AgreesOn(13);
+
+    [RealServerFact(18)]
+    public Task Replslot_limit_agrees_with_a_real_18_server() => AgreesOn(18);
+}
