@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 using Npgsql.Replication;
 using Walsim.Simulator.Scenarios;
@@ -260,8 +259,4 @@ public sealed class StepDriver
         await using var cmd = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", c);
         return Lsn.Parse((string)(await cmd.ExecuteScalarAsync(ct))!);
     }
-
-    internal static string Sql(string s) => s.Replace("'", "''", StringComparison.Ordinal);
-
-    internal static string Invariant(FormattableString f) => f.ToString(CultureInfo.InvariantCulture);
 }
