@@ -15,7 +15,7 @@ internal sealed partial class ScenarioReader(string file)
     private static readonly string[] TopKeys =
     [
         "name", "description", "versions", "wal_segment_size", "duration", "sample_interval", "start", "settings",
-        "version_settings", "workload", "slots", "transactions", "archiver", "disk", "events", "steps", "expect",
+        "version_settings", "workload", "slots", "transactions", "archiver", "disk", "checkpoint_write", "events", "steps", "expect",
     ];
 
     private static readonly string[] SettingNames = [.. GucCatalog.All.Keys.Order(StringComparer.Ordinal)];
@@ -69,6 +69,9 @@ internal sealed partial class ScenarioReader(string file)
             Slots = top["slots"] is { } sl ? ReadSlots(sl) : [],
             Archiver = top["archiver"] is { } ar ? ReadArchiver(ar) : ArchiverSpec.KeepsUp,
             Disk = top["disk"] is { } dk ? ReadDisk(dk) : null,
+            // Steps write WAL without dirtying buffers (as validate drives a real server), so their checkpoints write nothing.
+            CheckpointWrite = top["checkpoint_write"] is { } cw ? ReadCheckpointWrite(cw)
+                : steps.Count > 0 ? CheckpointWrite.Instant : CheckpointWrite.Spread,
             Events = parsedEvents.Select(e => e.Event).ToList(),
             Transactions = top["transactions"] is { } tx ? ReadTransactions(tx) : [],
             Duration = duration,
@@ -104,6 +107,16 @@ internal sealed partial class ScenarioReader(string file)
         return WalSegmentSize.IsValid(size.Bytes)
             ? new WalSegmentSize(size.Bytes)
             : throw node.Error($"wal_segment_size must be a power of two from 1MB to 1GB, got {ValueParser.Show(node.Scalar(""))}");
+    }
+
+    private static CheckpointWrite ReadCheckpointWrite(Node node)
+    {
+        var text = node.Scalar("spread, instant or a duration like 270s").Trim();
+        if (text == "spread") return CheckpointWrite.Spread;
+        if (text == "instant") return CheckpointWrite.Instant;
+        return ValueParser.TryParseDuration(text, out var d, out _) && d.Microseconds > 0
+            ? CheckpointWrite.Fixed(d)
+            : throw node.Error($"checkpoint_write must be spread, instant or a duration like 270s (the write= of a 'checkpoint complete' log line), got {ValueParser.Show(text)}");
     }
 
     private static StartState ReadStart(Node node)

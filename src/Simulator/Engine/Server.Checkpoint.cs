@@ -1,4 +1,5 @@
 using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
@@ -44,10 +45,24 @@ internal sealed partial class Server
             FinishCheckpoint();
             return;
         }
-        // §3.6: the write phase ends after cct × checkpoint_timeout or cct × CheckPointSegments segments of WAL.
-        var cct = _settings.CheckpointCompletionTarget;
-        _ckptEndByTime = _now + _settings.CheckpointTimeout * cct;
-        _ckptEndByLsn = Insert + new ByteCount((long)(cct * _settings.CheckPointSegments * _seg.Bytes));
+        var write = _scenario.CheckpointWrite;
+        switch (write.Kind)
+        {
+            case CheckpointWriteKind.Spread:
+                // §3.6: the write phase ends after cct × checkpoint_timeout or cct × CheckPointSegments segments of WAL.
+                var cct = _settings.CheckpointCompletionTarget;
+                _ckptEndByTime = _now + _settings.CheckpointTimeout * cct;
+                _ckptEndByLsn = Insert + new ByteCount((long)(cct * _settings.CheckPointSegments * _seg.Bytes));
+                break;
+            case CheckpointWriteKind.Fixed:
+                _ckptEndByTime = _now + write.FixedDuration;
+                _ckptEndByLsn = Lsn.Invalid;
+                break;
+            default:
+                _ckptEndByTime = _now;
+                _ckptEndByLsn = Lsn.Invalid;
+                break;
+        }
         if (_ckptEndByTime <= _now) FinishCheckpoint();
     }
 

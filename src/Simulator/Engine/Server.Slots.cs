@@ -265,9 +265,16 @@ internal sealed partial class Server
                 InsertRecord(w.Bytes.Bytes, important: true);
                 break;
             case WriteSegments ws when !_readOnly:
-                // TAP advance_wal: fill up to the next segment boundary, then whole segments.
-                var target = _seg.StartOf(_seg.SegmentOf(Insert) + (ulong)ws.Segments);
-                InsertRecord((target - Insert).Bytes, important: true);
+                // TAP advance_wal, n times "a small record, then pg_switch_wal()": each ends exactly at the next
+                // segment boundary. One segment at a time, because XLogWrite tests the checkpoint request as each one
+                // is finished and an idle checkpointer acts on it before the next is written.
+                for (var i = 0; i < ws.Segments && !_readOnly; i++)
+                {
+                    var start = PageAdjusted(Insert);
+                    InsertRecord((_seg.StartOf(_seg.SegmentOf(start) + 1) - start).Bytes, important: true);
+                    if (CheckDisk()) break;
+                    CheckWalTriggers();
+                }
                 break;
             case SwitchWal:
                 SwitchSegment(important: true);

@@ -37,6 +37,7 @@ internal sealed partial class Server
     private Lsn _lastImportant;             // start of the last important record (GetLastImportantRecPtr)
     private SimTime _lastSegSwitchTime;
     private Lsn _lastSegSwitchLsn;
+    private bool _segmentFinished;          // a segment was completed since CheckWalTriggers last looked
     private bool _readOnly;
     private SimTime? _diskFull;
     private SimTime? _readOnlyAt;
@@ -212,7 +213,13 @@ internal sealed partial class Server
     {
         Lsn? best = null;
         void Consider(Lsn x) { if (x.Value > _insert && (best is null || x < best)) best = x; }
-        if (_pendingRequest is null) Consider(Retention.CheckpointRequestLsn(_settings, _redoRecPtr));
+        if (_pendingRequest is null)
+        {
+            // The request is tested only when a segment is finished: once past the request point (after a skipped
+            // checkpoint left the redo pointer behind), the next chance is the end of the current segment.
+            var request = Retention.CheckpointRequestLsn(_settings, _redoRecPtr);
+            Consider(request.Value > _insert ? request : _seg.StartOf(_seg.SegmentOf(Insert) + 1));
+        }
         if (_ckptRunning && _ckptEndByLsn.IsValid) Consider(_ckptEndByLsn);
         if (_scenario.Disk is { } disk)
         {
@@ -262,6 +269,7 @@ internal sealed partial class Server
                 ? startedAt + SimDuration.FromSeconds((_lastSegSwitchLsn.Value - before) / rate)
                 : _now;
             _dir = _dir.Through(newSeg);
+            _segmentFinished = true;
         }
         if (important) _lastImportant = new Lsn((ulong)Math.Max(before, _insert - 1));
         TrackPeak();
@@ -363,8 +371,12 @@ internal sealed partial class Server
 
     private void CheckWalTriggers()
     {
-        // XLogWrite → XLogCheckpointNeeded: finishing segment segno(RedoRecPtr) + CheckPointSegments - 1 requests one.
-        if (_pendingRequest is null && Insert >= Retention.CheckpointRequestLsn(_settings, _redoRecPtr))
+        // XLogWrite → XLogCheckpointNeeded, evaluated only as a segment is finished: finishing segment
+        // segno(RedoRecPtr) + CheckPointSegments - 1 or later requests one. Between segment ends nothing asks, so an
+        // idle server whose last request was skipped does not ask again.
+        var finished = _segmentFinished;
+        _segmentFinished = false;
+        if (finished && _pendingRequest is null && Insert >= Retention.CheckpointRequestLsn(_settings, _redoRecPtr))
         {
             _pendingRequest = CheckpointCause.Wal;
             if (!_ckptRunning) { _pendingRequest = null; StartCheckpoint(CheckpointCause.Wal); }

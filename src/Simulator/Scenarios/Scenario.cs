@@ -29,6 +29,8 @@ public sealed record Scenario
     public IReadOnlyList<SlotSpec> Slots { get; init; } = [];
     public ArchiverSpec Archiver { get; init; } = ArchiverSpec.KeepsUp;
     public DiskSpec? Disk { get; init; }
+    /// <summary>How long a timed or WAL-requested checkpoint's write phase lasts (a <c>CHECKPOINT</c> is always immediate).</summary>
+    public CheckpointWrite CheckpointWrite { get; init; } = CheckpointWrite.Spread;
     public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
     public IReadOnlyList<LongTransaction> Transactions { get; init; } = [];
     /// <summary>How long to simulate. For step scenarios, the time of the last step plus one second if not given.</summary>
@@ -41,6 +43,36 @@ public sealed record Scenario
     public int StepCount { get; init; }
     public SimDuration StepSpacing { get; init; } = SimDuration.FromSeconds(1);
 }
+
+/// <summary>
+/// The write phase of a non-immediate checkpoint (<c>BufferSync</c> paced by <c>CheckpointWriteDelay</c>): the redo
+/// pointer is fixed at its start, the retention decisions are taken at its end, so its length moves them.
+/// </summary>
+public readonly record struct CheckpointWrite
+{
+    private CheckpointWrite(CheckpointWriteKind kind, SimDuration fixedDuration) { Kind = kind; FixedDuration = fixedDuration; }
+
+    public CheckpointWriteKind Kind { get; }
+    /// <summary>For <see cref="CheckpointWriteKind.Fixed"/>: the length, as the <c>write=</c> of a <c>checkpoint complete</c> log line.</summary>
+    public SimDuration FixedDuration { get; }
+
+    /// <summary>A busy server: <c>IsCheckpointOnSchedule</c> keeps the writes on schedule, so the phase ends after
+    /// checkpoint_completion_target × checkpoint_timeout or × CheckPointSegments segments of WAL, whichever comes first.</summary>
+    public static readonly CheckpointWrite Spread = new(CheckpointWriteKind.Spread, SimDuration.Zero);
+    /// <summary>No dirty buffers to write (WAL from <c>pg_logical_emit_message</c>/<c>pg_switch_wal</c> on an idle
+    /// server, as <c>walsim validate</c> drives it): the phase ends at once.</summary>
+    public static readonly CheckpointWrite Instant = new(CheckpointWriteKind.Instant, SimDuration.Zero);
+    public static CheckpointWrite Fixed(SimDuration d) => new(CheckpointWriteKind.Fixed, d);
+
+    public override string ToString() => Kind switch
+    {
+        CheckpointWriteKind.Spread => "spread",
+        CheckpointWriteKind.Instant => "instant",
+        _ => FixedDuration.ToString(),
+    };
+}
+
+public enum CheckpointWriteKind { Spread, Instant, Fixed }
 
 /// <summary>Settings that apply only to the versions <see cref="Versions"/> selects.</summary>
 public sealed record VersionedSettings(VersionRange Versions, IReadOnlyDictionary<string, string> Settings);

@@ -325,6 +325,74 @@ public class ScenarioEngineTests
         Assert.Equal(expected, first.Start.TotalSeconds, 1e-6);
     }
 
+    // XLogWrite tests XLogCheckpointNeeded only as it finishes a segment (§3.2). 1 MiB segments, max_wal_size 4MB →
+    // CheckPointSegments 2; each checkpoint's write phase lasts 30 s. Start 0/100028 (seg 1, redo there).
+    //   1 s  two segments → finishing seg 2 (≥ 1 + 2 − 1) requests A: redo 0/300028, ends at 31 s.
+    //   2 s  two more → finishing seg 4 requests again while A runs: queued.
+    //   31 s A ends; the queued request finds nothing written since A's record → skipped.
+    //   then hours idle, with a timeline row every 5 min: the write position (0/500000+) stays past the request point
+    //        segstart(3 + 2) = 0/500000 (a skip does not move RedoRecPtr), yet nobody finishes a segment → no request.
+    //   3 h  a small record inside segment 5 finishes nothing → still no request.
+    //   4 h  pg_switch_wal finishes segment 5 → request → B runs (the record at 3 h is new important WAL).
+    [Fact]
+    public void Wal_request_is_made_only_as_a_segment_is_finished_so_an_idle_server_past_the_request_point_asks_once()
+    {
+        var scenario = new Scenario
+        {
+            Name = "wal-request-at-segment-end",
+            Versions = [V("15")],
+            SegmentSize = WalSegmentSize.FromMegabytes(1),
+            Settings = Gucs(("max_wal_size", "4MB"), ("min_wal_size", "2MB"), ("checkpoint_timeout", "1d")),
+            CheckpointWrite = CheckpointWrite.Fixed(SimDuration.FromSeconds(30)),
+            Events =
+            [
+                new WriteSegments(2) { At = T(1) },
+                new WriteSegments(2) { At = T(2) },
+                new WriteWal(new ByteCount(100)) { At = T(3 * 3600) },
+                new SwitchWal { At = T(4 * 3600) },
+            ],
+            Duration = SimDuration.FromHours(5),
+        };
+        var (result, obs) = Run(scenario, "15.18");
+
+        Assert.Equal(
+            [(CheckpointCause.Wal, T(1), T(31), false), (CheckpointCause.Wal, T(31), T(31), true), (CheckpointCause.Wal, T(4 * 3600), T(4 * 3600 + 30), false)],
+            obs.Checkpoints.Select(c => (c.Cause, c.Start, c.End, c.Skipped)));
+        Assert.Equal(Lsn.Parse("0/300028"), obs.Checkpoints[0].Redo);
+        Assert.Equal((2, 1), (result.Summary.Checkpoints, result.Summary.SkippedCheckpoints));
+        Assert.True(obs.Timeline.Count > 50, "the idle hours are sampled, so the engine had many instants to (wrongly) ask at");
+    }
+
+    // The same request under checkpoint_write: instant (nothing dirty, as on the servers walsim validate drives):
+    // write_segments: 4 from 0/200000 with CheckPointSegments 2 finishes segments 2..5 one by one; finishing seg 3
+    // requests a checkpoint (redo 0/400028) that completes before seg 4 is written, so finishing seg 5 requests a
+    // second one (redo 0/600028) within the same step — what real 15.18 logged at step 7 of 019_replslot_limit.pl.
+    [Theory]
+    [InlineData("13.23")]
+    [InlineData("15.18")]
+    [InlineData("18.4")]
+    public void Instant_checkpoints_run_between_the_segments_of_one_write_segments_step(string version)
+    {
+        var scenario = new Scenario
+        {
+            Name = "instant-checkpoints",
+            Versions = [V(version)],
+            SegmentSize = WalSegmentSize.FromMegabytes(1),
+            Settings = Gucs(("max_wal_size", "4MB"), ("min_wal_size", "2MB"), ("checkpoint_timeout", "1d")),
+            CheckpointWrite = CheckpointWrite.Instant,
+            Start = new StartState { InsertLsn = Lsn.Parse("0/200000") },
+            Events = [new WriteSegments(4) { At = T(1), Step = 1 }],
+            Duration = SimDuration.FromSeconds(2),
+        };
+        var (_, obs) = Run(scenario, version);
+
+        var done = obs.Checkpoints.Where(c => !c.Skipped).ToList();
+        Assert.Equal(2, done.Count);
+        Assert.All(done, c => Assert.Equal((CheckpointCause.Wal, T(1), T(1)), (c.Cause, c.Start, c.End)));
+        // 12-16: redo = the position past the long page header; 17+: the start of the REDO record, at the same place.
+        Assert.Equal([Lsn.Parse("0/400028"), Lsn.Parse("0/600028")], done.Select(c => c.Redo));
+    }
+
     // ------------------------------------------------------------------------------------------------ PG18 idle timeout
 
     // InvalidatePossiblyObsoleteSlot (18, RS_INVAL_IDLE_TIMEOUT) runs only inside non-skipped checkpoints (TV-20/TV-21):

@@ -258,6 +258,26 @@ public sealed class ScenarioLoaderTests
     }
 
     [Theory]
+    [InlineData("versions: [16]\n", "spread")]                                         // timed scenarios: a busy server
+    [InlineData("versions: [16]\nsteps: [checkpoint]\n", "instant")]                   // step scenarios dirty no buffers
+    [InlineData("versions: [16]\ncheckpoint_write: instant\n", "instant")]
+    [InlineData("versions: [16]\nsteps: [checkpoint]\ncheckpoint_write: spread\n", "spread")]
+    [InlineData("versions: [16]\ncheckpoint_write: 270s\n", "4m30s")]
+    public void Checkpoint_write_phase_defaults_by_scenario_kind_and_can_be_given(string yaml, string expected) =>
+        Assert.Equal(expected, Parse(yaml).CheckpointWrite.ToString());
+
+    [Theory]
+    [InlineData("fast")]
+    [InlineData("0")]
+    [InlineData("4min30s")]
+    public void Checkpoint_write_phase_that_is_no_mode_or_positive_duration_is_refused_with_its_line(string value)
+    {
+        var e = Rejects($"versions: [16]\ncheckpoint_write: {value}\n");
+        Assert.Equal(2, e.Line);
+        Assert.Contains("checkpoint_write must be spread, instant or a duration", e.Message);
+    }
+
+    [Theory]
     [InlineData("5MB/s", 5 * 1024 * 1024)]
     [InlineData("2GB/h", 2.0 * 1024 * 1024 * 1024 / 3600)]
     [InlineData("18GB/d", 18.0 * 1024 * 1024 * 1024 / 86400)]
