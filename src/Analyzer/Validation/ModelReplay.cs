@@ -74,17 +74,13 @@ public sealed class ModelReplay
         var slots = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)).ToList();
         var slotMin = MinRestart(slots);
         var redoSeg = _seg.SegmentOf(redo);
-        var keep = Retention.KeepLogSeg(_settings, recptr, slotMin, redoSeg);
-        var firstKeep = keep;
         var invalidated = new List<string>();
-        if (_policy.CapsSlotRetention)
+        var (firstKeep, keep) = Retention.CheckpointHorizon(_settings, recptr, redoSeg, slotMin, oldest =>
         {
-            var oldest = _seg.StartOf(keep);
             invalidated.AddRange(slots.Where(s => s.RestartLsn < oldest).Select(s => s.Name));
             foreach (var name in invalidated) _invalidated.Add(name);
-            if (invalidated.Count > 0 && _policy.RecomputesHorizonAfterInvalidation)
-                keep = Retention.KeepLogSeg(_settings, recptr, MinRestart(slots.Where(s => !invalidated.Contains(s.Name))), redoSeg);
-        }
+            return invalidated.Count > 0 ? MinRestart(slots.Where(s => !invalidated.Contains(s.Name))) : null;
+        });
 
         // RemoveOldXlogFiles over the files that existed when it ran: those seen before, plus the segments written
         // since (up to the checkpoint record's); then PreallocXlogFiles.

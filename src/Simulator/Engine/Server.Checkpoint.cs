@@ -91,14 +91,12 @@ internal sealed partial class Server
 
         var redoSeg = _seg.SegmentOf(redo);
         var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointStart ? _ckptSlotMinAtStart : _slotMin;
-        var keep = Retention.KeepLogSeg(_settings, recptr, slotMin, redoSeg);
-        var keepFirst = keep;
-        var invalidated = _policy.CapsSlotRetention ? InvalidateObsoleteReplicationSlots(keep) : [];
-        if (invalidated.Count > 0 && _policy.RecomputesHorizonAfterInvalidation)
+        List<string> invalidated = [];
+        var (keepFirst, keep) = Retention.CheckpointHorizon(_settings, recptr, redoSeg, slotMin, oldest =>
         {
-            // 13.4+: InvalidateObsoleteReplicationSlots recomputed the minimum; KeepLogSeg again from the redo segment.
-            keep = Retention.KeepLogSeg(_settings, recptr, _slotMin, redoSeg);
-        }
+            invalidated = InvalidateObsoleteReplicationSlots(oldest);
+            return invalidated.Count > 0 ? _slotMin : null;
+        });
 
         var recycleSegNo = Retention.XLogFileSlop(_settings, redo, _estimate);
         var cutoff = keep.Value > 0 ? keep - 1 : keep;
@@ -126,12 +124,11 @@ internal sealed partial class Server
     }
 
     /// <summary>
-    /// <c>InvalidateObsoleteReplicationSlots</c> (§7): every slot whose restart_lsn is before the start of segment
-    /// <paramref name="keep"/> is invalidated (its walsender terminated first); PG18 also times out idle slots.
+    /// <c>InvalidateObsoleteReplicationSlots</c> (§7): every slot whose restart_lsn is before <paramref name="oldest"/>
+    /// (the start of the keep segment) is invalidated (its walsender terminated first); PG18 also times out idle slots.
     /// </summary>
-    private List<string> InvalidateObsoleteReplicationSlots(SegmentNumber keep)
+    private List<string> InvalidateObsoleteReplicationSlots(Lsn oldest)
     {
-        var oldest = _seg.StartOf(keep);
         var names = new List<string>();
         foreach (var s in _slots)
         {

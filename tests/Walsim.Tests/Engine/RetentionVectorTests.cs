@@ -27,16 +27,22 @@ public class RetentionVectorTests
     /// InvalidateObsoleteReplicationSlots(keep), then — 13.4+ only — recompute the minimum and KeepLogSeg again.
     /// Returns the first and final keep, the invalidated slots, and the slot minimum the server holds afterwards.
     /// </summary>
+    /// <summary><see cref="Retention.CheckpointHorizon"/> over named slots; MinAfter is the minimum the next checkpoint
+    /// starts from (13.0–13.3 never recompute it, so the invalidated slot's position stays in force).</summary>
     private static (SegmentNumber First, SegmentNumber Final, string[] Invalidated, Lsn MinAfter) CheckpointKeep(
         ServerSettings s, Lsn recptr, SegmentNumber redoSeg, params (string Name, Lsn Restart)[] slots)
     {
         var min = MinRestart(slots);
-        var first = Retention.KeepLogSeg(s, recptr, min, redoSeg);
-        var oldest = s.SegmentSize.StartOf(first);
-        var invalidated = slots.Where(x => x.Restart.IsValid && x.Restart < oldest).Select(x => x.Name).ToArray();
-        if (invalidated.Length == 0 || !s.Policy.RecomputesHorizonAfterInvalidation) return (first, first, invalidated, min);
-        var fresh = MinRestart(slots.Where(x => !invalidated.Contains(x.Name)).ToArray());
-        return (first, Retention.KeepLogSeg(s, recptr, fresh, redoSeg), invalidated, fresh);
+        string[] invalidated = [];
+        var (first, final) = Retention.CheckpointHorizon(s, recptr, redoSeg, min, oldest =>
+        {
+            invalidated = slots.Where(x => x.Restart.IsValid && x.Restart < oldest).Select(x => x.Name).ToArray();
+            return invalidated.Length > 0 ? MinRestart(slots.Where(x => !invalidated.Contains(x.Name)).ToArray()) : null;
+        });
+        var minAfter = invalidated.Length > 0 && s.Policy.RecomputesHorizonAfterInvalidation
+            ? MinRestart(slots.Where(x => !invalidated.Contains(x.Name)).ToArray())
+            : min;
+        return (first, final, invalidated, minAfter);
     }
 
     private static Lsn MinRestart((string Name, Lsn Restart)[] slots) =>
