@@ -18,7 +18,7 @@ internal sealed partial class ScenarioReader
     private static readonly string[] ActionKeys =
     [
         "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
-        "stop_consumer", "start_consumer", "observe",
+        "stop_consumer", "start_consumer", "hold_slot", "release_slot", "observe",
     ];
 
     /// <summary>Actions that take no value and can be written as a bare step (<c>- checkpoint</c>).</summary>
@@ -114,6 +114,10 @@ internal sealed partial class ScenarioReader
                 return new Action(new AdvanceSlot(SlotName(v), target), v);
             case "stop_consumer":
                 return new Action(new StopConsumer(SlotName(v)), v);
+            case "hold_slot":
+                return new Action(new HoldSlot(SlotName(v)), v);
+            case "release_slot":
+                return new Action(new ReleaseSlot(SlotName(v)), v);
             default:
                 return new Action(new StartConsumer(SlotName(v)), v);
         }

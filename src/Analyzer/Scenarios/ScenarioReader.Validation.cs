@@ -66,6 +66,8 @@ internal sealed partial class ScenarioReader
                 AdvanceSlot a => (a.Slot, "advance"),
                 StopConsumer c => (c.Slot, "stop the consumer of"),
                 StartConsumer c => (c.Slot, "start the consumer of"),
+                HoldSlot h => (h.Slot, "hold"),
+                ReleaseSlot r => (r.Slot, "release"),
                 _ => (null, ""),
             };
             if (name is null) continue;
@@ -77,6 +79,8 @@ internal sealed partial class ScenarioReader
                         : $"cannot {verb} slot \"{name}\": no such slot ({DeclaredList(everCreated)})");
             if (evt is StopConsumer or StartConsumer && !slot.Consumer.Connected)
                 throw node.Error($"slot \"{name}\" has no consumer (consumer: none), so there is none to {(evt is StopConsumer ? "stop" : "start")}");
+            if (evt is HoldSlot && slot.Consumer.Connected)
+                throw node.Error($"slot \"{name}\" has a consumer, whose walsender holds it already; hold_slot is for a slot declared with consumer: none");
             if (evt is DropSlot)
             {
                 live.Remove(name);

@@ -102,6 +102,9 @@ public sealed class ModelReplay
         Compare("distance_kB", Num((long)(distance / 1024.0)), Num(logged.DistanceKb));
         Compare("estimate_kB", Num((long)(_estimate / 1024.0)), Num(logged.EstimateKb));
         Compare("invalidated", Names(invalidated), Names(logged.Invalidations.Select(i => i.Slot)));
+        // §7.3: an invalidated slot that a walsender holds is released by terminating that process first.
+        var active = before.Slots.Where(s => s.Active).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        Compare("terminated", Names(invalidated.Where(active.Contains)), Names(logged.Terminations.Select(t => t.Slot)));
         Compare("removed", Num(removal.Removed), Num(logged.Removed));
         Compare("recycled", Num(removal.Recycled), Num(logged.Recycled));
         Compare("added", Num(added), Num(logged.Added));

@@ -17,9 +17,12 @@ public sealed record LoggedCheckpoint(
     Lsn? CheckpointLsn,        // 16+: "; lsn=X, redo lsn=Y"
     Lsn? RedoLsn,
     IReadOnlyList<LoggedInvalidation> Invalidations,
-    IReadOnlyList<int> TerminatedPids);
+    IReadOnlyList<LoggedTermination> Terminations);
 
 /// <summary>A slot invalidation message: 13–15 one LOG line, 16+ a LOG line and a DETAIL line.</summary>
+/// <summary>"terminating process N to release replication slot": the walsender an invalidation killed first.</summary>
+public sealed record LoggedTermination(int Pid, string Slot);
+
 public sealed record LoggedInvalidation(string Slot, Lsn? RestartLsn, string Text);
 
 /// <summary>
@@ -57,7 +60,7 @@ public sealed partial class ServerLog
     private readonly List<LoggedCheckpoint> _completed = [];
     private string? _startFlags;
     private readonly List<LoggedInvalidation> _invalidations = [];
-    private readonly List<int> _terminated = [];
+    private readonly List<LoggedTermination> _terminated = [];
     private LoggedInvalidation? _awaitingDetail;
     private string _partial = "";
 
@@ -133,7 +136,7 @@ public sealed partial class ServerLog
             return;
         }
         if (TerminatePattern().Match(msg) is { Success: true } term)
-            _terminated.Add(int.Parse(term.Groups["pid"].Value, CultureInfo.InvariantCulture));
+            _terminated.Add(new LoggedTermination(int.Parse(term.Groups["pid"].Value, CultureInfo.InvariantCulture), term.Groups["slot"].Value));
     }
 
     /// <summary>True while a "checkpoint starting" has no "checkpoint complete" yet.</summary>

@@ -36,6 +36,7 @@ public sealed class StepDriver
     private readonly List<string> _notes = [];
     private int _unobserved;
     private int _logCheckpointsSeen;
+    private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
 
     public StepDriver(Scenario scenario, PostgresInstall install)
     {
@@ -56,8 +57,13 @@ public sealed class StepDriver
         if (s.Disk is not null) problems.Add("a disk");
         foreach (var slot in s.Slots.Concat(s.Events.OfType<CreateSlot>().Select(c => c.Slot)))
             if (slot.Consumer.Connected) problems.Add($"a consumer on slot \"{slot.Name}\" (slots move by advance_slot steps)");
+        var logical = s.Slots.Concat(s.Events.OfType<CreateSlot>().Select(c => c.Slot))
+            .Where(x => x.Kind == SlotKind.Logical).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var e in s.Events)
+        {
             if (e is StopConsumer or StartConsumer) problems.Add($"step {e.Step}: {e.GetType().Name}");
+            if (e is HoldSlot h && logical.Contains(h.Slot)) problems.Add($"step {e.Step}: hold_slot on logical slot \"{h.Slot}\" (physical slots only)");
+        }
         return problems;
     }
 
@@ -70,7 +76,19 @@ public sealed class StepDriver
             InitialSettings(_scenario, _install.Version), keep, ct);
         if (keep) progress($"cluster kept in {cluster.Directory}");
         await using var c = await cluster.ConnectAsync(ct);
-        var major = _install.Major;
+        try
+        {
+            return await DriveAsync(cluster, c, progress, ct);
+        }
+        finally
+        {
+            foreach (var h in _held.Values) await h.DisposeAsync();
+            _held.Clear();
+        }
+    }
+
+    private async Task<ValidationRun> DriveAsync(ThrowawayCluster cluster, NpgsqlConnection c, Action<string> progress, CancellationToken ct)
+    {
 
         // The declared slots exist from the start, like the model's.
         foreach (var slot in _scenario.Slots) await CreateSlotAsync(c, slot, ct);
@@ -116,6 +134,18 @@ public sealed class StepDriver
                     break;
                 case AdvanceSlot a:
                     await AdvanceAsync(cluster, c, a, snap, ct);
+                    break;
+                case HoldSlot h:
+                    if (snap.Slot(h.Slot) is not { RestartLsn.IsValid: true } held)
+                    {
+                        _notes.Add($"step {step}: {h.Slot} not held (invalidated, absent or never reserved), as in the model");
+                        break;
+                    }
+                    _held[h.Slot] = await HeldWalsender.StartAsync(cluster.ConnectionString, c, h.Slot, held.RestartLsn, ct);
+                    break;
+                case ReleaseSlot r:
+                    if (_held.Remove(r.Slot, out var release)) await release.DisposeAsync();
+                    await WaitForActiveAsync(c, r.Slot, false, ct);
                     break;
             }
             }
@@ -205,6 +235,19 @@ public sealed class StepDriver
         }
     }
 
+    /// <summary>Polls pg_replication_slots until the slot is (in)active or gone, for at most five seconds.</summary>
+    internal static async Task WaitForActiveAsync(NpgsqlConnection c, string slot, bool active, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 250; attempt++)
+        {
+            await using var cmd = new NpgsqlCommand("SELECT active FROM pg_replication_slots WHERE slot_name = $1", c);
+            cmd.Parameters.AddWithValue(slot);
+            var value = await cmd.ExecuteScalarAsync(ct);
+            if (value is null || value is DBNull || (bool)value == active) return;
+            await Task.Delay(20, ct);
+        }
+    }
+
     /// <summary>
     /// Waits until no checkpoint is running (one requested by WAL volume starts within milliseconds of the write that
     /// crossed CheckPointSegments; the model says when to expect one), then observes and compares.
@@ -258,5 +301,54 @@ public sealed class StepDriver
     {
         await using var cmd = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", c);
         return Lsn.Parse((string)(await cmd.ExecuteScalarAsync(ct))!);
+    }
+}
+
+/// <summary>
+/// A walsender that holds a physical slot and never confirms: a replication connection streams from the slot's
+/// restart_lsn and drains what it receives, but no flush position is ever set, so the periodic status updates carry
+/// none and the slot does not move (ProcessStandbyReplyMessage only confirms a valid flush position).
+/// </summary>
+internal sealed class HeldWalsender : IAsyncDisposable
+{
+    private readonly PhysicalReplicationConnection _connection;
+    private readonly CancellationTokenSource _stop;
+    private readonly Task _drain;
+
+    private HeldWalsender(PhysicalReplicationConnection connection, CancellationTokenSource stop, Task drain)
+    {
+        _connection = connection;
+        _stop = stop;
+        _drain = drain;
+    }
+
+    public static async Task<HeldWalsender> StartAsync(string connectionString, NpgsqlConnection observer, string slot, Lsn from, CancellationToken ct)
+    {
+        var rc = new PhysicalReplicationConnection(connectionString);
+        await rc.Open(ct);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stream = rc.StartReplication(new PhysicalReplicationSlot(slot), new NpgsqlTypes.NpgsqlLogSequenceNumber(from.Value), stop.Token);
+        var drain = Task.Run(async () =>
+        {
+            // Ends when released (cancelled) or when the server terminates the walsender (the invalidation).
+            try { await foreach (var _ in stream) { } }
+            catch (OperationCanceledException) { }
+            catch (NpgsqlException) { }
+        }, CancellationToken.None);
+        var held = new HeldWalsender(rc, stop, drain);
+        await StepDriver.WaitForActiveAsync(observer, slot, true, ct);
+        if (drain.IsCompleted) { await held.DisposeAsync(); throw new ValidationEnvironmentException($"hold_slot: the server refused to stream from slot \"{slot}\""); }
+        return held;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _drain; }
+        catch (Exception) { /* the stream's end is not an error here */ }
+        try { await _connection.DisposeAsync(); }
+        catch (NpgsqlException) { }
+        catch (IOException) { }
+        _stop.Dispose();
     }
 }

@@ -146,7 +146,7 @@ internal sealed partial class Server
                 // The owner is signalled and the slot re-read once it is released (§7.3); in this model no time passes
                 // in between, so the re-check sees the same position and both variants invalidate.
                 Log("terminate", s.Name, _policy.TerminationMessage(s.Pid, s.Name));
-                s.Active = false;
+                s.Active = s.Held = false;
                 s.InactiveSince = _policy.ReportsInactiveSince ? _now : null;
             }
             var restart = s.RestartLsn;

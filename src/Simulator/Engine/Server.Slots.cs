@@ -97,7 +97,7 @@ internal sealed partial class Server
 
     private bool UpdateSlot(SlotState s, SimTime now, bool beforeDisconnect)
     {
-        if (!s.Active || s.Invalidated != InvalidationCause.None) return false;
+        if (!s.Active || s.Held || s.Invalidated != InvalidationCause.None) return false;
         // The last report: every ConfirmEvery since the connection began (none at the instant of disconnecting).
         var report = now.Microseconds;
         if (s.ConfirmEveryMicros > 0)
@@ -294,6 +294,8 @@ internal sealed partial class Server
                 break;
             case DropSlot d:
                 var drop = Find(d.Slot) ?? throw Unknown(d.Slot, e);
+                if (drop.Held)
+                    throw new ScenarioValidationException($"replication slot \"{d.Slot}\" is active for PID {drop.Pid} at {e.At} (held by hold_slot): release_slot first", e.Location, "drop_slot");
                 _slots.Remove(drop);
                 ComputeRequiredLsn();
                 break;
@@ -311,6 +313,22 @@ internal sealed partial class Server
                 if (!st.Spec.Consumer.Connected)
                     throw new ScenarioValidationException($"slot \"{start.Slot}\" has no consumer to start", e.Location, "start_consumer");
                 Reconnect(start.Slot);
+                break;
+            case HoldSlot hold:
+                var held = Find(hold.Slot) ?? throw Unknown(hold.Slot, e);
+                // START_REPLICATION on an invalidated slot is refused; the event then does nothing, as the server would.
+                if (held.Active || held.Invalidated != InvalidationCause.None) break;
+                held.Active = held.Held = true;
+                held.Pid = _nextPid++;
+                held.InactiveSince = null;
+                MarkSlotsChanged();
+                break;
+            case ReleaseSlot release:
+                var released = Find(release.Slot) ?? throw Unknown(release.Slot, e);
+                if (!released.Held) break;
+                released.Held = released.Active = false;
+                if (_policy.ReportsInactiveSince) released.InactiveSince = _now;
+                MarkSlotsChanged();
                 break;
         }
     }

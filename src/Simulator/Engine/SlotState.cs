@@ -10,7 +10,7 @@ internal sealed class SlotState(SlotSpec spec, int pid)
     public SlotSpec Spec { get; } = spec;
     public string Name => Spec.Name;
     public SlotKind Kind => Spec.Kind;
-    public int Pid { get; } = pid;
+    public int Pid { get; set; } = pid;
 
     // The consumer's timing in plain numbers: read for every slot at every checkpoint and row.
     public readonly long ConfirmEveryMicros = spec.Consumer.ConfirmEvery.Microseconds;
@@ -27,6 +27,8 @@ internal sealed class SlotState(SlotSpec spec, int pid)
 
     /// <summary>A consumer is connected (the slot is acquired by a walsender: <c>active_pid != 0</c>).</summary>
     public bool Active;
+    /// <summary>Acquired by a <see cref="HoldSlot"/> walsender that never confirms: active, but nothing moves it.</summary>
+    public bool Held;
     /// <summary>Set by a stop/start event: overrides the declared outages until the next such event.</summary>
     public bool? ManualConnected;
     /// <summary>When the current connection began; reports happen every ConfirmEvery from here.</summary>

@@ -39,5 +39,15 @@ public sealed record StopConsumer(string Slot) : ScenarioEvent;
 /// <summary>The slot's consumer reconnects and resumes its normal behaviour.</summary>
 public sealed record StartConsumer(string Slot) : ScenarioEvent;
 
+/// <summary>
+/// A walsender acquires the slot and streams from it but its client never confirms anything (a stuck CDC
+/// connector, a standby that cannot write): the slot is <c>active</c> and its restart_lsn frozen. The invalidating
+/// checkpoint terminates that walsender first (13+). For slots without a consumer (<c>consumer: none</c>).
+/// </summary>
+public sealed record HoldSlot(string Slot) : ScenarioEvent;
+
+/// <summary>The client of a <see cref="HoldSlot"/> disconnects: the slot becomes inactive.</summary>
+public sealed record ReleaseSlot(string Slot) : ScenarioEvent;
+
 /// <summary>A marker step that changes nothing (a place to attach expectations).</summary>
 public sealed record Observe : ScenarioEvent;

@@ -393,6 +393,47 @@ public class ScenarioEngineTests
         Assert.Equal([Lsn.Parse("0/400028"), Lsn.Parse("0/600028")], done.Select(c => c.Redo));
     }
 
+    // ------------------------------------------------------------------------------------------------ held walsender
+
+    // A walsender that never confirms (hold_slot) keeps the slot active with restart_lsn frozen; the invalidating
+    // checkpoint terminates it first (§7.3), then invalidates: 1MB segments, cap 4MB, slot at 0/200028 (seg 2),
+    // CHECKPOINT at insert 0/700000 → 7 − 2 = 5 > 4 → keep 3 > seg 2. On 12 nothing is capped and it stays active.
+    [Theory]
+    [InlineData("12.22", false)]
+    [InlineData("13.23", true)]
+    [InlineData("16.14", true)]
+    [InlineData("18.4", true)]
+    public void Held_walsender_is_terminated_before_its_slot_is_invalidated(string version, bool capped)
+    {
+        var scenario = new Scenario
+        {
+            Name = "held",
+            Versions = [V(version)],
+            SegmentSize = WalSegmentSize.FromMegabytes(1),
+            Settings = Gucs(("max_wal_size", "32MB"), ("min_wal_size", "2MB"), ("checkpoint_timeout", "1d")),
+            VersionSettings = [new VersionedSettings(VersionRange.TryParse("13+", out var r, out _) ? r : default, Gucs(("max_slot_wal_keep_size", "4MB")))],
+            Start = new StartState { InsertLsn = Lsn.Parse("0/200028") },
+            Events =
+            [
+                new CreateSlot(new SlotSpec { Name = "cdc", Reserve = true }) { At = T(1) },
+                new HoldSlot("cdc") { At = T(2), Step = 2 },
+                new WriteSegments(5) { At = T(3), Step = 3 },
+                new RequestCheckpoint { At = T(4), Step = 4 },
+                new ReleaseSlot("cdc") { At = T(5), Step = 5 },
+            ],
+            SampleInterval = SimDuration.Zero,
+            Duration = SimDuration.FromSeconds(6),
+        };
+        var (result, obs) = Run(scenario, version);
+
+        Assert.True(result.Probes.Single(p => p.Step == 3).Slot("cdc")!.Value.Active, "held: active before the checkpoint");
+        Assert.Equal(Lsn.Parse("0/200028"), result.Probes.Single(p => p.Step == 3).Slot("cdc")!.Value.RestartLsn);
+        var kinds = obs.Events.Where(e => e.Slot == "cdc").Select(e => e.Kind).ToList();
+        Assert.Equal(capped ? ["terminate", "invalidate"] : [], kinds);
+        Assert.Equal(!capped, result.Probes.Single(p => p.Step == 4).Slot("cdc")!.Value.Active);
+        Assert.False(result.Probes.Single(p => p.Step == 5).Slot("cdc")!.Value.Active);
+    }
+
     // ------------------------------------------------------------------------------------------------ PG18 idle timeout
 
     // InvalidatePossiblyObsoleteSlot (18, RS_INVAL_IDLE_TIMEOUT) runs only inside non-skipped checkpoints (TV-20/TV-21):

@@ -54,6 +54,26 @@ public class ServerLogTests
         Assert.Equal(("s1", (Lsn?)Lsn.Parse("0/84B2F8")), (inv.Slot, inv.RestartLsn));
     }
 
+    // InvalidatePossiblyObsoleteSlot (§7.3): the walsender holding the slot is terminated before the invalidation;
+    // its own FATAL/STATEMENT lines (another pid) are not the checkpoint's. Verbatim from a real 15.18 server.
+    [Fact]
+    public void Reads_the_termination_of_an_active_walsender_before_its_slot_is_invalidated()
+    {
+        var log = new ServerLog();
+        log.Append("""
+            2026-11-21 12:57:15.058 UTC [26890] LOG:  checkpoint starting: immediate force wait
+            2026-11-21 12:57:15.062 UTC [26890] LOG:  terminating process 26897 to release replication slot "cdc"
+            2026-11-21 12:57:15.062 UTC [26897] FATAL:  terminating connection due to administrator command
+            2026-11-21 12:57:15.062 UTC [26897] STATEMENT:  START_REPLICATION SLOT cdc PHYSICAL 0/600028
+            2026-11-21 12:57:15.065 UTC [26890] LOG:  invalidating slot "cdc" because its restart_lsn 0/600028 exceeds max_slot_wal_keep_size
+            2026-11-21 12:57:15.069 UTC [26890] LOG:  checkpoint complete: wrote 0 buffers (0.0%); 0 WAL file(s) added, 0 removed, 5 recycled; write=0.001 s, sync=0.001 s, total=0.011 s; sync files=0, longest=0.000 s, average=0.000 s; distance=2048 kB, estimate=2969 kB
+
+            """);
+        var c = Assert.Single(log.Checkpoints);
+        Assert.Equal(new LoggedTermination(26897, "cdc"), Assert.Single(c.Terminations));
+        Assert.Equal("cdc", Assert.Single(c.Invalidations).Slot);
+    }
+
     [Fact]
     public void A_shutdown_checkpoint_is_the_servers_own_and_is_marked_as_such()
     {
