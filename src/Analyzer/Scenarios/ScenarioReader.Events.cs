@@ -18,7 +18,7 @@ internal sealed partial class ScenarioReader
     private static readonly string[] ActionKeys =
     [
         "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
-        "stop_consumer", "start_consumer", "hold_slot", "release_slot", "observe",
+        "stop_consumer", "start_consumer", "hold_slot", "release_slot", "begin_transaction", "end_transaction", "observe",
     ];
 
     /// <summary>Actions that take no value and can be written as a bare step (<c>- checkpoint</c>).</summary>
@@ -114,6 +114,10 @@ internal sealed partial class ScenarioReader
                 return new Action(new AdvanceSlot(SlotName(v), target), v);
             case "stop_consumer":
                 return new Action(new StopConsumer(SlotName(v)), v);
+            case "begin_transaction":
+                return new Action(new BeginTransaction(TransactionName(v)));
+            case "end_transaction":
+                return new Action(new EndTransaction(TransactionName(v)));
             case "hold_slot":
                 return new Action(new HoldSlot(SlotName(v)), v);
             case "release_slot":
@@ -121,6 +125,12 @@ internal sealed partial class ScenarioReader
             default:
                 return new Action(new StartConsumer(SlotName(v)), v);
         }
+    }
+
+    private static string TransactionName(Node v)
+    {
+        var name = v.Scalar("a transaction name like report").Trim();
+        return name.Length > 0 ? name : throw v.Error("expected a transaction name like report");
     }
 
     /// <summary><c>checkpoint: true</c> in an event; false would silently do nothing, so it is rejected.</summary>

@@ -12,6 +12,7 @@ internal sealed partial class ScenarioReader
     {
         CheckTimes(s);
         CheckSlots();
+        CheckTransactions(s);
         CheckExpectations(s);
         CheckSettings(s);
     }
@@ -36,6 +37,22 @@ internal sealed partial class ScenarioReader
                 throw p.ProbeNode!.Value.Error(s.StepCount == 0
                     ? "at_step needs a steps: list, and this scenario has none"
                     : $"step {step} does not exist (the scenario has {s.StepCount} step{(s.StepCount == 1 ? "" : "s")})");
+        }
+    }
+
+    /// <summary>begin_transaction/end_transaction pair up by name, in time order, apart from the timed transactions: list.</summary>
+    private void CheckTransactions(Scenario s)
+    {
+        var open = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in parsedEvents)
+        {
+            if (e.Event is BeginTransaction b)
+            {
+                if (s.Transactions.Any(t => t.Name == b.Name)) throw e.Node.Error($"transaction \"{b.Name}\" is also declared under transactions:; give the step's transaction another name");
+                if (!open.Add(b.Name)) throw e.Node.Error($"transaction \"{b.Name}\" is already open at {b.At}; end_transaction it first");
+            }
+            else if (e.Event is EndTransaction t && !open.Remove(t.Name))
+                throw e.Node.Error($"end_transaction: no open transaction \"{t.Name}\" at {t.At} (open: {(open.Count == 0 ? "none" : string.Join(", ", open.Order(StringComparer.Ordinal)))})");
         }
     }
 

@@ -37,6 +37,7 @@ public sealed class StepDriver
     private int _unobserved;
     private int _logCheckpointsSeen;
     private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NpgsqlConnection> _transactions = new(StringComparer.Ordinal);
 
     public StepDriver(Scenario scenario, PostgresInstall install)
     {
@@ -52,7 +53,7 @@ public sealed class StepDriver
         var problems = new List<string>();
         if (s.Workload.Components.Count > 0 || s.Workload.PeriodicWrites.Count > 0) problems.Add("a workload (validate drives step lists; WAL is written by the steps)");
         if (s.Events.Any(e => e.Step is null)) problems.Add("timed events (use steps)");
-        if (s.Transactions.Count > 0) problems.Add("transactions");
+        if (s.Transactions.Count > 0) problems.Add("timed transactions (use begin_transaction and end_transaction steps)");
         if (s.Archiver.Failures.Count > 0 || s.Settings.ContainsKey("archive_mode")) problems.Add("archiving");
         if (s.Disk is not null) problems.Add("a disk");
         foreach (var slot in s.Slots.Concat(s.Events.OfType<CreateSlot>().Select(c => c.Slot)))
@@ -84,6 +85,8 @@ public sealed class StepDriver
         {
             foreach (var h in _held.Values) await h.DisposeAsync();
             _held.Clear();
+            foreach (var tx in _transactions.Values) await tx.DisposeAsync();
+            _transactions.Clear();
         }
     }
 
@@ -134,6 +137,20 @@ public sealed class StepDriver
                     break;
                 case AdvanceSlot a:
                     await AdvanceAsync(cluster, c, a, snap, ct);
+                    break;
+                case BeginTransaction b:
+                    // Its own session, and a first record in the transaction: the decoder pins its restart point only
+                    // for a transaction it has seen a record of (an xid alone, without WAL, pins nothing).
+                    var session = await cluster.ConnectAsync(ct);
+                    _transactions[b.Name] = session;
+                    await ExecAsync(session, "BEGIN; SELECT pg_logical_emit_message(true, 'walsim', 'begin')", ct);
+                    break;
+                case EndTransaction t:
+                    if (_transactions.Remove(t.Name, out var done))
+                    {
+                        await ExecAsync(done, "COMMIT", ct);
+                        await done.DisposeAsync();
+                    }
                     break;
                 case HoldSlot h:
                     if (snap.Slot(h.Slot) is not { RestartLsn.IsValid: true } held)

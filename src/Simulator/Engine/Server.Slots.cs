@@ -314,6 +314,12 @@ internal sealed partial class Server
                     throw new ScenarioValidationException($"slot \"{start.Slot}\" has no consumer to start", e.Location, "start_consumer");
                 Reconnect(start.Slot);
                 break;
+            case BeginTransaction b:
+                BeginTransaction(b.Name);
+                break;
+            case EndTransaction t:
+                EndTransaction(t.Name);
+                break;
             case HoldSlot hold:
                 var held = Find(hold.Slot) ?? throw Unknown(hold.Slot, e);
                 // START_REPLICATION on an invalidated slot is refused; the event then does nothing, as the server would.

@@ -146,8 +146,8 @@ internal sealed partial class Server
         }
         foreach (var tx in _scenario.Transactions)
         {
-            Add(tx.Begin, () => { _txPins[tx.Name] = LatestRunningXactsAtOrBefore(Insert); _slotInputs++; });
-            if (!tx.End.IsNever) Add(tx.End, () => { _txPins.Remove(tx.Name); _slotInputs++; });
+            Add(tx.Begin, () => BeginTransaction(tx.Name));
+            if (!tx.End.IsNever) Add(tx.End, () => EndTransaction(tx.Name));
         }
         foreach (var e in _scenario.Events)
         {
@@ -156,6 +156,10 @@ internal sealed partial class Server
         }
         _agenda.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : a.Order.CompareTo(b.Order));
     }
+
+    // A transaction with an xid: the decoder's restart point cannot pass the running_xacts logged before it began.
+    private void BeginTransaction(string name) { _txPins[name] = LatestRunningXactsAtOrBefore(Insert); _slotInputs++; }
+    private void EndTransaction(string name) { _txPins.Remove(name); _slotInputs++; }
 
     private void AddOutages(SlotSpec s, Action<SimTime, Action, int?> add)
     {

@@ -49,5 +49,12 @@ public sealed record HoldSlot(string Slot) : ScenarioEvent;
 /// <summary>The client of a <see cref="HoldSlot"/> disconnects: the slot becomes inactive.</summary>
 public sealed record ReleaseSlot(string Slot) : ScenarioEvent;
 
+/// <summary>A session opens a transaction and takes an xid (a step's <see cref="LongTransaction"/>): logical slots
+/// cannot move their restart_lsn past the running_xacts logged before it until it ends (§12.2).</summary>
+public sealed record BeginTransaction(string Name) : ScenarioEvent;
+
+/// <summary>The transaction <see cref="BeginTransaction"/> opened commits.</summary>
+public sealed record EndTransaction(string Name) : ScenarioEvent;
+
 /// <summary>A marker step that changes nothing (a place to attach expectations).</summary>
 public sealed record Observe : ScenarioEvent;

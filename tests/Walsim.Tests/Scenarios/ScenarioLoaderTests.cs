@@ -266,6 +266,16 @@ public sealed class ScenarioLoaderTests
     public void Checkpoint_write_phase_defaults_by_scenario_kind_and_can_be_given(string yaml, string expected) =>
         Assert.Equal(expected, Parse(yaml).CheckpointWrite.ToString());
 
+    [Theory]
+    [InlineData("steps:\n  - end_transaction: report\n", 4, "end_transaction: no open transaction \"report\" at 1s (open: none)")]
+    [InlineData("steps:\n  - begin_transaction: report\n  - begin_transaction: report\n", 5, "transaction \"report\" is already open at 2s")]
+    public void Transaction_steps_must_pair_up_by_name(string body, int line, string message)
+    {
+        var e = Rejects("versions: [16]\nslots: [{name: s1, type: logical}]\n" + body);
+        Assert.Equal(line, e.Line);
+        Assert.Contains(message, e.Message);
+    }
+
     [Fact]
     public void Hold_slot_on_a_slot_whose_consumer_already_holds_it_is_refused_with_its_line()
     {
@@ -598,7 +608,7 @@ public sealed class ScenarioLoaderTests
     [InlineData("transactions: [{name: t, begin: 2h, until: 1h}]", "scenarios/x.yaml:2: transactions[0].until: until (1h00m) must be after begin (2h00m)")]
     [InlineData("disk: {size: 10GB, read_only_at: 150%}", "scenarios/x.yaml:2: disk.read_only_at: read_only_at must be above 0% and at most 100%, got \"150%\"")]
     [InlineData("archiver: {lag: 1s}", "scenarios/x.yaml:2: archiver: the archiver only runs with archive_mode = on or always, and it is off on PostgreSQL 16.14")]
-    [InlineData("events:\n  - {at: 1h, checkpoint: true, switch_wal: true}", "scenarios/x.yaml:3: events[0]: an event takes exactly one of checkpoint, switch_wal, write, write_segments, set, create_slot, drop_slot, advance_slot, stop_consumer, start_consumer, hold_slot, release_slot, observe; found checkpoint and switch_wal")]
+    [InlineData("events:\n  - {at: 1h, checkpoint: true, switch_wal: true}", "scenarios/x.yaml:3: events[0]: an event takes exactly one of checkpoint, switch_wal, write, write_segments, set, create_slot, drop_slot, advance_slot, stop_consumer, start_consumer, hold_slot, release_slot, begin_transaction, end_transaction, observe; found checkpoint and switch_wal")]
     [InlineData("events: [{checkpoint: true}]", "scenarios/x.yaml:2: events[0]: missing key \"at\"")]
     [InlineData("events: [{at: 1h, checkpoint: false}]", "scenarios/x.yaml:2: events[0].checkpoint: checkpoint: false does nothing; remove the event or write checkpoint: true")]
     [InlineData("events: [{at: 1h, write: 1MB, versions: \"13+\"}]", "scenarios/x.yaml:2: events[0].versions: unknown key \"versions\"; valid keys: at, write")]
