@@ -13,8 +13,10 @@ public enum GucKind { MemoryMb, TimeSeconds, Integer, Real, Boolean, Enum }
 /// </summary>
 public sealed record GucDefinition(
     string Name, GucKind Kind, double Min, double Max, int FirstMajor, int LastMajor,
-    Func<RetentionPolicy, string> Default, IReadOnlyList<string>? EnumValues = null, string? Note = null)
+    Func<RetentionPolicy, string> Default, IReadOnlyList<string>? EnumValues = null, string? Note = null,
+    bool RestartOnly = false)
 {
+    // RestartOnly: PGC_POSTMASTER context; a reload logs "cannot be changed without restarting the server" and keeps the old value.
     public bool ExistsIn(PgVersion v) => v.Major >= FirstMajor && v.Major <= LastMajor;
 }
 
@@ -35,12 +37,12 @@ public static class GucCatalog
         new GucDefinition("checkpoint_completion_target", GucKind.Real, 0, 1, 12, 18,
             p => p.DefaultCheckpointCompletionTarget.ToString(CultureInfo.InvariantCulture)),
         new GucDefinition("wal_recycle", GucKind.Boolean, 0, 1, 12, 18, _ => "on"),
-        new GucDefinition("archive_mode", GucKind.Enum, 0, 0, 12, 18, _ => "off", ["off", "on", "always"]),
+        new GucDefinition("archive_mode", GucKind.Enum, 0, 0, 12, 18, _ => "off", ["off", "on", "always"], RestartOnly: true),
         new GucDefinition("archive_timeout", GucKind.TimeSeconds, 0, int.MaxValue / 2, 12, 18, _ => "0"),
         new GucDefinition("idle_replication_slot_timeout", GucKind.TimeSeconds, 0, int.MaxValue, 18, 18, _ => "0",
             Note: "new in 18"),
-        new GucDefinition("max_replication_slots", GucKind.Integer, 0, 262143, 12, 18, _ => "10"),
-        new GucDefinition("wal_level", GucKind.Enum, 0, 0, 12, 18, _ => "replica", ["minimal", "replica", "logical"]),
+        new GucDefinition("max_replication_slots", GucKind.Integer, 0, 262143, 12, 18, _ => "10", RestartOnly: true),
+        new GucDefinition("wal_level", GucKind.Enum, 0, 0, 12, 18, _ => "replica", ["minimal", "replica", "logical"], RestartOnly: true),
         new GucDefinition("log_checkpoints", GucKind.Boolean, 0, 1, 12, 18, p => p.DefaultLogCheckpoints ? "on" : "off"),
     }.ToDictionary(d => d.Name, StringComparer.Ordinal);
 

@@ -48,15 +48,24 @@ public sealed record ServerSettings
         var s = new ServerSettings { Policy = policy, SegmentSize = segmentSize };
         foreach (var def in GucCatalog.All.Values.Where(d => d.ExistsIn(policy.Version)))
             s = s.Set(def.Name, def.Default(policy), raw: false);
-        s = s.With(overrides);
-        return s;
+        return s.Apply(overrides, reload: false);
     }
 
     /// <summary>Applies changed values (an edited postgresql.conf + reload) and checks the cross-field rules.</summary>
-    public ServerSettings With(IEnumerable<KeyValuePair<string, string>> changes)
+    public ServerSettings With(IEnumerable<KeyValuePair<string, string>> changes) => Apply(changes, reload: true);
+
+    private ServerSettings Apply(IEnumerable<KeyValuePair<string, string>> changes, bool reload)
     {
         var s = this;
-        foreach (var (name, value) in changes) s = s.Set(name, value, raw: true);
+        foreach (var (name, value) in changes)
+        {
+            if (reload && GucCatalog.All.TryGetValue(name, out var def) && def.RestartOnly && def.ExistsIn(Policy.Version)
+                && GucCatalog.TryParse(def, value, out var wanted, out _)
+                && GucCatalog.TryParse(def, Raw.TryGetValue(name, out var now) ? now : def.Default(Policy), out var current, out _)
+                && wanted != current)
+                throw new SettingException(name, $"parameter \"{name}\" cannot be changed without restarting the server (a set: is a reload); give it under settings:");
+            s = s.Set(name, value, raw: true);
+        }
         s.Validate();
         return s;
     }

@@ -276,6 +276,22 @@ public sealed class ScenarioLoaderTests
         Assert.Contains(message, e.Message);
     }
 
+    // wal_level, archive_mode and max_replication_slots are PGC_POSTMASTER: a reload only logs that they need a
+    // restart; the scenario says so where it asks for it. Setting the value already in force is harmless.
+    [Theory]
+    [InlineData("settings: {wal_level: replica}\nsteps:\n  - set: {wal_level: logical}\n", 4, "parameter \"wal_level\" cannot be changed without restarting the server")]
+    [InlineData("steps:\n  - set: {archive_mode: on}\n", 3, "parameter \"archive_mode\" cannot be changed without restarting the server")]
+    public void Restart_only_setting_changed_by_a_reload_is_refused_with_its_line(string body, int line, string message)
+    {
+        var e = Rejects("versions: [15]\n" + body);
+        Assert.Equal(line, e.Line);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Restart_only_setting_reloaded_with_the_value_in_force_is_accepted() =>
+        Assert.Single(Parse("versions: [15]\nsettings: {wal_level: logical}\nsteps:\n  - set: {wal_level: logical, max_wal_size: 2GB}\n").Events);
+
     [Fact]
     public void Hold_slot_on_a_slot_whose_consumer_already_holds_it_is_refused_with_its_line()
     {
@@ -425,21 +441,23 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
-    public void Set_events_accumulate_in_time_order_before_being_checked()
+    public void Set_events_are_applied_in_time_order_and_a_refused_one_names_its_own_line()
     {
-        // archive_mode=on is only valid once wal_level is no longer minimal: time order, not file order, decides.
+        // Written out of time order: the 1h reload is applied first, and it is the one PostgreSQL would refuse.
         const string yaml = """
             versions: [16]
-            settings: {wal_level: minimal}
+            wal_segment_size: 1MB
+            settings: {max_wal_size: 8MB}
             events:
-              - {at: 2h, set: {archive_mode: "on"}}
-              - {at: WHEN, set: {wal_level: replica}}
+              - {at: 2h, set: {max_wal_size: 4MB}}
+              - {at: 1h, set: {max_wal_size: MAX}}
             """;
 
-        var s = Parse(yaml.Replace("WHEN", "1h", StringComparison.Ordinal));
-        Assert.Equal([H(1), H(2)], s.Events.Select(e => e.At));
-        var e = Rejects(yaml.Replace("WHEN", "3h", StringComparison.Ordinal));
-        Assert.Equal("scenarios/x.yaml:4: events[0].set.archive_mode: WAL archival cannot be enabled when \"wal_level\" is \"minimal\" (on PostgreSQL 16.14)", e.Message);
+        var e = Rejects(yaml.Replace("MAX", "1MB", StringComparison.Ordinal));
+        Assert.Contains("scenarios/x.yaml:6: events[1].set.max_wal_size:", e.Message);
+        Assert.Contains("outside the valid range for parameter \"max_wal_size\"", e.Message);
+        var s = Parse(yaml.Replace("MAX", "2MB", StringComparison.Ordinal));
+        Assert.Equal([H(1), H(2)], s.Events.Select(x => x.At));
     }
 
     [Fact]
