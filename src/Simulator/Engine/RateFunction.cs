@@ -25,8 +25,8 @@ internal sealed class RateFunction
                     r += k.BytesPerSecond;
                     break;
                 case PiecewiseRate p:
-                    for (var i = p.Steps.Count - 1; i >= 0; i--)
-                        if (p.Steps[i].At <= t) { r += p.Steps[i].BytesPerSecond; break; }
+                    var at = LastAtOrBefore(p.Steps, t);
+                    if (at >= 0) r += p.Steps[at].BytesPerSecond;
                     break;
                 case DailyCycle d:
                     var res = d.Resolution.Microseconds;
@@ -42,6 +42,23 @@ internal sealed class RateFunction
         return Math.Max(0, r);
     }
 
+    /// <summary>
+    /// Index of the last step at or before <paramref name="t"/> (−1 if none), by binary search: steps are in strictly
+    /// increasing time order (the scenario reader enforces it), and a Monte Carlo path has thousands of them, which a
+    /// linear scan per rate change would make quadratic.
+    /// </summary>
+    private static int LastAtOrBefore(IReadOnlyList<RateStep> steps, SimTime t)
+    {
+        int lo = 0, hi = steps.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = lo + (hi - lo) / 2;
+            if (steps[mid].At <= t) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        return found;
+    }
+
     /// <summary>The first time after <paramref name="t"/> at which the rate may change.</summary>
     public SimTime NextChange(SimTime t)
     {
@@ -53,7 +70,8 @@ internal sealed class RateFunction
             {
                 case ConstantRate k: Consider(k.From); Consider(k.Until); break;
                 case PiecewiseRate p:
-                    foreach (var s in p.Steps) if (s.At > t) { Consider(s.At); break; }
+                    var after = LastAtOrBefore(p.Steps, t) + 1;
+                    if (after < p.Steps.Count) Consider(p.Steps[after].At);
                     break;
                 case DailyCycle d:
                     var res = d.Resolution.Microseconds;

@@ -1,0 +1,97 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Walsim.Simulator.Forecasting;
+
+/// <summary>
+/// Least squares with AR(1) errors over runs of consecutive observations: Prais–Winsten feasible GLS (the first row
+/// of each run scaled by √(1−φ²), every other row minus φ × the row before), φ re-estimated from the raw residuals
+/// until it settles (Cochrane–Orcutt iteration). Tests made on the transformed rows are approximately valid under
+/// autocorrelated noise, where plain OLS would call almost any wiggle significant.
+/// </summary>
+internal static class Regression
+{
+    internal sealed record Result(Vector<double> Beta, Matrix<double> Covariance, double Rss, int N, int P, double Phi, Vector<double> RawResiduals)
+    {
+        /// <summary>Estimated innovation variance (transformed residual variance).</summary>
+        public double S2 => N > P ? Rss / (N - P) : 0;
+    }
+
+    /// <summary>Fits y = Xβ + u with AR(1) u; <paramref name="fixedPhi"/> skips the φ iteration (for nested F-tests).</summary>
+    public static Result Fit(Matrix<double> x, Vector<double> y, bool[] runStart, double? fixedPhi = null)
+    {
+        var phi = fixedPhi ?? 0;
+        Result r = Once(x, y, runStart, phi);
+        if (fixedPhi is null)
+        {
+            for (var iter = 0; iter < 20; iter++)
+            {
+                var next = Ar1(r.RawResiduals, runStart);
+                if (Math.Abs(next - phi) < 1e-6) break;
+                phi = next;
+                r = Once(x, y, runStart, phi);
+            }
+        }
+        return r;
+    }
+
+    private static Result Once(Matrix<double> x, Vector<double> y, bool[] runStart, double phi)
+    {
+        var (xt, yt) = Transform(x, y, runStart, phi);
+        var beta = xt.QR().Solve(yt);
+        var resid = yt - xt * beta;
+        var rss = resid.DotProduct(resid);
+        var n = x.RowCount;
+        var p = x.ColumnCount;
+        var s2 = n > p ? rss / (n - p) : 0;
+        var cov = xt.TransposeThisAndMultiply(xt).Inverse() * s2;
+        return new Result(beta, cov, rss, n, p, phi, y - x * beta);
+    }
+
+    public static (Matrix<double> X, Vector<double> Y) Transform(Matrix<double> x, Vector<double> y, bool[] runStart, double phi)
+    {
+        if (phi == 0) return (x, y);
+        var xt = x.Clone();
+        var yt = y.Clone();
+        var scale = Math.Sqrt(1 - phi * phi);
+        for (var i = 0; i < x.RowCount; i++)
+        {
+            if (runStart[i])
+            {
+                yt[i] = scale * y[i];
+                for (var j = 0; j < x.ColumnCount; j++) xt[i, j] = scale * x[i, j];
+            }
+            else
+            {
+                yt[i] = y[i] - phi * y[i - 1];
+                for (var j = 0; j < x.ColumnCount; j++) xt[i, j] = x[i, j] - phi * x[i - 1, j];
+            }
+        }
+        return (xt, yt);
+    }
+
+    /// <summary>Lag-1 autocorrelation over consecutive pairs (Σ eₖeₖ₋₁ / Σ eₖ₋₁²), clamped to ±0.98.</summary>
+    public static double Ar1(Vector<double> e, bool[] runStart)
+    {
+        double num = 0, den = 0;
+        for (var i = 1; i < e.Count; i++)
+        {
+            if (runStart[i]) continue;
+            num += e[i] * e[i - 1];
+            den += e[i - 1] * e[i - 1];
+        }
+        return den > 0 ? Math.Clamp(num / den, -0.98, 0.98) : 0;
+    }
+
+    /// <summary>Ordinary R² and adjusted R² of y on X (X includes the intercept).</summary>
+    public static (double R2, double AdjR2) RSquared(Matrix<double> x, Vector<double> y)
+    {
+        var beta = x.QR().Solve(y);
+        var e = y - x * beta;
+        var mean = y.Average();
+        var tss = y.Sum(v => (v - mean) * (v - mean));
+        if (tss <= 0) return (0, 0);
+        var r2 = 1 - e.DotProduct(e) / tss;
+        int n = y.Count, p = x.ColumnCount;
+        return (r2, n > p ? 1 - (1 - r2) * (n - 1) / (n - p) : r2);
+    }
+}

@@ -1,0 +1,533 @@
+using System.Globalization;
+using MathNet.Numerics.Distributions;
+using MathNet.Numerics.LinearAlgebra;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Forecasting;
+
+/// <summary>
+/// A statistical model of a server's WAL write rate, fitted from a series of write positions, and a generator of
+/// random future rate paths for Monte Carlo forecasts.
+/// <para>
+/// Model, per bucket k (default 5 min): idle (rate 0) by a two-state Markov chain fitted to the observed idle/busy
+/// transitions; otherwise ln rateₖ = β₀ + β₁·tₖ (trend, days, when accepted) + Σ harmonics of the cycle (when
+/// accepted) + uₖ, with uₖ = φ uₖ₋₁ + eₖ Gaussian AR(1) noise — so the marginal busy rate is log-normal.
+/// Fitted by AR(1) feasible GLS (<see cref="Regression"/>); acceptance rules are on <see cref="CycleVerdict"/> and
+/// <see cref="TrendVerdict"/>. Pure: no clock, no I/O; randomness only from the <see cref="Random"/> passed in.
+/// </para>
+/// </summary>
+public sealed class WorkloadFit
+{
+    /// <summary>Cap on a sampled rate (4 GiB/s, beyond any real server), so an extrapolated trend cannot overflow LSNs.</summary>
+    public const double MaxBytesPerSecond = 4.0 * ByteCount.GiB;
+
+    private const double MicrosPerDay = 86_400_000_000d;
+
+    private readonly long _bucketUs;
+    private readonly long _periodUs;
+    private readonly long _midnightUs;
+    private readonly bool _trend;
+    private readonly int _harmonics;
+    private readonly double _tRefUs;
+    private readonly double[] _beta;
+    private readonly double[,]? _betaCholesky;
+    private readonly double _phi, _sigmaE, _sigmaU;
+    private readonly bool _hasBusy;
+    private readonly double? _lastResidual;
+    private readonly long _lastResidualMidUs;
+    private readonly double _idleAfterIdle, _idleAfterBusy, _idleStationary;
+    private readonly bool? _lastIdle;
+    private readonly long _lastMeasuredMidUs;
+
+    private WorkloadFit(FitReport report, Model m)
+    {
+        Report = report;
+        _bucketUs = m.BucketUs;
+        _periodUs = m.PeriodUs;
+        _midnightUs = m.MidnightUs;
+        _trend = m.Trend;
+        _harmonics = m.Harmonics;
+        _tRefUs = m.TRefUs;
+        _beta = m.Beta;
+        _betaCholesky = m.BetaCholesky;
+        _phi = m.Phi;
+        _sigmaE = m.SigmaE;
+        _sigmaU = m.SigmaU;
+        _hasBusy = m.HasBusy;
+        _lastResidual = m.LastResidual;
+        _lastResidualMidUs = m.LastResidualMidUs;
+        _idleAfterIdle = m.IdleAfterIdle;
+        _idleAfterBusy = m.IdleAfterBusy;
+        _idleStationary = m.IdleStationary;
+        _lastIdle = m.LastIdle;
+        _lastMeasuredMidUs = m.LastMeasuredMidUs;
+    }
+
+    /// <summary>What was fitted and what it is worth.</summary>
+    public FitReport Report { get; }
+
+    /// <summary>The bucket: the resolution of the fit and of sampled paths.</summary>
+    public SimDuration Bucket => new(_bucketUs);
+
+    /// <summary>
+    /// The default bucket for a series: 5 minutes, or 4 × the median spacing of its non-gap readings when that is
+    /// longer (so a bucket holds several readings), rounded up to a whole second.
+    /// </summary>
+    public static SimDuration DefaultBucket(IReadOnlyList<WalObservation> observations)
+    {
+        var spacings = new List<long>(observations.Count);
+        for (var i = 1; i < observations.Count; i++)
+            if (!observations[i].AfterGap && observations[i].At > observations[i - 1].At)
+                spacings.Add((observations[i].At - observations[i - 1].At).Microseconds);
+        var fiveMin = SimDuration.FromMinutes(5).Microseconds;
+        if (spacings.Count == 0) return new SimDuration(fiveMin);
+        spacings.Sort();
+        var median = spacings[(spacings.Count - 1) / 2];
+        var us = Math.Max(fiveMin, 4 * median);
+        return new SimDuration((us + 999_999) / 1_000_000 * 1_000_000);
+    }
+
+    /// <summary>
+    /// Fits the workload model to <paramref name="observations"/> (ordered by time; equal times allowed).
+    /// Throws <see cref="ArgumentException"/> when time goes backwards or no bucket could be measured.
+    /// </summary>
+    public static WorkloadFit Fit(IReadOnlyList<WalObservation> observations, WorkloadFitOptions? options = null)
+    {
+        var o = options ?? new WorkloadFitOptions();
+        if (o.Harmonics < 1) throw new ArgumentOutOfRangeException(nameof(options), o.Harmonics, "Harmonics must be at least 1");
+        if (o.CyclePeriod <= SimDuration.Zero) throw new ArgumentOutOfRangeException(nameof(options), o.CyclePeriod, "CyclePeriod must be positive");
+        var bucket = o.Bucket ?? DefaultBucket(observations);
+        var rb = RateBuckets.Build(observations, bucket, o);
+        var ci = CultureInfo.InvariantCulture;
+
+        // ---- measured, idle and busy buckets
+        int k0 = -1, k1 = -1, measured = 0, idle = 0;
+        for (var k = 0; k < rb.Count; k++)
+        {
+            if (double.IsNaN(rb.Rates[k])) continue;
+            if (k0 < 0) k0 = k;
+            k1 = k;
+            measured++;
+            if (rb.Rates[k] < o.IdleBelowBytesPerSecond) idle++;
+        }
+        if (k0 < 0)
+            throw new ArgumentException(
+                "no bucket could be measured: every interval is a gap, too long or too short for the bucket " + bucket, nameof(observations));
+        bool IsIdle(int k) => rb.Rates[k] < o.IdleBelowBytesPerSecond;
+
+        // ---- idle/busy Markov chain over consecutive measured buckets
+        long ii = 0, ib = 0, bi = 0, bb = 0;
+        for (var k = k0 + 1; k <= k1; k++)
+        {
+            if (double.IsNaN(rb.Rates[k]) || double.IsNaN(rb.Rates[k - 1])) continue;
+            bool was = IsIdle(k - 1), now = IsIdle(k);
+            if (was && now) ii++;
+            else if (was) ib++;
+            else if (now) bi++;
+            else bb++;
+        }
+        var idleFraction = (double)idle / measured;
+        var idleAfterIdle = ii + ib > 0 ? (double)ii / (ii + ib) : idleFraction;
+        var idleAfterBusy = bi + bb > 0 ? (double)bi / (bi + bb) : idleFraction;
+        var denom = 1 - idleAfterIdle + idleAfterBusy;
+        var idleStationary = denom > 0 ? idleAfterBusy / denom : idleFraction;
+
+        // ---- busy log-rates
+        var busyK = new List<int>(measured);
+        for (var k = k0; k <= k1; k++)
+            if (!double.IsNaN(rb.Rates[k]) && !IsIdle(k)) busyK.Add(k);
+        var n = busyK.Count;
+        var y = Vector<double>.Build.Dense(n, i => Math.Log(rb.Rates[busyK[i]]));
+        var runStart = new bool[n];
+        for (var i = 0; i < n; i++) runStart[i] = i == 0 || busyK[i - 1] != busyK[i] - 1;
+        var tRef = n > 0 ? busyK.Average(k => (double)rb.BucketMiddle(k).Microseconds) : 0;
+
+        var from = rb.BucketStart(k0);
+        var until = rb.BucketStart(k1 + 1);
+        var span = until - from;
+        var notes = new List<string>();
+        var rates = Distribution(rb, k0, k1, y, measured, idleFraction);
+
+        var periodUs = o.CyclePeriod.Microseconds;
+        var midnightUs = o.MidnightAt.Microseconds;
+        var q = 2 * o.Harmonics;
+        var cycleName = o.CyclePeriod == SimDuration.FromDays(1) ? "a daily cycle" : $"a {o.CyclePeriod} cycle";
+        var needSpan = o.CyclePeriod * o.MinCyclePeriods;
+        var cycleEligible = span >= needSpan;
+        var logSd = rates.LogStdDev;
+        var flat = n >= 2 && logSd < 1e-9;
+
+        CycleVerdict cycle;
+        TrendVerdict trend;
+        bool useTrend = false, useCycle = false;
+
+        Matrix<double> Design(bool withTrend, bool withCycle)
+        {
+            var p = 1 + (withTrend ? 1 : 0) + (withCycle ? q : 0);
+            var x = Matrix<double>.Build.Dense(n, p);
+            for (var i = 0; i < n; i++)
+                FillRow(x, i, rb.BucketMiddle(busyK[i]).Microseconds, withTrend, withCycle ? o.Harmonics : 0, tRef, periodUs, midnightUs);
+            return x;
+        }
+
+        var notCycle = (string reason) => new CycleVerdict(false, false, o.CyclePeriod, o.Harmonics, 0, 1, SimDuration.Zero, double.NaN, double.NaN, 0, reason);
+        var notTrend = (string reason) => new TrendVerdict(false, false, 0, double.NaN, double.NaN, double.NaN, reason);
+
+        if (n < o.MinBuckets)
+        {
+            var why = string.Create(ci, $"only {n} busy buckets; need at least {o.MinBuckets}");
+            notes.Add(why + " to look for a cycle or a trend; the rate is modelled as log-normal around a constant level");
+            cycle = notCycle(why);
+            trend = notTrend(why);
+        }
+        else if (flat)
+        {
+            cycle = notCycle("the rate does not vary");
+            trend = notTrend("the rate does not vary");
+        }
+        else
+        {
+            // Cycle first, with the trend in both models (a trend must not pass for part of a cycle, nor the reverse).
+            double cycleP = double.NaN, cycleF = double.NaN, adjGain = 0;
+            if (cycleEligible && n > 2 + q + 1)
+            {
+                var full = Regression.Fit(Design(true, true), y, runStart);
+                var restricted = Regression.Fit(Design(true, false), y, runStart, full.Phi);
+                (cycleF, cycleP) = PartialF(restricted.Rss, full.Rss, q, n - full.P);
+                adjGain = Regression.RSquared(Design(true, true), y).AdjR2 - Regression.RSquared(Design(true, false), y).AdjR2;
+                useCycle = cycleP < o.SignificanceLevel;
+            }
+            else if (!cycleEligible)
+            {
+                notes.Add(string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needSpan}) of samples to detect {cycleName}; have {span}"));
+            }
+
+            var trendFit = Regression.Fit(Design(true, useCycle), y, runStart);
+            var slope = trendFit.Beta[1];
+            var se = Math.Sqrt(trendFit.Covariance[1, 1]);
+            var dof = n - trendFit.P;
+            double tStat, trendP;
+            if (se > 0) { tStat = slope / se; trendP = 2 * (1 - StudentT.CDF(0, 1, dof, Math.Abs(tStat))); }
+            else { tStat = slope == 0 ? 0 : double.PositiveInfinity; trendP = slope == 0 ? 1 : 0; }
+            useTrend = trendP < o.SignificanceLevel;
+            var alpha = o.SignificanceLevel.ToString("0.###", ci);
+            trend = new TrendVerdict(true, useTrend, slope, se, tStat, trendP,
+                useTrend ? "significant" : string.Create(ci, $"slope not significant (p={trendP:0.###} ≥ {alpha})"));
+            if (useTrend && span < SimDuration.FromDays(1))
+                notes.Add($"the trend is fitted over {span} only: it may be part of a cycle that so short a recording cannot show");
+
+            string cycleReason = !cycleEligible
+                ? string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needSpan}) of data; have {span}")
+                : double.IsNaN(cycleP) ? "too few buckets for the harmonic terms"
+                : useCycle ? "significant"
+                : string.Create(ci, $"not significant (F-test p={cycleP:0.###} ≥ {alpha})");
+            cycle = new CycleVerdict(cycleEligible && !double.IsNaN(cycleP), useCycle, o.CyclePeriod, o.Harmonics, 0, 1,
+                SimDuration.Zero, cycleF, cycleP, adjGain, cycleReason);
+        }
+
+        // ---- final model
+        var model = new Model
+        {
+            BucketUs = rb.WidthMicroseconds, PeriodUs = periodUs, MidnightUs = midnightUs, Trend = useTrend,
+            Harmonics = useCycle ? o.Harmonics : 0, TRefUs = tRef, HasBusy = n > 0,
+            IdleAfterIdle = idleAfterIdle, IdleAfterBusy = idleAfterBusy, IdleStationary = idleStationary,
+            LastIdle = IsIdle(k1), LastMeasuredMidUs = rb.BucketMiddle(k1).Microseconds,
+            Beta = [n > 0 ? rates.LogMean : 0],
+        };
+        double modelR2 = 0, residualKs = 0;
+        if (n >= 2 && !flat)
+        {
+            var x = Design(useTrend, useCycle);
+            var fit = n >= o.MinBuckets
+                ? Regression.Fit(x, y, runStart)
+                : Regression.Fit(x, y, runStart, n >= 3 ? Regression.Ar1(y - y.Average(), runStart) : 0);
+            model.Beta = fit.Beta.ToArray();
+            model.Phi = fit.Phi;
+            model.SigmaE = Math.Sqrt(fit.S2);
+            model.SigmaU = model.SigmaE / Math.Sqrt(1 - fit.Phi * fit.Phi);
+            model.BetaCholesky = CholeskyOrNull(fit.Covariance);
+            if (busyK[^1] == k1)
+            {
+                model.LastResidual = fit.RawResiduals[n - 1];
+                model.LastResidualMidUs = rb.BucketMiddle(k1).Microseconds;
+            }
+            if (x.ColumnCount > 1) modelR2 = Regression.RSquared(x, y).R2;
+            residualKs = model.SigmaU > 0 ? KolmogorovSmirnov(fit.RawResiduals.Select(e => e / model.SigmaU).ToArray(), 0, 1) : 0;
+        }
+        if (useCycle)
+        {
+            var off = 1 + (useTrend ? 1 : 0);
+            var (amp, peakFrac) = CycleShape(model.Beta, off, o.Harmonics);
+            cycle = cycle with
+            {
+                LogAmplitude = amp,
+                PeakToTroughRatio = Math.Exp(2 * amp),
+                PeakOffset = new SimDuration((long)Math.Round(peakFrac * periodUs)),
+            };
+        }
+        if (n > 0 && n < 50)
+            notes.Add(string.Create(ci, $"{n} busy buckets: the spread (sigma) and the tails are rough"));
+        if (idle > 0 && useCycle)
+            notes.Add("idle buckets are modelled as a Markov chain that does not follow the cycle");
+
+        var noise = new NoiseModel(model.Phi, model.SigmaE, model.SigmaU, residualKs);
+        var report = new FitReport(new SimDuration(rb.WidthMicroseconds), from, until, k1 - k0 + 1, measured, idle,
+            rates, cycle, trend, noise, modelR2, notes);
+        return new WorkloadFit(report, model);
+    }
+
+    /// <summary>
+    /// The deterministic part of the fitted log-rate at <paramref name="at"/> (level + trend + cycle, no noise), as
+    /// bytes per second: the median busy rate there.
+    /// </summary>
+    public double MedianRateAt(SimTime at) => _hasBusy ? Math.Exp(Mean(_beta, at.Microseconds)) : 0;
+
+    /// <summary>
+    /// A random future of the WAL rate: one rate per bucket for <paramref name="horizon"/> (rounded up to whole
+    /// buckets), as an engine <see cref="Workload"/> of one <see cref="PiecewiseRate"/> whose step k starts at
+    /// <c>SimTime.Zero + k × Bucket</c> — the engine's clock starts at <paramref name="from"/>, which is on the
+    /// observations' clock (it places the trend and the cycle). The last rate holds after the horizon.
+    /// Each path draws the coefficients from their estimated sampling distribution (so the trend's uncertainty widens
+    /// the spread of outcomes), starts its AR(1) noise and idle state from the last observed bucket when
+    /// <paramref name="from"/> is after it, and multiplies every rate by <paramref name="rateFactor"/> (a what-if).
+    /// <paramref name="bucketsPerStep"/> &gt; 1 averages that many buckets into one engine step (same draws, same WAL
+    /// volume per step, fewer rate changes for the engine to process). Same <paramref name="rng"/> state, same path.
+    /// </summary>
+    public Workload SamplePath(Random rng, SimTime from, SimDuration horizon, double rateFactor = 1, int bucketsPerStep = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bucketsPerStep, 1);
+        var rates = new double[BucketsIn(horizon)];
+        SampleRates(rng, from, rates, rateFactor);
+        var steps = new RateStep[(rates.Length + bucketsPerStep - 1) / bucketsPerStep];
+        for (var s = 0; s < steps.Length; s++)
+        {
+            int first = s * bucketsPerStep, end = Math.Min(rates.Length, first + bucketsPerStep);
+            double sum = 0;
+            for (var k = first; k < end; k++) sum += rates[k];
+            steps[s] = new RateStep(new SimTime(first * _bucketUs), sum / (end - first));
+        }
+        return new Workload([new PiecewiseRate(steps)]);
+    }
+
+    /// <summary>Number of buckets a path over <paramref name="horizon"/> has.</summary>
+    public int BucketsIn(SimDuration horizon)
+    {
+        if (horizon <= SimDuration.Zero) throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "the horizon must be positive");
+        var count = (horizon.Microseconds + _bucketUs - 1) / _bucketUs;
+        if (count > RateBuckets.MaxBuckets) throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "too many buckets for one path");
+        return (int)count;
+    }
+
+    /// <summary>The rates of <see cref="SamplePath"/> (bytes/s per bucket from <paramref name="from"/>) into <paramref name="rates"/>.</summary>
+    public void SampleRates(Random rng, SimTime from, Span<double> rates, double rateFactor = 1)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var normal = new Gaussian(rng);
+        var beta = _beta;
+        if (_betaCholesky is { } l)
+        {
+            var p = _beta.Length;
+            Span<double> z = stackalloc double[p];
+            for (var i = 0; i < p; i++) z[i] = normal.Next();
+            beta = new double[p];
+            for (var i = 0; i < p; i++)
+            {
+                var s = _beta[i];
+                for (var j = 0; j <= i; j++) s += l[i, j] * z[j];
+                beta[i] = s;
+            }
+        }
+
+        var mid0 = from.Microseconds + _bucketUs / 2;
+        // AR(1) state of the first bucket, conditioned on the last observed residual when the path follows it.
+        double u;
+        if (_lastResidual is { } last && mid0 > _lastResidualMidUs)
+        {
+            var lag = Math.Max(1, (mid0 - _lastResidualMidUs + _bucketUs / 2) / _bucketUs);
+            var decay = Math.Pow(_phi, lag);
+            u = decay * last + _sigmaU * Math.Sqrt(Math.Max(0, 1 - decay * decay)) * normal.Next();
+        }
+        else u = _sigmaU * normal.Next();
+
+        var pIdle = _idleStationary;
+        if (_lastIdle is { } wasIdle && mid0 > _lastMeasuredMidUs)
+        {
+            var lag = Math.Max(1, (mid0 - _lastMeasuredMidUs + _bucketUs / 2) / _bucketUs);
+            pIdle = _idleStationary + ((wasIdle ? 1 : 0) - _idleStationary) * Math.Pow(_idleAfterIdle - _idleAfterBusy, lag);
+        }
+        var idle = rng.NextDouble() < pIdle;
+
+        for (var k = 0; k < rates.Length; k++)
+        {
+            if (k > 0)
+            {
+                u = _phi * u + _sigmaE * normal.Next();
+                idle = rng.NextDouble() < (idle ? _idleAfterIdle : _idleAfterBusy);
+            }
+            rates[k] = idle || !_hasBusy ? 0 : Math.Min(MaxBytesPerSecond, rateFactor * Math.Exp(Mean(beta, mid0 + k * _bucketUs) + u));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private double Mean(double[] beta, long tUs)
+    {
+        var m = beta[0];
+        var j = 1;
+        if (_trend) m += beta[j++] * (tUs - _tRefUs) / MicrosPerDay;
+        if (_harmonics > 0)
+        {
+            var theta = Phase(tUs, _periodUs, _midnightUs);
+            for (var h = 1; h <= _harmonics; h++)
+            {
+                m += beta[j++] * Math.Cos(h * theta);
+                m += beta[j++] * Math.Sin(h * theta);
+            }
+        }
+        return m;
+    }
+
+    private static double Phase(long tUs, long periodUs, long midnightUs)
+    {
+        var r = (tUs - midnightUs) % periodUs;
+        if (r < 0) r += periodUs;
+        return 2 * Math.PI * r / periodUs;
+    }
+
+    private static void FillRow(Matrix<double> x, int i, long tUs, bool trend, int harmonics, double tRef, long periodUs, long midnightUs)
+    {
+        var j = 0;
+        x[i, j++] = 1;
+        if (trend) x[i, j++] = (tUs - tRef) / MicrosPerDay;
+        if (harmonics == 0) return;
+        var theta = Phase(tUs, periodUs, midnightUs);
+        for (var h = 1; h <= harmonics; h++)
+        {
+            x[i, j++] = Math.Cos(h * theta);
+            x[i, j++] = Math.Sin(h * theta);
+        }
+    }
+
+    /// <summary>Half the peak-to-trough range of Σ aₕ cos hθ + bₕ sin hθ and the peak's phase as a fraction of the period.</summary>
+    private static (double Amplitude, double PeakFraction) CycleShape(double[] beta, int offset, int harmonics)
+    {
+        if (harmonics == 1)
+        {
+            double a = beta[offset], b = beta[offset + 1];
+            var peak = Math.Atan2(b, a);
+            if (peak < 0) peak += 2 * Math.PI;
+            return (Math.Sqrt(a * a + b * b), peak / (2 * Math.PI));
+        }
+        const int grid = 8640; // 10 s steps of a day
+        double max = double.NegativeInfinity, min = double.PositiveInfinity;
+        var argmax = 0;
+        for (var g = 0; g < grid; g++)
+        {
+            var theta = 2 * Math.PI * g / grid;
+            double v = 0;
+            for (var h = 1; h <= harmonics; h++)
+                v += beta[offset + 2 * (h - 1)] * Math.Cos(h * theta) + beta[offset + 2 * (h - 1) + 1] * Math.Sin(h * theta);
+            if (v > max) { max = v; argmax = g; }
+            if (v < min) min = v;
+        }
+        return ((max - min) / 2, (double)argmax / grid);
+    }
+
+    private static (double F, double P) PartialF(double rssRestricted, double rssFull, int q, int dof)
+    {
+        if (dof <= 0) return (double.NaN, double.NaN);
+        var drop = Math.Max(0, rssRestricted - rssFull);
+        if (rssFull <= 1e-14 * Math.Max(rssRestricted, 1e-300))
+            return drop > 0 ? (double.PositiveInfinity, 0) : (0, 1);
+        var f = drop / q / (rssFull / dof);
+        return (f, 1 - FisherSnedecor.CDF(q, dof, f));
+    }
+
+    private static RateDistribution Distribution(RateBuckets rb, int k0, int k1, Vector<double> y, int measured, double idleFraction)
+    {
+        var all = new List<double>(measured);
+        for (var k = k0; k <= k1; k++) if (!double.IsNaN(rb.Rates[k])) all.Add(rb.Rates[k]);
+        all.Sort();
+        var n = y.Count;
+        if (n == 0) return new RateDistribution(0, idleFraction, double.NaN, double.NaN, all[(all.Count - 1) / 2], all.Average(), 0, 1);
+        var mu = y.Average();
+        var sd = n > 1 ? Math.Sqrt(y.Sum(v => (v - mu) * (v - mu)) / (n - 1)) : 0;
+        var sorted = y.ToArray();
+        Array.Sort(sorted);
+        double ks = 0, qq = 1;
+        if (sd > 1e-9)
+        {
+            ks = KolmogorovSmirnov(sorted, mu, sd);
+            var theo = new double[n];
+            for (var i = 0; i < n; i++) theo[i] = Normal.InvCDF(0, 1, (i + 1 - 0.375) / (n + 0.25)); // Blom positions
+            var r = MathNet.Numerics.Statistics.Correlation.Pearson(sorted, theo);
+            qq = r * r;
+        }
+        var median = all.Count % 2 == 1 ? all[all.Count / 2] : (all[all.Count / 2 - 1] + all[all.Count / 2]) / 2;
+        return new RateDistribution(n, idleFraction, mu, sd, median, all.Average(), ks, qq);
+    }
+
+    /// <summary>sup |Fₙ(x) − Φ((x−μ)/σ)| over the sample (sorted or not).</summary>
+    private static double KolmogorovSmirnov(double[] values, double mu, double sd)
+    {
+        var x = (double[])values.Clone();
+        Array.Sort(x);
+        double d = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var f = Normal.CDF(mu, sd, x[i]);
+            d = Math.Max(d, Math.Max((i + 1.0) / x.Length - f, f - (double)i / x.Length));
+        }
+        return d;
+    }
+
+    private static double[,]? CholeskyOrNull(Matrix<double> cov)
+    {
+        try
+        {
+            var l = cov.Cholesky().Factor;
+            return l.ToArray();
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class Model
+    {
+        public long BucketUs, PeriodUs, MidnightUs, LastResidualMidUs, LastMeasuredMidUs;
+        public bool Trend, HasBusy;
+        public bool? LastIdle;
+        public int Harmonics;
+        public double TRefUs, Phi, SigmaE, SigmaU, IdleAfterIdle, IdleAfterBusy, IdleStationary;
+        public double[] Beta = [];
+        public double[,]? BetaCholesky;
+        public double? LastResidual;
+    }
+
+    /// <summary>Standard normal deviates by Marsaglia's polar method from the given <see cref="Random"/> (own code, so
+    /// a path does not change when a library changes its sampler).</summary>
+    private ref struct Gaussian(Random rng)
+    {
+        private double _spare;
+        private bool _hasSpare;
+
+        public double Next()
+        {
+            if (_hasSpare) { _hasSpare = false; return _spare; }
+            double a, b, s;
+            do
+            {
+                a = 2 * rng.NextDouble() - 1;
+                b = 2 * rng.NextDouble() - 1;
+                s = a * a + b * b;
+            } while (s >= 1 || s == 0);
+            var m = Math.Sqrt(-2 * Math.Log(s) / s);
+            _spare = b * m;
+            _hasSpare = true;
+            return a * m;
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Units;
+using static Walsim.Tests.Forecasting.SyntheticWal;
+
+namespace Walsim.Tests.Forecasting;
+
+/// <summary>
+/// <see cref="WorkloadFit.Fit"/> recovers the parameters a series was generated from (MathNet FitTests style). Every
+/// series is seeded; each tolerance is about 4 standard errors of the estimate, worked out in the comment beside it,
+/// so a correct fit fails by chance less than once in 10,000 seeds and a biased one does not slip through.
+/// </summary>
+public class WorkloadFitTests
+{
+    private static readonly SimDuration FiveMin = SimDuration.FromMinutes(5);
+    private static readonly SimDuration Minute = SimDuration.FromMinutes(1);
+    private const double MiB = ByteCount.MiB;
+    private static int BucketsPerDay => 288;
+
+    [Fact]
+    public void Constant_rate_is_recovered_exactly_with_no_cycle_no_trend_and_no_noise()
+    {
+        var rates = Enumerable.Repeat(3 * MiB, 3 * BucketsPerDay).ToArray();
+        var fit = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, SimDuration.FromSeconds(10)));
+        var r = fit.Report;
+
+        // Positions are whole bytes: a 5-minute bucket of 900 MiB is off by < 1 byte, i.e. < 1e-9 relative.
+        Assert.Equal(3 * MiB, r.Rates.MedianBytesPerSecond, 3 * MiB * 1e-9);
+        Assert.Equal(3 * MiB, fit.MedianRateAt(SimTime.FromSeconds(3600)), 3 * MiB * 1e-9);
+        Assert.True(r.Rates.LogStdDev < 1e-6);
+        Assert.False(r.Cycle.Accepted);
+        Assert.False(r.Trend.Accepted);
+        Assert.Equal(3 * BucketsPerDay, r.MeasuredBuckets);
+        Assert.Equal(0, r.IdleBuckets);
+        Assert.Equal(FiveMin, r.BucketWidth);
+        Assert.Equal(SimDuration.FromDays(3), r.Span);
+    }
+
+    [Fact]
+    public void Lognormal_noise_recovers_mu_and_sigma_and_passes_the_lilliefors_bound()
+    {
+        var mu = Math.Log(2 * MiB);
+        const double sigma = 0.3;
+        var n = 7 * BucketsPerDay; // 2016 buckets
+        var rates = LogModelRates(n, FiveMin, new Random(101), mu, sigma);
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute)).Report;
+
+        Assert.Equal(mu, r.Rates.LogMean, 0.03);        // SE(mu) = 0.3/sqrt(2016) = 0.0067
+        Assert.Equal(sigma, r.Rates.LogStdDev, 0.02);   // SE(sigma) = 0.3/sqrt(2*2016) = 0.0047
+        Assert.Equal(0, r.Noise.Ar1, 0.1);              // SE(phi) = 1/sqrt(2016) = 0.022
+        Assert.True(r.Rates.KolmogorovSmirnov < 1.031 / Math.Sqrt(n), $"KS D={r.Rates.KolmogorovSmirnov}"); // Lilliefors 1 %
+        Assert.True(r.Rates.QqRSquared > 0.99, $"QQ R2={r.Rates.QqRSquared}");
+        Assert.False(r.Cycle.Accepted, r.Cycle.Reason);
+        Assert.False(r.Trend.Accepted, r.Trend.Reason);
+        Assert.True(r.Cycle.Tested && r.Trend.Tested);
+    }
+
+    [Fact]
+    public void Daily_cycle_of_known_amplitude_and_peak_hour_is_recovered_with_its_ar1_noise()
+    {
+        var mu = Math.Log(4 * MiB);
+        const double sigma = 0.2, phi = 0.6, amp = 0.5, peak = 14.0;
+        var rates = LogModelRates(7 * BucketsPerDay, FiveMin, new Random(202), mu, sigma, phi, amp, peak);
+        var fit = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute));
+        var r = fit.Report;
+
+        Assert.True(r.Cycle.Accepted, r.Cycle.Reason);
+        Assert.True(r.Cycle.PValue < 1e-6);
+        Assert.True(r.Cycle.AdjustedRSquaredGain > 0.3);
+        // GLS SE of a harmonic coefficient ~ sigma_e / ((1 - phi) sqrt(n/2)) = 0.16 / 0.4 / 31.7 = 0.0126.
+        Assert.Equal(amp, r.Cycle.LogAmplitude, 0.05);
+        Assert.Equal(Math.Exp(2 * r.Cycle.LogAmplitude), r.Cycle.PeakToTroughRatio, 1e-12);
+        // Phase SE = 0.0126 / 0.5 rad = 0.1 h.
+        Assert.Equal(peak, r.Cycle.PeakHour, 0.4);
+        Assert.Equal(phi, r.Noise.Ar1, 0.07);         // SE(phi) = sqrt((1 - 0.36) / 2016) = 0.018
+        Assert.Equal(sigma, r.Noise.StdDev, 0.02);    // marginal sd of u, SE ~ 0.005
+        Assert.Equal(mu, r.Rates.LogMean, 0.04);      // whole days: the cycle averages out; SE ~ 0.009
+        Assert.False(r.Trend.Accepted, r.Trend.Reason);
+        // The median at the peak is exp(mu + amp).
+        Assert.Equal(mu + amp, Math.Log(fit.MedianRateAt(SimTime.FromSeconds(86400 * 3 + 14 * 3600))), 0.06);
+    }
+
+    [Fact]
+    public void The_engines_daily_cycle_shape_gives_its_peak_hour_and_first_harmonic()
+    {
+        // DailyCycle: mean × (1 + 0.6 cos(2π(h − 15.5)/24)). ln(1 + a cos θ) has first Fourier coefficient 2r with
+        // r = (1 − sqrt(1 − a²))/a = 1/3 for a = 0.6, so the fitted log amplitude is 2/3; the shape is symmetric about
+        // the peak and 15:30 is a bucket edge, so the phase is exact up to rounding.
+        var rates = new double[4 * BucketsPerDay];
+        for (var k = 0; k < rates.Length; k++)
+        {
+            var h = (k + 0.5) * 5 / 60.0 % 24;
+            rates[k] = 4 * MiB * (1 + 0.6 * Math.Cos(2 * Math.PI * (h - 15.5) / 24));
+        }
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute)).Report;
+        Assert.True(r.Cycle.Accepted);
+        Assert.Equal(15.5, r.Cycle.PeakHour, 0.02);
+        Assert.Equal(2.0 / 3, r.Cycle.LogAmplitude, 0.01);
+    }
+
+    [Fact]
+    public void A_six_hour_series_does_not_report_a_daily_cycle_and_says_how_much_data_is_needed()
+    {
+        var rates = LogModelRates(72, FiveMin, new Random(303), Math.Log(MiB), 0.1, amp: 0.8, peakHour: 3);
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, SimDuration.FromSeconds(10))).Report;
+
+        Assert.False(r.Cycle.Accepted);
+        Assert.False(r.Cycle.Tested);
+        Assert.Contains(r.Notes, n => n.Contains("daily cycle", StringComparison.Ordinal) && n.Contains("have 6h00m", StringComparison.Ordinal));
+        Assert.Contains("need at least 2 periods", r.Cycle.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_compressed_cycle_period_is_recovered_from_a_short_recording()
+    {
+        // 2-hour period, 12 hours of 1-minute buckets (720), readings every 10 s. Amplitude SE ~
+        // sigma_e / ((1 - phi) sqrt(n/2)) = 0.143 / 0.7 / 19 = 0.011; phase SE 0.027 rad = 0.0085 h.
+        var bucket = Minute;
+        var rates = LogModelRates(720, bucket, new Random(404), Math.Log(MiB), 0.15, phi: 0.3, amp: 0.4, peakHour: 0.5, periodHours: 2);
+        var options = new WorkloadFitOptions { Bucket = bucket, CyclePeriod = SimDuration.FromHours(2) };
+        var r = WorkloadFit.Fit(FromBucketRates(rates, bucket, SimDuration.FromSeconds(10)), options).Report;
+
+        Assert.True(r.Cycle.Accepted, r.Cycle.Reason);
+        Assert.Equal(0.4, r.Cycle.LogAmplitude, 0.05);
+        Assert.Equal(0.5, r.Cycle.PeakHour, 0.05);
+        Assert.Equal(SimDuration.FromHours(2), r.Cycle.Period);
+    }
+
+    [Fact]
+    public void Twelve_hour_harmonic_is_fitted_when_asked_for()
+    {
+        // Two harmonics, both peaking at 14:00: ln r = mu + 0.5 cos θ + 0.3 cos 2θ (θ = 0 at 14:00) + N(0, 0.1²).
+        // The combined peak is 14:00 and the half range is (0.8 − min)/2, min found on a grid below.
+        var n = 7 * BucketsPerDay;
+        var rng = new Random(505);
+        var rates = new double[n];
+        for (var k = 0; k < n; k++)
+        {
+            var h = (k + 0.5) / 12.0;
+            var th = 2 * Math.PI * (h - 14) / 24;
+            rates[k] = Math.Exp(Math.Log(MiB) + 0.5 * Math.Cos(th) + 0.3 * Math.Cos(2 * th) + 0.1 * Normal(rng));
+        }
+        var min = Enumerable.Range(0, 24 * 360).Select(i => 2 * Math.PI * i / (24 * 360)).Min(th => 0.5 * Math.Cos(th) + 0.3 * Math.Cos(2 * th));
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute), new WorkloadFitOptions { Harmonics = 2 }).Report;
+
+        Assert.True(r.Cycle.Accepted);
+        Assert.Equal(14, r.Cycle.PeakHour, 0.1);              // coefficient SE 0.1/31.7 = 0.003
+        Assert.Equal((0.8 - min) / 2, r.Cycle.LogAmplitude, 0.02);
+    }
+
+    [Fact]
+    public void A_known_trend_is_recovered_with_a_plausible_standard_error()
+    {
+        // 14 days, slope 0.05/day of ln rate (+5.1 %/day). GLS SE ~ sigma_e / ((1 - phi) sd(t) sqrt(n))
+        // = 0.173 / 0.5 / (4.04 · 63.5) = 0.00135 per day.
+        const double slope = 0.05;
+        var rates = LogModelRates(14 * BucketsPerDay, FiveMin, new Random(606), Math.Log(MiB), 0.2, phi: 0.5, slopePerDay: slope);
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute)).Report;
+
+        Assert.True(r.Trend.Accepted, r.Trend.Reason);
+        Assert.Equal(slope, r.Trend.LogSlopePerDay, 0.006);
+        Assert.InRange(r.Trend.StandardError, 0.00135 / 2, 0.00135 * 2);
+        Assert.Equal(Math.Exp(r.Trend.LogSlopePerDay) - 1, r.Trend.GrowthPerDay, 1e-12);
+        Assert.False(r.Cycle.Accepted, r.Cycle.Reason);
+    }
+
+    [Fact]
+    public void Flat_series_with_autocorrelated_noise_rarely_report_a_trend_or_a_cycle()
+    {
+        // At a 1 % level, 20 independent flat series give 0.2 false trends on average; 3 or more has probability
+        // 0.001. Strong AR(1) noise (phi = 0.7) would make plain OLS call a trend in most of them: this checks the
+        // prewhitened tests keep their level.
+        int trends = 0, cycles = 0;
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var rates = LogModelRates(3 * BucketsPerDay, FiveMin, new Random(7000 + seed), Math.Log(MiB), 0.3, phi: 0.7);
+            var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute)).Report;
+            if (r.Trend.Accepted) trends++;
+            if (r.Cycle.Accepted) cycles++;
+        }
+        Assert.True(trends <= 2, $"{trends}/20 flat series reported a trend");
+        Assert.True(cycles <= 2, $"{cycles}/20 flat series reported a cycle");
+    }
+
+    [Fact]
+    public void Idle_buckets_are_a_point_mass_at_zero_and_do_not_bias_the_lognormal()
+    {
+        // Idle by a Markov chain P(idle|idle) = 0.8, P(idle|busy) = 0.1: stationary 1/3. SE of the idle fraction over
+        // 2016 buckets with lag correlation 0.7: sqrt(2/9 / 2016 · 1.7/0.3) = 0.025.
+        var rng = new Random(808);
+        var mu = Math.Log(MiB);
+        var rates = LogModelRates(7 * BucketsPerDay, FiveMin, rng, mu, 0.3);
+        var idle = false;
+        for (var k = 0; k < rates.Length; k++)
+        {
+            idle = rng.NextDouble() < (idle ? 0.8 : 0.1);
+            if (idle) rates[k] = 0;
+        }
+        var fit = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute));
+        var r = fit.Report;
+
+        Assert.Equal(1.0 / 3, r.Rates.IdleFraction, 0.1);
+        Assert.Equal(rates.Count(x => x == 0), r.IdleBuckets);
+        Assert.Equal(mu, r.Rates.LogMean, 0.04);      // ~1344 busy buckets: SE 0.008
+        Assert.Equal(0.3, r.Rates.LogStdDev, 0.03);
+
+        // Paths reproduce the point mass: long-run idle share within 0.05 of the fitted 1/3 (SE ~ 0.007 over 100 days).
+        var path = new double[100 * BucketsPerDay];
+        fit.SampleRates(new Random(1), SimTime.FromSeconds(7 * 86400), path);
+        Assert.Equal(1.0 / 3, path.Count(x => x == 0) / (double)path.Length, 0.1);
+    }
+
+    [Fact]
+    public void A_marked_gap_is_never_turned_into_a_rate()
+    {
+        // 2 days at 1 MiB/s read every 30 s; nothing read from 10:00 to 16:00 while a batch wrote 50 MiB/s.
+        var obs = new List<WalObservation>();
+        var lsn = StartLsn;
+        for (var s = 0; s <= 2 * 86400; s += 30)
+        {
+            var inGap = s > 10 * 3600 && s < 16 * 3600;
+            lsn += new ByteCount((long)((inGap ? 50 : 1) * MiB * 30));
+            if (!inGap) obs.Add(new WalObservation(SimTime.FromSeconds(s), lsn, AfterGap: s == 16 * 3600));
+        }
+        var r = WorkloadFit.Fit(obs).Report;
+
+        Assert.Equal(r.Buckets - 72, r.MeasuredBuckets);  // 6 h of 5-minute buckets left out
+        Assert.Equal(MiB, r.Rates.MedianBytesPerSecond, MiB * 1e-9);
+        Assert.Equal(MiB, r.Rates.MeanBytesPerSecond, MiB * 1e-9);
+        Assert.True(r.Rates.LogStdDev < 1e-9);
+    }
+
+    [Fact]
+    public void An_unmarked_interval_longer_than_two_buckets_is_treated_as_a_gap()
+    {
+        var obs = new List<WalObservation>();
+        var lsn = StartLsn;
+        for (var s = 0; s <= 86400; s += 30)
+        {
+            var inGap = s > 3600 && s < 2 * 3600;
+            lsn += new ByteCount((long)((inGap ? 50 : 1) * MiB * 30));
+            if (!inGap) obs.Add(new WalObservation(SimTime.FromSeconds(s), lsn));
+        }
+        var r = WorkloadFit.Fit(obs).Report;
+        Assert.Equal(r.Buckets - 12, r.MeasuredBuckets);
+        Assert.Equal(MiB, r.Rates.MeanBytesPerSecond, MiB * 1e-9);
+    }
+
+    [Theory]
+    [InlineData(1, 300)]      // 1 s readings: 5 minutes
+    [InlineData(10, 300)]     // walsim sample's default interval
+    [InlineData(60, 300)]
+    [InlineData(300, 1200)]   // 5-minute readings: 4 per bucket
+    public void Default_bucket_is_five_minutes_or_four_readings(int spacingSeconds, int bucketSeconds)
+    {
+        var obs = Enumerable.Range(0, 100).Select(i => new WalObservation(SimTime.FromSeconds(i * spacingSeconds), StartLsn)).ToList();
+        Assert.Equal(SimDuration.FromSeconds(bucketSeconds), WorkloadFit.DefaultBucket(obs));
+    }
+
+    [Fact]
+    public void Time_going_backwards_is_an_error_naming_the_observation()
+    {
+        var obs = new List<WalObservation>
+        {
+            new(SimTime.FromSeconds(0), StartLsn), new(SimTime.FromSeconds(10), StartLsn), new(SimTime.FromSeconds(5), StartLsn),
+        };
+        var e = Assert.Throws<ArgumentException>(() => WorkloadFit.Fit(obs));
+        Assert.Contains("observation 2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_short_series_fits_level_and_spread_only_and_says_so()
+    {
+        var rates = LogModelRates(8, FiveMin, new Random(909), Math.Log(MiB), 0.2);
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute)).Report;
+        Assert.False(r.Trend.Tested);
+        Assert.False(r.Cycle.Tested);
+        Assert.Contains(r.Notes, n => n.Contains("only 8 busy buckets", StringComparison.Ordinal));
+        Assert.NotEmpty(r.Describe());
+    }
+}
