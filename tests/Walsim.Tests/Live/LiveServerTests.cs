@@ -34,14 +34,22 @@ public sealed class LiveServerTests : IDisposable
         // A cap makes safe_wal_size non-NULL (13+; -1 shows NULL).
         var settings = RetentionPolicy.For(install!.Version).CapsSlotRetention ? [.. Settings, new("max_slot_wal_keep_size", "64MB")] : Settings;
         var cluster = await ThrowawayCluster.StartAsync(install, WalSegmentSize.FromMegabytes(1), settings, keep: false, CancellationToken.None);
-        await using var c = await cluster.ConnectAsync(CancellationToken.None);
-        // One statement per command: a logical slot cannot be created in a transaction that has written.
-        foreach (var sql in new[]
+        try
         {
-            "CREATE ROLE monitor LOGIN", "GRANT pg_monitor TO monitor", "CREATE ROLE nomon LOGIN",
-            "SELECT pg_create_physical_replication_slot('rep1', true)", "SELECT pg_create_logical_replication_slot('cdc', 'pgoutput')",
-        })
-            await Exec(c, sql);
+            await using var c = await cluster.ConnectAsync(CancellationToken.None);
+            // One statement per command: a logical slot cannot be created in a transaction that has written.
+            foreach (var sql in new[]
+            {
+                "CREATE ROLE monitor LOGIN", "GRANT pg_monitor TO monitor", "CREATE ROLE nomon LOGIN",
+                "SELECT pg_create_physical_replication_slot('rep1', true)", "SELECT pg_create_logical_replication_slot('cdc', 'pgoutput')",
+            })
+                await Exec(c, sql);
+        }
+        catch
+        {
+            await cluster.DisposeAsync(); // a failed set-up must not leave a server running
+            throw;
+        }
         return cluster;
     }
 
