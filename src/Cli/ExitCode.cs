@@ -13,7 +13,9 @@ public enum ExitCode
     UsageError = 3,
     /// <summary>A report could not be written (permissions, disk full, ...).</summary>
     IoError = 4,
-    /// <summary><c>validate</c>: PostgreSQL binaries are missing, or a throwaway server could not be set up.</summary>
+    /// <summary><c>validate</c>: PostgreSQL binaries are missing, or a throwaway server could not be set up;
+    /// <c>sample</c>: the server cannot be reached at the start, is not 12–18, the role lacks pg_monitor, or a
+    /// reconnect reached another cluster.</summary>
     ServerUnavailable = 5,
     /// <summary>A bug in walsim (the message includes a stack trace worth reporting).</summary>
     InternalError = 70,

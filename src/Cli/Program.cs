@@ -1,3 +1,3 @@
 using Walsim.Cli;
 
-return new WalsimCommands(Console.Out, Console.Error).Invoke(args);
+return new WalsimCommands(Console.Out, Console.Error, stderrIsTerminal: !Console.IsErrorRedirected).Invoke(args);

@@ -19,9 +19,10 @@ public sealed class WalsimCommands
           0   ok (check: every expectation passed)
           1   check: at least one expectation failed; validate: the model and a server disagreed
           2   invalid scenario file, or a version rejects its settings
-          3   usage error (unknown option, bad value, missing file)
+          3   usage error (unknown option, bad value, missing file; sample: --out exists without --append)
           4   I/O error writing a report
-          5   validate: PostgreSQL binaries missing, a server could not be started, or interrupted
+          5   validate: PostgreSQL binaries missing, a server could not be started, or interrupted;
+              sample: cannot connect, unsupported version, missing privilege, or another cluster
           70  internal error (a bug; please report it)
         """;
 
@@ -32,7 +33,11 @@ public sealed class WalsimCommands
     /// <param name="stdout">Normal output: summaries, PASS/FAIL lines, help.</param>
     /// <param name="stderr">Error messages.</param>
     /// <param name="loadScenario">Reads a scenario file; defaults to <see cref="ScenarioLoader.Load"/>.</param>
-    public WalsimCommands(TextWriter stdout, TextWriter stderr, Func<string, Scenario>? loadScenario = null)
+    /// <param name="stderrIsTerminal">stderr is a terminal: <c>sample</c> shows a self-rewriting progress line there.</param>
+    /// <param name="time">The clock <c>sample</c> waits on; defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <param name="environment">Reads the libpq environment (PGHOST ...) for <c>sample</c>; defaults to the process's.</param>
+    public WalsimCommands(TextWriter stdout, TextWriter stderr, Func<string, Scenario>? loadScenario = null,
+        bool stderrIsTerminal = false, TimeProvider? time = null, Func<string, string?>? environment = null)
     {
         _stdout = stdout;
         _stderr = stderr;
@@ -40,6 +45,7 @@ public sealed class WalsimCommands
         var simulate = new SimulateService(stdout, stderr, load);
         var check = new CheckService(stdout, stderr, load);
         var validate = new ValidateService(stdout, stderr, load);
+        var sample = new SampleService(stdout, stderr, stderrIsTerminal, time ?? TimeProvider.System, environment);
 
         Root = new RootCommand("""
             walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
@@ -47,10 +53,12 @@ public sealed class WalsimCommands
         Root.Add(SimulateCommand(simulate));
         Root.Add(CheckCommand(check));
         Root.Add(ValidateCommand(validate));
+        Root.Add(SampleCommand(sample));
         _epilogues[Root] = $"""
             Examples:
               walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
               walsim check scenarios/
+              walsim sample --connection "Host=db1;Username=monitor" --interval 10s --duration 1h
 
             {ExitCodes}
             """;
@@ -189,6 +197,67 @@ public sealed class WalsimCommands
             {ExitCodes}
             """;
         return command;
+    }
+
+    private Command SampleCommand(SampleService service)
+    {
+        var connection = new Option<string>("--connection")
+        {
+            Description = "An Npgsql connection string (Host=...;Username=...) or a postgresql:// URI. What it leaves out comes from the libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE or ~/.pgpass, PGSSLMODE. [default: the environment alone]",
+            HelpName = "string",
+        };
+        var interval = new Option<TimeSpan?>("--interval")
+        {
+            Description = "Time between samples (500ms, 10s, 1min). [default: 10s]",
+            HelpName = "duration",
+            CustomParser = r => ParseDuration(r, "--interval"),
+        };
+        var duration = new Option<TimeSpan?>("--duration")
+        {
+            Description = "Stop after this long (30min, 1h, 7d). [default: until Ctrl-C]",
+            HelpName = "duration",
+            CustomParser = r => ParseDuration(r, "--duration"),
+        };
+        var outPath = new Option<string>("--out")
+        {
+            Description = "The sample file; settings go to NAME.settings.csv beside it. Refused if it exists, unless --append.",
+            HelpName = "file",
+            DefaultValueFactory = _ => "samples.csv",
+        };
+        outPath.AcceptLegalFilePathsOnly();
+        var append = new Option<bool>("--append") { Description = "Add to an existing sample file of the same cluster (same system_identifier); the first new sample is marked as a gap." };
+
+        var command = new Command("sample", """
+            Samples a running PostgreSQL 12 to 18 server (primary or standby) at a fixed interval, read-only, with a role that has pg_monitor: WAL positions (pg_current_wal_lsn/insert_lsn, or receive/replay LSNs on a standby), pg_control_checkpoint(), every replication slot, the WAL files in pg_wal, pg_stat_archiver, pg_stat_wal, and the retention settings. Appends one CSV row per slot per sample, flushed to disk after each sample; a dropped connection or a server restart is retried with backoff and marked as a gap. Ctrl-C stops cleanly. The file format is in docs/cli.md.
+            """) { connection, interval, duration, outPath, append };
+        command.SetAction(async (r, ct) => (int)await service.RunAsync(new SampleRequest(
+            r.GetValue(connection), r.GetValue(interval) ?? TimeSpan.FromSeconds(10), r.GetValue(duration), r.GetRequiredValue(outPath), r.GetValue(append)), ct));
+        _epilogues[command] = $"""
+            Examples:
+              PGHOST=db1 PGUSER=monitor walsim sample --duration 1h
+              walsim sample --connection "postgresql://monitor@db1:5432/postgres?sslmode=require" --interval 30s --out db1.csv
+              walsim sample --out db1.csv --append       # go on after a stop, same cluster only
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
+    /// <summary>A positive duration in PostgreSQL's unit syntax (<c>500ms</c>, <c>10s</c>, <c>5min</c>, <c>1h</c>).</summary>
+    private static TimeSpan ParseDuration(ArgumentResult result, string option)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (!ValueParser.TryParseDuration(text, out var d, out var error))
+        {
+            result.AddError($"{option}: {error}");
+            return default;
+        }
+        if (d.Microseconds <= 0)
+        {
+            result.AddError($"{option}: must be more than 0, got \"{text}\"");
+            return default;
+        }
+        return TimeSpan.FromMicroseconds(d.Microseconds);
     }
 
     private static IReadOnlyList<int> ParseMajors(ArgumentResult result)

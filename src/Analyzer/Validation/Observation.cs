@@ -54,7 +54,7 @@ public sealed record ServerSnapshot(
 
         var segments = new List<ulong>();
         long bytes = 0;
-        await using (var cmd = new NpgsqlCommand("SELECT name, size FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' ORDER BY name", c))
+        await using (var cmd = new NpgsqlCommand($"SELECT name, size FROM pg_ls_waldir() WHERE {Live.LiveCatalog.WalSegmentFileFilter} ORDER BY name", c))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))

@@ -104,6 +104,37 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         return c;
     }
 
+    /// <summary><c>pg_ctl restart -m fast</c>: every connection is terminated (57P01), the server is back when this returns.</summary>
+    public Task RestartAsync(CancellationToken ct) =>
+        RunToolAsync("pg_ctl", ["-D", DataDir, "-l", LogFile, "-m", "fast", "-w", "-t", "60", "restart"], ct);
+
+    /// <summary>
+    /// A streaming standby of this cluster in its own throwaway directory: <c>pg_basebackup -R</c> (from
+    /// <paramref name="clientBinDir"/>, e.g. Debian's <c>/usr/lib/postgresql/15/bin</c>, as the server installs may
+    /// lack it) into a new data directory, started with its own socket directory. Dispose it before this cluster.
+    /// </summary>
+    public async Task<ThrowawayCluster> StartStandbyAsync(string clientBinDir, CancellationToken ct)
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory($"walsim-pg{_install.Major}-standby-").FullName;
+        var standby = new ThrowawayCluster(_install, dir, _runAs, _keep);
+        try
+        {
+            if (_runAs is not null) await RunAsync("chown", [_runAs, dir], null, ct);
+            await RunAsync(Path.Combine(clientBinDir, "pg_basebackup"),
+                ["-D", standby.DataDir, "-R", "-X", "stream", "-h", Directory, "-p", "5432", "-U", User, "--no-sync"], _runAs, ct);
+            await File.AppendAllTextAsync(Path.Combine(standby.DataDir, "postgresql.conf"),
+                $"\n# walsim standby\nunix_socket_directories = '{dir}'\nhot_standby = 'on'\n", ct);
+            await standby.RunToolAsync("pg_ctl", ["-D", standby.DataDir, "-l", standby.LogFile, "-w", "-t", "60", "start"], ct);
+            standby._started = true;
+            return standby;
+        }
+        catch
+        {
+            await standby.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Reads what the server appended to its log since the last call.</summary>
     public void ReadLog()
     {

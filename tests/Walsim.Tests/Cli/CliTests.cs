@@ -107,11 +107,12 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, run.Code);
         Assert.Contains("simulate <scenario>", run.Out);
         Assert.Contains("check <path>", run.Out);
+        Assert.Contains("  sample ", run.Out);
         Assert.Contains("Exit codes:", run.Out);
         Golden.Verify(run.Out, "Help.root");
     }
 
-    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate")]
+    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate"), InlineData("sample")]
     public void Command_help_has_a_description_an_example_and_exit_codes(string command)
     {
         var run = Walsim(command, "--help");

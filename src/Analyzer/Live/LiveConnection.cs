@@ -1,0 +1,137 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Walsim.Analyzer.Live;
+
+/// <summary>
+/// The connection settings of <c>walsim sample</c>: a connection string, with what it leaves unset taken from the
+/// libpq environment as <c>psql</c> would. Npgsql itself reads <c>PGUSER</c>, <c>PGPASSWORD</c>, <c>PGPASSFILE</c>
+/// (and <c>~/.pgpass</c>), <c>PGSSLCERT</c>/<c>PGSSLKEY</c>/<c>PGSSLROOTCERT</c>, <c>PGAPPNAME</c>, <c>PGOPTIONS</c>
+/// and <c>PGTZ</c>; this fills in <c>PGHOST</c>, <c>PGPORT</c>, <c>PGDATABASE</c> and <c>PGSSLMODE</c>, which it
+/// does not. Never prints the password: <see cref="Describe"/> and <see cref="Scrub"/> are what messages use.
+/// </summary>
+public sealed partial class LiveConnection
+{
+    private readonly List<string> _secrets = [];
+
+    private LiveConnection(NpgsqlConnectionStringBuilder builder)
+    {
+        Builder = builder;
+        if (builder.Password is { Length: > 0 } pw) _secrets.Add(pw);
+    }
+
+    /// <summary>The effective settings (holds the password: never print it; use <see cref="Describe"/>).</summary>
+    public NpgsqlConnectionStringBuilder Builder { get; }
+
+    /// <summary>
+    /// <paramref name="connectionString"/> (Npgsql's <c>Key=Value;</c> form or a <c>postgresql://</c> URI) over the
+    /// libpq environment read through <paramref name="env"/>. The session is made read-only and named
+    /// <c>walsim sample</c>; pooling is off (a reconnect must be a new connection).
+    /// </summary>
+    public static LiveConnection Create(string? connectionString, Func<string, string?>? env = null)
+    {
+        env ??= Environment.GetEnvironmentVariable;
+        NpgsqlConnectionStringBuilder b;
+        System.Data.Common.DbConnectionStringBuilder given;
+        try
+        {
+            var text = connectionString is null ? "" : FromUri(connectionString) ?? connectionString;
+            b = new NpgsqlConnectionStringBuilder(text);
+            // A plain builder holds only the keys actually written, so "port not given" can be told from "5432".
+            given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = text };
+        }
+        catch (ArgumentException e)
+        {
+            // Npgsql's message names the offending key, not its value; scrub anyway.
+            throw new ArgumentException($"--connection: {ScrubConnectionString(e.Message)}");
+        }
+        bool Given(params string[] keys) => keys.Any(given.ContainsKey);
+        if (!Given("host", "server")) b.Host = env("PGHOST") is { Length: > 0 } h ? h : DefaultHost();
+        if (!Given("port") && env("PGPORT") is { Length: > 0 } port)
+            b.Port = int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
+                ? p : throw new ArgumentException($"PGPORT: expected a port number, got \"{port}\"");
+        if (string.IsNullOrEmpty(b.Username)) b.Username = env("PGUSER") is { Length: > 0 } u ? u : Environment.UserName;
+        if (!Given("database", "db")) b.Database = env("PGDATABASE") is { Length: > 0 } d ? d : b.Username;
+        if (!Given("ssl mode", "sslmode") && env("PGSSLMODE") is { Length: > 0 } mode) b.SslMode = ParseSslMode(mode);
+        if (string.IsNullOrEmpty(b.Password) && env("PGPASSWORD") is { Length: > 0 } pw) b.Password = pw;
+        if (!Given("application name", "applicationname")) b.ApplicationName = "walsim sample";
+        b.Pooling = false;
+        return new LiveConnection(b);
+    }
+
+    /// <summary><c>user@host:port/database</c>, for messages. No password.</summary>
+    public string Describe() => $"{Builder.Username}@{Builder.Host}:{Builder.Port}/{Builder.Database}";
+
+    /// <summary>Removes the password (and any <c>Password=</c> or URI password) from <paramref name="text"/>.</summary>
+    public string Scrub(string text)
+    {
+        foreach (var secret in _secrets) text = text.Replace(secret, "********", StringComparison.Ordinal);
+        return ScrubConnectionString(text);
+    }
+
+    /// <summary>Masks <c>Password=...</c> / <c>password=...</c> values and <c>scheme://user:password@</c> in any text.</summary>
+    public static string ScrubConnectionString(string text)
+    {
+        text = PasswordPair().Replace(text, m => m.Groups["key"].Value + "********");
+        return UriPassword().Replace(text, m => m.Groups["head"].Value + "********@");
+    }
+
+    [GeneratedRegex(@"(?<key>\b(?:password|pwd)\s*=\s*)(?:'(?:[^']|'')*'|""(?:[^""]|"""")*""|[^;\s]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PasswordPair();
+
+    [GeneratedRegex(@"(?<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex UriPassword();
+
+    /// <summary>libpq's default: the unix socket directory when a server's socket is there, else localhost.</summary>
+    private static string DefaultHost()
+    {
+        foreach (var dir in new[] { "/var/run/postgresql", "/tmp" })
+            if (Directory.Exists(dir) && Directory.EnumerateFiles(dir, ".s.PGSQL.*").Any()) return dir;
+        return "localhost";
+    }
+
+    private static SslMode ParseSslMode(string mode) => mode.ToLowerInvariant() switch
+    {
+        "disable" => SslMode.Disable,
+        "allow" => SslMode.Allow,
+        "prefer" => SslMode.Prefer,
+        "require" => SslMode.Require,
+        "verify-ca" => SslMode.VerifyCA,
+        "verify-full" => SslMode.VerifyFull,
+        _ => throw new ArgumentException($"PGSSLMODE: expected disable, allow, prefer, require, verify-ca or verify-full, got \"{mode}\""),
+    };
+
+    /// <summary>A libpq URI (<c>postgresql://user:pw@host:port/db?sslmode=require</c>) as an Npgsql connection string.</summary>
+    private static string? FromUri(string text)
+    {
+        if (!text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return null;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri)) throw new ArgumentException("not a valid postgresql:// URI");
+        var b = new NpgsqlConnectionStringBuilder();
+        if (uri.Host.Length > 0) b.Host = uri.Host;
+        if (uri.Port > 0) b.Port = uri.Port;
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2) b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        var db = uri.AbsolutePath.TrimStart('/');
+        if (db.Length > 0) b.Database = Uri.UnescapeDataString(db);
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(kv[0]);
+            var value = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            switch (key)
+            {
+                case "sslmode": b.SslMode = ParseSslMode(value); break;
+                case "host": b.Host = value; break;
+                case "application_name": b.ApplicationName = value; break;
+                case "connect_timeout": b.Timeout = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"URI parameter \"{key}\" is not supported by walsim sample; use an Npgsql connection string");
+            }
+        }
+        return b.ConnectionString;
+    }
+}

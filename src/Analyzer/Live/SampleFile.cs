@@ -1,0 +1,261 @@
+using System.Globalization;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Analyzer.Live;
+
+/// <summary>
+/// Reads the files <c>walsim sample</c> writes, streaming: rows are parsed as they are enumerated and nothing is
+/// kept but the previous row's sample number, time and cluster, so memory does not grow with the file. Any problem
+/// is a <see cref="SampleFileException"/> naming file, line and column. Checked across rows: sample numbers never
+/// decrease, <c>local_time</c> (the file's time axis) never goes backwards, and every row comes from one cluster
+/// (one <c>system_identifier</c>).
+/// </summary>
+public static class SampleFile
+{
+    /// <summary>The settings sidecar of <paramref name="samplesPath"/>: <c>x.csv</c> → <c>x.settings.csv</c>.</summary>
+    public static string SettingsPath(string samplesPath)
+    {
+        var dir = Path.GetDirectoryName(samplesPath) ?? "";
+        var name = Path.GetFileName(samplesPath);
+        var stem = name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? name[..^4] : name;
+        return Path.Combine(dir, stem + ".settings.csv");
+    }
+
+    /// <summary>The rows of the sample file at <paramref name="path"/>, read lazily.</summary>
+    public static IEnumerable<SampleRow> Read(string path)
+    {
+        using var reader = OpenText(path);
+        foreach (var row in Read(reader, path)) yield return row;
+    }
+
+    /// <summary>The rows of a sample file read from <paramref name="reader"/>; <paramref name="fileName"/> names it in errors.</summary>
+    public static IEnumerable<SampleRow> Read(TextReader reader, string fileName)
+    {
+        var csv = new CsvRecordReader(reader);
+        var cells = new Cells(csv, fileName);
+        var c = cells.Header(SampleCsv.Columns);
+        long lastSample = 0;
+        var lastTime = DateTimeOffset.MinValue;
+        ulong? system = null;
+        var systemLine = 0;
+        while (csv.Read())
+        {
+            cells.CheckCount();
+            var row = ParseRow(cells, c);
+            var s = row.Server;
+            if (s.Sample < lastSample)
+                throw cells.Error(c[0], $"sample numbers must not decrease, got {s.Sample} after {lastSample}");
+            if (s.LocalTime < lastTime)
+                throw cells.Error(c[2], $"time went backwards: {SampleCsv.Time(s.LocalTime)} after {SampleCsv.Time(lastTime)}");
+            if (system is { } id && id != s.SystemIdentifier)
+                throw cells.Error(c[4], string.Create(CultureInfo.InvariantCulture,
+                    $"{s.SystemIdentifier} is a different cluster from {id} (line {systemLine}): a sample file holds one cluster's samples"));
+            if (system is null) { system = s.SystemIdentifier; systemLine = csv.Line; }
+            lastSample = s.Sample;
+            lastTime = s.LocalTime;
+            yield return row;
+        }
+    }
+
+    /// <summary>The rows of the settings sidecar at <paramref name="path"/> (see <see cref="SettingsPath"/>), read lazily.</summary>
+    public static IEnumerable<SettingSample> ReadSettings(string path)
+    {
+        using var reader = OpenText(path);
+        foreach (var row in ReadSettings(reader, path)) yield return row;
+    }
+
+    /// <summary>The rows of a settings sidecar read from <paramref name="reader"/>.</summary>
+    public static IEnumerable<SettingSample> ReadSettings(TextReader reader, string fileName)
+    {
+        var csv = new CsvRecordReader(reader);
+        var cells = new Cells(csv, fileName);
+        var c = cells.Header(SampleCsv.SettingsColumns);
+        while (csv.Read())
+        {
+            cells.CheckCount();
+            yield return new SettingSample(cells.Long(c[0]), cells.Time(c[1]), cells.Text(c[2]) ?? throw cells.Error(c[2], "expected a setting name, got an empty cell"),
+                cells.Text(c[3]) ?? "", cells.Text(c[4]));
+        }
+    }
+
+    private static StreamReader OpenText(string path)
+    {
+        try
+        {
+            return new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SampleFileException(path, 0, "", e.Message, e);
+        }
+    }
+
+    // c[] holds the position of each schema column in this file, in SampleCsv.Columns order.
+    private static SampleRow ParseRow(Cells r, int[] c)
+    {
+        var server = new ServerSample(
+            Sample: r.Long(c[0]),
+            Gap: r.Bool(c[1]),
+            LocalTime: r.Time(c[2]),
+            ServerTime: r.Time(c[3]),
+            SystemIdentifier: r.ULong(c[4]),
+            Version: r.Version(c[5]),
+            SegmentSize: r.SegmentSize(c[6]),
+            InRecovery: r.Bool(c[7]),
+            TimelineId: (uint)r.ULong(c[8], uint.MaxValue),
+            WriteLsn: r.Lsn(c[9]),
+            InsertLsn: r.Lsn(c[10]),
+            ReceiveLsn: r.Lsn(c[11]),
+            ReplayLsn: r.Lsn(c[12]),
+            CheckpointLsn: r.Lsn(c[13]),
+            RedoLsn: r.Lsn(c[14]),
+            CheckpointTime: r.Time(c[15]),
+            PgWalFiles: r.Long(c[16]),
+            PgWalBytes: new ByteCount(r.Long(c[17])),
+            OldestWalFile: r.Text(c[18]),
+            NewestWalFile: r.Text(c[19]),
+            ArchivedCount: r.Long(c[20]),
+            LastArchivedWal: r.Text(c[21]),
+            ArchiveFailedCount: r.Long(c[22]),
+            LastFailedWal: r.Text(c[23]),
+            StatWalBytes: r.OptionalLong(c[24]) is { } wb ? new ByteCount(wb) : null);
+        var name = r.Text(c[25]);
+        if (name is null)
+        {
+            for (var i = 26; i < c.Length; i++)
+                if (!r.IsEmpty(c[i])) throw r.Error(c[i], "must be empty when slot_name is (a sample without slots)");
+            return new SampleRow(server, null);
+        }
+        var slot = new SlotSample(
+            Name: name,
+            Kind: r.Kind(c[26]),
+            Plugin: r.Text(c[27]),
+            Database: r.Text(c[28]),
+            Temporary: r.Bool(c[29]),
+            Active: r.Bool(c[30]),
+            ActivePid: r.OptionalLong(c[31], int.MaxValue) is { } pid ? (int)pid : null,
+            RestartLsn: r.Lsn(c[32]),
+            ConfirmedFlushLsn: r.Lsn(c[33]),
+            WalStatus: r.WalStatus(c[34]),
+            SafeWalSize: r.OptionalLong(c[35], long.MaxValue, allowNegative: true) is { } safe ? new ByteCount(safe) : null,
+            TwoPhase: r.OptionalBool(c[36]),
+            Conflicting: r.OptionalBool(c[37]),
+            InvalidationReason: r.Text(c[38]),
+            InactiveSince: r.IsEmpty(c[39]) ? null : r.Time(c[39]),
+            Failover: r.OptionalBool(c[40]),
+            Synced: r.OptionalBool(c[41]));
+        return new SampleRow(server, slot);
+    }
+
+    /// <summary>Typed access to the cells of the current record, with errors that name the cell.</summary>
+    private sealed class Cells(CsvRecordReader csv, string file)
+    {
+        private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+        private string[] _names = [];
+        private int _width;
+
+        /// <summary>Reads the header; returns, for each expected column, its index in this file.</summary>
+        public int[] Header(IReadOnlyList<string> expected)
+        {
+            if (!csv.Read()) throw new SampleFileException(file, 0, "", "the file is empty; expected a header line: " + string.Join(',', expected));
+            _width = csv.Count;
+            _names = new string[_width];
+            for (var i = 0; i < _width; i++) _names[i] = csv[i].ToString();
+            var index = new int[expected.Count];
+            var missing = new List<string>();
+            for (var k = 0; k < expected.Count; k++)
+            {
+                index[k] = Array.IndexOf(_names, expected[k]);
+                if (index[k] < 0) missing.Add(expected[k]);
+            }
+            if (missing.Count > 0)
+                throw new SampleFileException(file, csv.Line, "", $"missing column(s) {string.Join(", ", missing)}: is this a file written by walsim sample?");
+            return index;
+        }
+
+        public void CheckCount()
+        {
+            if (csv.Count != _width)
+                throw new SampleFileException(file, csv.Line, "", string.Create(Inv, $"expected {_width} cells as in the header, got {csv.Count}"));
+        }
+
+        public SampleFileException Error(int i, string reason) => new(file, csv.Line, _names[i], reason);
+
+        private SampleFileException Expected(int i, string what) =>
+            Error(i, $"expected {what}, got {Walsim.Analyzer.Scenarios.ValueParser.Show(csv[i].ToString())}");
+
+        public bool IsEmpty(int i) => csv[i].IsEmpty;
+
+        public string? Text(int i) => csv[i].IsEmpty ? null : csv[i].ToString();
+
+        public long Long(int i) => OptionalLong(i) ?? throw Expected(i, "a whole number, at least 0");
+
+        public long? OptionalLong(int i, long max = long.MaxValue, bool allowNegative = false)
+        {
+            var s = csv[i];
+            if (s.IsEmpty) return null;
+            if (long.TryParse(s, allowNegative ? NumberStyles.AllowLeadingSign : NumberStyles.None, Inv, out var v) && v <= max && (allowNegative || v >= 0))
+                return v;
+            throw Expected(i, allowNegative ? "a whole number of bytes" : "a whole number, at least 0");
+        }
+
+        public ulong ULong(int i, ulong max = ulong.MaxValue) =>
+            ulong.TryParse(csv[i], NumberStyles.None, Inv, out var v) && v <= max ? v : throw Expected(i, "a whole number, at least 0");
+
+        public bool Bool(int i) => OptionalBool(i) ?? throw Expected(i, "true or false");
+
+        public bool? OptionalBool(int i) => csv[i] switch
+        {
+            "" => null,
+            "true" => true,
+            "false" => false,
+            _ => throw Expected(i, "true or false"),
+        };
+
+        public DateTimeOffset Time(int i) =>
+            DateTimeOffset.TryParseExact(csv[i], SampleCsv.TimeFormat, Inv, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
+                ? t : throw Expected(i, "a UTC time like 2025-01-31T12:00:00.000000Z");
+
+        public Lsn Lsn(int i)
+        {
+            var s = csv[i];
+            if (s.IsEmpty) return Simulator.Units.Lsn.Invalid;
+            return Simulator.Units.Lsn.TryParse(s, out var lsn) ? lsn : throw Expected(i, "an LSN like 0/16B3748");
+        }
+
+        public PgVersion Version(int i)
+        {
+            // Not PgVersion.Parse: a server may run a minor newer than the newest walsim was checked against.
+            var s = csv[i];
+            var dot = s.IndexOf('.');
+            if (dot > 0 && int.TryParse(s[..dot], NumberStyles.None, Inv, out var major) && major is >= 12 and <= 18
+                && int.TryParse(s[(dot + 1)..], NumberStyles.None, Inv, out var minor))
+                return new PgVersion(major, minor);
+            throw Expected(i, "a PostgreSQL version like 15.18 (12 to 18)");
+        }
+
+        public WalSegmentSize SegmentSize(int i) =>
+            long.TryParse(csv[i], NumberStyles.None, Inv, out var b) && WalSegmentSize.IsValid(b)
+                ? new WalSegmentSize(b) : throw Expected(i, "a segment size in bytes, a power of two from 1048576 to 1073741824");
+
+        public SlotKind Kind(int i) => csv[i] switch
+        {
+            "physical" => SlotKind.Physical,
+            "logical" => SlotKind.Logical,
+            _ => throw Expected(i, "physical or logical"),
+        };
+
+        public WalStatus? WalStatus(int i) => csv[i] switch
+        {
+            "" => null,
+            "reserved" => Simulator.Results.WalStatus.Reserved,
+            "extended" => Simulator.Results.WalStatus.Extended,
+            "unreserved" => Simulator.Results.WalStatus.Unreserved,
+            "lost" => Simulator.Results.WalStatus.Lost,
+            _ => throw Expected(i, "reserved, extended, unreserved or lost"),
+        };
+    }
+}

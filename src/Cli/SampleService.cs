@@ -1,0 +1,78 @@
+using System.Globalization;
+using Walsim.Analyzer.Live;
+
+namespace Walsim.Cli;
+
+/// <param name="Connection">A connection string or <c>postgresql://</c> URI; null = the libpq environment.</param>
+/// <param name="Interval">Time between samples.</param>
+/// <param name="Duration">How long to sample; null = until Ctrl-C.</param>
+/// <param name="OutPath">The sample file; its settings go to the sidecar <c>NAME.settings.csv</c>.</param>
+/// <param name="Append">Add to an existing file of the same cluster instead of refusing to overwrite it.</param>
+public sealed record SampleRequest(string? Connection, TimeSpan Interval, TimeSpan? Duration, string OutPath, bool Append);
+
+/// <summary><c>walsim sample</c>: records a live server's WAL positions, checkpoints, slots and pg_wal into a CSV file.</summary>
+public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, TimeProvider time,
+    Func<string, string?>? environment = null)
+{
+    public async Task<ExitCode> RunAsync(SampleRequest request, CancellationToken ct)
+    {
+        LiveConnection connection;
+        try
+        {
+            connection = LiveConnection.Create(request.Connection, environment);
+        }
+        catch (ArgumentException e)
+        {
+            stderr.WriteLine($"walsim: {LiveConnection.ScrubConnectionString(e.Message)}");
+            return ExitCode.UsageError;
+        }
+        var progress = new ProgressLine(stderr, stderrIsTerminal);
+        try
+        {
+            using var writer = SampleFileWriter.Open(request.OutPath, request.Append, m => progress.Message($"walsim: {m}"));
+            await using var source = new NpgsqlSampleSource(connection);
+            var sampler = new Sampler(source, writer, new SamplerOptions(request.Interval, request.Duration), time, progress, connection.Scrub)
+            {
+                ServerName = connection.Describe(),
+            };
+            var every = request.Interval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            stdout.WriteLine($"Sampling {connection.Describe()} every {every}s {(request.Duration is { } d ? $"for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s" : "until Ctrl-C")} into {writer.Path}{(writer.LastSample > 0 ? string.Create(CultureInfo.InvariantCulture, $" (appending after sample {writer.LastSample})") : "")}");
+            var result = await sampler.RunAsync(ct);
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"PostgreSQL {result.Server.Version} (system {result.Server.SystemIdentifier}): {result.Samples} sample(s), {result.Rows} row(s) in {result.Elapsed.TotalSeconds:0.#}s, {result.Reconnects} reconnect(s){(result.Interrupted ? ", interrupted" : "")}"));
+            stdout.WriteLine($"samples: {writer.Path}, settings: {writer.SettingsPath}");
+            return ExitCode.Ok;
+        }
+        catch (SampleOutputException e)
+        {
+            progress.Complete();
+            stderr.WriteLine($"walsim: {connection.Scrub(e.Message)}");
+            return ExitCode.UsageError;
+        }
+        catch (LiveServerException e)
+        {
+            progress.Complete();
+            stderr.WriteLine($"walsim: {connection.Scrub(e.Message)}");
+            return ExitCode.ServerUnavailable;
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            // Authentication failed, the database does not exist, a query the server rejected ...
+            progress.Complete();
+            stderr.WriteLine($"walsim: {connection.Describe()}: {connection.Scrub(e.Message)}");
+            return ExitCode.ServerUnavailable;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            progress.Complete();
+            stderr.WriteLine($"walsim: {connection.Scrub(e.Message)}");
+            return ExitCode.IoError;
+        }
+        catch (Exception e)
+        {
+            progress.Complete();
+            stderr.WriteLine($"walsim: internal error, please report it: {connection.Scrub(e.ToString())}");
+            return ExitCode.InternalError;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using Npgsql;
+using Walsim.Analyzer.Live;
+using Xunit;
+
+namespace Walsim.Tests.Live;
+
+/// <summary>Connection settings from a connection string and the libpq environment; passwords never shown.</summary>
+public sealed class LiveConnectionTests
+{
+    private static Func<string, string?> Env(params (string Key, string Value)[] vars) =>
+        key => vars.FirstOrDefault(v => v.Key == key).Value;
+
+    [Fact]
+    public void The_libpq_environment_fills_what_npgsql_does_not_read_itself()
+    {
+        var c = LiveConnection.Create(null, Env(("PGHOST", "db1"), ("PGPORT", "6543"), ("PGUSER", "monitor"), ("PGDATABASE", "app"),
+            ("PGSSLMODE", "require"), ("PGPASSWORD", "pw")));
+        Assert.Equal(("db1", 6543, "monitor", "app", SslMode.Require, "pw"),
+            (c.Builder.Host, c.Builder.Port, c.Builder.Username, c.Builder.Database, c.Builder.SslMode, c.Builder.Password));
+        Assert.Equal("monitor@db1:6543/app", c.Describe());
+        Assert.False(c.Builder.Pooling);
+    }
+
+    [Fact]
+    public void The_connection_string_wins_over_the_environment_and_the_database_defaults_to_the_user()
+    {
+        var c = LiveConnection.Create("Host=db2;Port=5433;Username=alice", Env(("PGHOST", "db1"), ("PGPORT", "6543"), ("PGSSLMODE", "disable")));
+        Assert.Equal(("db2", 5433, "alice", "alice", SslMode.Disable), (c.Builder.Host, c.Builder.Port, c.Builder.Username, c.Builder.Database, c.Builder.SslMode));
+    }
+
+    [Fact]
+    public void A_postgresql_uri_is_accepted()
+    {
+        var c = LiveConnection.Create("postgresql://monitor:s3cr%40t@db3:5444/app?sslmode=verify-full", Env());
+        Assert.Equal(("db3", 5444, "monitor", "app", SslMode.VerifyFull, "s3cr@t"),
+            (c.Builder.Host, c.Builder.Port, c.Builder.Username, c.Builder.Database, c.Builder.SslMode, c.Builder.Password));
+    }
+
+    [Theory]
+    [InlineData("Host=db;Password=hunter2;Username=x", "Host=db;Password=********;Username=x")]
+    [InlineData("host=db password='hunter 2' user=x", "host=db password=******** user=x")]
+    [InlineData("connect to postgresql://bob:hunter2@db:5432/app failed", "connect to postgresql://bob:********@db:5432/app failed")]
+    [InlineData("PWD=hunter2", "PWD=********")]
+    public void Passwords_are_masked_in_any_text(string text, string expected) =>
+        Assert.Equal(expected, LiveConnection.ScrubConnectionString(text));
+
+    [Fact]
+    public void The_known_password_is_masked_wherever_it_appears()
+    {
+        var c = LiveConnection.Create("Host=db;Username=x;Password=Tr0ub4dor&3", Env());
+        Assert.Equal("error near ******** in the log", c.Scrub("error near Tr0ub4dor&3 in the log"));
+        Assert.DoesNotContain("Tr0ub4dor", c.Describe());
+    }
+
+    [Fact]
+    public void A_bad_sslmode_in_the_environment_is_an_argument_error()
+    {
+        var e = Assert.Throws<ArgumentException>(() => LiveConnection.Create(null, Env(("PGSSLMODE", "sometimes"))));
+        Assert.Contains("PGSSLMODE", e.Message);
+    }
+}

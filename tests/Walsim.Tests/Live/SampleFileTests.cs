@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using Walsim.Analyzer.Live;
+using Xunit;
+using static Walsim.Tests.Live.LiveFixtures;
+
+namespace Walsim.Tests.Live;
+
+/// <summary>The sample file reader: what the writer writes comes back equal, and every bad cell is named.</summary>
+public sealed class SampleFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-samples-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static List<SampleRow> Read(string text) => SampleFile.Read(new StringReader(text), "samples.csv").ToList();
+
+    private static SampleFileException ReadFails(string text) =>
+        Assert.Throws<SampleFileException>(() => Read(text));
+
+    [Fact]
+    public void Rows_written_by_the_writer_read_back_equal_including_quoted_names_nulls_and_negative_safe_wal_size()
+    {
+        var path = Path.Combine(_dir, "samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false))
+        {
+            w.Write(Sample(1, 0, Physical, Logical));
+            w.Write(Sample(2, 10));
+            w.Write(Sample(3, 20, Logical));
+        }
+        var rows = SampleFile.Read(path).ToList();
+        Assert.Equal(
+            [new SampleRow(Server(1, 0), Physical), new SampleRow(Server(1, 0), Logical), new SampleRow(Server(2, 10), null), new SampleRow(Server(3, 20), Logical)],
+            rows);
+        // The sidecar has each setting once: they did not change.
+        Assert.Equal(
+            [new SettingSample(1, T0, "max_wal_size", "1024", "MB"), new SettingSample(1, T0, "wal_level", "logical", null)],
+            SampleFile.ReadSettings(SampleFile.SettingsPath(path)).ToList());
+    }
+
+    [Fact]
+    public void A_changed_setting_gets_a_new_sidecar_row_at_the_sample_it_was_seen()
+    {
+        var path = Path.Combine(_dir, "s.csv");
+        using (var w = SampleFileWriter.Open(path, append: false))
+        {
+            w.Write(Sample(1, 0));
+            w.Write(Sample(2, 10));
+            w.Write(Sample(3, 20) with { Settings = [new ServerSetting("max_wal_size", "2048", "MB"), new ServerSetting("wal_level", "logical", null)] });
+        }
+        var settings = SampleFile.ReadSettings(Path.Combine(_dir, "s.settings.csv")).ToList();
+        Assert.Equal(3, settings.Count);
+        Assert.Equal(new SettingSample(3, T0.AddSeconds(20), "max_wal_size", "2048", "MB"), settings[^1]);
+    }
+
+    [Fact]
+    public void The_reader_streams_rows_without_reading_the_whole_input()
+    {
+        // An endless input: only a lazy reader can return its first rows.
+        var rows = SampleFile.Read(new EndlessSamples(), "endless.csv").Take(5).ToList();
+        Assert.Equal([1L, 2, 3, 4, 5], rows.Select(r => r.Server.Sample));
+    }
+
+    [Theory]
+    [InlineData("restart_lsn", "abc", "samples.csv:2: restart_lsn: expected an LSN like 0/16B3748, got \"abc\"")]
+    [InlineData("restart_lsn", "0/XYZ", "samples.csv:2: restart_lsn: expected an LSN like 0/16B3748, got \"0/XYZ\"")]
+    [InlineData("redo_lsn", "16B3748", "samples.csv:2: redo_lsn: expected an LSN like 0/16B3748, got \"16B3748\"")]
+    [InlineData("sample", "one", "samples.csv:2: sample: expected a whole number, at least 0, got \"one\"")]
+    [InlineData("pg_wal_bytes", "-5", "samples.csv:2: pg_wal_bytes: expected a whole number, at least 0, got \"-5\"")]
+    [InlineData("safe_wal_size_bytes", "1.5", "samples.csv:2: safe_wal_size_bytes: expected a whole number of bytes, got \"1.5\"")]
+    [InlineData("gap", "yes", "samples.csv:2: gap: expected true or false, got \"yes\"")]
+    [InlineData("local_time", "31/01/2025 12:00", "samples.csv:2: local_time: expected a UTC time like 2025-01-31T12:00:00.000000Z, got \"31/01/2025 12:00\"")]
+    [InlineData("server_version", "11.22", "samples.csv:2: server_version: expected a PostgreSQL version like 15.18 (12 to 18), got \"11.22\"")]
+    [InlineData("wal_segment_size_bytes", "1000000", "samples.csv:2: wal_segment_size_bytes: expected a segment size in bytes, a power of two from 1048576 to 1073741824, got \"1000000\"")]
+    [InlineData("slot_type", "both", "samples.csv:2: slot_type: expected physical or logical, got \"both\"")]
+    [InlineData("wal_status", "gone", "samples.csv:2: wal_status: expected reserved, extended, unreserved or lost, got \"gone\"")]
+    [InlineData("system_identifier", "-1", "samples.csv:2: system_identifier: expected a whole number, at least 0, got \"-1\"")]
+    public void A_bad_cell_is_reported_with_file_line_column_and_what_was_expected(string column, string bad, string message)
+    {
+        var text = Csv((Server(1), Physical));
+        var e = ReadFails(ReplaceCell(text, line: 2, column, bad));
+        Assert.Equal(message, e.Message);
+        Assert.Equal(2, e.Line);
+        Assert.Equal(column, e.Column);
+    }
+
+    [Fact]
+    public void Missing_columns_are_named_on_the_header_line()
+    {
+        var text = Csv((Server(1), Physical)).Replace("restart_lsn,", "", StringComparison.Ordinal);
+        var e = ReadFails(text);
+        Assert.StartsWith("samples.csv:1: missing column(s) restart_lsn", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_row_with_too_few_cells_names_its_line()
+    {
+        var lines = Csv((Server(1), Physical), (Server(2, 10), Physical)).Split('\n');
+        lines[2] = lines[2][..lines[2].LastIndexOf(',')];
+        var e = ReadFails(string.Join('\n', lines));
+        Assert.Equal("samples.csv:3: expected 42 cells as in the header, got 41", e.Message);
+    }
+
+    [Fact]
+    public void Time_going_backwards_is_an_error_naming_the_line_and_both_times()
+    {
+        var e = ReadFails(Csv((Server(1, 10), null), (Server(2, 20), null), (Server(3, 15), null)));
+        Assert.Equal("samples.csv:4: local_time: time went backwards: 2025-01-31T12:00:15.000000Z after 2025-01-31T12:00:20.000000Z", e.Message);
+    }
+
+    [Fact]
+    public void Sample_numbers_going_backwards_are_an_error()
+    {
+        var e = ReadFails(Csv((Server(5, 10), null), (Server(4, 20), null)));
+        Assert.Equal("samples.csv:3: sample: sample numbers must not decrease, got 4 after 5", e.Message);
+    }
+
+    [Fact]
+    public void A_different_system_identifier_mid_file_is_a_mixed_file_error()
+    {
+        var e = ReadFails(Csv((Server(1, 0), Physical), (Server(2, 10), Physical), (Server(3, 20, system: 42), Physical)));
+        Assert.Equal("samples.csv:4: system_identifier: 42 is a different cluster from 7312345678901234567 (line 2): a sample file holds one cluster's samples", e.Message);
+    }
+
+    [Fact]
+    public void Slot_cells_must_be_empty_when_a_row_has_no_slot()
+    {
+        var text = ReplaceCell(Csv((Server(1), null)), 2, "wal_status", "lost");
+        Assert.Equal("samples.csv:2: wal_status: must be empty when slot_name is (a sample without slots)", ReadFails(text).Message);
+    }
+
+    [Fact]
+    public void Columns_are_found_by_name_so_an_extra_column_is_ignored()
+    {
+        var text = Csv((Server(1), Physical));
+        var lines = text.Split('\n');
+        lines[0] += ",note";
+        lines[1] += ",hello";
+        Assert.Equal(Physical, Read(string.Join('\n', lines)).Single().Slot);
+    }
+
+    [Fact]
+    public void Writing_is_culture_independent()
+    {
+        var before = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+            var text = Csv((Server(1), Logical));
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            Assert.Equal(text, Csv((Server(1), Logical)));
+            Assert.Equal(Logical, Read(text).Single().Slot);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = before;
+        }
+    }
+
+    private static string ReplaceCell(string text, int line, string column, string value)
+    {
+        var lines = text.Split('\n');
+        var index = SampleCsv.Columns.ToList().IndexOf(column);
+        // The fixture rows quote only the logical slot's name; these tests use rows without it.
+        var cells = lines[line - 1].Split(',');
+        cells[index] = value;
+        lines[line - 1] = string.Join(',', cells);
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>A header, then sample after sample, forever.</summary>
+    private sealed class EndlessSamples : TextReader
+    {
+        private long _n;
+
+        public override string? ReadLine()
+        {
+            if (_n++ == 0) return SampleCsv.Header;
+            var b = new StringBuilder();
+            SampleCsv.AppendRow(b, Server(_n - 1, _n), Physical);
+            return b.ToString().TrimEnd('\n');
+        }
+    }
+}

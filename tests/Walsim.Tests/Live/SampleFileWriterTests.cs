@@ -1,0 +1,88 @@
+using Walsim.Analyzer.Live;
+using Xunit;
+using static Walsim.Tests.Live.LiveFixtures;
+
+namespace Walsim.Tests.Live;
+
+/// <summary>The append-only sample file: never overwritten by accident, appended to only by the same cluster.</summary>
+public sealed class SampleFileWriterTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-writer-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void An_existing_file_is_not_overwritten_without_append()
+    {
+        var path = PathOf("samples.csv");
+        File.WriteAllText(path, "precious\n");
+        var e = Assert.Throws<SampleOutputException>(() => SampleFileWriter.Open(path, append: false));
+        Assert.Contains("already exists; use --append", e.Message);
+        Assert.Equal("precious\n", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Nothing_is_created_before_the_first_sample()
+    {
+        var path = PathOf("samples.csv");
+        using (SampleFileWriter.Open(path, append: false)) { }
+        Assert.False(File.Exists(path));
+        Assert.False(File.Exists(PathOf("samples.settings.csv")));
+    }
+
+    [Fact]
+    public void Appending_continues_the_sample_numbers_of_the_same_cluster()
+    {
+        var path = PathOf("samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false)) { w.Write(Sample(1, 0, Physical)); w.Write(Sample(2, 10, Physical)); }
+        using (var w = SampleFileWriter.Open(path, append: true))
+        {
+            Assert.Equal(2, w.LastSample);
+            Assert.Equal(System1, w.ExistingSystemIdentifier);
+            var s = Sample(3, 100, Physical);
+            w.Write(s with { Server = s.Server with { Gap = true } });
+        }
+        var rows = SampleFile.Read(path).ToList();
+        Assert.Equal([1L, 2, 3], rows.Select(r => r.Server.Sample));
+        Assert.Equal([false, false, true], rows.Select(r => r.Server.Gap));
+    }
+
+    [Fact]
+    public void Appending_samples_of_another_cluster_is_refused()
+    {
+        var path = PathOf("samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false)) w.Write(Sample(1, 0));
+        using var again = SampleFileWriter.Open(path, append: true);
+        var other = Sample(2, 10);
+        var e = Assert.Throws<SampleOutputException>(() => again.Write(other with { Server = other.Server with { SystemIdentifier = 42 } }));
+        Assert.Contains("another cluster (system_identifier 7312345678901234567, this server's is 42)", e.Message);
+        Assert.Single(SampleFile.Read(path));
+    }
+
+    [Fact]
+    public void Appending_to_a_file_with_another_header_is_refused()
+    {
+        var path = PathOf("other.csv");
+        File.WriteAllText(path, "time_s,insert_lsn\n0,0/1\n");
+        var e = Assert.Throws<SampleOutputException>(() => SampleFileWriter.Open(path, append: true));
+        Assert.Contains("its header is not that of a walsim sample file", e.Message);
+    }
+
+    [Fact]
+    public void An_incomplete_last_line_left_by_a_killed_run_is_cut_before_appending()
+    {
+        var path = PathOf("samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false)) { w.Write(Sample(1, 0, Physical)); w.Write(Sample(2, 10, Physical)); }
+        File.AppendAllText(path, "3,false,2025-01-31T12:00");
+        var notes = new List<string>();
+        using (var w = SampleFileWriter.Open(path, append: true, notes.Add))
+        {
+            Assert.Equal(2, w.LastSample);
+            w.Write(Sample(3, 20, Physical));
+        }
+        Assert.Single(notes);
+        Assert.Equal([1L, 2, 3], SampleFile.Read(path).Select(r => r.Server.Sample));
+    }
+}
