@@ -70,11 +70,17 @@ public static class Retention
     /// engine also terminates walsenders and times out idle slots there.
     /// </summary>
     public static (SegmentNumber First, SegmentNumber Final) CheckpointHorizon(
-        ServerSettings settings, Lsn recptr, SegmentNumber redoSeg, Lsn slotMin, Func<Lsn, Lsn?> invalidateBefore)
+        ServerSettings settings, Lsn recptr, SegmentNumber redoSeg, Lsn slotMin, Func<Lsn, Lsn?> invalidateBefore) =>
+        CheckpointHorizon(settings, recptr, redoSeg, slotMin, invalidateBefore, static (f, oldest) => f(oldest));
+
+    /// <summary>As above, with the caller's state passed through, so that a caller running it at every one of a
+    /// hundred thousand checkpoints allocates no closure.</summary>
+    public static (SegmentNumber First, SegmentNumber Final) CheckpointHorizon<TState>(
+        ServerSettings settings, Lsn recptr, SegmentNumber redoSeg, Lsn slotMin, TState state, Func<TState, Lsn, Lsn?> invalidateBefore)
     {
         var keep = KeepLogSeg(settings, recptr, slotMin, redoSeg);
         if (!settings.Policy.CapsSlotRetention) return (keep, keep);
-        var recomputed = invalidateBefore(settings.SegmentSize.StartOf(keep));
+        var recomputed = invalidateBefore(state, settings.SegmentSize.StartOf(keep));
         return recomputed is { } min && settings.Policy.RecomputesHorizonAfterInvalidation
             ? (keep, KeepLogSeg(settings, recptr, min, redoSeg))
             : (keep, keep);

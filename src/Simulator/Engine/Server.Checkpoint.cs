@@ -91,12 +91,13 @@ internal sealed partial class Server
 
         var redoSeg = _seg.SegmentOf(redo);
         var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointStart ? _ckptSlotMinAtStart : _slotMin;
-        List<string> invalidated = [];
-        var (keepFirst, keep) = Retention.CheckpointHorizon(_settings, recptr, redoSeg, slotMin, oldest =>
+        _invalidatedNow = NoSlots;
+        var (keepFirst, keep) = Retention.CheckpointHorizon(_settings, recptr, redoSeg, slotMin, this, static (server, oldest) =>
         {
-            invalidated = InvalidateObsoleteReplicationSlots(oldest);
-            return invalidated.Count > 0 ? _slotMin : null;
+            server._invalidatedNow = server.InvalidateObsoleteReplicationSlots(oldest);
+            return server._invalidatedNow.Count > 0 ? server._slotMin : null;
         });
+        var invalidated = _invalidatedNow;
 
         var recycleSegNo = Retention.XLogFileSlop(_settings, redo, _estimate);
         var cutoff = keep.Value > 0 ? keep - 1 : keep;
@@ -123,13 +124,16 @@ internal sealed partial class Server
         if (_pendingRequest is null && _now - _lastCheckpointStart >= _settings.CheckpointTimeout) _pendingRequest = CheckpointCause.Time;
     }
 
+    private static readonly IReadOnlyList<string> NoSlots = [];
+    private IReadOnlyList<string> _invalidatedNow = NoSlots;   // the slots the current checkpoint invalidated
+
     /// <summary>
     /// <c>InvalidateObsoleteReplicationSlots</c> (§7): every slot whose restart_lsn is before <paramref name="oldest"/>
     /// (the start of the keep segment) is invalidated (its walsender terminated first); PG18 also times out idle slots.
     /// </summary>
-    private List<string> InvalidateObsoleteReplicationSlots(Lsn oldest)
+    private IReadOnlyList<string> InvalidateObsoleteReplicationSlots(Lsn oldest)
     {
-        var names = new List<string>();
+        List<string>? names = null;
         foreach (var s in _slots)
         {
             if (s.Invalidated != InvalidationCause.None) continue;
@@ -165,10 +169,10 @@ internal sealed partial class Server
             }
             s.Lost ??= _now;
             _invalidations++;
-            names.Add(s.Name);
+            (names ??= []).Add(s.Name);
         }
         // 13.0–13.3 did not refresh the minimum here: the stale value keeps capping retention (§6.1, TV-02).
-        if (names.Count > 0 && _policy.RecomputesHorizonAfterInvalidation) ComputeRequiredLsn();
-        return names;
+        if (names is not null && _policy.RecomputesHorizonAfterInvalidation) ComputeRequiredLsn();
+        return names ?? NoSlots;
     }
 }
