@@ -218,13 +218,8 @@ public sealed class StepDriver
         var pending = it.MoveNextAsync().AsTask(); // sends START_REPLICATION
         var lsn = new NpgsqlTypes.NpgsqlLogSequenceNumber(to.Value);
         // Feedback can be sent once the walsender has the slot (active) and streaming has begun.
-        for (var attempt = 0; attempt < 250; attempt++)
-        {
-            await using var cmd = new NpgsqlCommand($"SELECT active FROM pg_replication_slots WHERE slot_name = '{a.Slot}'", c);
-            if (await cmd.ExecuteScalarAsync(ct) is true) break;
-            if (pending.IsFaulted) await pending; // START_REPLICATION refused: let the error surface
-            await Task.Delay(20, ct);
-        }
+        await WaitForActiveAsync(c, a.Slot, true, ct);
+        if (pending.IsFaulted) await pending; // START_REPLICATION refused: let the error surface
         await Task.Delay(50, ct);
         for (var attempt = 0; attempt < 100; attempt++)
         {
@@ -244,12 +239,7 @@ public sealed class StepDriver
         try { await it.DisposeAsync(); }
         catch (NotSupportedException) { }
         // The walsender must be gone before the next step, or the slot would count as active.
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            await using var cmd = new NpgsqlCommand($"SELECT active FROM pg_replication_slots WHERE slot_name = '{a.Slot}'", c);
-            if (await cmd.ExecuteScalarAsync(ct) is false) break;
-            await Task.Delay(20, ct);
-        }
+        await WaitForActiveAsync(c, a.Slot, false, ct);
     }
 
     /// <summary>Polls pg_replication_slots until the slot is (in)active or gone, for at most five seconds.</summary>
