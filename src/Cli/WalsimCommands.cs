@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Versions;
@@ -17,8 +18,8 @@ public sealed class WalsimCommands
     private const string ExitCodes = """
         Exit codes:
           0   ok (check: every expectation passed)
-          1   check: at least one expectation failed; validate: the model and a server disagreed
-          2   invalid scenario file, or a version rejects its settings
+          1   check: at least one expectation failed; validate, replay: the model and a server disagreed
+          2   invalid scenario or sample file, or a version rejects its settings
           3   usage error (unknown option, bad value, missing file; sample: --out exists without --append)
           4   I/O error writing a report
           5   validate: PostgreSQL binaries missing, a server could not be started, or interrupted;
@@ -46,6 +47,7 @@ public sealed class WalsimCommands
         var check = new CheckService(stdout, stderr, load);
         var validate = new ValidateService(stdout, stderr, load);
         var sample = new SampleService(stdout, stderr, stderrIsTerminal, time ?? TimeProvider.System, environment);
+        var replay = new ReplayService(stdout, stderr);
 
         Root = new RootCommand("""
             walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
@@ -54,11 +56,13 @@ public sealed class WalsimCommands
         Root.Add(CheckCommand(check));
         Root.Add(ValidateCommand(validate));
         Root.Add(SampleCommand(sample));
+        Root.Add(ReplayCommand(replay));
         _epilogues[Root] = $"""
             Examples:
               walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
               walsim check scenarios/
               walsim sample --connection "Host=db1;Username=monitor" --interval 10s --duration 1h
+              walsim replay samples.csv
 
             {ExitCodes}
             """;
@@ -241,6 +245,49 @@ public sealed class WalsimCommands
             {ExitCodes}
             """;
         return command;
+    }
+
+    private Command ReplayCommand(ReplayService service)
+    {
+        var samples = new Argument<string>("samples") { Description = "A sample file written by walsim sample (its NAME.settings.csv must be beside it)." };
+        MustExist(samples, File.Exists);
+        var until = new Option<ReplayLimit>("--until")
+        {
+            Description = "Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]",
+            HelpName = "when",
+            CustomParser = ParseUntil,
+        };
+        var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
+        csv.AcceptLegalFilePathsOnly();
+        var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
+
+        var command = new Command("replay", """
+            Replays a real cluster's samples through walsim's retention model, as validate does on a throwaway cluster. Reconstructs the WAL write rate, the checkpoints (each new redo_lsn) and how each slot's consumer behaved; then, for every checkpoint seen, recomputes KeepLogSeg, the slot invalidations and RemoveOldXlogFiles/PreallocXlogFiles from the state sampled just before, and compares with the sample after: the files in pg_wal, the oldest file, the slots invalidated; and at every sample each slot's wal_status and safe_wal_size (13+). Exit code 1 if any decision disagrees.
+            """) { samples, until, csv, checkpoints };
+        command.SetAction(r => (int)service.Run(new ReplayRequest(
+            r.GetRequiredValue(samples), r.GetValue(until), r.GetValue(csv), r.GetValue(checkpoints))));
+        _epilogues[command] = $"""
+            Examples:
+              walsim replay samples.csv
+              walsim replay db1.csv --until 6h --checkpoints
+              walsim replay db1.csv --csv reports/db1-replay.csv
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
+    /// <summary><c>--until</c>: a duration from the first sample, or an absolute UTC time.</summary>
+    private static ReplayLimit ParseUntil(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (ValueParser.TryParseDuration(text, out var d, out _) && d.Microseconds > 0)
+            return new ReplayLimit(null, TimeSpan.FromMicroseconds(d.Microseconds));
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t))
+            return new ReplayLimit(t, null);
+        result.AddError($"--until: expected a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z), got \"{text}\"");
+        return default;
     }
 
     /// <summary>A positive duration in PostgreSQL's unit syntax (<c>500ms</c>, <c>10s</c>, <c>5min</c>, <c>1h</c>).</summary>

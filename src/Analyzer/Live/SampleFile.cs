@@ -115,8 +115,8 @@ public static class SampleFile
             CheckpointTime: r.Time(c[15]),
             PgWalFiles: r.Long(c[16]),
             PgWalBytes: new ByteCount(r.Long(c[17])),
-            OldestWalFile: r.Text(c[18]),
-            NewestWalFile: r.Text(c[19]),
+            OldestWalFile: r.WalFileName(c[18]),
+            NewestWalFile: r.WalFileName(c[19]),
             ArchivedCount: r.Long(c[20]),
             LastArchivedWal: r.Text(c[21]),
             ArchiveFailedCount: r.Long(c[22]),
@@ -240,6 +240,15 @@ public static class SampleFile
         public WalSegmentSize SegmentSize(int i) =>
             long.TryParse(csv[i], NumberStyles.None, Inv, out var b) && WalSegmentSize.IsValid(b)
                 ? new WalSegmentSize(b) : throw Expected(i, "a segment size in bytes, a power of two from 1048576 to 1073741824");
+
+        /// <summary>Empty, or a WAL segment file name: 24 upper-case hex digits (the sampler keeps only those).</summary>
+        public string? WalFileName(int i)
+        {
+            var s = csv[i];
+            if (s.IsEmpty) return null;
+            if (s.Length == 24 && !s.ContainsAnyExcept("0123456789ABCDEF")) return s.ToString();
+            throw Expected(i, "a WAL segment file name of 24 hex digits like 000000010000000000000003");
+        }
 
         public SlotKind Kind(int i) => csv[i] switch
         {

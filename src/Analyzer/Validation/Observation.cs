@@ -70,11 +70,7 @@ public sealed record ServerSnapshot(
             segments.Count, bytes, contiguous);
     }
 
-    /// <summary>XLogFromFileName: TTTTTTTTXXXXXXXXYYYYYYYY, segno = X · (4 GiB / segment size) + Y.</summary>
-    public static ulong SegmentOfFileName(string name, WalSegmentSize seg)
-    {
-        var hi = ulong.Parse(name.AsSpan(8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-        var lo = ulong.Parse(name.AsSpan(16, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-        return hi * (0x1_0000_0000UL / (ulong)seg.Bytes) + lo;
-    }
+    /// <summary>XLogFromFileName of a name pg_ls_waldir() returned through the segment-file filter.</summary>
+    public static ulong SegmentOfFileName(string name, WalSegmentSize seg) =>
+        seg.TryParseFileName(name, out var s) ? s.Value : throw new FormatException($"not a WAL segment file name: {name}");
 }

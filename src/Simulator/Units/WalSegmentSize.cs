@@ -53,5 +53,22 @@ public readonly record struct WalSegmentSize
             $"{timeline:X8}{(uint)(segment.Value / perId):X8}{(uint)(segment.Value % perId):X8}");
     }
 
+    /// <summary>
+    /// <c>XLogFromFileName</c>: the segment a 24-hex-digit file name (TTTTTTTTXXXXXXXXYYYYYYYY) stands for,
+    /// X · (4 GiB / segment size) + Y; false for anything else (a <c>.history</c> file, a partial name).
+    /// </summary>
+    public bool TryParseFileName(ReadOnlySpan<char> name, out SegmentNumber segment)
+    {
+        segment = default;
+        if (name.Length != 24) return false;
+        foreach (var ch in name) if (!char.IsAsciiHexDigitUpper(ch) && !char.IsAsciiDigit(ch)) return false;
+        var hi = ulong.Parse(name.Slice(8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        var lo = ulong.Parse(name.Slice(16, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        var perId = 0x1_0000_0000UL / (ulong)Bytes;
+        if (lo >= perId) return false;
+        segment = new SegmentNumber(hi * perId + lo);
+        return true;
+    }
+
     public override string ToString() => ByteCount.Format(Bytes);
 }

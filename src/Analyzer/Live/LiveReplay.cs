@@ -1,0 +1,518 @@
+using System.Globalization;
+using Walsim.Analyzer.Validation;
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Analyzer.Live;
+
+/// <summary>
+/// Replays a real cluster's samples through walsim's retention model, the way <c>walsim validate</c> replays a
+/// throwaway cluster: every checkpoint seen in the samples (a new <c>redo_lsn</c>) is re-decided from the inputs
+/// observed just before it — the slot positions, the files in pg_wal, the redo pointers — with the sampled
+/// version's <c>KeepLogSeg</c> → <c>InvalidateObsoleteReplicationSlots</c> → <c>RemoveOldXlogFiles</c> →
+/// <c>PreallocXlogFiles</c>, and compared with what the next sample shows (slots invalidated, the oldest file, the
+/// number of files); every sample's <c>wal_status</c> and <c>safe_wal_size</c> are recomputed with
+/// <c>GetWALAvailability</c>. After each comparison the replay adopts the server's state, so one disagreement is
+/// reported once, not carried forward. It also reconstructs what a forecast needs: the WAL rate, the checkpoint
+/// rhythm, and how each slot's consumer behaved. Pure and streaming: one sample is held at a time.
+/// </summary>
+public sealed class LiveReplay
+{
+    // The checkpoint record's end is not sampled; its start (checkpoint_lsn) plus the smallest record size lies in
+    // the segment of its end except when the record straddles a boundary by a few bytes (see ModelReplay).
+    private const long MinCheckpointRecordBytes = 114;
+
+    private readonly Func<PgVersion, SampledSettings> _settingsFor;
+    private readonly Action<ReplayDecision>? _onDecision;
+    private readonly string _fileName;
+    private readonly ReplayLimit _until;
+    private readonly List<string> _notes = [];
+
+    private RetentionPolicy? _policy;
+    private ServerSettings? _settings;
+    private SampledSettings? _sampledSettings;
+    private WalSegmentSize _seg;
+    private SampleFrame? _prev;
+    private PendingCheckpoint? _pending;         // judged once more on the next sample before a disagreement is reported
+    private SegmentNumber _lastRemoved;
+    private double? _estimate;                  // CheckPointDistanceEstimate; unknown until the first checkpoint seen
+    private readonly HashSet<string> _invalidated = new(StringComparer.Ordinal);
+    private bool _standbyNoted;
+
+    // What was seen, for the summary.
+    private ServerSample _first, _last;
+    private long _samples, _rows, _gaps;
+    private readonly RateStats _rates = new();
+    private int _checkpoints, _checkpointsByWal;
+    private DateTimeOffset? _firstCheckpointTime, _lastCheckpointTime;
+    private readonly Dictionary<string, SlotTrack> _slots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Decisions, long Agreed)> _byField = new(StringComparer.Ordinal);
+    private readonly List<CheckpointComparison> _checkpointLines = [];
+    private long _checkpointLinesDropped;
+    private readonly List<ReplayDecision> _disagreements = [];
+    private long _disagreementsDropped;
+    private long _peakFiles;
+    private DateTimeOffset _peakFilesAt;
+
+    /// <param name="fileName">Names the sample file in errors.</param>
+    /// <param name="settingsFor">The sidecar's settings for the version the samples show.</param>
+    /// <param name="onDecision">Called with every decision compared, in order (to stream them to a CSV file).</param>
+    /// <param name="until">Samples past this limit are not replayed.</param>
+    public LiveReplay(string fileName, Func<PgVersion, SampledSettings> settingsFor, Action<ReplayDecision>? onDecision = null, ReplayLimit until = default)
+    {
+        _fileName = fileName;
+        _settingsFor = settingsFor;
+        _onDecision = onDecision;
+        _until = until;
+    }
+
+    /// <summary>The checkpoint and disagreement lists the summary keeps (the CSV stream has all of them).</summary>
+    public int KeepAtMost { get; init; } = 1000;
+
+    /// <summary>Feeds the next sample; false once past <c>--until</c> (the caller can stop reading).</summary>
+    public bool Add(SampleFrame frame)
+    {
+        var s = frame.Server;
+        if (_policy is not null && _until.Reached(_first.ServerTime, s.ServerTime)) return false;
+        if (_policy is null) Start(frame);
+        else if (s.SegmentSize != _seg || s.Version.Major != _policy.Version.Major)
+            throw new SampleFileException(_fileName, 0, "server_version", string.Create(CultureInfo.InvariantCulture,
+                $"sample {s.Sample}: the server changed from PostgreSQL {_policy.Version} ({_seg} segments) to {s.Version} ({s.SegmentSize}); replay one major version at a time"));
+
+        _samples++;
+        _rows += Math.Max(1, frame.Slots.Count);
+        _last = s;
+        if (s.PgWalFiles > _peakFiles) { _peakFiles = s.PgWalFiles; _peakFilesAt = s.ServerTime; }
+
+        var changes = _sampledSettings!.ChangesThrough(s.Sample);
+        if (changes.Count > 0) _settings = _settings!.With(changes);
+
+        var prev = _prev;
+        var gap = prev is null || s.Gap || s.TimelineId != prev.Server.TimelineId || s.InRecovery != prev.Server.InRecovery;
+        if (prev is not null)
+        {
+            // The slot columns of the previous sample, now that this one bounds the write position they were read at.
+            CompareSlotColumns(prev, gap ? prev.Server.WriteLsn : s.WriteLsn);
+            if (gap) _gaps++;
+        }
+
+        if (_pending is { } pending)
+        {
+            // The retry is fair only if nothing else happened in between: no gap, no newer checkpoint.
+            var clean = !gap && s.RedoLsn == prev!.Server.RedoLsn;
+            Judge(pending, clean ? frame : prev!, final: true);
+            _pending = null;
+        }
+
+        if (s.InRecovery)
+        {
+            if (!_standbyNoted) _notes.Add($"sample {s.Sample}: a standby (in recovery): restartpoints are not replayed yet, only recorded");
+            _standbyNoted = true;
+        }
+        else if (gap)
+        {
+            Resync(frame);
+        }
+        else
+        {
+            Measure(prev!, frame);
+            if (s.RedoLsn != prev!.Server.RedoLsn) Checkpoint(prev, frame);
+        }
+        Track(frame);
+        AdoptObservedInvalidations(frame);
+        _prev = frame;
+        return true;
+    }
+
+    /// <summary>Ends the replay: the last sample's slot columns, then the summary.</summary>
+    public ReplaySummary Finish()
+    {
+        if (_policy is null) throw new SampleFileException(_fileName, 0, "", "no samples to replay (only a header?)");
+        if (_pending is { } pending && _prev is { } last) { Judge(pending, last, final: true); _pending = null; }
+        if (_prev is { } p) CompareSlotColumns(p, p.Server.WriteLsn);
+        var slotLines = _slots.Values.Select(t => t.Summary()).OrderBy(x => x.Name, StringComparer.Ordinal).ToList();
+        var fields = _byField.Select(kv => new FieldAgreement(kv.Key, kv.Value.Decisions, kv.Value.Agreed)).ToList();
+        var interval = _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l
+            ? (l - f) / (_checkpoints - 1) : (TimeSpan?)null;
+        return new ReplaySummary(_policy.Version, _seg, _first.SystemIdentifier, _samples, _rows, _first.ServerTime, _last.ServerTime, _gaps,
+            _rates.Summary(), new CheckpointRhythm(_checkpoints, _checkpointsByWal, interval), slotLines,
+            _peakFiles, _peakFilesAt, _settings!, fields, _checkpointLines, _checkpointLinesDropped, _disagreements, _disagreementsDropped, _notes);
+    }
+
+    private void Start(SampleFrame frame)
+    {
+        var s = frame.Server;
+        _first = s;
+        _policy = RetentionPolicy.For(s.Version);
+        _seg = s.SegmentSize;
+        _sampledSettings = _settingsFor(s.Version);
+        _settings = ServerSettings.Create(_policy, _seg, _sampledSettings.ChangesThrough(s.Sample));
+    }
+
+    /// <summary>At the start, after a gap, a restart or a promotion: what happened meanwhile was not seen, so the
+    /// removal horizon is taken from the oldest file present, and nothing is compared until the next checkpoint.</summary>
+    private void Resync(SampleFrame frame)
+    {
+        if (Oldest(frame.Server) is { } oldest && oldest.Value > 0) _lastRemoved = oldest - 1;
+    }
+
+    private void Measure(SampleFrame prev, SampleFrame cur)
+    {
+        var dt = (cur.Server.ServerTime - prev.Server.ServerTime).TotalSeconds;
+        var written = cur.Server.HeadLsn - prev.Server.HeadLsn;
+        if (dt > 0 && written.Bytes >= 0) _rates.Add(written.Bytes, dt);
+    }
+
+    /// <summary>A checkpoint completed between <paramref name="before"/> and <paramref name="after"/>: the model's
+    /// decisions from what <paramref name="before"/> shows, judged against <paramref name="after"/>.</summary>
+    private void Checkpoint(SampleFrame before, SampleFrame after)
+    {
+        var settings = _settings!;
+        var b = before.Server;
+        var a = after.Server;
+        _checkpoints++;
+        _firstCheckpointTime ??= a.CheckpointTime;
+        _lastCheckpointTime = a.CheckpointTime;
+
+        // CreateCheckPoint → UpdateCheckPointDistanceEstimate: unknown before the first checkpoint seen, which seeds it.
+        var distance = (a.RedoLsn - b.RedoLsn).Bytes;
+        var byWal = distance >= (long)settings.CheckPointSegments * _seg.Bytes;
+        if (byWal) _checkpointsByWal++;
+        _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate ?? 0, distance);
+
+        // KeepLogSeg → InvalidateObsoleteReplicationSlots (→ KeepLogSeg again on 13.4+), from the slots as sampled
+        // just before: a slot whose consumer stalled has not moved since, one that keeps up is near the insert position.
+        var slots = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)).ToList();
+        var slotMin = MinRestart(slots);
+        var recptr = a.CheckpointLsn + new ByteCount(MinCheckpointRecordBytes);
+        var invalidated = new List<string>();
+        var (firstKeep, keep) = Retention.CheckpointHorizon(settings, recptr, _seg.SegmentOf(a.RedoLsn), slotMin, oldest =>
+        {
+            invalidated.AddRange(slots.Where(s => s.RestartLsn < oldest).Select(s => s.Name));
+            return invalidated.Count > 0 ? MinRestart(slots.Where(s => !invalidated.Contains(s.Name))) : null;
+        });
+
+        // RemoveOldXlogFiles over the files present when it ran (those sampled before, plus the segments written up
+        // to the checkpoint record), then PreallocXlogFiles.
+        RemovalResult? removal = null;
+        WalDirectory? afterDir = null;
+        var slop = Retention.XLogFileSlop(settings, a.RedoLsn, _estimate.Value);
+        if (Oldest(b) is { } o && Newest(b) is { } n)
+        {
+            var dir = new WalDirectory(o, SegmentNumber.Max(n, _seg.SegmentOf(recptr)));
+            var cutoff = keep.Value > 0 ? keep - 1 : keep;
+            var r = Retention.RemoveOldXlogFiles(dir, cutoff, slop, recptr, ArchivedThrough(b), settings.WalRecycle, _lastRemoved, _seg);
+            var d = r.After;
+            Retention.PreallocXlogFiles(ref d, recptr, _seg);
+            removal = r;
+            afterDir = d;
+        }
+        var inputs = string.Create(CultureInfo.InvariantCulture,
+            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} files_before={b.OldestWalFile ?? "-"}..{b.NewestWalFile ?? "-"} keep={firstKeep.Value:X}{(keep != firstKeep ? $"->{keep.Value:X}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(invalidated),
+            removal, afterDir, before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal), inputs);
+        if (!Judge(prediction, after, final: false)) _pending = prediction;
+    }
+
+    /// <summary>
+    /// Compares a checkpoint's predicted outcome with <paramref name="frame"/>. pg_control is updated before the
+    /// slots are invalidated and the files removed (<c>CreateCheckPoint</c>), so a sample can fall in between: a
+    /// disagreement is judged again on the next sample (<paramref name="final"/>) before it is reported.
+    /// </summary>
+    private bool Judge(PendingCheckpoint p, SampleFrame frame, bool final)
+    {
+        var a = frame.Server;
+        string? filesVerdict = null, predictedOldest = null, predictedFiles = null;
+        var okFiles = true;
+        if (p.Files is { } d && Oldest(a) is not null)
+        {
+            // The segments insertion reached after the checkpoint, up to this sample.
+            var grown = d.Through(_seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn));
+            predictedOldest = _seg.FileName(grown.Oldest, a.TimelineId);
+            predictedFiles = grown.Count.ToString(CultureInfo.InvariantCulture);
+            okFiles = predictedOldest == a.OldestWalFile && predictedFiles == a.PgWalFiles.ToString(CultureInfo.InvariantCulture);
+            if (!okFiles) filesVerdict = $"files: model {grown.Count} from {predictedOldest}, server {a.PgWalFiles} from {a.OldestWalFile}";
+        }
+        string? seen = null;
+        var okSlots = true;
+        if (_policy!.CapsSlotRetention)
+        {
+            seen = Names(frame.Slots.Where(s => IsLostToWal(s) && !_invalidated.Contains(s.Name) && p.SlotsBefore.Contains(s.Name)).Select(s => s.Name));
+            okSlots = seen == p.Invalidated;
+        }
+        if (!final && !(okFiles && okSlots)) return false;
+
+        var note = frame.Server.Sample != p.Completed.Sample ? $" (seen at sample {frame.Server.Sample}: the first sample after it caught the checkpoint finishing)" : "";
+        if (predictedOldest is not null)
+        {
+            Compare(a, p.Number, "oldest_file", predictedOldest, a.OldestWalFile ?? "-", p.Inputs + note);
+            Compare(a, p.Number, "files", predictedFiles!, a.PgWalFiles.ToString(CultureInfo.InvariantCulture), p.Inputs + note);
+        }
+        if (seen is not null) Compare(a, p.Number, "invalidated", p.Invalidated, seen, p.Inputs + note);
+
+        // Adopt the server's horizon when the model's differs, so the next checkpoint is judged on its own.
+        if (p.Removal is { } r && Oldest(a) is { } ao)
+            _lastRemoved = predictedOldest == a.OldestWalFile ? r.LastRemoved : SegmentNumber.Max(_lastRemoved, ao.Value > 0 ? ao - 1 : ao);
+        var slotVerdict = okSlots ? null : $"invalidated: model {p.Invalidated}, server {seen}";
+        var line = new CheckpointComparison(p.Number, a.Sample, p.Completed.CheckpointTime, p.Completed.RedoLsn, p.Distance, p.ByWalVolume,
+            a.PgWalFiles, p.Invalidated, okFiles && okSlots, string.Join("; ", new[] { filesVerdict, slotVerdict }.Where(v => v is not null)));
+        Keep(_checkpointLines, line, ref _checkpointLinesDropped);
+        return true;
+    }
+
+    private sealed record PendingCheckpoint(int Number, ServerSample Before, ServerSample Completed, ByteCount Distance, bool ByWalVolume,
+        string Invalidated, RemovalResult? Removal, WalDirectory? Files, HashSet<string> SlotsBefore, string Inputs);
+
+    private void Keep<T>(List<T> list, T item, ref long dropped)
+    {
+        if (list.Count < KeepAtMost) list.Add(item);
+        else dropped++;
+    }
+
+    /// <summary>
+    /// <c>wal_status</c> and <c>safe_wal_size</c> as <c>pg_replication_slots</c> computes them (13+). The slot rows are
+    /// read a moment after the write position, so the model's value is computed at both ends of the window the read
+    /// fell in (this sample's write position and the next's) and agrees if the server's lies between.
+    /// </summary>
+    private void CompareSlotColumns(SampleFrame frame, Lsn writeUpper)
+    {
+        var s = frame.Server;
+        if (!_policy!.ReportsWalStatus || s.InRecovery || !s.WriteLsn.IsValid) return;
+        var settings = _settings!;
+        var hi = writeUpper >= s.WriteLsn ? writeUpper : s.WriteLsn;
+        var valid = frame.Slots.Where(x => x.RestartLsn.IsValid && !_invalidated.Contains(x.Name));
+        var slotMin = MinRestart(valid);
+        var atLow = WalAvailability.At(settings, s.WriteLsn, slotMin, _lastRemoved);
+        var atHigh = WalAvailability.At(settings, hi, slotMin, _lastRemoved);
+        foreach (var slot in frame.Slots)
+        {
+            if (slot.WalStatus is not { } observedStatus) continue;
+            var invalidated = _invalidated.Contains(slot.Name);
+            var (lo, safeLo) = atLow.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
+            var (up, safeHi) = atHigh.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
+            var inputs = string.Create(CultureInfo.InvariantCulture,
+                $"write={s.WriteLsn}..{hi} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn.ToString() : "null")} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} last_removed={_seg.FileName(_lastRemoved)} active={(slot.Active ? "t" : "f")}");
+            var statusText = lo == up ? Text(lo) : $"{Text(lo)}..{Text(up)}";
+            var statusAgrees = observedStatus >= lo && observedStatus <= up;
+            Record(new ReplayDecision(s.Sample, s.ServerTime, null, $"slot {slot.Name}", "wal_status", statusText, Text(observedStatus), statusAgrees, inputs));
+
+            // safe_wal_size falls as the write position rises: [at the next write position, at this one].
+            var observedSafe = slot.SafeWalSize;
+            var safeText = safeLo is { } l && safeHi is { } h ? (l == h ? Num(l.Bytes) : $"{Num(h.Bytes)}..{Num(l.Bytes)}") : "null";
+            var safeAgrees = (safeLo, safeHi, observedSafe) switch
+            {
+                (null, null, null) => true,
+                ({ } l2, { } h2, { } o) => o >= h2 && o <= l2,
+                _ => false,
+            };
+            Record(new ReplayDecision(s.Sample, s.ServerTime, null, $"slot {slot.Name}", "safe_wal_size", safeText,
+                observedSafe is { } os ? Num(os.Bytes) : "null", safeAgrees, inputs));
+        }
+    }
+
+    private static string Text(WalStatus w) => w == WalStatus.Null ? "null" : w.ToSql();
+
+    private void Compare(ServerSample at, int checkpoint, string field, string predicted, string observed, string inputs) =>
+        Record(new ReplayDecision(at.Sample, at.ServerTime, checkpoint, $"checkpoint {checkpoint}", field, predicted, observed, predicted == observed, inputs));
+
+    private void Record(ReplayDecision d)
+    {
+        _byField[d.Field] = _byField.TryGetValue(d.Field, out var c) ? (c.Decisions + 1, c.Agreed + (d.Agrees ? 1 : 0)) : (1, d.Agrees ? 1 : 0);
+        if (!d.Agrees) Keep(_disagreements, d, ref _disagreementsDropped);
+        _onDecision?.Invoke(d);
+    }
+
+    /// <summary>After the comparisons: the server's word on which slots are lost is what the next decisions start from.</summary>
+    private void AdoptObservedInvalidations(SampleFrame frame)
+    {
+        foreach (var slot in frame.Slots)
+            if (IsLostToWal(slot)) _invalidated.Add(slot.Name);
+            else if (slot.WalStatus is not null and not WalStatus.Lost) _invalidated.Remove(slot.Name); // dropped and recreated
+        if (_invalidated.Count > 0)
+            _invalidated.RemoveWhere(name => frame.Slot(name) is null);
+    }
+
+    /// <summary>Lost because its WAL was removed (not a PG17+ conflict on a standby or a PG18 idle timeout).</summary>
+    private static bool IsLostToWal(SlotSample s) =>
+        s.WalStatus == WalStatus.Lost && (s.InvalidationReason is null or "wal_removed");
+
+    private void Track(SampleFrame frame)
+    {
+        var s = frame.Server;
+        foreach (var slot in frame.Slots)
+        {
+            if (!_slots.TryGetValue(slot.Name, out var t)) _slots[slot.Name] = t = new SlotTrack(slot.Name, slot.Kind, s.ServerTime);
+            t.Observe(s, slot, _seg);
+        }
+    }
+
+    private SegmentNumber? Oldest(ServerSample s) => s.OldestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;
+    private SegmentNumber? Newest(ServerSample s) => s.NewestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;
+
+    /// <summary>With archiving on, files after the last one archived are still needed (<c>XLogArchiveCheckDone</c>).</summary>
+    private SegmentNumber ArchivedThrough(ServerSample s)
+    {
+        if (_settings!.ArchiveMode == ArchiveMode.Off) return new SegmentNumber(ulong.MaxValue);
+        return s.LastArchivedWal is { } f && f.Length >= 24 && _seg.TryParseFileName(f.AsSpan(0, 24), out var n) ? n : default;
+    }
+
+    private static Lsn MinRestart(IEnumerable<SlotSample> slots)
+    {
+        var min = Lsn.Invalid;
+        foreach (var s in slots) if (s.RestartLsn.IsValid && (!min.IsValid || s.RestartLsn < min)) min = s.RestartLsn;
+        return min;
+    }
+
+    private static string Names(IEnumerable<string> names)
+    {
+        var list = names.Order(StringComparer.Ordinal).ToList();
+        return list.Count == 0 ? "-" : string.Join(",", list);
+    }
+
+    private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Per-slot reconstruction of the consumer: how far behind, how often connected, its longest stall.</summary>
+    private sealed class SlotTrack(string name, SlotKind kind, DateTimeOffset firstSeen)
+    {
+        private long _samples, _active;
+        private long _maxBehind;
+        private Lsn _lastRestart;
+        private readonly DateTimeOffset _firstSeen = firstSeen;
+        private DateTimeOffset _lastSeen = firstSeen;
+        private DateTimeOffset? _stallSince;
+        private TimeSpan _longestStall;
+        private DateTimeOffset? _longestStallFrom;
+        private DateTimeOffset? _firstExtended, _firstUnreserved, _firstLost;
+        private WalStatus? _lastStatus;
+        private Lsn _lastHead;
+
+        public void Observe(ServerSample s, SlotSample slot, WalSegmentSize seg)
+        {
+            _samples++;
+            if (slot.Active) _active++;
+            var head = s.HeadLsn;
+            if (slot.RestartLsn.IsValid && head.IsValid) _maxBehind = Math.Max(_maxBehind, (head - slot.RestartLsn).Bytes);
+            // A stall: restart_lsn did not move while at least a segment of WAL was written.
+            if (slot.RestartLsn == _lastRestart && slot.RestartLsn.IsValid)
+            {
+                if (_stallSince is null && (head - slot.RestartLsn).Bytes >= seg.Bytes) _stallSince = _lastSeen;
+            }
+            else _stallSince = null;
+            if (_stallSince is { } since && s.ServerTime - since > _longestStall)
+            {
+                _longestStall = s.ServerTime - since;
+                _longestStallFrom = since;
+            }
+            if (slot.WalStatus is { } w)
+            {
+                if (w >= WalStatus.Extended) _firstExtended ??= s.ServerTime;
+                if (w >= WalStatus.Unreserved) _firstUnreserved ??= s.ServerTime;
+                if (w == WalStatus.Lost) _firstLost ??= s.ServerTime;
+                _lastStatus = w;
+            }
+            _lastRestart = slot.RestartLsn;
+            _lastHead = head;
+            _lastSeen = s.ServerTime;
+        }
+
+        public SlotBehaviour Summary() => new(name, kind, _firstSeen, _lastSeen, _samples, _samples == 0 ? 0 : (double)_active / _samples,
+            new ByteCount(_maxBehind), _longestStall, _longestStallFrom, _stallSince is not null, _firstExtended, _firstUnreserved, _firstLost, _lastStatus);
+    }
+
+    /// <summary>The WAL rate between consecutive samples: total, peak, and a log-scale histogram for quantiles.</summary>
+    private sealed class RateStats
+    {
+        private const int PerDecade = 20;
+        private readonly long[] _buckets = new long[12 * PerDecade]; // 1 B/s .. 10^12 B/s
+        private double _bytes, _seconds, _peak;
+        private long _intervals;
+
+        public void Add(long bytes, double seconds)
+        {
+            _bytes += bytes;
+            _seconds += seconds;
+            _intervals++;
+            var rate = bytes / seconds;
+            _peak = Math.Max(_peak, rate);
+            var i = rate < 1 ? 0 : Math.Clamp((int)(Math.Log10(rate) * PerDecade), 0, _buckets.Length - 1);
+            _buckets[i]++;
+        }
+
+        public WalRateSummary Summary() => new(new ByteCount((long)_bytes), TimeSpan.FromSeconds(_seconds),
+            _seconds > 0 ? _bytes / _seconds : 0, Quantile(0.5), Quantile(0.95), _peak, _intervals);
+
+        // The geometric middle of the bucket holding the quantile: within ±6 % of the true value.
+        private double Quantile(double q)
+        {
+            if (_intervals == 0) return 0;
+            var target = (long)Math.Ceiling(q * _intervals);
+            long seen = 0;
+            for (var i = 0; i < _buckets.Length; i++)
+            {
+                seen += _buckets[i];
+                if (seen >= target) return i == 0 ? 0 : Math.Pow(10, (i + 0.5) / PerDecade);
+            }
+            return _peak;
+        }
+    }
+}
+
+/// <summary>Where a replay stops (<c>--until</c>): at a time, or after a duration from the first sample.</summary>
+public readonly record struct ReplayLimit(DateTimeOffset? At, TimeSpan? After)
+{
+    public bool Reached(DateTimeOffset first, DateTimeOffset t) =>
+        (At is { } at && t > at) || (After is { } after && t - first > after);
+}
+
+/// <summary>One decision of a replay: at a sample, what the model computed from the observed inputs, and what the server showed.</summary>
+public sealed record ReplayDecision(long Sample, DateTimeOffset Time, int? Checkpoint, string Subject, string Field,
+    string Predicted, string Observed, bool Agrees, string Inputs);
+
+public sealed record FieldAgreement(string Field, long Decisions, long Agreed);
+
+/// <summary>One observed checkpoint: what the server showed after it, and whether the model agreed.</summary>
+public sealed record CheckpointComparison(int Number, long Sample, DateTimeOffset Started, Lsn Redo, ByteCount Distance, bool ByWalVolume,
+    long Files, string Invalidated, bool Agrees, string Difference);
+
+/// <summary>The WAL rate the samples show, between consecutive samples (gaps excluded).</summary>
+public sealed record WalRateSummary(ByteCount Written, TimeSpan Covered, double MeanBytesPerSecond, double MedianBytesPerSecond,
+    double P95BytesPerSecond, double PeakBytesPerSecond, long Intervals);
+
+/// <summary>Checkpoints seen (a new redo_lsn); those whose redo distance reached CheckPointSegments were requested by WAL volume.</summary>
+public sealed record CheckpointRhythm(int Observed, int ByWalVolume, TimeSpan? MeanInterval);
+
+/// <summary>How one slot's consumer behaved over the samples.</summary>
+public sealed record SlotBehaviour(string Name, SlotKind Kind, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Samples,
+    double ActiveFraction, ByteCount MaxBehind, TimeSpan LongestStall, DateTimeOffset? LongestStallFrom, bool StalledAtEnd,
+    DateTimeOffset? FirstExtended, DateTimeOffset? FirstUnreserved, DateTimeOffset? FirstLost, WalStatus? LastStatus);
+
+public sealed record ReplaySummary(
+    PgVersion Version,
+    WalSegmentSize SegmentSize,
+    ulong SystemIdentifier,
+    long Samples,
+    long Rows,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    long Gaps,
+    WalRateSummary Wal,
+    CheckpointRhythm Checkpoints,
+    IReadOnlyList<SlotBehaviour> Slots,
+    long PeakFiles,
+    DateTimeOffset PeakFilesAt,
+    ServerSettings Settings,
+    IReadOnlyList<FieldAgreement> Fields,
+    IReadOnlyList<CheckpointComparison> CheckpointLines,
+    long CheckpointLinesDropped,
+    IReadOnlyList<ReplayDecision> Disagreements,
+    long DisagreementsDropped,
+    IReadOnlyList<string> Notes)
+{
+    public long Decisions => Fields.Sum(f => f.Decisions);
+    public long Agreed => Fields.Sum(f => f.Agreed);
+    public bool Agrees => Decisions == Agreed;
+}

@@ -1,0 +1,129 @@
+using Npgsql;
+using Walsim.Analyzer.Live;
+using Walsim.Analyzer.Validation;
+using Walsim.Simulator.Versions;
+using Walsim.Simulator.Units;
+using Walsim.Tests.Validation;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Walsim.Tests.Live;
+
+/// <summary>
+/// <c>walsim replay</c> on samples of real servers: a slot that keeps up and one whose consumer never comes, WAL
+/// written steadily with checkpoints, sampled every 200 ms — the model must agree with every checkpoint's files and
+/// invalidations and every slot reading, and the stalled slot must be seen lost (13+).
+/// </summary>
+public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-replay-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<(string File, ReplaySummary Summary, string Report)> SampleAndReplay(int major, TimeSpan duration)
+    {
+        var install = PostgresInstall.Find(major, PostgresInstall.DefaultRoot());
+        Assert.True(install is not null, $"PostgreSQL {major} binaries are missing under {PostgresInstall.DefaultRoot()}: run scripts/install-postgres.sh");
+        var caps = RetentionPolicy.For(install!.Version).CapsSlotRetention;
+        KeyValuePair<string, string>[] settings =
+        [
+            new("wal_level", "logical"), new("max_wal_senders", "5"), new("max_replication_slots", "5"),
+            new("max_wal_size", "16MB"), new("min_wal_size", "4MB"), new("checkpoint_timeout", "30s"),
+            .. caps ? [new KeyValuePair<string, string>("max_slot_wal_keep_size", "6MB")] : Array.Empty<KeyValuePair<string, string>>(),
+        ];
+        await using var cluster = await ThrowawayCluster.StartAsync(install, WalSegmentSize.FromMegabytes(1), settings, keep: false, CancellationToken.None);
+        await using (var c = await cluster.ConnectAsync(CancellationToken.None))
+            foreach (var sql in new[] { "SELECT pg_create_physical_replication_slot('rep1', true)", "SELECT pg_create_logical_replication_slot('cdc', 'test_decoding')" })
+                await Exec(c, sql);
+
+        var file = Path.Combine(_dir, $"pg{major}.csv");
+        using var stop = new CancellationTokenSource();
+        var load = WriteAsync(cluster, stop.Token);
+        var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
+        using (var writer = SampleFileWriter.Open(file, append: false))
+        await using (var source = new NpgsqlSampleSource(connection))
+        {
+            var sampler = new Sampler(source, writer, new SamplerOptions(TimeSpan.FromMilliseconds(200), duration),
+                TimeProvider.System, new ProgressLine(TextWriter.Null, isTerminal: false), connection.Scrub);
+            await sampler.RunAsync(CancellationToken.None);
+        }
+        stop.Cancel();
+        await load;
+
+        var settingRows = SampleFile.ReadSettings(SampleFile.SettingsPath(file)).ToList();
+        var replay = new LiveReplay(file, v => SampledSettings.From(settingRows, v));
+        foreach (var frame in SampleFrames.Group(SampleFile.Read(file))) replay.Add(frame);
+        var summary = replay.Finish();
+        var text = new StringWriter { NewLine = "\n" };
+        ReplayReport.WriteText(text, file, summary, listCheckpoints: true);
+        output.WriteLine(text.ToString());
+        return (file, summary, text.ToString());
+    }
+
+    /// <summary>A steady 1 MB/s: 100 kB every 100 ms; rep1's consumer keeps up (advanced to the write position each
+    /// time), cdc's never comes; a CHECKPOINT every second between the WAL-requested ones.</summary>
+    private static async Task WriteAsync(ThrowawayCluster cluster, CancellationToken ct)
+    {
+        await using var c = await cluster.ConnectAsync(CancellationToken.None);
+        for (var i = 0; !ct.IsCancellationRequested; i++)
+        {
+            await Exec(c, "SELECT pg_logical_emit_message(false, 'walsim', repeat('x', 100000))");
+            await Exec(c, "SELECT pg_replication_slot_advance('rep1', pg_current_wal_lsn())");
+            if (i % 10 == 9) await Exec(c, "CHECKPOINT");
+            try { await Task.Delay(100, ct); } catch (OperationCanceledException) { }
+        }
+    }
+
+    private static async Task Exec(NpgsqlConnection c, string sql)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static void AgreesAndSeesTheStalledSlotLost(ReplaySummary r, string report, bool caps)
+    {
+        Assert.True(r.Checkpoints.Observed >= 5, report);
+        Assert.True(r.Agrees, report);
+        var cdc = r.Slots.Single(s => s.Name == "cdc");
+        var rep1 = r.Slots.Single(s => s.Name == "rep1");
+        if (caps)
+        {
+            Assert.NotNull(cdc.FirstLost);
+            Assert.Contains(r.CheckpointLines, l => l.Invalidated == "cdc");
+            Assert.Null(rep1.FirstLost);
+            Assert.Contains(r.Fields, f => f.Field == "safe_wal_size" && f.Decisions > 20);
+        }
+        Assert.True(cdc.LongestStall > TimeSpan.FromSeconds(3), report);
+        Assert.True(r.Wal.MeanBytesPerSecond is > 300_000 and < 3_000_000, report);
+    }
+
+    [RealServerFact(15)]
+    public async Task Replaying_samples_of_a_real_15_agrees_with_every_checkpoint_and_sees_the_stalled_slot_lost()
+    {
+        var (_, r, report) = await SampleAndReplay(15, TimeSpan.FromSeconds(14));
+        AgreesAndSeesTheStalledSlotLost(r, report, caps: true);
+    }
+
+    [RealServerFact(13)]
+    public async Task Replaying_samples_of_a_real_13_agrees_with_every_checkpoint_and_sees_the_stalled_slot_lost()
+    {
+        var (_, r, report) = await SampleAndReplay(13, TimeSpan.FromSeconds(14));
+        AgreesAndSeesTheStalledSlotLost(r, report, caps: true);
+    }
+
+    [RealServerFact(17)]
+    public async Task Replaying_samples_of_a_real_17_agrees_with_every_checkpoint_and_sees_the_stalled_slot_lost()
+    {
+        var (_, r, report) = await SampleAndReplay(17, TimeSpan.FromSeconds(14));
+        AgreesAndSeesTheStalledSlotLost(r, report, caps: true);
+    }
+
+    [RealServerFact(12)]
+    public async Task Replaying_samples_of_a_real_12_agrees_and_the_stalled_slot_holds_every_segment()
+    {
+        var (_, r, report) = await SampleAndReplay(12, TimeSpan.FromSeconds(8));
+        AgreesAndSeesTheStalledSlotLost(r, report, caps: false);
+        // No cap on 12: pg_wal grows by the WAL written since cdc was created.
+        Assert.True(r.PeakFiles >= 6, report);
+    }
+}
