@@ -214,7 +214,8 @@ public sealed class LiveReplay
         var inputs = string.Create(CultureInfo.InvariantCulture,
             $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} files_before={b.OldestWalFile ?? "-"}..{b.NewestWalFile ?? "-"} keep={firstKeep.Value:X}{(keep != firstKeep ? $"->{keep.Value:X}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
         var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(invalidated),
-            removal, afterDir, before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal), inputs);
+            removal, afterDir, before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
+            new HashSet<string>(_invalidated, StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
     }
 
@@ -241,7 +242,7 @@ public sealed class LiveReplay
         var okSlots = true;
         if (_policy!.CapsSlotRetention)
         {
-            seen = Names(frame.Slots.Where(s => IsLostToWal(s) && !_invalidated.Contains(s.Name) && p.SlotsBefore.Contains(s.Name)).Select(s => s.Name));
+            seen = Names(frame.Slots.Where(s => IsLostToWal(s) && !p.LostBefore.Contains(s.Name) && p.SlotsBefore.Contains(s.Name)).Select(s => s.Name));
             okSlots = seen == p.Invalidated;
         }
         if (!final && !(okFiles && okSlots)) return false;
@@ -265,7 +266,7 @@ public sealed class LiveReplay
     }
 
     private sealed record PendingCheckpoint(int Number, ServerSample Before, ServerSample Completed, ByteCount Distance, bool ByWalVolume,
-        string Invalidated, RemovalResult? Removal, WalDirectory? Files, HashSet<string> SlotsBefore, string Inputs);
+        string Invalidated, RemovalResult? Removal, WalDirectory? Files, HashSet<string> SlotsBefore, HashSet<string> LostBefore, string Inputs);
 
     private void Keep<T>(List<T> list, T item, ref long dropped)
     {

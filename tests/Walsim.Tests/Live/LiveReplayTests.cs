@@ -1,0 +1,272 @@
+using Walsim.Analyzer.Live;
+using Walsim.Cli;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+using Xunit;
+
+namespace Walsim.Tests.Live;
+
+/// <summary>
+/// The replay's decisions on hand-built samples of a PG15 primary with 16MB segments and default sizes
+/// (max_wal_size=1GB, min_wal_size=80MB), so every number can be worked by hand.
+/// </summary>
+public sealed class LiveReplayTests
+{
+    private static readonly WalSegmentSize Seg = WalSegmentSize.Default;
+    private const ulong M16 = 0x1000000;
+
+    private static string File(ulong seg) => Seg.FileName(new SegmentNumber(seg));
+
+    /// <summary>A sample: redo at the start of <paramref name="redoSeg"/> (+0x28), pg_wal holding [oldest..newest].</summary>
+    private static SampleFrame Frame(long n, ulong redoSeg, ulong writeLsn, ulong oldest, ulong newest, long? files = null,
+        bool gap = false, PgVersion? version = null, params SlotSample[] slots) =>
+        new(LiveFixtures.Server(n, n * 10.0, gap: gap) with
+        {
+            Version = version ?? new PgVersion(15, 18),
+            RedoLsn = new Lsn(redoSeg * M16 + 0x28),
+            CheckpointLsn = new Lsn(redoSeg * M16 + 0x60),
+            CheckpointTime = LiveFixtures.T0.AddSeconds(n * 10.0 - 1),
+            WriteLsn = new Lsn(writeLsn),
+            InsertLsn = new Lsn(writeLsn + 8),
+            OldestWalFile = File(oldest),
+            NewestWalFile = File(newest),
+            PgWalFiles = files ?? (long)(newest - oldest + 1),
+            PgWalBytes = new ByteCount((files ?? (long)(newest - oldest + 1)) * (long)M16),
+        }, slots);
+
+    private static SlotSample Slot(string name, ulong restart, WalStatus status, long? safe, bool active = false) =>
+        LiveFixtures.Physical with { Name = name, RestartLsn = new Lsn(restart), WalStatus = status, SafeWalSize = safe is { } s ? new ByteCount(s) : null, Active = active };
+
+    private static (ReplaySummary Summary, List<ReplayDecision> Decisions) Replay(IEnumerable<SettingSample> settings, params SampleFrame[] frames)
+    {
+        var decisions = new List<ReplayDecision>();
+        var settingRows = settings.ToList();
+        var replay = new LiveReplay("samples.csv", v => SampledSettings.From(settingRows, v), decisions.Add);
+        foreach (var f in frames) replay.Add(f);
+        return (replay.Finish(), decisions);
+    }
+
+    private static SettingSample Setting(string name, string value, string? unit, long sample = 1) =>
+        new(sample, LiveFixtures.T0, name, value, unit);
+
+    // Worked: checkpoint with redo 0/3000028 after one at 0/2000028 (distance 16MB, the first seen: estimate = 16MB).
+    // No slot: KeepLogSeg keeps from the redo segment 3, so segments 1 and 2 go. XLOGfileslop: redo + 1.9 × 16MB × 1.1
+    // ends in segment 5 → ceil = 6, raised to min_wal_size's floor 3 + 80/16 − 1 = 7: names 4..7 are free, so both are
+    // recycled (to 4 and 5): pg_wal holds 3, 4, 5.
+    [Fact]
+    public void A_checkpoint_recycles_the_segments_before_the_redo_segment_up_to_the_min_wal_size_floor()
+    {
+        var (r, d) = Replay([],
+            Frame(1, redoSeg: 2, writeLsn: 0x3000100, oldest: 1, newest: 3),
+            Frame(2, redoSeg: 3, writeLsn: 0x3000200, oldest: 3, newest: 5));
+        Assert.True(r.Agrees, string.Join("\n", d.Select(x => $"{x.Field}: {x.Predicted} vs {x.Observed}")));
+        Assert.Equal(["oldest_file", "files", "invalidated"], d.Select(x => x.Field));
+        Assert.Equal(File(3), d[0].Predicted);
+        Assert.Equal("3", d[1].Predicted);
+        Assert.Equal(1, r.Checkpoints.Observed);
+        Assert.Equal(16 * ByteCount.MiB, r.CheckpointLines.Single().Distance.Bytes);
+    }
+
+    [Fact]
+    public void A_disagreement_is_reported_once_and_the_next_checkpoint_is_judged_from_the_servers_state()
+    {
+        // The server kept segment 2 (say an archive_command that the sidecar did not show): the model says 3 files
+        // from 3. Next checkpoint (redo segment 4) starts from what the server showed: removes 2 and 3.
+        var (r, d) = Replay([],
+            Frame(1, redoSeg: 2, writeLsn: 0x3000100, oldest: 1, newest: 3),
+            Frame(2, redoSeg: 3, writeLsn: 0x3000200, oldest: 2, newest: 5),
+            Frame(3, redoSeg: 3, writeLsn: 0x3000300, oldest: 2, newest: 5),
+            Frame(4, redoSeg: 4, writeLsn: 0x4000100, oldest: 4, newest: 7));
+        var wrong = d.Where(x => !x.Agrees).ToList();
+        Assert.Equal(["oldest_file", "files"], wrong.Select(x => x.Field));
+        Assert.All(wrong, x => Assert.Equal(1, x.Checkpoint));
+        Assert.Contains("(seen at sample 3", wrong[0].Inputs); // judged again on the next sample before being reported
+        Assert.True(r.CheckpointLines[1].Agrees, r.CheckpointLines[1].Difference);
+        Assert.Equal(2, r.Checkpoints.Observed);
+    }
+
+    [Fact]
+    public void A_sample_taken_between_pg_control_and_the_file_removal_is_judged_on_the_next_sample()
+    {
+        // CreateCheckPoint updates pg_control before RemoveOldXlogFiles: sample 2 sees the new redo and the old files.
+        var (r, d) = Replay([],
+            Frame(1, redoSeg: 2, writeLsn: 0x3000100, oldest: 1, newest: 3),
+            Frame(2, redoSeg: 3, writeLsn: 0x3000200, oldest: 1, newest: 3),
+            Frame(3, redoSeg: 3, writeLsn: 0x3000300, oldest: 3, newest: 5));
+        Assert.True(r.Agrees, string.Join("\n", d.Select(x => $"{x.Field}: {x.Predicted} vs {x.Observed}")));
+        Assert.All(d, x => Assert.Equal(3, x.Sample));
+    }
+
+    // Worked (§9): max_slot_wal_keep_size = 64MB = 4 segments. A slot at 0/1000000 (segment 1), write position
+    // 0/4800000 (segment 4): KeepLogSeg(currpos) = 4 − 4 = 0 → the slot's segment 1 is kept: extended? no —
+    // reserved needs segment ≥ currSeg − (max_wal_size 64 segs + 1) → 1 ≥ 1: reserved. safe_wal_size =
+    // (1 + 4 + 1) × 16MB − 0x4800000 = 0x6000000 − 0x4800000 = 24MB = 25165824.
+    [Fact]
+    public void Safe_wal_size_agrees_when_the_server_read_it_between_this_sample_and_the_next()
+    {
+        SettingSample[] cap = [Setting("max_slot_wal_keep_size", "64", "MB")];
+        // The slot rows were read 0x1000 bytes after the write position: safe is 0x1000 less than at write_lsn.
+        var (r, d) = Replay(cap,
+            Frame(1, 1, 0x4800000, 1, 5, slots: Slot("rep1", 0x1000000, WalStatus.Reserved, 25165824 - 0x1000)),
+            Frame(2, 1, 0x4810000, 1, 5, slots: Slot("rep1", 0x1000000, WalStatus.Reserved, 25165824 - 0x10000)));
+        var safe = d.Where(x => x.Field == "safe_wal_size").ToList();
+        Assert.Equal("25100288..25165824", safe[0].Predicted);
+        Assert.True(safe[0].Agrees);
+        Assert.True(r.Agrees);
+
+        // A value outside the window is a disagreement: 1 byte more than at this sample's own write position.
+        var (r2, d2) = Replay(cap, Frame(1, 1, 0x4800000, 1, 5, slots: Slot("rep1", 0x1000000, WalStatus.Reserved, 25165825)));
+        Assert.False(r2.Agrees);
+        Assert.Equal("25165824", d2.Single(x => x.Field == "safe_wal_size").Predicted);
+    }
+
+    [Fact]
+    public void A_stalled_slot_past_the_cap_is_predicted_invalidated_at_the_checkpoint_that_removes_its_segment()
+    {
+        // Cap 64MB (4 segments). Checkpoint at redo segment 9, record in segment 9: KeepLogSeg caps the slot (segment
+        // 1) at 9 − 4 = 5 → slot before 0/5000000 is invalidated; 13.4+ recomputes without it: keep from 9, so
+        // segments 1..8 go: recycled into 10..13 (XLOGfileslop's floor 9 + 80/16 − 1), the other 4 removed.
+        SettingSample[] cap = [Setting("max_slot_wal_keep_size", "64", "MB")];
+        var (r, d) = Replay(cap,
+            // safe_wal_size = (1 + 4 + 1) × 16MB − 0x9000100: negative, past the cap.
+            Frame(1, 8, 0x9000100, 1, 9, slots: Slot("cdc", 0x1000000, WalStatus.Unreserved, -0x3000100)),
+            Frame(2, 9, 0x9000200, 9, 13, slots: Slot("cdc", 0x1000000, WalStatus.Lost, null)));
+        var inv = d.Single(x => x.Field == "invalidated");
+        Assert.Equal(("cdc", "cdc"), (inv.Predicted, inv.Observed));
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        Assert.Equal(LiveFixtures.T0.AddSeconds(20).AddTicks(1234560), r.Slots.Single().FirstLost);
+    }
+
+    [Fact]
+    public void Nothing_is_compared_across_a_gap_the_horizon_is_taken_from_the_oldest_file_after_it()
+    {
+        var (r, d) = Replay([],
+            Frame(1, 2, 0x3000100, 1, 3),
+            Frame(2, 7, 0x8000100, 6, 12, gap: true),
+            Frame(3, 7, 0x8000200, 6, 12));
+        Assert.Empty(d);
+        Assert.Equal(0, r.Checkpoints.Observed);
+        Assert.Equal(1, r.Gaps);
+        Assert.Equal(0, r.Wal.Intervals - 1); // only 2 → 3 measured
+    }
+
+    [Fact]
+    public void Samples_of_another_major_in_the_same_file_are_refused_naming_the_file_and_the_sample()
+    {
+        var replay = new LiveReplay("db1.csv", v => SampledSettings.From([], v));
+        replay.Add(Frame(1, 2, 0x3000100, 1, 3));
+        var e = Assert.Throws<SampleFileException>(() => replay.Add(Frame(2, 2, 0x3000200, 1, 3, version: new PgVersion(16, 4))));
+        Assert.Contains("db1.csv", e.Message);
+        Assert.Contains("sample 2: the server changed from PostgreSQL 15.18", e.Message);
+    }
+
+    [Fact]
+    public void Until_stops_the_replay_a_duration_after_the_first_sample()
+    {
+        var replay = new LiveReplay("s.csv", v => SampledSettings.From([], v), until: new ReplayLimit(null, TimeSpan.FromSeconds(15)));
+        Assert.True(replay.Add(Frame(1, 2, 0x3000100, 1, 3)));
+        Assert.True(replay.Add(Frame(2, 2, 0x3000200, 1, 3)));   // 10 s after the first
+        Assert.False(replay.Add(Frame(3, 2, 0x3000300, 1, 3)));  // 20 s
+        Assert.Equal(2, replay.Finish().Samples);
+    }
+
+    [Theory]
+    [InlineData("1024", "MB", "1024MB")]
+    [InlineData("8", "8kB", "64kB")]            // a unit with a multiplier, as pg_settings shows some block sizes
+    [InlineData("-1", "MB", "-1")]              // max_slot_wal_keep_size = -1: no limit, not -1MB
+    [InlineData("300", "s", "300s")]
+    [InlineData("0.9", null, "0.9")]
+    [InlineData("on", null, "on")]
+    public void Pg_settings_values_become_the_text_postgresql_accepts(string value, string? unit, string expected) =>
+        Assert.Equal(expected, SampledSettings.ToGucText(value, unit));
+
+    [Fact]
+    public void Settings_the_model_does_not_know_or_the_version_lacks_are_skipped_and_changes_apply_at_their_sample()
+    {
+        var s = SampledSettings.From(
+        [
+            Setting("wal_keep_size", "0", "MB"), Setting("wal_keep_segments", "5", null), Setting("summarize_wal", "off", null),
+            Setting("max_slot_wal_keep_size", "1024", "MB", sample: 4),
+        ], new PgVersion(15, 18));
+        Assert.Equal([new KeyValuePair<string, string>("wal_keep_size", "0MB")], s.ChangesThrough(3));
+        Assert.Equal([new KeyValuePair<string, string>("max_slot_wal_keep_size", "1024MB")], s.ChangesThrough(10));
+    }
+}
+
+/// <summary><c>walsim replay</c> on files: the report, the decision CSV, and errors that name the file, line and column.</summary>
+public sealed class ReplayCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-replay-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Walsim(params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
+        var code = new WalsimCommands(stdout, stderr).Invoke(args);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    private string Samples(string name, params (ServerSample, SlotSample?)[] rows)
+    {
+        var path = Write(name, LiveFixtures.Csv(rows));
+        Write(Path.GetFileName(SampleFile.SettingsPath(path)), string.Join(",", SampleCsv.SettingsColumns) + "\n1,2025-01-31T12:00:00.000000Z,max_wal_size,1024,MB\n");
+        return path;
+    }
+
+    [Fact]
+    public void Replay_prints_what_the_samples_show_and_writes_every_decision_to_csv()
+    {
+        var s1 = LiveFixtures.Server(1, 0);
+        var s2 = LiveFixtures.Server(2, 10);
+        var path = Samples("ok.csv", (s1, null), (s2, null));
+        var csv = Path.Combine(_dir, "out", "decisions.csv");
+        var (code, output, err) = Walsim("replay", path, "--csv", csv);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("PostgreSQL 15.18, 16MB segments", output);
+        Assert.Contains("2 samples (2 rows)", output);
+        Assert.Contains("WAL written: 4kB in 10 s", output);
+        Assert.Contains("checkpoints: 0 seen", output);
+        Assert.StartsWith("sample,server_time,checkpoint,subject,field,predicted,observed,agrees,inputs\n", System.IO.File.ReadAllText(csv));
+    }
+
+    [Fact]
+    public void A_sample_file_without_its_settings_sidecar_is_a_usage_error_naming_the_sidecar()
+    {
+        var path = Write("lonely.csv", LiveFixtures.Csv((LiveFixtures.Server(1), null)));
+        var (code, _, err) = Walsim("replay", path);
+        Assert.Equal((int)ExitCode.UsageError, code);
+        Assert.Contains("lonely.settings.csv: no such file", err);
+    }
+
+    [Fact]
+    public void An_lsn_that_is_not_x_slash_x_names_the_file_line_and_column()
+    {
+        var good = LiveFixtures.Csv((LiveFixtures.Server(1), null), (LiveFixtures.Server(2, 10), null));
+        var lines = good.Split('\n');
+        lines[2] = lines[2].Replace("0/3002148", "3002148");
+        var path = Samples("bad.csv");
+        System.IO.File.WriteAllText(path, string.Join('\n', lines));
+        var (code, _, err) = Walsim("replay", path);
+        Assert.Equal((int)ExitCode.InvalidScenario, code);
+        Assert.Contains("bad.csv:3", err);
+        Assert.Contains("write_lsn", err);
+        Assert.Contains("an LSN like 0/16B3748", err);
+    }
+
+    [Fact]
+    public void A_bad_until_is_refused_before_anything_is_read()
+    {
+        var (code, _, err) = Walsim("replay", Samples("u.csv", (LiveFixtures.Server(1), null)), "--until", "tomorrow");
+        Assert.Equal((int)ExitCode.UsageError, code);
+        Assert.Contains("--until: expected a duration from the first sample", err);
+    }
+}
