@@ -5,6 +5,7 @@ using System.CommandLine.Parsing;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
@@ -48,6 +49,7 @@ public sealed class WalsimCommands
         var validate = new ValidateService(stdout, stderr, load);
         var sample = new SampleService(stdout, stderr, stderrIsTerminal, time ?? TimeProvider.System, environment);
         var replay = new ReplayService(stdout, stderr);
+        var forecast = new ForecastService(stdout, stderr);
 
         Root = new RootCommand("""
             walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
@@ -57,12 +59,14 @@ public sealed class WalsimCommands
         Root.Add(ValidateCommand(validate));
         Root.Add(SampleCommand(sample));
         Root.Add(ReplayCommand(replay));
+        Root.Add(ForecastCommand(forecast));
         _epilogues[Root] = $"""
             Examples:
               walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
               walsim check scenarios/
               walsim sample --connection "Host=db1;Username=monitor" --interval 10s --duration 1h
               walsim replay samples.csv
+              walsim forecast samples.csv --horizon 7d --what-if "slot cdc stops now" --disk 200GB
 
             {ExitCodes}
             """;
@@ -275,6 +279,96 @@ public sealed class WalsimCommands
             {ExitCodes}
             """;
         return command;
+    }
+
+    private Command ForecastCommand(ForecastService service)
+    {
+        var samples = new Argument<string>("samples") { Description = "A sample file written by walsim sample (its NAME.settings.csv must be beside it)." };
+        MustExist(samples, File.Exists);
+        var horizon = new Option<TimeSpan?>("--horizon")
+        {
+            Description = "How far ahead to forecast (6h, 7d, 30d). [default: 7d]",
+            HelpName = "duration",
+            CustomParser = r => ParseDuration(r, "--horizon"),
+        };
+        var whatIf = new Option<IReadOnlyList<WhatIf>>("--what-if")
+        {
+            Description = "An alternative to the current trend, forecast on its own; repeatable: \"slot NAME stops now\", \"slot NAME stops in 2h\", \"rate x2\", \"set max_slot_wal_keep_size=10GB\"; several in one with ';'.",
+            HelpName = "change",
+            CustomParser = ParseWhatIfs,
+        };
+        var disk = new Option<string>("--disk") { Description = "The pg_wal volume's size (200GB): also forecast when it fills.", HelpName = "size" };
+        var readOnly = new Option<string>("--read-only-at") { Description = "A managed service's read-only threshold as a share of --disk (95%).", HelpName = "share" };
+        var runs = new Option<int>("--runs") { Description = "Monte Carlo runs. [default: 500]", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var seed = new Option<int>("--seed") { Description = "Master seed: the same seed and file give the same forecast. [default: 1]", DefaultValueFactory = _ => 1, HelpName = "n" };
+        var until = new Option<ReplayLimit>("--until")
+        {
+            Description = "Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.",
+            HelpName = "when",
+            CustomParser = ParseUntil,
+        };
+        var period = new Option<TimeSpan?>("--period")
+        {
+            Description = "The cycle to look for in the write rate. [default: 24h]",
+            HelpName = "duration",
+            CustomParser = r => ParseDuration(r, "--period"),
+        };
+        var bucket = new Option<TimeSpan?>("--bucket")
+        {
+            Description = "The fit's rate bucket. [default: 5min, or 4 sample intervals if longer]",
+            HelpName = "duration",
+            CustomParser = r => ParseDuration(r, "--bucket"),
+        };
+        runs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--runs: expected 1 to 100000"); });
+
+        var command = new Command("forecast", """
+            Forecasts, from a sample file, when each slot becomes extended, unreserved and lost, when pg_wal fills the disk (or a managed service goes read-only), and how big pg_wal gets. Fits the WAL rate with a daily cycle and a trend where the data shows them, then runs seeded Monte Carlo futures of that workload through the model of the sampled version, starting from the cluster as the last sample saw it; consumers that kept up keep up, stalled ones stay stalled. Prints p10/p50/p90 under the current trend and under each --what-if.
+            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket };
+        command.SetAction(r =>
+        {
+            ByteCount? size = null;
+            if (r.GetValue(disk) is { } d)
+            {
+                if (!ValueParser.TryParseSize(d, out var s, out var e)) { _stderr.WriteLine($"walsim: --disk: {e}"); return (int)ExitCode.UsageError; }
+                size = s;
+            }
+            double? ro = null;
+            if (r.GetValue(readOnly) is { } t)
+            {
+                if (!ValueParser.TryParseFraction(t, out var f, out var e)) { _stderr.WriteLine($"walsim: --read-only-at: {e}"); return (int)ExitCode.UsageError; }
+                if (size is null) { _stderr.WriteLine("walsim: --read-only-at needs --disk"); return (int)ExitCode.UsageError; }
+                ro = f;
+            }
+            return (int)service.Run(new ForecastRequest(r.GetRequiredValue(samples),
+                SimDuration.FromSeconds((r.GetValue(horizon) ?? TimeSpan.FromDays(7)).TotalSeconds), r.GetValue(whatIf) ?? [], size, ro,
+                r.GetValue(runs), r.GetValue(seed), r.GetValue(until),
+                SimDuration.FromSeconds((r.GetValue(period) ?? TimeSpan.FromDays(1)).TotalSeconds),
+                r.GetValue(bucket) is { } b ? SimDuration.FromSeconds(b.TotalSeconds) : null));
+        });
+        _epilogues[command] = $"""
+            Examples:
+              walsim forecast samples.csv
+              walsim forecast db1.csv --horizon 30d --disk 200GB --what-if "slot cdc stops now" --what-if "rate x2"
+              walsim forecast db1.csv --what-if "slot cdc stops now; set max_slot_wal_keep_size=50GB" --runs 1000 --seed 7
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
+    private static IReadOnlyList<WhatIf> ParseWhatIfs(ArgumentResult result)
+    {
+        var list = new List<WhatIf>();
+        foreach (var token in result.Tokens)
+        {
+            if (!WhatIf.TryParse(token.Value, out var w, out var error))
+            {
+                result.AddError($"--what-if: {error}");
+                return [];
+            }
+            list.Add(w);
+        }
+        return list;
     }
 
     /// <summary><c>--until</c>: a duration from the first sample, or an absolute UTC time.</summary>

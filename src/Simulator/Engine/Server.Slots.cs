@@ -30,7 +30,13 @@ internal sealed partial class Server
         if (Find(spec.Name) is not null)
             throw new ScenarioValidationException($"replication slot \"{spec.Name}\" already exists", spec.Location, "create_slot");
         var s = new SlotState(spec, _nextPid++);
-        if (spec.Kind == SlotKind.Logical)
+        if (spec.RestartLsn is { } existing)
+        {
+            // A slot that existed before the scenario began: where the samples left it.
+            s.RestartLsn = existing;
+            if (spec.Kind == SlotKind.Logical) s.ConfirmedFlush = spec.ConfirmedFlushLsn ?? existing;
+        }
+        else if (spec.Kind == SlotKind.Logical)
         {
             // ReplicationSlotReserveWal on a primary: the current insert position, then a running_xacts is logged.
             s.RestartLsn = Insert;

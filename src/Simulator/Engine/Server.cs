@@ -105,13 +105,18 @@ internal sealed partial class Server
         var start = scenario.Start.InsertLsn ?? _seg.StartOf(new SegmentNumber(1)) + new ByteCount(40);
         _insert = start.Value;
         _lastImportant = start;
-        _controlCheckPoint = start;
-        _controlRedo = start;
-        _redoRecPtr = start;
+        var redo = scenario.Start.RedoLsn is { } r && r <= start ? r : start;
+        _controlCheckPoint = redo;
+        _controlRedo = redo;
+        _redoRecPtr = redo;
+        _estimate = scenario.Start.DistanceEstimate.Bytes;
+        _lastCheckpointStart = SimTime.Zero - scenario.Start.SinceLastCheckpoint;
         _lastSegSwitchLsn = _seg.StartOf(_seg.SegmentOf(start));
         var startSeg = _seg.SegmentOf(start);
-        _dir = new WalDirectory(startSeg, startSeg + (ulong)Math.Max(0, scenario.Start.FilesAhead));
-        _lastKeep = startSeg;
+        var oldest = scenario.Start.OldestFile is { } o && o <= startSeg ? o : startSeg;
+        _dir = new WalDirectory(oldest, startSeg + (ulong)Math.Max(0, scenario.Start.FilesAhead));
+        if (oldest.Value > 0) _lastRemoved = oldest - 1;
+        _lastKeep = oldest;
 
         _periodicNext = scenario.Workload.PeriodicWrites.Select(p => p.From).ToArray();
         _nextSample = scenario.SampleInterval > SimDuration.Zero ? SimTime.Zero : SimTime.Never;

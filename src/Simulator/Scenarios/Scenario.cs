@@ -127,6 +127,16 @@ public sealed record StartState
     public Lsn? InsertLsn { get; init; }
     /// <summary>Segment files already in pg_wal at time 0, counted from the insert segment upwards (pre-recycled).</summary>
     public int FilesAhead { get; init; }
+    /// <summary>The oldest segment file in pg_wal at time 0 (a running server's, for forecasts); default: the insert
+    /// segment. Files from it to the insert segment are present, and <c>lastRemovedSegNo</c> is the one before it.</summary>
+    public SegmentNumber? OldestFile { get; init; }
+    /// <summary>The redo pointer of the last completed checkpoint (pg_control); default: the insert position.</summary>
+    public Lsn? RedoLsn { get; init; }
+    /// <summary>How long before time 0 that checkpoint started, so the next timed one comes
+    /// <c>checkpoint_timeout</c> after it rather than after time 0.</summary>
+    public SimDuration SinceLastCheckpoint { get; init; } = SimDuration.Zero;
+    /// <summary><c>CheckPointDistanceEstimate</c> at time 0; default 0, as after a postmaster start.</summary>
+    public ByteCount DistanceEstimate { get; init; } = ByteCount.Zero;
 }
 
 /// <summary>The pg_wal volume.</summary>

@@ -13,6 +13,11 @@ public sealed record SlotSpec
     /// <summary>Physical slots: reserve WAL at creation (<c>immediately_reserve</c>); otherwise restart_lsn stays NULL until the consumer first reports.</summary>
     public bool Reserve { get; init; } = true;
     public ConsumerSpec Consumer { get; init; } = ConsumerSpec.None;
+    /// <summary>A slot that already exists (forecasts from samples): its restart_lsn when the scenario starts, instead
+    /// of reserving WAL at creation. Logical slots also take it as their confirmed position unless
+    /// <see cref="ConfirmedFlushLsn"/> says otherwise.</summary>
+    public Lsn? RestartLsn { get; init; }
+    public Lsn? ConfirmedFlushLsn { get; init; }
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }
 

@@ -38,6 +38,7 @@ public readonly record struct SimDuration(long Microseconds) : IComparable<SimDu
     public static readonly SimDuration Infinite = new(long.MaxValue);
     public bool IsInfinite => Microseconds == long.MaxValue;
 
+    public TimeSpan ToTimeSpan() => IsInfinite ? TimeSpan.MaxValue : TimeSpan.FromMicroseconds(Microseconds);
     public static SimDuration FromSeconds(double s) => new(checked((long)Math.Round(s * 1_000_000)));
     public static SimDuration FromMinutes(double m) => FromSeconds(m * 60);
     public static SimDuration FromHours(double h) => FromSeconds(h * 3600);

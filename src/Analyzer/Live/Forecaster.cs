@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Walsim.Analyzer.Scenarios;
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Analyzer.Live;
+
+/// <summary>
+/// A what-if on top of the current trend: consumers that stop (now or later), a write-rate factor, settings changed
+/// now. Parsed from text such as <c>slot cdc stops now</c>, <c>slot rep1 stops in 2h</c>, <c>rate x2</c>,
+/// <c>set max_slot_wal_keep_size=10GB</c>; several joined with <c>;</c>.
+/// </summary>
+public sealed partial record WhatIf(string Text, IReadOnlyDictionary<string, SimDuration> StopSlots, double RateFactor,
+    IReadOnlyDictionary<string, string> Settings)
+{
+    public static readonly WhatIf CurrentTrend = new("current trend", new Dictionary<string, SimDuration>(), 1, new Dictionary<string, string>());
+
+    [GeneratedRegex(@"^slot\s+(?<slot>\S+)\s+stops(?:\s+(?:now|in\s+(?<in>\S+)))?$", RegexOptions.IgnoreCase)]
+    private static partial Regex StopPattern();
+
+    [GeneratedRegex(@"^(?:write\s+)?rate\s*[x×*]\s*(?<f>[0-9.]+)$", RegexOptions.IgnoreCase)]
+    private static partial Regex RatePattern();
+
+    [GeneratedRegex(@"^(?:write\s+)?rate\s+doubles$", RegexOptions.IgnoreCase)]
+    private static partial Regex DoublesPattern();
+
+    [GeneratedRegex(@"^set\s+(?<name>[a-z_]+)\s*=\s*(?<value>\S+)$", RegexOptions.IgnoreCase)]
+    private static partial Regex SetPattern();
+
+    /// <summary>Parses a what-if; <paramref name="error"/> says what was expected.</summary>
+    public static bool TryParse(string text, out WhatIf whatIf, out string? error)
+    {
+        whatIf = CurrentTrend;
+        error = null;
+        var stops = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        var factor = 1.0;
+        foreach (var part in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (StopPattern().Match(part) is { Success: true } stop)
+            {
+                var at = SimDuration.Zero;
+                if (stop.Groups["in"].Success && !ValueParser.TryParseDuration(stop.Groups["in"].Value, out at, out var e))
+                {
+                    error = $"\"{part}\": {e}";
+                    return false;
+                }
+                stops[stop.Groups["slot"].Value] = at;
+            }
+            else if (RatePattern().Match(part) is { Success: true } rate
+                     && double.TryParse(rate.Groups["f"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && f >= 0)
+                factor *= f;
+            else if (DoublesPattern().IsMatch(part)) factor *= 2;
+            else if (SetPattern().Match(part) is { Success: true } set) settings[set.Groups["name"].Value] = set.Groups["value"].Value;
+            else
+            {
+                error = $"\"{part}\": expected \"slot NAME stops now\", \"slot NAME stops in 2h\", \"rate x2\" or \"set name=value\" (several joined with ';')";
+                return false;
+            }
+        }
+        whatIf = new WhatIf(text.Trim(), stops, factor, settings);
+        return true;
+    }
+}
+
+/// <param name="Horizon">How far ahead.</param>
+/// <param name="Runs">Monte Carlo runs.</param>
+/// <param name="Seed">Master seed: the same seed, the same forecast.</param>
+/// <param name="Disk">The pg_wal volume, when the user gave one.</param>
+/// <param name="Parallelism">Threads for the runs (results do not depend on it).</param>
+public sealed record ForecastOptions(SimDuration Horizon, int Runs, int Seed, DiskSpec? Disk, int Parallelism = 1);
+
+/// <summary>A slot's times to each status over the runs, from the forecast's start.</summary>
+public sealed record SlotForecast(string Name, SlotKind Kind, ConsumerState Consumer, WalStatus? StatusNow,
+    OutcomeSummary Extended, OutcomeSummary Unreserved, OutcomeSummary Lost, SlotSummary? TypicalRun);
+
+/// <summary>One forecast: the runs' outcomes under one what-if, and the run at the median rate.</summary>
+public sealed record ForecastResult(WhatIf WhatIf, IReadOnlyList<SlotForecast> Slots, OutcomeSummary DiskFull, OutcomeSummary ReadOnly,
+    IReadOnlyList<ByteCount> PeakPgWalBytes, RunSummary TypicalRun, IReadOnlyList<string> AlreadyLost);
+
+/// <summary>
+/// Forecasts from samples: the cluster as the last sample saw it (pg_wal's files, the last checkpoint, each slot at
+/// its position, consumers that keep up or have stalled) is the starting state of a scenario; the workload is a path
+/// drawn from the fitted model per run (<see cref="WorkloadFit.SamplePath"/>), seeded; the engine decides the rest.
+/// </summary>
+public static class Forecaster
+{
+    /// <summary>How often a consumer that keeps up is taken to confirm: walreceiver and most CDC connectors report
+    /// at least this often (wal_receiver_status_interval = 10s).</summary>
+    private static readonly SimDuration ConfirmEvery = SimDuration.FromSeconds(10);
+
+    /// <summary>The scenario every run shares; each run only replaces its workload.</summary>
+    public static Scenario StartingScenario(ForecastInput input, ForecastOptions options, WhatIf whatIf)
+    {
+        var last = input.Last;
+        var seg = input.SegmentSize;
+        var head = last.HeadLsn;
+        var settings = new Dictionary<string, string>(input.Settings, StringComparer.Ordinal);
+        foreach (var (k, v) in whatIf.Settings) settings[k] = v;
+        foreach (var name in whatIf.StopSlots.Keys)
+            if (input.Slots.All(s => s.Name != name))
+                throw new ArgumentException($"what-if \"{whatIf.Text}\": there is no slot \"{name}\" in the last sample (slots: {string.Join(", ", input.Slots.Select(s => s.Name))})");
+
+        var slots = new List<SlotSpec>();
+        foreach (var s in input.Slots.Where(s => s.Consumer != ConsumerState.Lost && s.RestartLsn.IsValid))
+        {
+            var consumer = ConsumerSpec.None;
+            if (s.Consumer == ConsumerState.KeepsUp)
+            {
+                consumer = new ConsumerSpec { LagBytes = s.TypicalLag, ConfirmEvery = ConfirmEvery };
+                if (whatIf.StopSlots.TryGetValue(s.Name, out var at))
+                    consumer = consumer with { Outages = [new Outage(SimTime.Zero + at, SimTime.Never)] };
+            }
+            slots.Add(new SlotSpec
+            {
+                Name = s.Name,
+                Kind = s.Kind,
+                RestartLsn = s.RestartLsn,
+                ConfirmedFlushLsn = s.ConfirmedFlushLsn.IsValid ? s.ConfirmedFlushLsn : null,
+                Consumer = consumer,
+            });
+        }
+
+        SegmentNumber? oldest = last.OldestWalFile is { } o && seg.TryParseFileName(o, out var os) ? os : null;
+        var newest = last.NewestWalFile is { } n && seg.TryParseFileName(n, out var ns) ? ns : seg.SegmentOf(head);
+        var headSeg = seg.SegmentOf(head);
+        return new Scenario
+        {
+            Name = "forecast",
+            Versions = [input.Version],
+            SegmentSize = seg,
+            Settings = settings,
+            Slots = slots,
+            Disk = options.Disk,
+            Duration = options.Horizon,
+            SampleInterval = SimDuration.Zero,
+            Start = new StartState
+            {
+                InsertLsn = head,
+                OldestFile = oldest,
+                FilesAhead = newest > headSeg ? (int)Math.Min(int.MaxValue, newest.Value - headSeg.Value) : 0,
+                RedoLsn = last.RedoLsn.IsValid ? last.RedoLsn : null,
+                SinceLastCheckpoint = new SimDuration(Math.Max(0, (last.ServerTime - last.CheckpointTime).Ticks / 10)),
+                DistanceEstimate = input.LastRedoDistance,
+            },
+        };
+    }
+
+    /// <summary>Runs the forecast for one what-if: <see cref="ForecastOptions.Runs"/> seeded paths, and one run at the
+    /// fitted median rate (the "typical" column).</summary>
+    public static ForecastResult Run(ForecastInput input, WorkloadFit fit, ForecastOptions options, WhatIf whatIf)
+    {
+        var scenario = StartingScenario(input, options, whatIf);
+        var now = input.Now;
+        var version = input.Version;
+        var outcomes = MonteCarlo.Run(options.Runs, options.Seed, (_, rng) =>
+        {
+            var workload = fit.SamplePath(rng, now, options.Horizon, whatIf.RateFactor);
+            return Simulation.Run(scenario with { Workload = workload }, version);
+        }, options.Parallelism);
+
+        // The median-rate run: the fitted level, trend and cycle without noise.
+        var buckets = fit.BucketsIn(options.Horizon);
+        var steps = new RateStep[buckets];
+        for (var k = 0; k < buckets; k++)
+        {
+            var t = SimTime.Zero + fit.Bucket * k;
+            steps[k] = new RateStep(t, fit.MedianRateAt(now + fit.Bucket * k + fit.Bucket * 0.5) * whatIf.RateFactor);
+        }
+        var typical = Simulation.Run(scenario with { Workload = new Workload([new PiecewiseRate(steps)]) }, version);
+
+        static SimDuration? Since(SimTime? t) => t is { IsNever: false } v ? v - SimTime.Zero : null;
+        var slotForecasts = scenario.Slots.Select(spec =>
+        {
+            var atEnd = input.Slots.Single(s => s.Name == spec.Name);
+            SlotSummary? Of(SimulationResult r) => r.Slots.FirstOrDefault(x => x.Name == spec.Name);
+            return new SlotForecast(spec.Name, spec.Kind,
+                whatIf.StopSlots.ContainsKey(spec.Name) ? ConsumerState.Stalled : atEnd.Consumer, atEnd.WalStatus,
+                new OutcomeSummary(outcomes.Select(r => Since(Of(r)?.FirstExtended))),
+                new OutcomeSummary(outcomes.Select(r => Since(Of(r)?.FirstUnreserved))),
+                new OutcomeSummary(outcomes.Select(r => Since(Of(r)?.Lost))),
+                Of(typical));
+        }).ToList();
+        return new ForecastResult(whatIf, slotForecasts,
+            new OutcomeSummary(outcomes.Select(r => Since(r.Summary.DiskFull))),
+            new OutcomeSummary(outcomes.Select(r => Since(r.Summary.ReadOnly))),
+            outcomes.Select(r => r.Summary.PeakPgWalBytes).Order().ToList(),
+            typical.Summary,
+            input.Slots.Where(s => s.Consumer == ConsumerState.Lost).Select(s => s.Name).ToList());
+    }
+}

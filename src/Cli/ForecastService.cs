@@ -1,0 +1,75 @@
+using Walsim.Analyzer.Live;
+using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Cli;
+
+/// <param name="SamplesPath">A sample file written by <c>walsim sample</c> (settings sidecar beside it).</param>
+/// <param name="Horizon">How far ahead.</param>
+/// <param name="WhatIfs">Alternatives to the current trend, each forecast on its own.</param>
+/// <param name="Disk">The pg_wal volume's size, if given.</param>
+/// <param name="ReadOnlyAt">A managed service's read-only threshold, as a fraction of the disk.</param>
+/// <param name="Runs">Monte Carlo runs.</param>
+/// <param name="Seed">Master seed.</param>
+/// <param name="Until">Forecast from this point of the file instead of its end.</param>
+/// <param name="Period">The cycle to look for (a day, unless the trace is compressed).</param>
+/// <param name="Bucket">The fit's rate bucket; null = 5 minutes or 4 sample spacings.</param>
+public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IReadOnlyList<WhatIf> WhatIfs, ByteCount? Disk, double? ReadOnlyAt,
+    int Runs, int Seed, ReplayLimit Until, SimDuration Period, SimDuration? Bucket);
+
+/// <summary><c>walsim forecast</c>: fits the workload to the samples and runs seeded Monte Carlo futures through the model.</summary>
+public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
+{
+    public ExitCode Run(ForecastRequest request)
+    {
+        var settingsPath = SampleFile.SettingsPath(request.SamplesPath);
+        if (!File.Exists(settingsPath))
+        {
+            stderr.WriteLine($"walsim: {settingsPath}: no such file: forecast needs the settings walsim sample wrote beside {request.SamplesPath}");
+            return ExitCode.UsageError;
+        }
+        try
+        {
+            var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
+            var input = ForecastInput.Read(request.SamplesPath, SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows, request.Until);
+            WorkloadFit fit;
+            try
+            {
+                fit = WorkloadFit.Fit(input.Observations, new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket });
+            }
+            catch (ArgumentException e)
+            {
+                stderr.WriteLine($"walsim: {request.SamplesPath}: cannot fit the workload: {e.Message} (sample for longer, or give a smaller --bucket)");
+                return ExitCode.InvalidScenario;
+            }
+            var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;
+            var options = new ForecastOptions(request.Horizon, request.Runs, request.Seed, disk, Environment.ProcessorCount);
+            ForecastReport.WriteHeader(stdout, request.SamplesPath, input, fit, options);
+            foreach (var whatIf in new[] { WhatIf.CurrentTrend }.Concat(request.WhatIfs))
+                ForecastReport.WriteResult(stdout, Forecaster.Run(input, fit, options, whatIf), options);
+            ForecastReport.WriteFooter(stdout);
+            return ExitCode.Ok;
+        }
+        catch (SampleFileException e)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.InvalidScenario;
+        }
+        catch (Exception e) when (e is Walsim.Simulator.Settings.SettingException or ArgumentException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.UsageError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.IoError;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"walsim: internal error, please report it with the sample file: {e}");
+            return ExitCode.InternalError;
+        }
+    }
+}
