@@ -16,7 +16,11 @@ namespace Walsim.Cli;
 /// <param name="Period">The cycle to look for (a day, unless the trace is compressed).</param>
 /// <param name="Bucket">The fit's rate bucket; null = 5 minutes or 4 sample spacings.</param>
 public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IReadOnlyList<WhatIf> WhatIfs, ByteCount? Disk, double? ReadOnlyAt,
-    int Runs, int Seed, ReplayLimit Until, SimDuration Period, SimDuration? Bucket);
+    int Runs, int Seed, ReplayLimit Until, SimDuration Period, SimDuration? Bucket)
+{
+    /// <summary>Forecast from the first part of the file (up to <see cref="Until"/>, default half-way) and compare with the rest.</summary>
+    public bool Backtest { get; init; }
+}
 
 /// <summary><c>walsim forecast</c>: fits the workload to the samples and runs seeded Monte Carlo futures through the model.</summary>
 public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
@@ -32,16 +36,23 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
         try
         {
             var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
+            var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket };
+            if (request.Backtest)
+            {
+                var result = Backtest.Run(request.SamplesPath, () => SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows,
+                    request.Until, fitOptions, request.Runs, request.Seed, Environment.ProcessorCount);
+                BacktestReport.Write(stdout, request.SamplesPath, result, request.Runs, request.Seed);
+                return ExitCode.Ok;
+            }
             var input = ForecastInput.Read(request.SamplesPath, SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows, request.Until);
             WorkloadFit fit;
             try
             {
-                fit = WorkloadFit.Fit(input.Observations, new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket });
+                fit = WorkloadFit.Fit(input.Observations, fitOptions);
             }
             catch (ArgumentException e)
             {
-                stderr.WriteLine($"walsim: {request.SamplesPath}: cannot fit the workload: {e.Message} (sample for longer, or give a smaller --bucket)");
-                return ExitCode.InvalidScenario;
+                return CannotFit(request, e);
             }
             var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;
             var options = new ForecastOptions(request.Horizon, request.Runs, request.Seed, disk, Environment.ProcessorCount);
@@ -50,6 +61,10 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
                 ForecastReport.WriteResult(stdout, Forecaster.Run(input, fit, options, whatIf), options);
             ForecastReport.WriteFooter(stdout);
             return ExitCode.Ok;
+        }
+        catch (ArgumentException e) when (request.Backtest && e.TargetSite?.DeclaringType == typeof(WorkloadFit))
+        {
+            return CannotFit(request, e);
         }
         catch (SampleFileException e)
         {
@@ -71,5 +86,11 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             stderr.WriteLine($"walsim: internal error, please report it with the sample file: {e}");
             return ExitCode.InternalError;
         }
+    }
+
+    private ExitCode CannotFit(ForecastRequest request, ArgumentException e)
+    {
+        stderr.WriteLine($"walsim: {request.SamplesPath}: cannot fit the workload: {e.Message} (sample for longer, or give a smaller --bucket)");
+        return ExitCode.InvalidScenario;
     }
 }

@@ -319,11 +319,12 @@ public sealed class WalsimCommands
             HelpName = "duration",
             CustomParser = r => ParseDuration(r, "--bucket"),
         };
+        var backtest = new Option<bool>("--backtest") { Description = "Forecast from the first part of the file (up to --until, default half-way) and compare with what the rest shows, side by side with predict_linear." };
         runs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--runs: expected 1 to 100000"); });
 
         var command = new Command("forecast", """
             Forecasts, from a sample file, when each slot becomes extended, unreserved and lost, when pg_wal fills the disk (or a managed service goes read-only), and how big pg_wal gets. Fits the WAL rate with a daily cycle and a trend where the data shows them, then runs seeded Monte Carlo futures of that workload through the model of the sampled version, starting from the cluster as the last sample saw it; consumers that kept up keep up, stalled ones stay stalled. Prints p10/p50/p90 under the current trend and under each --what-if.
-            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket };
+            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, backtest };
         command.SetAction(r =>
         {
             ByteCount? size = null;
@@ -343,13 +344,14 @@ public sealed class WalsimCommands
                 SimDuration.FromSeconds((r.GetValue(horizon) ?? TimeSpan.FromDays(7)).TotalSeconds), r.GetValue(whatIf) ?? [], size, ro,
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(until),
                 SimDuration.FromSeconds((r.GetValue(period) ?? TimeSpan.FromDays(1)).TotalSeconds),
-                r.GetValue(bucket) is { } b ? SimDuration.FromSeconds(b.TotalSeconds) : null));
+                r.GetValue(bucket) is { } b ? SimDuration.FromSeconds(b.TotalSeconds) : null) { Backtest = r.GetValue(backtest) });
         });
         _epilogues[command] = $"""
             Examples:
               walsim forecast samples.csv
               walsim forecast db1.csv --horizon 30d --disk 200GB --what-if "slot cdc stops now" --what-if "rate x2"
               walsim forecast db1.csv --what-if "slot cdc stops now; set max_slot_wal_keep_size=50GB" --runs 1000 --seed 7
+              walsim forecast scenarios/traces/diurnal-15/samples.csv --backtest --period 10min --bucket 20s
 
             {ExitCodes}
             """;

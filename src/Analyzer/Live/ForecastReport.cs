@@ -72,3 +72,40 @@ public static class ForecastReport
             $"  {label.PadRight(width)} {what,-10} {D(s.Quantile(0.1)),10} {D(s.P50),10} {D(s.P90),10} {seen,6}  {(typical is { IsNever: false } t ? ReplayReport.Duration((t - SimTime.Zero).ToTimeSpan()) : "never"),16}"));
     }
 }
+
+/// <summary>Renders a backtest: the forecast from the first part of a trace against what the rest showed.</summary>
+public static class BacktestReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void Write(TextWriter w, string file, BacktestResult b, int runs, int seed)
+    {
+        static string D(SimDuration? d) => d is { } v ? ReplayReport.Duration(v.ToTimeSpan()) : "never";
+        w.WriteLine(string.Create(Inv,
+            $"Backtest of {file}: PostgreSQL {b.Input.Version}; forecast from the first {ReplayReport.Duration(b.Split - b.From)} (to {ReplayReport.Time(b.Split)}), compared with the next {ReplayReport.Duration(b.To - b.Split)}"));
+        w.WriteLine(string.Create(Inv, $"  walsim: {runs} runs of the workload fitted to the first part (seed {seed}); predict_linear: the line through the last {ReplayReport.Duration(b.LinearWindow.ToTimeSpan())} before the split"));
+        foreach (var line in b.Fit.Report.Describe()) w.WriteLine("    " + line);
+        var s = b.Size;
+        w.WriteLine();
+        w.WriteLine($"  {"pg_wal size",-34} {"actual",12} {"walsim (median)",16} {"predict_linear",16}");
+        w.WriteLine(string.Create(Inv, $"  {$"mean absolute error ({s.Points} samples)",-34} {"",12} {s.WalsimMae,16} {s.LinearMae,16}"));
+        w.WriteLine(string.Create(Inv, $"  {"largest error",-34} {"",12} {s.WalsimMaxError,16} {s.LinearMaxError,16}"));
+        w.WriteLine(string.Create(Inv, $"  {"at the end",-34} {s.ActualAtEnd,12} {s.WalsimAtEnd,16} {s.LinearAtEnd,16}"));
+        w.WriteLine(string.Create(Inv, $"  {"peak",-34} {s.ActualPeak,12} {s.WalsimPeakP50,16} {"-",16}"));
+        w.WriteLine();
+        w.WriteLine($"  {"slot",-16} {"event",-11} {"actual",10} {"walsim p50",11} {"p10..p90",20} {"predict_linear",15}");
+        foreach (var slot in b.Slots)
+        {
+            var f = slot.Walsim;
+            string Range(OutcomeSummary o) => $"{D(o.Quantile(0.1))}..{D(o.P90)}";
+            w.WriteLine($"  {slot.Name,-16} {"unreserved",-11} {D(slot.ActualUnreserved),10} {D(f.Unreserved.P50),11} {Range(f.Unreserved),20} {"",15}");
+            w.WriteLine($"  {"",-16} {"lost",-11} {D(slot.ActualLost),10} {D(f.Lost.P50),11} {Range(f.Lost),20} {(slot.HasSafeWalSize ? D(slot.LinearLost) : "n/a"),15}");
+        }
+        w.WriteLine("""
+
+              actual and walsim: "never" = not within the rest of the trace. predict_linear for a slot: when the line through
+              its safe_wal_size reaches 0 (what an alert on predict_linear(pg_replication_slots_safe_wal_size_bytes[window], t)
+              < 0 would say), even beyond the trace; "never" = the line does not fall.
+            """);
+    }
+}

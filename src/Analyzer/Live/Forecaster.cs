@@ -73,7 +73,14 @@ public sealed partial record WhatIf(string Text, IReadOnlyDictionary<string, Sim
 /// <param name="Seed">Master seed: the same seed, the same forecast.</param>
 /// <param name="Disk">The pg_wal volume, when the user gave one.</param>
 /// <param name="Parallelism">Threads for the runs (results do not depend on it).</param>
-public sealed record ForecastOptions(SimDuration Horizon, int Runs, int Seed, DiskSpec? Disk, int Parallelism = 1);
+public sealed record ForecastOptions(SimDuration Horizon, int Runs, int Seed, DiskSpec? Disk, int Parallelism = 1)
+{
+    /// <summary>Also record pg_wal's size this often in every run (for backtests and charts); null = not at all.</summary>
+    public SimDuration? TrajectoryEvery { get; init; }
+}
+
+/// <summary>pg_wal's size at one moment of the forecast, over the runs.</summary>
+public readonly record struct TrajectoryPoint(SimDuration At, ByteCount P10, ByteCount P50, ByteCount P90);
 
 /// <summary>A slot's times to each status over the runs, from the forecast's start.</summary>
 public sealed record SlotForecast(string Name, SlotKind Kind, ConsumerState Consumer, WalStatus? StatusNow,
@@ -81,7 +88,11 @@ public sealed record SlotForecast(string Name, SlotKind Kind, ConsumerState Cons
 
 /// <summary>One forecast: the runs' outcomes under one what-if, and the run at the median rate.</summary>
 public sealed record ForecastResult(WhatIf WhatIf, IReadOnlyList<SlotForecast> Slots, OutcomeSummary DiskFull, OutcomeSummary ReadOnly,
-    IReadOnlyList<ByteCount> PeakPgWalBytes, RunSummary TypicalRun, IReadOnlyList<string> AlreadyLost);
+    IReadOnlyList<ByteCount> PeakPgWalBytes, RunSummary TypicalRun, IReadOnlyList<string> AlreadyLost)
+{
+    /// <summary>pg_wal's size every <see cref="ForecastOptions.TrajectoryEvery"/>, when asked for.</summary>
+    public IReadOnlyList<TrajectoryPoint> PgWalTrajectory { get; init; } = [];
+}
 
 /// <summary>
 /// Forecasts from samples: the cluster as the last sample saw it (pg_wal's files, the last checkpoint, each slot at
@@ -158,11 +169,16 @@ public static class Forecaster
         var scenario = StartingScenario(input, options, whatIf);
         var now = input.Now;
         var version = input.Version;
-        var outcomes = MonteCarlo.Run(options.Runs, options.Seed, (_, rng) =>
+        var every = options.TrajectoryEvery is { } e && e > SimDuration.Zero ? e : (SimDuration?)null;
+        var points = every is { } ev ? (int)(options.Horizon.Microseconds / ev.Microseconds) + 1 : 0;
+        if (every is { } sampleEvery) scenario = scenario with { SampleInterval = sampleEvery };
+        var runs = MonteCarlo.Run(options.Runs, options.Seed, (_, rng) =>
         {
             var workload = fit.SamplePath(rng, now, options.Horizon, whatIf.RateFactor);
-            return Simulation.Run(scenario with { Workload = workload }, version);
+            var recorder = new PgWalRecorder(every, points);
+            return (Result: Simulation.Run(scenario with { Workload = workload }, version, recorder), recorder.Bytes);
         }, options.Parallelism);
+        var outcomes = runs.Select(r => r.Result).ToArray();
 
         // The median-rate run: the fitted level, trend and cycle without noise.
         var buckets = fit.BucketsIn(options.Horizon);
@@ -191,6 +207,48 @@ public static class Forecaster
             new OutcomeSummary(outcomes.Select(r => Since(r.Summary.ReadOnly))),
             outcomes.Select(r => r.Summary.PeakPgWalBytes).Order().ToList(),
             typical.Summary,
-            input.Slots.Where(s => s.Consumer == ConsumerState.Lost).Select(s => s.Name).ToList());
+            input.Slots.Where(s => s.Consumer == ConsumerState.Lost).Select(s => s.Name).ToList())
+        {
+            PgWalTrajectory = Trajectory(runs.Select(r => r.Bytes).ToList(), every, points),
+        };
+    }
+
+    private static List<TrajectoryPoint> Trajectory(List<long[]> runs, SimDuration? every, int points)
+    {
+        var list = new List<TrajectoryPoint>(points);
+        if (every is not { } e || runs.Count == 0) return list;
+        var column = new long[runs.Count];
+        for (var k = 0; k < points; k++)
+        {
+            for (var i = 0; i < runs.Count; i++) column[i] = runs[i][k];
+            Array.Sort(column);
+            ByteCount Q(double p) => new(column[EmpiricalQuantile.Type1Index(column.Length, p)]);
+            list.Add(new TrajectoryPoint(e * k, Q(0.1), Q(0.5), Q(0.9)));
+        }
+        return list;
+    }
+
+    /// <summary>pg_wal's size at each grid time of one run (a row is written at every multiple of the interval;
+    /// between two, the last value holds).</summary>
+    private sealed class PgWalRecorder : ISimulationObserver
+    {
+        private readonly long _everyUs;
+        public long[] Bytes { get; }
+
+        public PgWalRecorder(SimDuration? every, int points)
+        {
+            _everyUs = every?.Microseconds ?? 0;
+            Bytes = new long[points];
+            Array.Fill(Bytes, -1);
+        }
+
+        public void OnTimelineRow(TimelineRow row)
+        {
+            if (_everyUs == 0 || row.Reason != RowReason.Sample) return;
+            var k = row.At.Microseconds / _everyUs;
+            if (k < Bytes.Length) Bytes[k] = row.PgWalBytes.Bytes;
+            // Fill any grid point the run skipped (none expected) with the value before it.
+            for (var j = 1; j < Bytes.Length && j <= k; j++) if (Bytes[j] < 0) Bytes[j] = Bytes[j - 1];
+        }
     }
 }

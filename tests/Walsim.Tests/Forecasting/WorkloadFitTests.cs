@@ -163,6 +163,22 @@ public class WorkloadFitTests
         Assert.False(r.Cycle.Accepted, r.Cycle.Reason);
     }
 
+    // Six hours of the rising half of a daily cycle (ln rate + 1 over 6 h) is a clear slope, but with less than one
+    // period of data it cannot be told from the cycle: extrapolated as exp(4/day) it would forecast 55x the rate a
+    // day later. It is reported, not used.
+    [Fact]
+    public void A_significant_slope_over_less_than_one_cycle_period_is_not_taken_for_a_trend()
+    {
+        var rates = LogModelRates(6 * 12, FiveMin, new Random(808), Math.Log(MiB), 0.05, phi: 0.3, slopePerDay: 4);
+        var r = WorkloadFit.Fit(FromBucketRates(rates, FiveMin, Minute)).Report;
+
+        Assert.True(r.Trend.Tested);
+        Assert.False(r.Trend.Accepted);
+        Assert.True(r.Trend.PValue < 0.001, r.Trend.Reason);
+        Assert.EndsWith("period: it may be part of the cycle", r.Trend.Reason);
+        Assert.StartsWith("a slope (p=0) over 6h00m, less than one ", r.Trend.Reason);
+    }
+
     [Fact]
     public void Flat_series_with_autocorrelated_noise_rarely_report_a_trend_or_a_cycle()
     {

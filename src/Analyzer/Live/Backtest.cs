@@ -1,0 +1,146 @@
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Analyzer.Live;
+
+/// <summary>What really happened to one slot after the split, against both forecasts.</summary>
+/// <param name="Name">The slot.</param>
+/// <param name="ActualUnreserved">Time after the split of the first sample showing <c>unreserved</c> or <c>lost</c> (null: never).</param>
+/// <param name="ActualLost">Time after the split of the first sample showing <c>lost</c>.</param>
+/// <param name="Walsim">The Monte Carlo forecast of the slot.</param>
+/// <param name="LinearLost">When <c>predict_linear(safe_wal_size[window])</c> reaches 0 (null: never; 13+ only).</param>
+/// <param name="HasSafeWalSize">The samples had safe_wal_size for it (13+, a cap set), so the linear forecast exists.</param>
+public sealed record SlotBacktest(string Name, SimDuration? ActualUnreserved, SimDuration? ActualLost, SlotForecast Walsim, SimDuration? LinearLost,
+    bool HasSafeWalSize);
+
+/// <summary>pg_wal size after the split: each method's error against the samples.</summary>
+/// <param name="Points">Samples after the split compared.</param>
+/// <param name="WalsimMae">Mean absolute error of the Monte Carlo median of pg_wal bytes.</param>
+/// <param name="LinearMae">Mean absolute error of <c>predict_linear(pg_wal_bytes[window])</c>.</param>
+/// <param name="WalsimMaxError">Largest absolute error of the median.</param>
+/// <param name="LinearMaxError">Largest absolute error of the line.</param>
+/// <param name="ActualAtEnd">pg_wal at the last sample.</param>
+/// <param name="WalsimAtEnd">The median forecast there.</param>
+/// <param name="LinearAtEnd">The line there.</param>
+/// <param name="ActualPeak">The largest pg_wal after the split.</param>
+/// <param name="WalsimPeakP50">The median over runs of each run's peak.</param>
+public sealed record SizeBacktest(int Points, ByteCount WalsimMae, ByteCount LinearMae, ByteCount WalsimMaxError, ByteCount LinearMaxError,
+    ByteCount ActualAtEnd, ByteCount WalsimAtEnd, ByteCount LinearAtEnd, ByteCount ActualPeak, ByteCount WalsimPeakP50);
+
+public sealed record BacktestResult(DateTimeOffset From, DateTimeOffset Split, DateTimeOffset To, SimDuration LinearWindow,
+    ForecastInput Input, WorkloadFit Fit, SizeBacktest Size, IReadOnlyList<SlotBacktest> Slots);
+
+/// <summary>
+/// The forecast judged against what happened: fit and forecast from the samples up to a split point, then compare
+/// with the samples after it — pg_wal's size, and when each slot became unreserved and lost — side by side with what
+/// monitoring tools extrapolate, Prometheus' <c>predict_linear</c> over a window before the split.
+/// </summary>
+public static class Backtest
+{
+    /// <param name="fileName">Names the sample file in errors.</param>
+    /// <param name="frames">Reads the sample file from its start (it is read three times: its span, up to the split, all).</param>
+    /// <param name="settings">The settings sidecar's rows.</param>
+    /// <param name="split">Where the forecast starts; the default is half-way through the file.</param>
+    /// <param name="fitOptions">How to fit the workload (period, bucket).</param>
+    /// <param name="runs">Monte Carlo runs.</param>
+    /// <param name="seed">Master seed.</param>
+    /// <param name="parallelism">Threads.</param>
+    /// <param name="linearWindow">predict_linear's range; default: the last hour before the split, or its last half if shorter.</param>
+    public static BacktestResult Run(string fileName, Func<IEnumerable<SampleFrame>> frames, IReadOnlyList<SettingSample> settings,
+        ReplayLimit split, WorkloadFitOptions fitOptions, int runs, int seed, int parallelism, SimDuration? linearWindow = null)
+    {
+        // Where the file starts and ends, and so where "half-way" is.
+        DateTimeOffset? first = null, last = null;
+        foreach (var f in frames()) { first ??= f.Server.ServerTime; last = f.Server.ServerTime; }
+        if (first is null || last is null) throw new SampleFileException(fileName, 0, "", "no samples to backtest");
+        var limit = split.At is null && split.After is null ? new ReplayLimit(null, (last.Value - first.Value) / 2) : split;
+
+        var input = ForecastInput.Read(fileName, frames(), settings, limit);
+        var splitAt = input.Last.ServerTime;
+        if (last.Value - splitAt < TimeSpan.FromSeconds(1))
+            throw new SampleFileException(fileName, 0, "", "nothing after the split to compare with: choose an earlier --until");
+        var fit = WorkloadFit.Fit(input.Observations, fitOptions);
+        var horizon = SimDuration.FromSeconds((last.Value - splitAt).TotalSeconds);
+        var window = linearWindow ?? SimDuration.FromSeconds(Math.Min(3600, (splitAt - first.Value).TotalSeconds / 2));
+
+        // walsim: the Monte Carlo forecast, with pg_wal's size recorded on a grid of 200 points for the size errors.
+        var grid = horizon * (1.0 / 200);
+        var options = new ForecastOptions(horizon, runs, seed, null, parallelism) { TrajectoryEvery = grid };
+        var forecast = Forecaster.Run(input, fit, options, WhatIf.CurrentTrend);
+
+        // What happened, and predict_linear's view from before the split.
+        var sizeBefore = new List<TimedValue>();
+        var safeBefore = new Dictionary<string, List<TimedValue>>(StringComparer.Ordinal);
+        var actualUnreserved = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
+        var actualLost = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
+        var after = new List<(SimDuration At, long Bytes)>();
+        foreach (var f in frames())
+        {
+            var s = f.Server;
+            var t = input.Clock(s.ServerTime);
+            if (s.ServerTime <= splitAt)
+            {
+                sizeBefore.Add(new TimedValue(t, s.PgWalBytes.Bytes));
+                foreach (var slot in f.Slots)
+                    if (slot.SafeWalSize is { } safe)
+                        (safeBefore.TryGetValue(slot.Name, out var l) ? l : safeBefore[slot.Name] = []).Add(new TimedValue(t, safe.Bytes));
+                continue;
+            }
+            var since = t - input.Now;
+            after.Add((since, s.PgWalBytes.Bytes));
+            foreach (var slot in f.Slots)
+            {
+                if (slot.WalStatus >= WalStatus.Unreserved) actualUnreserved.TryAdd(slot.Name, since);
+                if (slot.WalStatus == WalStatus.Lost) actualLost.TryAdd(slot.Name, since);
+            }
+        }
+
+        var linear = LinearExtrapolation.FitWindow(sizeBefore, input.Now, window);
+        var trajectory = forecast.PgWalTrajectory;
+        long walsimErr = 0, linearErr = 0, walsimMax = 0, linearMax = 0;
+        foreach (var (at, bytes) in after)
+        {
+            var w = MedianAt(trajectory, at);
+            var l = linear is null ? sizeBefore[^1].Value : linear.ValueAt(input.Now + at);
+            var ew = Math.Abs(w - bytes);
+            var el = (long)Math.Abs(l - bytes);
+            walsimErr += ew; linearErr += el;
+            walsimMax = Math.Max(walsimMax, ew); linearMax = Math.Max(linearMax, el);
+        }
+        var n = Math.Max(1, after.Count);
+        var end = after[^1];
+        var peaks = forecast.PeakPgWalBytes;
+        var size = new SizeBacktest(after.Count, new ByteCount(walsimErr / n), new ByteCount(linearErr / n), new ByteCount(walsimMax), new ByteCount(linearMax),
+            new ByteCount(end.Bytes), new ByteCount(MedianAt(trajectory, end.At)),
+            new ByteCount((long)(linear?.ValueAt(input.Now + end.At) ?? sizeBefore[^1].Value)),
+            new ByteCount(after.Max(a => a.Bytes)), peaks.Count > 0 ? peaks[EmpiricalQuantile.Type1Index(peaks.Count, 0.5)] : ByteCount.Zero);
+
+        var slots = forecast.Slots.Select(sf =>
+        {
+            SimDuration? linearLost = null;
+            var has = safeBefore.TryGetValue(sf.Name, out var points);
+            if (has && LinearExtrapolation.FitWindow(points!, input.Now, window) is { } line && line.SlopePerSecond < 0)
+                linearLost = line.TimeToReach(0, input.Now) is { IsNever: false } at ? at - input.Now : null;
+            return new SlotBacktest(sf.Name,
+                actualUnreserved.TryGetValue(sf.Name, out var u) ? u : null,
+                actualLost.TryGetValue(sf.Name, out var lost) ? lost : null,
+                sf, linearLost, has);
+        }).ToList();
+        return new BacktestResult(first.Value, splitAt, last.Value, window, input, fit, size, slots);
+    }
+
+    /// <summary>The median trajectory's value at <paramref name="at"/>: the last grid point at or before it.</summary>
+    private static long MedianAt(IReadOnlyList<TrajectoryPoint> trajectory, SimDuration at)
+    {
+        var v = trajectory.Count > 0 ? trajectory[0].P50.Bytes : 0;
+        foreach (var p in trajectory)
+        {
+            if (p.At > at) break;
+            v = p.P50.Bytes;
+        }
+        return v;
+    }
+}
