@@ -82,6 +82,8 @@ CONF
     as "$client/pg_basebackup" -D "$sdir/data" -R -X stream -C -S standby -h "$dir" -p 5432 -U walsim --no-sync
     sed -i "s|^unix_socket_directories.*|unix_socket_directories = '$sdir'|; s|^log_directory.*|log_directory = '$sdir/log'|; s|^log_filename.*|log_filename = 'pg$major-standby$suffix'|" "$sdir/data/postgresql.conf"
     echo "hot_standby = on" >>"$sdir/data/postgresql.conf"
+    # libpq 12 does not know options (channel_binding, sslsni) pg_basebackup 15 writes into primary_conninfo.
+    echo "primary_conninfo = 'host=$dir port=5432 user=walsim'" >>"$sdir/data/postgresql.auto.conf"
     as "$bin/pg_ctl" -D "$sdir/data" -w -t 60 -l "$sdir/startup.log" start >/dev/null
     running+=("$major:$sdir/data")
     for i in 1 2 3; do
