@@ -36,15 +36,15 @@ public static partial class CheckpointLog
         ReadEvents(reader, fileName).OfType<LogCheckpoint>();
 
     /// <summary>Every event of the log at <paramref name="path"/> (checkpoints, starts and stops, setting changes), lazily.</summary>
-    public static IEnumerable<ServerLogEvent> ReadEvents(string path)
+    public static IEnumerable<ServerLogEvent> ReadEvents(string path, LogFormat? format = null, LogLinePrefix? logLinePrefix = null)
     {
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        foreach (var e in ReadEvents(reader, path)) yield return e;
+        foreach (var e in ReadEvents(reader, path, format, logLinePrefix)) yield return e;
     }
 
     /// <summary>Every event of a log read from <paramref name="reader"/>, in log order; <paramref name="format"/>
-    /// overrides the detection.</summary>
-    public static IEnumerable<ServerLogEvent> ReadEvents(TextReader reader, string fileName, LogFormat? format = null)
+    /// overrides the detection, <paramref name="logLinePrefix"/> (stderr only) the prefix detection.</summary>
+    public static IEnumerable<ServerLogEvent> ReadEvents(TextReader reader, string fileName, LogFormat? format = null, LogLinePrefix? logLinePrefix = null)
     {
         // Detection needs the first line; it is read here and put back in front of the rest.
         var first = reader.ReadLine();
@@ -53,7 +53,7 @@ public static partial class CheckpointLog
         var fmt = format ?? LogRecords.Detect(fileName, first);
         var assembler = new CheckpointAssembler(fileName);
         var output = new List<ServerLogEvent>();
-        foreach (var record in LogRecords.Read(new PrependedReader(first, reader), fileName, fmt))
+        foreach (var record in LogRecords.Read(new PrependedReader(first, reader), fileName, fmt, logLinePrefix))
         {
             assembler.Accept(record, output);
             foreach (var e in output) yield return e;

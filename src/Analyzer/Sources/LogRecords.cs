@@ -46,11 +46,11 @@ internal static partial class LogRecords
         return LogFormat.Stderr;
     }
 
-    public static IEnumerable<LogRecord> Read(TextReader reader, string fileName, LogFormat format) => format switch
+    public static IEnumerable<LogRecord> Read(TextReader reader, string fileName, LogFormat format, LogLinePrefix? prefix) => format switch
     {
         LogFormat.Csvlog => ReadCsv(reader, fileName),
         LogFormat.Jsonlog => ReadJson(reader, fileName),
-        _ => ReadStderr(reader, fileName),
+        _ => ReadStderr(reader, fileName, prefix),
     };
 
     /// <summary>
@@ -58,14 +58,31 @@ internal static partial class LogRecords
     /// anywhere in it, so syslog headers and pgBadger prefixes alike) and <c>[pid]</c> are taken when present.
     /// A line without a marker continues the previous message (a multi-line statement) and is skipped.
     /// </summary>
-    private static IEnumerable<LogRecord> ReadStderr(TextReader reader, string fileName)
+    private static IEnumerable<LogRecord> ReadStderr(TextReader reader, string fileName, LogLinePrefix? prefix)
     {
         var number = 0;
         while (reader.ReadLine() is { } line)
         {
             number++;
-            if (Parse(line, number, fileName) is { } record) yield return record;
+            var record = prefix is null ? Parse(line, number, fileName) : Parse(line, number, fileName, prefix);
+            if (record is not null) yield return record.Value;
         }
+    }
+
+    // With the user's log_line_prefix: the line must start with it; a line that does not is a continuation (or from
+    // before the prefix changed), unless it is a checkpoint end, which must not be lost silently.
+    private static LogRecord? Parse(string line, int number, string fileName, LogLinePrefix prefix)
+    {
+        if (!prefix.TryMatch(line, out var p, out var level))
+        {
+            if (line.Contains("checkpoint complete: ", StringComparison.Ordinal) || line.Contains("restartpoint complete: ", StringComparison.Ordinal))
+                throw new LogFileException(fileName, number, 1, "log_line_prefix", $"the line does not start with log_line_prefix '{prefix.Text}' followed by a level such as \"LOG:  \"");
+            return null;
+        }
+        if (!LogLinePrefix.TryTime(p, out var time, out var column, out var error))
+            throw new LogFileException(fileName, number, column, "timestamp", error!);
+        int? pid = p.Groups["pid"] is { Success: true } g && int.TryParse(g.ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+        return new LogRecord(number, time, pid, level.Groups["level"].Value, line[(level.Index + level.Length)..], null);
     }
 
     internal static LogRecord? Parse(string line, int number, string fileName)

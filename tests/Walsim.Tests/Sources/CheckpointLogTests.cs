@@ -267,3 +267,54 @@ public class CheckpointLogTests
         Assert.All(CheckpointLogAnalysis.CheckEstimates(CheckpointLog.ReadEvents(new SyntheticLog(checkpoints), "big.log")), x => Assert.True(x.Agrees));
     }
 }
+
+/// <summary>A <c>log_line_prefix</c> given by the user instead of the detection.</summary>
+public class LogLinePrefixTests
+{
+    private const string Complete = "checkpoint complete: wrote 0 buffers (0.0%); 0 WAL file(s) added, 0 removed, 0 recycled; write=0.001 s, sync=0.001 s, total=0.002 s; sync files=0, longest=0.000 s, average=0.000 s; distance=0 kB, estimate=0 kB";
+
+    [Fact]
+    public void The_pgbadger_prefix_reads_the_real_logs_as_the_detection_does()
+    {
+        var prefix = LogLinePrefix.Parse("%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ");
+        var given = CheckpointLog.ReadEvents(LogFixtures.Path("pg16-pgbadger.log"), logLinePrefix: prefix).OfType<LogCheckpoint>().ToList();
+        var detected = CheckpointLog.Read(LogFixtures.Path("pg16-pgbadger.log")).ToList();
+        Assert.Equal(detected.Select(c => (c.Line, c.Start, c.Complete, c.Stats)), given.Select(c => (c.Line, c.Start, c.Complete, c.Stats)));
+    }
+
+    // %s (session start) before %m: the detection would take the session start; the prefix knows which is which.
+    // %q: the checkpointer has no session, so the part after it is absent from its lines.
+    [Fact]
+    public void The_session_start_and_q_are_told_apart_from_the_line_time()
+    {
+        var prefix = LogLinePrefix.Parse("%s %m [%p] %q%u@%d ");
+        var text = $"""
+            2026-11-21 09:00:00 UTC 2026-11-21 13:41:28.100 UTC [7156] walsim@postgres LOG:  statement: checkpoint
+            2026-11-21 09:00:00 UTC 2026-11-21 13:41:28.200 UTC [7150] {Complete}
+            """.Replace("[7150] ", "[7150] LOG:  ", StringComparison.Ordinal);
+        var c = Assert.Single(CheckpointLog.ReadEvents(new StringReader(text), "pg.log", logLinePrefix: prefix).OfType<LogCheckpoint>());
+        Assert.Equal(new DateTimeOffset(2026, 11, 21, 13, 41, 28, 200, TimeSpan.Zero), c.Complete);
+    }
+
+    [Fact]
+    public void An_epoch_time_n_is_read_as_utc()
+    {
+        var prefix = LogLinePrefix.Parse("%n [%p] ");
+        var c = Assert.Single(CheckpointLog.ReadEvents(new StringReader($"1795786888.200 [7150] LOG:  {Complete}\n"), "pg.log", logLinePrefix: prefix).OfType<LogCheckpoint>());
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1795786888200), c.Complete);
+    }
+
+    [Fact]
+    public void A_checkpoint_line_that_does_not_match_the_given_prefix_names_its_line()
+    {
+        var prefix = LogLinePrefix.Parse("%m [%p] ");
+        var e = Assert.Throws<LogFileException>(() => CheckpointLog.ReadEvents(new StringReader($"2026-11-21 13:41:28 UTC [7150]: [1-1] LOG:  {Complete}\n"), "pg.log", logLinePrefix: prefix).ToList());
+        Assert.Equal("pg.log:1:1: log_line_prefix: the line does not start with log_line_prefix '%m [%p] ' followed by a level such as \"LOG:  \"", e.Message);
+    }
+
+    [Theory]
+    [InlineData("%p %u ", "has no time")]
+    [InlineData("%m %z ", "unknown escape %z")]
+    public void A_prefix_walsim_cannot_use_is_refused(string prefix, string reason) =>
+        Assert.Contains(reason, Assert.Throws<FormatException>(() => LogLinePrefix.Parse(prefix)).Message);
+}
