@@ -160,12 +160,10 @@ internal sealed partial class CheckpointAssembler(string fileName)
     private bool _sawCheckpointLine;
     private bool _sawEnglish;
     private int _records;
-    private int _lastLine;
 
     public void Accept(LogRecord r, List<ServerLogEvent> output)
     {
         _records++;
-        _lastLine = r.Line;
         if (r.Level == "DETAIL")
         {
             if (_awaitingDetail && (_detailPid is null || r.Pid is null || _detailPid == r.Pid))
@@ -299,6 +297,4 @@ internal sealed partial class CheckpointAssembler(string fileName)
     private DateTimeOffset TimeOf(LogRecord r) => r.Time
         ?? throw new LogFileException(fileName, r.Line, 1, "timestamp",
             "no time before the level: walsim needs %m or %t in log_line_prefix (e.g. log_line_prefix = '%m [%p] ')");
-
-    public int LastLine => _lastLine;
 }

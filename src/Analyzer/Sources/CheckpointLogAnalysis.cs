@@ -89,8 +89,9 @@ public static class CheckpointLogAnalysis
             position = c.RedoLsn ?? position + c.Distance;
             if (prev is not null && c.Start < prev.Start)
             {
-                // The clock went back: the series must not; this one only starts a new run.
+                // The clock went back: the series must not; this one is dropped and the next interval is a gap.
                 prev = c;
+                pendingGap = true;
                 continue;
             }
             var at = new SimTime((c.Start - origin.Value).Ticks / 10);
