@@ -153,6 +153,14 @@ public static class CheckpointLogAnalysis
                 yield return new RecycleCheck(c, null, "no settings", addedOk);
                 continue;
             }
+            // 16+: PreallocXlogFiles adds a segment only when the checkpoint record ends in the last quarter of its
+            // segment (segoff(recptr - 1) >= 0.75 * SEG). The record (120 bytes reserved) plus a page header it may
+            // cross ends at most 160 bytes after its start, the logged lsn.
+            if (!c.IsRestartpoint && c.Stats.CheckpointLsn is { } start && c.Stats.Added > 0)
+            {
+                var offset = (long)(start.Value % (ulong)settings.SegmentSize.Bytes);
+                if (offset + MaxCheckpointRecordSpan < (long)(0.75 * settings.SegmentSize.Bytes)) addedOk = false;
+            }
             if (!settings.WalRecycle)
             {
                 yield return new RecycleCheck(c, 0, "wal_recycle = off", addedOk);
@@ -165,6 +173,9 @@ public static class CheckpointLogAnalysis
                 : new RecycleCheck(c, MaxRecycledFromSpan(settings, estimate), "span", addedOk);
         }
     }
+
+    // The checkpoint record: 114 bytes, 120 with MAXALIGN (§3.5), plus at most a 40-byte long page header crossed.
+    private const long MaxCheckpointRecordSpan = 160;
 
     /// <summary>The pg_wal file count trajectory up to a constant (see <see cref="FileCountPoint"/>).</summary>
     public static IEnumerable<FileCountPoint> FileTrajectory(IEnumerable<ServerLogEvent> events)

@@ -150,6 +150,17 @@ public class CheckpointLogAnalysisTests
         Assert.Equal((true, false), (checks[1].RecycledOk, checks[1].AddedOk));
     }
 
+    // PreallocXlogFiles: segoff(recptr - 1) >= 0.75 × 1 MB = 786,432 is needed to add a segment. A record at
+    // offset 0x60 cannot end there; one at 0xF0000 (983,040) can.
+    [Theory]
+    [InlineData("0/B000060", false)]
+    [InlineData("0/B0F0000", true)]
+    public void On_16_a_file_added_where_the_checkpoint_record_ends_early_in_its_segment_is_implausible(string lsn, bool plausible)
+    {
+        var events = Events($"2026-11-21 13:41:51.001 UTC [8735] LOG:  checkpoint complete: wrote 6 buffers (0.0%); 1 WAL file(s) added, 0 removed, 0 recycled; write=0.301 s, sync=0.001 s, total=0.305 s; sync files=0, longest=0.000 s, average=0.000 s; distance=3071 kB, estimate=3071 kB; lsn={lsn}, redo lsn=0/B000028\n", "pg16.log");
+        Assert.Equal(plausible, Assert.Single(CheckpointLogAnalysis.CheckRecycling(events, LogFixtures.Settings(16))).AddedOk);
+    }
+
     [Fact]
     public void The_settings_at_the_end_of_a_log_include_its_reloads()
     {
