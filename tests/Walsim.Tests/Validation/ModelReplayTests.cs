@@ -1,3 +1,4 @@
+using Walsim.Analyzer.Sources;
 using Walsim.Analyzer.Validation;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Settings;
