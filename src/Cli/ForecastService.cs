@@ -18,6 +18,9 @@ namespace Walsim.Cli;
 public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IReadOnlyList<WhatIf> WhatIfs, ByteCount? Disk, double? ReadOnlyAt,
     int Runs, int Seed, ReplayLimit Until, SimDuration Period, SimDuration? Bucket)
 {
+    /// <summary>Fit the workload to this file instead (a longer sample history, or a server log with log_checkpoints).</summary>
+    public string? WorkloadFrom { get; init; }
+
     /// <summary>Forecast from the first part of the file (up to <see cref="Until"/>, default half-way) and compare with the rest.</summary>
     public bool Backtest { get; init; }
 }
@@ -46,9 +49,12 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             }
             var input = ForecastInput.Read(request.SamplesPath, SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows, request.Until);
             WorkloadFit fit;
+            SimTime? fitNow = null;
+            WorkloadHistory? history = request.WorkloadFrom is { } from ? WorkloadHistory.Read(from) : null;
             try
             {
-                fit = WorkloadFit.Fit(input.Observations, fitOptions);
+                fit = WorkloadFit.Fit(history?.Observations ?? input.Observations, fitOptions);
+                fitNow = history?.Clock(input.Last.ServerTime);
             }
             catch (ArgumentException e)
             {
@@ -56,15 +62,20 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             }
             var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;
             var options = new ForecastOptions(request.Horizon, request.Runs, request.Seed, disk, Environment.ProcessorCount);
-            ForecastReport.WriteHeader(stdout, request.SamplesPath, input, fit, options);
+            ForecastReport.WriteHeader(stdout, request.SamplesPath, input, fit, options, history);
             foreach (var whatIf in new[] { WhatIf.CurrentTrend }.Concat(request.WhatIfs))
-                ForecastReport.WriteResult(stdout, Forecaster.Run(input, fit, options, whatIf), options);
+                ForecastReport.WriteResult(stdout, Forecaster.Run(input, fit, options, whatIf, fitNow), options);
             ForecastReport.WriteFooter(stdout);
             return ExitCode.Ok;
         }
         catch (ArgumentException e) when (request.Backtest && e.TargetSite?.DeclaringType == typeof(WorkloadFit))
         {
             return CannotFit(request, e);
+        }
+        catch (Walsim.Analyzer.Sources.LogFileException e)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.InvalidScenario;
         }
         catch (SampleFileException e)
         {

@@ -7,13 +7,22 @@ namespace Walsim.Cli;
 /// <param name="Until">Stop replaying there.</param>
 /// <param name="CsvPath">Also write every decision to this CSV file.</param>
 /// <param name="ListCheckpoints">List every checkpoint, not only those that disagree.</param>
-public sealed record ReplayRequest(string SamplesPath, ReplayLimit Until, string? CsvPath, bool ListCheckpoints);
+public sealed record ReplayRequest(string SamplesPath, ReplayLimit Until, string? CsvPath, bool ListCheckpoints)
+{
+    /// <summary>For a server log: the version when the log does not name it.</summary>
+    public Walsim.Simulator.Versions.PgVersion? Version { get; init; }
+    /// <summary>For a server log: wal_segment_size (a log does not say it).</summary>
+    public Walsim.Simulator.Units.WalSegmentSize SegmentSize { get; init; } = Walsim.Simulator.Units.WalSegmentSize.Default;
+    /// <summary>For a server log: settings in force when it starts.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary><c>walsim replay</c>: a real cluster's samples through the retention model, checkpoint by checkpoint.</summary>
 public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
 {
     public ExitCode Run(ReplayRequest request)
     {
+        if (!IsSampleFile(request.SamplesPath)) return RunLog(request);
         var settingsPath = SampleFile.SettingsPath(request.SamplesPath);
         if (!File.Exists(settingsPath))
         {
@@ -59,6 +68,38 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
         finally
         {
             csvFile?.Dispose();
+        }
+    }
+
+    private static bool IsSampleFile(string path)
+    {
+        using var r = new StreamReader(path);
+        return (r.ReadLine() ?? "").StartsWith("sample,", StringComparison.Ordinal);
+    }
+
+    /// <summary>A server log: the checks a log allows (estimate, added/recycled), no slot or pg_wal comparison.</summary>
+    private ExitCode RunLog(ReplayRequest request)
+    {
+        try
+        {
+            var summary = Walsim.Analyzer.Sources.LogReplay.Run(request.SamplesPath, request.Version, request.SegmentSize, request.Settings);
+            Walsim.Analyzer.Sources.LogReplay.Write(stdout, summary);
+            return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
+        }
+        catch (Walsim.Analyzer.Sources.LogFileException e)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.InvalidScenario;
+        }
+        catch (Walsim.Simulator.Settings.SettingException e)
+        {
+            stderr.WriteLine($"walsim: --set {e.Setting}: {e.Message}");
+            return ExitCode.UsageError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.IoError;
         }
     }
 }

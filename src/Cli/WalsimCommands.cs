@@ -264,17 +264,54 @@ public sealed class WalsimCommands
         var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
         csv.AcceptLegalFilePathsOnly();
         var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
+        var pg = new Option<PgVersion?>("--pg")
+        {
+            Description = "Server logs only: the PostgreSQL version, when the log has no \"starting PostgreSQL\" line.",
+            HelpName = "version",
+            CustomParser = r => PgVersion.TryParse(r.Tokens.Count > 0 ? r.Tokens[^1].Value : "", out var v, out var e) ? v : Fail(r, $"--pg: {e}"),
+        };
+        var segment = new Option<string>("--wal-segment-size") { Description = "Server logs only: wal_segment_size (a log does not say it). [default: 16MB]", HelpName = "size" };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Server logs only: a setting in force when the log starts (name=value, repeatable), e.g. min_wal_size=1GB.",
+            HelpName = "name=value",
+            AllowMultipleArgumentsPerToken = false,
+        };
 
         var command = new Command("replay", """
             Replays a real cluster's samples through walsim's retention model, as validate does on a throwaway cluster. Reconstructs the WAL write rate, the checkpoints (each new redo_lsn) and how each slot's consumer behaved; then, for every checkpoint seen, recomputes KeepLogSeg, the slot invalidations and RemoveOldXlogFiles/PreallocXlogFiles from the state sampled just before, and compares with the sample after: the files in pg_wal, the oldest file, the slots invalidated; and at every sample each slot's wal_status and safe_wal_size (13+). Exit code 1 if any decision disagrees.
-            """) { samples, until, csv, checkpoints };
-        command.SetAction(r => (int)service.Run(new ReplayRequest(
-            r.GetRequiredValue(samples), r.GetValue(until), r.GetValue(csv), r.GetValue(checkpoints))));
+            Also reads a server log written with log_checkpoints = on (stderr, csvlog or jsonlog): then it checks what a log decides — each checkpoint's distance estimate, and files added and recycled against PreallocXlogFiles and XLOGfileslop — and sums WAL, file changes and invalidations.
+            """) { samples, until, csv, checkpoints, pg, segment, set };
+        command.SetAction(r =>
+        {
+            var seg = WalSegmentSize.Default;
+            if (r.GetValue(segment) is { } text)
+            {
+                if (!ValueParser.TryParseSize(text, out var size, out var e) || !WalSegmentSize.IsValid(size.Bytes))
+                {
+                    _stderr.WriteLine($"walsim: --wal-segment-size: expected a power of two from 1MB to 1GB, got \"{text}\"{(e is null ? "" : $" ({e})")}");
+                    return (int)ExitCode.UsageError;
+                }
+                seg = new WalSegmentSize(size.Bytes);
+            }
+            var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in r.GetValue(set) ?? [])
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0) { _stderr.WriteLine($"walsim: --set: expected name=value, got \"{pair}\""); return (int)ExitCode.UsageError; }
+                settings[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+            }
+            return (int)service.Run(new ReplayRequest(r.GetRequiredValue(samples), r.GetValue(until), r.GetValue(csv), r.GetValue(checkpoints))
+            {
+                Version = r.GetValue(pg), SegmentSize = seg, Settings = settings,
+            });
+        });
         _epilogues[command] = $"""
             Examples:
               walsim replay samples.csv
               walsim replay db1.csv --until 6h --checkpoints
               walsim replay db1.csv --csv reports/db1-replay.csv
+              walsim replay /var/log/postgresql/postgresql-15-main.log --set min_wal_size=1GB --set max_wal_size=4GB
 
             {ExitCodes}
             """;
@@ -299,8 +336,8 @@ public sealed class WalsimCommands
         };
         var disk = new Option<string>("--disk") { Description = "The pg_wal volume's size (200GB): also forecast when it fills.", HelpName = "size" };
         var readOnly = new Option<string>("--read-only-at") { Description = "A managed service's read-only threshold as a share of --disk (95%).", HelpName = "share" };
-        var runs = new Option<int>("--runs") { Description = "Monte Carlo runs. [default: 500]", DefaultValueFactory = _ => 500, HelpName = "n" };
-        var seed = new Option<int>("--seed") { Description = "Master seed: the same seed and file give the same forecast. [default: 1]", DefaultValueFactory = _ => 1, HelpName = "n" };
+        var runs = new Option<int>("--runs") { Description = "Monte Carlo runs.", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var seed = new Option<int>("--seed") { Description = "Master seed: the same seed and file give the same forecast.", DefaultValueFactory = _ => 1, HelpName = "n" };
         var until = new Option<ReplayLimit>("--until")
         {
             Description = "Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.",
@@ -319,12 +356,18 @@ public sealed class WalsimCommands
             HelpName = "duration",
             CustomParser = r => ParseDuration(r, "--bucket"),
         };
+        var workloadFrom = new Option<string>("--workload-from")
+        {
+            Description = "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend).",
+            HelpName = "file",
+        };
+        workloadFrom.Validators.Add(r => { if (r.GetValueOrDefault<string>() is { } p && !File.Exists(p)) r.AddError($"{p}: no such file or directory"); });
         var backtest = new Option<bool>("--backtest") { Description = "Forecast from the first part of the file (up to --until, default half-way) and compare with what the rest shows, side by side with predict_linear." };
         runs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--runs: expected 1 to 100000"); });
 
         var command = new Command("forecast", """
             Forecasts, from a sample file, when each slot becomes extended, unreserved and lost, when pg_wal fills the disk (or a managed service goes read-only), and how big pg_wal gets. Fits the WAL rate with a daily cycle and a trend where the data shows them, then runs seeded Monte Carlo futures of that workload through the model of the sampled version, starting from the cluster as the last sample saw it; consumers that kept up keep up, stalled ones stay stalled. Prints p10/p50/p90 under the current trend and under each --what-if.
-            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, backtest };
+            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, workloadFrom, backtest };
         command.SetAction(r =>
         {
             ByteCount? size = null;
@@ -344,13 +387,14 @@ public sealed class WalsimCommands
                 SimDuration.FromSeconds((r.GetValue(horizon) ?? TimeSpan.FromDays(7)).TotalSeconds), r.GetValue(whatIf) ?? [], size, ro,
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(until),
                 SimDuration.FromSeconds((r.GetValue(period) ?? TimeSpan.FromDays(1)).TotalSeconds),
-                r.GetValue(bucket) is { } b ? SimDuration.FromSeconds(b.TotalSeconds) : null) { Backtest = r.GetValue(backtest) });
+                r.GetValue(bucket) is { } b ? SimDuration.FromSeconds(b.TotalSeconds) : null) { Backtest = r.GetValue(backtest), WorkloadFrom = r.GetValue(workloadFrom) });
         });
         _epilogues[command] = $"""
             Examples:
               walsim forecast samples.csv
               walsim forecast db1.csv --horizon 30d --disk 200GB --what-if "slot cdc stops now" --what-if "rate x2"
               walsim forecast db1.csv --what-if "slot cdc stops now; set max_slot_wal_keep_size=50GB" --runs 1000 --seed 7
+              walsim forecast db1.csv --workload-from /var/log/postgresql/postgresql-15-main.log
               walsim forecast scenarios/traces/diurnal-15/samples.csv --backtest --period 10min --bucket 20s
 
             {ExitCodes}
@@ -371,6 +415,12 @@ public sealed class WalsimCommands
             list.Add(w);
         }
         return list;
+    }
+
+    private static PgVersion? Fail(ArgumentResult r, string message)
+    {
+        r.AddError(message);
+        return null;
     }
 
     /// <summary><c>--until</c>: a duration from the first sample, or an absolute UTC time.</summary>

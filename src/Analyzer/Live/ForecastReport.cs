@@ -10,13 +10,15 @@ public static class ForecastReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void WriteHeader(TextWriter w, string file, ForecastInput input, WorkloadFit fit, ForecastOptions o)
+    public static void WriteHeader(TextWriter w, string file, ForecastInput input, WorkloadFit fit, ForecastOptions o, WorkloadHistory? history = null)
     {
         w.WriteLine(string.Create(Inv,
             $"Forecast from {file}: PostgreSQL {input.Version}, {input.SegmentSize} segments, from the last sample ({ReplayReport.Time(input.Last.ServerTime)}) for {ReplayReport.Duration(o.Horizon.ToTimeSpan())}"));
         w.WriteLine(string.Create(Inv,
             $"  {o.Runs} runs of the fitted workload (seed {o.Seed}), and one at the fitted median rate{(o.Disk is { } d ? $"; pg_wal volume {d.Size}{(d.ReadOnlyAtFraction is { } f ? $", read-only at {f:P0}" : "")}" : "")}"));
-        w.WriteLine(string.Create(Inv, $"Workload fit from {input.Samples:N0} samples:"));
+        w.WriteLine(history is null
+            ? string.Create(Inv, $"Workload fit from {input.Samples:N0} samples:")
+            : string.Create(Inv, $"Workload fit from {history.File} ({history.Kind}, {history.Observations.Count:N0} positions from {ReplayReport.Time(history.Origin)}):"));
         foreach (var line in fit.Report.Describe()) w.WriteLine("  " + line);
         var slots = input.Slots.Count == 0 ? "no slots" : string.Join("; ", input.Slots.Select(Describe));
         w.WriteLine(string.Create(Inv, $"Now: pg_wal {input.Last.PgWalFiles} files ({input.Last.PgWalBytes}); {slots}"));

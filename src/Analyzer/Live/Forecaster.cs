@@ -164,10 +164,16 @@ public static class Forecaster
 
     /// <summary>Runs the forecast for one what-if: <see cref="ForecastOptions.Runs"/> seeded paths, and one run at the
     /// fitted median rate (the "typical" column).</summary>
-    public static ForecastResult Run(ForecastInput input, WorkloadFit fit, ForecastOptions options, WhatIf whatIf)
+    /// <param name="input">The cluster now.</param>
+    /// <param name="fit">The workload model.</param>
+    /// <param name="options">Horizon, runs, seed, disk.</param>
+    /// <param name="whatIf">The change forecast.</param>
+    /// <param name="fitClockNow">"Now" on the clock the workload was fitted on, when it was fitted to another file
+    /// (a longer history, a server log); default: the samples' own clock.</param>
+    public static ForecastResult Run(ForecastInput input, WorkloadFit fit, ForecastOptions options, WhatIf whatIf, SimTime? fitClockNow = null)
     {
         var scenario = StartingScenario(input, options, whatIf);
-        var now = input.Now;
+        var now = fitClockNow ?? input.Now;
         var version = input.Version;
         var every = options.TrajectoryEvery is { } e && e > SimDuration.Zero ? e : (SimDuration?)null;
         var points = every is { } ev ? (int)(options.Horizon.Microseconds / ev.Microseconds) + 1 : 0;

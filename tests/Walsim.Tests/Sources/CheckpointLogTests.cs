@@ -318,3 +318,55 @@ public class LogLinePrefixTests
     public void A_prefix_walsim_cannot_use_is_refused(string prefix, string reason) =>
         Assert.Contains(reason, Assert.Throws<FormatException>(() => LogLinePrefix.Parse(prefix)).Message);
 }
+
+/// <summary><c>walsim replay</c> on a server log: what a log lets walsim check, and errors that name the line.</summary>
+public sealed class LogReplayCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-logreplay-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Walsim(params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
+        var code = new global::Walsim.Cli.WalsimCommands(stdout, stderr).Invoke(args);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Replaying_a_real_15_csvlog_checks_every_estimate_and_every_recycled_count()
+    {
+        var (code, output, err) = Walsim("replay", LogFixtures.Path("pg15-csvlog.csv"), "--wal-segment-size", "1MB");
+        Assert.True(code == 0, err + output);
+        Assert.Contains("PostgreSQL 15.18", output);
+        Assert.Contains("14 checkpoint(s), 0 restartpoint(s), 2 server start(s)", output);
+        Assert.Contains("distance estimate: 14/14 agree", output);
+        Assert.Contains("slot invalidations: 1", output);
+    }
+
+    // The fourth checkpoint's estimate edited from 3072 to 2999 kB: the distance (3072 kB) exceeds the previous
+    // estimate, so UpdateCheckPointDistanceEstimate jumps to it — 2999 is impossible.
+    [Fact]
+    public void An_estimate_the_recurrence_cannot_produce_is_a_disagreement_naming_the_log_line()
+    {
+        var lines = File.ReadAllLines(LogFixtures.Path("pg15-pgbadger.log"));
+        var i = Array.FindIndex(lines, l => l.Contains("distance=3072 kB, estimate=3072 kB"));
+        lines[i] = lines[i].Replace("estimate=3072 kB", "estimate=2999 kB");
+        var path = System.IO.Path.Combine(_dir, "edited.log");
+        File.WriteAllLines(path, lines);
+
+        var (code, output, _) = Walsim("replay", path, "--pg", "15.18", "--wal-segment-size", "1MB");
+        Assert.Equal((int)global::Walsim.Cli.ExitCode.ExpectationsFailed, code);
+        Assert.Contains($"DISAGREE {path}:{i + 1}: estimate=2999 kB, the model allows 3072..3072 kB", output);
+    }
+
+    [Fact]
+    public void A_log_without_checkpoint_lines_says_what_to_turn_on()
+    {
+        var path = System.IO.Path.Combine(_dir, "quiet.log");
+        File.WriteAllText(path, "2026-11-21 13:41:28 UTC [7156] LOG:  database system is ready to accept connections\n");
+        var (code, _, err) = Walsim("replay", path);
+        Assert.Equal((int)global::Walsim.Cli.ExitCode.InvalidScenario, code);
+        Assert.Contains("log_checkpoints", err);
+    }
+}
