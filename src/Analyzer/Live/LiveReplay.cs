@@ -37,6 +37,7 @@ public sealed class LiveReplay
     private SampledSettings? _sampledSettings;
     private WalSegmentSize _seg;
     private SampleFrame? _prev;
+    private readonly Queue<(Lsn Head, IReadOnlyList<SlotSample> Slots)> _recentSlots = new(); // since the current redo pointer: where the next checkpoint starts
     private PendingCheckpoint? _pending;         // judged once more on the next sample before a disagreement is reported
     private SegmentNumber _lastRemoved;
     private double? _estimate;                  // CheckPointDistanceEstimate; unknown until the first checkpoint seen
@@ -124,6 +125,7 @@ public sealed class LiveReplay
         }
         Track(frame);
         AdoptObservedInvalidations(frame);
+        RememberSlots(frame);
         _prev = frame;
         return true;
     }
@@ -184,39 +186,83 @@ public sealed class LiveReplay
         if (byWal) _checkpointsByWal++;
         _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate ?? 0, distance);
 
-        // KeepLogSeg → InvalidateObsoleteReplicationSlots (→ KeepLogSeg again on 13.4+), from the slots as sampled
-        // just before: a slot whose consumer stalled has not moved since, one that keeps up is near the insert position.
+        // InvalidateObsoleteReplicationSlots judges each slot at the end, from the slots as sampled just before:
+        // a slot whose consumer stalled has not moved since, one that keeps up is near the insert position.
         var slots = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)).ToList();
-        var slotMin = MinRestart(slots);
         var recptr = a.CheckpointLsn + new ByteCount(MinCheckpointRecordBytes);
-        var invalidated = new List<string>();
-        var (firstKeep, keep) = Retention.CheckpointHorizon(settings, recptr, _seg.SegmentOf(a.RedoLsn), slotMin, oldest =>
-        {
-            invalidated.AddRange(slots.Where(s => s.RestartLsn < oldest).Select(s => s.Name));
-            return invalidated.Count > 0 ? MinRestart(slots.Where(s => !invalidated.Contains(s.Name))) : null;
-        });
-
-        // RemoveOldXlogFiles over the files present when it ran (those sampled before, plus the segments written up
-        // to the checkpoint record), then PreallocXlogFiles.
-        RemovalResult? removal = null;
-        WalDirectory? afterDir = null;
         var slop = Retention.XLogFileSlop(settings, a.RedoLsn, _estimate.Value);
-        if (Oldest(b) is { } o && Newest(b) is { } n)
+
+        // KeepLogSeg's slot minimum is read at a moment no sample caught (the checkpoint's start on 13.22+/14.19+/
+        // 15.14+/16.10+/17.6+, its end before; on 18 each slot's last saved restart_lsn): the samples on either side
+        // of that moment bracket it, and the model's outcome for each end brackets the server's.
+        var (lowSlots, highSlots) = SlotMinimumBracket(before, after, a.RedoLsn);
+        var (minLow, minHigh) = (MinRestart(lowSlots), MinRestart(highSlots));
+        // 18 reads each slot's last saved restart_lsn for the recomputed minimum too; earlier versions the current one.
+        var lastSaved = _policy!.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
+        Outcome Decide(IReadOnlyList<SlotSample> minimumOf)
         {
+            var slotMin = MinRestart(minimumOf);
+            var invalidated = new List<string>();
+            var (firstKeep, keep) = Retention.CheckpointHorizon(settings, recptr, _seg.SegmentOf(a.RedoLsn), slotMin, oldest =>
+            {
+                invalidated.AddRange(slots.Where(s => s.RestartLsn < oldest).Select(s => s.Name));
+                return invalidated.Count > 0 ? MinRestart((lastSaved ? minimumOf : slots).Where(s => !invalidated.Contains(s.Name))) : null;
+            });
+            // RemoveOldXlogFiles over the files present when it ran (those sampled before, plus the segments written
+            // up to the checkpoint record), then PreallocXlogFiles.
+            if (Oldest(b) is not { } o || Newest(b) is not { } n) return new Outcome(firstKeep, keep, invalidated, null, null);
             var dir = new WalDirectory(o, SegmentNumber.Max(n, _seg.SegmentOf(recptr)));
             var cutoff = keep.Value > 0 ? keep - 1 : keep;
             var r = Retention.RemoveOldXlogFiles(dir, cutoff, slop, recptr, ArchivedThrough(b), settings.WalRecycle, _lastRemoved, _seg);
             var d = r.After;
             Retention.PreallocXlogFiles(ref d, recptr, _seg);
-            removal = r;
-            afterDir = d;
+            return new Outcome(firstKeep, keep, invalidated, r, d);
         }
+        var low = Decide(lowSlots);
+        var high = ReferenceEquals(lowSlots, highSlots) ? low : Decide(highSlots);
+
+        static string Min(Lsn l) => l.IsValid ? l.ToString() : "none";
+        static string Keep(Outcome x) => string.Create(CultureInfo.InvariantCulture, $"{x.FirstKeep.Value:X}{(x.Keep != x.FirstKeep ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} files_before={b.OldestWalFile ?? "-"}..{b.NewestWalFile ?? "-"} keep={firstKeep.Value:X}{(keep != firstKeep ? $"->{keep.Value:X}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
-        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(invalidated),
-            removal, afterDir, before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
-            new HashSet<string>(_invalidated, StringComparer.Ordinal), inputs);
+            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={b.OldestWalFile ?? "-"}..{b.NewestWalFile ?? "-"} keep={Keep(low)}{(high != low ? $"..{Keep(high)}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(low.Invalidated), low, high,
+            before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal), new HashSet<string>(_invalidated, StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
+    }
+
+    /// <summary>What one checkpoint decides for a given slot minimum.</summary>
+    private sealed record Outcome(SegmentNumber FirstKeep, SegmentNumber Keep, List<string> Invalidated, RemovalResult? Removal, WalDirectory? Files);
+
+    /// <summary>
+    /// The slots whose minimum <c>KeepLogSeg</c> used, as sampled on either side of the moment it was read: the
+    /// checkpoint's start (the last sample at or before the new redo pointer, and the next one) where the version
+    /// captures it then, or its end (the samples before and after it); 18 (each slot's last saved restart_lsn) from
+    /// the start to the end. Low is the side that keeps more WAL.
+    /// </summary>
+    private (IReadOnlyList<SlotSample> Low, IReadOnlyList<SlotSample> High) SlotMinimumBracket(SampleFrame before, SampleFrame after, Lsn redo)
+    {
+        var endLow = Valid(before.Slots);
+        var endHigh = Valid(after.Slots);
+        if (_policy!.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd) return Ordered(endLow, endHigh);
+
+        IReadOnlyList<SlotSample>? startLow = null, startHigh = null;
+        foreach (var (head, slotList) in _recentSlots)
+        {
+            if (head <= redo) startLow = slotList;
+            else if (startLow is not null) { startHigh = slotList; break; }
+        }
+        startLow = startLow is null ? (_recentSlots.Count > 0 ? _recentSlots.Peek().Slots : endLow) : Valid(startLow);
+        startHigh = startHigh is null ? endLow : Valid(startHigh);
+        return _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn ? Ordered(startLow, endHigh) : Ordered(startLow, startHigh);
+
+        List<SlotSample> Valid(IEnumerable<SlotSample> list) => [.. list.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name))];
+        (IReadOnlyList<SlotSample>, IReadOnlyList<SlotSample>) Ordered(IReadOnlyList<SlotSample> x, IReadOnlyList<SlotSample> y)
+        {
+            var (mx, my) = (MinRestart(x), MinRestart(y));
+            if (mx == my) return (x, x);
+            // No slot (Invalid) keeps least: it sorts last.
+            return !mx.IsValid ? (y, x) : !my.IsValid ? (x, y) : mx < my ? (x, y) : (y, x);
+        }
     }
 
     /// <summary>
@@ -229,14 +275,21 @@ public sealed class LiveReplay
         var a = frame.Server;
         string? filesVerdict = null, predictedOldest = null, predictedFiles = null;
         var okFiles = true;
-        if (p.Files is { } d && Oldest(a) is not null)
+        var oldestAgrees = false;
+        if (p.Low.Files is { } dl && p.High.Files is { } dh && Oldest(a) is { } observedOldest)
         {
             // The segments insertion reached after the checkpoint, up to this sample.
-            var grown = d.Through(_seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn));
-            predictedOldest = _seg.FileName(grown.Oldest, a.TimelineId);
-            predictedFiles = grown.Count.ToString(CultureInfo.InvariantCulture);
-            okFiles = predictedOldest == a.OldestWalFile && predictedFiles == a.PgWalFiles.ToString(CultureInfo.InvariantCulture);
-            if (!okFiles) filesVerdict = $"files: model {grown.Count} from {predictedOldest}, server {a.PgWalFiles} from {a.OldestWalFile}";
+            var head = _seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn);
+            var gl = dl.Through(head);
+            var gh = dh.Through(head);
+            // A lower slot minimum keeps more: low keeps from the older file.
+            var (oLo, oHi) = (SegmentNumber.Min(gl.Oldest, gh.Oldest), SegmentNumber.Max(gl.Oldest, gh.Oldest));
+            var (fLo, fHi) = (Math.Min(gl.Count, gh.Count), Math.Max(gl.Count, gh.Count));
+            predictedOldest = oLo == oHi ? _seg.FileName(oLo, a.TimelineId) : $"{_seg.FileName(oLo, a.TimelineId)}..{_seg.FileName(oHi, a.TimelineId)}";
+            predictedFiles = fLo == fHi ? fLo.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{fLo}..{fHi}");
+            oldestAgrees = observedOldest >= oLo && observedOldest <= oHi;
+            okFiles = oldestAgrees && a.PgWalFiles >= fLo && a.PgWalFiles <= fHi;
+            if (!okFiles) filesVerdict = $"files: model {predictedFiles} from {predictedOldest}, server {a.PgWalFiles} from {a.OldestWalFile}";
         }
         string? seen = null;
         var okSlots = true;
@@ -250,14 +303,15 @@ public sealed class LiveReplay
         var note = frame.Server.Sample != p.Completed.Sample ? $" (seen at sample {frame.Server.Sample}: the first sample after it caught the checkpoint finishing)" : "";
         if (predictedOldest is not null)
         {
-            Compare(a, p.Number, "oldest_file", predictedOldest, a.OldestWalFile ?? "-", p.Inputs + note);
-            Compare(a, p.Number, "files", predictedFiles!, a.PgWalFiles.ToString(CultureInfo.InvariantCulture), p.Inputs + note);
+            Record(new ReplayDecision(a.Sample, a.ServerTime, p.Number, $"checkpoint {p.Number}", "oldest_file", predictedOldest, a.OldestWalFile ?? "-", oldestAgrees, p.Inputs + note));
+            Record(new ReplayDecision(a.Sample, a.ServerTime, p.Number, $"checkpoint {p.Number}", "files", predictedFiles!, a.PgWalFiles.ToString(CultureInfo.InvariantCulture), okFiles, p.Inputs + note));
         }
         if (seen is not null) Compare(a, p.Number, "invalidated", p.Invalidated, seen, p.Inputs + note);
 
-        // Adopt the server's horizon when the model's differs, so the next checkpoint is judged on its own.
-        if (p.Removal is { } r && Oldest(a) is { } ao)
-            _lastRemoved = predictedOldest == a.OldestWalFile ? r.LastRemoved : SegmentNumber.Max(_lastRemoved, ao.Value > 0 ? ao - 1 : ao);
+        // The horizon the server settled on (lastRemovedSegNo: the file before the oldest left) — the model's when it
+        // agrees, the server's when not — so that the next checkpoint is judged on its own.
+        if (p.Low.Removal is not null && Oldest(a) is { } ao && ao.Value > 0)
+            _lastRemoved = SegmentNumber.Max(_lastRemoved, ao - 1);
         var slotVerdict = okSlots ? null : $"invalidated: model {p.Invalidated}, server {seen}";
         var line = new CheckpointComparison(p.Number, a.Sample, p.Completed.CheckpointTime, p.Completed.RedoLsn, p.Distance, p.ByWalVolume,
             a.PgWalFiles, p.Invalidated, okFiles && okSlots, string.Join("; ", new[] { filesVerdict, slotVerdict }.Where(v => v is not null)));
@@ -266,7 +320,7 @@ public sealed class LiveReplay
     }
 
     private sealed record PendingCheckpoint(int Number, ServerSample Before, ServerSample Completed, ByteCount Distance, bool ByWalVolume,
-        string Invalidated, RemovalResult? Removal, WalDirectory? Files, HashSet<string> SlotsBefore, HashSet<string> LostBefore, string Inputs);
+        string Invalidated, Outcome Low, Outcome High, HashSet<string> SlotsBefore, HashSet<string> LostBefore, string Inputs);
 
     private void Keep<T>(List<T> list, T item, ref long dropped)
     {
@@ -325,6 +379,20 @@ public sealed class LiveReplay
         _byField[d.Field] = _byField.TryGetValue(d.Field, out var c) ? (c.Decisions + 1, c.Agreed + (d.Agrees ? 1 : 0)) : (1, d.Agrees ? 1 : 0);
         if (!d.Agrees) Keep(_disagreements, d, ref _disagreementsDropped);
         _onDecision?.Invoke(d);
+    }
+
+    /// <summary>
+    /// The slot minimum at each sample since the current checkpoint's redo pointer (and the last one before it): where
+    /// the next checkpoint's start falls. Bounded by the samples of one checkpoint cycle.
+    /// </summary>
+    private void RememberSlots(SampleFrame frame)
+    {
+        var s = frame.Server;
+        if (s.InRecovery || !s.HeadLsn.IsValid) { _recentSlots.Clear(); return; }
+        _recentSlots.Enqueue((s.HeadLsn, frame.Slots));
+        // Entries before the last one at or below the current redo can no longer be the start of a coming checkpoint.
+        while (_recentSlots.Count > 1 && _recentSlots.ElementAt(1).Head <= s.RedoLsn) _recentSlots.Dequeue();
+        while (_recentSlots.Count > 100_000) _recentSlots.Dequeue(); // a redo pointer stuck for days: keep memory bounded
     }
 
     /// <summary>After the comparisons: the server's word on which slots are lost is what the next decisions start from.</summary>
