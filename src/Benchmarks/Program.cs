@@ -6,6 +6,13 @@ using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
+// `replay [rows]`: the replay benchmark of the live-data issue (a 10-million-row sample file by default).
+if (args is ["replay", ..])
+{
+    Walsim.Benchmarks.ReplayBenchmark.Run(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000);
+    return;
+}
+
 // The engine benchmark of the retention-engine issue: a one-year scenario, checkpoint_timeout=5min, 100 slots,
 // every behaviour band; the timeline streamed to a file so memory must not grow with simulated time.
 var days = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 365;

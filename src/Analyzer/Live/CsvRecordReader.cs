@@ -4,14 +4,20 @@ namespace Walsim.Analyzer.Live;
 
 /// <summary>
 /// Reads RFC 4180 records one at a time without buffering the file: a record is usually one line, several when a
-/// quoted field holds a line break. Fields are spans over the line (or over an unescaped copy when the record has
-/// quotes), valid until the next <see cref="Read"/>.
+/// quoted field holds a line break. Lines are read into one reused buffer (a sample file of ten million rows must not
+/// make ten million strings), and fields are spans over it (or over an unescaped copy when the record has quotes),
+/// valid until the next <see cref="Read"/>.
 /// </summary>
 internal sealed class CsvRecordReader(TextReader reader)
 {
     private readonly List<(int Start, int Length)> _fields = [];
     private readonly StringBuilder _unescaped = new();
-    private string _text = "";
+    private readonly char[] _block = new char[1 << 16];
+    private int _blockPos, _blockLen;
+    private bool _eof;
+    private char[] _line = new char[1024];
+    private int _lineLen;
+    private char[] _text = [];                 // the record's text: _line, or the unescaped copy
     private int _nextLine = 1;
 
     /// <summary>The 1-based line on which the current record starts.</summary>
@@ -21,36 +27,74 @@ internal sealed class CsvRecordReader(TextReader reader)
 
     public ReadOnlySpan<char> this[int i] => _text.AsSpan(_fields[i].Start, _fields[i].Length);
 
+    /// <summary>The record's text before field <paramref name="i"/> (fields 0 to i−1 with their separators).</summary>
+    public ReadOnlySpan<char> Before(int i) => _text.AsSpan(0, _fields[i].Start);
+
     /// <summary>Reads the next record; false at the end of the input. Blank lines are skipped.</summary>
     public bool Read()
     {
-        string? line;
         do
         {
-            line = reader.ReadLine();
-            if (line is null) return false;
+            if (!NextLine()) return false;
             Line = _nextLine++;
-        } while (line.Length == 0);
+        } while (_lineLen == 0);
         _fields.Clear();
-        if (!line.Contains('"'))
+        var span = _line.AsSpan(0, _lineLen);
+        if (!span.Contains('"'))
         {
-            _text = line;
+            _text = _line;
             var start = 0;
-            for (var i = 0; i <= line.Length; i++)
+            while (true)
             {
-                if (i < line.Length && line[i] != ',') continue;
-                _fields.Add((start, i - start));
-                start = i + 1;
+                var comma = span[start..].IndexOf(',');
+                if (comma < 0) { _fields.Add((start, span.Length - start)); break; }
+                _fields.Add((start, comma));
+                start += comma + 1;
             }
             return true;
         }
-        ReadQuoted(line);
+        ReadQuoted();
         return true;
     }
 
-    private void ReadQuoted(string line)
+    /// <summary>The next line (without its \n or \r\n) into <see cref="_line"/>; false at the end of the input.</summary>
+    private bool NextLine()
+    {
+        _lineLen = 0;
+        var any = false;
+        while (true)
+        {
+            if (_blockPos == _blockLen)
+            {
+                if (_eof) break;
+                _blockLen = reader.Read(_block, 0, _block.Length);
+                _blockPos = 0;
+                if (_blockLen == 0) { _eof = true; break; }
+            }
+            any = true;
+            var rest = _block.AsSpan(_blockPos, _blockLen - _blockPos);
+            var nl = rest.IndexOf('\n');
+            var take = nl < 0 ? rest.Length : nl;
+            Append(rest[..take]);
+            _blockPos += nl < 0 ? take : take + 1;
+            if (nl >= 0) break;
+        }
+        if (!any) return false;
+        if (_lineLen > 0 && _line[_lineLen - 1] == '\r') _lineLen--;
+        return true;
+    }
+
+    private void Append(ReadOnlySpan<char> s)
+    {
+        if (_lineLen + s.Length > _line.Length) Array.Resize(ref _line, Math.Max(_line.Length * 2, _lineLen + s.Length));
+        s.CopyTo(_line.AsSpan(_lineLen));
+        _lineLen += s.Length;
+    }
+
+    private void ReadQuoted()
     {
         _unescaped.Clear();
+        var line = _line.AsSpan(0, _lineLen).ToString();
         var i = 0;
         var fieldStart = 0;
         var inQuotes = false;
@@ -64,15 +108,14 @@ internal sealed class CsvRecordReader(TextReader reader)
                     break;
                 }
                 // A quoted line break: the record goes on on the next line.
-                var next = reader.ReadLine();
-                if (next is null)
+                if (!NextLine())
                 {
                     _fields.Add((fieldStart, _unescaped.Length - fieldStart));
                     break;
                 }
                 _nextLine++;
                 _unescaped.Append('\n');
-                line = next;
+                line = _line.AsSpan(0, _lineLen).ToString();
                 i = 0;
                 continue;
             }
@@ -91,6 +134,7 @@ internal sealed class CsvRecordReader(TextReader reader)
             }
             else _unescaped.Append(c);
         }
-        _text = _unescaped.ToString();
+        _text = new char[_unescaped.Length];
+        _unescaped.CopyTo(0, _text, _unescaped.Length);
     }
 }

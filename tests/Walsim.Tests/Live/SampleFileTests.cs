@@ -169,9 +169,12 @@ public sealed class SampleFileTests : IDisposable
     }
 
     /// <summary>A header, then sample after sample, forever.</summary>
+    /// <summary>A reader that never ends: the header, then one more sample each time more text is asked for.</summary>
     private sealed class EndlessSamples : TextReader
     {
         private long _n;
+        private string _pending = "";
+        private int _at;
 
         public override string? ReadLine()
         {
@@ -179,6 +182,15 @@ public sealed class SampleFileTests : IDisposable
             var b = new StringBuilder();
             SampleCsv.AppendRow(b, Server(_n - 1, _n), Physical);
             return b.ToString().TrimEnd('\n');
+        }
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            if (_at == _pending.Length) { _pending = ReadLine() + "\n"; _at = 0; }
+            var n = Math.Min(count, _pending.Length - _at);
+            _pending.CopyTo(_at, buffer, index, n);
+            _at += n;
+            return n;
         }
     }
 }
