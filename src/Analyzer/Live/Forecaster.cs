@@ -181,8 +181,9 @@ public static class Forecaster
         var runs = MonteCarlo.Run(options.Runs, options.Seed, (_, rng) =>
         {
             var workload = fit.SamplePath(rng, now, options.Horizon, whatIf.RateFactor);
-            var recorder = new PgWalRecorder(every, points);
-            return (Result: Simulation.Run(scenario with { Workload = workload }, version, recorder), recorder.Bytes);
+            // No observer unless the trajectory is wanted: an unobserved run builds no timeline rows at all.
+            var recorder = every is null ? null : new PgWalRecorder(every, points);
+            return (Result: Simulation.Run(scenario with { Workload = workload }, version, recorder), Bytes: recorder?.Bytes ?? []);
         }, options.Parallelism);
         var outcomes = runs.Select(r => r.Result).ToArray();
 
