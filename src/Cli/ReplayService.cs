@@ -36,7 +36,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
             using var csv = csvFile is null ? null : new ReplayReport.DecisionCsv(csvFile.Writer);
             var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
             var replay = new LiveReplay(request.SamplesPath, v => SampledSettings.From(settingRows, v), csv is null ? null : csv.Write, request.Until);
-            foreach (var frame in SampleFrames.Group(SampleFile.Read(request.SamplesPath)))
+            foreach (var frame in SampleFrames.ReadAhead(SampleFrames.Group(SampleFile.Read(request.SamplesPath))))
                 if (!replay.Add(frame)) break;
             var summary = replay.Finish();
             csv?.Dispose();

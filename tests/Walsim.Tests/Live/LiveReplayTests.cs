@@ -270,3 +270,50 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Contains("--until: expected a duration from the first sample", err);
     }
 }
+
+/// <summary>Reading ahead on another thread changes nothing the caller sees.</summary>
+public sealed class ReadAheadTests
+{
+    private static SampleFrame F(long n) => new(LiveFixtures.Server(n, n), []);
+
+    private static IEnumerable<SampleFrame> Frames(int count, int failAt = -1)
+    {
+        for (var i = 1; i <= count; i++)
+        {
+            if (i == failAt) throw new SampleFileException("s.csv", i + 1, "write_lsn", "expected an LSN like 0/16B3748, got \"x\"");
+            yield return F(i);
+        }
+    }
+
+    [Fact]
+    public void Frames_come_in_file_order_across_batches()
+    {
+        var seen = SampleFrames.ReadAhead(Frames(2_000), batchSize: 7).Select(f => f.Server.Sample).ToList();
+        Assert.Equal(Enumerable.Range(1, 2_000).Select(i => (long)i), seen);
+    }
+
+    [Fact]
+    public void A_bad_line_surfaces_after_the_frames_before_it()
+    {
+        var seen = new List<long>();
+        var e = Assert.Throws<SampleFileException>(() =>
+        {
+            foreach (var f in SampleFrames.ReadAhead(Frames(100, failAt: 42), batchSize: 5)) seen.Add(f.Server.Sample);
+        });
+        Assert.Equal(41, seen.Count);
+        Assert.Equal(43, e.Line);
+    }
+
+    [Fact]
+    public void Stopping_early_stops_the_reader()
+    {
+        var produced = 0;
+        IEnumerable<SampleFrame> Endless() { for (var i = 1; ; i++) { Interlocked.Increment(ref produced); yield return F(i); } }
+        var first = SampleFrames.ReadAhead(Endless(), batchSize: 10, batches: 2).Take(15).ToList();
+        Assert.Equal(15, first.Count);
+        var after = Volatile.Read(ref produced);
+        Thread.Sleep(50);
+        Assert.Equal(after, Volatile.Read(ref produced));
+        Assert.True(after <= 15 + 10 * 4, $"{after} frames were read ahead");
+    }
+}
