@@ -6,8 +6,17 @@ using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
-// The engine benchmark of the retention-engine issue: a one-year scenario, checkpoint_timeout=5min, 100 slots,
-// every behaviour band; the timeline streamed to a file so memory must not grow with simulated time.
+// Two benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
+// one-year scenario, checkpoint_timeout=5min, 100 slots, every behaviour band; the timeline streamed to a file so
+// memory must not grow with simulated time. `Walsim.Benchmarks forecast [runs] [buckets per step]`: Monte Carlo
+// forecast-shaped runs (see ForecastBenchmark.cs).
+if (args.Length > 0 && args[0] == "forecast")
+{
+    ForecastBenchmark.Run(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+    return;
+}
 var days = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 365;
 var bands = new[] { "12", "13.3", "13.4", "14", "15", "16", "17", "18" }.Select(PgVersion.Parse).ToArray();
 var scenario = OneYear(days);
