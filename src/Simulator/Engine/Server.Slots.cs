@@ -213,7 +213,11 @@ internal sealed partial class Server
 
     private readonly SlotViewBuffer _rowSlots = new();
 
-    private TimelineRow EmitRow(RowReason reason, int? step = null)
+    /// <summary>
+    /// Brings the slots up to date, records their milestones and hands the row to the observer. Returns the row only
+    /// when it is observed or <paramref name="keep"/> asks for it (a probe): otherwise it is not built.
+    /// </summary>
+    private TimelineRow? EmitRow(RowReason reason, int? step = null, bool keep = false)
     {
         UpdateSlots();
         var availability = WalAvailability.At(_settings, Insert, _slotMin, _lastRemoved);
@@ -227,6 +231,7 @@ internal sealed partial class Server
             if (v.WalStatus == WalStatus.Lost) s.Lost ??= _now;
             if (v.RetainedBytes > s.PeakRetained) s.PeakRetained = v.RetainedBytes;
         }
+        if (!_observed && !keep) return null;
         var row = new TimelineRow(_now, reason, step, Insert, _controlRedo, _lastKeep, _dir.Count, _dir.Bytes(_seg),
             _dir.Oldest, _dir.Newest, _lastRemoved, _rowSlots);
         _observer.OnTimelineRow(row);
