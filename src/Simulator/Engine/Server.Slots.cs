@@ -201,12 +201,12 @@ internal sealed partial class Server
     }
 
     /// <summary><c>pg_get_replication_slots</c> (§9.2) for one slot at the current instant.</summary>
-    private SlotView View(SlotState s, in WalAvailability availability)
+    private SlotView View(SlotState s, in WalAvailability availability, Lsn insert)
     {
         var (status, safe) = _reportsWalStatus
             ? availability.SlotColumns(s.RestartLsn, s.Invalidated != InvalidationCause.None, s.Active)
             : (WalStatus.Null, null);
-        var retained = s.RestartLsn.IsValid ? Insert - s.RestartLsn : ByteCount.Zero;
+        var retained = s.RestartLsn.IsValid ? insert - s.RestartLsn : ByteCount.Zero;
         return new SlotView(s.Name, s.Kind, s.RestartLsn, s.Kind == SlotKind.Logical ? s.ConfirmedFlush : Lsn.Invalid,
             s.Active, status, safe, retained, s.Invalidated, _reportsInactiveSince ? s.InactiveSince : null);
     }
@@ -220,12 +220,15 @@ internal sealed partial class Server
     private TimelineRow? EmitRow(RowReason reason, int? step = null, bool keep = false)
     {
         UpdateSlots();
-        var availability = WalAvailability.At(_settings, Insert, _slotMin, _lastRemoved);
-        _rowSlots.Reset(_slots.Count);
-        foreach (var s in _slots)
+        var insert = Insert;
+        var availability = WalAvailability.At(_settings, insert, _slotMin, _lastRemoved);
+        // Each view is written straight into the reused row buffer and read back from there (no copies per slot).
+        var views = _rowSlots.Reset(_slots.Count);
+        for (var i = 0; i < views.Length; i++)
         {
-            var v = View(s, availability);
-            _rowSlots.Add(v);
+            var s = _slots[i];
+            views[i] = View(s, availability, insert);
+            ref readonly var v = ref views[i];
             if (v.WalStatus is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost && s.FirstExtended is null) { s.FirstExtended = _now; _statusWatchDirty = true; }
             if (v.WalStatus is WalStatus.Unreserved or WalStatus.Lost && s.FirstUnreserved is null) { s.FirstUnreserved = _now; _statusWatchDirty = true; }
             if (v.WalStatus == WalStatus.Lost) s.Lost ??= _now;
@@ -245,13 +248,13 @@ internal sealed partial class Server
         public int Count { get; private set; }
         public SlotView this[int index] => (uint)index < (uint)Count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
-        public void Reset(int capacity)
+        /// <summary>Makes the buffer hold <paramref name="count"/> views and returns them for filling in.</summary>
+        public Span<SlotView> Reset(int count)
         {
-            if (_items.Length < capacity) _items = new SlotView[Math.Max(capacity, _items.Length * 2)];
-            Count = 0;
+            if (_items.Length < count) _items = new SlotView[Math.Max(count, _items.Length * 2)];
+            Count = count;
+            return _items.AsSpan(0, count);
         }
-
-        public void Add(SlotView v) => _items[Count++] = v;
 
         public IEnumerator<SlotView> GetEnumerator()
         {
