@@ -142,12 +142,14 @@ internal sealed partial class Server
     private IReadOnlyList<string> InvalidateObsoleteReplicationSlots(Lsn oldest)
     {
         List<string>? names = null;
+        // Asked once, not per slot at every checkpoint.
+        var idleTimeout = _policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero;
         foreach (var s in _slots)
         {
             if (s.Invalidated != InvalidationCause.None) continue;
             var cause = InvalidationCause.None;
             if (s.RestartLsn.IsValid && s.RestartLsn < oldest) cause = InvalidationCause.WalRemoved;
-            else if (_policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero
+            else if (idleTimeout
                      && s.RestartLsn.IsValid && !s.Active && s.InactiveSince is { } since
                      && (long)Math.Floor((_now - since).TotalSeconds) >= (long)_settings.IdleReplicationSlotTimeout.TotalSeconds)
                 cause = InvalidationCause.IdleTimeout;
