@@ -21,9 +21,6 @@ internal sealed class LsnHistory
     // distinct ones per instant. Direct-mapped by time; an answer is valid while its generation is current.
     private readonly record struct Answer(long At, Lsn Lsn, int Generation);
     private readonly Answer[] _answers = new Answer[16];
-    // The same for TimeOf, by position: logical consumers with the same schedule confirm the same position.
-    private readonly record struct TimeAnswer(ulong Lsn, SimTime At, int Generation);
-    private readonly TimeAnswer[] _timeAnswers = new TimeAnswer[16];
     private int _generation = 1;
 
     public void Record(SimTime at, double lsn, double rate)
@@ -55,12 +52,12 @@ internal sealed class LsnHistory
     {
         ref var answer = ref _answers[(int)((ulong)t.Microseconds * 0x9E3779B97F4A7C15UL >> 60)];
         if (answer.Generation == _generation && answer.At == t.Microseconds) return answer.Lsn;
-        var lsn = ComputeAt(t);
+        var lsn = Compute(t);
         answer = new Answer(t.Microseconds, lsn, _generation);
         return lsn;
     }
 
-    private Lsn ComputeAt(SimTime t)
+    private Lsn Compute(SimTime t)
     {
         // Search from the newest end: lookups are almost always a few seconds back.
         for (var i = _count - 1; i >= 0; i--)
@@ -82,15 +79,6 @@ internal sealed class LsnHistory
 
     /// <summary>The earliest time at which the insert position was at or past <paramref name="lsn"/> (clamped to the window).</summary>
     public SimTime TimeOf(Lsn lsn)
-    {
-        ref var answer = ref _timeAnswers[(int)(lsn.Value * 0x9E3779B97F4A7C15UL >> 60)];
-        if (answer.Generation == _generation && answer.Lsn == lsn.Value) return answer.At;
-        var at = ComputeTimeOf(lsn);
-        answer = new TimeAnswer(lsn.Value, at, _generation);
-        return at;
-    }
-
-    private SimTime ComputeTimeOf(Lsn lsn)
     {
         for (var i = _count - 1; i >= 0; i--)
         {
