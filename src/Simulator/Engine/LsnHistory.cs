@@ -16,16 +16,8 @@ internal sealed class LsnHistory
     private int _head;
     private int _count;
 
-    // Answers of At since the entries last changed, by time. Every consumer asks "the position at my last report
-    // minus my lag", and consumers with the same schedule ask the same question: a hundred slots ask a handful of
-    // distinct ones per instant. Direct-mapped by time; an answer is valid while its generation is current.
-    private readonly record struct Answer(long At, Lsn Lsn, int Generation);
-    private readonly Answer[] _answers = new Answer[16];
-    private int _generation = 1;
-
     public void Record(SimTime at, double lsn, double rate)
     {
-        _generation++;
         if (_count > 0)
         {
             ref var last = ref _entries[(_head + _count - 1) & _mask];
@@ -43,21 +35,11 @@ internal sealed class LsnHistory
         {
             _head = (_head + 1) & _mask;
             _count--;
-            _generation++;
         }
     }
 
     /// <summary>The insert position at time <paramref name="t"/> (clamped to the oldest remembered entry).</summary>
     public Lsn At(SimTime t)
-    {
-        ref var answer = ref _answers[(int)((ulong)t.Microseconds * 0x9E3779B97F4A7C15UL >> 60)];
-        if (answer.Generation == _generation && answer.At == t.Microseconds) return answer.Lsn;
-        var lsn = Compute(t);
-        answer = new Answer(t.Microseconds, lsn, _generation);
-        return lsn;
-    }
-
-    private Lsn Compute(SimTime t)
     {
         // Search from the newest end: lookups are almost always a few seconds back.
         for (var i = _count - 1; i >= 0; i--)
@@ -100,6 +82,5 @@ internal sealed class LsnHistory
         _entries = bigger;
         _mask = bigger.Length - 1;
         _head = 0;
-        _generation++;
     }
 }
