@@ -38,7 +38,7 @@ internal sealed partial class Server
         {
             // CheckPointReplicationSlots saves dirty slots: last_saved_restart_lsn := restart_lsn (ca307d5cec).
             var changed = false;
-            foreach (var s in _slots)
+            foreach (var s in Slots)
                 if (s.LastSavedRestartLsn != s.RestartLsn) { s.LastSavedRestartLsn = s.RestartLsn; changed = true; }
             if (changed) ComputeRequiredLsn();
         }
@@ -144,7 +144,7 @@ internal sealed partial class Server
         List<string>? names = null;
         // Asked once, not per slot at every checkpoint.
         var idleTimeout = _policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero;
-        foreach (var s in _slots)
+        foreach (var s in Slots)
         {
             if (s.Invalidated != InvalidationCause.None) continue;
             var cause = InvalidationCause.None;
