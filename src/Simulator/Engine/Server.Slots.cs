@@ -251,9 +251,18 @@ internal sealed partial class Server
             return _items.AsSpan(0, count);
         }
 
-        public IEnumerator<SlotView> GetEnumerator()
+        // Hand-written rather than an iterator block: that one stored each 80-byte view in its own field before
+        // Current copied it out again, two block copies per slot per row for every observer that reads a row.
+        public IEnumerator<SlotView> GetEnumerator() => new Enumerator(this);
+
+        private sealed class Enumerator(SlotViewBuffer buffer) : IEnumerator<SlotView>
         {
-            for (var i = 0; i < Count; i++) yield return _items[i];
+            private int _index = -1;
+            public SlotView Current => buffer._items[_index];
+            object System.Collections.IEnumerator.Current => Current;
+            public bool MoveNext() => ++_index < buffer.Count;
+            public void Reset() => _index = -1;
+            public void Dispose() { }
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
