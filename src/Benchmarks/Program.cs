@@ -24,8 +24,9 @@ var ci = CultureInfo.InvariantCulture;
 
 Console.WriteLine(string.Create(ci, $"walsim engine benchmark: {days} simulated days, checkpoint_timeout=5min, {scenario.Slots.Count} slots, daily-cycle load, timeline every 5min streamed to a file"));
 Console.WriteLine("warm-up ...");
-// Every band, so that the first one measured does not pay for the JIT's tiering of code the others share.
-foreach (var v in bands) Simulation.Run(scenario with { Duration = SimDuration.FromDays(3) }, v, new CountingSink());
+// Every band, and for long enough (about a second) that the JIT's tiered recompilation, which waits for a quiet
+// 100 ms, has finished: otherwise the first band measured pays for it.
+foreach (var v in bands) Simulation.Run(scenario with { Duration = SimDuration.FromDays(Math.Min(days, 60)) }, v, new CountingSink());
 
 // "cpu s" is the engine run's processor time: steadier than wall-clock time when other work shares the machine.
 Console.WriteLine($"{"version",-8} {"band",-10} {"engine s",9} {"cpu s",6} {"+file s",8} {"checkpoints",12} {"rows",9} {"alloc MB",9} {"peak pg_wal",12}");
