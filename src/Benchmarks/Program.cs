@@ -6,15 +6,23 @@ using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
-// `replay [rows]`: the replay benchmark of the live-data issue (a 10-million-row sample file by default).
+// Three benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
+// one-year scenario, checkpoint_timeout=5min, 100 slots, every behaviour band; the timeline streamed to a file so
+// memory must not grow with simulated time. `Walsim.Benchmarks forecast [runs] [buckets per step]`: Monte Carlo
+// forecast-shaped runs (see ForecastBenchmark.cs). `Walsim.Benchmarks replay [rows]`: the replay benchmark of the
+// live-data issue (a 10-million-row sample file by default; see ReplayBenchmark.cs).
 if (args is ["replay", ..])
 {
     Walsim.Benchmarks.ReplayBenchmark.Run(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000);
     return;
 }
-
-// The engine benchmark of the retention-engine issue: a one-year scenario, checkpoint_timeout=5min, 100 slots,
-// every behaviour band; the timeline streamed to a file so memory must not grow with simulated time.
+if (args.Length > 0 && args[0] == "forecast")
+{
+    ForecastBenchmark.Run(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+    return;
+}
 var days = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 365;
 var bands = new[] { "12", "13.3", "13.4", "14", "15", "16", "17", "18" }.Select(PgVersion.Parse).ToArray();
 var scenario = OneYear(days);
@@ -22,18 +30,23 @@ var ci = CultureInfo.InvariantCulture;
 
 Console.WriteLine(string.Create(ci, $"walsim engine benchmark: {days} simulated days, checkpoint_timeout=5min, {scenario.Slots.Count} slots, daily-cycle load, timeline every 5min streamed to a file"));
 Console.WriteLine("warm-up ...");
-Simulation.Run(scenario with { Duration = SimDuration.FromDays(3) }, bands[^1]);
+// Every band, and for long enough (about a second) that the JIT's tiered recompilation, which waits for a quiet
+// 100 ms, has finished: otherwise the first band measured pays for it.
+foreach (var v in bands) Simulation.Run(scenario with { Duration = SimDuration.FromDays(Math.Min(days, 60)) }, v, new CountingSink());
 
-Console.WriteLine($"{"version",-8} {"band",-10} {"engine s",9} {"+file s",8} {"checkpoints",12} {"rows",9} {"alloc MB",9} {"peak pg_wal",12}");
+// "cpu s" is the engine run's processor time: steadier than wall-clock time when other work shares the machine.
+Console.WriteLine($"{"version",-8} {"band",-10} {"engine s",9} {"cpu s",6} {"+file s",8} {"checkpoints",12} {"rows",9} {"alloc MB",9} {"peak pg_wal",12}");
 var total = Stopwatch.StartNew();
 foreach (var v in bands)
 {
     // The engine alone, every row consumed (each slot's values read), then the same run streaming rows to a file.
     var counting = new CountingSink();
     var allocBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     var r = Simulation.Run(scenario, v, counting);
     sw.Stop();
+    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
     var alloc = (GC.GetTotalAllocatedBytes(precise: true) - allocBefore) / 1048576.0;
 
     var path = Path.Combine(Path.GetTempPath(), $"walsim-bench-{v}.csv");
@@ -41,7 +54,7 @@ foreach (var v in bands)
     using (var sink = new FileSink(path)) Simulation.Run(scenario, v, sink);
     withFile.Stop();
     File.Delete(path);
-    Console.WriteLine(string.Create(ci, $"{v,-8} {r.Policy.Band,-10} {sw.Elapsed.TotalSeconds,9:0.000} {withFile.Elapsed.TotalSeconds,8:0.000} {r.Summary.Checkpoints + r.Summary.SkippedCheckpoints,12} {counting.Rows,9} {alloc,9:0} {r.Summary.PeakPgWalBytes,12}"));
+    Console.WriteLine(string.Create(ci, $"{v,-8} {r.Policy.Band,-10} {sw.Elapsed.TotalSeconds,9:0.000} {cpu,6:0.00} {withFile.Elapsed.TotalSeconds,8:0.000} {r.Summary.Checkpoints + r.Summary.SkippedCheckpoints,12} {counting.Rows,9} {alloc,9:0} {r.Summary.PeakPgWalBytes,12}"));
 }
 total.Stop();
 Console.WriteLine(string.Create(ci, $"all bands, both runs: {total.Elapsed.TotalSeconds:0.000} s; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB; GC heap now {GC.GetTotalMemory(true) / 1048576.0:0.0} MB"));

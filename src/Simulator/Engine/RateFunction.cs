@@ -9,24 +9,70 @@ namespace Walsim.Simulator.Engine;
 /// </summary>
 internal sealed class RateFunction
 {
-    private readonly IReadOnlyList<RateComponent> _components;
+    private readonly RateComponent[] _components;
+    private readonly RateStep[]?[] _steps;   // per component: a PiecewiseRate's steps as an array, else null
+    private readonly int[] _cursor;          // per component: a PiecewiseRate's index of the step last found (−1: none)
 
-    public RateFunction(Workload workload) => _components = workload.Components;
+    // The last segment asked about: the rate is _segmentRate on [_segmentFrom, _segmentUntil). The engine asks for
+    // the rate and the next change several times per instant and thousands of instants fall within one segment
+    // (checkpoints, consumer reports), so most questions are answered from here without looking at the components.
+    private bool _hasSegment;
+    private SimTime _segmentFrom, _segmentUntil;
+    private double _segmentRate;
+
+    public RateFunction(Workload workload)
+    {
+        _components = [.. workload.Components];
+        _steps = new RateStep[]?[_components.Length];
+        _cursor = new int[_components.Length];
+        for (var i = 0; i < _components.Length; i++)
+        {
+            _cursor[i] = -1;
+            // A Monte Carlo path's steps are already an array (no copy); a scenario's list is copied once.
+            if (_components[i] is PiecewiseRate p) _steps[i] = p.Steps as RateStep[] ?? [.. p.Steps];
+        }
+    }
 
     /// <summary>Bytes per second during [t, <see cref="NextChange"/>(t)).</summary>
     public double RateAt(SimTime t)
     {
+        if (!InSegment(t)) Locate(t);
+        return _segmentRate;
+    }
+
+    /// <summary>The first time after <paramref name="t"/> at which the rate may change.</summary>
+    public SimTime NextChange(SimTime t)
+    {
+        if (!InSegment(t)) Locate(t);
+        return _segmentUntil;
+    }
+
+    // Within [from, until) no component changes (until is the first change point after from), so the rate there is
+    // the rate at from and the first change after any such t is until: the cached answers are the computed ones.
+    private bool InSegment(SimTime t) => _hasSegment && t >= _segmentFrom && t < _segmentUntil;
+
+    private void Locate(SimTime t)
+    {
+        _segmentRate = ComputeRateAt(t);
+        _segmentUntil = ComputeNextChange(t);
+        _segmentFrom = t;
+        _hasSegment = true;
+    }
+
+    private double ComputeRateAt(SimTime t)
+    {
         double r = 0;
-        foreach (var c in _components)
+        for (var i = 0; i < _components.Length; i++)
         {
-            switch (c)
+            switch (_components[i])
             {
                 case ConstantRate k when t >= k.From && t < k.Until:
                     r += k.BytesPerSecond;
                     break;
-                case PiecewiseRate p:
-                    var at = LastAtOrBefore(p.Steps, t);
-                    if (at >= 0) r += p.Steps[at].BytesPerSecond;
+                case PiecewiseRate:
+                    var steps = _steps[i]!;
+                    var at = LastAtOrBefore(steps, ref _cursor[i], t);
+                    if (at >= 0) r += steps[at].BytesPerSecond;
                     break;
                 case DailyCycle d:
                     var res = d.Resolution.Microseconds;
@@ -42,36 +88,19 @@ internal sealed class RateFunction
         return Math.Max(0, r);
     }
 
-    /// <summary>
-    /// Index of the last step at or before <paramref name="t"/> (−1 if none), by binary search: steps are in strictly
-    /// increasing time order (the scenario reader enforces it), and a Monte Carlo path has thousands of them, which a
-    /// linear scan per rate change would make quadratic.
-    /// </summary>
-    private static int LastAtOrBefore(IReadOnlyList<RateStep> steps, SimTime t)
-    {
-        int lo = 0, hi = steps.Count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = lo + (hi - lo) / 2;
-            if (steps[mid].At <= t) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
-        }
-        return found;
-    }
-
-    /// <summary>The first time after <paramref name="t"/> at which the rate may change.</summary>
-    public SimTime NextChange(SimTime t)
+    private SimTime ComputeNextChange(SimTime t)
     {
         var next = SimTime.Never;
         void Consider(SimTime x) { if (x > t && x < next) next = x; }
-        foreach (var c in _components)
+        for (var i = 0; i < _components.Length; i++)
         {
-            switch (c)
+            switch (_components[i])
             {
                 case ConstantRate k: Consider(k.From); Consider(k.Until); break;
-                case PiecewiseRate p:
-                    var after = LastAtOrBefore(p.Steps, t) + 1;
-                    if (after < p.Steps.Count) Consider(p.Steps[after].At);
+                case PiecewiseRate:
+                    var steps = _steps[i]!;
+                    var after = LastAtOrBefore(steps, ref _cursor[i], t) + 1;
+                    if (after < steps.Length) Consider(steps[after].At);
                     break;
                 case DailyCycle d:
                     var res = d.Resolution.Microseconds;
@@ -81,5 +110,28 @@ internal sealed class RateFunction
             }
         }
         return next;
+    }
+
+    /// <summary>
+    /// Index of the last step at or before <paramref name="t"/> (−1 if none); steps are in strictly increasing time
+    /// order (the scenario reader enforces it). The engine's clock only moves forward, so the answer is found by
+    /// stepping on from the previous one (<paramref name="cursor"/>): O(1) per rate change over a Monte Carlo path
+    /// of thousands of steps. An earlier time falls back to a binary search.
+    /// </summary>
+    private static int LastAtOrBefore(RateStep[] steps, ref int cursor, SimTime t)
+    {
+        if (cursor >= 0 && steps[cursor].At > t)
+        {
+            int lo = 0, hi = cursor - 1, found = -1;
+            while (lo <= hi)
+            {
+                var mid = lo + (hi - lo) / 2;
+                if (steps[mid].At <= t) { found = mid; lo = mid + 1; }
+                else hi = mid - 1;
+            }
+            cursor = found;
+        }
+        while (cursor + 1 < steps.Length && steps[cursor + 1].At <= t) cursor++;
+        return cursor;
     }
 }

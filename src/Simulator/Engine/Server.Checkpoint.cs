@@ -17,9 +17,12 @@ internal sealed partial class Server
         if (!force && _lastImportant == _controlCheckPoint)
         {
             _skipped++;
-            var rec = new CheckpointRecord(++_checkpointNumber, cause, _now, _now, true, _controlRedo, _controlCheckPoint,
-                Insert, _lastKeep, _lastKeep, default, 0, 0, 0, _dir.Count, 0, (long)(_estimate / 1024.0), [], _currentStep);
-            _observer.OnCheckpoint(rec);
+            ++_checkpointNumber;
+            if (_observed)
+            {
+                _observer.OnCheckpoint(new CheckpointRecord(_checkpointNumber, cause, _now, _now, true, _controlRedo, _controlCheckPoint,
+                    Insert, _lastKeep, _lastKeep, default, 0, 0, 0, _dir.Count, 0, (long)(_estimate / 1024.0), [], _currentStep));
+            }
             return;
         }
 
@@ -35,7 +38,7 @@ internal sealed partial class Server
         {
             // CheckPointReplicationSlots saves dirty slots: last_saved_restart_lsn := restart_lsn (ca307d5cec).
             var changed = false;
-            foreach (var s in _slots)
+            foreach (var s in Slots)
                 if (s.LastSavedRestartLsn != s.RestartLsn) { s.LastSavedRestartLsn = s.RestartLsn; changed = true; }
             if (changed) ComputeRequiredLsn();
         }
@@ -113,11 +116,16 @@ internal sealed partial class Server
         _removed += removal.Removed;
         _recycled += removal.Recycled;
         TrackPeak();
-        var rec = new CheckpointRecord(++_checkpointNumber, _ckptCause, _ckptStart, _now, false, redo, ckptLsn, recptr,
-            keepFirst, keep, recycleSegNo, added, removal.Removed, removal.Recycled, _dir.Count,
-            (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, _currentStep);
-        _observer.OnCheckpoint(rec);
-        if (_currentStep is { } step) _checkpointsByStep[step] = rec;
+        ++_checkpointNumber;
+        // The record is built only for an observer or a step's expectations (a run nobody watches has 8,640 a month).
+        if (_observed || _currentStep is not null)
+        {
+            var rec = new CheckpointRecord(_checkpointNumber, _ckptCause, _ckptStart, _now, false, redo, ckptLsn, recptr,
+                keepFirst, keep, recycleSegNo, added, removal.Removed, removal.Recycled, _dir.Count,
+                (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, _currentStep);
+            _observer.OnCheckpoint(rec);
+            if (_currentStep is { } step) _checkpointsByStep[step] = rec;
+        }
         EmitRow(RowReason.CheckpointEnd);
 
         // A request that arrived while this one ran (WAL volume, or a timed one that came due) starts now.
@@ -134,12 +142,14 @@ internal sealed partial class Server
     private IReadOnlyList<string> InvalidateObsoleteReplicationSlots(Lsn oldest)
     {
         List<string>? names = null;
-        foreach (var s in _slots)
+        // Asked once, not per slot at every checkpoint.
+        var idleTimeout = _policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero;
+        foreach (var s in Slots)
         {
             if (s.Invalidated != InvalidationCause.None) continue;
             var cause = InvalidationCause.None;
             if (s.RestartLsn.IsValid && s.RestartLsn < oldest) cause = InvalidationCause.WalRemoved;
-            else if (_policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero
+            else if (idleTimeout
                      && s.RestartLsn.IsValid && !s.Active && s.InactiveSince is { } since
                      && (long)Math.Floor((_now - since).TotalSeconds) >= (long)_settings.IdleReplicationSlotTimeout.TotalSeconds)
                 cause = InvalidationCause.IdleTimeout;

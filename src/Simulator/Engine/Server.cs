@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
@@ -25,6 +26,9 @@ internal sealed partial class Server
     private readonly RetentionPolicy _policy;
     private readonly bool _reportsWalStatus, _reportsInactiveSince; // read per slot per row: the policy's answers, once
     private readonly ISimulationObserver _observer;
+    // False for a run nobody watches (a Monte Carlo run wants only the result): then no checkpoint record or timeline
+    // row is built unless the result itself keeps it (a step's checkpoint, a probe).
+    private readonly bool _observed;
     private readonly RateFunction _rate;
     private readonly LsnHistory _history = new();
     private readonly WalSegmentSize _seg;
@@ -65,6 +69,9 @@ internal sealed partial class Server
 
     // Slots.
     private readonly List<SlotState> _slots = [];
+    // The slots for the loops that run per row and per checkpoint: a List<T> enumerator (or indexer) over a reference
+    // type is shared generic code that the JIT does not inline, a call per slot. No loop changes the list it reads.
+    private ReadOnlySpan<SlotState> Slots => CollectionsMarshal.AsSpan(_slots);
     private readonly List<SlotState> _allSlots = [];
     private Lsn _slotMin;                   // XLogCtl->replicationSlotMinLSN, refreshed only when PostgreSQL does
     private int _nextPid = 4100;
@@ -97,6 +104,7 @@ internal sealed partial class Server
         _reportsWalStatus = policy.ReportsWalStatus;
         _reportsInactiveSince = policy.ReportsInactiveSince;
         _observer = observer;
+        _observed = observer is not NullObserver;
         _seg = scenario.SegmentSize;
         _settings = ServerSettings.Create(policy, _seg, SettingsFor(scenario.Settings, scenario.VersionSettings));
         _rate = new RateFunction(scenario.Workload);
@@ -359,11 +367,11 @@ internal sealed partial class Server
             if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
             if (_statusWatch is { } still && still <= Insert) EmitRow(RowReason.StatusChange);
         }
-        if (stepsSeen is not null) foreach (var s in stepsSeen) _probes.Add(EmitRow(RowReason.Step, s).Detach());
+        if (stepsSeen is not null) foreach (var s in stepsSeen) _probes.Add(EmitRow(RowReason.Step, s, keep: true)!.Detach());
         while (_probeNext < _probeTimes.Count && _probeTimes[_probeNext] <= _now)
         {
             _probeNext++;
-            _probes.Add(EmitRow(RowReason.Probe).Detach());
+            _probes.Add(EmitRow(RowReason.Probe, keep: true)!.Detach());
         }
         if (_now >= _nextSample)
         {
