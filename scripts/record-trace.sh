@@ -125,7 +125,7 @@ apply_preset() {
             BATCHES=() ;;
         steady-batch)
             DURATION=40min RATE_MEAN=50 RATE_AMP=0 PERIOD=10min PEAK_AT=0s STOP_CDC_AT=10min
-            BATCHES=(6min,3min,350 24min,3min,350) ;;
+            BATCHES=('6min,3min,350' '24min,3min,350') ;;
         *) die "unknown preset '$1' (diurnal, steady-batch)" ;;
     esac
 }
@@ -164,7 +164,7 @@ done
 ((PG >= 13)) || die "--pg $PG: max_slot_wal_keep_size and wal_status need PostgreSQL 13 or newer"
 ((PG <= 15)) || die "--pg $PG: Debian's pg_receivewal 15 ($CLIENT_BIN) refuses to stream from a newer server, so the physical slot would have no consumer"
 PORT=${PORT:-$((55000 + PG))}
-[[ $PORT =~ ^[0-9]+$ ]] && ((PORT > 1024 && PORT < 65536)) || die "--port: expected 1025..65535, got '$PORT'"
+if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT <= 1024 || PORT >= 65536)); then die "--port: expected 1025..65535, got '$PORT'"; fi
 DUR_S=$(to_seconds "$DURATION")
 PERIOD_S=$(to_seconds "$PERIOD")
 PEAK_S=$(to_seconds "$PEAK_AT")
@@ -177,7 +177,7 @@ is_number "$RATE_MEAN" || die "--rate-mean: expected kB/s, got '$RATE_MEAN'"
 is_number "$RATE_AMP" || die "--rate-amplitude: expected kB/s, got '$RATE_AMP'"
 awk -v m="$RATE_MEAN" -v a="$RATE_AMP" 'BEGIN { exit !(a <= m) }' ||
     die "--rate-amplitude ($RATE_AMP) must not exceed --rate-mean ($RATE_MEAN): the rate would go negative"
-[[ $MSG_SIZE =~ ^[0-9]+$ ]] && ((MSG_SIZE >= 100 && MSG_SIZE <= 1000000)) || die "--message-size: expected 100..1000000 bytes"
+if ! [[ $MSG_SIZE =~ ^[0-9]+$ ]] || ((MSG_SIZE < 100 || MSG_SIZE > 1000000)); then die "--message-size: expected 100..1000000 bytes"; fi
 for size in "$MAX_WAL_SIZE" "$MIN_WAL_SIZE" "$MAX_SLOT_KEEP"; do
     [[ $size =~ ^[0-9]+(kB|MB|GB)$ ]] || die "expected a size like 32MB, got '$size'"
 done
@@ -414,7 +414,6 @@ if kill -0 "$SAMPLE_PID" 2>/dev/null; then log "walsim sample still running: sto
 else wait "$SAMPLE_PID" || die "walsim sample failed: $(tail -n 3 "$TMP/sample.log")"
 fi
 SAMPLE_PID=""
-END_US=$(now_us)
 stop_pid "$RECVWAL_PID"; RECVWAL_PID=""
 as_server "$PG_BIN/pg_ctl" -D "$TMP/data" -m fast -w -t 60 stop >/dev/null
 SERVER_UP=0
