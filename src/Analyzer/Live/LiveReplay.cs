@@ -253,7 +253,8 @@ public sealed class LiveReplay
             else if (startLow is not null) { startHigh = slotList; break; }
         }
         startLow = startLow is null ? (_recentSlots.Count > 0 ? _recentSlots.Peek().Slots : endLow) : Valid(startLow);
-        startHigh = startHigh is null ? endLow : Valid(startHigh);
+        // No sample after the start before the one that shows the checkpoint done: it started (and ended) in between.
+        startHigh = startHigh is null ? endHigh : Valid(startHigh);
         return _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn ? Ordered(startLow, endHigh) : Ordered(startLow, startHigh);
 
         List<SlotSample> Valid(IEnumerable<SlotSample> list) => [.. list.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name))];
