@@ -43,14 +43,15 @@ internal sealed class CsvRecordReader(TextReader reader)
         if (!span.Contains('"'))
         {
             _text = _line;
+            // Fields are short (8 characters on average): a plain scan beats a vectorised search per field.
             var start = 0;
-            while (true)
+            for (var i = 0; i < span.Length; i++)
             {
-                var comma = span[start..].IndexOf(',');
-                if (comma < 0) { _fields.Add((start, span.Length - start)); break; }
-                _fields.Add((start, comma));
-                start += comma + 1;
+                if (span[i] != ',') continue;
+                _fields.Add((start, i - start));
+                start = i + 1;
             }
+            _fields.Add((start, span.Length - start));
             return true;
         }
         ReadQuoted();

@@ -144,7 +144,7 @@ public static class SampleFile
             ArchiveFailedCount: r.Long(c[22]),
             LastFailedWal: r.Text(c[23]),
             StatWalBytes: r.OptionalLong(c[24]) is { } wb ? new ByteCount(wb) : null);
-        var name = r.Text(c[25]);
+        var name = r.Repeated(c[25]);
         if (name is null)
         {
             for (var i = 26; i < c.Length; i++)
@@ -154,8 +154,8 @@ public static class SampleFile
         var slot = new SlotSample(
             Name: name,
             Kind: r.Kind(c[26]),
-            Plugin: r.Text(c[27]),
-            Database: r.Text(c[28]),
+            Plugin: r.Repeated(c[27]),
+            Database: r.Repeated(c[28]),
             Temporary: r.Bool(c[29]),
             Active: r.Bool(c[30]),
             ActivePid: r.OptionalLong(c[31], int.MaxValue) is { } pid ? (int)pid : null,
@@ -165,7 +165,7 @@ public static class SampleFile
             SafeWalSize: r.OptionalLong(c[35], long.MaxValue, allowNegative: true) is { } safe ? new ByteCount(safe) : null,
             TwoPhase: r.OptionalBool(c[36]),
             Conflicting: r.OptionalBool(c[37]),
-            InvalidationReason: r.Text(c[38]),
+            InvalidationReason: r.Repeated(c[38]),
             InactiveSince: r.IsEmpty(c[39]) ? null : r.Time(c[39]),
             Failover: r.OptionalBool(c[40]),
             Synced: r.OptionalBool(c[41]));
@@ -212,6 +212,22 @@ public static class SampleFile
         public bool IsEmpty(int i) => csv[i].IsEmpty;
 
         public string? Text(int i) => csv[i].IsEmpty ? null : csv[i].ToString();
+
+        // Slot names, plugins, databases and reasons repeat in every sample: the same few strings, not one per row.
+        private readonly Dictionary<int, string[]> _seen = [];
+
+        /// <summary>As <see cref="Text"/>, returning the same string object for a value this column had recently.</summary>
+        public string? Repeated(int i)
+        {
+            var span = csv[i];
+            if (span.IsEmpty) return null;
+            if (!_seen.TryGetValue(i, out var recent)) _seen[i] = recent = new string[8];
+            foreach (var r in recent) if (r is not null && span.SequenceEqual(r)) return r;
+            var text = span.ToString();
+            Array.Copy(recent, 0, recent, 1, recent.Length - 1);
+            recent[0] = text;
+            return text;
+        }
 
         public long Long(int i) => OptionalLong(i) ?? throw Expected(i, "a whole number, at least 0");
 

@@ -23,12 +23,29 @@ public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
     public static bool TryParse(ReadOnlySpan<char> text, out Lsn lsn)
     {
         lsn = Invalid;
-        if (text.IsWhiteSpace()) return false;
         var slash = text.IndexOf('/');
         if (slash <= 0 || slash == text.Length - 1 || slash > 8 || text.Length - slash - 1 > 8) return false;
-        if (!uint.TryParse(text[..slash], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hi)) return false;
-        if (!uint.TryParse(text[(slash + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var lo)) return false;
-        lsn = new Lsn(((ulong)hi << 32) | lo);
+        if (!Hex(text[..slash], out var hi) || !Hex(text[(slash + 1)..], out var lo)) return false;
+        lsn = new Lsn((hi << 32) | lo);
+        return true;
+    }
+
+    // pg_lsn's output: up to 8 hex digits each side, either case (a digit loop: sample files hold millions of LSNs).
+    private static bool Hex(ReadOnlySpan<char> s, out ulong value)
+    {
+        value = 0;
+        foreach (var ch in s)
+        {
+            int d = ch switch
+            {
+                >= '0' and <= '9' => ch - '0',
+                >= 'A' and <= 'F' => ch - 'A' + 10,
+                >= 'a' and <= 'f' => ch - 'a' + 10,
+                _ => -1,
+            };
+            if (d < 0) return false;
+            value = (value << 4) | (uint)d;
+        }
         return true;
     }
 
