@@ -70,4 +70,38 @@ internal static class Failures
     }
 
     private static string Where(string file) => file.Length > 0 ? $"{file}: " : "";
+
+    /// <summary>
+    /// For the commands that read what a real server recorded (<c>replay</c>, <c>forecast</c>): a bad sample file or
+    /// log names its file, line and column (exit 2), a setting the version rejects names where it came from
+    /// (<paramref name="settingsOrigin"/>, <paramref name="settingError"/>), a workload that cannot be fitted says why
+    /// (exit 2), files that cannot be read or written exit 4, anything else is a bug (70).
+    /// </summary>
+    public static ExitCode GuardInput(TextWriter stderr, string settingsOrigin, ExitCode settingError, Func<ExitCode> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is Walsim.Analyzer.Live.SampleFileException or Walsim.Analyzer.Sources.LogFileException or Walsim.Analyzer.Live.WorkloadFitException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.InvalidScenario;
+        }
+        catch (SettingException e)
+        {
+            stderr.WriteLine($"walsim: {settingsOrigin}: {e.Message}");
+            return settingError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.IoError;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"walsim: internal error, please report it with the input file: {e}");
+            return ExitCode.InternalError;
+        }
+    }
 }

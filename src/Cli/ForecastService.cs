@@ -36,7 +36,7 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             stderr.WriteLine($"walsim: {settingsPath}: no such file: forecast needs the settings walsim sample wrote beside {request.SamplesPath}");
             return ExitCode.UsageError;
         }
-        try
+        return Failures.GuardInput(stderr, settingsPath, ExitCode.UsageError, () =>
         {
             var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
             var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket };
@@ -48,60 +48,22 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
                 return ExitCode.Ok;
             }
             var input = ForecastInput.Read(request.SamplesPath, SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows, request.Until);
-            WorkloadFit fit;
-            SimTime? fitNow = null;
-            WorkloadHistory? history = request.WorkloadFrom is { } from ? WorkloadHistory.Read(from) : null;
-            try
-            {
-                fit = WorkloadFit.Fit(history?.Observations ?? input.Observations, fitOptions);
-                fitNow = history?.Clock(input.Last.ServerTime);
-            }
-            catch (ArgumentException e)
-            {
-                return CannotFit(request, e);
-            }
+            var history = request.WorkloadFrom is { } from ? WorkloadHistory.Read(from) : null;
+            var fit = WorkloadFitException.Fit(history?.File ?? request.SamplesPath, history?.Observations ?? input.Observations, fitOptions);
+            var fitNow = history?.Clock(input.Last.ServerTime);
             var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;
             var options = new ForecastOptions(request.Horizon, request.Runs, request.Seed, disk, Environment.ProcessorCount);
+            foreach (var name in request.WhatIfs.SelectMany(w => w.StopSlots.Keys))
+                if (input.Slots.All(s => s.Name != name))
+                {
+                    stderr.WriteLine($"walsim: --what-if: there is no slot \"{name}\" in the last sample (slots: {string.Join(", ", input.Slots.Select(s => s.Name))})");
+                    return ExitCode.UsageError;
+                }
             ForecastReport.WriteHeader(stdout, request.SamplesPath, input, fit, options, history);
             foreach (var whatIf in new[] { WhatIf.CurrentTrend }.Concat(request.WhatIfs))
                 ForecastReport.WriteResult(stdout, Forecaster.Run(input, fit, options, whatIf, fitNow), options);
             ForecastReport.WriteFooter(stdout);
             return ExitCode.Ok;
-        }
-        catch (ArgumentException e) when (request.Backtest && e.TargetSite?.DeclaringType == typeof(WorkloadFit))
-        {
-            return CannotFit(request, e);
-        }
-        catch (Walsim.Analyzer.Sources.LogFileException e)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.InvalidScenario;
-        }
-        catch (SampleFileException e)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.InvalidScenario;
-        }
-        catch (Exception e) when (e is Walsim.Simulator.Settings.SettingException or ArgumentException)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.UsageError;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.IoError;
-        }
-        catch (Exception e)
-        {
-            stderr.WriteLine($"walsim: internal error, please report it with the sample file: {e}");
-            return ExitCode.InternalError;
-        }
-    }
-
-    private ExitCode CannotFit(ForecastRequest request, ArgumentException e)
-    {
-        stderr.WriteLine($"walsim: {request.SamplesPath}: cannot fit the workload: {e.Message} (sample for longer, or give a smaller --bucket)");
-        return ExitCode.InvalidScenario;
+        });
     }
 }

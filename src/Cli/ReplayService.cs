@@ -29,11 +29,10 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
             stderr.WriteLine($"walsim: {settingsPath}: no such file: replay needs the settings walsim sample wrote beside {request.SamplesPath}");
             return ExitCode.UsageError;
         }
-        AtomicFile? csvFile = null;
-        try
+        return Failures.GuardInput(stderr, settingsPath, ExitCode.InvalidScenario, () =>
         {
-            csvFile = request.CsvPath is null ? null : AtomicFile.Create(request.CsvPath);
-            using var csv = csvFile is null ? null : new ReplayReport.DecisionCsv(csvFile.Writer);
+            using var csvFile = request.CsvPath is null ? null : AtomicFile.Create(request.CsvPath);
+            var csv = csvFile is null ? null : new ReplayReport.DecisionCsv(csvFile.Writer); // flushed before the commit below
             var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
             var replay = new LiveReplay(request.SamplesPath, v => SampledSettings.From(settingRows, v), csv is null ? null : csv.Write, request.Until);
             foreach (var frame in SampleFrames.ReadAhead(SampleFrames.Group(SampleFile.Read(request.SamplesPath))))
@@ -44,31 +43,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
             ReplayReport.WriteText(stdout, request.SamplesPath, summary, request.ListCheckpoints);
             if (csvFile is not null) stdout.WriteLine($"decisions: {request.CsvPath}");
             return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
-        }
-        catch (SampleFileException e)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.InvalidScenario;
-        }
-        catch (Walsim.Simulator.Settings.SettingException e)
-        {
-            stderr.WriteLine($"walsim: {settingsPath}: {e.Message}");
-            return ExitCode.InvalidScenario;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.IoError;
-        }
-        catch (Exception e)
-        {
-            stderr.WriteLine($"walsim: internal error, please report it with the sample file: {e}");
-            return ExitCode.InternalError;
-        }
-        finally
-        {
-            csvFile?.Dispose();
-        }
+        });
     }
 
     private static bool IsSampleFile(string path)
@@ -78,28 +53,11 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
     }
 
     /// <summary>A server log: the checks a log allows (estimate, added/recycled), no slot or pg_wal comparison.</summary>
-    private ExitCode RunLog(ReplayRequest request)
-    {
-        try
+    private ExitCode RunLog(ReplayRequest request) =>
+        Failures.GuardInput(stderr, "--set", ExitCode.UsageError, () =>
         {
             var summary = Walsim.Analyzer.Sources.LogReplay.Run(request.SamplesPath, request.Version, request.SegmentSize, request.Settings);
             Walsim.Analyzer.Sources.LogReplay.Write(stdout, summary);
             return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
-        }
-        catch (Walsim.Analyzer.Sources.LogFileException e)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.InvalidScenario;
-        }
-        catch (Walsim.Simulator.Settings.SettingException e)
-        {
-            stderr.WriteLine($"walsim: --set {e.Setting}: {e.Message}");
-            return ExitCode.UsageError;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.IoError;
-        }
-    }
+        });
 }

@@ -255,12 +255,7 @@ public sealed class WalsimCommands
     {
         var samples = new Argument<string>("samples") { Description = "A sample file written by walsim sample (its NAME.settings.csv must be beside it)." };
         MustExist(samples, File.Exists);
-        var until = new Option<ReplayLimit>("--until")
-        {
-            Description = "Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]",
-            HelpName = "when",
-            CustomParser = ParseUntil,
-        };
+        var until = UntilOption("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");
         var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
         csv.AcceptLegalFilePathsOnly();
         var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
@@ -338,12 +333,7 @@ public sealed class WalsimCommands
         var readOnly = new Option<string>("--read-only-at") { Description = "A managed service's read-only threshold as a share of --disk (95%).", HelpName = "share" };
         var runs = new Option<int>("--runs") { Description = "Monte Carlo runs.", DefaultValueFactory = _ => 500, HelpName = "n" };
         var seed = new Option<int>("--seed") { Description = "Master seed: the same seed and file give the same forecast.", DefaultValueFactory = _ => 1, HelpName = "n" };
-        var until = new Option<ReplayLimit>("--until")
-        {
-            Description = "Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.",
-            HelpName = "when",
-            CustomParser = ParseUntil,
-        };
+        var until = UntilOption("Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.");
         var period = new Option<TimeSpan?>("--period")
         {
             Description = "The cycle to look for in the write rate. [default: 24h]",
@@ -422,6 +412,13 @@ public sealed class WalsimCommands
         r.AddError(message);
         return null;
     }
+
+    private static Option<ReplayLimit> UntilOption(string description) => new("--until")
+    {
+        Description = description,
+        HelpName = "when",
+        CustomParser = ParseUntil,
+    };
 
     /// <summary><c>--until</c>: a duration from the first sample, or an absolute UTC time.</summary>
     private static ReplayLimit ParseUntil(ArgumentResult result)

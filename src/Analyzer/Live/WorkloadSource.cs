@@ -37,3 +37,21 @@ public sealed record WorkloadHistory(string File, string Kind, DateTimeOffset Or
         return new WorkloadHistory(path, "log_checkpoints", positions[0].Origin, [.. positions.Select(p => p.Observation)]);
     }
 }
+
+/// <summary>The samples (or log) do not let the workload be fitted: too short, or every interval a gap.</summary>
+public sealed class WorkloadFitException(string file, string reason, Exception inner)
+    : Exception($"{file}: cannot fit the workload: {reason} (sample for longer, or give a smaller --bucket)", inner)
+{
+    /// <summary><see cref="WorkloadFit.Fit"/>, its refusal named after <paramref name="file"/>.</summary>
+    public static WorkloadFit Fit(string file, IReadOnlyList<WalObservation> observations, WorkloadFitOptions options)
+    {
+        try
+        {
+            return WorkloadFit.Fit(observations, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new WorkloadFitException(file, e.Message, e);
+        }
+    }
+}
