@@ -95,7 +95,9 @@ public sealed class LiveServerTests : IDisposable
         var rows = SampleFile.Read(file).ToList();
         var samples = rows.GroupBy(r => r.Server.Sample).ToList();
         Assert.Equal(Enumerable.Range(1, samples.Count).Select(i => (long)i), samples.Select(g => g.Key));
-        Assert.InRange(samples.Count, 8, 13);
+        // Every 250 ms for 3 s: at most 13 (the first at 0); a loaded machine may take fewer (a sample waits for the
+        // previous one), so the lower bound only says the sampler kept going.
+        Assert.InRange(samples.Count, 3, 13);
         Assert.All(samples, g => Assert.Equal(["cdc", "rep1"], g.Select(r => r.Slot!.Value.Name)));
         var first = rows[0].Server;
         var last = rows[^1].Server;
