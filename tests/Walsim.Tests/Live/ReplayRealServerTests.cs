@@ -94,7 +94,8 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
             Assert.Contains(r.Fields, f => f.Field == "safe_wal_size" && f.Decisions > 20);
         }
         Assert.True(cdc.LongestStall > TimeSpan.FromSeconds(3), report);
-        Assert.True(r.Wal.MeanBytesPerSecond is > 300_000 and < 3_000_000, report);
+        // At most 1 MB/s (100 kB per 100 ms turn); slower when the machine is busy.
+        Assert.True(r.Wal.MeanBytesPerSecond is > 30_000 and < 1_500_000, report);
     }
 
     [RealServerFact(15)]
@@ -123,7 +124,8 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
     {
         var (_, r, report) = await SampleAndReplay(12, TimeSpan.FromSeconds(8));
         AgreesAndSeesTheStalledSlotLost(r, report, caps: false);
-        // No cap on 12: pg_wal grows by the WAL written since cdc was created.
-        Assert.True(r.PeakFiles >= 6, report);
+        // No cap on 12: pg_wal keeps every segment since cdc was created, so it grows by the WAL written.
+        var written = r.Wal.Written.Bytes / ByteCount.MiB;
+        Assert.True(r.PeakFiles >= written, report);
     }
 }
