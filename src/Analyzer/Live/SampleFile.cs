@@ -41,6 +41,8 @@ public static class SampleFile
         var lastTime = DateTimeOffset.MinValue;
         ulong? system = null;
         var systemLine = 0;
+        PgVersion firstVersion = default;
+        WalSegmentSize firstSegment = default;
         // Every row of a sample repeats its server columns. In a file walsim wrote they come first, so when a row
         // starts with the same text as the row before, its server part is the one already parsed.
         var serverFirst = Enumerable.Range(0, ServerColumns).All(k => c[k] == k) && c.Skip(ServerColumns).All(i => i >= ServerColumns);
@@ -72,7 +74,13 @@ public static class SampleFile
             if (system is { } id && id != s.SystemIdentifier)
                 throw cells.Error(c[4], string.Create(CultureInfo.InvariantCulture,
                     $"{s.SystemIdentifier} is a different cluster from {id} (line {systemLine}): a sample file holds one cluster's samples"));
-            if (system is null) { system = s.SystemIdentifier; systemLine = csv.Line; }
+            if (system is null) { system = s.SystemIdentifier; systemLine = csv.Line; firstVersion = s.Version; firstSegment = s.SegmentSize; }
+            else if (s.Version.Major != firstVersion.Major)
+                throw cells.Error(c[5], string.Create(CultureInfo.InvariantCulture,
+                    $"PostgreSQL {s.Version} after {firstVersion} (line {systemLine}): one major version per sample file (an upgrade starts a new file)"));
+            else if (s.SegmentSize != firstSegment)
+                throw cells.Error(c[6], string.Create(CultureInfo.InvariantCulture,
+                    $"{s.SegmentSize.Bytes} after {firstSegment.Bytes} (line {systemLine}): wal_segment_size cannot change within a cluster"));
             lastSample = s.Sample;
             lastTime = s.LocalTime;
             yield return row;

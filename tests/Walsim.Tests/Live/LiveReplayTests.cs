@@ -317,3 +317,15 @@ public sealed class ReadAheadTests
         Assert.True(after <= 15 + 10 * 4, $"{after} frames were read ahead");
     }
 }
+
+/// <summary>Mixed servers in one sample file are refused at the line where the second one starts.</summary>
+public sealed class MixedSampleFileTests
+{
+    [Fact]
+    public void Another_major_version_in_the_same_file_names_the_line_and_column()
+    {
+        var text = LiveFixtures.Csv((LiveFixtures.Server(1), null), (LiveFixtures.Server(2, 10) with { Version = new Walsim.Simulator.Versions.PgVersion(16, 4) }, null));
+        var e = Assert.Throws<SampleFileException>(() => SampleFile.Read(new StringReader(text), "mixed.csv").ToList());
+        Assert.Equal("mixed.csv:3: server_version: PostgreSQL 16.4 after 15.18 (line 2): one major version per sample file (an upgrade starts a new file)", e.Message);
+    }
+}
