@@ -39,6 +39,7 @@ public sealed class LiveReplay
     private SampleFrame? _prev;
     private readonly Queue<(Lsn Head, IReadOnlyList<SlotSample> Slots)> _recentSlots = new(); // since the current redo pointer: where the next checkpoint starts
     private Lsn _recentRedo;
+    private WalDirectory? _filesSinceRedo;      // see RememberDirectory
     private PendingCheckpoint? _pending;         // judged once more on the next sample before a disagreement is reported
     private SegmentNumber _lastRemoved;
     private double? _estimate;                  // CheckPointDistanceEstimate; unknown until the first checkpoint seen
@@ -102,12 +103,14 @@ public sealed class LiveReplay
             if (gap) _gaps++;
         }
 
+        var settledHere = false;                  // a checkpoint's outcome was judged on this sample
         if (_pending is { } pending)
         {
             // The retry is fair only if nothing else happened in between: no gap, no newer checkpoint.
             var clean = !gap && s.RedoLsn == prev!.Server.RedoLsn;
             Judge(pending, clean ? frame : prev!, final: true);
             _pending = null;
+            settledHere = clean;
         }
 
         if (s.InRecovery)
@@ -124,6 +127,8 @@ public sealed class LiveReplay
             Measure(prev!, frame);
             if (s.RedoLsn != prev!.Server.RedoLsn) Checkpoint(prev, frame);
         }
+        // After a checkpoint (once its removal is seen done), pg_wal starts again from this sample's listing.
+        RememberDirectory(frame, prev is null || gap || settledHere || (s.RedoLsn != prev.Server.RedoLsn && _pending is null));
         Track(frame);
         AdoptObservedInvalidations(frame);
         RememberSlots(frame);
@@ -158,6 +163,23 @@ public sealed class LiveReplay
 
     /// <summary>At the start, after a gap, a restart or a promotion: what happened meanwhile was not seen, so the
     /// removal horizon is taken from the oldest file present, and nothing is compared until the next checkpoint.</summary>
+    /// <summary>
+    /// pg_wal as it stood before the next checkpoint: the oldest and newest files seen since the last redo change.
+    /// Only a checkpoint removes files, yet a sample can list pg_wal while one is removing them, its pg_control read
+    /// (a moment earlier in the same statement) still showing the previous redo — and a directory listing taken
+    /// during a rename can miss the renamed file. The widest listing since the last checkpoint is the one before it.
+    /// </summary>
+    private void RememberDirectory(SampleFrame frame, bool newCheckpoint)
+    {
+        if (Oldest(frame.Server) is not { } o || Newest(frame.Server) is not { } n) { _filesSinceRedo = null; return; }
+        // Insertion only adds files above the newest; removal (and the recycling that comes with it, which adds
+        // names above the newest too) moves the oldest up. So a listing whose oldest moved up was taken while a
+        // checkpoint was removing files: the last listing before that one is what the checkpoint started from.
+        _filesSinceRedo = newCheckpoint || _filesSinceRedo is not { } d || o < d.Oldest ? new WalDirectory(o, n)
+            : o == d.Oldest ? new WalDirectory(o, SegmentNumber.Max(d.Newest, n))
+            : d;
+    }
+
     private void Resync(SampleFrame frame)
     {
         if (Oldest(frame.Server) is { } oldest && oldest.Value > 0) _lastRemoved = oldest - 1;
@@ -211,7 +233,8 @@ public sealed class LiveReplay
             });
             // RemoveOldXlogFiles over the files present when it ran (those sampled before, plus the segments written
             // up to the checkpoint record), then PreallocXlogFiles.
-            if (Oldest(b) is not { } o || Newest(b) is not { } n) return new Outcome(firstKeep, keep, invalidated, null, null);
+            if (_filesSinceRedo is not { } dirBefore) return new Outcome(firstKeep, keep, invalidated, null, null);
+            var (o, n) = (dirBefore.Oldest, dirBefore.Newest);
             var dir = new WalDirectory(o, SegmentNumber.Max(n, _seg.SegmentOf(recptr)));
             var cutoff = keep.Value > 0 ? keep - 1 : keep;
             var r = Retention.RemoveOldXlogFiles(dir, cutoff, slop, recptr, ArchivedThrough(b), settings.WalRecycle, _lastRemoved, _seg);
@@ -225,7 +248,7 @@ public sealed class LiveReplay
         static string Min(Lsn l) => l.IsValid ? l.ToString() : "none";
         static string Keep(Outcome x) => string.Create(CultureInfo.InvariantCulture, $"{x.FirstKeep.Value:X}{(x.Keep != x.FirstKeep ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={b.OldestWalFile ?? "-"}..{b.NewestWalFile ?? "-"} keep={Keep(low)}{(high != low ? $"..{Keep(high)}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(high != low ? $"..{Keep(high)}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
         var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(low.Invalidated), low, high,
             before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal), new HashSet<string>(_invalidated, StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
