@@ -15,10 +15,7 @@ public static class KeySettings
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> For(Scenario scenario, RetentionPolicy policy)
     {
-        var overrides = scenario.Settings.Concat(scenario.VersionSettings
-            .Where(v => v.Versions.Contains(policy.Version))
-            .SelectMany(v => v.Settings));
-        var s = ServerSettings.Create(policy, scenario.SegmentSize, overrides);
+        var s = AtStart(scenario, policy);
         var list = new List<KeyValuePair<string, string>>
         {
             new("wal_segment_size", scenario.SegmentSize.ToString()),
@@ -38,6 +35,15 @@ public static class KeySettings
         if (policy.HasIdleReplicationSlotTimeout && s.IdleReplicationSlotTimeout > SimDuration.Zero)
             list.Add(new("idle_replication_slot_timeout", Duration(s.IdleReplicationSlotTimeout)));
         return list;
+    }
+
+    /// <summary>The settings <paramref name="policy"/>'s version starts the scenario with (defaults plus the scenario's values).</summary>
+    public static ServerSettings AtStart(Scenario scenario, RetentionPolicy policy)
+    {
+        var overrides = scenario.Settings.Concat(scenario.VersionSettings
+            .Where(v => v.Versions.Contains(policy.Version))
+            .SelectMany(v => v.Settings));
+        return ServerSettings.Create(policy, scenario.SegmentSize, overrides);
     }
 
     private static string Mb(long mb) => mb == 0 ? "0" : ByteCount.Format(mb * ByteCount.MiB);

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Analyzer.Reports.Html;
+
+/// <summary>
+/// Renders one self-contained HTML report of a scenario run on one or more versions: a header, the settings and a
+/// summary table (plain HTML, readable without scripts), and charts drawn in the browser by the vendored uPlot from
+/// the embedded JSON (<see cref="ReportJson"/>): <c>pg_wal</c> over time against the disk and the cap with checkpoint
+/// and invalidation markers, and per slot its retained bytes with <c>wal_status</c> bands, one line per version.
+/// Scripts, styles and data are inlined: the file opens from disk with no network.
+/// <para>
+/// Every user string goes through <see cref="HtmlEncoder"/> (text and attributes) or the JSON encoder; the page's
+/// own script puts strings into the page with <c>textContent</c> only.
+/// </para>
+/// </summary>
+public static class HtmlReport
+{
+    /// <summary>uPlot's version, as vendored by scripts/vendor-uplot.sh.</summary>
+    public const string UPlotVersion = "1.6.32";
+
+    private static readonly HtmlEncoder Html = HtmlEncoder.Default;
+
+    /// <summary>Writes <c>report.html</c> at <paramref name="htmlPath"/> and <c>report.json</c> beside it, each atomically.</summary>
+    /// <returns>The JSON file's path.</returns>
+    public static string WriteFiles(string htmlPath, Scenario scenario, IReadOnlyList<VersionReport> versions)
+    {
+        var jsonPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(htmlPath))!, Path.GetFileNameWithoutExtension(htmlPath) + ".json");
+        var json = ReportJson.ToUtf8(scenario, versions, indented: true);
+        AtomicFile.Write(jsonPath, w => w.Write(Encoding.UTF8.GetString(json)));
+        AtomicFile.Write(htmlPath, w => Write(w, scenario, versions));
+        return jsonPath;
+    }
+
+    public static void Write(TextWriter w, Scenario scenario, IReadOnlyList<VersionReport> versions)
+    {
+        var data = Encoding.UTF8.GetString(ReportJson.ToUtf8(scenario, versions));
+        var versionList = string.Join(", ", versions.Select(v => v.Result.Policy.Version.ToString()));
+
+        w.Write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        w.Write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        w.Write($"<meta name=\"generator\" content=\"walsim\">\n<title>walsim: {Html.Encode(scenario.Name)}</title>\n");
+        w.Write("<style>\n");
+        w.Write(Resource("uPlot.min.css"));
+        w.Write("\n");
+        w.Write(Resource("report.css"));
+        w.Write("</style>\n</head>\n<body>\n");
+
+        w.Write("<header>\n");
+        w.Write($"<h1>walsim report: <span id=\"scenario-name\">{Html.Encode(scenario.Name)}</span></h1>\n");
+        if (!string.IsNullOrWhiteSpace(scenario.Description))
+            w.Write($"<p class=\"description\">{Html.Encode(scenario.Description)}</p>\n");
+        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · simulated {Html.Encode(versions.Count > 0 ? versions[0].Result.Summary.End.ToString() : "0s")}" +
+                $" · times are since the start of the scenario</p>\n");
+        w.Write("</header>\n<main>\n");
+
+        WriteSettings(w, scenario, versions);
+        WriteSummary(w, versions);
+        WriteCharts(w, versions);
+
+        w.Write("</main>\n<footer>\n");
+        w.Write(Downsampling(versions));
+        w.Write($"<p>Charts drawn by <a href=\"https://github.com/leeoniya/uPlot\">uPlot</a> {UPlotVersion} (MIT license, © Leon Sorokin), " +
+                "inlined in this file; the data are embedded as JSON (<code>#walsim-data</code>) and written beside it as <code>report.json</code>.</p>\n");
+        w.Write("</footer>\n");
+
+        w.Write("<script type=\"application/json\" id=\"walsim-data\">");
+        w.Write(data);
+        w.Write("</script>\n<script>\n");
+        w.Write(Resource("uPlot.iife.min.js"));
+        w.Write("\n</script>\n<script>\n");
+        w.Write(Resource("report.js"));
+        w.Write("</script>\n</body>\n</html>\n");
+    }
+
+    private static void WriteSettings(TextWriter w, Scenario scenario, IReadOnlyList<VersionReport> versions)
+    {
+        var perVersion = versions.Select(v => KeySettings.For(scenario, v.Result.Policy).ToDictionary(kv => kv.Key, kv => kv.Value)).ToList();
+        var names = versions.SelectMany(v => KeySettings.For(scenario, v.Result.Policy).Select(kv => kv.Key)).Distinct().ToList();
+        w.Write("<section id=\"settings\">\n<h2>Settings at start</h2>\n<table>\n<thead><tr><th>setting</th>");
+        foreach (var v in versions) w.Write($"<th>{Html.Encode(v.Result.Policy.Version.ToString())}</th>");
+        w.Write("</tr></thead>\n<tbody>\n");
+        foreach (var name in names)
+        {
+            w.Write($"<tr><th>{Html.Encode(name)}</th>");
+            foreach (var s in perVersion) w.Write($"<td>{Html.Encode(s.TryGetValue(name, out var value) ? value : "—")}</td>");
+            w.Write("</tr>\n");
+        }
+        if (scenario.Disk is { } disk)
+        {
+            var readOnly = disk.ReadOnlyAtFraction is { } f ? $", read-only at {f.ToString("0.##%", CultureInfo.InvariantCulture)}" : "";
+            w.Write($"<tr><th>disk</th><td colspan=\"{versions.Count}\">{Html.Encode($"{disk.Size} ({disk.OtherUsage} not WAL{readOnly})")}</td></tr>\n");
+        }
+        w.Write("</tbody>\n</table>\n</section>\n");
+    }
+
+    private static void WriteSummary(TextWriter w, IReadOnlyList<VersionReport> versions)
+    {
+        w.Write("<section id=\"summary\">\n<h2>Summary</h2>\n<table>\n<thead><tr><th></th>");
+        foreach (var v in versions) w.Write($"<th>{Html.Encode(v.Result.Policy.Version.ToString())}</th>");
+        w.Write("</tr></thead>\n<tbody>\n");
+
+        Row(w, versions, "peak pg_wal", "peak_pg_wal_bytes", v => Cell(v.PeakPgWalBytes.Bytes, v.PeakPgWalBytes.ToString()));
+        Row(w, versions, "peak pg_wal files", "peak_pg_wal_files", v => Cell(v.PeakPgWalFiles, v.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)));
+        Row(w, versions, "peak at", "peak_at_s", v => Time(v.PeakAt));
+        Row(w, versions, "disk full", "disk_full_s", v => Time(v.DiskFull));
+        Row(w, versions, "read-only", "read_only_s", v => Time(v.ReadOnly));
+        Row(w, versions, "checkpoints", "checkpoints", v => Cell(v.Checkpoints, v.Checkpoints.ToString(CultureInfo.InvariantCulture)));
+        Row(w, versions, "slot invalidations", "invalidations", v => Cell(v.Invalidations, v.Invalidations.ToString(CultureInfo.InvariantCulture)));
+        Row(w, versions, "end", "end_s", v => Time(v.End));
+
+        var slotNames = versions.SelectMany(v => v.Result.Slots.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var name in slotNames)
+        {
+            SlotSummary? Slot(SimulationResult r) => r.Slots.FirstOrDefault(s => s.Name == name);
+            var label = $"slot {name}";
+            w.Write($"<tr class=\"slot-head\"><th colspan=\"{versions.Count + 1}\">{Html.Encode(label)}</th></tr>\n");
+            SlotRow(w, versions, name, "extended", "extended_s", r => Slot(r) is { } s && r.Policy.ReportsWalStatus ? Time(s.FirstExtended) : None());
+            SlotRow(w, versions, name, "unreserved", "unreserved_s", r => Slot(r) is { } s && r.Policy.ReportsWalStatus ? Time(s.FirstUnreserved) : None());
+            SlotRow(w, versions, name, "lost", "lost_s", r => Slot(r) is { } s ? Time(s.Lost) : None());
+            SlotRow(w, versions, name, "peak retained", "peak_retained_bytes", r => Slot(r) is { } s ? Cell(s.PeakRetained.Bytes, s.PeakRetained.ToString()) : None());
+        }
+        w.Write("</tbody>\n</table>\n</section>\n");
+    }
+
+    private static void WriteCharts(TextWriter w, IReadOnlyList<VersionReport> versions)
+    {
+        w.Write("<section id=\"charts\">\n<h2>pg_wal over time</h2>\n");
+        w.Write("<p class=\"hint\">Size of pg_wal per version, against the space the disk leaves for it, the read-only threshold and " +
+                "max_slot_wal_keep_size (at start). A dot marks each version's exact peak (it can fall between the charted instants); " +
+                "ticks along the bottom are checkpoints, one row per version, red where one invalidated a slot; a dashed red line marks a slot lost.</p>\n");
+        w.Write("<div class=\"chart\" id=\"chart-pg-wal\" data-chart=\"pg_wal\"></div>\n");
+        var slotNames = versions.SelectMany(v => v.SlotNames).Distinct(StringComparer.Ordinal).ToList();
+        for (var i = 0; i < slotNames.Count; i++)
+        {
+            w.Write($"<h2>slot {Html.Encode(slotNames[i])}: retained WAL</h2>\n");
+            w.Write($"<div class=\"chart\" id=\"chart-slot-{i}\" data-chart=\"slot\" data-slot=\"{Html.Encode(slotNames[i])}\"></div>\n");
+        }
+        if (slotNames.Count > 0)
+            w.Write("<p class=\"hint\">Band under each slot chart, one row per version: wal_status — " +
+                    "<span class=\"swatch reserved\"></span>reserved <span class=\"swatch extended\"></span>extended " +
+                    "<span class=\"swatch unreserved\"></span>unreserved <span class=\"swatch lost\"></span>lost " +
+                    "<span class=\"swatch none\"></span>no slot / no wal_status.</p>\n");
+        w.Write("</section>\n");
+    }
+
+    private static string Downsampling(IReadOnlyList<VersionReport> versions)
+    {
+        var sb = new StringBuilder("<p>Timeline: ");
+        sb.Append(string.Join("; ", versions.Select(v => v.BucketMicroseconds > 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimTime(v.BucketMicroseconds)}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
+            : string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} all {v.RowsSeen} rows"))));
+        var thinned = versions.Where(v => v.Checkpoints.Count < v.CheckpointsSeen).ToList();
+        if (thinned.Count > 0)
+            sb.Append(string.Create(CultureInfo.InvariantCulture,
+                $". Checkpoint ticks thinned to {string.Join(", ", thinned.Select(v => $"{v.Checkpoints.Count} of {v.CheckpointsSeen}"))} (every invalidating checkpoint kept)"));
+        sb.Append(". The summary above is exact; the full timeline is in the CSV files.</p>\n");
+        return sb.ToString();
+    }
+
+    private readonly record struct CellValue(string? Raw, string Text);
+
+    private static CellValue Cell(long raw, string text) => new(raw.ToString(CultureInfo.InvariantCulture), text);
+
+    private static CellValue Time(SimTime? t) => t is { IsNever: false } v
+        ? new(((decimal)v.Microseconds / 1_000_000m).ToString(CultureInfo.InvariantCulture), v.ToString())
+        : new(null, "never");
+
+    private static CellValue None() => new(null, "—");
+
+    private static void Row(TextWriter w, IReadOnlyList<VersionReport> versions, string label, string key, Func<RunSummary, CellValue> cell)
+    {
+        w.Write($"<tr><th>{Html.Encode(label)}</th>");
+        foreach (var v in versions)
+            WriteCell(w, key, v.Result.Policy.Version.ToString(), null, cell(v.Result.Summary));
+        w.Write("</tr>\n");
+    }
+
+    private static void SlotRow(TextWriter w, IReadOnlyList<VersionReport> versions, string slot, string label, string key, Func<SimulationResult, CellValue> cell)
+    {
+        w.Write($"<tr><th class=\"sub\">{Html.Encode(label)}</th>");
+        foreach (var v in versions) WriteCell(w, key, v.Result.Policy.Version.ToString(), slot, cell(v.Result));
+        w.Write("</tr>\n");
+    }
+
+    private static void WriteCell(TextWriter w, string key, string version, string? slot, CellValue c)
+    {
+        w.Write($"<td data-key=\"{key}\" data-version=\"{Html.Encode(version)}\"");
+        if (slot is not null) w.Write($" data-slot=\"{Html.Encode(slot)}\"");
+        w.Write(c.Raw is { } raw ? $" data-value=\"{Html.Encode(raw)}\">" : " data-value=\"\">");
+        w.Write(Html.Encode(c.Text));
+        w.Write("</td>");
+    }
+
+    /// <summary>An embedded file of this assembly (the vendored uPlot files, the page's script and styles).</summary>
+    internal static string Resource(string name)
+    {
+        using var stream = typeof(HtmlReport).Assembly.GetManifestResourceStream($"Walsim.Analyzer.Reports.Html.{name}")
+            ?? throw new InvalidOperationException($"embedded resource {name} is missing from {typeof(HtmlReport).Assembly.GetName().Name}");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,195 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+
+namespace Walsim.Analyzer.Reports.Html;
+
+/// <summary>
+/// The numbers of an HTML report as one JSON document: written beside the page as <c>report.json</c> and embedded in
+/// it (<c>&lt;script type="application/json" id="walsim-data"&gt;</c>), so both always agree. Times are seconds since
+/// the start (null = never), sizes are bytes.
+/// <para>
+/// The encoder escapes <c>&lt; &gt; &amp; ' "</c> and every non-ASCII character as <c>\uXXXX</c>, so no user string
+/// (a scenario or slot name such as <c>&lt;/script&gt;</c>) can end the script element or open markup.
+/// </para>
+/// </summary>
+public static class ReportJson
+{
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Indented = false,
+        Encoder = JavaScriptEncoder.Default,
+    };
+
+    public static byte[] ToUtf8(Scenario scenario, IReadOnlyList<VersionReport> versions, bool indented = false)
+    {
+        using var buffer = new MemoryStream();
+        using (var j = new Utf8JsonWriter(buffer, Options with { Indented = indented, NewLine = "\n" }))
+            Write(j, scenario, versions);
+        return buffer.ToArray();
+    }
+
+    private static void Write(Utf8JsonWriter j, Scenario scenario, IReadOnlyList<VersionReport> versions)
+    {
+        j.WriteStartObject();
+        j.WriteString("generator", "walsim");
+        j.WriteString("scenario", scenario.Name);
+        if (scenario.Description is { } d) j.WriteString("description", d);
+        else j.WriteNull("description");
+        j.WriteStartArray("versions");
+        foreach (var v in versions) WriteVersion(j, scenario, v);
+        j.WriteEndArray();
+        j.WriteEndObject();
+    }
+
+    private static void WriteVersion(Utf8JsonWriter j, Scenario scenario, VersionReport v)
+    {
+        var r = v.Result;
+        var s = r.Summary;
+        var settings = KeySettings.AtStart(scenario, r.Policy);
+        j.WriteStartObject();
+        j.WriteString("version", r.Policy.Version.ToString());
+        j.WriteString("band", r.Policy.Band);
+        j.WriteBoolean("reports_wal_status", r.Policy.ReportsWalStatus);
+        j.WriteStartObject("settings");
+        foreach (var (k, value) in KeySettings.For(scenario, r.Policy)) j.WriteString(k, value);
+        j.WriteEndObject();
+
+        // The lines the pg_wal chart is drawn against (at start: a reload may change the cap later).
+        j.WriteStartObject("limits");
+        if (scenario.Disk is { } disk)
+        {
+            j.WriteNumber("disk_size_bytes", disk.Size.Bytes);
+            j.WriteNumber("disk_other_bytes", disk.OtherUsage.Bytes);
+            j.WriteNumber("disk_wal_space_bytes", disk.Size.Bytes - disk.OtherUsage.Bytes);
+            if (disk.ReadOnlyAtFraction is { } f) j.WriteNumber("read_only_wal_bytes", (long)(f * disk.Size.Bytes) - disk.OtherUsage.Bytes);
+            else j.WriteNull("read_only_wal_bytes");
+        }
+        else
+        {
+            j.WriteNull("disk_size_bytes");
+            j.WriteNull("disk_other_bytes");
+            j.WriteNull("disk_wal_space_bytes");
+            j.WriteNull("read_only_wal_bytes");
+        }
+        if (r.Policy.CapsSlotRetention && settings.MaxSlotWalKeepSizeMb >= 0)
+            j.WriteNumber("max_slot_wal_keep_size_bytes", settings.MaxSlotWalKeepSizeMb * Simulator.Units.ByteCount.MiB);
+        else j.WriteNull("max_slot_wal_keep_size_bytes");
+        j.WriteNumber("max_wal_size_bytes", settings.MaxWalSizeMb * Simulator.Units.ByteCount.MiB);
+        j.WriteEndObject();
+
+        j.WriteStartObject("summary");
+        Seconds(j, "end_s", s.End.Microseconds);
+        j.WriteNumber("peak_pg_wal_bytes", s.PeakPgWalBytes.Bytes);
+        j.WriteNumber("peak_pg_wal_files", s.PeakPgWalFiles);
+        Seconds(j, "peak_at_s", s.PeakAt.Microseconds);
+        Seconds(j, "disk_full_s", Micros(s.DiskFull));
+        Seconds(j, "read_only_s", Micros(s.ReadOnly));
+        j.WriteNumber("checkpoints", s.Checkpoints);
+        j.WriteNumber("skipped_checkpoints", s.SkippedCheckpoints);
+        j.WriteNumber("invalidations", s.Invalidations);
+        j.WriteNumber("files_added", s.FilesAdded);
+        j.WriteNumber("files_removed", s.FilesRemoved);
+        j.WriteNumber("files_recycled", s.FilesRecycled);
+        j.WriteString("final_insert_lsn", s.FinalInsertLsn.ToString());
+        j.WriteEndObject();
+
+        j.WriteStartArray("slots");
+        foreach (var slot in r.Slots)
+        {
+            j.WriteStartObject();
+            j.WriteString("name", slot.Name);
+            j.WriteString("kind", Formats.Kind(slot.Kind));
+            Seconds(j, "extended_s", Micros(slot.FirstExtended));
+            Seconds(j, "unreserved_s", Micros(slot.FirstUnreserved));
+            Seconds(j, "lost_s", Micros(slot.Lost));
+            if (slot.Cause == InvalidationCause.None) j.WriteNull("invalidation");
+            else j.WriteString("invalidation", Formats.Invalidation(slot.Cause));
+            j.WriteNumber("peak_retained_bytes", slot.PeakRetained.Bytes);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+
+        j.WriteStartObject("timeline");
+        j.WriteNumber("rows", v.RowsSeen);
+        j.WriteNumber("points", v.Points.Count);
+        if (v.BucketMicroseconds > 1) Seconds(j, "bucket_s", v.BucketMicroseconds);
+        else j.WriteNull("bucket_s");
+        j.WriteStartArray("t");
+        foreach (var p in v.Points) j.WriteNumberValue((decimal)p.AtMicroseconds / 1_000_000m);
+        j.WriteEndArray();
+        j.WriteStartArray("pg_wal_bytes");
+        foreach (var p in v.Points) j.WriteNumberValue(p.PgWalBytes);
+        j.WriteEndArray();
+        j.WriteStartArray("files");
+        foreach (var p in v.Points) j.WriteNumberValue(p.Files);
+        j.WriteEndArray();
+        j.WriteStartArray("slots");
+        for (var i = 0; i < v.SlotNames.Count; i++)
+        {
+            j.WriteStartObject();
+            j.WriteString("name", v.SlotNames[i]);
+            j.WriteStartArray("retained_bytes");
+            foreach (var p in v.Points)
+                if (p.Retained[i] is { } b) j.WriteNumberValue(b);
+                else j.WriteNullValue();
+            j.WriteEndArray();
+            j.WriteStartArray("wal_status");
+            foreach (var p in v.Points)
+                if (p.Status[i] is { } st && st != WalStatus.Null && r.Policy.ReportsWalStatus) j.WriteStringValue(st.ToSql());
+                else j.WriteNullValue();
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteEndObject();
+
+        j.WriteStartObject("checkpoints");
+        j.WriteNumber("seen", v.CheckpointsSeen);
+        j.WriteStartArray("items");
+        foreach (var c in v.Checkpoints)
+        {
+            j.WriteStartObject();
+            Seconds(j, "t", c.EndMicroseconds);
+            j.WriteNumber("number", c.Number);
+            j.WriteString("cause", c.Cause);
+            j.WriteBoolean("skipped", c.Skipped);
+            j.WriteNumber("added", c.Added);
+            j.WriteNumber("removed", c.Removed);
+            j.WriteNumber("recycled", c.Recycled);
+            j.WriteStartArray("invalidated");
+            foreach (var name in c.Invalidated) j.WriteStringValue(name);
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteEndObject();
+
+        j.WriteStartObject("events");
+        j.WriteNumber("seen", v.EventsSeen);
+        j.WriteStartArray("items");
+        foreach (var e in v.Events)
+        {
+            j.WriteStartObject();
+            Seconds(j, "t", e.At.Microseconds);
+            j.WriteString("kind", e.Kind);
+            if (e.Slot is { } slotName) j.WriteString("slot", slotName);
+            else j.WriteNull("slot");
+            j.WriteString("message", e.Message);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteEndObject();
+
+        j.WriteEndObject();
+    }
+
+    private static long? Micros(Simulator.Units.SimTime? t) => t is { IsNever: false } v ? v.Microseconds : null;
+
+    private static void Seconds(Utf8JsonWriter j, string name, long? micros)
+    {
+        if (micros is { } m) j.WriteNumber(name, (decimal)m / 1_000_000m);
+        else j.WriteNull(name);
+    }
+}
