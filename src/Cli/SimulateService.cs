@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
@@ -13,9 +14,13 @@ public enum SummaryFormat { Table, Csv, Json }
 /// <param name="Versions">Versions to run; empty = the scenario's <c>versions</c>.</param>
 /// <param name="OutDir">Where the timeline and events CSVs go; null = <c>reports/&lt;scenario name&gt;</c>.</param>
 /// <param name="Format">The stdout summary format.</param>
-public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, SummaryFormat Format);
+/// <param name="Html">
+/// Where the HTML report goes (with <c>report.json</c>, or the page's name with <c>.json</c>, beside it); empty =
+/// <c>report.html</c> in the output directory; null = no HTML report.
+/// </param>
+public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, SummaryFormat Format, string? Html = null);
 
-/// <summary><c>walsim simulate</c>: runs a scenario on each version, writes the CSV reports, prints a summary.</summary>
+/// <summary><c>walsim simulate</c>: runs a scenario on each version, writes the CSV reports (and an HTML report), prints a summary.</summary>
 public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
 {
     public ExitCode Run(SimulateRequest request) => Failures.Guard(stderr, () =>
@@ -32,14 +37,18 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
         }
 
         var results = new List<SimulationResult>();
+        var html = new List<VersionReport>();
         foreach (var version in versions)
         {
             SimulationResult result;
             // Each version streams to its own files; they appear only if the run completes.
             using (var report = new CsvReportObserver(dir, scenario, version))
             {
-                result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, report));
+                var collector = request.Html is null ? null : new ReportCollector(scenario, version);
+                ISimulationObserver observer = collector is null ? report : new TeeObserver(report, collector);
+                result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, observer));
                 report.Commit();
+                if (collector is not null) html.Add(collector.Finish(result));
                 if (table)
                 {
                     SummaryWriter.WriteTable(stdout, result);
@@ -48,6 +57,14 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
                 }
             }
             results.Add(result);
+        }
+
+        if (request.Html is not null)
+        {
+            // After every version ran: one page overlays them all.
+            var htmlPath = request.Html.Length > 0 ? request.Html : Path.Combine(dir, "report.html");
+            var jsonPath = HtmlReport.WriteFiles(htmlPath, scenario, html);
+            if (table) stdout.WriteLine($"HTML report   {Relative(Path.GetFullPath(htmlPath))} (numbers in {Relative(jsonPath)})");
         }
 
         if (request.Format == SummaryFormat.Csv) SummaryWriter.WriteCsv(stdout, results);

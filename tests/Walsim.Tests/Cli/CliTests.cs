@@ -144,6 +144,28 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Simulate_html_writes_one_report_for_all_versions_beside_the_csvs_or_where_asked()
+    {
+        var (file, outDir) = (WriteFile("stalled.yaml", ""), Path.Combine(_dir, "out"));
+        var run = Walsim(Stalled, "simulate", file, "--out", outDir, "--html");
+
+        Assert.Equal("", run.Err);
+        Assert.Equal(0, run.Code);
+        Assert.Contains($"HTML report   {Path.Combine(outDir, "report.html")} (numbers in {Path.Combine(outDir, "report.json")})", run.Out);
+        Assert.Equal(
+            ["events-12.22.csv", "events-13.3.csv", "report.html", "report.json", "timeline-12.22.csv", "timeline-13.3.csv"],
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        Assert.Equal(["12.22", "13.3"], json.RootElement.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()));
+
+        var elsewhere = Path.Combine(_dir, "html", "stalled.html");
+        var named = Walsim(Stalled, "simulate", file, "--out", outDir, "--html", elsewhere, "--pg", "13.3", "--format", "json");
+        Assert.Equal(0, named.Code);
+        Assert.Equal(["stalled.html", "stalled.json"], Directory.GetFiles(Path.GetDirectoryName(elsewhere)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(elsewhere));
+    }
+
+    [Fact]
     public void Simulate_pg_option_overrides_the_versions_and_formats_print_machine_readable_summaries()
     {
         var (file, outDir) = (WriteFile("stalled.yaml", ""), Path.Combine(_dir, "out"));
