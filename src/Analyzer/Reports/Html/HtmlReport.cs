@@ -54,7 +54,7 @@ public static class HtmlReport
         w.Write($"<h1>walsim report: <span id=\"scenario-name\">{Html.Encode(scenario.Name)}</span></h1>\n");
         if (!string.IsNullOrWhiteSpace(scenario.Description))
             w.Write($"<p class=\"description\">{Html.Encode(scenario.Description)}</p>\n");
-        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · simulated {Html.Encode(versions.Count > 0 ? versions[0].Result.Summary.End.ToString() : "0s")}" +
+        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · simulated up to {Html.Encode(versions.Count > 0 ? versions.Max(v => v.Result.Summary.End).ToString() : "0s")}" +
                 $" · times are since the start of the scenario</p>\n");
         w.Write("</header>\n<main>\n");
 

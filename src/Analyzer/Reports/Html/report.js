@@ -162,14 +162,13 @@
         draw: [function (u) {
           var ctx = u.ctx, seen = {};
           data.versions.forEach(function (v, i) {
-            var tag = data.versions.length > 1 ? " (" + v.version + ")" : "";
             var lines = [
               [v.limits.disk_wal_space_bytes, "#000000", "disk: space for pg_wal " + fmtBytes(v.limits.disk_wal_space_bytes), [], false],
               [v.limits.read_only_wal_bytes, "#8d6e63", "read-only threshold " + fmtBytes(v.limits.read_only_wal_bytes), [8, 4], true],
-              [v.limits.max_slot_wal_keep_size_bytes, "#9c27b0", "max_slot_wal_keep_size " + fmtBytes(v.limits.max_slot_wal_keep_size_bytes) + tag, [2, 3], false],
+              [v.limits.max_slot_wal_keep_size_bytes, "#9c27b0", "max_slot_wal_keep_size " + fmtBytes(v.limits.max_slot_wal_keep_size_bytes), [2, 3], false],
             ];
             lines.forEach(function (l) {
-              var key = l[2] + ":" + l[0];
+              var key = l[2];
               if (l[0] === null || seen[key]) return;
               seen[key] = true;
               hline(u, ctx, l[0], l[1], l[2], l[3].map(function (d) { return d * devicePixelRatio; }), l[4]);
