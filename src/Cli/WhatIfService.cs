@@ -1,5 +1,5 @@
 using Walsim.Analyzer.Reports;
-using Walsim.Analyzer.WhatIf;
+using Walsim.Analyzer.Comparison;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Versions;

@@ -3,7 +3,7 @@ using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
-namespace Walsim.Analyzer.WhatIf;
+namespace Walsim.Analyzer.Comparison;
 
 // The what-if comparison as plain records: what `walsim whatif` prints as a table, Markdown or JSON, and what an
 // HTML report renders. Built by WhatIfAnalysis.Run; nothing here does I/O.

@@ -6,7 +6,7 @@ using Walsim.Simulator.Results;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 
-namespace Walsim.Analyzer.WhatIf;
+namespace Walsim.Analyzer.Comparison;
 
 /// <summary>Renders a <see cref="WhatIfReport"/> as a console table, Markdown (a pull-request comment) or JSON.</summary>
 public static class WhatIfWriter

@@ -4,7 +4,7 @@ using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
-namespace Walsim.Analyzer.WhatIf;
+namespace Walsim.Analyzer.Comparison;
 
 /// <summary>Two versions as one scenario runs them: their policies and their effective settings at the start.</summary>
 internal sealed record PairContext(Scenario Scenario, ServerSettings From, ServerSettings To)

@@ -4,7 +4,7 @@ using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Versions;
 
-namespace Walsim.Analyzer.WhatIf;
+namespace Walsim.Analyzer.Comparison;
 
 /// <summary>Runs one scenario on one version, streaming to an observer (the engine, or the engine behind a CLI guard).</summary>
 public delegate SimulationResult RunVersion(Scenario scenario, PgVersion version, ISimulationObserver observer);

@@ -6,7 +6,7 @@ using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Versions;
 
-namespace Walsim.Analyzer.WhatIf;
+namespace Walsim.Analyzer.Comparison;
 
 /// <summary>
 /// <c>walsim whatif</c>: runs a scenario written for one version on other versions (its settings translated),
