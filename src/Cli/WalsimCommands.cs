@@ -50,6 +50,7 @@ public sealed class WalsimCommands
         var sample = new SampleService(stdout, stderr, stderrIsTerminal, time ?? TimeProvider.System, environment);
         var replay = new ReplayService(stdout, stderr);
         var forecast = new ForecastService(stdout, stderr);
+        var whatIf = new WhatIfService(stdout, stderr, load);
 
         Root = new RootCommand("""
             walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
@@ -60,6 +61,7 @@ public sealed class WalsimCommands
         Root.Add(SampleCommand(sample));
         Root.Add(ReplayCommand(replay));
         Root.Add(ForecastCommand(forecast));
+        Root.Add(WhatIfCommand(whatIf));
         _epilogues[Root] = $"""
             Examples:
               walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
@@ -67,6 +69,7 @@ public sealed class WalsimCommands
               walsim sample --connection "Host=db1;Username=monitor" --interval 10s --duration 1h
               walsim replay samples.csv
               walsim forecast samples.csv --horizon 7d --what-if "slot cdc stops now" --disk 200GB
+              walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15 --to 17
 
             {ExitCodes}
             """;
@@ -110,7 +113,7 @@ public sealed class WalsimCommands
         {
             Description = "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.",
             HelpName = "versions",
-            CustomParser = ParseVersions,
+            CustomParser = r => ParseVersions(r, "--pg"),
         };
         var outDir = new Option<string>("--out")
         {
@@ -402,6 +405,50 @@ public sealed class WalsimCommands
         return command;
     }
 
+    private Command WhatIfCommand(WhatIfService service)
+    {
+        var scenario = new Argument<string>("scenario") { Description = "The scenario file (YAML); its settings are those of the --from version." };
+        MustExist(scenario, File.Exists);
+        var from = new Option<PgVersion?>("--from")
+        {
+            Description = "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.",
+            HelpName = "version",
+            Required = true,
+            CustomParser = r => PgVersion.TryParse(r.Tokens.Count > 0 ? r.Tokens[^1].Value : "", out var v, out var e) ? v : Fail(r, $"--from: {e}"),
+        };
+        var to = new Option<IReadOnlyList<PgVersion>>("--to")
+        {
+            Description = "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).",
+            HelpName = "versions",
+            Required = true,
+            CustomParser = r => ParseVersions(r, "--to"),
+        };
+        var format = new Option<string>("--format")
+        {
+            Description = "How the report is printed on stdout: a table, Markdown (short enough for a pull-request comment) or JSON.",
+            DefaultValueFactory = _ => "table",
+        };
+        format.AcceptOnlyFromAmong("table", "markdown", "json");
+        var outDir = new Option<string>("--out") { Description = "Also write whatif.md and whatif.json to this directory (each complete or not at all).", HelpName = "dir" };
+        outDir.AcceptLegalFilePathsOnly();
+
+        var command = new Command("whatif", """
+            Runs one scenario on the version it is written for and on each version you might move to, and lays the results side by side: when each slot becomes extended, unreserved and lost, pg_wal's peak, the disk, checkpoints and invalidations. Moves the settings across versions (wal_keep_segments <-> wal_keep_size, parameters a version lacks, defaults that changed) and says what it did; finds the first checkpoint where a version decides differently and names the PostgreSQL change behind it; warns when a minor release has a retention bug fixed later and shows what the fix changes for this workload.
+            """) { scenario, from, to, format, outDir };
+        command.SetAction(r => (int)service.Run(new WhatIfRequest(
+            r.GetRequiredValue(scenario), r.GetValue(from)!.Value, r.GetValue(to) ?? [],
+            Enum.Parse<WhatIfFormat>(r.GetRequiredValue(format), ignoreCase: true), r.GetValue(outDir))));
+        _epilogues[command] = $"""
+            Examples:
+              walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15 --to 17
+              walsim whatif scenarios/pg13-stale-horizon-13.3-vs-13.4.yaml --from 13.3 --to 15 --format markdown
+              walsim whatif my-server.yaml --from 13.8 --to 16,17 --format json --out reports/upgrade
+
+            {ExitCodes}
+            """;
+        return command;
+    }
+
     private static IReadOnlyList<WhatIf> ParseWhatIfs(ArgumentResult result)
     {
         var list = new List<WhatIf>();
@@ -483,14 +530,14 @@ public sealed class WalsimCommands
         });
 
     /// <summary><c>--pg 12,13.3 --pg 15</c>: every token, split at commas, parsed as a version; duplicates dropped.</summary>
-    private static IReadOnlyList<PgVersion> ParseVersions(ArgumentResult result)
+    private static IReadOnlyList<PgVersion> ParseVersions(ArgumentResult result, string option)
     {
         var versions = new List<PgVersion>();
         foreach (var text in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
             if (!PgVersion.TryParse(text, out var v, out var error))
             {
-                result.AddError($"--pg: {error}");
+                result.AddError($"{option}: {error}");
                 return [];
             }
             if (!versions.Contains(v)) versions.Add(v);

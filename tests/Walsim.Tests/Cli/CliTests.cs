@@ -112,7 +112,7 @@ public sealed class CliTests : IDisposable
         Golden.Verify(run.Out, "Help.root");
     }
 
-    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate"), InlineData("sample"), InlineData("replay"), InlineData("forecast")]
+    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate"), InlineData("sample"), InlineData("replay"), InlineData("forecast"), InlineData("whatif")]
     public void Command_help_has_a_description_an_example_and_exit_codes(string command)
     {
         var run = Walsim(command, "--help");
@@ -234,5 +234,70 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, run.Code);
         var scenarios = run.Out.Split('\n').Where(l => l.StartsWith("PASS", StringComparison.Ordinal)).Select(l => l.Split("  ")[1]).Distinct();
         Assert.Equal(["a", "b"], scenarios);
+    }
+
+    [Theory]
+    [InlineData("--from", "11", "--to", "15", "--from: PostgreSQL 11 is not modelled")]
+    [InlineData("--from", "12", "--to", "15.99", "--to: 15.99 is newer than the newest")]
+    [InlineData("--from", "12", "--to", "15,19", "--to: PostgreSQL 19 is not modelled")]
+    [InlineData("--to", "15", null, null, "--from")]
+    [InlineData("--from", "12", "--format", "html", "html")]
+    public void Whatif_bad_versions_and_options_exit_3(string a, string b, string? c, string? d, string message)
+    {
+        var file = WriteFile("ok.yaml", "name: ok\n");
+        var args = new[] { "whatif", file, a, b, c, d }.OfType<string>().ToArray();
+        var run = Walsim(_ => throw new InvalidOperationException("must not load"), args);
+        Assert.Equal((int)ExitCode.UsageError, run.Code);
+        Assert.Contains(message, run.Err);
+    }
+
+    [Fact]
+    public void Whatif_of_an_invalid_scenario_exits_2_with_file_and_line()
+    {
+        var file = WriteFile("bad.yaml", "name: bad\nversions: [15]\nwal_segment_size: 3MB\n");
+        var run = Walsim("whatif", file, "--from", "12", "--to", "15");
+        Assert.Equal((int)ExitCode.InvalidScenario, run.Code);
+        Assert.Contains($"{file}:3: wal_segment_size", run.Err);
+        Assert.DoesNotContain("   at ", run.Err);
+    }
+
+    [Fact]
+    public void Whatif_of_a_setting_the_source_version_rejects_exits_2_naming_the_version()
+    {
+        // max_slot_wal_keep_size is given for every version, but the source is 12, which has no such parameter.
+        Scenario load(string f) => Stalled(f) with { Settings = new Dictionary<string, string>(Stalled(f).Settings) { ["max_slot_wal_keep_size"] = "8MB" } };
+        var run = Walsim(load, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "15");
+        Assert.Equal((int)ExitCode.InvalidScenario, run.Code);
+        Assert.Contains("PostgreSQL 12.22: max_slot_wal_keep_size", run.Err);
+    }
+
+    [Fact]
+    public void Whatif_prints_the_versions_side_by_side_and_writes_markdown_and_json_with_out()
+    {
+        var outDir = Path.Combine(_dir, "whatif");
+        var run = Walsim(Stalled, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "13.3,15", "--out", outDir);
+
+        Assert.Equal(0, run.Code);
+        Assert.Contains("12.22 (from)", run.Out);
+        Assert.Contains("13.23 (fixed minor)", run.Out);
+        Assert.Contains("slot rep1 lost", run.Out);
+        Assert.Contains("12.22 -> 15.18", run.Out);
+        Assert.Contains("max_slot_wal_keep_size=8MB (given for this version by the scenario)", run.Out);
+        Assert.Contains("! 13.3 has retention bugs fixed later", run.Out);
+        Assert.StartsWith("### walsim what-if: `cli-stalled` from 12.22 to 13.3, 15.18", File.ReadAllText(Path.Combine(outDir, "whatif.md")));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "whatif.json")));
+        Assert.Equal(["12.22", "13.3", "15.18", "13.23"], json.RootElement.GetProperty("runs").EnumerateArray().Select(x => x.GetProperty("version").GetString()));
+        Assert.Equal("CapsSlotRetention", json.RootElement.GetProperty("comparisons")[0].GetProperty("first_divergence").GetProperty("cause").GetString());
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
+    }
+
+    [Fact]
+    public void Whatif_markdown_is_short_enough_for_a_pull_request_comment()
+    {
+        var run = Walsim(Stalled, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "15", "--format", "markdown");
+        Assert.Equal(0, run.Code);
+        Assert.StartsWith("### walsim what-if", run.Out);
+        Assert.Contains("| slot rep1 lost | never |", run.Out);
+        Assert.True(run.Out.Length < 4000, $"{run.Out.Length} characters");
     }
 }

@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Walsim.Analyzer.Reports;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Analyzer.Comparison;
+
+/// <summary>Renders a <see cref="WhatIfReport"/> as a console table, Markdown (a pull-request comment) or JSON.</summary>
+public static class WhatIfWriter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The side-by-side rows shared by the table and Markdown: a label and one cell per run.</summary>
+    private static List<(string Label, string[] Cells)> Rows(WhatIfReport r)
+    {
+        var rows = new List<(string, string[])>();
+        var slots = r.Runs.SelectMany(x => x.Slots.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var name in slots)
+        {
+            SlotSummary? Slot(VersionRun x) => x.Slots.FirstOrDefault(s => s.Name == name);
+            rows.Add(($"slot {name} extended", r.Runs.Select(x => x.ReportsWalStatus ? Time(Slot(x)?.FirstExtended) : "n/a (12)").ToArray()));
+            rows.Add(($"slot {name} unreserved", r.Runs.Select(x => x.ReportsWalStatus ? Time(Slot(x)?.FirstUnreserved) : "n/a (12)").ToArray()));
+            rows.Add(($"slot {name} lost", r.Runs.Select(x => Slot(x) is { } s ? Time(s.Lost) + (s.Cause == InvalidationCause.IdleTimeout ? " (idle)" : "") : "-").ToArray()));
+        }
+        rows.Add(("peak pg_wal", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.PeakPgWalFiles} files, {x.Summary.PeakPgWalBytes}")).ToArray()));
+        rows.Add(("peak at", r.Runs.Select(x => x.Summary.PeakAt.ToString()).ToArray()));
+        rows.Add(("disk full", r.Runs.Select(x => Time(x.Summary.DiskFull)).ToArray()));
+        rows.Add(("read-only", r.Runs.Select(x => Time(x.Summary.ReadOnly)).ToArray()));
+        rows.Add(("checkpoints", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.Checkpoints}")).ToArray()));
+        rows.Add(("invalidations", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.Invalidations}")).ToArray()));
+        return rows;
+    }
+
+    private static string Header(VersionRun x) => x.Role switch
+    {
+        RunRole.Source => $"{x.Version} (from)",
+        RunRole.FixedMinor => $"{x.Version} (fixed minor)",
+        _ => x.Version.ToString(),
+    };
+
+    private static string Time(SimTime? t) => t is { } v ? v.ToString() : "never";
+
+    /// <summary>What <c>walsim whatif</c> prints by default.</summary>
+    public static void WriteTable(TextWriter w, WhatIfReport r)
+    {
+        w.WriteLine($"What if: {r.Scenario}{(r.SourceFile.Length > 0 ? $" ({r.SourceFile})" : "")}, settings written for {r.From}, run on {string.Join(", ", r.To)}");
+        w.WriteLine();
+        var rows = Rows(r);
+        var labelWidth = Math.Max(14, rows.Max(x => x.Label.Length)) + 2;
+        var widths = r.Runs.Select((x, i) => Math.Max(Header(x).Length, rows.Max(row => row.Cells[i].Length)) + 2).ToArray();
+        w.WriteLine(("  " + "".PadRight(labelWidth) + string.Concat(r.Runs.Select((x, i) => Header(x).PadRight(widths[i])))).TrimEnd());
+        foreach (var (label, cells) in rows)
+            w.WriteLine(("  " + label.PadRight(labelWidth) + string.Concat(cells.Select((c, i) => c.PadRight(widths[i])))).TrimEnd());
+
+        foreach (var c in r.Comparisons)
+        {
+            w.WriteLine();
+            w.WriteLine($"{c.From} -> {c.To}");
+            w.WriteLine("  settings");
+            foreach (var line in SettingLines(c.Settings)) w.WriteLine($"    {line}");
+            w.WriteLine("  first divergence");
+            foreach (var line in Wrap(c.FirstDivergence?.Explanation ?? "none: every checkpoint takes the same decisions", 96)) w.WriteLine($"    {line}");
+            var other = c.Changes.Where(x => x.Applies && x != c.FirstDivergence?.Cause).ToList();
+            if (other.Count > 0)
+            {
+                w.WriteLine("  also different");
+                foreach (var x in other)
+                    foreach (var (line, i) in Wrap($"{x.Capability} ({x.FromValue} -> {x.ToValue}): {x.Explanation}", 94).Select((l, i) => (l, i)))
+                        w.WriteLine(i == 0 ? $"    - {line}" : $"      {line}");
+            }
+        }
+
+        if (r.MinorWarnings.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("Minor releases");
+            foreach (var m in r.MinorWarnings)
+            {
+                w.WriteLine($"  ! {m.Version} has retention bugs fixed later in {m.Version.Major}.x (compared with {m.ComparedWith}):");
+                foreach (var b in m.Bugs)
+                    foreach (var (line, i) in Wrap($"fixed in {b.FixedIn}: {b.Description}", 94).Select((l, i) => (l, i)))
+                        w.WriteLine(i == 0 ? $"    - {line}" : $"      {line}");
+                foreach (var line in Wrap($"effect here: {m.Effect}", 96)) w.WriteLine($"    {line}");
+            }
+        }
+    }
+
+    /// <summary>The same numbers as a short Markdown comment.</summary>
+    public static void WriteMarkdown(TextWriter w, WhatIfReport r)
+    {
+        w.WriteLine($"### walsim what-if: `{r.Scenario}` from {r.From} to {string.Join(", ", r.To)}");
+        w.WriteLine();
+        w.WriteLine("| | " + string.Join(" | ", r.Runs.Select(Header)) + " |");
+        w.WriteLine("|---|" + string.Concat(r.Runs.Select(_ => "---|")));
+        foreach (var (label, cells) in Rows(r))
+            w.WriteLine($"| {label} | {string.Join(" | ", cells.Select(Md))} |");
+        foreach (var c in r.Comparisons)
+        {
+            w.WriteLine();
+            w.WriteLine($"**{c.From} → {c.To}**");
+            w.WriteLine();
+            w.WriteLine($"- First divergence: {Md(c.FirstDivergence?.Explanation ?? "none: every checkpoint takes the same decisions")}");
+            foreach (var line in SettingLines(c.Settings)) w.WriteLine($"- Setting: {Md(line)}");
+        }
+        foreach (var m in r.MinorWarnings)
+        {
+            w.WriteLine();
+            w.WriteLine($"> ⚠️ **{m.Version}** has retention bugs fixed later ({string.Join("; ", m.Bugs.Select(b => $"{Md(b.Capability)} fixed in {b.FixedIn}"))}). Compared with {m.ComparedWith}: {Md(m.Effect)}.");
+        }
+    }
+
+    /// <summary>The whole report as JSON (times in seconds, null for never).</summary>
+    public static void WriteJson(TextWriter w, WhatIfReport r)
+    {
+        using var buffer = new MemoryStream();
+        using (var j = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
+        {
+            j.WriteStartObject();
+            j.WriteString("scenario", r.Scenario);
+            j.WriteString("wal_segment_size", r.SegmentSize.ToString());
+            j.WriteString("from", r.From.ToString());
+            j.WriteStartArray("to");
+            foreach (var v in r.To) j.WriteStringValue(v.ToString());
+            j.WriteEndArray();
+            j.WriteStartArray("runs");
+            foreach (var x in r.Runs)
+            {
+                var s = x.Summary;
+                j.WriteStartObject();
+                j.WriteString("version", x.Version.ToString());
+                j.WriteString("band", x.Band);
+                j.WriteString("role", x.Role switch { RunRole.Source => "source", RunRole.Target => "target", _ => "fixed_minor" });
+                j.WriteStartObject("settings");
+                foreach (var (k, v) in x.Settings) j.WriteString(k, v);
+                j.WriteEndObject();
+                j.WriteNumber("peak_pg_wal_bytes", s.PeakPgWalBytes.Bytes);
+                j.WriteNumber("peak_pg_wal_files", s.PeakPgWalFiles);
+                Seconds(j, "peak_at_s", s.PeakAt);
+                Seconds(j, "disk_full_s", s.DiskFull);
+                Seconds(j, "read_only_s", s.ReadOnly);
+                j.WriteNumber("checkpoints", s.Checkpoints);
+                j.WriteNumber("invalidations", s.Invalidations);
+                Seconds(j, "end_s", s.End);
+                j.WriteStartArray("slots");
+                foreach (var slot in x.Slots)
+                {
+                    j.WriteStartObject();
+                    j.WriteString("name", slot.Name);
+                    Seconds(j, "extended_s", x.ReportsWalStatus ? slot.FirstExtended : null);
+                    Seconds(j, "unreserved_s", x.ReportsWalStatus ? slot.FirstUnreserved : null);
+                    Seconds(j, "lost_s", slot.Lost);
+                    j.WriteNumber("peak_retained_bytes", slot.PeakRetained.Bytes);
+                    j.WriteEndObject();
+                }
+                j.WriteEndArray();
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteStartArray("comparisons");
+            foreach (var c in r.Comparisons)
+            {
+                j.WriteStartObject();
+                j.WriteString("from", c.From.ToString());
+                j.WriteString("to", c.To.ToString());
+                j.WriteBoolean("outcome_differs", c.OutcomeDiffers);
+                j.WriteStartArray("settings");
+                foreach (var t in c.Settings.Lines)
+                {
+                    j.WriteStartObject();
+                    j.WriteString("name", t.Name);
+                    j.WriteString("kind", Snake(t.Kind.ToString()));
+                    if (t.SourceName is null) j.WriteNull("source_name"); else j.WriteString("source_name", t.SourceName);
+                    if (t.SourceValue is null) j.WriteNull("source_value"); else j.WriteString("source_value", t.SourceValue);
+                    if (t.TargetValue is null) j.WriteNull("target_value"); else j.WriteString("target_value", t.TargetValue);
+                    j.WriteString("note", t.Note);
+                    j.WriteEndObject();
+                }
+                j.WriteEndArray();
+                j.WriteStartArray("changes");
+                foreach (var x in c.Changes) Change(j, x);
+                j.WriteEndArray();
+                j.WritePropertyName("first_divergence");
+                Divergence(j, c.FirstDivergence);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteStartArray("minor_warnings");
+            foreach (var m in r.MinorWarnings)
+            {
+                j.WriteStartObject();
+                j.WriteString("version", m.Version.ToString());
+                j.WriteString("compared_with", m.ComparedWith.ToString());
+                j.WriteStartArray("bugs");
+                foreach (var b in m.Bugs)
+                {
+                    j.WriteStartObject();
+                    j.WriteString("capability", b.Capability);
+                    j.WriteString("fixed_in", b.FixedIn.ToString());
+                    j.WriteString("description", b.Description);
+                    j.WriteEndObject();
+                }
+                j.WriteEndArray();
+                j.WriteBoolean("outcome_differs", m.OutcomeDiffers);
+                j.WriteString("effect", m.Effect);
+                j.WritePropertyName("first_divergence");
+                Divergence(j, m.FirstDivergence);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        w.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void Change(Utf8JsonWriter j, CapabilityChange x)
+    {
+        j.WriteStartObject();
+        j.WriteString("capability", x.Capability);
+        j.WriteString("from", x.FromValue);
+        j.WriteString("to", x.ToValue);
+        j.WriteBoolean("applies", x.Applies);
+        j.WriteString("affects", x.Affects == DecisionAspect.None ? "reporting" : Snake(x.Affects.ToString()));
+        j.WriteString("explanation", x.Explanation);
+        j.WriteEndObject();
+    }
+
+    private static void Divergence(Utf8JsonWriter j, Divergence? d)
+    {
+        if (d is null) { j.WriteNullValue(); return; }
+        j.WriteStartObject();
+        if (d.Checkpoint is { } n) j.WriteNumber("checkpoint", n); else j.WriteNull("checkpoint");
+        Seconds(j, "from_at_s", d.FromAt);
+        Seconds(j, "to_at_s", d.ToAt);
+        j.WriteStartArray("differences");
+        foreach (var x in d.Differences)
+        {
+            j.WriteStartObject();
+            j.WriteString("decision", x.Decision);
+            j.WriteString("from", x.FromValue);
+            j.WriteString("to", x.ToValue);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        if (d.Cause is null) j.WriteNull("cause"); else j.WriteString("cause", d.Cause.Capability);
+        j.WriteString("explanation", d.Explanation);
+        j.WriteEndObject();
+    }
+
+    /// <summary>The settings lines worth reading: everything but <see cref="TranslationKind.Kept"/>.</summary>
+    private static IEnumerable<string> SettingLines(TranslatedSettings t)
+    {
+        var lines = t.Lines.Where(l => l.Kind != TranslationKind.Kept).ToList();
+        if (lines.Count == 0) { yield return "every setting carries over unchanged"; yield break; }
+        foreach (var l in lines)
+            yield return l.Kind switch
+            {
+                TranslationKind.Converted => $"{l.SourceName}={l.SourceValue} -> {l.Name}={l.TargetValue} ({l.Note})",
+                TranslationKind.Dropped => $"{l.Name}={l.SourceValue} dropped: {l.Note}",
+                TranslationKind.New => $"{l.Name}={l.TargetValue}: {l.Note}",
+                TranslationKind.DefaultChanged => $"{l.Name} {l.SourceValue} -> {l.TargetValue}: {l.Note}",
+                _ => $"{l.Name}={l.TargetValue} ({l.Note}{(l.SourceValue is null ? "" : $"; {l.SourceValue} on {t.Source}")})",
+            };
+    }
+
+    private static void Seconds(Utf8JsonWriter j, string name, SimTime? t)
+    {
+        if (t is { IsNever: false } v) j.WriteNumber(name, (decimal)v.Microseconds / 1_000_000m);
+        else j.WriteNull(name);
+    }
+
+    // DefaultChanged -> default_changed; "Keep, Files" -> "keep,files".
+    private static string Snake(string s)
+    {
+        var t = s.Replace(", ", ",", StringComparison.Ordinal);
+        return string.Concat(t.Select((c, i) => char.IsUpper(c) && i > 0 && t[i - 1] != ',' ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    }
+
+    private static string Md(string s) => s.Replace("|", "\\|", StringComparison.Ordinal);
+
+    private static IEnumerable<string> Wrap(string text, int width)
+    {
+        var line = "";
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width) { yield return line; line = ""; }
+            line = line.Length == 0 ? word : $"{line} {word}";
+        }
+        if (line.Length > 0) yield return line;
+    }
+}
