@@ -44,6 +44,11 @@ public sealed class LiveReplay
     private SegmentNumber _lastRemoved;
     private double? _estimate;                  // CheckPointDistanceEstimate; unknown until the first checkpoint seen
     private readonly HashSet<string> _invalidated = new(StringComparer.Ordinal);
+    // Slots a sample showed lost before any sample showed the checkpoint that invalidated them (the slot rows are
+    // read after pg_control in each sample): the next checkpoint is judged as if they were still there, at the
+    // restart_lsn they last had (an invalidated slot's restart_lsn reads NULL).
+    private readonly Dictionary<string, Lsn> _lostEarly = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lsn> _lastRestart = new(StringComparer.Ordinal);
     private bool _standbyNoted;
 
     // What was seen, for the summary.
@@ -130,7 +135,8 @@ public sealed class LiveReplay
         // After a checkpoint (once its removal is seen done), pg_wal starts again from this sample's listing.
         RememberDirectory(frame, prev is null || gap || settledHere || (s.RedoLsn != prev.Server.RedoLsn && _pending is null));
         Track(frame);
-        AdoptObservedInvalidations(frame);
+        if (settledHere || (prev is not null && !gap && s.RedoLsn != prev.Server.RedoLsn && _pending is null)) _lostEarly.Clear();
+        AdoptObservedInvalidations(frame, checkpointSeen: prev is not null && s.RedoLsn != prev.Server.RedoLsn, comparable: prev is not null && !gap && !s.InRecovery);
         RememberSlots(frame);
         _prev = frame;
         return true;
@@ -211,7 +217,7 @@ public sealed class LiveReplay
 
         // InvalidateObsoleteReplicationSlots judges each slot at the end, from the slots as sampled just before:
         // a slot whose consumer stalled has not moved since, one that keeps up is near the insert position.
-        var slots = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)).ToList();
+        var slots = ModelSlots(before.Slots);
         var recptr = a.CheckpointLsn + new ByteCount(MinCheckpointRecordBytes);
         var slop = Retention.XLogFileSlop(settings, a.RedoLsn, _estimate.Value);
 
@@ -250,7 +256,8 @@ public sealed class LiveReplay
         var inputs = string.Create(CultureInfo.InvariantCulture,
             $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(high != low ? $"..{Keep(high)}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
         var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(low.Invalidated), low, high,
-            before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal), new HashSet<string>(_invalidated, StringComparer.Ordinal), inputs);
+            before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
+            _invalidated.Where(n => !_lostEarly.ContainsKey(n)).ToHashSet(StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
     }
 
@@ -280,7 +287,7 @@ public sealed class LiveReplay
         startHigh = startHigh is null ? endHigh : Valid(startHigh);
         return _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn ? Ordered(startLow, endHigh) : Ordered(startLow, startHigh);
 
-        List<SlotSample> Valid(IEnumerable<SlotSample> list) => [.. list.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name))];
+        List<SlotSample> Valid(IEnumerable<SlotSample> list) => ModelSlots(list);
         (IReadOnlyList<SlotSample>, IReadOnlyList<SlotSample>) Ordered(IReadOnlyList<SlotSample> x, IReadOnlyList<SlotSample> y)
         {
             var (mx, my) = (MinRestart(x), MinRestart(y));
@@ -437,14 +444,40 @@ public sealed class LiveReplay
         while (_recentSlots.Count > 100_000) _recentSlots.Dequeue(); // a redo pointer stuck for days: keep memory bounded
     }
 
-    /// <summary>After the comparisons: the server's word on which slots are lost is what the next decisions start from.</summary>
-    private void AdoptObservedInvalidations(SampleFrame frame)
+    /// <summary>The slots a checkpoint's decisions see: those not invalidated, with a valid restart_lsn, and those
+    /// seen lost before the checkpoint that did it was seen, at their last restart_lsn.</summary>
+    private List<SlotSample> ModelSlots(IEnumerable<SlotSample> slots)
+    {
+        var list = new List<SlotSample>();
+        foreach (var s in slots)
+        {
+            if (_lostEarly.TryGetValue(s.Name, out var last)) list.Add(s with { RestartLsn = last });
+            else if (s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)) list.Add(s);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// After the comparisons: the server's word on which slots are lost is what the next decisions start from. Only
+    /// a checkpoint invalidates a slot, so one seen lost on a sample that shows no new checkpoint was caught between
+    /// pg_control's read and the slot rows' in the same sample: it is kept for the next checkpoint to account for.
+    /// </summary>
+    private void AdoptObservedInvalidations(SampleFrame frame, bool checkpointSeen, bool comparable)
     {
         foreach (var slot in frame.Slots)
-            if (IsLostToWal(slot)) _invalidated.Add(slot.Name);
-            else if (slot.WalStatus is not null and not WalStatus.Lost) _invalidated.Remove(slot.Name); // dropped and recreated
-        if (_invalidated.Count > 0)
-            _invalidated.RemoveWhere(name => frame.Slot(name) is null);
+        {
+            if (IsLostToWal(slot))
+            {
+                if (_invalidated.Add(slot.Name) && comparable && !checkpointSeen && _lastRestart.TryGetValue(slot.Name, out var last))
+                    _lostEarly[slot.Name] = last;
+            }
+            else
+            {
+                if (slot.WalStatus is not null and not WalStatus.Lost) _invalidated.Remove(slot.Name); // dropped and recreated
+                if (slot.RestartLsn.IsValid) _lastRestart[slot.Name] = slot.RestartLsn;
+            }
+        }
+        if (_invalidated.Count > 0) _invalidated.RemoveWhere(name => frame.Slot(name) is null);
     }
 
     /// <summary>Lost because its WAL was removed (not a PG17+ conflict on a standby or a PG18 idle timeout).</summary>

@@ -153,6 +153,24 @@ public sealed class LiveReplayTests
         Assert.Equal(LiveFixtures.T0.AddSeconds(20).AddTicks(1234560), r.Slots.Single().FirstLost);
     }
 
+    // The slot rows are read after pg_control in each sample: sample 2 still shows the old redo, but cdc already
+    // invalidated (restart_lsn NULL). The checkpoint that did it shows in sample 3; it is judged with cdc at the
+    // restart_lsn it last had, and the invalidation is the one the model predicts there.
+    [Fact]
+    public void A_slot_seen_lost_before_its_checkpoint_is_seen_is_counted_to_that_checkpoint()
+    {
+        SettingSample[] cap = [Setting("max_slot_wal_keep_size", "64", "MB")];
+        var lostEarly = Slot("cdc", 0, WalStatus.Lost, null);
+        var (r, d) = Replay(cap,
+            Frame(1, 8, 0x9000100, 1, 9, slots: Slot("cdc", 0x1000000, WalStatus.Unreserved, -0x3000100)),
+            Frame(2, 8, 0x9000180, 1, 9, slots: lostEarly),
+            Frame(3, 9, 0x9000200, 9, 13, slots: lostEarly));
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        var inv = d.Single(x => x.Field == "invalidated");
+        Assert.Equal(("cdc", "cdc", 3L), (inv.Predicted, inv.Observed, inv.Sample));
+        Assert.Equal("cdc", r.CheckpointLines.Single().Invalidated);
+    }
+
     [Fact]
     public void Nothing_is_compared_across_a_gap_the_horizon_is_taken_from_the_oldest_file_after_it()
     {
