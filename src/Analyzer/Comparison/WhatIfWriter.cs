@@ -136,26 +136,8 @@ public static class WhatIfWriter
                 j.WriteStartObject("settings");
                 foreach (var (k, v) in x.Settings) j.WriteString(k, v);
                 j.WriteEndObject();
-                j.WriteNumber("peak_pg_wal_bytes", s.PeakPgWalBytes.Bytes);
-                j.WriteNumber("peak_pg_wal_files", s.PeakPgWalFiles);
-                Seconds(j, "peak_at_s", s.PeakAt);
-                Seconds(j, "disk_full_s", s.DiskFull);
-                Seconds(j, "read_only_s", s.ReadOnly);
-                j.WriteNumber("checkpoints", s.Checkpoints);
-                j.WriteNumber("invalidations", s.Invalidations);
-                Seconds(j, "end_s", s.End);
-                j.WriteStartArray("slots");
-                foreach (var slot in x.Slots)
-                {
-                    j.WriteStartObject();
-                    j.WriteString("name", slot.Name);
-                    Seconds(j, "extended_s", x.ReportsWalStatus ? slot.FirstExtended : null);
-                    Seconds(j, "unreserved_s", x.ReportsWalStatus ? slot.FirstUnreserved : null);
-                    Seconds(j, "lost_s", slot.Lost);
-                    j.WriteNumber("peak_retained_bytes", slot.PeakRetained.Bytes);
-                    j.WriteEndObject();
-                }
-                j.WriteEndArray();
+                RunJson.WriteSummary(j, s);
+                RunJson.WriteSlots(j, x.Slots, walStatusTimes: x.ReportsWalStatus);
                 j.WriteEndObject();
             }
             j.WriteEndArray();
@@ -232,8 +214,8 @@ public static class WhatIfWriter
         if (d is null) { j.WriteNullValue(); return; }
         j.WriteStartObject();
         if (d.Checkpoint is { } n) j.WriteNumber("checkpoint", n); else j.WriteNull("checkpoint");
-        Seconds(j, "from_at_s", d.FromAt);
-        Seconds(j, "to_at_s", d.ToAt);
+        RunJson.Seconds(j, "from_at_s", d.FromAt);
+        RunJson.Seconds(j, "to_at_s", d.ToAt);
         j.WriteStartArray("differences");
         foreach (var x in d.Differences)
         {
@@ -265,11 +247,6 @@ public static class WhatIfWriter
             };
     }
 
-    private static void Seconds(Utf8JsonWriter j, string name, SimTime? t)
-    {
-        if (t is { IsNever: false } v) j.WriteNumber(name, (decimal)v.Microseconds / 1_000_000m);
-        else j.WriteNull(name);
-    }
 
     // DefaultChanged -> default_changed; "Keep, Files" -> "keep,files".
     private static string Snake(string s)

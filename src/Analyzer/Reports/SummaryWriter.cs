@@ -105,45 +105,13 @@ public static class SummaryWriter
                 j.WriteStartObject("settings");
                 foreach (var (k, v) in KeySettings.For(r.Scenario, r.Policy)) j.WriteString(k, v);
                 j.WriteEndObject();
-                Seconds(j, "end_s", s.End);
-                j.WriteNumber("peak_pg_wal_bytes", s.PeakPgWalBytes.Bytes);
-                j.WriteNumber("peak_pg_wal_files", s.PeakPgWalFiles);
-                Seconds(j, "peak_at_s", s.PeakAt);
-                Seconds(j, "disk_full_s", s.DiskFull);
-                Seconds(j, "read_only_s", s.ReadOnly);
-                j.WriteNumber("checkpoints", s.Checkpoints);
-                j.WriteNumber("skipped_checkpoints", s.SkippedCheckpoints);
-                j.WriteNumber("invalidations", s.Invalidations);
-                j.WriteNumber("files_added", s.FilesAdded);
-                j.WriteNumber("files_removed", s.FilesRemoved);
-                j.WriteNumber("files_recycled", s.FilesRecycled);
-                j.WriteString("final_insert_lsn", s.FinalInsertLsn.ToString());
-                j.WriteStartArray("slots");
-                foreach (var slot in r.Slots)
-                {
-                    j.WriteStartObject();
-                    j.WriteString("name", slot.Name);
-                    j.WriteString("kind", Formats.Kind(slot.Kind));
-                    Seconds(j, "extended_s", slot.FirstExtended);
-                    Seconds(j, "unreserved_s", slot.FirstUnreserved);
-                    Seconds(j, "lost_s", slot.Lost);
-                    if (slot.Cause == InvalidationCause.None) j.WriteNull("invalidation");
-                    else j.WriteString("invalidation", Formats.Invalidation(slot.Cause));
-                    j.WriteNumber("peak_retained_bytes", slot.PeakRetained.Bytes);
-                    j.WriteEndObject();
-                }
-                j.WriteEndArray();
+                RunJson.WriteSummary(j, s);
+                RunJson.WriteSlots(j, r.Slots);
                 j.WriteEndObject();
             }
             j.WriteEndArray();
             j.WriteEndObject();
         }
         w.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static void Seconds(Utf8JsonWriter j, string name, Simulator.Units.SimTime? t)
-    {
-        if (t is { IsNever: false } v) j.WriteNumber(name, (decimal)v.Microseconds / 1_000_000m);
-        else j.WriteNull(name);
     }
 }

@@ -80,36 +80,9 @@ public static class ReportJson
         j.WriteEndObject();
 
         j.WriteStartObject("summary");
-        Seconds(j, "end_s", s.End.Microseconds);
-        j.WriteNumber("peak_pg_wal_bytes", s.PeakPgWalBytes.Bytes);
-        j.WriteNumber("peak_pg_wal_files", s.PeakPgWalFiles);
-        Seconds(j, "peak_at_s", s.PeakAt.Microseconds);
-        Seconds(j, "disk_full_s", Micros(s.DiskFull));
-        Seconds(j, "read_only_s", Micros(s.ReadOnly));
-        j.WriteNumber("checkpoints", s.Checkpoints);
-        j.WriteNumber("skipped_checkpoints", s.SkippedCheckpoints);
-        j.WriteNumber("invalidations", s.Invalidations);
-        j.WriteNumber("files_added", s.FilesAdded);
-        j.WriteNumber("files_removed", s.FilesRemoved);
-        j.WriteNumber("files_recycled", s.FilesRecycled);
-        j.WriteString("final_insert_lsn", s.FinalInsertLsn.ToString());
+        RunJson.WriteSummary(j, s);
         j.WriteEndObject();
-
-        j.WriteStartArray("slots");
-        foreach (var slot in r.Slots)
-        {
-            j.WriteStartObject();
-            j.WriteString("name", slot.Name);
-            j.WriteString("kind", Formats.Kind(slot.Kind));
-            Seconds(j, "extended_s", Micros(slot.FirstExtended));
-            Seconds(j, "unreserved_s", Micros(slot.FirstUnreserved));
-            Seconds(j, "lost_s", Micros(slot.Lost));
-            if (slot.Cause == InvalidationCause.None) j.WriteNull("invalidation");
-            else j.WriteString("invalidation", Formats.Invalidation(slot.Cause));
-            j.WriteNumber("peak_retained_bytes", slot.PeakRetained.Bytes);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        RunJson.WriteSlots(j, r.Slots);
 
         j.WriteStartObject("timeline");
         j.WriteNumber("rows", v.RowsSeen);
@@ -184,8 +157,6 @@ public static class ReportJson
 
         j.WriteEndObject();
     }
-
-    private static long? Micros(Simulator.Units.SimTime? t) => t is { IsNever: false } v ? v.Microseconds : null;
 
     private static void Seconds(Utf8JsonWriter j, string name, long? micros)
     {
