@@ -6,14 +6,22 @@ using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
-// Three benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
+// Four benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
 // one-year scenario, checkpoint_timeout=5min, 100 slots, every behaviour band; the timeline streamed to a file so
 // memory must not grow with simulated time. `Walsim.Benchmarks forecast [runs] [buckets per step]`: Monte Carlo
 // forecast-shaped runs (see ForecastBenchmark.cs). `Walsim.Benchmarks replay [rows]`: the replay benchmark of the
-// live-data issue (a 10-million-row sample file by default; see ReplayBenchmark.cs).
+// live-data issue (a 10-million-row sample file by default; see ReplayBenchmark.cs). `Walsim.Benchmarks plan [runs]
+// [threads] [scenario]`: the capacity-planning sweep of the reports issue (see PlanBenchmark.cs).
 if (args is ["replay", ..])
 {
     Walsim.Benchmarks.ReplayBenchmark.Run(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000);
+    return;
+}
+if (args is ["plan", ..])
+{
+    Walsim.Benchmarks.PlanBenchmark.Run(args.Length > 3 ? args[3] : "scenarios/plan-cdc-and-standby-30d.yaml",
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : Environment.ProcessorCount);
     return;
 }
 if (args.Length > 0 && args[0] == "forecast")

@@ -155,12 +155,14 @@ internal sealed partial class ScenarioReader(string file)
         ["daily"] = ["daily"],
         ["burst"] = ["burst"],
         ["every"] = ["every", "write", "from", "until"],
+        ["noise"] = ["noise"],
     };
 
     private static Workload ReadWorkload(Node node)
     {
         var components = new List<RateComponent>();
         var periodic = new List<PeriodicWrite>();
+        RateNoise? noise = null;
         foreach (var item in node.List("a list of workload components like - constant: 5MB/s"))
         {
             var kind = SingleKey(item, WorkloadKeys.Keys, "workload component");
@@ -190,9 +192,28 @@ internal sealed partial class ScenarioReader(string file)
                     var (pFrom, pUntil) = ReadWindow(m);
                     periodic.Add(new PeriodicWrite($"{bytes} every {every}", every, bytes, pFrom, pUntil));
                     break;
+                case "noise":
+                    if (noise is not null) throw value.Error("the workload has two noise: entries; declare it once");
+                    noise = ReadNoise(value);
+                    break;
             }
         }
-        return new Workload(components) { PeriodicWrites = periodic };
+        return new Workload(components) { PeriodicWrites = periodic, Noise = noise };
+    }
+
+    /// <summary><c>noise: {cv: 30%, correlation: 1h, bucket: 5min}</c>: how the rate varies around the declared one
+    /// in Monte Carlo runs (<c>walsim plan</c>).</summary>
+    private static RateNoise ReadNoise(Node node)
+    {
+        var m = node.Map("a mapping with cv: (like 30%), correlation: (like 1h) and bucket: (like 5min)", ["cv", "correlation", "bucket"]);
+        var cvNode = m.Required("cv");
+        if (!ValueParser.TryParseFraction(cvNode.Scalar("a coefficient of variation like 30% or 0.3"), out var cv, out var error))
+            throw cvNode.Error(error!);
+        if (cv is < 0 or > 10) throw cvNode.Error($"expected a coefficient of variation between 0% and 1000%, got {cv:P0}");
+        var bucket = m["bucket"]?.PositiveDuration() ?? SimDuration.FromMinutes(5);
+        var correlation = m["correlation"]?.Duration() ?? bucket;
+        if (correlation < SimDuration.Zero) throw m["correlation"]!.Value.Error("expected a duration of 0 or more (0 = buckets independent)");
+        return new RateNoise(cv, correlation, bucket);
     }
 
     private static PiecewiseRate ReadPiecewise(Node node)

@@ -208,7 +208,7 @@ internal sealed partial class Server
         return BuildResult();
     }
 
-    private double CurrentRate() => _readOnly || _diskFull is not null ? 0 : _rate.RateAt(_now);
+    private double CurrentRate() => _readOnly || (_diskFull is not null && _scenario.Disk!.Enforced) ? 0 : _rate.RateAt(_now);
 
     private SimTime NextFixedTime()
     {
@@ -240,8 +240,8 @@ internal sealed partial class Server
         if (_ckptRunning && _ckptEndByLsn.IsValid) Consider(_ckptEndByLsn);
         if (_scenario.Disk is { } disk)
         {
-            if (MaxFiles(disk) is { } max) Consider(_seg.StartOf(_dir.Oldest + (ulong)max));
-            if (!_readOnly && ReadOnlyFiles(disk) is { } ro && ro > 0) Consider(_seg.StartOf(_dir.Oldest + (ulong)(ro - 1)));
+            if (_diskFull is null && MaxFiles(disk) is { } max) Consider(_seg.StartOf(_dir.Oldest + (ulong)max));
+            if (_readOnlyAt is null && ReadOnlyFiles(disk) is { } ro && ro > 0) Consider(_seg.StartOf(_dir.Oldest + (ulong)(ro - 1)));
         }
         if (_statusWatchDirty) { _statusWatch = ComputeStatusWatch(); _statusWatchDirty = false; }
         if (_statusWatch is { } w) Consider(w);
@@ -403,7 +403,16 @@ internal sealed partial class Server
 
     private bool CheckDisk()
     {
-        if (_scenario.Disk is not { } disk || _diskFull is not null) return _diskFull is not null;
+        if (_scenario.Disk is not { } disk) return false;
+        if (!disk.Enforced)
+        {
+            // A volume being sized: note the first crossings, write on.
+            var size = _dir.Bytes(_seg) + disk.OtherUsage;
+            if (_readOnlyAt is null && disk.ReadOnlyAtFraction is { } rf && size.Bytes >= rf * disk.Size.Bytes) _readOnlyAt = _now;
+            if (_diskFull is null && size > disk.Size) _diskFull = _now;
+            return false;
+        }
+        if (_diskFull is not null) return true;
         var used = _dir.Bytes(_seg) + disk.OtherUsage;
         if (!_readOnly && disk.ReadOnlyAtFraction is { } f && used.Bytes >= f * disk.Size.Bytes)
         {

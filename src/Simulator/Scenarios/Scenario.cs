@@ -143,7 +143,14 @@ public sealed record StartState
 /// <param name="Size">Volume size.</param>
 /// <param name="OtherUsage">Bytes on the volume that are not WAL segments (data files if shared, other files).</param>
 /// <param name="ReadOnlyAtFraction">Managed-service read-only threshold as a fraction of <paramref name="Size"/> (e.g. 0.95), or null.</param>
-public sealed record DiskSpec(ByteCount Size, ByteCount OtherUsage, double? ReadOnlyAtFraction);
+public sealed record DiskSpec(ByteCount Size, ByteCount OtherUsage, double? ReadOnlyAtFraction)
+{
+    /// <summary>True (a real volume): crossing the read-only threshold stops WAL writes and filling it ends the run
+    /// (the server PANICs). False (a volume being sized): the moments pg_wal would have crossed them are recorded in
+    /// <see cref="Results.RunSummary"/> and the run goes on as if the volume were unlimited — so one run answers what
+    /// several outage lengths would have cost, and a slot's invalidation past those moments is still seen.</summary>
+    public bool Enforced { get; init; } = true;
+}
 
 /// <summary>A transaction that stays open (and has written WAL), pinning every logical slot's restart_lsn.</summary>
 public sealed record LongTransaction(string Name, SimTime Begin, SimTime End);

@@ -6,6 +6,26 @@ namespace Walsim.Simulator.Scenarios;
 public sealed record Workload(IReadOnlyList<RateComponent> Components)
 {
     public IReadOnlyList<PeriodicWrite> PeriodicWrites { get; init; } = [];
+
+    /// <summary>How the rate varies around the declared one, for Monte Carlo (<c>walsim plan</c>); null = not at all.
+    /// A single run (<c>simulate</c>, <c>check</c>) always uses the declared rate.</summary>
+    public RateNoise? Noise { get; init; }
+}
+
+/// <summary>
+/// Random variation of the write rate around the declared one: over each <paramref name="Bucket"/> the rate is the
+/// declared rate × exp(uₖ − σ²/2), uₖ a stationary Gaussian AR(1) with φ = exp(−bucket / <paramref name="Correlation"/>)
+/// and σ² = ln(1 + cv²). So the factor is log-normal with mean 1 (the declared rate stays the mean: noise adds no WAL
+/// on average) and coefficient of variation <paramref name="CoefficientOfVariation"/>, and busy stretches last about
+/// as long as <paramref name="Correlation"/>. The same family <see cref="Forecasting.WorkloadFit"/> fits to samples.
+/// </summary>
+public sealed record RateNoise(double CoefficientOfVariation, SimDuration Correlation, SimDuration Bucket)
+{
+    /// <summary>σ of ln(factor).</summary>
+    public double Sigma => Math.Sqrt(Math.Log(1 + CoefficientOfVariation * CoefficientOfVariation));
+
+    /// <summary>AR(1) coefficient between consecutive buckets.</summary>
+    public double Phi => Correlation <= SimDuration.Zero ? 0 : Math.Exp(-(double)Bucket.Microseconds / Correlation.Microseconds);
 }
 
 /// <summary>One source of WAL, in LSN bytes per second (what <c>pg_current_wal_lsn()</c> deltas measure).</summary>
