@@ -207,8 +207,9 @@ internal sealed partial class ScenarioReader(string file)
     {
         var m = node.Map("a mapping with cv: (like 30%), correlation: (like 1h) and bucket: (like 5min)", ["cv", "correlation", "bucket"]);
         var cvNode = m.Required("cv");
-        if (!ValueParser.TryParseFraction(cvNode.Scalar("a coefficient of variation like 30% or 0.3"), out var cv, out var error))
-            throw cvNode.Error(error!);
+        var cvText = cvNode.Scalar("a coefficient of variation like 30% or 0.3");
+        if (!ValueParser.TryParseFraction(cvText, out var cv, out _))
+            throw cvNode.Error($"expected a coefficient of variation like 30% or 0.3, got \"{cvText}\"");
         if (cv is < 0 or > 10) throw cvNode.Error($"expected a coefficient of variation between 0% and 1000%, got {cv:P0}");
         var bucket = m["bucket"]?.PositiveDuration() ?? SimDuration.FromMinutes(5);
         var correlation = m["correlation"]?.Duration() ?? bucket;

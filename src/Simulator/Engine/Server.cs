@@ -296,7 +296,7 @@ internal sealed partial class Server
     {
         var bytes = _dir.Bytes(_seg);
         // The segment whose creation finds no space never exists: the server PANICs instead (see CheckDisk).
-        if (_scenario.Disk is { } disk && bytes + disk.OtherUsage > disk.Size) return;
+        if (_scenario.Disk is { Enforced: true } disk && bytes + disk.OtherUsage > disk.Size) return;
         if (bytes > _peakBytes) { _peakBytes = bytes; _peakFiles = _dir.Count; _peakAt = _now; }
     }
 

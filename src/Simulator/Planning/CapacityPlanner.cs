@@ -56,7 +56,19 @@ public static class CapacityPlanner
             results[s] = new PlanRun[caps.Count][];
             for (var c = 0; c < caps.Count; c++) results[s][c] = new PlanRun[runsPerCap];
         }
-        Parallel.For(0, slots.Count * runsPerCap, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism) }, task =>
+        // The settings of every cap, checked before any run: a version that rejects them says so once, by name.
+        foreach (var cap in caps) Tail(RunScenario(scenario, options, slots[0], cap, new RunDraw(options.WindowStart, SimTime.Zero, options.WindowEnd, scenario.Workload)), options.Version);
+        try
+        {
+            Parallel.For(0, slots.Count * runsPerCap, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism) }, task => RunTask(task));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The first failure as itself (a setting a version rejects, a scenario the engine refuses), not wrapped.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+
+        void RunTask(int task)
         {
             var s = task / runsPerCap;
             var i = task % runsPerCap;
@@ -69,25 +81,52 @@ public static class CapacityPlanner
                 var n = Interlocked.Increment(ref done);
                 progress?.Invoke(n);
             }
-        });
+        }
+
+        // Every run of one slot under one more cap (the refinement between two candidates), in parallel.
+        CapPlan Evaluate(string slot, SlotCap cap)
+        {
+            var runs = new PlanRun[runsPerCap];
+            try
+            {
+                Parallel.For(0, runsPerCap, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism) }, i =>
+                {
+                    var draw = Draw(scenario, options, workload, i);
+                    runs[i] = RunOne(scenario, options, policy, slot, cap, draw);
+                    Interlocked.Add(ref simulatedUs, (draw.End - draw.From).Microseconds);
+                    var n = Interlocked.Increment(ref done); // not inside ?.Invoke(...): that would skip it without a listener
+                    progress?.Invoke(n);
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+            return Summarise(cap, runs, options);
+        }
 
         var plans = new List<SlotPlan>(slots.Count);
         for (var s = 0; s < slots.Count; s++)
         {
             var spec = scenario.Slots.First(x => x.Name == slots[s]);
             var capPlans = caps.Select((cap, c) => Summarise(cap, results[s][c], options)).ToList();
-            var recommendation = Recommend(options, slots[s], capPlans);
+            var slotName = slots[s];
+            var recommendation = Recommend(options, slotName, capPlans, cap => Evaluate(slotName, cap));
             plans.Add(new SlotPlan(slots[s], spec.Kind, capPlans, recommendation));
         }
         return new PlanResult(options, plans, workload.IsRandom, done, new SimDuration(simulatedUs));
     }
 
-    /// <summary>Engine runs a plan makes (for progress bars): slots × caps × runs.</summary>
+    /// <summary>Engine runs a plan makes, about (for progress bars): slots × runs × (caps + the refinement's steps).</summary>
     public static long EngineRuns(Scenario scenario, PlanOptions options)
     {
         var slots = options.Slots.Count > 0 ? options.Slots.Count : DefaultSlots(scenario).Count;
-        return (long)slots * options.Runs * options.Caps.Count;
+        return (long)slots * options.Runs * (options.Caps.Count + RefinementSteps);
     }
+
+    /// <summary>The bisection between two candidate caps ends within 2 % or 1GB; from 1GB..256GB candidates that
+    /// takes at most about six steps.</summary>
+    private const int RefinementSteps = 6;
 
     private static void Validate(Scenario scenario, PlanOptions options)
     {
@@ -137,7 +176,7 @@ public static class CapacityPlanner
 
     /// <summary>How long a run goes on past the longest outage: long enough for the checkpoint in progress at the
     /// return and the next one to finish (a spread checkpoint ends within checkpoint_timeout of its start).</summary>
-    private static SimDuration Tail(Scenario scenario, PgVersion version)
+    public static SimDuration Tail(Scenario scenario, PgVersion version)
     {
         var overrides = scenario.Settings.Concat(scenario.VersionSettings.Where(v => v.Versions.Contains(version)).SelectMany(v => v.Settings));
         var settings = ServerSettings.Create(RetentionPolicy.For(version), scenario.SegmentSize, overrides);
@@ -149,7 +188,10 @@ public static class CapacityPlanner
     /// goes on past the moment it would have filled, and shows the slot's invalidation and the largest pg_wal uncut).</summary>
     internal static Scenario RunScenario(Scenario scenario, PlanOptions options, string slot, SlotCap cap, RunDraw draw)
     {
-        var settings = new Dictionary<string, string>(scenario.Settings, StringComparer.Ordinal) { ["max_slot_wal_keep_size"] = cap.SettingValue };
+        var settings = new Dictionary<string, string>(scenario.Settings, StringComparer.Ordinal);
+        if (GucCatalog.All["max_slot_wal_keep_size"].ExistsIn(options.Version)) settings["max_slot_wal_keep_size"] = cap.SettingValue;
+        else if (!cap.IsUnlimited) throw new ArgumentException($"PostgreSQL {options.Version} has no max_slot_wal_keep_size: the only candidate is unlimited");
+        else settings.Remove("max_slot_wal_keep_size");
         var stop = SimTime.Zero + (draw.Stop - draw.From);
         var slots = scenario.Slots.Select(s =>
         {
@@ -243,51 +285,93 @@ public static class CapacityPlanner
             }
             return new PlanCell(cap, d, runs.Length, lost, full, ro);
         }).ToList();
+        static SimDuration? Volume(PlanRun r) =>
+            r.DiskSurvivesUpTo is { } d ? (r.ReadOnlySurvivesUpTo is { } ro && ro < d ? ro : d) : r.ReadOnlySurvivesUpTo;
         return new CapPlan(cap, new OutcomeSummary(runs.Select(r => r.Survivable.IsInfinite ? (SimDuration?)null : r.Survivable)),
-            first, peak, cells);
+            first, peak, cells)
+        {
+            VolumeSurvivable = new OutcomeSummary(runs.Select(Volume)),
+        };
     }
 
     /// <summary>
-    /// The smallest candidate cap under which the target outage costs the slot with probability at most the risk, and
-    /// the volume that cap needs: the largest pg_wal any run reached with it (the consumer stayed away until the slot
-    /// was invalidated, so this is the cap plus what the server keeps anyway — the volume must hold it, or for
-    /// outages longer than planned the disk fills before the cap protects it), plus what else lives on the volume,
-    /// over the read-only fraction, plus the margin.
+    /// The smallest cap under which the target outage costs the slot with probability at most the risk — the smallest
+    /// candidate that does, then bisected down towards the largest candidate that does not (to within 2 % or 1GB, on
+    /// the same runs) — and the volume that cap needs: the largest pg_wal any run reached with it (the consumer stayed
+    /// away until the slot was invalidated, so this is the cap plus what the server keeps anyway; the volume must hold
+    /// it, or for outages longer than planned the disk fills before the cap protects it), plus what else lives on the
+    /// volume, over the read-only fraction, plus the margin, rounded up to two significant digits.
     /// </summary>
-    private static Recommendation Recommend(PlanOptions options, string slot, IReadOnlyList<CapPlan> caps)
+    private static Recommendation Recommend(PlanOptions options, string slot, IReadOnlyList<CapPlan> caps, Func<SlotCap, CapPlan> evaluate)
     {
         var target = options.TargetOutage;
         var risk = options.Risk;
-        var ordered = caps.OrderBy(c => c.Cap).Select(c => (Plan: c, Cell: c.Cells.Single(x => x.Outage == target))).ToList();
-        var chosen = ordered.FirstOrDefault(c => c.Cell.PSlotLost <= risk);
-        if (chosen.Plan is null)
+        double Lost(CapPlan c) => c.Cells.Single(x => x.Outage == target).PSlotLost;
+        var ordered = caps.OrderBy(c => c.Cap).ToList();
+        var index = ordered.FindIndex(c => Lost(c) <= risk);
+        if (index < 0)
         {
-            var best = ordered.OrderBy(c => c.Cell.PSlotLost).ThenByDescending(c => c.Plan.Cap).First();
-            return new Recommendation(null, best.Cell.PSlotLost, null, null, null,
+            var best = ordered.OrderBy(Lost).ThenByDescending(c => c.Cap).First();
+            return new Recommendation(null, Lost(best), null, null, null,
                 $"No candidate cap keeps slot {slot} through a {target} outage with a risk of {Percent(risk)} or less: " +
-                $"the best, {best.Plan.Cap}, loses it in {Percent(best.Cell.PSlotLost)} of runs. Try larger caps (--cap) or a shorter outage.");
+                $"the best, {best.Cap}, loses it in {Percent(Lost(best))} of runs. Try larger caps (--cap) or a shorter outage.");
         }
 
-        var cap = chosen.Plan.Cap;
-        var peak = chosen.Plan.PeakPgWal;
+        var chosen = ordered[index];
+        var refinedFrom = (SlotCap?)null;
+        if (index > 0 && !chosen.Cap.IsUnlimited)
+        {
+            var lo = ordered[index - 1].Cap.Megabytes;
+            var hi = chosen;
+            while (hi.Cap.Megabytes - lo > Math.Max(1024, hi.Cap.Megabytes / 50))
+            {
+                var mid = Math.Sqrt((double)lo * hi.Cap.Megabytes);
+                var midMb = mid >= 1024 ? (long)Math.Round(mid / 1024) * 1024 : (long)Math.Round(mid);
+                if (midMb <= lo || midMb >= hi.Cap.Megabytes) break;
+                var plan = evaluate(SlotCap.Of(ByteCount.FromMegabytes(midMb)));
+                if (Lost(plan) <= risk) hi = plan;
+                else lo = midMb;
+            }
+            if (hi.Cap != chosen.Cap) refinedFrom = chosen.Cap;
+            chosen = hi;
+        }
+
+        var cap = chosen.Cap;
+        var lost = Lost(chosen);
+        var peak = chosen.PeakPgWal;
         var other = options.Disk?.OtherUsage ?? ByteCount.Zero;
         var fraction = options.Disk?.ReadOnlyAtFraction ?? 1.0;
-        var volume = new ByteCount((long)Math.Ceiling((peak.Bytes + other.Bytes) / fraction * (1 + options.Margin)));
+        var volume = RoundUp(new ByteCount((long)Math.Ceiling((peak.Bytes + other.Bytes) / fraction * (1 + options.Margin))));
         bool? enough = options.Disk is { } disk ? disk.Size >= volume : null;
         var capText = cap.IsUnlimited ? "No cap (max_slot_wal_keep_size = -1)" : $"max_slot_wal_keep_size = {cap}";
         var why = cap.IsUnlimited
-            ? $"no candidate cap keeps slot {slot} through a {target} outage in {Percent(1 - risk)} of runs; without one it survives in {Percent(1 - chosen.Cell.PSlotLost)}"
-            : $"the smallest candidate with which slot {slot} outlives a {target} outage in {Percent(1 - chosen.Cell.PSlotLost)} of runs (risk at most {Percent(risk)})";
+            ? $"no candidate cap keeps slot {slot} through a {target} outage in {Percent(1 - risk)} of runs; without one it survives in {Percent(1 - lost)}"
+            : $"the smallest with which slot {slot} outlives a {target} outage in {Percent(1 - lost)} of runs (risk at most {Percent(risk)})" +
+              (refinedFrom is { } from ? $"; found between the candidates {ordered[index - 1].Cap} and {from}" : "");
         var volumeText = $"Provision a pg_wal volume of at least {volume}: pg_wal reached {peak} with that cap when the consumer stayed away" +
             (other.Bytes > 0 ? $", plus {other} of other files" : "") +
             (fraction < 1 ? $", under the {Percent(fraction)} read-only threshold" : "") +
             $", plus a {Percent(options.Margin)} margin";
-        var diskText = options.Disk is { } d
-            ? enough == true
-                ? $"; the {d.Size} volume is enough ({d.Size - volume} to spare)"
-                : $"; the {d.Size} volume is not: grow it by {volume - d.Size}, or the disk fills first in {Percent(chosen.Cell.PDiskFull + chosen.Cell.PReadOnly)} of {target} outages and before the cap would have protected it in longer ones"
-            : "";
-        return new Recommendation(cap, chosen.Cell.PSlotLost, volume, peak, enough, $"{capText}: {why}. {volumeText}{diskText}.");
+        var diskText = "";
+        if (options.Disk is { } d)
+        {
+            var fills = chosen.VolumeSurvivable.Quantile(risk);
+            diskText = enough == true
+                ? $"; the {d.Size} volume is enough"
+                : fills is { } f
+                    ? $"; the {d.Size} volume is not: with it, an outage longer than {f} (in {Percent(1 - risk)} of runs) fills it before the cap invalidates the slot"
+                    : $"; the {d.Size} volume holds the peak but not the margin";
+        }
+        return new Recommendation(cap, lost, volume, peak, enough, $"{capText}: {why}. {volumeText}{diskText}.");
+    }
+
+    /// <summary>Up to two significant digits of the unit it is shown in (303.66GB → 310GB, 78.6GB → 79GB, 950MB → 950MB).</summary>
+    internal static ByteCount RoundUp(ByteCount b)
+    {
+        var unit = b.Bytes >= 1024L * ByteCount.GiB ? 1024L * ByteCount.GiB : b.Bytes >= ByteCount.GiB ? ByteCount.GiB : ByteCount.MiB;
+        var v = (double)b.Bytes / unit;
+        var step = v >= 100 ? 10 : v >= 10 ? 1 : 0.1;
+        return new ByteCount((long)Math.Ceiling(Math.Ceiling(v / step - 1e-9) * step * unit));
     }
 
     /// <summary>A probability as a percentage: 0 %, 0.2 %, 12.5 %, 100 %.</summary>

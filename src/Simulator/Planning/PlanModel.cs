@@ -205,7 +205,11 @@ public readonly record struct PlanCell(SlotCap Cap, SimDuration Outage, int Runs
 /// <param name="PeakPgWal">The largest pg_wal over the runs.</param>
 /// <param name="Cells">One per outage, in the order of <see cref="PlanOptions.Outages"/>.</param>
 public sealed record CapPlan(SlotCap Cap, OutcomeSummary Survivable, IReadOnlyDictionary<PlanOutcome, int> FirstToGiveOut,
-    ByteCount PeakPgWal, IReadOnlyList<PlanCell> Cells);
+    ByteCount PeakPgWal, IReadOnlyList<PlanCell> Cells)
+{
+    /// <summary>Per run, the longest outage before the volume fills or turns read-only (never = the run did not fill it).</summary>
+    public OutcomeSummary VolumeSurvivable { get; init; } = new([]);
+}
 
 /// <summary>A recommended setting and volume for one slot, with the reason in words.</summary>
 /// <param name="Cap">The smallest candidate cap whose risk at the target outage is within the limit; null = none.</param>

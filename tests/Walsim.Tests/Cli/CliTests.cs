@@ -112,7 +112,7 @@ public sealed class CliTests : IDisposable
         Golden.Verify(run.Out, "Help.root");
     }
 
-    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate"), InlineData("sample"), InlineData("replay"), InlineData("forecast"), InlineData("whatif")]
+    [Theory, InlineData("simulate"), InlineData("check"), InlineData("validate"), InlineData("sample"), InlineData("replay"), InlineData("forecast"), InlineData("whatif"), InlineData("plan")]
     public void Command_help_has_a_description_an_example_and_exit_codes(string command)
     {
         var run = Walsim(command, "--help");

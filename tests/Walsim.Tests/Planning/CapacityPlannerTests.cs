@@ -213,24 +213,39 @@ public class CapacityPlannerTests
     }
 
     [Fact]
-    public void The_recommendation_is_the_smallest_cap_that_survives_the_target_and_the_volume_it_needs()
+    public void The_recommendation_is_the_smallest_cap_that_survives_the_target_found_by_bisection_and_the_volume_it_needs()
     {
-        // Target 3h: 64GB survives it (lost at 3h43m30s), 32GB does not (lost ~1h50m in). Volume: pg_wal peaked at
-        // ~65.5GB with 64GB, + 20 % margin = ~78.7GB; the 100GB volume is enough.
+        // Target 3h: the standby is back at 5h. 32GB is lost ~1h50m in, 64GB at 3h43m30s: the bisection between them
+        // (to 1GB) lands on 53GB = 54,272MB: unreserved 54,272MB / 5MB/s = 10,854 s after the last report (1h59m49s)
+        // = 5h00m43s, after the return. 52GB turns unreserved at 4h57m19s and the checkpoint ending at 4h58m30s
+        // invalidates it. Volume: with the consumer never back, 53GB turns unreserved at 5h00m43s and is invalidated at
+        // the checkpoint ending at 5h13m30s: pg_wal then holds the slot's segment to the insert position,
+        // (18,810 − 7,189) s × 5MB/s / 16MB = 3,632 files + 1 pre-allocated ≈ 56.77GB; + 20 % = 68.1GB → 69GB.
         var options = StopAt2h("15", Gb(32), Gb(64), Gb(96)) with { Target = Hm(3, 0) };
         var plan = CapacityPlanner.Run(StalledStandby(), new DeclaredWorkload(StalledStandby().Workload), options);
         var rec = plan.Slots.Single().Recommendation;
-        Assert.Equal(Gb(64), rec.Cap);
+        Assert.Equal(Gb(53), rec.Cap);
         Assert.Equal(0, rec.Risk);
-        Assert.InRange(rec.Volume!.Value.Bytes, (long)(65 * 1.2 * 1024 * 1048576), (long)(66.2 * 1.2 * 1024 * 1048576));
+        Assert.InRange(rec.PeakPgWal!.Value.Bytes, (long)(56.7 * ByteCount.GiB), (long)(56.8 * ByteCount.GiB));
+        Assert.Equal(ByteCount.FromMegabytes(69 * 1024), rec.Volume);
         Assert.True(rec.DiskEnough);
-        Assert.Contains("max_slot_wal_keep_size = 64GB", rec.Reason);
+        Assert.Contains("max_slot_wal_keep_size = 53GB", rec.Reason);
+        Assert.Contains("found between the candidates 32GB and 64GB", rec.Reason);
 
         // A 6h target: no candidate keeps the slot (96GB lasts 5h28m); the reason says which came closest.
         var none = CapacityPlanner.Run(StalledStandby(), new DeclaredWorkload(StalledStandby().Workload), options with { Target = Hm(6, 0) });
         Assert.Null(none.Slots.Single().Recommendation.Cap);
         Assert.Contains("No candidate cap keeps slot standby1 through a 6h", none.Slots.Single().Recommendation.Reason);
     }
+
+    [Theory]
+    [InlineData(303.66 * 1024, 310 * 1024)]
+    [InlineData(78.6 * 1024, 79 * 1024)]
+    [InlineData(950, 950)]
+    [InlineData(1024, 1024)]
+    [InlineData(5.55 * 1024, 5.6 * 1024)]
+    public void Volumes_are_rounded_up_to_two_significant_digits(double mb, double expectedMb) =>
+        Assert.Equal((long)Math.Ceiling(expectedMb * 1048576 - 1e-6), CapacityPlanner.RoundUp(new ByteCount((long)Math.Round(mb * 1048576))).Bytes);
 
     [Fact]
     public void A_slot_nobody_consumes_cannot_be_planned_for_and_the_error_says_why()
