@@ -16,7 +16,11 @@
     return d > 0 ? d + "d" + pad(hh) + "h" : hh > 0 ? hh + "h" + (mm > 0 ? pad(mm) + "m" : "") : mm + "m";
   }
 
-  function fmtGb(gb) { return gb >= 1 ? (Math.round(gb * 100) / 100) + "GB" : Math.round(gb * 1024) + "MB"; }
+  // Sizes as walsim writes them; uPlot passes null for the unlabelled ticks of a log axis.
+  function fmtGb(gb) {
+    if (gb === null || gb === undefined) return "";
+    return gb >= 1 ? (Math.round(gb * 100) / 100) + "GB" : Math.round(gb * 1024) + "MB";
+  }
 
   var charts = document.querySelectorAll("[data-chart='survival']");
   var drawn = 0;
@@ -25,7 +29,9 @@
     var finite = slot.caps.filter(function (c) { return c.cap_mb > 0; });
     var longest = data.outages_s[data.outages_s.length - 1] / 3600;
     var clip = function (sec) { var h = hours(sec); return h === null || h > longest ? null : h; };
-    var x = finite.map(function (c) { return c.cap_mb / 1024; });
+    // x = log2(cap in GB) on a linear scale: caps grow by factors, and every candidate gets its own labelled tick
+    // (uPlot's log axis labels only powers of ten).
+    var x = finite.map(function (c) { return Math.log2(c.cap_mb / 1024); });
     var atRisk = finite.map(function (c) { return clip(c.survives_s.at_risk); });
     var median = finite.map(function (c) { return clip(c.survives_s.p50); });
     var target = finite.map(function () { return data.target_outage_s / 3600; });
@@ -38,13 +44,15 @@
     var opts = {
       width: Math.max(360, container.clientWidth || 900),
       height: 300,
-      scales: { x: { distr: x.length > 1 ? 3 : 1 }, y: { range: [0, longest * 1.05] } },
+      scales: { x: { time: false }, y: { range: [0, longest * 1.05] } },
       axes: [
-        { label: "max_slot_wal_keep_size", values: function (u, vals) { return vals.map(fmtGb); } },
+        // Ticks at the candidate caps themselves, not at powers of ten.
+        { label: "max_slot_wal_keep_size", splits: function () { return x; },
+          values: function (u, vals) { return vals.map(function (v) { return v === null ? "" : fmtGb(Math.pow(2, v)); }); } },
         { label: "longest outage survived", values: function (u, vals) { return vals.map(fmtHours); }, size: 70 },
       ],
       series: [
-        { label: "cap", value: function (u, v) { return v === null ? "—" : fmtGb(v); } },
+        { label: "cap", value: function (u, v) { return v === null ? "—" : fmtGb(Math.pow(2, v)); } },
         { label: "in " + Math.round((1 - data.risk) * 1000) / 10 + " % of runs", stroke: "#d32f2f", width: 2,
           points: { show: true }, value: function (u, v) { return fmtHours(v); } },
         { label: "median", stroke: "#1f6fb4", width: 2, points: { show: true }, value: function (u, v) { return fmtHours(v); } },
