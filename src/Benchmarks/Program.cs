@@ -11,7 +11,7 @@ using Walsim.Simulator.Versions;
 // memory must not grow with simulated time. `Walsim.Benchmarks forecast [runs] [buckets per step]`: Monte Carlo
 // forecast-shaped runs (see ForecastBenchmark.cs). `Walsim.Benchmarks replay [rows]`: the replay benchmark of the
 // live-data issue (a 10-million-row sample file by default; see ReplayBenchmark.cs). `Walsim.Benchmarks plan [runs]
-// [threads] [scenario]`: the capacity-planning sweep of the reports issue (see PlanBenchmark.cs).
+// [threads] [scenario] [from-day-0]`: the capacity-planning sweep of the reports issue (see PlanBenchmark.cs).
 if (args is ["replay", ..])
 {
     Walsim.Benchmarks.ReplayBenchmark.Run(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000);
@@ -19,9 +19,11 @@ if (args is ["replay", ..])
 }
 if (args is ["plan", ..])
 {
-    Walsim.Benchmarks.PlanBenchmark.Run(args.Length > 3 ? args[3] : "scenarios/plan-cdc-and-standby-30d.yaml",
-        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
-        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+    var planArgs = args.Skip(1).Where(a => a != "from-day-0").ToArray();
+    Walsim.Benchmarks.PlanBenchmark.Run(planArgs.Length > 2 ? planArgs[2] : "scenarios/plan-cdc-and-standby-30d.yaml",
+        planArgs.Length > 0 ? int.Parse(planArgs[0], CultureInfo.InvariantCulture) : 500,
+        planArgs.Length > 1 ? int.Parse(planArgs[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount,
+        fromDayZero: args.Contains("from-day-0"));
     return;
 }
 if (args.Length > 0 && args[0] == "forecast")
