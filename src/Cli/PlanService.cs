@@ -20,7 +20,8 @@ public enum PlanFormat { Table, Markdown, Csv, Json }
 /// <param name="Disk">The pg_wal volume, overriding the scenario's; null = the scenario's.</param>
 /// <param name="NoDisk">Plan without a volume limit (the plan then sizes it).</param>
 /// <param name="Outages">Outage lengths (<see cref="PlanGrid"/>).</param>
-/// <param name="Caps">Candidate caps; null = 1GB up to the volume (or 256GB), and unlimited.</param>
+/// <param name="Caps">Candidate caps; null = from half the WAL of the shortest outage to twice the WAL of the longest (at the
+/// mean rate), at most the volume, and unlimited.</param>
 /// <param name="Steps">Values a range is cut into.</param>
 /// <param name="Target">The outage the recommendation is for; null = the longest judged.</param>
 /// <param name="Risk">The acceptable probability of losing the slot at the target outage.</param>
@@ -87,7 +88,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         {
             if (!PlanGrid.TryParseCaps(capText, request.Steps, out caps, out var error)) return Usage($"--cap: {error}");
         }
-        else caps = DefaultCaps(disk, request.Steps);
+        else caps = DefaultCaps(source, disk, outages, request.Steps);
 
         var warmup = source.IsSamples ? (SimDuration?)null : PlanSource.DefaultWarmup;
         var (windowStart, windowEnd, note) = Window(source, version, outages[^1], warmup, request.Window);
@@ -162,13 +163,20 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         return scenarioDisk;
     }
 
-    /// <summary>1GB up to the volume (or 256GB without one), and unlimited: what the volume alone would do.</summary>
-    private static IReadOnlyList<SlotCap> DefaultCaps(DiskSpec? disk, int steps)
+    /// <summary>
+    /// From half the WAL of the shortest outage to twice the WAL of the longest, at the workload's mean rate — the
+    /// caps that can make a difference — but not above the volume; and unlimited, which shows what the volume alone
+    /// would do.
+    /// </summary>
+    private static IReadOnlyList<SlotCap> DefaultCaps(PlanSource source, DiskSpec? disk, IReadOnlyList<SimDuration> outages, int steps)
     {
-        var top = disk?.Size ?? ByteCount.FromMegabytes(256 * 1024);
-        var bottom = ByteCount.FromMegabytes(1024);
-        if (top <= bottom) bottom = ByteCount.FromMegabytes(Math.Max(1, top.Bytes / ByteCount.MiB / 16));
-        PlanGrid.TryParseCaps($"{bottom.Bytes / ByteCount.MiB}MB..{top.Bytes / ByteCount.MiB}MB", steps, out var caps, out _);
+        const long Mb = ByteCount.MiB;
+        var rate = Math.Max(source.MeanRate, 1);
+        var lo = PlanGrid.NiceSize(new ByteCount((long)Math.Max(source.Scenario.SegmentSize.Bytes, rate * outages[0].TotalSeconds / 2))).Bytes;
+        var hi = PlanGrid.NiceSize(new ByteCount((long)Math.Min(long.MaxValue / 4, rate * outages[^1].TotalSeconds * 2))).Bytes;
+        if (disk is { } d && d.Size.Bytes < hi) hi = d.Size.Bytes; // the volume as given: a cap above it cannot act
+        if (hi <= lo * 2) lo = Math.Max(Mb, hi / 16);
+        PlanGrid.TryParseCaps($"{Math.Max(1, lo / Mb)}MB..{Math.Max(2, hi / Mb)}MB", steps, out var caps, out _);
         return [.. caps, SlotCap.Unlimited];
     }
 

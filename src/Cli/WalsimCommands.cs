@@ -488,7 +488,7 @@ public sealed class WalsimCommands
         };
         var cap = new Option<string>("--cap")
         {
-            Description = "Candidate max_slot_wal_keep_size values: a range (1GB..200GB) or a list (16GB,64GB,-1; -1 = unlimited). [default: 1GB up to the volume (or 256GB), and unlimited]",
+            Description = "Candidate max_slot_wal_keep_size values: a range (1GB..200GB) or a list (16GB,64GB,-1; -1 = unlimited). [default: from half the WAL the shortest outage writes to twice what the longest writes, at the mean rate, at most the volume; and unlimited]",
             HelpName = "sizes",
         };
         var steps = new Option<int>("--steps") { Description = "How many values a range is cut into.", DefaultValueFactory = _ => 10, HelpName = "n" };

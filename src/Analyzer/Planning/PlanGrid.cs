@@ -100,6 +100,9 @@ public static class PlanGrid
         return Math.Max(1, (long)Math.Round(micros / unit)) * unit;
     }
 
+    /// <summary>The nearest 2ᵏ or 1.5 × 2ᵏ MB to <paramref name="size"/> (on a log scale): 3.5GB → 3GB, 200GB → 192GB.</summary>
+    public static ByteCount NiceSize(ByteCount size) => new(SnapSize(size.Bytes));
+
     /// <summary>The nearest 2ᵏ or 1.5 × 2ᵏ MB (on a log scale).</summary>
     private static long SnapSize(double bytes)
     {

@@ -18,8 +18,9 @@ namespace Walsim.Analyzer.Planning;
 /// <param name="Version">The version the plan is for.</param>
 /// <param name="IsSamples">Whether it came from samples.</param>
 /// <param name="Describe">The workload in words, for the report.</param>
+/// <param name="MeanRate">The workload's mean write rate in bytes/s (sizes the default candidate caps).</param>
 public sealed record PlanSource(string Path, Scenario Scenario, IWorkloadModel Workload, PgVersion Version, bool IsSamples,
-    IReadOnlyList<string> Describe)
+    IReadOnlyList<string> Describe, double MeanRate)
 {
     /// <summary>For samples, outages start at a random time in the next week (every hour of every weekday).</summary>
     public static readonly SimDuration SampleWindow = SimDuration.FromDays(7);
@@ -37,7 +38,9 @@ public sealed record PlanSource(string Path, Scenario Scenario, IWorkloadModel W
         words.Add(scenario.Workload.Noise is { } n
             ? string.Create(Inv, $"varying {n.CoefficientOfVariation:0.#%} (coefficient of variation) per {n.Bucket}, busy and quiet stretches lasting about {n.Correlation}")
             : "no declared noise: runs differ only in when the outage starts (add - noise: {cv: 30%, correlation: 1h} to the workload for variation)");
-        return new PlanSource(scenario.SourceFile, scenario, new DeclaredWorkload(scenario.Workload), v, false, words);
+        // The declared rate over the scenario's span (noise keeps the mean).
+        var mean = Simulator.Engine.WorkloadPaths.MeanRate(scenario.Workload, scenario.Duration > SimDuration.Zero ? scenario.Duration : SimDuration.FromDays(1));
+        return new PlanSource(scenario.SourceFile, scenario, new DeclaredWorkload(scenario.Workload), v, false, words, mean);
     }
 
     /// <summary>A sample file: the cluster as last sampled, the workload fitted to the samples.</summary>
@@ -50,7 +53,10 @@ public sealed record PlanSource(string Path, Scenario Scenario, IWorkloadModel W
         };
         var words = new List<string> { $"fitted to {path} ({input.Observations.Count} readings)" };
         words.AddRange(fit.Report.Describe());
-        return new PlanSource(path, scenario, new FittedWorkload(fit, input.Now), input.Version, true, words);
+        var first = input.Observations[0];
+        var last = input.Observations[^1];
+        var mean = last.At > first.At ? (last.Position.Value - (double)first.Position.Value) / (last.At - first.At).TotalSeconds : 0;
+        return new PlanSource(path, scenario, new FittedWorkload(fit, input.Now), input.Version, true, words, mean);
     }
 
     private static string Components(Workload w)

@@ -53,6 +53,24 @@ public static class WorkloadPaths
         return new Workload([new PiecewiseRate(steps.ToArray())]) { PeriodicWrites = periodic };
     }
 
+    /// <summary>The declared mean write rate over [0, <paramref name="span"/>) in bytes/s: the components' rates
+    /// integrated exactly (noise keeps the mean; periodic writes are left out, being bytes rather than a rate).</summary>
+    public static double MeanRate(Workload workload, SimDuration span)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        if (span <= SimDuration.Zero) throw new ArgumentOutOfRangeException(nameof(span), span, "the span must be positive");
+        var rate = new RateFunction(workload);
+        var end = SimTime.Zero + span;
+        double bytes = 0;
+        for (var t = SimTime.Zero; t < end;)
+        {
+            var next = SimTime.Min(rate.NextChange(t), end);
+            bytes += rate.RateAt(t) * (next - t).TotalSeconds;
+            t = next;
+        }
+        return bytes / span.TotalSeconds;
+    }
+
     /// <summary>A periodic write seen from <paramref name="from"/>: its next occurrence at or after it becomes its
     /// first; null when it has ended by then.</summary>
     private static PeriodicWrite? Shift(PeriodicWrite p, SimTime from)

@@ -111,7 +111,7 @@ public static class CapacityPlanner
             var spec = scenario.Slots.First(x => x.Name == slots[s]);
             var capPlans = caps.Select((cap, c) => Summarise(cap, results[s][c], options)).ToList();
             var slotName = slots[s];
-            var recommendation = Recommend(options, slotName, capPlans, cap => Evaluate(slotName, cap));
+            var recommendation = Recommend(options, slotName, capPlans, cap => Evaluate(slotName, cap), scenario.SegmentSize);
             plans.Add(new SlotPlan(slots[s], spec.Kind, capPlans, recommendation));
         }
         return new PlanResult(options, plans, workload.IsRandom, done, new SimDuration(simulatedUs));
@@ -124,8 +124,7 @@ public static class CapacityPlanner
         return (long)slots * options.Runs * (options.Caps.Count + RefinementSteps);
     }
 
-    /// <summary>The bisection between two candidate caps ends within 2 % or 1GB; from 1GB..256GB candidates that
-    /// takes at most about six steps.</summary>
+    /// <summary>The bisection between two neighbouring candidate caps ends within 1 % of the cap: about six steps.</summary>
     private const int RefinementSteps = 6;
 
     private static void Validate(Scenario scenario, PlanOptions options)
@@ -296,13 +295,14 @@ public static class CapacityPlanner
 
     /// <summary>
     /// The smallest cap under which the target outage costs the slot with probability at most the risk — the smallest
-    /// candidate that does, then bisected down towards the largest candidate that does not (to within 2 % or 1GB, on
-    /// the same runs) — and the volume that cap needs: the largest pg_wal any run reached with it (the consumer stayed
+    /// candidate that does, then bisected down towards the largest candidate that does not (to within 1 % of the cap or
+    /// a segment, on the same runs) — and the volume that cap needs: the largest pg_wal any run reached with it (the consumer stayed
     /// away until the slot was invalidated, so this is the cap plus what the server keeps anyway; the volume must hold
     /// it, or for outages longer than planned the disk fills before the cap protects it), plus what else lives on the
     /// volume, over the read-only fraction, plus the margin, rounded up to two significant digits.
     /// </summary>
-    private static Recommendation Recommend(PlanOptions options, string slot, IReadOnlyList<CapPlan> caps, Func<SlotCap, CapPlan> evaluate)
+    private static Recommendation Recommend(PlanOptions options, string slot, IReadOnlyList<CapPlan> caps, Func<SlotCap, CapPlan> evaluate,
+        WalSegmentSize segment)
     {
         var target = options.TargetOutage;
         var risk = options.Risk;
@@ -323,10 +323,12 @@ public static class CapacityPlanner
         {
             var lo = ordered[index - 1].Cap.Megabytes;
             var hi = chosen;
-            while (hi.Cap.Megabytes - lo > Math.Max(1024, hi.Cap.Megabytes / 50))
+            // To 1 % of the cap (but not finer than a segment: KeepLogSeg counts whole segments); whole GB above 10GB.
+            var segmentMb = Math.Max(1, segment.Bytes / ByteCount.MiB);
+            while (hi.Cap.Megabytes - lo > Math.Max(segmentMb, hi.Cap.Megabytes / 100))
             {
                 var mid = Math.Sqrt((double)lo * hi.Cap.Megabytes);
-                var midMb = mid >= 1024 ? (long)Math.Round(mid / 1024) * 1024 : (long)Math.Round(mid);
+                var midMb = mid >= 10 * 1024 ? (long)Math.Round(mid / 1024) * 1024 : (long)Math.Round(mid);
                 if (midMb <= lo || midMb >= hi.Cap.Megabytes) break;
                 var plan = evaluate(SlotCap.Of(ByteCount.FromMegabytes(midMb)));
                 if (Lost(plan) <= risk) hi = plan;

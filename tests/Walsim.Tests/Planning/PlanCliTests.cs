@@ -110,6 +110,20 @@ public sealed class PlanCliTests : IDisposable
     }
 
     [Fact]
+    public void Without_caps_the_candidates_span_the_WAL_the_outages_write_up_to_the_volume()
+    {
+        // 5MB/s: half of 3h = 27GB → 24GB (the nearest 2^k or 1.5 x 2^k MB); twice 6h = 211GB, above the 100GB
+        // volume, so up to 100GB; and unlimited.
+        var run = Walsim(Standby, ["plan", Path.Combine(_dir, "s.yaml"), "--outage", "3h,6h", "--steps", "4", "--window", "15min", "--runs", "2", "--format", "json"]);
+        Assert.True(run.Code == 0, run.Err);
+        var caps = System.Text.Json.Nodes.JsonNode.Parse(run.Out)!["caps_mb"]!.AsArray().Select(c => (long)c!).ToList();
+        Assert.Equal(24 * 1024, caps[0]);
+        Assert.Equal(100 * 1024, caps[^2]);
+        Assert.Equal(-1, caps[^1]);
+        Assert.Equal(5, caps.Count); // 24GB, 2 between, 100GB, unlimited
+    }
+
+    [Fact]
     public void Plan_for_12_compares_no_caps_and_refuses_them()
     {
         var refused = Walsim(Standby, ["plan", Path.Combine(_dir, "s.yaml"), "--pg", "12", "--cap", "64GB"]);
