@@ -124,6 +124,23 @@ public sealed class PlanCliTests : IDisposable
     }
 
     [Fact]
+    public void Plan_from_a_real_trace_starts_from_the_cluster_as_sampled_and_plans_for_the_consumers_that_keep_up()
+    {
+        // diurnal-pg15 (PostgreSQL 15.18, 1MB segments, ~112kB/s over a compressed 10-minute "day"): pg_receivewal
+        // keeps standby1 up; the CDC slot was lost before the last sample, so there is nothing to plan for it.
+        var samples = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", "diurnal-pg15", "samples.csv");
+        var run = Walsim(null, ["plan", samples, "--period", "10min", "--bucket", "20s", "--outage", "1min..30min", "--runs", "20", "--window", "1h", "--format", "json"]);
+        Assert.True(run.Code == 0, run.Err);
+        var json = JsonNode.Parse(run.Out)!;
+        Assert.True((bool)json["from_samples"]!);
+        Assert.Equal("15.18", (string)json["version"]!);
+        Assert.Equal(["standby1"], json["slots"]!.AsArray().Select(x => (string)x!["name"]!));
+        // 30 min at ~112kB/s is ~200MB: the recommendation is in megabytes, between the candidates around it.
+        var rec = json["slots"]![0]!["recommendation"]!;
+        Assert.InRange((long)rec["cap_mb"]!, 150, 400);
+    }
+
+    [Fact]
     public void Plan_for_12_compares_no_caps_and_refuses_them()
     {
         var refused = Walsim(Standby, ["plan", Path.Combine(_dir, "s.yaml"), "--pg", "12", "--cap", "64GB"]);
