@@ -15,11 +15,13 @@ public static class ExpectationEvaluator
         var outcomes = new List<ExpectationOutcome>();
         foreach (var e in scenario.Expectations.Where(x => x.Versions.Contains(v)))
         {
-            var (passed, observed) = e switch
+            // In a topology an expectation names its node; without one it is about the primary.
+            var node = result.ForNode(e.Node);
+            var (passed, observed) = node is null ? (false, $"no node \"{e.Node}\" in this run") : e switch
             {
-                MilestoneExpectation m => Milestone(m, result),
-                RunMetricExpectation r => RunMetric(r, result),
-                PointExpectation p => Point(p, result),
+                MilestoneExpectation m => Milestone(m, node),
+                RunMetricExpectation r => RunMetric(r, node),
+                PointExpectation p => Point(p, node),
                 _ => (false, $"walsim cannot evaluate {e.GetType().Name}"),
             };
             outcomes.Add(new ExpectationOutcome(e, v, passed, observed));

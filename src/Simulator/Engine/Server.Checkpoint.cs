@@ -118,12 +118,13 @@ internal sealed partial class Server
         TrackPeak();
         ++_checkpointNumber;
         // The record is built only for an observer or a step's expectations (a run nobody watches has 8,640 a month).
-        if (_observed || _currentStep is not null)
+        if (_observed || _currentStep is not null || _walLog is not null)
         {
             var rec = new CheckpointRecord(_checkpointNumber, _ckptCause, _ckptStart, _now, false, redo, ckptLsn, recptr,
                 keepFirst, keep, recycleSegNo, added, removal.Removed, removal.Recycled, _dir.Count,
                 (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, _currentStep);
             _observer.OnCheckpoint(rec);
+            _walLog?.AddCheckpoint(rec);
             if (_currentStep is { } step) _checkpointsByStep[step] = rec;
         }
         EmitRow(RowReason.CheckpointEnd);

@@ -97,8 +97,12 @@ internal sealed partial class Server
     private int _checkpoints, _skipped, _invalidations;
     private long _added, _removed, _recycled;
 
-    public Server(Scenario scenario, RetentionPolicy policy, ISimulationObserver observer)
+    /// <summary>For topology runs: every insert position and checkpoint, for the standbys; null otherwise.</summary>
+    private readonly WalLog? _walLog;
+
+    public Server(Scenario scenario, RetentionPolicy policy, ISimulationObserver observer, WalLog? walLog = null)
     {
+        _walLog = walLog;
         _scenario = scenario;
         _policy = policy;
         _reportsWalStatus = policy.ReportsWalStatus;
@@ -139,6 +143,7 @@ internal sealed partial class Server
 
         BuildAgenda();
         _history.Record(_now, _insert, CurrentRate());
+        _walLog?.Record(_now, _insert, CurrentRate());
     }
 
     private IEnumerable<KeyValuePair<string, string>> SettingsFor(
@@ -381,6 +386,7 @@ internal sealed partial class Server
         }
 
         _history.Record(_now, _insert, CurrentRate());
+        _walLog?.Record(_now, _insert, CurrentRate());
         _history.Prune(_now - _historyWindow);
         if (_checkpointRunningXacts.Count > 64) _checkpointRunningXacts.RemoveRange(0, _checkpointRunningXacts.Count - 64);
         return false;

@@ -13,7 +13,9 @@ public static class Simulation
     /// <see cref="ScenarioValidationException"/> for inputs the version rejects.
     /// </summary>
     public static SimulationResult Run(Scenario scenario, PgVersion version, ISimulationObserver? observer = null) =>
-        new Server(scenario, RetentionPolicy.For(version), observer ?? NullObserver.Instance).Run();
+        scenario.Nodes.Count > 0
+            ? Topology.Run(scenario, RetentionPolicy.For(version), observer ?? NullObserver.Instance)
+            : new Server(scenario, RetentionPolicy.For(version), observer ?? NullObserver.Instance).Run();
 }
 
 internal sealed class NullObserver : ISimulationObserver

@@ -94,10 +94,14 @@ public sealed record CheckpointRecord(
     IReadOnlyList<string> InvalidatedSlots,
     int? Step)
 {
-    /// <summary>The "checkpoint complete" line's WAL part, as the server logs it.</summary>
+    /// <summary>A standby's <c>CreateRestartPoint</c> (its redo and checkpoint LSN are the replayed primary
+    /// checkpoint's; <see cref="RecPtr"/> is its endptr, max(received, replayed)).</summary>
+    public bool Restartpoint { get; init; }
+
+    /// <summary>The "checkpoint complete" (or "restartpoint complete") line's WAL part, as the server logs it.</summary>
     public string LogLine => Skipped
         ? "checkpoint skipped because system is idle"
-        : $"checkpoint complete: {Added} WAL file(s) added, {Removed} removed, {Recycled} recycled; distance={DistanceKb} kB, estimate={EstimateKb} kB; lsn={CheckpointLsn}, redo lsn={Redo}";
+        : $"{(Restartpoint ? "restartpoint" : "checkpoint")} complete: {Added} WAL file(s) added, {Removed} removed, {Recycled} recycled; distance={DistanceKb} kB, estimate={EstimateKb} kB; lsn={CheckpointLsn}, redo lsn={Redo}";
 }
 
 /// <summary>A server log event the model predicts (invalidations, terminations, disk full, read-only).</summary>
@@ -138,7 +142,20 @@ public sealed record SimulationResult(
     // Probes: snapshots at steps and expectation probe times (a few rows, not the timeline).
     IReadOnlyList<TimelineRow> Probes,
     // CheckpointsByStep: the checkpoint completed at each step, when one did.
-    IReadOnlyDictionary<int, CheckpointRecord> CheckpointsByStep);
+    IReadOnlyDictionary<int, CheckpointRecord> CheckpointsByStep)
+{
+    /// <summary>A topology run: the primary's node name (null for a one-server scenario).</summary>
+    public string? Node { get; init; }
+
+    /// <summary>A topology run: each standby's own result (its Summary counts restartpoints as checkpoints and
+    /// skipped restartpoint attempts as skipped checkpoints), in the scenario's node order.</summary>
+    public IReadOnlyList<SimulationResult> Standbys { get; init; } = [];
+
+    /// <summary>The result of node <paramref name="name"/>: this one when it is the primary (or null/empty for a
+    /// one-server run), else the standby's; null if there is no such node.</summary>
+    public SimulationResult? ForNode(string? name) =>
+        string.IsNullOrEmpty(name) || name == Node ? this : Standbys.FirstOrDefault(s => s.Node == name);
+}
 
 /// <summary>
 /// Receives the streamed detail of a run (timeline rows, checkpoints, log events) so that memory does not grow

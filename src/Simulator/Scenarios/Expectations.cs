@@ -9,6 +9,8 @@ namespace Walsim.Simulator.Scenarios;
 public abstract record Expectation
 {
     public VersionRange Versions { get; init; } = VersionRange.All;
+    /// <summary>In a topology, the node it is about; null = the primary.</summary>
+    public string? Node { get; init; }
     public string Text { get; init; } = "";
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }

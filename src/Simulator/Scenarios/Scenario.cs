@@ -27,6 +27,9 @@ public sealed record Scenario
     public IReadOnlyList<VersionedSettings> VersionSettings { get; init; } = [];
     public Workload Workload { get; init; } = new([]);
     public IReadOnlyList<SlotSpec> Slots { get; init; } = [];
+    /// <summary>A topology: the primary (whose settings, workload and slots are the scenario's, plus its node's) and
+    /// its standbys. Empty = one server, as every scenario before topologies.</summary>
+    public IReadOnlyList<NodeSpec> Nodes { get; init; } = [];
     public ArchiverSpec Archiver { get; init; } = ArchiverSpec.KeepsUp;
     public DiskSpec? Disk { get; init; }
     /// <summary>How long a timed or WAL-requested checkpoint's write phase lasts (a <c>CHECKPOINT</c> is always immediate).</summary>

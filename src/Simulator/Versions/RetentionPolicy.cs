@@ -64,6 +64,13 @@ public abstract class RetentionPolicy
     /// <summary>An online checkpoint inserts an <c>XLOG_CHECKPOINT_REDO</c> record and redo = its start (17+).</summary>
     public virtual bool WritesCheckpointRedoRecord => false;
 
+    /// <summary>
+    /// A standby recycles and pre-allocates segments at restartpoints only while its walreceiver streams
+    /// (<c>InstallXLogFileSegmentActive</c>); restoring from the archive it deletes instead (13.21+, 14.18+, 15+;
+    /// docs/design/failover.md §2.2). Before that a standby always recycled.
+    /// </summary>
+    public virtual bool RecyclesOnlyWhileStreaming => Version.Major >= 15 || Version.Major == 14 && Version.Minor >= 18 || Version.Major == 13 && Version.Minor >= 21;
+
     /// <summary>Default <c>checkpoint_completion_target</c>: 0.5 until 13, 0.9 from 14 (guc.c).</summary>
     public virtual double DefaultCheckpointCompletionTarget => 0.9;
 

@@ -617,7 +617,7 @@ public sealed class ScenarioLoaderTests
     [InlineData("workload:\n  - constant: 5MB", "scenarios/x.yaml:3: workload[0].constant: expected a rate like 5MB/s or 2GB/h, got \"5MB\"")]
     [InlineData("workload: [{daily: {mean: 1MB/s, amplitude: 2, peak_hour: 3}}]", "scenarios/x.yaml:2: workload[0].daily.amplitude: expected a number from 0 to 1, got \"2\"")]
     [InlineData("workload: [{burst: {at: 1h, rate: 1MB/s}}]", "scenarios/x.yaml:2: workload[0].burst: missing key \"duration\"")]
-    [InlineData("workload: [{rate: 1MB/s}]", "scenarios/x.yaml:2: workload[0]: a workload component needs one of constant, piecewise, daily, burst, every")]
+    [InlineData("workload: [{rate: 1MB/s}]", "scenarios/x.yaml:2: workload[0]: a workload component needs one of constant, piecewise, daily, burst, every, noise")]
     [InlineData("slots: {name: a}", "scenarios/x.yaml:2: slots: expected a list of slots like - name: rep1, got a mapping")]
     [InlineData("slots: [{name: ''}]", "scenarios/x.yaml:2: slots[0].name: replication slot name \"\" is too short")]
     [InlineData("slots: [{name: Rep1}]", "scenarios/x.yaml:2: slots[0].name: replication slot name \"Rep1\" contains invalid character (replication slot names may only contain lower case letters, numbers, and the underscore character)")]

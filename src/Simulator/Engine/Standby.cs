@@ -1,0 +1,418 @@
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Simulator.Engine;
+
+/// <summary>
+/// A physical standby streaming from the primary (docs/design/failover.md §2, §3.2): it receives what the primary
+/// wrote <c>lag</c> ago (nothing during a link outage, all of it at once when the link is back), replays it, and runs
+/// <c>CreateRestartPoint</c> with its own settings, slots and pg_wal. A standby does not change the primary, so it
+/// runs after the primary over the primary's <see cref="WalLog"/>.
+/// <para>
+/// Restartpoints (<c>CheckpointerMain</c>, <c>CreateRestartPoint</c>): attempted every <c>checkpoint_timeout</c> (start
+/// to start), and on a WAL-volume request when replay finishes segment segno(RedoRecPtr) + CheckPointSegments − 1 or
+/// later (<c>XLogCheckpointNeeded</c>, counted in replayed WAL); performed only if a primary checkpoint newer than the
+/// last restartpoint has been replayed, else skipped and a timed one retried 15 s later. The redo is that checkpoint's;
+/// the write phase is paced by replay; at the end the pipeline of a checkpoint runs with endptr = max(received,
+/// replayed) where a checkpoint has its insert position: <c>KeepLogSeg</c>, <c>InvalidateObsoleteReplicationSlots</c>
+/// (13+) and its recompute (13.4+), <c>RemoveOldXlogFiles</c> (recycling only while streaming on 13.21+/14.18+/15+),
+/// <c>PreallocXlogFiles</c>. The walreceiver creates segment files as WAL arrives.
+/// </para>
+/// </summary>
+internal sealed class StandbyServer
+{
+    private const long RetryMicros = 15_000_000; // a skipped restartpoint is retried 15 s later (CheckpointerMain)
+
+    private readonly Scenario _scenario;
+    private readonly NodeSpec _node;
+    private readonly RetentionPolicy _policy;
+    private readonly ServerSettings _settings;
+    private readonly WalSegmentSize _seg;
+    private readonly WalLog _upstream;
+    private readonly ISimulationObserver _observer;
+    private readonly SimTime _end;
+    private readonly LinkSpec _link;
+    private readonly List<StandbySlot> _slots;
+    private readonly List<SimTime> _probeTimes;
+
+    private SimTime _now;
+    private WalDirectory _dir;
+    private SegmentNumber _lastRemoved;
+    private SegmentNumber _lastKeep;
+    private Lsn _controlRedo;            // pg_control's redo: the last restartpoint's (or the base backup's)
+    private Lsn _redoRecPtr;             // RedoRecPtr: the redo of the restartpoint last started
+    private double _estimate;
+    private SimTime _lastAttempt;
+    private bool _running;
+    private CheckpointCause _cause;
+    private SimTime _rpStart;
+    private SimTime _rpEndByTime;
+    private Lsn _rpEndByReplay;
+    private CheckpointRecord? _rpCheckpoint;
+    private Lsn _rpSlotMin;
+    private int _number;
+
+    private ByteCount _peakBytes;
+    private long _peakFiles;
+    private SimTime _peakAt;
+    private SimTime? _diskFull, _readOnlyAt;
+    private int _restartpoints, _skipped, _invalidations;
+    private long _added, _removed, _recycled;
+    private readonly List<TimelineRow> _probes = [];
+
+    public StandbyServer(Scenario scenario, NodeSpec node, RetentionPolicy policy, WalLog upstream, ISimulationObserver observer)
+    {
+        _scenario = scenario;
+        _node = node;
+        _policy = policy;
+        _seg = scenario.SegmentSize;
+        _settings = ServerSettings.Create(policy, _seg, Topology.SettingsOf(scenario, node, policy.Version));
+        _upstream = upstream;
+        _observer = observer;
+        _end = SimTime.Zero + scenario.Duration;
+        _link = node.Link;
+
+        // A base backup at time 0: the primary's pg_wal then (its insert segment) and its checkpoint's redo.
+        var start = upstream.At(SimTime.Zero);
+        var startSeg = _seg.SegmentOf(start);
+        _dir = new WalDirectory(startSeg, startSeg);
+        _lastRemoved = startSeg.Value > 0 ? startSeg - 1 : startSeg;
+        _lastKeep = startSeg;
+        _controlRedo = scenario.Start.RedoLsn ?? start;
+        _redoRecPtr = _controlRedo;
+        _lastAttempt = SimTime.Zero;
+        _slots = node.Slots.Select(s => new StandbySlot(s)).ToList();
+        _probeTimes = scenario.Expectations.OfType<PointExpectation>()
+            .Where(e => e.Node == node.Name && e.Point.At is not null && e.Versions.Contains(policy.Version))
+            .Select(e => e.Point.At!.Value).Distinct().Order().ToList();
+    }
+
+    // ---- The link: what the standby has received and replayed at a time, and when it gets to a position.
+
+    /// <summary>What the walreceiver has flushed at <paramref name="t"/>: the upstream's position <c>lag</c> earlier,
+    /// frozen from the start of an outage until its end.</summary>
+    private Lsn Received(SimTime t)
+    {
+        var from = t;
+        foreach (var o in _link.Outages)
+            if (t >= o.From && t < o.Until) { from = o.From; break; }
+        var at = from - _link.Lag;
+        return _upstream.At(at < SimTime.Zero ? SimTime.Zero : at);
+    }
+
+    private Lsn Replayed(SimTime t) => Received(t - _link.ReplayLag < SimTime.Zero ? SimTime.Zero : t - _link.ReplayLag);
+
+    private bool Streaming(SimTime t) => !_link.Outages.Any(o => t >= o.From && t < o.Until);
+
+    /// <summary>The first time at or after now at which the standby has received <paramref name="lsn"/>; Never if not within the run.</summary>
+    private SimTime ReceivedTimeOf(Lsn lsn)
+    {
+        if (_upstream.TimeOf(lsn) is not { } written) return SimTime.Never;
+        var t = written + _link.Lag;
+        // Inside an outage it arrives when the link is back (the catch-up is immediate at this granularity).
+        foreach (var o in _link.Outages)
+            if (t >= o.From && t < o.Until) t = o.Until;
+        return t < _now ? _now : t;
+    }
+
+    private SimTime ReplayedTimeOf(Lsn lsn)
+    {
+        var t = ReceivedTimeOf(lsn);
+        return t.IsNever ? t : t + _link.ReplayLag;
+    }
+
+    // ---- The run.
+
+    public SimulationResult Run()
+    {
+        _now = SimTime.Zero;
+        foreach (var s in _slots) s.Create(this, _now);
+        var probe = 0;
+        while (true)
+        {
+            var next = _end;
+            void Consider(SimTime t) { if (t > _now && t < next) next = t; }
+            Consider(_running ? _rpEndByTime : _lastAttempt + _settings.CheckpointTimeout);
+            if (_running && _rpEndByReplay.IsValid) Consider(ReplayedTimeOf(_rpEndByReplay));
+            if (!_running) Consider(ReplayedTimeOf(NextRequestLsn()));
+            if (_scenario.Disk is not null || _node.Disk is not null) Consider(DiskWatchTime());
+            foreach (var o in _link.Outages) { Consider(o.From); Consider(o.Until); }
+            foreach (var s in _slots) s.ConsiderTimes(Consider);
+            if (probe < _probeTimes.Count) Consider(_probeTimes[probe]);
+
+            _now = next;
+            Grow();
+            if (_running && (_now >= _rpEndByTime || _rpEndByReplay.IsValid && Replayed(_now) >= _rpEndByReplay)) FinishRestartpoint();
+            if (!_running && (_now >= _lastAttempt + _settings.CheckpointTimeout)) StartRestartpoint(CheckpointCause.Time);
+            if (!_running && Replayed(_now) >= NextRequestLsn()) StartRestartpoint(CheckpointCause.Wal);
+            while (probe < _probeTimes.Count && _probeTimes[probe] <= _now) { probe++; _probes.Add(Row(RowReason.Probe).Detach()); }
+            if (_now >= _end) break;
+        }
+        _observer.OnTimelineRow(Row(RowReason.End));
+        return Result();
+    }
+
+    /// <summary>
+    /// The replay position at which the next WAL-volume request comes: the start of segment
+    /// segno(RedoRecPtr) + CheckPointSegments (finishing the segment before it asks), or the next segment once past
+    /// it (each finished segment asks again; a request that found nothing new to restart from is not repeated).
+    /// </summary>
+    private Lsn NextRequestLsn()
+    {
+        var threshold = _seg.StartOf(_seg.SegmentOf(_redoRecPtr) + _settings.CheckPointSegments);
+        var replayed = Replayed(_now);
+        return replayed < threshold ? threshold : _seg.StartOf(_seg.SegmentOf(replayed) + 1);
+    }
+
+    /// <summary>The walreceiver writes what it receives into segment files (<c>XLogFileInit</c> reuses recycled ones).</summary>
+    private void Grow()
+    {
+        var received = Received(_now);
+        if (received.IsValid) _dir = _dir.Through(_seg.SegmentOf(received));
+        TrackPeak();
+        CheckDisk();
+    }
+
+    private DiskSpec? Disk => _node.Disk;
+
+    private SimTime DiskWatchTime()
+    {
+        if (Disk is not { } d) return SimTime.Never;
+        var best = SimTime.Never;
+        var avail = d.Size.Bytes - d.OtherUsage.Bytes;
+        if (_diskFull is null && avail >= 0) best = SimTime.Min(best, ReceivedTimeOf(_seg.StartOf(_dir.Oldest + (ulong)(avail / _seg.Bytes))));
+        if (_readOnlyAt is null && d.ReadOnlyAtFraction is { } f)
+        {
+            var files = Math.Max(1, (long)Math.Ceiling((f * d.Size.Bytes - d.OtherUsage.Bytes) / _seg.Bytes));
+            best = SimTime.Min(best, ReceivedTimeOf(_seg.StartOf(_dir.Oldest + (ulong)(files - 1))));
+        }
+        return best;
+    }
+
+    private void CheckDisk()
+    {
+        if (Disk is not { } d) return;
+        var used = _dir.Bytes(_seg) + d.OtherUsage;
+        if (_readOnlyAt is null && d.ReadOnlyAtFraction is { } f && used.Bytes >= f * d.Size.Bytes) _readOnlyAt = _now;
+        if (_diskFull is null && used > d.Size)
+        {
+            _diskFull = _now;
+            _observer.OnLogEvent(new LogEvent(_now, "disk_full", null,
+                $"{_node.Name}: FATAL: could not write to file \"pg_wal/xlogtemp\": No space left on device (the walreceiver stops)"));
+        }
+    }
+
+    private void TrackPeak()
+    {
+        var bytes = _dir.Bytes(_seg);
+        if (bytes > _peakBytes) { _peakBytes = bytes; _peakFiles = _dir.Count; _peakAt = _now; }
+    }
+
+    // ---- Restartpoints.
+
+    /// <summary><c>CreateRestartPoint</c>, first half: the newest replayed primary checkpoint, or a skip.</summary>
+    private void StartRestartpoint(CheckpointCause cause)
+    {
+        _lastAttempt = _now;
+        var replayed = Replayed(_now);
+        CheckpointRecord? last = null;
+        foreach (var c in _upstream.Checkpoints)
+        {
+            if (c.RecPtr > replayed) break;
+            last = c;
+        }
+        if (last is null || last.Redo <= _controlRedo)
+        {
+            // "skipping restartpoint, already performed at …": a timed attempt comes again in 15 s.
+            _skipped++;
+            if (cause == CheckpointCause.Time)
+                _lastAttempt = new SimTime(_now.Microseconds - _settings.CheckpointTimeout.Microseconds + RetryMicros);
+            return;
+        }
+        _running = true;
+        _cause = cause;
+        _rpStart = _now;
+        _rpCheckpoint = last;
+        _redoRecPtr = last.Redo;
+        foreach (var s in _slots) s.Update(this, _now);
+        _rpSlotMin = SlotMinimum();
+        var write = _scenario.CheckpointWrite;
+        switch (write.Kind)
+        {
+            case CheckpointWriteKind.Spread:
+                var cct = _settings.CheckpointCompletionTarget;
+                _rpEndByTime = _now + _settings.CheckpointTimeout * cct;
+                // IsCheckpointOnSchedule measures progress in replayed WAL on a standby.
+                _rpEndByReplay = replayed + new ByteCount((long)(cct * _settings.CheckPointSegments * _seg.Bytes));
+                break;
+            case CheckpointWriteKind.Fixed:
+                _rpEndByTime = _now + write.FixedDuration;
+                _rpEndByReplay = Lsn.Invalid;
+                break;
+            default:
+                _rpEndByTime = _now;
+                _rpEndByReplay = Lsn.Invalid;
+                break;
+        }
+        if (_rpEndByTime <= _now) FinishRestartpoint();
+    }
+
+    /// <summary><c>CreateRestartPoint</c>, second half: pg_control, the estimate, and the retention pipeline at endptr.</summary>
+    private void FinishRestartpoint()
+    {
+        _running = false;
+        var ckpt = _rpCheckpoint!;
+        var redo = ckpt.Redo;
+        long distance = 0;
+        if (_controlRedo.IsValid && redo > _controlRedo)
+        {
+            distance = (redo - _controlRedo).Bytes;
+            _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate, distance);
+        }
+        _controlRedo = redo;
+
+        var received = Received(_now);
+        var replayed = Replayed(_now);
+        var endptr = received > replayed ? received : replayed;
+        _dir = _dir.Through(_seg.SegmentOf(received));
+        TrackPeak();
+        foreach (var s in _slots) s.Update(this, _now);
+        var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd ? SlotMinimum() : _rpSlotMin;
+        var invalidated = new List<string>();
+        var (keepFirst, keep) = Retention.CheckpointHorizon(_settings, endptr, _seg.SegmentOf(redo), slotMin, oldest =>
+        {
+            foreach (var s in _slots)
+            {
+                if (s.Invalidated || !s.RestartLsn.IsValid || s.RestartLsn >= oldest) continue;
+                s.Invalidate(_now);
+                invalidated.Add(s.Spec.Name);
+                _invalidations++;
+                var over = (long)(oldest.Value - s.RestartLsn.Value);
+                _observer.OnLogEvent(new LogEvent(_now, "slot_invalidated", s.Spec.Name,
+                    $"{_node.Name}: invalidating obsolete replication slot \"{s.Spec.Name}\" (restartpoint): its restart_lsn {s.RestartLsn} exceeds the limit by {over} bytes"));
+            }
+            return invalidated.Count > 0 ? SlotMinimum() : null;
+        });
+
+        var recycleSegNo = Retention.XLogFileSlop(_settings, redo, _estimate);
+        var cutoff = keep.Value > 0 ? keep - 1 : keep;
+        // InstallXLogFileSegmentActive: with the walreceiver down (restoring from the archive), 13.21+/14.18+/15+
+        // delete instead of recycling.
+        var recycle = _settings.WalRecycle && (Streaming(_now) || !_policy.RecyclesOnlyWhileStreaming);
+        var removal = Retention.RemoveOldXlogFiles(_dir, cutoff, recycleSegNo, endptr, new SegmentNumber(ulong.MaxValue), recycle, _lastRemoved, _seg);
+        _dir = removal.After;
+        _lastRemoved = removal.LastRemoved;
+        var added = Streaming(_now) || !_policy.RecyclesOnlyWhileStreaming ? Retention.PreallocXlogFiles(ref _dir, endptr, _seg) : 0;
+        _lastKeep = keep;
+        _restartpoints++;
+        _added += added;
+        _removed += removal.Removed;
+        _recycled += removal.Recycled;
+        foreach (var s in _slots) s.Observe(this, endptr, SlotMinimum());
+        var rec = new CheckpointRecord(++_number, _cause, _rpStart, _now, false, redo, ckpt.CheckpointLsn, endptr,
+            keepFirst, keep, recycleSegNo, added, removal.Removed, removal.Recycled, _dir.Count,
+            (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, null) { Restartpoint = true };
+        _observer.OnCheckpoint(rec);
+        _observer.OnTimelineRow(Row(RowReason.CheckpointEnd));
+    }
+
+    private Lsn SlotMinimum()
+    {
+        var min = Lsn.Invalid;
+        foreach (var s in _slots)
+            if (!s.Invalidated && s.RestartLsn.IsValid && (!min.IsValid || s.RestartLsn < min)) min = s.RestartLsn;
+        return min;
+    }
+
+    private TimelineRow Row(RowReason reason)
+    {
+        var received = Received(_now);
+        var slotMin = SlotMinimum();
+        var availability = WalAvailability.At(_settings, received, slotMin, _lastRemoved);
+        var views = _slots.Select(s =>
+        {
+            var (status, safe) = _policy.ReportsWalStatus ? availability.SlotColumns(s.RestartLsn, s.Invalidated, s.Active(_now)) : (WalStatus.Null, null);
+            return new SlotView(s.Spec.Name, s.Spec.Kind, s.RestartLsn, Lsn.Invalid, s.Active(_now), status, safe,
+                s.RestartLsn.IsValid ? received - s.RestartLsn : ByteCount.Zero, s.Invalidated ? InvalidationCause.WalRemoved : InvalidationCause.None, null);
+        }).ToList();
+        return new TimelineRow(_now, reason, null, received, _controlRedo, _lastKeep, _dir.Count, _dir.Bytes(_seg),
+            _dir.Oldest, _dir.Newest, _lastRemoved, views);
+    }
+
+    private SimulationResult Result()
+    {
+        var summary = new RunSummary(_now, _peakBytes, _peakFiles, _peakAt, _diskFull, _readOnlyAt,
+            _restartpoints, _skipped, _invalidations, _added, _removed, _recycled, Received(_now));
+        var slots = _slots.Select(s => new SlotSummary(s.Spec.Name, s.Spec.Kind, s.FirstExtended, s.FirstUnreserved, s.Lost,
+            s.Invalidated ? InvalidationCause.WalRemoved : InvalidationCause.None, s.PeakRetained)).ToList();
+        var nodeScenario = _scenario with { Name = $"{_scenario.Name} ({_node.Name})", Disk = _node.Disk, Slots = _node.Slots };
+        return new SimulationResult(nodeScenario, _policy, summary, slots, _probes, new Dictionary<int, CheckpointRecord>());
+    }
+
+    /// <summary>
+    /// A physical slot on the standby (a cascading standby's, or one a tool created): reserved at creation at the
+    /// standby's RedoRecPtr (<c>ReplicationSlotReserveWal</c> in recovery), then moved by its consumer to what this
+    /// standby had received <c>lag</c> ago, except during the consumer's outages; invalidated by the standby's own
+    /// restartpoints (13+).
+    /// </summary>
+    private sealed class StandbySlot(SlotSpec spec)
+    {
+        public SlotSpec Spec { get; } = spec;
+        public Lsn RestartLsn;
+        public bool Invalidated;
+        public bool Created;
+        public SimTime? FirstExtended, FirstUnreserved, Lost;
+        public ByteCount PeakRetained;
+
+        public bool Active(SimTime t) => Created && !Invalidated && Spec.Consumer.Connected && !Spec.Consumer.Outages.Any(o => t >= o.From && t < o.Until);
+
+        public void Create(StandbyServer s, SimTime t)
+        {
+            if (Spec.CreatedAt > t) return;
+            Created = true;
+            RestartLsn = Spec.RestartLsn ?? (Spec.Reserve ? s._redoRecPtr : Lsn.Invalid);
+            Update(s, t);
+        }
+
+        public void ConsiderTimes(Action<SimTime> consider)
+        {
+            if (!Created) consider(Spec.CreatedAt);
+            foreach (var o in Spec.Consumer.Outages) { consider(o.From); if (!o.Until.IsNever) consider(o.Until); }
+        }
+
+        /// <summary>Where its consumer has confirmed by <paramref name="t"/> (never backwards).</summary>
+        public void Update(StandbyServer s, SimTime t)
+        {
+            if (!Created && Spec.CreatedAt <= t) Create(s, t);
+            if (!Created || Invalidated || !Spec.Consumer.Connected) return;
+            var at = t;
+            foreach (var o in Spec.Consumer.Outages)
+                if (t >= o.From && t < o.Until) { at = o.From; break; }
+            var confirmed = s.Received(at - Spec.Consumer.Lag < SimTime.Zero ? SimTime.Zero : at - Spec.Consumer.Lag);
+            if (confirmed.Value > (ulong)Spec.Consumer.LagBytes.Bytes) confirmed = new Lsn(confirmed.Value - (ulong)Spec.Consumer.LagBytes.Bytes);
+            if (confirmed > RestartLsn) RestartLsn = confirmed;
+        }
+
+        public void Invalidate(SimTime t)
+        {
+            Invalidated = true;
+            Lost ??= t;
+        }
+
+        /// <summary>The slot's wal_status as the standby would show it after a restartpoint (milestones).</summary>
+        public void Observe(StandbyServer s, Lsn writePos, Lsn slotMin)
+        {
+            if (!Created || !RestartLsn.IsValid) return;
+            var retained = writePos - RestartLsn;
+            if (retained > PeakRetained) PeakRetained = retained;
+            if (!s._policy.ReportsWalStatus) return;
+            var status = Retention.GetWalAvailability(s._settings, RestartLsn, writePos, slotMin, s._lastRemoved);
+            if (Invalidated) status = WalStatus.Lost;
+            if (status is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost) FirstExtended ??= s._now;
+            if (status is WalStatus.Unreserved or WalStatus.Lost) FirstUnreserved ??= s._now;
+        }
+    }
+}

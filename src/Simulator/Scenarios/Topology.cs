@@ -1,0 +1,44 @@
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Scenarios;
+
+/// <summary>What a node is at the start of a scenario.</summary>
+public enum NodeRole { Primary, Standby }
+
+/// <summary>
+/// One PostgreSQL server of a topology scenario. The primary runs the scenario's workload and its slots; a standby
+/// streams from its upstream over a <see cref="Link"/>, replays, and runs restartpoints with its own settings,
+/// slots and pg_wal volume (docs/design/failover.md §2, §3).
+/// </summary>
+public sealed record NodeSpec
+{
+    public required string Name { get; init; }
+    public NodeRole Role { get; init; } = NodeRole.Standby;
+    /// <summary>The node it streams from (standbys); the primary when not given.</summary>
+    public string? Upstream { get; init; }
+    /// <summary>The physical slot the standby uses on its upstream (<c>primary_slot_name</c>); null = none (the
+    /// upstream then keeps nothing for it).</summary>
+    public string? PrimarySlotName { get; init; }
+    public LinkSpec Link { get; init; } = LinkSpec.Streaming;
+    /// <summary>Settings for this node on top of the scenario's (PostgreSQL text values).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    /// <summary>This node's pg_wal volume; null = unlimited.</summary>
+    public DiskSpec? Disk { get; init; }
+    /// <summary>Slots created on this node (a standby's: physical slots of cascading standbys or tools).</summary>
+    public IReadOnlyList<SlotSpec> Slots { get; init; } = [];
+    public SourceLocation Location { get; init; } = SourceLocation.None;
+}
+
+/// <summary>
+/// How a standby receives WAL: what its upstream wrote <see cref="Lag"/> ago (the walsender sends up to the
+/// upstream's flush position), replayed <see cref="ReplayLag"/> after it was received; during an outage nothing
+/// arrives, and when it ends the standby catches up at once (the model's granularity: a catch-up at disk speed).
+/// </summary>
+public sealed record LinkSpec(SimDuration Lag, SimDuration ReplayLag, IReadOnlyList<Outage> Outages)
+{
+    public static readonly LinkSpec Streaming = new(SimDuration.Zero, SimDuration.Zero, []);
+
+    /// <summary>How often the walreceiver reports its flush position (<c>wal_receiver_status_interval</c>): the
+    /// standby's physical slot on the upstream moves at these reports.</summary>
+    public SimDuration StatusInterval { get; init; } = SimDuration.FromSeconds(10);
+}
