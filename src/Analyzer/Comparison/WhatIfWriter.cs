@@ -26,7 +26,7 @@ public static class WhatIfWriter
             rows.Add(($"slot {name} lost", r.Runs.Select(x => Slot(x) is { } s ? Time(s.Lost) + (s.Cause == InvalidationCause.IdleTimeout ? " (idle)" : "") : "-").ToArray()));
         }
         rows.Add(("peak pg_wal", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.PeakPgWalFiles} files, {x.Summary.PeakPgWalBytes}")).ToArray()));
-        rows.Add(("peak at", r.Runs.Select(x => x.Summary.PeakAt.ToString()).ToArray()));
+        rows.Add(("peak at", r.Runs.Select(x => x.Summary.PeakAt.Display()).ToArray()));
         rows.Add(("disk full", r.Runs.Select(x => Time(x.Summary.DiskFull)).ToArray()));
         rows.Add(("read-only", r.Runs.Select(x => Time(x.Summary.ReadOnly)).ToArray()));
         rows.Add(("checkpoints", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.Checkpoints}")).ToArray()));
@@ -41,7 +41,7 @@ public static class WhatIfWriter
         _ => x.Version.ToString(),
     };
 
-    private static string Time(SimTime? t) => t is { } v ? v.ToString() : "never";
+    private static string Time(SimTime? t) => t is { } v ? v.Display() : "never";
 
     /// <summary>What <c>walsim whatif</c> prints by default.</summary>
     public static void WriteTable(TextWriter w, WhatIfReport r)

@@ -105,7 +105,7 @@ public sealed class BrowserTests
             {
                 var name = (string)slot!["name"]!;
                 var lost = Seconds(slot["lost_s"]);
-                var lostText = lost.Length == 0 ? "never" : new SimTime((long)(decimal.Parse(lost, CultureInfo.InvariantCulture) * 1_000_000m)).ToString();
+                var lostText = lost.Length == 0 ? "never" : new SimTime((long)(decimal.Parse(lost, CultureInfo.InvariantCulture) * 1_000_000m)).Display();
                 var lostCell = cells.Single(c => c.Key == "lost_s" && c.Version == version && c.Slot == name);
                 Assert.Equal(lost, lostCell.Value);
                 Assert.Equal(lostText, lostCell.Text);
@@ -117,6 +117,28 @@ public sealed class BrowserTests
         // The scenario is the one that matters: 15 loses rep1, 12 keeps its WAL until the server turns read-only.
         Assert.NotEqual("", cells.Single(c => c.Key == "lost_s" && c.Version == "15.18" && c.Slot == "rep1").Value);
         Assert.NotEqual("", cells.Single(c => c.Key == "read_only_s" && c.Version == "12.22").Value);
+
+        // The page's own formatting of times and sizes (legends, markers, figures) is the C# one.
+        await AssertScriptFormatsLikeCSharp(page);
+    }
+
+    // Worked values of UnitsAndPolicyTests: rounding, carries, halves, signs, exact microseconds in the JSON.
+    private static readonly long[] TimeCases =
+    [
+        10_470_399_657, 20_297_599_288, 570_500_000, 570_499_999, 62_996_705, 60_000_000, 59_999_600, 59_999_400,
+        7_199_500_000, 183_605_700_000, 26_000_000, 1_500_000, 250_000, 1_234_567, 500, 400, 0, -400, -1_500_000, -10_470_399_657,
+    ];
+
+    private static readonly long[] ByteCases = [0, 512, 1536, 16L << 20, -8L << 20, 1L << 30, 1536L << 20, 1L << 40, 113_246_208, 70_368_744_177_664];
+
+    internal static async Task AssertScriptFormatsLikeCSharp(IPage page)
+    {
+        var seconds = TimeCases.Select(us => ((decimal)us / 1_000_000m).ToString(CultureInfo.InvariantCulture));
+        var times = await page.EvaluateAsync<string[]>($"() => [{string.Join(",", seconds)}].map(s => window.walsimFormat.time(s))");
+        Assert.Equal(TimeCases.Select(us => new SimTime(us).Display()), times);
+        var bytes = await page.EvaluateAsync<string[]>($"() => [{string.Join(",", ByteCases)}].map(b => window.walsimFormat.bytes(b))");
+        Assert.Equal(ByteCases.Select(ByteCount.Format), bytes);
+        Assert.Equal("never", await page.EvaluateAsync<string>("() => window.walsimFormat.time(null)"));
     }
 
     private static string Seconds(JsonNode? n) => n is null ? "" : ((decimal)n).ToString(CultureInfo.InvariantCulture);

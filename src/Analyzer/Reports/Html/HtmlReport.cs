@@ -54,7 +54,7 @@ public static class HtmlReport
         w.Write($"<h1>walsim report: <span id=\"scenario-name\">{Html.Encode(scenario.Name)}</span></h1>\n");
         if (!string.IsNullOrWhiteSpace(scenario.Description))
             w.Write($"<p class=\"description\">{Html.Encode(scenario.Description)}</p>\n");
-        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · simulated up to {Html.Encode(versions.Count > 0 ? versions.Max(v => v.Result.Summary.End).ToString() : "0s")}" +
+        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · simulated up to {Html.Encode(versions.Count > 0 ? versions.Max(v => v.Result.Summary.End).Display() : "0s")}" +
                 $" · times are since the start of the scenario</p>\n");
         w.Write("</header>\n<main>\n");
 
@@ -152,7 +152,7 @@ public static class HtmlReport
     {
         var sb = new StringBuilder("<p>Timeline: ");
         sb.Append(string.Join("; ", versions.Select(v => v.BucketMicroseconds > 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimTime(v.BucketMicroseconds)}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
+            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimDuration(v.BucketMicroseconds).Display()}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
             : string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} all {v.RowsSeen} rows"))));
         var thinned = versions.Where(v => v.Checkpoints.Count < v.CheckpointsSeen).ToList();
         if (thinned.Count > 0)
@@ -167,7 +167,7 @@ public static class HtmlReport
     private static CellValue Cell(long raw, string text) => new(raw.ToString(CultureInfo.InvariantCulture), text);
 
     private static CellValue Time(SimTime? t) => t is { IsNever: false } v
-        ? new(((decimal)v.Microseconds / 1_000_000m).ToString(CultureInfo.InvariantCulture), v.ToString())
+        ? new(((decimal)v.Microseconds / 1_000_000m).ToString(CultureInfo.InvariantCulture), v.Display())
         : new(null, "never");
 
     private static CellValue None() => new(null, "—");
