@@ -122,6 +122,33 @@ public class RendererTests
     }
 
     [Fact]
+    public void Atomic_files_written_together_replace_nothing_when_a_later_one_fails()
+    {
+        var dir = Directory.CreateTempSubdirectory("walsim-atomic-").FullName;
+        try
+        {
+            var (first, second) = (Path.Combine(dir, "a.md"), Path.Combine(dir, "b.json"));
+            File.WriteAllText(first, "old a");
+
+            Assert.Throws<InvalidOperationException>(() => AtomicFile.WriteAll(
+            [
+                (first, w => w.Write("new a")),
+                (second, w => { w.Write("half of b"); throw new InvalidOperationException("rendering failed"); }),
+            ]));
+            Assert.Equal("old a", File.ReadAllText(first));
+            Assert.Equal([first], Directory.GetFiles(dir)); // no b.json, no temporary file
+
+            var written = AtomicFile.WriteAll([(first, w => w.Write("new a")), (second, w => w.Write("new b"))]);
+            Assert.Equal([first, second], written);
+            Assert.Equal(("new a", "new b"), (File.ReadAllText(first), File.ReadAllText(second)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Report_observer_leaves_no_files_when_the_run_fails()
     {
         var dir = Directory.CreateTempSubdirectory("walsim-observer-").FullName;
