@@ -61,6 +61,16 @@
 
   function colorOf(i) { return palette[i % palette.length]; }
 
+  // Versions that decide alike draw the same line: every version after the first is dashed, so a line drawn over
+  // another still shows both colours.
+  var dashes = [[10, 5], [4, 4], [14, 4, 3, 4]];
+  function dashOf(i) { return i === 0 ? undefined : dashes[(i - 1) % dashes.length]; }
+
+  // A version as legends name it; a what-if report marks the version its settings are written for and fixed minors.
+  function label(v) {
+    return v.version + (v.role === "source" ? " (from)" : v.role === "fixed_minor" ? " (fixed minor)" : "");
+  }
+
   // One x array for all versions: the union of their times; a version has null where it has no point.
   function joined(pick) {
     var tables = data.versions.map(function (v) { return [v.timeline.t, pick(v)]; });
@@ -169,7 +179,7 @@
     var table = joined(function (v) { return v.timeline.pg_wal_bytes; });
     var series = [timeSeries];
     data.versions.forEach(function (v, i) {
-      series.push({ label: "pg_wal " + v.version, stroke: colorOf(i), width: 2, spanGaps: true,
+      series.push({ label: "pg_wal " + label(v), stroke: colorOf(i), dash: dashOf(i), width: 2, spanGaps: true,
         value: function (u, val) { return fmtBytes(val); } });
     });
     var opts = {
@@ -241,7 +251,7 @@
     });
     var series = [timeSeries];
     data.versions.forEach(function (v, i) {
-      series.push({ label: name + " " + v.version, stroke: colorOf(i), width: 2, spanGaps: false,
+      series.push({ label: name + " " + label(v), stroke: colorOf(i), dash: dashOf(i), width: 2, spanGaps: false,
         value: function (u, val) { return fmtBytes(val); } });
     });
     var bands = data.versions.length * (bandHeight + bandGap);
@@ -295,7 +305,7 @@
       var sw = el("span", "swatch");
       sw.style.background = colorOf(i);
       li.appendChild(sw);
-      li.appendChild(el("strong", null, "PostgreSQL " + v.version + ": "));
+      li.appendChild(el("strong", null, "PostgreSQL " + label(v) + ": "));
       var peak = el("span", "figure", "peak pg_wal " + fmtBytes(v.summary.peak_pg_wal_bytes));
       peak.dataset.jsKey = "peak_pg_wal_bytes";
       peak.dataset.version = v.version;
