@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
@@ -22,9 +24,17 @@ public static class WhatIfAnalysis
     /// <param name="from">The version it runs on today.</param>
     /// <param name="to">The versions to compare with.</param>
     /// <param name="run">How to run one version; defaults to <see cref="Simulation.Run"/>.</param>
-    public static WhatIfReport Run(Scenario scenario, PgVersion from, IReadOnlyList<PgVersion> to, RunVersion? run = null)
+    /// <param name="charts">
+    /// Also collect what the HTML report draws (<see cref="WhatIfReport.Charts"/>), from the same runs as the
+    /// comparison: nothing is run twice for it.
+    /// </param>
+    public static WhatIfReport Run(Scenario scenario, PgVersion from, IReadOnlyList<PgVersion> to, RunVersion? run = null, bool charts = false)
     {
         run ??= (s, v, o) => Simulation.Run(s, v, o);
+        // Keyed by the result itself: the source runs once per target (and a fixed minor may also be a target), and
+        // the chart data must be that of the very run whose summary the report keeps.
+        var collected = new ConcurrentDictionary<SimulationResult, VersionReport>(ReferenceEqualityComparer.Instance);
+        if (charts) run = Collecting(run, collected);
         var targets = to.Where(v => v != from).Distinct().ToList();
         var source = ForSource(scenario, from);
         var runs = new Dictionary<PgVersion, (SimulationResult Result, RunRole Role)>();
@@ -56,10 +66,20 @@ public static class WhatIfAnalysis
         }
 
         var ordered = runs.OrderBy(r => r.Value.Role).ThenBy(r => r.Value.Role == RunRole.Target ? targets.IndexOf(r.Key) : 0)
-            .ThenBy(r => r.Key).Select(r => View(r.Value.Result, r.Value.Role)).ToList();
+            .ThenBy(r => r.Key).Select(r => r.Value).ToList();
         return new WhatIfReport(scenario.Name, scenario.Description, scenario.SourceFile, scenario.SegmentSize, from, targets,
-            ordered, comparisons, warnings);
+            ordered.Select(r => View(r.Result, r.Role)).ToList(), comparisons, warnings,
+            charts ? ordered.Select(r => collected[r.Result]).ToList() : []);
     }
+
+    /// <summary><paramref name="run"/>, also streaming to a <see cref="ReportCollector"/> whose data it files under the result.</summary>
+    private static RunVersion Collecting(RunVersion run, ConcurrentDictionary<SimulationResult, VersionReport> collected) => (s, v, o) =>
+    {
+        var collector = new ReportCollector(s, v);
+        var result = run(s, v, new TeeObserver(o, collector));
+        collected[result] = collector.Finish(result);
+        return result;
+    };
 
     /// <summary>The scenario as <paramref name="from"/> runs it: its settings plus the version_settings that select it.</summary>
     public static Scenario ForSource(Scenario scenario, PgVersion from) => scenario with
