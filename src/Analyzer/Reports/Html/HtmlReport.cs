@@ -113,6 +113,7 @@ public static class HtmlReport
             foreach (var s in perVersion) w.Write($"<td>{Html.Encode(s.TryGetValue(name, out var value) ? value : "—")}</td>");
             w.Write("</tr>\n");
         }
+        // One disk for all: versions differ in settings (a what-if translates them), never in the volume.
         if (versions.Count > 0 && versions[0].Result.Scenario.Disk is { } disk)
         {
             var readOnly = disk.ReadOnlyAtFraction is { } f ? $", read-only at {f.ToString("0.##%", CultureInfo.InvariantCulture)}" : "";
