@@ -206,18 +206,18 @@ public sealed class BrowserTests
         return (page, json);
     }
 
-    /// <summary>Each chart drew: flagged by the page, a canvas of non-zero size, and ink on it.</summary>
-    private static async Task AssertEveryChartDrew(IPage page, int expected)
+    /// <summary>Each chart (<paramref name="selector"/>) drew: flagged by the page, a canvas of non-zero size, and ink on it.</summary>
+    internal static async Task AssertEveryChartDrew(IPage page, int expected, string selector = "#charts .chart")
     {
         var charts = JsonNode.Parse(await page.EvaluateAsync<string>("""
-            () => JSON.stringify([...document.querySelectorAll('#charts .chart')].map(c => {
+            selector => JSON.stringify([...document.querySelectorAll(selector)].map(c => {
               const canvas = c.querySelector('canvas');
               const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
               let ink = 0;
               for (let i = 3; i < px.length; i += 4) if (px[i] > 0) ink++;
               return { chart: c.dataset.chart, drawn: c.dataset.drawn || '', width: canvas.width, height: canvas.height, ink };
             }))
-            """))!.AsArray();
+            """, selector))!.AsArray();
         Assert.Equal(expected, charts.Count);
         foreach (var c in charts)
         {
@@ -241,9 +241,9 @@ public sealed class BrowserTests
 
     /// <summary>
     /// Debian's chromium driven by Playwright: opened pages record console errors and warnings, page errors, dialogs
-    /// and any request that is not to a local file in <see cref="Problems"/>.
+    /// and any request that is not to a local file in <see cref="Problems"/>. For every report's browser test.
     /// </summary>
-    private sealed class Browser : IAsyncDisposable
+    internal sealed class Browser : IAsyncDisposable
     {
         private readonly IPlaywright _playwright;
         private readonly IBrowser _browser;
