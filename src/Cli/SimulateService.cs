@@ -52,7 +52,7 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
                 if (table)
                 {
                     SummaryWriter.WriteTable(stdout, result);
-                    stdout.WriteLine($"  reports       {Relative(report.TimelinePath)}, {Relative(report.EventsPath)}");
+                    stdout.WriteLine($"  reports       {ReportPaths.Relative(report.TimelinePath)}, {ReportPaths.Relative(report.EventsPath)}");
                     stdout.WriteLine();
                 }
             }
@@ -64,7 +64,7 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
             // After every version ran: one page overlays them all.
             var htmlPath = request.Html.Length > 0 ? request.Html : Path.Combine(dir, "report.html");
             var jsonPath = HtmlReport.WriteFiles(htmlPath, scenario, html);
-            if (table) stdout.WriteLine($"HTML report   {Relative(Path.GetFullPath(htmlPath))} (numbers in {Relative(jsonPath)})");
+            if (table) stdout.WriteLine($"HTML report   {ReportPaths.Relative(Path.GetFullPath(htmlPath))} (numbers in {ReportPaths.Relative(jsonPath)})");
         }
 
         if (request.Format == SummaryFormat.Csv) SummaryWriter.WriteCsv(stdout, results);
@@ -85,12 +85,5 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
             line = line.Length == 0 ? word : $"{line} {word}";
         }
         if (line.Length > 0) yield return line;
-    }
-
-    // Short paths for reports under the current directory, full paths elsewhere.
-    private static string Relative(string path)
-    {
-        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
-        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
 }

@@ -432,20 +432,34 @@ public sealed class WalsimCommands
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong("table", "markdown", "json");
-        var outDir = new Option<string>("--out") { Description = "Also write whatif.md and whatif.json to this directory (each complete or not at all).", HelpName = "dir" };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Also write whatif.md (Markdown), whatif.json (every number) and whatif.csv (one row per version, slot and measure) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.",
+            HelpName = "dir",
+        };
         outDir.AcceptLegalFilePathsOnly();
+        var html = new Option<string>("--html")
+        {
+            Description = "Also write a self-contained HTML report: the side-by-side table, charts of every version overlaid (pg_wal against the disk and the cap, each slot's retained WAL and wal_status), the first divergence per target, the settings translation and the minor-release warnings. [default file: <dir>/whatif.html, or reports/<scenario name>/whatif.html without --out]",
+            HelpName = "file",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        html.AcceptLegalFilePathsOnly();
 
         var command = new Command("whatif", """
             Runs one scenario on the version it is written for and on each version you might move to, and lays the results side by side: when each slot becomes extended, unreserved and lost, pg_wal's peak, the disk, checkpoints and invalidations. Moves the settings across versions (wal_keep_segments <-> wal_keep_size, parameters a version lacks, defaults that changed) and says what it did; finds the first checkpoint where a version decides differently and names the PostgreSQL change behind it; warns when a minor release has a retention bug fixed later and shows what the fix changes for this workload.
-            """) { scenario, from, to, format, outDir };
+            """) { scenario, from, to, format, outDir, html };
         command.SetAction(r => (int)service.Run(new WhatIfRequest(
             r.GetRequiredValue(scenario), r.GetValue(from)!.Value, r.GetValue(to) ?? [],
-            Enum.Parse<WhatIfFormat>(r.GetRequiredValue(format), ignoreCase: true), r.GetValue(outDir))));
+            Enum.Parse<WhatIfFormat>(r.GetRequiredValue(format), ignoreCase: true), r.GetValue(outDir),
+            // --html alone: the default file; absent: no HTML report.
+            r.GetResult(html) is null ? null : r.GetValue(html) ?? "")));
         _epilogues[command] = $"""
             Examples:
               walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15 --to 17
               walsim whatif scenarios/pg13-stale-horizon-13.3-vs-13.4.yaml --from 13.3 --to 15 --format markdown
               walsim whatif my-server.yaml --from 13.8 --to 16,17 --format json --out reports/upgrade
+              walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15,17 --out reports/upgrade --html
 
             {ExitCodes}
             """;

@@ -13,8 +13,12 @@ public enum WhatIfFormat { Table, Markdown, Json }
 /// <param name="From">The version its settings are written for.</param>
 /// <param name="To">The versions to compare with, in order.</param>
 /// <param name="Format">The stdout format.</param>
-/// <param name="OutDir">Where whatif.md and whatif.json go; null = nowhere.</param>
-public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, WhatIfFormat Format, string? OutDir);
+/// <param name="OutDir">Where whatif.md, whatif.json and whatif.csv go; null = nowhere.</param>
+/// <param name="Html">
+/// Where the HTML report goes; empty = <c>whatif.html</c> in <paramref name="OutDir"/>, or in
+/// <c>reports/&lt;scenario name&gt;</c> without one; null = no HTML report.
+/// </param>
+public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, WhatIfFormat Format, string? OutDir, string? Html = null);
 
 /// <summary><c>walsim whatif</c>: one scenario on several versions, side by side, with the first divergence explained.</summary>
 public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -22,25 +26,32 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     public ExitCode Run(WhatIfRequest request) => Failures.Guard(stderr, () =>
     {
         var scenario = loadScenario(request.ScenarioPath);
+        // The HTML report's timelines are collected in the comparison's own runs.
         var report = WhatIfAnalysis.Run(scenario, request.From, request.To,
-            (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)));
+            (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)), charts: request.Html is not null);
         switch (request.Format)
         {
             case WhatIfFormat.Markdown: WhatIfWriter.WriteMarkdown(stdout, report); break;
             case WhatIfFormat.Json: WhatIfWriter.WriteJson(stdout, report); break;
             default: WhatIfWriter.WriteTable(stdout, report); break;
         }
+
+        var files = new List<(string Path, Action<TextWriter> Write)>();
         if (request.OutDir is { } dir)
         {
-            // Both files are complete before either replaces an older one.
-            using var md = AtomicFile.Create(Path.Combine(dir, "whatif.md"));
-            using var json = AtomicFile.Create(Path.Combine(dir, "whatif.json"));
-            WhatIfWriter.WriteMarkdown(md.Writer, report);
-            WhatIfWriter.WriteJson(json.Writer, report);
-            md.Commit();
-            json.Commit();
-            if (request.Format == WhatIfFormat.Table) stdout.WriteLine($"\nreports: {md.Path}, {json.Path}");
+            files.Add((Path.Combine(dir, "whatif.md"), w => WhatIfWriter.WriteMarkdown(w, report)));
+            files.Add((Path.Combine(dir, "whatif.json"), w => WhatIfWriter.WriteJson(w, report)));
+            files.Add((Path.Combine(dir, "whatif.csv"), w => WhatIfWriter.WriteCsv(w, report)));
         }
+        if (request.Html is { } html)
+        {
+            var path = html.Length > 0 ? html : Path.Combine(request.OutDir ?? Path.Combine("reports", scenario.Name), "whatif.html");
+            files.Add((path, w => WhatIfHtml.Write(w, report)));
+        }
+        // All written before any is renamed: a failure leaves every earlier report as it was.
+        var written = AtomicFile.WriteAll(files);
+        if (request.Format == WhatIfFormat.Table && written.Count > 0)
+            stdout.WriteLine($"\nreports: {string.Join(", ", written.Select(ReportPaths.Relative))}");
         return ExitCode.Ok;
     });
 }

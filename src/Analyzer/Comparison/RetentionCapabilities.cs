@@ -140,7 +140,7 @@ internal static class CapabilityChanges
             : c.Scenario.Settings.ContainsKey("checkpoint_completion_target") ? "as the scenario gives it"
             : string.Create(Inv, $"14 changed its default from 0.5 to 0.9");
         var text = string.Create(Inv,
-            $"checkpoint_completion_target {a.CheckpointCompletionTarget} on {c.V(c.A)}, {b.CheckpointCompletionTarget} on {c.V(c.B)} ({why}): a checkpoint is requested every {b.CheckPointSegments} segments instead of {a.CheckPointSegments} (max_wal_size / (1 + target)), and a timed one ends {b.CheckpointTimeout * b.CheckpointCompletionTarget} after it starts instead of {a.CheckpointTimeout * a.CheckpointCompletionTarget}");
+            $"checkpoint_completion_target {a.CheckpointCompletionTarget} on {c.V(c.A)}, {b.CheckpointCompletionTarget} on {c.V(c.B)} ({why}): a checkpoint is requested every {b.CheckPointSegments} segments instead of {a.CheckPointSegments} (max_wal_size / (1 + target)), and a timed one ends {(b.CheckpointTimeout * b.CheckpointCompletionTarget).Display()} after it starts instead of {(a.CheckpointTimeout * a.CheckpointCompletionTarget).Display()}");
         return new CapabilityChange("checkpoint_completion_target",
             a.CheckpointCompletionTarget.ToString(Inv), b.CheckpointCompletionTarget.ToString(Inv), text,
             DecisionAspect.Timing | DecisionAspect.Keep | DecisionAspect.Files | DecisionAspect.Invalidation, true);

@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Comparison;
@@ -21,9 +24,17 @@ public static class WhatIfAnalysis
     /// <param name="from">The version it runs on today.</param>
     /// <param name="to">The versions to compare with.</param>
     /// <param name="run">How to run one version; defaults to <see cref="Simulation.Run"/>.</param>
-    public static WhatIfReport Run(Scenario scenario, PgVersion from, IReadOnlyList<PgVersion> to, RunVersion? run = null)
+    /// <param name="charts">
+    /// Also collect what the HTML report draws (<see cref="WhatIfReport.Charts"/>), from the same runs as the
+    /// comparison: nothing is run twice for it.
+    /// </param>
+    public static WhatIfReport Run(Scenario scenario, PgVersion from, IReadOnlyList<PgVersion> to, RunVersion? run = null, bool charts = false)
     {
         run ??= (s, v, o) => Simulation.Run(s, v, o);
+        // Keyed by the result itself: the source runs once per target (and a fixed minor may also be a target), and
+        // the chart data must be that of the very run whose summary the report keeps.
+        var collected = new ConcurrentDictionary<SimulationResult, VersionReport>(ReferenceEqualityComparer.Instance);
+        if (charts) run = Collecting(run, collected);
         var targets = to.Where(v => v != from).Distinct().ToList();
         var source = ForSource(scenario, from);
         var runs = new Dictionary<PgVersion, (SimulationResult Result, RunRole Role)>();
@@ -55,10 +66,20 @@ public static class WhatIfAnalysis
         }
 
         var ordered = runs.OrderBy(r => r.Value.Role).ThenBy(r => r.Value.Role == RunRole.Target ? targets.IndexOf(r.Key) : 0)
-            .ThenBy(r => r.Key).Select(r => View(r.Value.Result, r.Value.Role)).ToList();
+            .ThenBy(r => r.Key).Select(r => r.Value).ToList();
         return new WhatIfReport(scenario.Name, scenario.Description, scenario.SourceFile, scenario.SegmentSize, from, targets,
-            ordered, comparisons, warnings);
+            ordered.Select(r => View(r.Result, r.Role)).ToList(), comparisons, warnings,
+            charts ? ordered.Select(r => collected[r.Result]).ToList() : []);
     }
+
+    /// <summary><paramref name="run"/>, also streaming to a <see cref="ReportCollector"/> whose data it files under the result.</summary>
+    private static RunVersion Collecting(RunVersion run, ConcurrentDictionary<SimulationResult, VersionReport> collected) => (s, v, o) =>
+    {
+        var collector = new ReportCollector(s, v);
+        var result = run(s, v, new TeeObserver(o, collector));
+        collected[result] = collector.Finish(result);
+        return result;
+    };
 
     /// <summary>The scenario as <paramref name="from"/> runs it: its settings plus the version_settings that select it.</summary>
     public static Scenario ForSource(Scenario scenario, PgVersion from) => scenario with
@@ -147,13 +168,16 @@ public static class WhatIfAnalysis
             var sb = b.Slots.FirstOrDefault(x => x.Name == sa.Name);
             if (sb is null) continue;
             if (sa.Lost != sb.Lost)
-                parts.Add($"{sa.Name} is {Lost(sa)} on {va}, {Lost(sb)} on {vb}");
+            {
+                var (la, lb) = Pair(sa.Lost, sb.Lost);
+                parts.Add($"{sa.Name} is {(la is null ? "never lost" : $"lost at {la}")} on {va}, {(lb is null ? "never lost" : $"lost at {lb}")} on {vb}");
+            }
             else if (a.Policy.ReportsWalStatus && b.Policy.ReportsWalStatus && sa.FirstUnreserved != sb.FirstUnreserved)
-                parts.Add($"{sa.Name} turns unreserved {At(sa.FirstUnreserved)} on {va}, {At(sb.FirstUnreserved)} on {vb}");
+                parts.Add($"{sa.Name} turns unreserved {At(sa.FirstUnreserved, sb.FirstUnreserved, va, vb)}");
         }
         var (x, y) = (a.Summary, b.Summary);
-        if (x.DiskFull != y.DiskFull) parts.Add($"the disk fills {At(x.DiskFull)} on {va}, {At(y.DiskFull)} on {vb}");
-        if (x.ReadOnly != y.ReadOnly) parts.Add($"the server goes read-only {At(x.ReadOnly)} on {va}, {At(y.ReadOnly)} on {vb}");
+        if (x.DiskFull != y.DiskFull) parts.Add($"the disk fills {At(x.DiskFull, y.DiskFull, va, vb)}");
+        if (x.ReadOnly != y.ReadOnly) parts.Add($"the server goes read-only {At(x.ReadOnly, y.ReadOnly, va, vb)}");
         if (x.PeakPgWalFiles != y.PeakPgWalFiles)
             parts.Add(string.Create(Inv, $"pg_wal peaks at {x.PeakPgWalFiles} files ({x.PeakPgWalBytes}) on {va}, {y.PeakPgWalFiles} files ({y.PeakPgWalBytes}) on {vb}"));
         if (x.Invalidations != y.Invalidations)
@@ -164,8 +188,20 @@ public static class WhatIfAnalysis
     private static bool OutcomeInvolvesInvalidation(SimulationResult a, SimulationResult b) =>
         a.Summary.Invalidations != b.Summary.Invalidations || a.Slots.Any(x => b.Slots.FirstOrDefault(y => y.Name == x.Name) is { } y && y.Lost != x.Lost);
 
-    private static string Lost(SlotSummary s) => s.Lost is { } t ? $"lost at {t}" : "never lost";
-    private static string At(Simulator.Units.SimTime? t) => t is { } v ? $"at {v}" : "never";
+    /// <summary>"at 7h41m07s on 12.22, never on 15.18".</summary>
+    private static string At(SimTime? a, SimTime? b, PgVersion va, PgVersion vb)
+    {
+        var (ta, tb) = Pair(a, b);
+        return $"{(ta is null ? "never" : $"at {ta}")} on {va}, {(tb is null ? "never" : $"at {tb}")} on {vb}";
+    }
+
+    /// <summary>Two times contrasted in a sentence (null = never): rounded for people, but never to the same text
+    /// when they differ (<see cref="SimTime.DisplayPair"/>).</summary>
+    private static (string? A, string? B) Pair(SimTime? a, SimTime? b) => (a, b) switch
+    {
+        ({ } x, { } y) => SimTime.DisplayPair(x, y),
+        _ => (a?.Display(), b?.Display()),
+    };
 
     /// <summary>The differing decisions, the capability put down as their cause, and a sentence.</summary>
     private static Divergence Explain(FirstDifference d, SimulationResult a, SimulationResult b, IReadOnlyList<CapabilityChange> changes)
@@ -189,11 +225,13 @@ public static class WhatIfAnalysis
             Diff("recycled", ca.Recycled, cb.Recycled, DecisionAspect.Files);
             Diff("added", ca.Added, cb.Added, DecisionAspect.Files);
             Diff("files after", ca.FilesAfter, cb.FilesAfter, DecisionAspect.Files);
-            Diff("ends at", ca.End.ToString(), cb.End.ToString(), DecisionAspect.Timing);
+            var (ea, eb) = SimTime.DisplayPair(ca.End, cb.End);
+            Diff("ends at", ea, eb, DecisionAspect.Timing);
         }
         else
         {
-            Diff("checkpoint", ca is null ? "none (run ended)" : $"#{ca.Number} at {ca.End}", cb is null ? "none (run ended)" : $"#{cb.Number} at {cb.End}", DecisionAspect.Timing);
+            var (ea, eb) = Pair(ca?.End, cb?.End);
+            Diff("checkpoint", ca is null ? "none (run ended)" : $"#{ca.Number} at {ea}", cb is null ? "none (run ended)" : $"#{cb.Number} at {eb}", DecisionAspect.Timing);
         }
         Diff("log events", Events(d.From.Events), Events(d.To.Events),
             d.From.Events.Concat(d.To.Events).Any(e => e.Kind is "disk_full" or "read_only") ? DecisionAspect.Disk : DecisionAspect.Invalidation);
@@ -225,19 +263,24 @@ public static class WhatIfAnalysis
             text += $" Outcome: {outcome}" + (outcomeCause is not null && outcomeCause != cause ? $" ({outcomeCause.Explanation})." : ".");
         }
         if (d.TimingFrom is { } tf && d.TimingTo is { } tt && tf.Number != number)
-            text += $" (Checkpoint timing already differs from checkpoint {tf.Number}: ends at {tf.End} on {va}, {tt.End} on {vb}.)";
+        {
+            var (ea, eb) = SimTime.DisplayPair(tf.End, tt.End);
+            text += $" (Checkpoint timing already differs from checkpoint {tf.Number}: ends at {ea} on {va}, {eb} on {vb}.)";
+        }
         return divergence with { Explanation = text };
     }
 
-    private static string Where(Divergence d, PgVersion va, PgVersion vb) => d.Checkpoint is { } n
-        ? $"checkpoint {n} ({(d.FromAt == d.ToAt ? d.FromAt.ToString() : $"{d.FromAt} on {va}, {d.ToAt} on {vb}")})"
-        : $"{d.FromAt}";
+    private static string Where(Divergence d, PgVersion va, PgVersion vb)
+    {
+        var (fa, ta) = SimTime.DisplayPair(d.FromAt, d.ToAt);
+        return d.Checkpoint is { } n ? $"checkpoint {n} ({(d.FromAt == d.ToAt ? fa : $"{fa} on {va}, {ta} on {vb}")})" : fa;
+    }
 
     private static string What(IReadOnlyList<DecisionDifference> diffs, PgVersion va, PgVersion vb) =>
         string.Join(", ", diffs.Where(x => x.Decision != "ends at" || diffs.Count == 1)
             .Select(x => $"{x.Decision} {x.FromValue} on {va} vs {x.ToValue} on {vb}"));
 
-    private static Simulator.Units.SimTime? LastEvent(CheckpointStep s) => s.Events.Count > 0 ? s.Events[^1].At : null;
+    private static SimTime? LastEvent(CheckpointStep s) => s.Events.Count > 0 ? s.Events[^1].At : null;
     private static string Slots(IReadOnlyList<string> slots) => slots.Count == 0 ? "none" : string.Join(' ', slots);
     private static string Events(IReadOnlyList<LogEvent> events) =>
         events.Count == 0 ? "none" : string.Join(' ', events.Select(e => e.Slot is null ? e.Kind : $"{e.Kind}:{e.Slot}"));

@@ -1,3 +1,4 @@
+using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
@@ -48,6 +49,10 @@ public enum DecisionAspect
 /// <param name="Runs">Every version run: the source, the targets in order, then fixed minors.</param>
 /// <param name="Comparisons">The source against each target, in <c>--to</c> order.</param>
 /// <param name="MinorWarnings">Requested minors with a retention bug fixed later in the same major.</param>
+/// <param name="Charts">
+/// What the HTML report draws for each run, in the order of <paramref name="Runs"/> (a downsampled timeline,
+/// checkpoints, log events), collected while the runs streamed; empty unless asked for.
+/// </param>
 public sealed record WhatIfReport(
     string Scenario,
     string? Description,
@@ -57,7 +62,8 @@ public sealed record WhatIfReport(
     IReadOnlyList<PgVersion> To,
     IReadOnlyList<VersionRun> Runs,
     IReadOnlyList<VersionComparison> Comparisons,
-    IReadOnlyList<MinorWarning> MinorWarnings)
+    IReadOnlyList<MinorWarning> MinorWarnings,
+    IReadOnlyList<VersionReport> Charts)
 {
     public VersionRun Run(PgVersion v) => Runs.First(r => r.Version == v);
 }

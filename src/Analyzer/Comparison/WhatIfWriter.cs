@@ -8,52 +8,76 @@ using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Comparison;
 
-/// <summary>Renders a <see cref="WhatIfReport"/> as a console table, Markdown (a pull-request comment) or JSON.</summary>
+/// <summary>One row of the side-by-side comparison: what it shows (<c>peak at</c>; <c>lost</c> of the slot
+/// <paramref name="Slot"/>), the whatif.json field that holds it and one cell per run.</summary>
+internal sealed record SideBySideRow(string Name, string Field, string? Slot, IReadOnlyList<SideBySideCell> Cells)
+{
+    /// <summary>The row's label in the table and Markdown: <c>peak at</c>, <c>slot standby1 lost</c>.</summary>
+    public string Label => Slot is null ? Name : $"slot {Slot} {Name}";
+}
+
+/// <param name="Text">As the table prints it (<c>2h54m30s</c>, <c>4195 files, 65.55GB</c>, <c>n/a (12)</c>).</param>
+/// <param name="Value">The field's value as whatif.json holds it (exact seconds, bytes, a count); empty for null.</param>
+internal readonly record struct SideBySideCell(string Text, string Value);
+
+/// <summary>Renders a <see cref="WhatIfReport"/> as a console table, Markdown (a pull-request comment), JSON or CSV.</summary>
 public static class WhatIfWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>The side-by-side rows shared by the table and Markdown: a label and one cell per run.</summary>
-    private static List<(string Label, string[] Cells)> Rows(WhatIfReport r)
+    /// <summary>The side-by-side rows of the table, the Markdown and the HTML report: the same numbers in all three.</summary>
+    internal static IReadOnlyList<SideBySideRow> SideBySide(WhatIfReport r)
     {
-        var rows = new List<(string, string[])>();
+        var rows = new List<SideBySideRow>();
+        SideBySideRow Row(string name, string field, string? slot, Func<VersionRun, SideBySideCell> cell) =>
+            new(name, field, slot, r.Runs.Select(cell).ToList());
+        var notApplicable = new SideBySideCell("n/a (12)", "");
+
         var slots = r.Runs.SelectMany(x => x.Slots.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
         foreach (var name in slots)
         {
             SlotSummary? Slot(VersionRun x) => x.Slots.FirstOrDefault(s => s.Name == name);
-            rows.Add(($"slot {name} extended", r.Runs.Select(x => x.ReportsWalStatus ? Time(Slot(x)?.FirstExtended) : "n/a (12)").ToArray()));
-            rows.Add(($"slot {name} unreserved", r.Runs.Select(x => x.ReportsWalStatus ? Time(Slot(x)?.FirstUnreserved) : "n/a (12)").ToArray()));
-            rows.Add(($"slot {name} lost", r.Runs.Select(x => Slot(x) is { } s ? Time(s.Lost) + (s.Cause == InvalidationCause.IdleTimeout ? " (idle)" : "") : "-").ToArray()));
+            rows.Add(Row("extended", "extended_s", name, x => x.ReportsWalStatus ? Time(Slot(x)?.FirstExtended) : notApplicable));
+            rows.Add(Row("unreserved", "unreserved_s", name, x => x.ReportsWalStatus ? Time(Slot(x)?.FirstUnreserved) : notApplicable));
+            rows.Add(Row("lost", "lost_s", name, x => Slot(x) is { } s
+                ? Time(s.Lost, s.Cause == InvalidationCause.IdleTimeout ? " (idle)" : "")
+                : new SideBySideCell("-", "")));
         }
-        rows.Add(("peak pg_wal", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.PeakPgWalFiles} files, {x.Summary.PeakPgWalBytes}")).ToArray()));
-        rows.Add(("peak at", r.Runs.Select(x => x.Summary.PeakAt.ToString()).ToArray()));
-        rows.Add(("disk full", r.Runs.Select(x => Time(x.Summary.DiskFull)).ToArray()));
-        rows.Add(("read-only", r.Runs.Select(x => Time(x.Summary.ReadOnly)).ToArray()));
-        rows.Add(("checkpoints", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.Checkpoints}")).ToArray()));
-        rows.Add(("invalidations", r.Runs.Select(x => string.Create(Inv, $"{x.Summary.Invalidations}")).ToArray()));
+        rows.Add(Row("peak pg_wal", "peak_pg_wal_bytes", null, x => new SideBySideCell(
+            string.Create(Inv, $"{x.Summary.PeakPgWalFiles} files, {x.Summary.PeakPgWalBytes}"), Formats.Number(x.Summary.PeakPgWalBytes.Bytes))));
+        rows.Add(Row("peak at", "peak_at_s", null, x => Time(x.Summary.PeakAt)));
+        rows.Add(Row("disk full", "disk_full_s", null, x => Time(x.Summary.DiskFull)));
+        rows.Add(Row("read-only", "read_only_s", null, x => Time(x.Summary.ReadOnly)));
+        rows.Add(Row("checkpoints", "checkpoints", null, x => Count(x.Summary.Checkpoints)));
+        rows.Add(Row("invalidations", "invalidations", null, x => Count(x.Summary.Invalidations)));
         return rows;
     }
 
-    private static string Header(VersionRun x) => x.Role switch
+    private static SideBySideCell Time(SimTime? t, string suffix = "") => new((t is { } v ? v.Display() : "never") + suffix, Formats.Seconds(t));
+    private static SideBySideCell Count(int n) => new(Formats.Number(n), Formats.Number(n));
+
+    /// <summary>A run's column heading: <c>12.22 (from)</c>, <c>15.18</c>, <c>13.23 (fixed minor)</c>.</summary>
+    internal static string Header(VersionRun x) => x.Role switch
     {
         RunRole.Source => $"{x.Version} (from)",
         RunRole.FixedMinor => $"{x.Version} (fixed minor)",
         _ => x.Version.ToString(),
     };
 
-    private static string Time(SimTime? t) => t is { } v ? v.ToString() : "never";
+    /// <summary>whatif.json's name for a role.</summary>
+    internal static string Role(RunRole role) => role switch { RunRole.Source => "source", RunRole.Target => "target", _ => "fixed_minor" };
 
     /// <summary>What <c>walsim whatif</c> prints by default.</summary>
     public static void WriteTable(TextWriter w, WhatIfReport r)
     {
         w.WriteLine($"What if: {r.Scenario}{(r.SourceFile.Length > 0 ? $" ({r.SourceFile})" : "")}, settings written for {r.From}, run on {string.Join(", ", r.To)}");
         w.WriteLine();
-        var rows = Rows(r);
+        var rows = SideBySide(r);
         var labelWidth = Math.Max(14, rows.Max(x => x.Label.Length)) + 2;
-        var widths = r.Runs.Select((x, i) => Math.Max(Header(x).Length, rows.Max(row => row.Cells[i].Length)) + 2).ToArray();
+        var widths = r.Runs.Select((x, i) => Math.Max(Header(x).Length, rows.Max(row => row.Cells[i].Text.Length)) + 2).ToArray();
         w.WriteLine(("  " + "".PadRight(labelWidth) + string.Concat(r.Runs.Select((x, i) => Header(x).PadRight(widths[i])))).TrimEnd());
-        foreach (var (label, cells) in rows)
-            w.WriteLine(("  " + label.PadRight(labelWidth) + string.Concat(cells.Select((c, i) => c.PadRight(widths[i])))).TrimEnd());
+        foreach (var row in rows)
+            w.WriteLine(("  " + row.Label.PadRight(labelWidth) + string.Concat(row.Cells.Select((c, i) => c.Text.PadRight(widths[i])))).TrimEnd());
 
         foreach (var c in r.Comparisons)
         {
@@ -63,7 +87,7 @@ public static class WhatIfWriter
             foreach (var line in SettingLines(c.Settings)) w.WriteLine($"    {line}");
             w.WriteLine("  first divergence");
             foreach (var line in Wrap(c.FirstDivergence?.Explanation ?? "none: every checkpoint takes the same decisions", 96)) w.WriteLine($"    {line}");
-            var other = c.Changes.Where(x => x.Applies && x != c.FirstDivergence?.Cause).ToList();
+            var other = AlsoDifferent(c).ToList();
             if (other.Count > 0)
             {
                 w.WriteLine("  also different");
@@ -95,8 +119,8 @@ public static class WhatIfWriter
         w.WriteLine();
         w.WriteLine("| | " + string.Join(" | ", r.Runs.Select(Header)) + " |");
         w.WriteLine("|---|" + string.Concat(r.Runs.Select(_ => "---|")));
-        foreach (var (label, cells) in Rows(r))
-            w.WriteLine($"| {label} | {string.Join(" | ", cells.Select(Md))} |");
+        foreach (var row in SideBySide(r))
+            w.WriteLine($"| {row.Label} | {string.Join(" | ", row.Cells.Select(c => Md(c.Text)))} |");
         foreach (var c in r.Comparisons)
         {
             w.WriteLine();
@@ -117,84 +141,117 @@ public static class WhatIfWriter
     {
         using var buffer = new MemoryStream();
         using (var j = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
+            WriteJson(j, r);
+        w.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    /// <summary>The report as one JSON object: whatif.json, and the <c>whatif</c> member of the HTML report's data.</summary>
+    internal static void WriteJson(Utf8JsonWriter j, WhatIfReport r)
+    {
+        j.WriteStartObject();
+        j.WriteString("scenario", r.Scenario);
+        j.WriteString("wal_segment_size", r.SegmentSize.ToString());
+        j.WriteString("from", r.From.ToString());
+        j.WriteStartArray("to");
+        foreach (var v in r.To) j.WriteStringValue(v.ToString());
+        j.WriteEndArray();
+        j.WriteStartArray("runs");
+        foreach (var x in r.Runs)
         {
+            var s = x.Summary;
             j.WriteStartObject();
-            j.WriteString("scenario", r.Scenario);
-            j.WriteString("wal_segment_size", r.SegmentSize.ToString());
-            j.WriteString("from", r.From.ToString());
-            j.WriteStartArray("to");
-            foreach (var v in r.To) j.WriteStringValue(v.ToString());
-            j.WriteEndArray();
-            j.WriteStartArray("runs");
-            foreach (var x in r.Runs)
-            {
-                var s = x.Summary;
-                j.WriteStartObject();
-                j.WriteString("version", x.Version.ToString());
-                j.WriteString("band", x.Band);
-                j.WriteString("role", x.Role switch { RunRole.Source => "source", RunRole.Target => "target", _ => "fixed_minor" });
-                j.WriteStartObject("settings");
-                foreach (var (k, v) in x.Settings) j.WriteString(k, v);
-                j.WriteEndObject();
-                RunJson.WriteSummary(j, s);
-                RunJson.WriteSlots(j, x.Slots, walStatusTimes: x.ReportsWalStatus);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
-            j.WriteStartArray("comparisons");
-            foreach (var c in r.Comparisons)
-            {
-                j.WriteStartObject();
-                j.WriteString("from", c.From.ToString());
-                j.WriteString("to", c.To.ToString());
-                j.WriteBoolean("outcome_differs", c.OutcomeDiffers);
-                j.WriteStartArray("settings");
-                foreach (var t in c.Settings.Lines)
-                {
-                    j.WriteStartObject();
-                    j.WriteString("name", t.Name);
-                    j.WriteString("kind", Snake(t.Kind.ToString()));
-                    if (t.SourceName is null) j.WriteNull("source_name"); else j.WriteString("source_name", t.SourceName);
-                    if (t.SourceValue is null) j.WriteNull("source_value"); else j.WriteString("source_value", t.SourceValue);
-                    if (t.TargetValue is null) j.WriteNull("target_value"); else j.WriteString("target_value", t.TargetValue);
-                    j.WriteString("note", t.Note);
-                    j.WriteEndObject();
-                }
-                j.WriteEndArray();
-                j.WriteStartArray("changes");
-                foreach (var x in c.Changes) Change(j, x);
-                j.WriteEndArray();
-                j.WritePropertyName("first_divergence");
-                Divergence(j, c.FirstDivergence);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
-            j.WriteStartArray("minor_warnings");
-            foreach (var m in r.MinorWarnings)
-            {
-                j.WriteStartObject();
-                j.WriteString("version", m.Version.ToString());
-                j.WriteString("compared_with", m.ComparedWith.ToString());
-                j.WriteStartArray("bugs");
-                foreach (var b in m.Bugs)
-                {
-                    j.WriteStartObject();
-                    j.WriteString("capability", b.Capability);
-                    j.WriteString("fixed_in", b.FixedIn.ToString());
-                    j.WriteString("description", b.Description);
-                    j.WriteEndObject();
-                }
-                j.WriteEndArray();
-                j.WriteBoolean("outcome_differs", m.OutcomeDiffers);
-                j.WriteString("effect", m.Effect);
-                j.WritePropertyName("first_divergence");
-                Divergence(j, m.FirstDivergence);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
+            j.WriteString("version", x.Version.ToString());
+            j.WriteString("band", x.Band);
+            j.WriteString("role", Role(x.Role));
+            j.WriteStartObject("settings");
+            foreach (var (k, v) in x.Settings) j.WriteString(k, v);
+            j.WriteEndObject();
+            RunJson.WriteSummary(j, s);
+            RunJson.WriteSlots(j, x.Slots, walStatusTimes: x.ReportsWalStatus);
             j.WriteEndObject();
         }
-        w.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+        j.WriteEndArray();
+        j.WriteStartArray("comparisons");
+        foreach (var c in r.Comparisons)
+        {
+            j.WriteStartObject();
+            j.WriteString("from", c.From.ToString());
+            j.WriteString("to", c.To.ToString());
+            j.WriteBoolean("outcome_differs", c.OutcomeDiffers);
+            j.WriteStartArray("settings");
+            foreach (var t in c.Settings.Lines)
+            {
+                j.WriteStartObject();
+                j.WriteString("name", t.Name);
+                j.WriteString("kind", Snake(t.Kind.ToString()));
+                if (t.SourceName is null) j.WriteNull("source_name"); else j.WriteString("source_name", t.SourceName);
+                if (t.SourceValue is null) j.WriteNull("source_value"); else j.WriteString("source_value", t.SourceValue);
+                if (t.TargetValue is null) j.WriteNull("target_value"); else j.WriteString("target_value", t.TargetValue);
+                j.WriteString("note", t.Note);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteStartArray("changes");
+            foreach (var x in c.Changes) Change(j, x);
+            j.WriteEndArray();
+            j.WritePropertyName("first_divergence");
+            Divergence(j, c.FirstDivergence);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteStartArray("minor_warnings");
+        foreach (var m in r.MinorWarnings)
+        {
+            j.WriteStartObject();
+            j.WriteString("version", m.Version.ToString());
+            j.WriteString("compared_with", m.ComparedWith.ToString());
+            j.WriteStartArray("bugs");
+            foreach (var b in m.Bugs)
+            {
+                j.WriteStartObject();
+                j.WriteString("capability", b.Capability);
+                j.WriteString("fixed_in", b.FixedIn.ToString());
+                j.WriteString("description", b.Description);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteBoolean("outcome_differs", m.OutcomeDiffers);
+            j.WriteString("effect", m.Effect);
+            j.WritePropertyName("first_divergence");
+            Divergence(j, m.FirstDivergence);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteEndObject();
+    }
+
+    /// <summary>
+    /// whatif.csv, for charting elsewhere: one row per run and numeric field of whatif.json's <c>runs</c> ("long"
+    /// format: <c>scenario, version, role, slot, measure, value</c>), run fields with an empty <c>slot</c>, then
+    /// each slot's. <c>value</c> is exact (seconds, bytes, counts); empty = never. A measure that does not apply has
+    /// no row (<c>extended_s</c>, <c>unreserved_s</c> on 12); text fields (slot kind, invalidation cause, final LSN)
+    /// are in whatif.json only.
+    /// </summary>
+    public static void WriteCsv(TextWriter w, WhatIfReport r)
+    {
+        using var csv = TimelineCsvWriter.NewCsv(w);
+        foreach (var h in (string[])["scenario", "version", "role", "slot", "measure", "value"]) csv.WriteField(h);
+        csv.EndRecord();
+        foreach (var x in r.Runs)
+        {
+            var fields = RunJson.SummaryFields(x.Summary).Select(f => (Slot: "", f.Name, f.Value))
+                .Concat(x.Slots.SelectMany(s => RunJson.SlotFields(s, x.ReportsWalStatus).Select(f => (Slot: s.Name, f.Name, f.Value))));
+            foreach (var (slot, measure, value) in fields.Where(f => f.Value.IsNumeric))
+            {
+                csv.WriteField(r.Scenario);
+                csv.WriteField(x.Version.ToString());
+                csv.WriteField(Role(x.Role));
+                csv.WriteField(slot);
+                csv.WriteField(measure);
+                csv.WriteField(value.Cell);
+                csv.EndRecord();
+            }
+        }
     }
 
     private static void Change(Utf8JsonWriter j, CapabilityChange x)
@@ -231,8 +288,12 @@ public static class WhatIfWriter
         j.WriteEndObject();
     }
 
+    /// <summary>The capabilities and settings that differ and apply, other than the one the divergence is put down to.</summary>
+    internal static IEnumerable<CapabilityChange> AlsoDifferent(VersionComparison c) =>
+        c.Changes.Where(x => x.Applies && x != c.FirstDivergence?.Cause);
+
     /// <summary>The settings lines worth reading: everything but <see cref="TranslationKind.Kept"/>.</summary>
-    private static IEnumerable<string> SettingLines(TranslatedSettings t)
+    internal static IEnumerable<string> SettingLines(TranslatedSettings t)
     {
         var lines = t.Lines.Where(l => l.Kind != TranslationKind.Kept).ToList();
         if (lines.Count == 0) { yield return "every setting carries over unchanged"; yield break; }

@@ -39,6 +39,33 @@ public sealed class AtomicFile : IDisposable
         file.Commit();
     }
 
+    /// <summary>
+    /// Writes several files that belong together (a report and its data), each under its temporary name, and renames
+    /// them only once all are written: a failure while writing any of them (a rendering error, a directory that
+    /// cannot be created, a full disk) leaves every destination as it was and no temporary file behind.
+    /// </summary>
+    /// <returns>The full paths written, in order.</returns>
+    public static IReadOnlyList<string> WriteAll(IEnumerable<(string Path, Action<TextWriter> Write)> files)
+    {
+        var open = new List<AtomicFile>();
+        try
+        {
+            foreach (var (path, write) in files)
+            {
+                var file = Create(path);
+                open.Add(file);
+                write(file.Writer);
+            }
+            // Renames cannot be made atomic together; they come last, when nothing is left to fail but the renames.
+            foreach (var file in open) file.Commit();
+            return open.Select(f => f.Path).ToList();
+        }
+        finally
+        {
+            foreach (var file in open) file.Dispose();
+        }
+    }
+
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_done, this);

@@ -29,7 +29,7 @@ public sealed class EventsCsvWriter : IDisposable
     public void Write(CheckpointRecord c)
     {
         _csv.WriteField(Formats.Seconds(c.End));
-        _csv.WriteField(c.End.ToString());
+        _csv.WriteField(c.End.ToString()); // exact, as time_s (a program reads this file)
         _csv.WriteField("checkpoint");
         _csv.WriteField("");
         _csv.WriteField(Formats.Number(c.Number));

@@ -18,7 +18,8 @@ internal static class Formats
 
     public static string Seconds(SimTime? t) => t is { IsNever: false } v ? Seconds(v) : "";
 
-    public static string Human(SimTime? t) => t is { } v ? v.ToString() : "never";
+    /// <summary>For people (summaries, the HTML report): <see cref="SimTime.Display"/>, or <c>never</c> for null.</summary>
+    public static string Human(SimTime? t) => t is { } v ? v.Display() : "never";
 
     /// <summary>A number, or empty for null (no step, no value).</summary>
     public static string Number(long? n) => n?.ToString(Inv) ?? "";

@@ -25,12 +25,12 @@ public static class SummaryWriter
             var cause = slot.Cause == InvalidationCause.None ? "" : $" ({Formats.Invalidation(slot.Cause)})";
             w.WriteLine($"  slot {slot.Name} ({Formats.Kind(slot.Kind)}): {status}lost {Formats.Human(slot.Lost)}{cause}; peak retained {slot.PeakRetained}");
         }
-        w.WriteLine($"  peak pg_wal   {s.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)} files, {s.PeakPgWalBytes} at {s.PeakAt}");
+        w.WriteLine($"  peak pg_wal   {s.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)} files, {s.PeakPgWalBytes} at {s.PeakAt.Display()}");
         w.WriteLine($"  disk full     {Formats.Human(s.DiskFull)}; read-only {Formats.Human(s.ReadOnly)}");
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  checkpoints   {s.Checkpoints} done, {s.SkippedCheckpoints} skipped; WAL files {s.FilesAdded} added, {s.FilesRemoved} removed, {s.FilesRecycled} recycled"));
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  end           {s.End}, insert LSN {s.FinalInsertLsn}, {s.Invalidations} slot invalidation(s)"));
+            $"  end           {s.End.Display()}, insert LSN {s.FinalInsertLsn}, {s.Invalidations} slot invalidation(s)"));
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ public sealed class TimelineCsvWriter : IDisposable
     public void Write(TimelineRow row)
     {
         _csv.WriteField(Formats.Seconds(row.At));
-        _csv.WriteField(row.At.ToString());
+        _csv.WriteField(row.At.ToString()); // exact, as time_s: rounded, two rows a few ms apart would read the same
         _csv.WriteField(Formats.Reason(row.Reason));
         _csv.WriteField(Formats.Number(row.Step));
         _csv.WriteField(Formats.Lsn(row.InsertLsn));

@@ -47,8 +47,11 @@ public static class ExpectationEvaluator
                 _ => slot.Lost,
             };
         }
-        var text = when is { } t ? $"at {t}" : "never";
-        return (m.When.Matches(when), text);
+        var passed = m.When.Matches(when);
+        // A failure shows the time exactly: rounded, 5h43m30.4s would read 5h43m30s and seem to meet a bound of
+        // "at or before 5h43m30s" that it misses.
+        var text = when is { } t ? $"at {(passed ? t.Display() : t.ToString())}" : "never";
+        return (passed, text);
     }
 
     private static (bool, string) RunMetric(RunMetricExpectation e, SimulationResult r)
@@ -66,7 +69,7 @@ public static class ExpectationEvaluator
             _ => s.FilesAdded,
         };
         var text = e.Metric == Scenarios.RunMetric.PeakPgWalBytes
-            ? $"{ByteCount.Format((long)value)} ({s.PeakPgWalFiles} files at {s.PeakAt})"
+            ? $"{ByteCount.Format((long)value)} ({s.PeakPgWalFiles} files at {s.PeakAt.Display()})"
             : value.ToString(CultureInfo.InvariantCulture);
         return (e.Bound.Matches(value), text);
     }

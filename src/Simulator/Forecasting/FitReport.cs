@@ -42,10 +42,10 @@ public sealed record FitReport(
         var ci = CultureInfo.InvariantCulture;
         var lines = new List<string>
         {
-            string.Create(ci, $"data        {Span} in {BucketWidth} buckets: {MeasuredBuckets}/{Buckets} measured, {IdleBuckets} idle"),
+            string.Create(ci, $"data        {Span.Display()} in {BucketWidth.Display()} buckets: {MeasuredBuckets}/{Buckets} measured, {IdleBuckets} idle"),
             string.Create(ci, $"rate        median {ByteCount.Format((long)Rates.MedianBytesPerSecond)}/s, mean {ByteCount.Format((long)Rates.MeanBytesPerSecond)}/s; log-normal mu={Rates.LogMean:0.###} sigma={Rates.LogStdDev:0.###} (KS D={Rates.KolmogorovSmirnov:0.###}, QQ R2={Rates.QqRSquared:0.###}); idle {Rates.IdleFraction:P1}"),
             Cycle.Accepted
-                ? string.Create(ci, $"cycle       {Cycle.Period} period, peak {(Cycle.Period == SimDuration.FromDays(1) ? string.Create(ci, $"at {Cycle.PeakHour:0.0}h") : $"{SimDuration.FromSeconds(Math.Round(Cycle.PeakOffset.TotalSeconds))} into each period")}, peak/trough x{Cycle.PeakToTroughRatio:0.##} (F={Cycle.FStatistic:0.#}, p={Cycle.PValue:0.####})")
+                ? string.Create(ci, $"cycle       {Cycle.Period.Display()} period, peak {(Cycle.Period == SimDuration.FromDays(1) ? string.Create(ci, $"at {Cycle.PeakHour:0.0}h") : $"{SimDuration.FromSeconds(Math.Round(Cycle.PeakOffset.TotalSeconds)).Display()} into each period")}, peak/trough x{Cycle.PeakToTroughRatio:0.##} (F={Cycle.FStatistic:0.#}, p={Cycle.PValue:0.####})")
                 : "cycle       none: " + Cycle.Reason,
             Trend.Accepted
                 ? string.Create(ci, $"trend       {Trend.GrowthPerDay:+0.##%;-0.##%}/day (log slope {Trend.LogSlopePerDay:0.####} ± {Trend.StandardError:0.####}/day, p={Trend.PValue:0.####})")

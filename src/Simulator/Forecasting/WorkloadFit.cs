@@ -152,9 +152,11 @@ public sealed class WorkloadFit
         var periodUs = o.CyclePeriod.Microseconds;
         var midnightUs = o.MidnightAt.Microseconds;
         var q = 2 * o.Harmonics;
-        var cycleName = o.CyclePeriod == SimDuration.FromDays(1) ? "a daily cycle" : $"a {o.CyclePeriod} cycle";
+        var cycleName = o.CyclePeriod == SimDuration.FromDays(1) ? "a daily cycle" : $"a {o.CyclePeriod.Display()} cycle";
         var needSpan = o.CyclePeriod * o.MinCyclePeriods;
         var cycleEligible = span >= needSpan;
+        var (needText, spanText) = SimDuration.DisplayPair(needSpan, span);
+        var (shortSpanText, periodText) = SimDuration.DisplayPair(span, o.CyclePeriod);
         var logSd = rates.LogStdDev;
         var flat = n >= 2 && logSd < 1e-9;
 
@@ -200,7 +202,7 @@ public sealed class WorkloadFit
             }
             else if (!cycleEligible)
             {
-                notes.Add(string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needSpan}) of samples to detect {cycleName}; have {span}"));
+                notes.Add(string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needText}) of samples to detect {cycleName}; have {spanText}"));
             }
 
             var trendFit = Regression.Fit(Design(true, useCycle), y, runStart);
@@ -219,11 +221,11 @@ public sealed class WorkloadFit
             var alpha = o.SignificanceLevel.ToString("0.###", ci);
             trend = new TrendVerdict(true, useTrend, slope, se, tStat, trendP,
                 useTrend ? "significant"
-                : significant ? string.Create(ci, $"a slope (p={trendP:0.###}) over {span}, less than one {o.CyclePeriod} period: it may be part of the cycle")
+                : significant ? string.Create(ci, $"a slope (p={trendP:0.###}) over {shortSpanText}, less than one {periodText} period: it may be part of the cycle")
                 : string.Create(ci, $"slope not significant (p={trendP:0.###} ≥ {alpha})"));
 
             string cycleReason = !cycleEligible
-                ? string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needSpan}) of data; have {span}")
+                ? string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needText}) of data; have {spanText}")
                 : double.IsNaN(cycleP) ? "too few buckets for the harmonic terms"
                 : useCycle ? "significant"
                 : string.Create(ci, $"not significant (F-test p={cycleP:0.###} ≥ {alpha})");

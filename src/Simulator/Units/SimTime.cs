@@ -27,8 +27,25 @@ public readonly record struct SimTime(long Microseconds) : IComparable<SimTime>
     public static SimTime Min(SimTime a, SimTime b) => a <= b ? a : b;
     public static SimTime Max(SimTime a, SimTime b) => a >= b ? a : b;
 
-    /// <summary>Elapsed time since the start, e.g. <c>0s</c>, <c>6h10m</c>, <c>2d03h00m05s</c>.</summary>
-    public override string ToString() => IsNever ? "never" : SimDuration.FormatSpan(Microseconds);
+    /// <summary>
+    /// Elapsed time since the start, exact to the microsecond: <c>0s</c>, <c>6h10m</c>, <c>2h54m30.399657s</c>. For
+    /// files a program reads (the CSV <c>time</c> columns), logs and test messages; people get <see cref="Display"/>.
+    /// </summary>
+    public override string ToString() => IsNever ? "never" : SimDuration.FormatSpan(Microseconds, 1);
+
+    /// <summary>
+    /// Elapsed time as a DBA reads it (tables, summaries, sentences, the HTML report): <c>2h54m30s</c>, <c>1.5s</c>,
+    /// <c>never</c>. See <see cref="SimDuration.Display"/> for the rounding.
+    /// </summary>
+    public string Display() => IsNever ? "never" : SimDuration.FormatDisplay(Microseconds);
+
+    /// <summary>
+    /// Two times set side by side in a sentence ("lost at A on 15.13, at B on 15.18"): each as <see cref="Display"/>
+    /// shows it, unless that makes two different times read the same; then both to the millisecond, and failing
+    /// that exactly, so a sentence never says a difference is between equal-looking times.
+    /// </summary>
+    public static (string A, string B) DisplayPair(SimTime a, SimTime b) =>
+        a.IsNever || b.IsNever ? (a.Display(), b.Display()) : SimDuration.DisplayPair(a.Microseconds, b.Microseconds);
 }
 
 /// <summary>An amount of simulated time, in microseconds.</summary>
@@ -55,12 +72,48 @@ public readonly record struct SimDuration(long Microseconds) : IComparable<SimDu
     public static bool operator <=(SimDuration a, SimDuration b) => a.Microseconds <= b.Microseconds;
     public static bool operator >=(SimDuration a, SimDuration b) => a.Microseconds >= b.Microseconds;
 
-    public override string ToString() => IsInfinite ? "infinite" : FormatSpan(Microseconds);
+    /// <summary>Exact to the microsecond, e.g. <c>20m</c>, <c>1m02.996705s</c>; people get <see cref="Display"/>.</summary>
+    public override string ToString() => IsInfinite ? "infinite" : FormatSpan(Microseconds, 1);
 
-    internal static string FormatSpan(long micros)
+    /// <summary>
+    /// The duration as a DBA reads it. From a minute on, whole seconds: <c>2h54m30.399657s</c> reads
+    /// <c>2h54m30s</c>; below a minute, milliseconds, trailing zeros dropped: <c>1.5s</c>, <c>0.25s</c>, <c>26s</c>
+    /// (step scenarios and validate runs happen within seconds, where the fraction matters). Rounding is to the
+    /// nearest, halves away from zero (<c>9m30.5s</c> reads <c>9m31s</c>), and may carry: <c>59.9996s</c> reads
+    /// <c>1m</c>, <c>1h59m59.5s</c> reads <c>2h00m</c>. A value that rounds to zero reads <c>0s</c>, without a sign.
+    /// The HTML report's script (report.js, <c>fmtTime</c>) applies the same rule.
+    /// </summary>
+    public string Display() => IsInfinite ? "infinite" : FormatDisplay(Microseconds);
+
+    /// <summary>Two durations set side by side in a sentence ("need 1h00m; have 59m59.6s"): as
+    /// <see cref="SimTime.DisplayPair"/>, never the same text for different values.</summary>
+    public static (string A, string B) DisplayPair(SimDuration a, SimDuration b) =>
+        a.IsInfinite || b.IsInfinite ? (a.Display(), b.Display()) : DisplayPair(a.Microseconds, b.Microseconds);
+
+    internal static (string A, string B) DisplayPair(long a, long b)
     {
-        var neg = micros < 0;
-        var us = Math.Abs(micros);
+        var (x, y) = (FormatDisplay(a), FormatDisplay(b));
+        if (x != y || a == b) return (x, y);
+        (x, y) = (FormatSpan(a, Millisecond), FormatSpan(b, Millisecond));
+        return x != y ? (x, y) : (FormatSpan(a, 1), FormatSpan(b, 1));
+    }
+
+    internal const long Millisecond = 1_000;
+    internal const long Second = 1_000_000;
+
+    /// <summary><see cref="Display"/>'s rule: milliseconds below a minute, seconds from a minute (after rounding) on.</summary>
+    internal static string FormatDisplay(long micros) =>
+        FormatSpan(micros, RoundTo(Math.Abs(micros), Millisecond) >= 60 * Second ? Second : Millisecond);
+
+    /// <summary>
+    /// <c>1d02h03m</c>, <c>1h05m</c>, <c>5m30s</c>, <c>18s</c>, <c>1.5s</c>: the magnitude rounded to a multiple of
+    /// <paramref name="resolution"/> microseconds (1 = exact); the seconds are left out when a time of a minute or
+    /// more has none.
+    /// </summary>
+    internal static string FormatSpan(long micros, long resolution)
+    {
+        var us = RoundTo(Math.Abs(micros), resolution);
+        var neg = micros < 0 && us > 0;
         var total = us / 1_000_000;
         var frac = us % 1_000_000;
         long d = total / 86400, h = total / 3600 % 24, m = total / 60 % 60, s = total % 60;
@@ -76,5 +129,13 @@ public readonly record struct SimDuration(long Microseconds) : IComparable<SimDu
             text += sec + fr + "s";
         }
         return (neg ? "-" : "") + text;
+    }
+
+    // Half away from zero on a magnitude: (r * 2 >= resolution) rounds up.
+    private static long RoundTo(long magnitude, long resolution)
+    {
+        if (resolution == 1) return magnitude;
+        var (q, r) = Math.DivRem(magnitude, resolution);
+        return (q + (r * 2 >= resolution ? 1 : 0)) * resolution;
     }
 }

@@ -288,7 +288,45 @@ public sealed class CliTests : IDisposable
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "whatif.json")));
         Assert.Equal(["12.22", "13.3", "15.18", "13.23"], json.RootElement.GetProperty("runs").EnumerateArray().Select(x => x.GetProperty("version").GetString()));
         Assert.Equal("CapsSlotRetention", json.RootElement.GetProperty("comparisons")[0].GetProperty("first_divergence").GetProperty("cause").GetString());
+        Assert.Equal(["whatif.csv", "whatif.json", "whatif.md"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order()); // no page without --html
         Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
+    }
+
+    [Fact]
+    public void Whatif_with_out_and_html_writes_the_four_reports_and_names_them()
+    {
+        var outDir = Path.Combine(_dir, "upgrade");
+        var run = Walsim(Stalled, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "15", "--out", outDir, "--html");
+
+        Assert.Equal(0, run.Code);
+        Assert.Equal(["whatif.csv", "whatif.html", "whatif.json", "whatif.md"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
+        Assert.Contains($"reports: {Path.Combine(outDir, "whatif.md")}, {Path.Combine(outDir, "whatif.json")}, " +
+                        $"{Path.Combine(outDir, "whatif.csv")}, {Path.Combine(outDir, "whatif.html")}", run.Out);
+        Assert.StartsWith("scenario,version,role,slot,measure,value\ncli-stalled,12.22,source,,end_s,", File.ReadAllText(Path.Combine(outDir, "whatif.csv")));
+        Assert.Contains("<h1>walsim what-if: <span id=\"scenario-name\">cli-stalled</span></h1>", File.ReadAllText(Path.Combine(outDir, "whatif.html")));
+
+        // --html FILE without --out: the page alone.
+        var page = Path.Combine(_dir, "elsewhere", "upgrade.html");
+        Assert.Equal(0, Walsim(Stalled, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "15", "--html", page).Code);
+        Assert.Equal(["upgrade.html"], Directory.GetFiles(Path.GetDirectoryName(page)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Whatif_that_cannot_write_its_last_report_leaves_the_earlier_reports_as_they_were()
+    {
+        // The page's directory would be under a regular file: it cannot be created, after whatif.md, .json and .csv
+        // are written under temporary names. None of them may replace the reports of the previous run.
+        var outDir = Path.Combine(_dir, "upgrade");
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, "whatif.md"), "the previous run's report");
+        var blocked = Path.Combine(WriteFile("not-a-directory", ""), "whatif.html");
+
+        var run = Walsim(Stalled, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "15", "--out", outDir, "--html", blocked);
+
+        Assert.Equal((int)ExitCode.IoError, run.Code);
+        Assert.Contains("not-a-directory", run.Err);
+        Assert.Equal(["whatif.md"], Directory.GetFiles(outDir).Select(Path.GetFileName)); // no .json, .csv or temporary file
+        Assert.Equal("the previous run's report", File.ReadAllText(Path.Combine(outDir, "whatif.md")));
     }
 
     [Fact]

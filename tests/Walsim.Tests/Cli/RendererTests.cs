@@ -75,6 +75,19 @@ public class RendererTests
     }
 
     [Fact]
+    public void Check_shows_an_observed_time_rounded_when_it_passes_and_exactly_when_it_fails()
+    {
+        // 13.3 loses rep1 at 570.5 s. Rounded it reads 9m31s, which seems to meet "at or after 9m31s"; it does not.
+        MilestoneExpectation Lost(double? notBefore, double? notAfter) => new(Milestone.SlotLost, "rep1",
+            new TimeBound(notBefore is { } a ? SimTime.FromSeconds(a) : null, notAfter is { } b ? SimTime.FromSeconds(b) : null, false));
+        var scenario = FixtureScenario with { Expectations = [Lost(540, 600), Lost(571, null)] };
+
+        var outcomes = Simulator.Engine.ExpectationEvaluator.Evaluate(scenario, Result(V133));
+
+        Assert.Equal([(true, "at 9m31s"), (false, "at 9m30.5s")], outcomes.Select(o => (o.Passed, o.Observed)));
+    }
+
+    [Fact]
     public void Timeline_row_with_an_undeclared_slot_is_an_error()
     {
         using var csv = new TimelineCsvWriter(new StringWriter(), ["rep1"]);
@@ -101,6 +114,33 @@ public class RendererTests
             AtomicFile.Write(path, w => w.Write("new"));
             Assert.Equal("new", File.ReadAllText(path));
             Assert.Single(Directory.GetFiles(Path.Combine(dir, "sub")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Atomic_files_written_together_replace_nothing_when_a_later_one_fails()
+    {
+        var dir = Directory.CreateTempSubdirectory("walsim-atomic-").FullName;
+        try
+        {
+            var (first, second) = (Path.Combine(dir, "a.md"), Path.Combine(dir, "b.json"));
+            File.WriteAllText(first, "old a");
+
+            Assert.Throws<InvalidOperationException>(() => AtomicFile.WriteAll(
+            [
+                (first, w => w.Write("new a")),
+                (second, w => { w.Write("half of b"); throw new InvalidOperationException("rendering failed"); }),
+            ]));
+            Assert.Equal("old a", File.ReadAllText(first));
+            Assert.Equal([first], Directory.GetFiles(dir)); // no b.json, no temporary file
+
+            var written = AtomicFile.WriteAll([(first, w => w.Write("new a")), (second, w => w.Write("new b"))]);
+            Assert.Equal([first, second], written);
+            Assert.Equal(("new a", "new b"), (File.ReadAllText(first), File.ReadAllText(second)));
         }
         finally
         {

@@ -112,7 +112,7 @@ public sealed class WhatIfAnalysisTests
         Assert.StartsWith("13+ caps slot retention at max_slot_wal_keep_size (64GB here)", d.Explanation);
         Assert.Contains(d.Differences, x => x is { Decision: "invalidated", FromValue: "none", ToValue: "standby1" });
         Assert.Contains("standby1 is never lost on 12.22, lost at 5h43m30s on 15.13", d.Explanation);
-        Assert.Contains("the disk fills at 7h41m", d.Explanation);
+        Assert.Contains("the disk fills at 7h41m07s on 12.22, never on 15.13", d.Explanation); // 7h41m07.199019s, rounded
         Assert.Equal("64GB", Assert.Single(r.Comparisons[0].Settings.Lines, l => l.Name == "max_slot_wal_keep_size").TargetValue);
     }
 
@@ -192,6 +192,57 @@ public sealed class WhatIfAnalysisTests
         var r = WhatIfAnalysis.Run(Bundled("019-replslot-limit.yaml"), PgVersion.Parse("16"), [PgVersion.Parse("16.14")]);
         Assert.Empty(r.Comparisons); // 16 = 16.14: the source itself is not a target
         Assert.Single(r.Runs);
+    }
+
+    [Fact]
+    public void Chart_data_is_collected_in_the_comparison_runs_themselves_one_per_run_kept()
+    {
+        // 13.3 -> 15 on 019: 13.3 vs 15.18, then 13.3 vs its fixed minor 13.23 (bugs fixed in 13.4..13.22): four
+        // runs, with or without charts.
+        var s = Bundled("019-replslot-limit.yaml");
+        var calls = 0;
+        WhatIfReport Run(bool charts) => WhatIfAnalysis.Run(s, PgVersion.Parse("13.3"), [PgVersion.Parse("15")],
+            (sc, v, o) => { Interlocked.Increment(ref calls); return Simulator.Engine.Simulation.Run(sc, v, o); }, charts);
+
+        Assert.Empty(Run(charts: false).Charts);
+        Assert.Equal(4, calls);
+        var r = Run(charts: true);
+        Assert.Equal(8, calls);
+
+        Assert.Equal(["13.3", "15.18", "13.23"], r.Charts.Select(c => c.Result.Policy.Version.ToString()));
+        foreach (var (run, chart) in r.Runs.Zip(r.Charts))
+        {
+            Assert.Equal(run.Summary, chart.Result.Summary);
+            Assert.Equal(run.Summary.End.Microseconds, chart.Points[^1].AtMicroseconds); // each timeline reaches its run's end
+            Assert.Equal(run.Summary.Checkpoints, chart.CheckpointsSeen);
+        }
+        // Each from the scenario as that run had it (a target's settings translated), not the file's.
+        Assert.Equal([["13.3"], ["15.18"], ["13.23"]], r.Charts.Select(c => c.Result.Scenario.Versions.Select(v => v.ToString())));
+    }
+
+    [Fact]
+    public void Csv_has_one_row_per_run_and_numeric_field_with_exact_values_and_no_row_for_what_does_not_apply()
+    {
+        var r = WhatIfAnalysis.Run(Bundled("standby-stalled-past-cap.yaml"), PgVersion.Parse("12"), [PgVersion.Parse("15")]);
+        var w = new StringWriter();
+        WhatIfWriter.WriteCsv(w, r);
+        var lines = w.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string? Value(string version, string slot, string measure) =>
+            lines.Select(l => l.Split(',')).SingleOrDefault(c => c[1] == version && c[3] == slot && c[4] == measure)?[5];
+
+        Assert.Equal("scenario,version,role,slot,measure,value", lines[0]);
+        // 12 summary fields but the final LSN; per slot lost_s and peak_retained_bytes, and on 15 extended_s and
+        // unreserved_s too (12 has no wal_status: no row rather than an empty "never").
+        Assert.Equal(1 + (12 + 2) + (12 + 4), lines.Length);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("standby-stalled-past-cap,", l));
+        Assert.Null(Value("12.22", "standby1", "extended_s"));
+        Assert.Equal("", Value("12.22", "standby1", "lost_s"));                  // never
+        Assert.Equal("107374182400", Value("12.22", "", "peak_pg_wal_bytes"));   // the 100GB volume: 6400 x 16MB
+        Assert.Equal("6400", Value("12.22", "", "peak_pg_wal_files"));
+        Assert.Equal("27667.199019", Value("12.22", "", "disk_full_s"));         // 7h41m07.199019s, exact
+        Assert.Equal("10470.399657", Value("15.18", "standby1", "extended_s"));  // 2h54m30.399657s
+        Assert.Equal("20610", Value("15.18", "standby1", "lost_s"));             // 5h43m30s: the 64GB cap
+        Assert.Equal(["source", "target"], lines.Skip(1).Select(l => l.Split(',')[2]).Distinct());
     }
 
     [Fact]

@@ -165,6 +165,64 @@ public class UnitsAndPolicyTests
         Assert.Throws<OverflowException>(() => new ByteCount(long.MaxValue) + new ByteCount(1));
     }
 
+    // ------------------------------------------------------------------------------------------------ SimTime / SimDuration
+
+    // ToString is exact (CSV time columns, logs, test messages); Display is what a DBA reads: whole seconds from a
+    // minute on, milliseconds below, to the nearest with halves away from zero, carrying into the next unit.
+    [Theory]
+    [InlineData(10_470_399_657L, "2h54m30s", "2h54m30.399657s")]    // whatif's 15.18 standby1 extended
+    [InlineData(20_297_599_288L, "5h38m18s", "5h38m17.599288s")]    // .599 rounds up
+    [InlineData(570_500_000L, "9m31s", "9m30.5s")]                  // a half: away from zero
+    [InlineData(570_499_999L, "9m30s", "9m30.499999s")]
+    [InlineData(90_250_000L, "1m30s", "1m30.25s")]
+    [InlineData(62_996_705L, "1m03s", "1m02.996705s")]
+    [InlineData(60_000_000L, "1m", "1m")]
+    [InlineData(59_999_600L, "1m", "59.9996s")]                     // 60.000s at the millisecond: carries to 1m
+    [InlineData(59_999_400L, "59.999s", "59.9994s")]
+    [InlineData(7_199_500_000L, "2h00m", "1h59m59.5s")]             // carries through minutes into hours
+    [InlineData(183_605_700_000L, "2d03h00m06s", "2d03h00m05.7s")]
+    [InlineData(26_000_000L, "26s", "26s")]                         // step scenarios: whole seconds stay whole
+    [InlineData(1_500_000L, "1.5s", "1.5s")]
+    [InlineData(250_000L, "0.25s", "0.25s")]
+    [InlineData(1_234_567L, "1.235s", "1.234567s")]
+    [InlineData(500L, "0.001s", "0.0005s")]
+    [InlineData(400L, "0s", "0.0004s")]
+    [InlineData(0L, "0s", "0s")]
+    [InlineData(-400L, "0s", "-0.0004s")]                           // rounds to zero: no sign
+    [InlineData(-1_500_000L, "-1.5s", "-1.5s")]
+    [InlineData(-10_470_399_657L, "-2h54m30s", "-2h54m30.399657s")] // the magnitude rounds, the sign stays
+    public void Times_display_to_the_second_from_a_minute_and_to_the_millisecond_below(long micros, string display, string exact)
+    {
+        Assert.Equal(display, new SimTime(micros).Display());
+        Assert.Equal(display, new SimDuration(micros).Display());
+        Assert.Equal(exact, new SimTime(micros).ToString());
+        Assert.Equal(exact, new SimDuration(micros).ToString());
+    }
+
+    [Fact]
+    public void Never_and_infinite_display_as_words()
+    {
+        Assert.Equal("never", SimTime.Never.Display());
+        Assert.Equal("infinite", SimDuration.Infinite.Display());
+    }
+
+    // A sentence that contrasts two times must not print the same text for both.
+    [Theory]
+    [InlineData(10_470_399_657L, 10_470_399_590L, "2h54m30.399657s", "2h54m30.39959s")] // equal to the ms too: exact
+    [InlineData(1_710_000_000L, 1_710_400_000L, "28m30s", "28m30.4s")]                 // equal to the second: ms
+    [InlineData(27_666_199_019L, 20_610_000_000L, "7h41m06s", "5h43m30s")]              // already different: as displayed
+    [InlineData(59_999_600L, 60_200_000L, "1m", "1m00.2s")]                             // both read 1m
+    [InlineData(3_600_000_000L, 3_600_000_000L, "1h00m", "1h00m")]                      // equal: the same
+    public void A_pair_of_different_times_never_reads_the_same(long a, long b, string expectedA, string expectedB)
+    {
+        Assert.Equal((expectedA, expectedB), SimTime.DisplayPair(new SimTime(a), new SimTime(b)));
+        Assert.Equal((expectedA, expectedB), SimDuration.DisplayPair(new SimDuration(a), new SimDuration(b)));
+    }
+
+    [Fact]
+    public void A_pair_with_never_displays_each_alone() =>
+        Assert.Equal(("7h41m07s", "never"), SimTime.DisplayPair(new SimTime(27_667_199_019L), SimTime.Never));
+
     // ------------------------------------------------------------------------------------------------ PgVersion / VersionRange
 
     [Theory]

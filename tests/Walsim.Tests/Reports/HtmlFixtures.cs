@@ -1,3 +1,4 @@
+using Walsim.Analyzer.Comparison;
 using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Scenarios;
@@ -35,6 +36,13 @@ internal static class HtmlFixtures
         Duration = SimDuration.FromMinutes(20),
         SampleInterval = SimDuration.FromSeconds(10),
     };
+
+    /// <summary>
+    /// <see cref="Stalled"/> written for 12 and moved to 13.3 and 15, with chart data: four runs, 12.22 (source), 13.3
+    /// and 15.18 (targets) and 13.23 (the fixed minor of 13.3); 13.3 and 15 lose rep1, 12 turns read-only.
+    /// </summary>
+    public static WhatIfReport WhatIf() =>
+        WhatIfAnalysis.Run(Stalled(), PgVersion.Parse("12"), [PgVersion.Parse("13.3"), PgVersion.Parse("15")], charts: true);
 
     /// <summary>Runs <paramref name="scenario"/> on each of its versions, collecting what the report needs.</summary>
     public static IReadOnlyList<VersionReport> Run(Scenario scenario, int maxBuckets = 2_500) =>

@@ -22,7 +22,7 @@ public sealed class HtmlReportTests : IDisposable
         return w.ToString();
     }
 
-    private static string EmbeddedJson(string html)
+    internal static string EmbeddedJson(string html)
     {
         const string open = "<script type=\"application/json\" id=\"walsim-data\">";
         var start = html.IndexOf(open, StringComparison.Ordinal) + open.Length;

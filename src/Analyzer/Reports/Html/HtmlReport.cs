@@ -25,51 +25,72 @@ public static class HtmlReport
 
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    /// <summary>Writes <c>report.html</c> at <paramref name="htmlPath"/> and <c>report.json</c> beside it, each atomically.</summary>
+    /// <summary>Writes <c>report.html</c> at <paramref name="htmlPath"/> and <c>report.json</c> beside it, both or neither.</summary>
     /// <returns>The JSON file's path.</returns>
     public static string WriteFiles(string htmlPath, Scenario scenario, IReadOnlyList<VersionReport> versions)
     {
         var jsonPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(htmlPath))!, Path.GetFileNameWithoutExtension(htmlPath) + ".json");
         var json = ReportJson.ToUtf8(scenario, versions, indented: true);
-        AtomicFile.Write(jsonPath, w => w.Write(Encoding.UTF8.GetString(json)));
-        AtomicFile.Write(htmlPath, w => Write(w, scenario, versions));
+        AtomicFile.WriteAll([(jsonPath, w => w.Write(Encoding.UTF8.GetString(json))), (htmlPath, w => Write(w, scenario, versions))]);
         return jsonPath;
     }
 
     public static void Write(TextWriter w, Scenario scenario, IReadOnlyList<VersionReport> versions)
     {
-        var data = Encoding.UTF8.GetString(ReportJson.ToUtf8(scenario, versions));
         var versionList = string.Join(", ", versions.Select(v => v.Result.Policy.Version.ToString()));
+        WriteHead(w, $"walsim: {scenario.Name}");
+        w.Write("<header>\n");
+        w.Write($"<h1>walsim report: <span id=\"scenario-name\">{Html.Encode(scenario.Name)}</span></h1>\n");
+        WriteDescription(w, scenario.Description);
+        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · {SimulatedUpTo(versions)}</p>\n");
+        w.Write("</header>\n<main>\n");
 
+        WriteSettings(w, versions, versions.Select(v => v.Result.Policy.Version.ToString()).ToList());
+        WriteSummary(w, versions);
+        WriteCharts(w, versions);
+
+        w.Write("</main>\n");
+        WriteEnd(w, versions, ReportJson.ToUtf8(scenario, versions), "and written beside it as <code>report.json</code>");
+    }
+
+    /// <summary>The document up to <c>&lt;body&gt;</c>: the uPlot and report styles inlined.</summary>
+    internal static void WriteHead(TextWriter w, string title)
+    {
         w.Write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         w.Write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        w.Write($"<meta name=\"generator\" content=\"walsim\">\n<title>walsim: {Html.Encode(scenario.Name)}</title>\n");
+        w.Write($"<meta name=\"generator\" content=\"walsim\">\n<title>{Html.Encode(title)}</title>\n");
         w.Write("<style>\n");
         w.Write(Resource("uPlot.min.css"));
         w.Write("\n");
         w.Write(Resource("report.css"));
         w.Write("</style>\n</head>\n<body>\n");
+    }
 
-        w.Write("<header>\n");
-        w.Write($"<h1>walsim report: <span id=\"scenario-name\">{Html.Encode(scenario.Name)}</span></h1>\n");
-        if (!string.IsNullOrWhiteSpace(scenario.Description))
-            w.Write($"<p class=\"description\">{Html.Encode(scenario.Description)}</p>\n");
-        w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · simulated up to {Html.Encode(versions.Count > 0 ? versions.Max(v => v.Result.Summary.End).ToString() : "0s")}" +
-                $" · times are since the start of the scenario</p>\n");
-        w.Write("</header>\n<main>\n");
+    internal static void WriteDescription(TextWriter w, string? description)
+    {
+        if (!string.IsNullOrWhiteSpace(description))
+            w.Write($"<p class=\"description\">{Html.Encode(description)}</p>\n");
+    }
 
-        WriteSettings(w, scenario, versions);
-        WriteSummary(w, versions);
-        WriteCharts(w, versions);
+    /// <summary>"simulated up to 8h · times are since the start of the scenario", encoded.</summary>
+    internal static string SimulatedUpTo(IReadOnlyList<VersionReport> versions) =>
+        $"simulated up to {Html.Encode(versions.Count > 0 ? versions.Max(v => v.Result.Summary.End).Display() : "0s")} · times are since the start of the scenario";
 
-        w.Write("</main>\n<footer>\n");
+    /// <summary>
+    /// The footer (how the timelines were thinned, uPlot's credit and where the data are: <paramref name="dataElsewhere"/>
+    /// is trusted HTML after "the data are embedded as JSON (#walsim-data)"), the page's <paramref name="data"/> (JSON
+    /// from <see cref="ReportJson"/>'s writer options, safe inside a script element), uPlot and the page's script.
+    /// </summary>
+    internal static void WriteEnd(TextWriter w, IReadOnlyList<VersionReport> versions, byte[] data, string dataElsewhere)
+    {
+        w.Write("<footer>\n");
         w.Write(Downsampling(versions));
         w.Write($"<p>Charts drawn by <a href=\"https://github.com/leeoniya/uPlot\">uPlot</a> {UPlotVersion} (MIT license, © Leon Sorokin), " +
-                "inlined in this file; the data are embedded as JSON (<code>#walsim-data</code>) and written beside it as <code>report.json</code>.</p>\n");
+                $"inlined in this file; the data are embedded as JSON (<code>#walsim-data</code>) {dataElsewhere}.</p>\n");
         w.Write("</footer>\n");
 
         w.Write("<script type=\"application/json\" id=\"walsim-data\">");
-        w.Write(data);
+        w.Write(Encoding.UTF8.GetString(data));
         w.Write("</script>\n<script>\n");
         w.Write(Resource("uPlot.iife.min.js"));
         w.Write("\n</script>\n<script>\n");
@@ -77,12 +98,14 @@ public static class HtmlReport
         w.Write("</script>\n</body>\n</html>\n");
     }
 
-    private static void WriteSettings(TextWriter w, Scenario scenario, IReadOnlyList<VersionReport> versions)
+    /// <summary>The key settings each version starts with (its own scenario: a what-if target's are translated),
+    /// a column per version headed by <paramref name="headings"/>.</summary>
+    internal static void WriteSettings(TextWriter w, IReadOnlyList<VersionReport> versions, IReadOnlyList<string> headings)
     {
-        var perVersion = versions.Select(v => KeySettings.For(scenario, v.Result.Policy).ToDictionary(kv => kv.Key, kv => kv.Value)).ToList();
-        var names = versions.SelectMany(v => KeySettings.For(scenario, v.Result.Policy).Select(kv => kv.Key)).Distinct().ToList();
+        var perVersion = versions.Select(v => KeySettings.For(v.Result.Scenario, v.Result.Policy).ToDictionary(kv => kv.Key, kv => kv.Value)).ToList();
+        var names = versions.SelectMany(v => KeySettings.For(v.Result.Scenario, v.Result.Policy).Select(kv => kv.Key)).Distinct().ToList();
         w.Write("<section id=\"settings\">\n<h2>Settings at start</h2>\n<table>\n<thead><tr><th>setting</th>");
-        foreach (var v in versions) w.Write($"<th>{Html.Encode(v.Result.Policy.Version.ToString())}</th>");
+        foreach (var heading in headings) w.Write($"<th>{Html.Encode(heading)}</th>");
         w.Write("</tr></thead>\n<tbody>\n");
         foreach (var name in names)
         {
@@ -90,7 +113,8 @@ public static class HtmlReport
             foreach (var s in perVersion) w.Write($"<td>{Html.Encode(s.TryGetValue(name, out var value) ? value : "—")}</td>");
             w.Write("</tr>\n");
         }
-        if (scenario.Disk is { } disk)
+        // One disk for all: versions differ in settings (a what-if translates them), never in the volume.
+        if (versions.Count > 0 && versions[0].Result.Scenario.Disk is { } disk)
         {
             var readOnly = disk.ReadOnlyAtFraction is { } f ? $", read-only at {f.ToString("0.##%", CultureInfo.InvariantCulture)}" : "";
             w.Write($"<tr><th>disk</th><td colspan=\"{versions.Count}\">{Html.Encode($"{disk.Size} ({disk.OtherUsage} not WAL{readOnly})")}</td></tr>\n");
@@ -127,7 +151,8 @@ public static class HtmlReport
         w.Write("</tbody>\n</table>\n</section>\n");
     }
 
-    private static void WriteCharts(TextWriter w, IReadOnlyList<VersionReport> versions)
+    /// <summary>The chart elements the script draws into: pg_wal, then each slot; versions overlaid in each.</summary>
+    internal static void WriteCharts(TextWriter w, IReadOnlyList<VersionReport> versions)
     {
         w.Write("<section id=\"charts\">\n<h2>pg_wal over time</h2>\n");
         w.Write("<p class=\"hint\">Size of pg_wal per version, against the space the disk leaves for it, the read-only threshold and " +
@@ -152,13 +177,13 @@ public static class HtmlReport
     {
         var sb = new StringBuilder("<p>Timeline: ");
         sb.Append(string.Join("; ", versions.Select(v => v.BucketMicroseconds > 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimTime(v.BucketMicroseconds)}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
+            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimDuration(v.BucketMicroseconds).Display()}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
             : string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} all {v.RowsSeen} rows"))));
         var thinned = versions.Where(v => v.Checkpoints.Count < v.CheckpointsSeen).ToList();
         if (thinned.Count > 0)
             sb.Append(string.Create(CultureInfo.InvariantCulture,
                 $". Checkpoint ticks thinned to {string.Join(", ", thinned.Select(v => $"{v.Checkpoints.Count} of {v.CheckpointsSeen}"))} (every invalidating checkpoint kept)"));
-        sb.Append(". The summary above is exact; the full timeline is in the CSV files.</p>\n");
+        sb.Append(". The tables are exact; <code>walsim simulate</code> writes every row to its timeline CSV files.</p>\n");
         return sb.ToString();
     }
 
@@ -166,9 +191,7 @@ public static class HtmlReport
 
     private static CellValue Cell(long raw, string text) => new(raw.ToString(CultureInfo.InvariantCulture), text);
 
-    private static CellValue Time(SimTime? t) => t is { IsNever: false } v
-        ? new(((decimal)v.Microseconds / 1_000_000m).ToString(CultureInfo.InvariantCulture), v.ToString())
-        : new(null, "never");
+    private static CellValue Time(SimTime? t) => t is { IsNever: false } v ? new(Formats.Seconds(v), v.Display()) : new(null, "never");
 
     private static CellValue None() => new(null, "—");
 
@@ -176,23 +199,34 @@ public static class HtmlReport
     {
         w.Write($"<tr><th>{Html.Encode(label)}</th>");
         foreach (var v in versions)
-            WriteCell(w, key, v.Result.Policy.Version.ToString(), null, cell(v.Result.Summary));
+        {
+            var c = cell(v.Result.Summary);
+            WriteCell(w, key, v.Result.Policy.Version.ToString(), null, c.Raw, c.Text);
+        }
         w.Write("</tr>\n");
     }
 
     private static void SlotRow(TextWriter w, IReadOnlyList<VersionReport> versions, string slot, string label, string key, Func<SimulationResult, CellValue> cell)
     {
         w.Write($"<tr><th class=\"sub\">{Html.Encode(label)}</th>");
-        foreach (var v in versions) WriteCell(w, key, v.Result.Policy.Version.ToString(), slot, cell(v.Result));
+        foreach (var v in versions)
+        {
+            var c = cell(v.Result);
+            WriteCell(w, key, v.Result.Policy.Version.ToString(), slot, c.Raw, c.Text);
+        }
         w.Write("</tr>\n");
     }
 
-    private static void WriteCell(TextWriter w, string key, string version, string? slot, CellValue c)
+    /// <summary>
+    /// A table cell showing one JSON field of one version (of a slot): <c>data-key</c>, <c>data-version</c>,
+    /// <c>data-slot</c> and the exact <c>data-value</c> (empty for null) let a script or a test match it to the JSON.
+    /// </summary>
+    internal static void WriteCell(TextWriter w, string key, string version, string? slot, string? value, string text)
     {
-        w.Write($"<td data-key=\"{key}\" data-version=\"{Html.Encode(version)}\"");
+        w.Write($"<td data-key=\"{Html.Encode(key)}\" data-version=\"{Html.Encode(version)}\"");
         if (slot is not null) w.Write($" data-slot=\"{Html.Encode(slot)}\"");
-        w.Write(c.Raw is { } raw ? $" data-value=\"{Html.Encode(raw)}\">" : " data-value=\"\">");
-        w.Write(Html.Encode(c.Text));
+        w.Write($" data-value=\"{Html.Encode(value ?? "")}\">");
+        w.Write(Html.Encode(text));
         w.Write("</td>");
     }
 

@@ -16,7 +16,8 @@ namespace Walsim.Analyzer.Reports.Html;
 /// </summary>
 public static class ReportJson
 {
-    private static readonly JsonWriterOptions Options = new()
+    /// <summary>What the page embeds is written with: compact, every HTML-significant character escaped.</summary>
+    internal static readonly JsonWriterOptions Options = new()
     {
         Indented = false,
         Encoder = JavaScriptEncoder.Default,
@@ -37,19 +38,31 @@ public static class ReportJson
         j.WriteString("scenario", scenario.Name);
         if (scenario.Description is { } d) j.WriteString("description", d);
         else j.WriteNull("description");
-        j.WriteStartArray("versions");
-        foreach (var v in versions) WriteVersion(j, scenario, v);
-        j.WriteEndArray();
+        WriteVersions(j, versions);
         j.WriteEndObject();
     }
 
-    private static void WriteVersion(Utf8JsonWriter j, Scenario scenario, VersionReport v)
+    /// <summary>
+    /// The <c>versions</c> array the page's script draws from. Each version's settings and limits are those of the
+    /// scenario it ran (a what-if target's are translated); <paramref name="role"/> (by index) adds a <c>role</c>
+    /// (<c>source</c>, <c>target</c>, <c>fixed_minor</c>) the charts label versions with.
+    /// </summary>
+    internal static void WriteVersions(Utf8JsonWriter j, IReadOnlyList<VersionReport> versions, Func<int, string>? role = null)
+    {
+        j.WriteStartArray("versions");
+        for (var i = 0; i < versions.Count; i++) WriteVersion(j, versions[i], role?.Invoke(i));
+        j.WriteEndArray();
+    }
+
+    private static void WriteVersion(Utf8JsonWriter j, VersionReport v, string? role)
     {
         var r = v.Result;
         var s = r.Summary;
+        var scenario = r.Scenario;
         var settings = KeySettings.AtStart(scenario, r.Policy);
         j.WriteStartObject();
         j.WriteString("version", r.Policy.Version.ToString());
+        if (role is not null) j.WriteString("role", role);
         j.WriteString("band", r.Policy.Band);
         j.WriteBoolean("reports_wal_status", r.Policy.ReportsWalStatus);
         j.WriteStartObject("settings");

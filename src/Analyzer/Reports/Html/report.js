@@ -24,10 +24,20 @@
     return b + "B";
   }
 
-  // SimDuration.FormatSpan: 1d02h03m, 1h05m, 5m30s, 18s, 1.5s.
-  function fmtTime(sec) {
+  // The magnitude in microseconds rounded to a multiple of res, halves away from zero (SimDuration.RoundTo).
+  function roundTo(us, res) {
+    var q = Math.floor(us / res), r = us - q * res;
+    return (q + (r * 2 >= res ? 1 : 0)) * res;
+  }
+
+  // SimDuration.Display: whole seconds from a minute on (2h54m30.399657s reads 2h54m30s), milliseconds below it
+  // (1.5s, 0.25s), to the nearest, halves away from zero, carrying (59.9996s reads 1m); 1d02h03m, 1h05m, 5m30s.
+  // resUs (microseconds) overrides the rounding: axis ticks less than a second apart keep their milliseconds.
+  function fmtTime(sec, resUs) {
     if (sec === null || sec === undefined) return "never";
-    var neg = sec < 0, us = Math.round(Math.abs(sec) * 1e6);
+    var exact = Math.round(Math.abs(sec) * 1e6);
+    var res = resUs || (roundTo(exact, 1e3) >= 60e6 ? 1e6 : 1e3);
+    var us = roundTo(exact, res), neg = sec < 0 && us > 0;
     var total = Math.floor(us / 1e6), frac = us % 1e6;
     var d = Math.floor(total / 86400), h = Math.floor(total / 3600) % 24, m = Math.floor(total / 60) % 60, s = total % 60;
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
@@ -39,6 +49,9 @@
     return (neg ? "-" : "") + text;
   }
 
+  // For the browser test, which checks these against ByteCount.Format and SimDuration.Display.
+  window.walsimFormat = { time: fmtTime, bytes: fmtBytes };
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -47,6 +60,16 @@
   }
 
   function colorOf(i) { return palette[i % palette.length]; }
+
+  // Versions that decide alike draw the same line: every version after the first is dashed, so a line drawn over
+  // another still shows both colours.
+  var dashes = [[10, 5], [4, 4], [14, 4, 3, 4]];
+  function dashOf(i) { return i === 0 ? undefined : dashes[(i - 1) % dashes.length]; }
+
+  // A version as legends name it; a what-if report marks the version its settings are written for and fixed minors.
+  function label(v) {
+    return v.version + (v.role === "source" ? " (from)" : v.role === "fixed_minor" ? " (fixed minor)" : "");
+  }
 
   // One x array for all versions: the union of their times; a version has null where it has no point.
   function joined(pick) {
@@ -74,10 +97,16 @@
   var timeIncrs = [0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
     43200, 86400, 172800, 604800, 1209600, 2592000, 7776000, 31536000];
 
+  // Tick labels: fmtTime, to the millisecond when ticks are less than a second apart (past a minute, whole seconds
+  // would label two ticks alike).
+  function timeTicks(u, splits, axis, space, incr) {
+    return splits.map(function (s) { return fmtTime(s, incr < 1 ? 1e3 : undefined); });
+  }
+
   function axes(xLabel) {
     return [
-      xLabel ? { values: function (u, splits) { return splits.map(fmtTime); }, incrs: timeIncrs, label: "time since start" }
-        : { values: function (u, splits) { return splits.map(fmtTime); }, incrs: timeIncrs, size: 30 },
+      xLabel ? { values: timeTicks, incrs: timeIncrs, label: "time since start" }
+        : { values: timeTicks, incrs: timeIncrs, size: 30 },
       { values: function (u, splits) { return splits.map(fmtBytes); }, incrs: byteIncrs, size: 70 },
     ];
   }
@@ -150,7 +179,7 @@
     var table = joined(function (v) { return v.timeline.pg_wal_bytes; });
     var series = [timeSeries];
     data.versions.forEach(function (v, i) {
-      series.push({ label: "pg_wal " + v.version, stroke: colorOf(i), width: 2, spanGaps: true,
+      series.push({ label: "pg_wal " + label(v), stroke: colorOf(i), dash: dashOf(i), width: 2, spanGaps: true,
         value: function (u, val) { return fmtBytes(val); } });
     });
     var opts = {
@@ -222,7 +251,7 @@
     });
     var series = [timeSeries];
     data.versions.forEach(function (v, i) {
-      series.push({ label: name + " " + v.version, stroke: colorOf(i), width: 2, spanGaps: false,
+      series.push({ label: name + " " + label(v), stroke: colorOf(i), dash: dashOf(i), width: 2, spanGaps: false,
         value: function (u, val) { return fmtBytes(val); } });
     });
     var bands = data.versions.length * (bandHeight + bandGap);
@@ -276,7 +305,7 @@
       var sw = el("span", "swatch");
       sw.style.background = colorOf(i);
       li.appendChild(sw);
-      li.appendChild(el("strong", null, "PostgreSQL " + v.version + ": "));
+      li.appendChild(el("strong", null, "PostgreSQL " + label(v) + ": "));
       var peak = el("span", "figure", "peak pg_wal " + fmtBytes(v.summary.peak_pg_wal_bytes));
       peak.dataset.jsKey = "peak_pg_wal_bytes";
       peak.dataset.version = v.version;

@@ -1,0 +1,143 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Walsim.Analyzer.Reports.Html;
+
+namespace Walsim.Analyzer.Comparison;
+
+/// <summary>
+/// <c>walsim whatif --html</c>: the comparison as one self-contained page, built from the simulate report's parts
+/// (<see cref="HtmlReport"/>, <see cref="ReportJson"/>, report.js and the inlined uPlot). In order: the side-by-side
+/// table (the rows of the table and Markdown output, <see cref="WhatIfWriter.SideBySide"/>), the charts with every run
+/// overlaid (pg_wal against the disk and the cap; each slot's retained WAL with a wal_status band per version), per
+/// target the first divergence and how the settings were moved, the minor-release warnings, and the settings each run
+/// started with.
+/// <para>
+/// Every string goes through <see cref="HtmlEncoder"/> or the JSON encoder; the embedded data
+/// (<c>#walsim-data</c>) are the charts' <c>versions</c> (each with its <c>role</c>) and, as <c>whatif</c>, the
+/// document whatif.json holds.
+/// </para>
+/// </summary>
+public static class WhatIfHtml
+{
+    private static readonly HtmlEncoder Html = HtmlEncoder.Default;
+
+    /// <param name="w">Where the page goes.</param>
+    /// <param name="r">A report run with <c>charts: true</c> (<see cref="WhatIfAnalysis.Run"/>).</param>
+    public static void Write(TextWriter w, WhatIfReport r)
+    {
+        if (r.Charts.Count != r.Runs.Count)
+            throw new ArgumentException($"the what-if has {r.Runs.Count} runs but chart data for {r.Charts.Count}: run WhatIfAnalysis.Run with charts: true", nameof(r));
+
+        HtmlReport.WriteHead(w, $"walsim what-if: {r.Scenario}");
+        w.Write("<header>\n");
+        w.Write($"<h1>walsim what-if: <span id=\"scenario-name\">{Html.Encode(r.Scenario)}</span></h1>\n");
+        HtmlReport.WriteDescription(w, r.Description);
+        var fixedMinors = r.Runs.Where(x => x.Role == RunRole.FixedMinor).Select(x => x.Version.ToString()).ToList();
+        w.Write($"<p class=\"meta\">Settings written for PostgreSQL {Html.Encode(r.From.ToString())}, run on {Html.Encode(string.Join(", ", r.To))}" +
+                (fixedMinors.Count > 0 ? $" and the fixed minor{(fixedMinors.Count > 1 ? "s" : "")} {Html.Encode(string.Join(", ", fixedMinors))}" : "") +
+                $" · {HtmlReport.SimulatedUpTo(r.Charts)}</p>\n");
+        w.Write("</header>\n<main>\n");
+
+        WriteSideBySide(w, r);
+        HtmlReport.WriteCharts(w, r.Charts);
+        WriteComparisons(w, r);
+        WriteMinorWarnings(w, r);
+        HtmlReport.WriteSettings(w, r.Charts, r.Runs.Select(WhatIfWriter.Header).ToList());
+
+        w.Write("</main>\n");
+        HtmlReport.WriteEnd(w, r.Charts, Data(r),
+            "(the comparison itself as <code>whatif</code>: the document <code>walsim whatif --format json</code> prints and <code>--out</code> writes as <code>whatif.json</code>)");
+    }
+
+    /// <summary>The page's <c>#walsim-data</c>: <c>versions</c> for the charts, <c>whatif</c> as in whatif.json.</summary>
+    internal static byte[] Data(WhatIfReport r)
+    {
+        using var buffer = new MemoryStream();
+        using (var j = new Utf8JsonWriter(buffer, ReportJson.Options))
+        {
+            j.WriteStartObject();
+            j.WriteString("generator", "walsim");
+            j.WriteString("report", "whatif");
+            j.WriteString("scenario", r.Scenario);
+            if (r.Description is { } d) j.WriteString("description", d);
+            else j.WriteNull("description");
+            ReportJson.WriteVersions(j, r.Charts, i => WhatIfWriter.Role(r.Runs[i].Role));
+            j.WritePropertyName("whatif");
+            WhatIfWriter.WriteJson(j, r);
+            j.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static void WriteSideBySide(TextWriter w, WhatIfReport r)
+    {
+        w.Write("<section id=\"side-by-side\">\n<h2>Side by side</h2>\n<table>\n<thead><tr><th></th>");
+        foreach (var x in r.Runs) w.Write($"<th class=\"{RoleClass(x.Role)}\">{Html.Encode(WhatIfWriter.Header(x))}</th>");
+        w.Write("</tr></thead>\n<tbody>\n");
+        string? slot = null;
+        foreach (var row in WhatIfWriter.SideBySide(r))
+        {
+            // Slot rows come grouped by slot: one heading row per slot, as in the simulate report.
+            if (row.Slot is not null && row.Slot != slot)
+                w.Write($"<tr class=\"slot-head\"><th colspan=\"{r.Runs.Count + 1}\">{Html.Encode($"slot {row.Slot}")}</th></tr>\n");
+            slot = row.Slot;
+            w.Write(row.Slot is null ? $"<tr><th>{Html.Encode(row.Name)}</th>" : $"<tr><th class=\"sub\">{Html.Encode(row.Name)}</th>");
+            for (var i = 0; i < r.Runs.Count; i++)
+                HtmlReport.WriteCell(w, row.Field, r.Runs[i].Version.ToString(), row.Slot, row.Cells[i].Value, row.Cells[i].Text);
+            w.Write("</tr>\n");
+        }
+        w.Write("</tbody>\n</table>\n</section>\n");
+    }
+
+    private static void WriteComparisons(TextWriter w, WhatIfReport r)
+    {
+        if (r.Comparisons.Count == 0) return;
+        w.Write("<section id=\"comparisons\">\n");
+        foreach (var c in r.Comparisons)
+        {
+            var (from, to) = (Html.Encode(c.From.ToString()), Html.Encode(c.To.ToString()));
+            w.Write($"<div class=\"comparison\" data-from=\"{from}\" data-to=\"{to}\">\n<h2>{from} → {to}</h2>\n");
+            w.Write("<h3>First divergence</h3>\n");
+            var d = c.FirstDivergence;
+            w.Write($"<p class=\"explanation\">{Html.Encode(d?.Explanation ?? "none: every checkpoint takes the same decisions")}</p>\n");
+            if (d is not null && d.Differences.Count > 0)
+            {
+                var where = d.Checkpoint is { } n ? $"at checkpoint {n}" : "after the last checkpoint";
+                w.Write($"<table class=\"differences\">\n<thead><tr><th>{Html.Encode(where)}</th><th>{from}</th><th>{to}</th></tr></thead>\n<tbody>\n");
+                foreach (var x in d.Differences)
+                    w.Write($"<tr><th>{Html.Encode(x.Decision)}</th><td>{Html.Encode(x.FromValue)}</td><td>{Html.Encode(x.ToValue)}</td></tr>\n");
+                w.Write("</tbody>\n</table>\n");
+            }
+            w.Write($"<h3>Settings moved to {to}</h3>\n<ul class=\"settings-translation\">\n");
+            foreach (var line in WhatIfWriter.SettingLines(c.Settings)) w.Write($"<li>{Html.Encode(line)}</li>\n");
+            w.Write("</ul>\n");
+            var other = WhatIfWriter.AlsoDifferent(c).ToList();
+            if (other.Count > 0)
+            {
+                w.Write("<h3>Also different</h3>\n<ul class=\"also-different\">\n");
+                foreach (var x in other)
+                    w.Write($"<li><code>{Html.Encode(x.Capability)}</code> ({Html.Encode(x.FromValue)} → {Html.Encode(x.ToValue)}): {Html.Encode(x.Explanation)}</li>\n");
+                w.Write("</ul>\n");
+            }
+            w.Write("</div>\n");
+        }
+        w.Write("</section>\n");
+    }
+
+    private static void WriteMinorWarnings(TextWriter w, WhatIfReport r)
+    {
+        if (r.MinorWarnings.Count == 0) return;
+        w.Write("<section id=\"minor-warnings\">\n<h2>Minor releases</h2>\n");
+        foreach (var m in r.MinorWarnings)
+        {
+            w.Write($"<div class=\"warning\" data-version=\"{Html.Encode(m.Version.ToString())}\">\n");
+            w.Write($"<p><strong>⚠ {Html.Encode(m.Version.ToString())} has retention bugs fixed later in {m.Version.Major}.x</strong> " +
+                    $"(compared with {Html.Encode(m.ComparedWith.ToString())}, run on the same settings):</p>\n<ul>\n");
+            foreach (var b in m.Bugs) w.Write($"<li>fixed in {Html.Encode(b.FixedIn.ToString())}: {Html.Encode(b.Description)}</li>\n");
+            w.Write($"</ul>\n<p class=\"effect\">Effect here: {Html.Encode(m.Effect)}.</p>\n</div>\n");
+        }
+        w.Write("</section>\n");
+    }
+
+    private static string RoleClass(RunRole role) => "role-" + WhatIfWriter.Role(role).Replace('_', '-');
+}
