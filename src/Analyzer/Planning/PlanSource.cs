@@ -36,7 +36,7 @@ public sealed record PlanSource(string Path, Scenario Scenario, IWorkloadModel W
         var v = version ?? scenario.Versions.Max();
         var words = new List<string> { $"the scenario's workload ({Components(scenario.Workload)})" };
         words.Add(scenario.Workload.Noise is { } n
-            ? string.Create(Inv, $"varying {n.CoefficientOfVariation:0.#%} (coefficient of variation) per {n.Bucket}, busy and quiet stretches lasting about {n.Correlation}")
+            ? string.Create(Inv, $"varying {n.CoefficientOfVariation:0.#%} (coefficient of variation) per {n.Bucket.Display()}, busy and quiet stretches lasting about {n.Correlation.Display()}")
             : "no declared noise: runs differ only in when the outage starts (add - noise: {cv: 30%, correlation: 1h} to the workload for variation)");
         // The declared rate over the scenario's span (noise keeps the mean).
         var mean = Simulator.Engine.WorkloadPaths.MeanRate(scenario.Workload, scenario.Duration > SimDuration.Zero ? scenario.Duration : SimDuration.FromDays(1));
@@ -63,9 +63,9 @@ public sealed record PlanSource(string Path, Scenario Scenario, IWorkloadModel W
     {
         var parts = w.Components.Select(c => c switch
         {
-            ConstantRate k => $"{Rate(k.BytesPerSecond)}" + (k.From > SimTime.Zero || !k.Until.IsNever ? $" from {k.From} until {k.Until}" : ""),
+            ConstantRate k => $"{Rate(k.BytesPerSecond)}" + (k.From > SimTime.Zero || !k.Until.IsNever ? $" from {k.From.Display()} until {k.Until.Display()}" : ""),
             DailyCycle d => string.Create(Inv, $"daily {Rate(d.MeanBytesPerSecond)} ±{d.Amplitude:0.#%} peaking at {d.PeakHour:0.#}h"),
-            Burst b => $"a burst of {Rate(b.BytesPerSecond)} at {b.At} for {b.Duration}",
+            Burst b => $"a burst of {Rate(b.BytesPerSecond)} at {b.At.Display()} for {b.Duration.Display()}",
             PiecewiseRate p => $"{p.Steps.Count} rate steps",
             _ => c.GetType().Name,
         }).ToList();

@@ -155,8 +155,8 @@ public static class PlanWriter
             "  volume     " + (o.Disk is { } d
                 ? $"{d.Size}" + (d.OtherUsage.Bytes > 0 ? $", {d.OtherUsage} of it not WAL" : "") + (d.ReadOnlyAtFraction is { } f ? string.Create(Inv, $", read-only at {f:0.#%}") : "")
                 : "not given: the plan says how big it must be"),
-            $"  runs       {o.Runs} per cap (seed {o.Seed}); each outage starts at a random time in {o.WindowStart}..{o.WindowEnd}" +
-            (o.Warmup is { } w ? $" ({w} of workload simulated before it)" : "") +
+            $"  runs       {o.Runs} per cap (seed {o.Seed}); each outage starts at a random time in {o.WindowStart.Display()}..{o.WindowEnd.Display()}" +
+            (o.Warmup is { } w ? $" ({w.Display()} of workload simulated before it)" : "") +
             "; the consumer stops, the other consumers keep up",
             $"  judged     outages {string.Join(", ", o.Outages.Select(Span))}; the recommendation is for {Span(o.TargetOutage)} at a risk of {CapacityPlanner.Percent(o.Risk)}",
         };

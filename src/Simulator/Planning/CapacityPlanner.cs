@@ -313,7 +313,7 @@ public static class CapacityPlanner
         {
             var best = ordered.OrderBy(Lost).ThenByDescending(c => c.Cap).First();
             return new Recommendation(null, Lost(best), null, null, null,
-                $"No candidate cap keeps slot {slot} through a {target} outage with a risk of {Percent(risk)} or less: " +
+                $"No candidate cap keeps slot {slot} through a {target.Display()} outage with a risk of {Percent(risk)} or less: " +
                 $"the best, {best.Cap}, loses it in {Percent(Lost(best))} of runs. Try larger caps (--cap) or a shorter outage.");
         }
 
@@ -347,8 +347,8 @@ public static class CapacityPlanner
         bool? enough = options.Disk is { } disk ? disk.Size >= volume : null;
         var capText = cap.IsUnlimited ? "No cap (max_slot_wal_keep_size = -1)" : $"max_slot_wal_keep_size = {cap}";
         var why = cap.IsUnlimited
-            ? $"no candidate cap keeps slot {slot} through a {target} outage in {Percent(1 - risk)} of runs; without one it survives in {Percent(1 - lost)}"
-            : $"the smallest with which slot {slot} outlives a {target} outage in {Percent(1 - lost)} of runs (risk at most {Percent(risk)})" +
+            ? $"no candidate cap keeps slot {slot} through a {target.Display()} outage in {Percent(1 - risk)} of runs; without one it survives in {Percent(1 - lost)}"
+            : $"the smallest with which slot {slot} outlives a {target.Display()} outage in {Percent(1 - lost)} of runs (risk at most {Percent(risk)})" +
               (refinedFrom is { } from ? $"; found between the candidates {ordered[index - 1].Cap} and {from}" : "");
         var volumeText = $"Provision a pg_wal volume of at least {volume}: pg_wal reached {peak} with that cap when the consumer stayed away" +
             (other.Bytes > 0 ? $", plus {other} of other files" : "") +
@@ -361,7 +361,7 @@ public static class CapacityPlanner
             diskText = enough == true
                 ? $"; the {d.Size} volume is enough"
                 : fills is { } f
-                    ? $"; the {d.Size} volume is not: with it, an outage longer than {f} (in {Percent(1 - risk)} of runs) fills it before the cap invalidates the slot"
+                    ? $"; the {d.Size} volume is not: with it, an outage longer than {f.Display()} (in {Percent(1 - risk)} of runs) fills it before the cap invalidates the slot"
                     : $"; the {d.Size} volume holds the peak but not the margin";
         }
         return new Recommendation(cap, lost, volume, peak, enough, $"{capText}: {why}. {volumeText}{diskText}.");

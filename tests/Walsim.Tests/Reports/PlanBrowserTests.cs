@@ -69,45 +69,17 @@ public sealed class PlanBrowserTests
         PlanWriter.WriteJson(json, source, plan);
         var doc = JsonNode.Parse(json.ToString())!;
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserTests.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
-        var problems = new List<string>();
-        page.Console += (_, m) => { if (m.Type is "error" or "warning") problems.Add($"console {m.Type}: {m.Text}"); };
-        page.PageError += (_, e) => problems.Add($"page error: {e}");
-        page.Dialog += async (_, d) => { problems.Add($"dialog: {d.Message}"); await d.DismissAsync(); };
-        page.Request += (_, r) => { if (!r.Url.StartsWith("file:", StringComparison.Ordinal)) problems.Add($"network request: {r.Url}"); };
-
-        await page.GotoAsync(new Uri(htmlPath).AbsoluteUri);
-        await page.WaitForSelectorAsync("body[data-walsim-ready='true']", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        await using var browser = await BrowserTests.Browser.Launch();
+        var page = await browser.Open(htmlPath);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "plan.png"), FullPage = true });
 
-        Assert.Empty(problems);
+        Assert.Empty(browser.Problems);
         Assert.Equal(0, await page.Locator("img").CountAsync());
         Assert.Equal(0, await page.Locator("b").CountAsync());
         Assert.Equal(1, await page.GetByText($"slot {HostileSlot} (logical)", new PageGetByTextOptions { Exact = true }).CountAsync());
 
         // One survival chart per slot, drawn with ink.
-        var charts = JsonNode.Parse(await page.EvaluateAsync<string>("""
-            () => JSON.stringify([...document.querySelectorAll("[data-chart='survival']")].map(c => {
-              const canvas = c.querySelector('canvas');
-              const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-              let ink = 0;
-              for (let i = 3; i < px.length; i += 4) if (px[i] > 0) ink++;
-              return { drawn: c.dataset.drawn || '', width: canvas.width, height: canvas.height, ink };
-            }))
-            """))!.AsArray();
-        Assert.Equal(2, charts.Count);
-        foreach (var c in charts)
-        {
-            Assert.Equal("true", (string?)c!["drawn"]);
-            Assert.True((int)c["ink"]! > 5_000, $"chart drew almost nothing: {c.ToJsonString()}");
-        }
+        await BrowserTests.AssertEveryChartDrew(page, 2, "[data-chart='survival']");
 
         // Every heatmap cell of P(slot lost) is the JSON's probability, shown as the rounded percentage.
         var cells = JsonNode.Parse(await page.EvaluateAsync<string>("""

@@ -23,17 +23,11 @@ public static class PlanHtmlReport
         PlanWriter.WriteJson(json, source, plan);
         var header = PlanWriter.Header(source, plan);
 
-        w.Write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-        w.Write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        w.Write($"<meta name=\"generator\" content=\"walsim\">\n<title>walsim plan: {Html.Encode(source.Scenario.Name)}</title>\n<style>\n");
-        w.Write(HtmlReport.Resource("uPlot.min.css"));
-        w.Write("\n");
-        w.Write(HtmlReport.Resource("report.css"));
-        w.Write("\ntd.p { text-align: right; min-width: 3.2em; }\n.recommendation { background: #fff; border-left: 4px solid #1f6fb4; padding: 8px 12px; max-width: 100ch; }\n");
-        w.Write("</style>\n</head>\n<body>\n<header>\n");
+        HtmlReport.WriteHead(w, $"walsim plan: {source.Scenario.Name}");
+        w.Write("<style>\ntd.p { text-align: right; min-width: 3.2em; }\n.recommendation { background: #fff; border-left: 4px solid #1f6fb4; padding: 8px 12px; max-width: 100ch; }\n</style>\n");
+        w.Write("<header>\n");
         w.Write($"<h1>walsim plan: <span id=\"scenario-name\">{Html.Encode(source.Scenario.Name)}</span> on PostgreSQL {Html.Encode(plan.Options.Version.ToString())}</h1>\n");
-        if (!source.IsSamples && !string.IsNullOrWhiteSpace(source.Scenario.Description))
-            w.Write($"<p class=\"description\">{Html.Encode(source.Scenario.Description)}</p>\n");
+        if (!source.IsSamples) HtmlReport.WriteDescription(w, source.Scenario.Description);
         w.Write("<ul class=\"figures\">\n");
         foreach (var line in header.Skip(1)) w.Write($"<li>{Html.Encode(line.Trim())}</li>\n");
         w.Write("</ul>\n</header>\n<main>\n");
