@@ -23,7 +23,7 @@ public static class WhatIfAnalysis
     /// <param name="scenario">The scenario, its settings written for <paramref name="from"/>.</param>
     /// <param name="from">The version it runs on today.</param>
     /// <param name="to">The versions to compare with.</param>
-    /// <param name="run">How to run one version; defaults to <see cref="Simulation.Run"/>.</param>
+    /// <param name="run">How to run one version; defaults to <see cref="Simulation.Run(Scenario, PgVersion, ISimulationObserver?)"/>.</param>
     /// <param name="charts">
     /// Also collect what the HTML report draws (<see cref="WhatIfReport.Charts"/>), from the same runs as the
     /// comparison: nothing is run twice for it.

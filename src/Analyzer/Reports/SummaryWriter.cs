@@ -12,10 +12,28 @@ public static class SummaryWriter
     public static void WriteTable(TextWriter w, SimulationResult r)
     {
         var p = r.Policy;
-        var s = r.Summary;
         w.WriteLine($"PostgreSQL {p.Version} (behaviour band {p.Band})");
+        if (r.Node is null)
+        {
+            WriteServer(w, r, "  ", "checkpoints", "insert LSN");
+            return;
+        }
+        // A topology: the primary, then each standby, each indented under its node line.
+        w.WriteLine($"  node {r.Node} (primary)");
+        WriteServer(w, r, "    ", "checkpoints", "insert LSN");
+        foreach (var sb in r.Standbys)
+        {
+            w.WriteLine($"  node {sb.Node} (standby)");
+            WriteServer(w, sb, "    ", "restartpoints", "received LSN");
+        }
+    }
+
+    private static void WriteServer(TextWriter w, SimulationResult r, string indent, string checkpointWord, string lsnWord)
+    {
+        var p = r.Policy;
+        var s = r.Summary;
         // Events may change settings later (a reload); these are the values the run starts with.
-        w.WriteLine($"  settings      (at start) {string.Join(' ', KeySettings.For(r.Scenario, p).Select(kv => $"{kv.Key}={kv.Value}"))}");
+        w.WriteLine($"{indent}settings      (at start) {string.Join(' ', KeySettings.For(r.Scenario, p).Select(kv => $"{kv.Key}={kv.Value}"))}");
         foreach (var slot in r.Slots)
         {
             // 12 has no wal_status, so "never extended" would be misleading there.
@@ -23,14 +41,14 @@ public static class SummaryWriter
                 ? $"extended {Formats.Human(slot.FirstExtended)}, unreserved {Formats.Human(slot.FirstUnreserved)}, "
                 : "(no wal_status before 13), ";
             var cause = slot.Cause == InvalidationCause.None ? "" : $" ({Formats.Invalidation(slot.Cause)})";
-            w.WriteLine($"  slot {slot.Name} ({Formats.Kind(slot.Kind)}): {status}lost {Formats.Human(slot.Lost)}{cause}; peak retained {slot.PeakRetained}");
+            w.WriteLine($"{indent}slot {slot.Name} ({Formats.Kind(slot.Kind)}): {status}lost {Formats.Human(slot.Lost)}{cause}; peak retained {slot.PeakRetained}");
         }
-        w.WriteLine($"  peak pg_wal   {s.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)} files, {s.PeakPgWalBytes} at {s.PeakAt.Display()}");
-        w.WriteLine($"  disk full     {Formats.Human(s.DiskFull)}; read-only {Formats.Human(s.ReadOnly)}");
+        w.WriteLine($"{indent}peak pg_wal   {s.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)} files, {s.PeakPgWalBytes} at {s.PeakAt.Display()}");
+        w.WriteLine($"{indent}disk full     {Formats.Human(s.DiskFull)}; read-only {Formats.Human(s.ReadOnly)}");
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  checkpoints   {s.Checkpoints} done, {s.SkippedCheckpoints} skipped; WAL files {s.FilesAdded} added, {s.FilesRemoved} removed, {s.FilesRecycled} recycled"));
+            $"{indent}{checkpointWord,-13} {s.Checkpoints} done, {s.SkippedCheckpoints} skipped; WAL files {s.FilesAdded} added, {s.FilesRemoved} removed, {s.FilesRecycled} recycled"));
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  end           {s.End.Display()}, insert LSN {s.FinalInsertLsn}, {s.Invalidations} slot invalidation(s)"));
+            $"{indent}end           {s.End.Display()}, {lsnWord} {s.FinalInsertLsn}, {s.Invalidations} slot invalidation(s)"));
     }
 
     /// <summary>

@@ -6,7 +6,10 @@ namespace Walsim.Analyzer.Scenarios;
 internal sealed partial class ScenarioReader
 {
     /// <summary>An expectation as written, with the nodes the semantic checks point at.</summary>
-    private sealed record ParsedExpectation(Expectation Expectation, Node? SlotNode, Node? VersionsNode, Node? ProbeNode);
+    private sealed record ParsedExpectation(Expectation Expectation, Node? SlotNode, Node? VersionsNode, Node? ProbeNode)
+    {
+        public Node? NodeNode { get; init; }
+    }
 
     private readonly List<ParsedExpectation> parsedExpectations = [];
 
@@ -44,10 +47,12 @@ internal sealed partial class ScenarioReader
             var what = SingleKey(item, ExpectationKinds, "expectation");
             var needsSlot = SlotMilestones.ContainsKey(what) || SlotPointMetrics.Contains(what);
             var isPoint = SlotPointMetrics.Contains(what) || ServerPointMetrics.Contains(what);
-            string[] keys = [what, "versions", .. needsSlot ? ["slot"] : Array.Empty<string>(), .. isPoint ? ["at", "at_step"] : Array.Empty<string>()];
+            string[] keys = [what, "versions", "node", .. needsSlot ? ["slot"] : Array.Empty<string>(), .. isPoint ? ["at", "at_step"] : Array.Empty<string>()];
             var m = item.Map(A($"{what} expectation"), keys);
 
             var versionsNode = m["versions"];
+            var nodeNode = m["node"];
+            var nodeName = nodeNode?.Scalar("a node name");
             var slotNode = needsSlot ? m.Required("slot") : (Node?)null;
             var slot = slotNode is { } sn ? SlotName(sn) : null;
             var value = m.Required(what);
@@ -64,7 +69,7 @@ internal sealed partial class ScenarioReader
             var text = item.FlowText();
             var range = versionsNode?.VersionRange() ?? VersionRange.All;
             foreach (var e in read)
-                parsedExpectations.Add(new ParsedExpectation(e with { Versions = range, Text = text, Location = item.Location }, slotNode, versionsNode, probeNode));
+                parsedExpectations.Add(new ParsedExpectation(e with { Versions = range, Node = nodeName, Text = text, Location = item.Location }, slotNode, versionsNode, probeNode) { NodeNode = nodeNode });
         }
         return parsedExpectations.Select(p => p.Expectation).ToList();
     }

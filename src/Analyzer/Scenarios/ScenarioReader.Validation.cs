@@ -117,10 +117,20 @@ internal sealed partial class ScenarioReader
     private void CheckExpectations(Scenario s)
     {
         var names = AllSlotNames();
+        foreach (var n in s.Nodes.Where(n => n.Role == NodeRole.Primary)) names.UnionWith(n.Slots.Select(x => x.Name));
+        foreach (var n in s.Nodes.Where(n => n.PrimarySlotName is not null)) names.Add(n.PrimarySlotName!);
+        var primary = s.Nodes.FirstOrDefault(n => n.Role == NodeRole.Primary)?.Name;
         foreach (var p in parsedExpectations)
         {
-            if (p.SlotNode is { } slotNode && !names.Contains(slotNode.Scalar("")))
-                throw slotNode.Error($"no slot named \"{slotNode.Scalar("")}\" ({DeclaredList(names)})");
+            // An expectation about a standby looks at that node's slots; about the primary (or no node), at the scenario's.
+            var node = p.Expectation.Node is { } nn && nn != primary ? s.Nodes.FirstOrDefault(x => x.Name == nn) : null;
+            if (p.NodeNode is { } nodeNode && p.Expectation.Node is { } named && s.Nodes.All(x => x.Name != named))
+                throw nodeNode.Error(s.Nodes.Count == 0
+                    ? $"node: \"{named}\", but the scenario has no nodes: (a one-server scenario)"
+                    : $"no node named \"{named}\" (nodes: {string.Join(", ", s.Nodes.Select(x => x.Name))})");
+            var slotNames = node is null ? names : node.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+            if (p.SlotNode is { } slotNode && !slotNames.Contains(slotNode.Scalar("")))
+                throw slotNode.Error($"no slot named \"{slotNode.Scalar("")}\"{(node is null ? "" : $" on node {node.Name}")} ({DeclaredList(slotNames)})");
             // An expectation for none of the scenario's versions would never be checked: almost certainly a mistake.
             if (p.VersionsNode is { } vn && !s.Versions.Any(p.Expectation.Versions.Contains))
                 throw vn.Error($"versions \"{p.Expectation.Versions}\" selects none of this scenario's versions ({Versions(s)})");

@@ -15,7 +15,7 @@ internal sealed partial class ScenarioReader(string file)
     private static readonly string[] TopKeys =
     [
         "name", "description", "versions", "wal_segment_size", "duration", "sample_interval", "start", "settings",
-        "version_settings", "workload", "slots", "transactions", "archiver", "disk", "checkpoint_write", "events", "steps", "expect",
+        "version_settings", "workload", "slots", "nodes", "transactions", "archiver", "disk", "checkpoint_write", "events", "steps", "expect",
     ];
 
     private static readonly string[] SettingNames = [.. GucCatalog.All.Keys.Order(StringComparer.Ordinal)];
@@ -56,6 +56,10 @@ internal sealed partial class ScenarioReader(string file)
         var duration = top["duration"]?.PositiveDuration()
             ?? (steps.Count > 0 ? new SimDuration(checked(StepSpacing.Microseconds * (steps.Count + 1))) : SimDuration.FromDays(1));
 
+        // Slots first, then nodes (a standby's primary_slot_name becomes a slot of the primary, and must not clash).
+        if (top["slots"] is { } slotsNode) ReadSlots(slotsNode);
+        var nodes = top["nodes"] is { } nd ? ReadNodes(nd) : [];
+
         var scenario = new Scenario
         {
             Name = name.Length > 0 ? name : "scenario",
@@ -66,7 +70,8 @@ internal sealed partial class ScenarioReader(string file)
             Settings = ToDictionary(settings),
             VersionSettings = versionSettings.Select(v => new VersionedSettings(v.Range, ToDictionary(v.Settings))).ToList(),
             Workload = top["workload"] is { } wl ? ReadWorkload(wl) : new Workload([]),
-            Slots = top["slots"] is { } sl ? ReadSlots(sl) : [],
+            Slots = declaredSlots.Select(d => d.Slot).ToList(),
+            Nodes = nodes,
             Archiver = top["archiver"] is { } ar ? ReadArchiver(ar) : ArchiverSpec.KeepsUp,
             Disk = top["disk"] is { } dk ? ReadDisk(dk) : null,
             // Steps write WAL without dirtying buffers (as validate drives a real server), so their checkpoints write nothing.
@@ -238,6 +243,77 @@ internal sealed partial class ScenarioReader(string file)
         var until = m["until"]?.Time() ?? SimTime.Never;
         if (until <= from) throw m["until"]!.Value.Error($"until ({until}) must be after from ({from})");
         return (from, until);
+    }
+
+    private static readonly string[] NodeKeys = ["name", "role", "upstream", "primary_slot_name", "link", "settings", "disk", "slots"];
+
+    /// <summary>
+    /// <c>nodes:</c>: a primary (the scenario's settings, workload and slots are its own, plus what its node adds) and
+    /// standbys streaming from it over a link, each with its own settings, volume and slots.
+    /// </summary>
+    private List<NodeSpec> ReadNodes(Node node)
+    {
+        var nodes = new List<(NodeSpec Spec, Node NameNode)>();
+        foreach (var item in node.List("a list of nodes like - {name: a, role: primary}"))
+        {
+            var m = item.Map("a node like {name: b, role: standby, upstream: a, primary_slot_name: sb1}", NodeKeys);
+            var nameNode = m.Required("name");
+            var name = nameNode.Scalar("a node name like a or standby1");
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+                throw nameNode.Error($"a node name is letters, digits, '_' and '-', got {ValueParser.Show(name)}");
+            if (nodes.Any(n => n.Spec.Name == name)) throw nameNode.Error($"node \"{name}\" is declared twice");
+            var role = m["role"]?.Choice("primary", "standby") == "primary" ? NodeRole.Primary : NodeRole.Standby;
+            if (role == NodeRole.Primary)
+                foreach (var key in new[] { "upstream", "primary_slot_name", "link" })
+                    if (m[key] is { } k) throw k.Error($"{key} is for a standby; node \"{name}\" is the primary");
+            var nodeSettings = m["settings"] is { } ns ? ReadSettings(ns) : [];
+            var slots = new List<SlotSpec>();
+            if (m["slots"] is { } sl)
+                foreach (var slotItem in sl.List("a list of slots like - name: cascade1"))
+                {
+                    var (slot, slotName) = ReadSlot(slotItem, declared: true);
+                    if (slot.Kind == SlotKind.Logical) throw slotName.Error("slots on a standby node are physical here (logical slots on standbys come with slot synchronization)");
+                    if (slots.Any(x => x.Name == slot.Name)) throw slotName.Error($"slot \"{slot.Name}\" is declared twice on node {name}");
+                    slots.Add(slot);
+                }
+            nodes.Add((new NodeSpec
+            {
+                Name = name,
+                Role = role,
+                Upstream = m["upstream"]?.Scalar("the name of the node it streams from"),
+                PrimarySlotName = m["primary_slot_name"] is { } ps ? SlotName(ps) : null,
+                Link = m["link"] is { } link ? ReadLink(link) : LinkSpec.Streaming,
+                Settings = ToDictionary(nodeSettings),
+                Disk = m["disk"] is { } dk ? ReadDisk(dk) : null,
+                Slots = slots,
+                Location = item.Location,
+            }, nameNode));
+        }
+        var primaries = nodes.Where(n => n.Spec.Role == NodeRole.Primary).ToList();
+        if (primaries.Count != 1)
+            throw node.Error(primaries.Count == 0 ? "nodes: one node must be the primary (role: primary)" : $"nodes: only one node can be the primary, not {string.Join(" and ", primaries.Select(p => p.Spec.Name))}");
+        foreach (var (spec, nameNode) in nodes)
+        {
+            // The standby's slot on the primary is one of the primary's slots, for every report and expectation.
+            if (spec.PrimarySlotName is not null && declaredSlots.All(d => d.Slot.Name != spec.PrimarySlotName))
+                declaredSlots.Add((Walsim.Simulator.Engine.Topology.StandbySlot(spec), nameNode));
+            if (spec.Upstream is { } up && nodes.All(n => n.Spec.Name != up))
+                throw nameNode.Error($"node {spec.Name}: upstream \"{up}\" is not a node ({string.Join(", ", nodes.Select(n => n.Spec.Name))})");
+            if (spec.PrimarySlotName is { } ps && (declaredSlots.Any(d => d.Slot.Name == ps && d.Slot.Location != spec.Location) || nodes.Any(n => n.Spec != spec && n.Spec.PrimarySlotName == ps)))
+                throw nameNode.Error($"node {spec.Name}: primary_slot_name \"{ps}\" is already another slot on the primary");
+        }
+        return nodes.Select(n => n.Spec).ToList();
+    }
+
+    /// <summary><c>link: {lag: 100ms, replay_lag: 0s, outages: [{from: 1h, until: 2h}]}</c>.</summary>
+    private static LinkSpec ReadLink(Node node)
+    {
+        var m = node.Map("a link like {lag: 100ms, replay_lag: 0s, outages: [{from: 1h, until: 2h}]}", ["lag", "replay_lag", "outages", "status_interval"]);
+        return new LinkSpec(m["lag"]?.Duration() ?? SimDuration.Zero, m["replay_lag"]?.Duration() ?? SimDuration.Zero,
+            m["outages"] is { } o ? ReadOutages(o) : [])
+        {
+            StatusInterval = m["status_interval"]?.Duration() ?? SimDuration.FromSeconds(10),
+        };
     }
 
     private static readonly string[] DeclaredSlotKeys = ["name", "type", "created_at", "reserve", "consumer"];

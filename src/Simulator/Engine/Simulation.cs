@@ -13,8 +13,13 @@ public static class Simulation
     /// <see cref="ScenarioValidationException"/> for inputs the version rejects.
     /// </summary>
     public static SimulationResult Run(Scenario scenario, PgVersion version, ISimulationObserver? observer = null) =>
+        Run(scenario, version, observer, null);
+
+    /// <summary>As above; in a topology, <paramref name="standbyObserver"/> gives each standby's observer by node name
+    /// (its restartpoints, rows and log events), <paramref name="observer"/> is the primary's.</summary>
+    public static SimulationResult Run(Scenario scenario, PgVersion version, ISimulationObserver? observer, Func<string, ISimulationObserver?>? standbyObserver) =>
         scenario.Nodes.Count > 0
-            ? Topology.Run(scenario, RetentionPolicy.For(version), observer ?? NullObserver.Instance)
+            ? Topology.Run(scenario, RetentionPolicy.For(version), observer ?? NullObserver.Instance, standbyObserver)
             : new Server(scenario, RetentionPolicy.For(version), observer ?? NullObserver.Instance).Run();
 }
 

@@ -348,7 +348,15 @@ internal sealed class StandbyServer
             _restartpoints, _skipped, _invalidations, _added, _removed, _recycled, Received(_now));
         var slots = _slots.Select(s => new SlotSummary(s.Spec.Name, s.Spec.Kind, s.FirstExtended, s.FirstUnreserved, s.Lost,
             s.Invalidated ? InvalidationCause.WalRemoved : InvalidationCause.None, s.PeakRetained)).ToList();
-        var nodeScenario = _scenario with { Name = $"{_scenario.Name} ({_node.Name})", Disk = _node.Disk, Slots = _node.Slots };
+        // The standby as a scenario of its own, for reports: its settings (the scenario's, its versions', its node's), volume and slots.
+        var nodeScenario = _scenario with
+        {
+            Settings = Topology.SettingsOf(_scenario, _node, _policy.Version).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+            VersionSettings = [],
+            Disk = _node.Disk,
+            Slots = _node.Slots,
+            Nodes = [],
+        };
         return new SimulationResult(nodeScenario, _policy, summary, slots, _probes, new Dictionary<int, CheckpointRecord>());
     }
 

@@ -10,9 +10,9 @@ namespace Walsim.Simulator.Engine;
 /// over the link), recording the WAL it writes; then each standby runs over that record (<see cref="StandbyServer"/>).
 /// A standby does not change the primary, except through its slot, which the primary's run already holds.
 /// </summary>
-internal static class Topology
+public static class Topology
 {
-    public static SimulationResult Run(Scenario scenario, RetentionPolicy policy, ISimulationObserver observer)
+    internal static SimulationResult Run(Scenario scenario, RetentionPolicy policy, ISimulationObserver observer, Func<string, ISimulationObserver?>? standbyObserver)
     {
         var primaries = scenario.Nodes.Where(n => n.Role == NodeRole.Primary).ToList();
         if (primaries.Count != 1)
@@ -26,9 +26,9 @@ internal static class Topology
         var primaryScenario = PrimaryScenario(scenario, primary);
         var result = new Server(primaryScenario, policy, observer, log).Run();
         var standbys = scenario.Nodes.Where(n => n.Role == NodeRole.Standby)
-            .Select(n => new StandbyServer(scenario, n, policy, log, NullObserver.Instance).Run() with { Node = n.Name })
+            .Select(n => new StandbyServer(scenario, n, policy, log, standbyObserver?.Invoke(n.Name) ?? NullObserver.Instance).Run() with { Node = n.Name })
             .ToList();
-        return result with { Scenario = scenario, Node = primary.Name, Standbys = standbys };
+        return result with { Node = primary.Name, Standbys = standbys };
     }
 
     /// <summary>The primary as a one-server scenario: the scenario's settings with its node's on top, its volume,
@@ -41,18 +41,23 @@ internal static class Topology
         var slots = scenario.Slots.Concat(primary.Slots).ToList();
         foreach (var n in scenario.Nodes.Where(n => n.Role == NodeRole.Standby && n.PrimarySlotName is not null))
         {
-            if (slots.Any(s => s.Name == n.PrimarySlotName))
-                throw new ScenarioValidationException($"node {n.Name}: primary_slot_name \"{n.PrimarySlotName}\" is already a slot on {primary.Name}", n.Location, "primary_slot_name");
-            slots.Add(new SlotSpec
-            {
-                Name = n.PrimarySlotName!,
-                Kind = SlotKind.Physical,
-                Consumer = new ConsumerSpec { Lag = n.Link.Lag, ConfirmEvery = n.Link.StatusInterval, Outages = n.Link.Outages },
-                Location = n.Location,
-            });
+            // The scenario reader declares it already (so reports and expectations know it); a scenario built in code may not.
+            if (slots.Any(s => s.Name == n.PrimarySlotName)) continue;
+            slots.Add(StandbySlot(n));
         }
         return scenario with { Settings = settings, Slots = slots, Disk = primary.Disk ?? scenario.Disk, Nodes = [] };
     }
+
+    /// <summary>The physical slot a standby uses on its upstream (<c>primary_slot_name</c>): reserved at creation,
+    /// moved by the walreceiver's reports every status interval to what it had received (the link's lag), and
+    /// left behind while the link is down.</summary>
+    public static SlotSpec StandbySlot(NodeSpec standby) => new()
+    {
+        Name = standby.PrimarySlotName ?? throw new ArgumentException($"node {standby.Name} has no primary_slot_name"),
+        Kind = SlotKind.Physical,
+        Consumer = new ConsumerSpec { Lag = standby.Link.Lag, ConfirmEvery = standby.Link.StatusInterval, Outages = standby.Link.Outages },
+        Location = standby.Location,
+    };
 
     /// <summary>A node's settings: the scenario's, those of its version ranges, then the node's own.</summary>
     public static IEnumerable<KeyValuePair<string, string>> SettingsOf(Scenario scenario, NodeSpec node, PgVersion version) =>

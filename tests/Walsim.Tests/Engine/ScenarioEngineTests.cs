@@ -8,7 +8,7 @@ using Walsim.Simulator.Versions;
 namespace Walsim.Tests.Engine;
 
 /// <summary>
-/// Whole scenarios through <see cref="Simulation.Run"/>: steady, stalled, invalidated, idle, WAL-triggered, archiver
+/// Whole scenarios through <see cref="Simulation.Run(Scenario, PgVersion, ISimulationObserver?)"/>: steady, stalled, invalidated, idle, WAL-triggered, archiver
 /// failure, disk full, logical slot pinned by a transaction, and the step sequence of PostgreSQL's own TAP test
 /// src/test/recovery/t/019_replslot_limit.pl (REL_15_STABLE). Closed forms are used as cross-checks where they exist.
 /// </summary>
