@@ -49,7 +49,9 @@
         // Ticks at the candidate caps themselves, not at powers of ten.
         { label: "max_slot_wal_keep_size", splits: function () { return x; },
           values: function (u, vals) { return vals.map(function (v) { return v === null ? "" : fmtGb(Math.pow(2, v)); }); } },
-        { label: "longest outage survived", values: function (u, vals) { return vals.map(fmtHours); }, size: 70 },
+        // Ticks on whole minutes, hours and days rather than uPlot's decimal steps of hours.
+        { label: "longest outage survived", values: function (u, vals) { return vals.map(fmtHours); }, size: 70,
+          incrs: [1 / 60, 5 / 60, 0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 96, 168] },
       ],
       series: [
         { label: "cap", value: function (u, v) { return v === null ? "—" : fmtGb(Math.pow(2, v)); } },
