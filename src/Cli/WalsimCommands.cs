@@ -410,7 +410,7 @@ public sealed class WalsimCommands
 
     private Command WhatIfCommand(WhatIfService service)
     {
-        var scenario = new Argument<string>("scenario") { Description = "The scenario file (YAML); its settings are those of the --from version." };
+        var scenario = new Argument<string>("scenario") { Description = "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version." };
         MustExist(scenario, File.Exists);
         var from = new Option<PgVersion?>("--from")
         {

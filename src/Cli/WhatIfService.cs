@@ -1,3 +1,4 @@
+using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Comparison;
 using Walsim.Simulator.Engine;
@@ -23,9 +24,33 @@ public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnl
 /// <summary><c>walsim whatif</c>: one scenario on several versions, side by side, with the first divergence explained.</summary>
 public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
 {
-    public ExitCode Run(WhatIfRequest request) => Failures.Guard(stderr, () =>
+    public ExitCode Run(WhatIfRequest request)
     {
-        var scenario = loadScenario(request.ScenarioPath);
+        if (!request.ScenarioPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            return Failures.Guard(stderr, () => Compare(request, loadScenario(request.ScenarioPath)));
+        // A sample file: what the sampled cluster went through, replayed under each version.
+        var settingsPath = SampleFile.SettingsPath(request.ScenarioPath);
+        if (!File.Exists(settingsPath))
+        {
+            stderr.WriteLine($"walsim: {settingsPath}: no such file: whatif needs the settings walsim sample wrote beside {request.ScenarioPath}");
+            return ExitCode.UsageError;
+        }
+        return Failures.GuardInput(stderr, settingsPath, ExitCode.InvalidScenario, () =>
+        {
+            var scenario = SampledScenario.Build(request.ScenarioPath, SampleFrames.Group(SampleFile.Read(request.ScenarioPath)),
+                SampleFile.ReadSettings(settingsPath).ToList());
+            var sampled = scenario.Versions[0];
+            if (request.From.Major != sampled.Major)
+            {
+                stderr.WriteLine($"walsim: --from {request.From}: the samples are from PostgreSQL {sampled}; give --from {sampled.Major} (or its minor)");
+                return ExitCode.UsageError;
+            }
+            return Failures.Guard(stderr, () => Compare(request, scenario));
+        });
+    }
+
+    private ExitCode Compare(WhatIfRequest request, Scenario scenario)
+    {
         // The HTML report's timelines are collected in the comparison's own runs.
         var report = WhatIfAnalysis.Run(scenario, request.From, request.To,
             (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)), charts: request.Html is not null);
@@ -53,5 +78,5 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
         if (request.Format == WhatIfFormat.Table && written.Count > 0)
             stdout.WriteLine($"\nreports: {string.Join(", ", written.Select(ReportPaths.Relative))}");
         return ExitCode.Ok;
-    });
+    }
 }
