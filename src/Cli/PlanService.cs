@@ -212,6 +212,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
             {
                 var task = ctx.AddTask($"{total} runs", maxValue: total);
                 result = run(n => task.Value = n);
+                task.Value = task.MaxValue; // the refinement's steps were estimated: the bar ends full
             });
         return result;
     }
