@@ -110,7 +110,6 @@ public static class Forecaster
     {
         var last = input.Last;
         var seg = input.SegmentSize;
-        var head = last.HeadLsn;
         var settings = new Dictionary<string, string>(input.Settings, StringComparer.Ordinal);
         foreach (var (k, v) in whatIf.Settings) settings[k] = v;
         foreach (var name in whatIf.StopSlots.Keys)
@@ -137,9 +136,6 @@ public static class Forecaster
             });
         }
 
-        SegmentNumber? oldest = last.OldestWalFile is { } o && seg.TryParseFileName(o, out var os) ? os : null;
-        var newest = last.NewestWalFile is { } n && seg.TryParseFileName(n, out var ns) ? ns : seg.SegmentOf(head);
-        var headSeg = seg.SegmentOf(head);
         return new Scenario
         {
             Name = "forecast",
@@ -150,15 +146,7 @@ public static class Forecaster
             Disk = options.Disk,
             Duration = options.Horizon,
             SampleInterval = SimDuration.Zero,
-            Start = new StartState
-            {
-                InsertLsn = head,
-                OldestFile = oldest,
-                FilesAhead = newest > headSeg ? (int)Math.Min(int.MaxValue, newest.Value - headSeg.Value) : 0,
-                RedoLsn = last.RedoLsn.IsValid ? last.RedoLsn : null,
-                SinceLastCheckpoint = new SimDuration(Math.Max(0, (last.ServerTime - last.CheckpointTime).Ticks / 10)),
-                DistanceEstimate = input.LastRedoDistance,
-            },
+            Start = SampleStart.Of(last, input.LastRedoDistance),
         };
     }
 

@@ -94,10 +94,6 @@ public static class SampledScenario
             throw new SampleFileException(fileName, 0, "", "a what-if needs at least two samples");
 
         var seg = f.SegmentSize;
-        var head = f.HeadLsn;
-        var headSeg = seg.SegmentOf(head);
-        SegmentNumber? oldest = f.OldestWalFile is { } o && seg.TryParseFileName(o, out var os) ? os : null;
-        var newest = f.NewestWalFile is { } n && seg.TryParseFileName(n, out var ns) ? ns : headSeg;
         return new Scenario
         {
             Name = Path.GetFileNameWithoutExtension(fileName),
@@ -111,14 +107,8 @@ public static class SampledScenario
             Events = events,
             Duration = at - SimTime.Zero,
             SampleInterval = SimDuration.FromMinutes(1),
-            Start = new StartState
-            {
-                InsertLsn = head,
-                OldestFile = oldest,
-                FilesAhead = newest > headSeg ? (int)Math.Min(int.MaxValue, newest.Value - headSeg.Value) : 0,
-                RedoLsn = f.RedoLsn.IsValid ? f.RedoLsn : null,
-                SinceLastCheckpoint = new SimDuration(Math.Max(0, (f.ServerTime - f.CheckpointTime).Ticks / 10)),
-            },
+            // The distance estimate is not sampled: 0, as after a postmaster start; it follows the replayed checkpoints.
+            Start = SampleStart.Of(f, ByteCount.Zero),
         };
     }
 

@@ -48,25 +48,29 @@ internal sealed partial class Server
             FinishCheckpoint();
             return;
         }
-        var write = _scenario.CheckpointWrite;
+        (_ckptEndByTime, _ckptEndByLsn) = WritePhaseEnd(_scenario.CheckpointWrite, _settings, _now, Insert);
+        if (_ckptEndByTime <= _now) FinishCheckpoint();
+    }
+
+    /// <summary>
+    /// When the write phase of a checkpoint (or restartpoint) started at <paramref name="now"/> ends: §3.6, a spread one
+    /// after cct × checkpoint_timeout or once cct × CheckPointSegments segments of WAL have gone by since
+    /// <paramref name="progressFrom"/> (<c>IsCheckpointOnSchedule</c>: inserted WAL on a primary, replayed on a
+    /// standby), whichever is first; a fixed one after its duration; an instant one at once (no LSN limit then).
+    /// </summary>
+    internal static (SimTime ByTime, Lsn ByLsn) WritePhaseEnd(CheckpointWrite write, ServerSettings settings, SimTime now, Lsn progressFrom)
+    {
         switch (write.Kind)
         {
             case CheckpointWriteKind.Spread:
-                // §3.6: the write phase ends after cct × checkpoint_timeout or cct × CheckPointSegments segments of WAL.
-                var cct = _settings.CheckpointCompletionTarget;
-                _ckptEndByTime = _now + _settings.CheckpointTimeout * cct;
-                _ckptEndByLsn = Insert + new ByteCount((long)(cct * _settings.CheckPointSegments * _seg.Bytes));
-                break;
+                var cct = settings.CheckpointCompletionTarget;
+                return (now + settings.CheckpointTimeout * cct,
+                    progressFrom + new ByteCount((long)(cct * settings.CheckPointSegments * settings.SegmentSize.Bytes)));
             case CheckpointWriteKind.Fixed:
-                _ckptEndByTime = _now + write.FixedDuration;
-                _ckptEndByLsn = Lsn.Invalid;
-                break;
+                return (now + write.FixedDuration, Lsn.Invalid);
             default:
-                _ckptEndByTime = _now;
-                _ckptEndByLsn = Lsn.Invalid;
-                break;
+                return (now, Lsn.Invalid);
         }
-        if (_ckptEndByTime <= _now) FinishCheckpoint();
     }
 
     /// <summary><c>CreateCheckPoint</c>, second half: the checkpoint record and the retention pipeline (§4.1).</summary>

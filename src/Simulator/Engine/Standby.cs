@@ -239,24 +239,8 @@ internal sealed class StandbyServer
         _redoRecPtr = last.Redo;
         foreach (var s in _slots) s.Update(this, _now);
         _rpSlotMin = SlotMinimum();
-        var write = _scenario.CheckpointWrite;
-        switch (write.Kind)
-        {
-            case CheckpointWriteKind.Spread:
-                var cct = _settings.CheckpointCompletionTarget;
-                _rpEndByTime = _now + _settings.CheckpointTimeout * cct;
-                // IsCheckpointOnSchedule measures progress in replayed WAL on a standby.
-                _rpEndByReplay = replayed + new ByteCount((long)(cct * _settings.CheckPointSegments * _seg.Bytes));
-                break;
-            case CheckpointWriteKind.Fixed:
-                _rpEndByTime = _now + write.FixedDuration;
-                _rpEndByReplay = Lsn.Invalid;
-                break;
-            default:
-                _rpEndByTime = _now;
-                _rpEndByReplay = Lsn.Invalid;
-                break;
-        }
+        // IsCheckpointOnSchedule measures a restartpoint's progress in replayed WAL.
+        (_rpEndByTime, _rpEndByReplay) = Server.WritePhaseEnd(_scenario.CheckpointWrite, _settings, _now, replayed);
         if (_rpEndByTime <= _now) FinishRestartpoint();
     }
 
