@@ -26,6 +26,13 @@ public static class SummaryWriter
             w.WriteLine($"  node {sb.Node} (standby)");
             WriteServer(w, sb, "    ", "restartpoints", "received LSN");
         }
+        foreach (var f in r.Failovers)
+        {
+            w.WriteLine($"  {(f.Planned ? "switchover" : "failover")} at {f.At.Display()} to {f.To}: the new primary starts at {f.SwitchPoint}");
+            foreach (var slot in f.Slots)
+                w.WriteLine($"    slot {slot.Slot}: {slot.OnNewPrimary} on {f.To}; consumer at {slot.ConsumerPosition}, resumes at {slot.ResumeAt}: " +
+                            $"missed {slot.Missed}, received twice {slot.ReceivedTwice}, phantom {slot.Phantom}");
+        }
     }
 
     private static void WriteServer(TextWriter w, SimulationResult r, string indent, string checkpointWord, string lsnWord)
@@ -41,7 +48,8 @@ public static class SummaryWriter
                 ? $"extended {Formats.Human(slot.FirstExtended)}, unreserved {Formats.Human(slot.FirstUnreserved)}, "
                 : "(no wal_status before 13), ";
             var cause = slot.Cause == InvalidationCause.None ? "" : $" ({Formats.Invalidation(slot.Cause)})";
-            w.WriteLine($"{indent}slot {slot.Name} ({Formats.Kind(slot.Kind)}): {status}lost {Formats.Human(slot.Lost)}{cause}; peak retained {slot.PeakRetained}");
+            var synced = slot.Synced ? $", synced copy: sync-ready {Formats.Human(slot.FirstSyncReady)}" : "";
+            w.WriteLine($"{indent}slot {slot.Name} ({Formats.Kind(slot.Kind)}{synced}): {status}lost {Formats.Human(slot.Lost)}{cause}; peak retained {slot.PeakRetained}");
         }
         w.WriteLine($"{indent}peak pg_wal   {s.PeakPgWalFiles.ToString(CultureInfo.InvariantCulture)} files, {s.PeakPgWalBytes} at {s.PeakAt.Display()}");
         w.WriteLine($"{indent}disk full     {Formats.Human(s.DiskFull)}; read-only {Formats.Human(s.ReadOnly)}");

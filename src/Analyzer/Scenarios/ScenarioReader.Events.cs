@@ -19,6 +19,7 @@ internal sealed partial class ScenarioReader
     [
         "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
         "stop_consumer", "start_consumer", "hold_slot", "release_slot", "begin_transaction", "end_transaction", "observe",
+        "failover", "switchover",
     ];
 
     /// <summary>Actions that take no value and can be written as a bare step (<c>- checkpoint</c>).</summary>
@@ -122,6 +123,11 @@ internal sealed partial class ScenarioReader
                 return new Action(new HoldSlot(SlotName(v)), v);
             case "release_slot":
                 return new Action(new ReleaseSlot(SlotName(v)), v);
+            case "failover":
+            case "switchover":
+                // {failover: {to: b}}: the primary crashes and b is promoted; a switchover shuts it down first.
+                var fm = v.Map($"{{{action}: {{to: b}}}}", ["to"]);
+                return new Action(new Failover(fm.Required("to").Scalar("the standby promoted"), Planned: action == "switchover"));
             default:
                 return new Action(new StartConsumer(SlotName(v)), v);
         }

@@ -16,6 +16,7 @@ internal sealed partial class ScenarioReader
     private static readonly Dictionary<string, Milestone> SlotMilestones = new(StringComparer.Ordinal)
     {
         ["lost"] = Milestone.SlotLost, ["extended"] = Milestone.SlotExtended, ["unreserved"] = Milestone.SlotUnreserved,
+        ["sync_ready"] = Milestone.SlotSyncReady,
     };
 
     private static readonly Dictionary<string, Milestone> DiskMilestones = new(StringComparer.Ordinal)
@@ -38,13 +39,30 @@ internal sealed partial class ScenarioReader
     private static readonly string[] ServerPointMetrics = ["files_in_pg_wal", "pg_wal_size", "keep_segment", "checkpoint"];
 
     private static readonly string[] ExpectationKinds =
-        [.. SlotMilestones.Keys, .. DiskMilestones.Keys, .. RunMetrics.Keys, .. SlotPointMetrics, .. ServerPointMetrics];
+        [.. SlotMilestones.Keys, .. DiskMilestones.Keys, .. RunMetrics.Keys, .. SlotPointMetrics, .. ServerPointMetrics, "failover"];
+
+    private static readonly string[] FailoverKeys = ["failover", "slot", "versions", "on_new_primary", "missed", "received_twice", "phantom"];
 
     private List<Expectation> ReadExpectations(Node node)
     {
         foreach (var item in node.List("a list of expectations like - {slot: rep1, lost: never}"))
         {
             var what = SingleKey(item, ExpectationKinds, "expectation");
+            if (what == "failover")
+            {
+                // {failover: 1, slot: cdc, on_new_primary: exists, missed: 0, received_twice: {max: 1MB}, phantom: 0}
+                var fm = item.Map("a failover expectation like {failover: 1, slot: cdc, on_new_primary: exists, missed: 0}", FailoverKeys);
+                var fSlotNode = fm.Required("slot");
+                var fe = new FailoverExpectation((int)fm.Required("failover").Integer(1, 100), SlotName(fSlotNode),
+                    fm["on_new_primary"]?.Choice("exists", "temporary-dropped", "invalidated", "missing"),
+                    fm["missed"] is { } mi ? ReadBound(mi, Bytes) : null,
+                    fm["received_twice"] is { } rt ? ReadBound(rt, Bytes) : null,
+                    fm["phantom"] is { } ph ? ReadBound(ph, Bytes) : null);
+                var fVersions = fm["versions"];
+                parsedExpectations.Add(new ParsedExpectation(fe with { Versions = fVersions?.VersionRange() ?? VersionRange.All, Text = item.FlowText(), Location = item.Location },
+                    fSlotNode, fVersions, null));
+                continue;
+            }
             var needsSlot = SlotMilestones.ContainsKey(what) || SlotPointMetrics.Contains(what);
             var isPoint = SlotPointMetrics.Contains(what) || ServerPointMetrics.Contains(what);
             string[] keys = [what, "versions", "node", .. needsSlot ? ["slot"] : Array.Empty<string>(), .. isPoint ? ["at", "at_step"] : Array.Empty<string>()];

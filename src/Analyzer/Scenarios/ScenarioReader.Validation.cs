@@ -128,7 +128,10 @@ internal sealed partial class ScenarioReader
                 throw nodeNode.Error(s.Nodes.Count == 0
                     ? $"node: \"{named}\", but the scenario has no nodes: (a one-server scenario)"
                     : $"no node named \"{named}\" (nodes: {string.Join(", ", s.Nodes.Select(x => x.Name))})");
-            var slotNames = node is null ? names : node.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+            // A standby's slots: its own, and (with slot synchronization) copies of the primary's failover slots.
+            var slotNames = node is null ? names : node.Slots.Select(x => x.Name)
+                .Concat(node.SlotSync == SlotSyncMechanism.None ? [] : s.Slots.Concat(parsedEvents.Select(e => e.Event).OfType<CreateSlot>().Select(c => c.Slot)).Where(x => x.Failover).Select(x => x.Name))
+                .ToHashSet(StringComparer.Ordinal);
             if (p.SlotNode is { } slotNode && !slotNames.Contains(slotNode.Scalar("")))
                 throw slotNode.Error($"no slot named \"{slotNode.Scalar("")}\"{(node is null ? "" : $" on node {node.Name}")} ({DeclaredList(slotNames)})");
             // An expectation for none of the scenario's versions would never be checked: almost certainly a mistake.

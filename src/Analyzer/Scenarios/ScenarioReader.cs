@@ -245,7 +245,7 @@ internal sealed partial class ScenarioReader(string file)
         return (from, until);
     }
 
-    private static readonly string[] NodeKeys = ["name", "role", "upstream", "primary_slot_name", "link", "settings", "disk", "slots"];
+    private static readonly string[] NodeKeys = ["name", "role", "upstream", "primary_slot_name", "link", "settings", "disk", "slots", "slot_sync"];
 
     /// <summary>
     /// <c>nodes:</c>: a primary (the scenario's settings, workload and slots are its own, plus what its node adds) and
@@ -264,7 +264,7 @@ internal sealed partial class ScenarioReader(string file)
             if (nodes.Any(n => n.Spec.Name == name)) throw nameNode.Error($"node \"{name}\" is declared twice");
             var role = m["role"]?.Choice("primary", "standby") == "primary" ? NodeRole.Primary : NodeRole.Standby;
             if (role == NodeRole.Primary)
-                foreach (var key in new[] { "upstream", "primary_slot_name", "link" })
+                foreach (var key in new[] { "upstream", "primary_slot_name", "link", "slot_sync" })
                     if (m[key] is { } k) throw k.Error($"{key} is for a standby; node \"{name}\" is the primary");
             var nodeSettings = m["settings"] is { } ns ? ReadSettings(ns) : [];
             var slots = new List<SlotSpec>();
@@ -286,6 +286,7 @@ internal sealed partial class ScenarioReader(string file)
                 Settings = ToDictionary(nodeSettings),
                 Disk = m["disk"] is { } dk ? ReadDisk(dk) : null,
                 Slots = slots,
+                SlotSync = m["slot_sync"]?.Choice("none", "native") == "native" ? SlotSyncMechanism.Native : SlotSyncMechanism.None,
                 Location = item.Location,
             }, nameNode));
         }
@@ -316,8 +317,8 @@ internal sealed partial class ScenarioReader(string file)
         };
     }
 
-    private static readonly string[] DeclaredSlotKeys = ["name", "type", "created_at", "reserve", "consumer"];
-    private static readonly string[] CreatedSlotKeys = ["name", "type", "reserve", "consumer"];
+    private static readonly string[] DeclaredSlotKeys = ["name", "type", "created_at", "reserve", "consumer", "failover"];
+    private static readonly string[] CreatedSlotKeys = ["name", "type", "reserve", "consumer", "failover"];
 
     private List<SlotSpec> ReadSlots(Node node)
     {
@@ -346,6 +347,7 @@ internal sealed partial class ScenarioReader(string file)
             CreatedAt = m["created_at"]?.Time() ?? SimTime.Zero,
             Reserve = m["reserve"]?.Bool() ?? true,
             Consumer = m["consumer"] is { } c ? ReadConsumer(c) : ConsumerSpec.None,
+            Failover = m["failover"] is { } f && (kind == SlotKind.Logical ? f.Bool() : throw f.Error("failover applies to logical slots (pg_create_logical_replication_slot's failover argument, 17+)")),
             Location = node.Location,
         };
         return (slot, nameNode);
@@ -365,13 +367,14 @@ internal sealed partial class ScenarioReader(string file)
     private static ConsumerSpec ReadConsumer(Node node)
     {
         if (node.IsNull || node.Yaml is YamlScalarNode { Value: "none" }) return ConsumerSpec.None;
-        var m = node.Map("a consumer like {lag: 2s, confirm_every: 10s} or none", ["lag", "lag_bytes", "confirm_every", "outages"]);
+        var m = node.Map("a consumer like {lag: 2s, confirm_every: 10s} or none", ["lag", "lag_bytes", "confirm_every", "outages", "resume"]);
         return new ConsumerSpec
         {
             Lag = m["lag"]?.Duration() ?? SimDuration.Zero,
             LagBytes = m["lag_bytes"]?.Size() ?? ByteCount.Zero,
             ConfirmEvery = m["confirm_every"]?.Duration() ?? SimDuration.FromSeconds(10),
             Outages = m["outages"] is { } o ? ReadOutages(o) : [],
+            Resume = m["resume"]?.Choice("origin", "slot") == "slot" ? ResumeFrom.Slot : ResumeFrom.Origin,
         };
     }
 

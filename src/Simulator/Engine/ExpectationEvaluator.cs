@@ -22,6 +22,7 @@ public static class ExpectationEvaluator
                 MilestoneExpectation m => Milestone(m, node),
                 RunMetricExpectation r => RunMetric(r, node),
                 PointExpectation p => Point(p, node),
+                FailoverExpectation f => FailoverOutcome(f, result),
                 _ => (false, $"walsim cannot evaluate {e.GetType().Name}"),
             };
             outcomes.Add(new ExpectationOutcome(e, v, passed, observed));
@@ -44,6 +45,7 @@ public static class ExpectationEvaluator
             {
                 Scenarios.Milestone.SlotExtended => slot.FirstExtended,
                 Scenarios.Milestone.SlotUnreserved => slot.FirstUnreserved,
+                Scenarios.Milestone.SlotSyncReady => slot.FirstSyncReady,
                 _ => slot.Lost,
             };
         }
@@ -52,6 +54,18 @@ public static class ExpectationEvaluator
         // "at or before 5h43m30s" that it misses.
         var text = when is { } t ? $"at {(passed ? t.Display() : t.ToString())}" : "never";
         return (passed, text);
+    }
+
+    private static (bool, string) FailoverOutcome(FailoverExpectation e, SimulationResult r)
+    {
+        if (e.Number > r.Failovers.Count) return (false, $"the run has {r.Failovers.Count} failover(s)");
+        var f = r.Failovers[e.Number - 1];
+        if (f.Slots.FirstOrDefault(s => s.Slot == e.Slot) is not { } slot) return (false, $"slot \"{e.Slot}\" has no consumer at failover {e.Number}");
+        var ok = (e.OnNewPrimary is null || e.OnNewPrimary == slot.OnNewPrimary)
+            && (e.Missed is null || e.Missed.Matches(slot.Missed.Bytes))
+            && (e.ReceivedTwice is null || e.ReceivedTwice.Matches(slot.ReceivedTwice.Bytes))
+            && (e.Phantom is null || e.Phantom.Matches(slot.Phantom.Bytes));
+        return (ok, $"{slot.OnNewPrimary}, missed {slot.Missed}, received twice {slot.ReceivedTwice}, phantom {slot.Phantom} (S {slot.ConsumerPosition}, P {f.SwitchPoint}, R {slot.ResumeAt})");
     }
 
     private static (bool, string) RunMetric(RunMetricExpectation e, SimulationResult r)

@@ -315,6 +315,7 @@ internal sealed partial class Server
                 if (drop.Held)
                     throw new ScenarioValidationException($"replication slot \"{d.Slot}\" is active for PID {drop.Pid} at {e.At} (held by hold_slot): release_slot first", e.Location, "drop_slot");
                 _slots.Remove(drop);
+                _walLog?.RecordSlot(drop.Name, new WalLog.SlotPoint(_now, Lsn.Invalid, Lsn.Invalid, false, false, Exists: false));
                 ComputeRequiredLsn();
                 break;
             case AdvanceSlot a:

@@ -215,6 +215,34 @@ internal sealed partial class Server
 
     private double CurrentRate() => _readOnly || (_diskFull is not null && _scenario.Disk!.Enforced) ? 0 : _rate.RateAt(_now);
 
+    /// <summary>
+    /// For a topology: the WAL position, and each logical slot as its consumer's latest report left it, at every
+    /// instant (and every report is an instant, <see cref="NextLogicalReport"/>), so standbys' slot sync workers
+    /// read the primary's slots as they stood whenever they look.
+    /// </summary>
+    private void RecordForStandbys()
+    {
+        _walLog!.Record(_now, _insert, CurrentRate());
+        UpdateSlots();
+        foreach (var s in Slots)
+            if (s.Kind == SlotKind.Logical)
+                _walLog.RecordSlot(s.Name, new WalLog.SlotPoint(_now, s.RestartLsn, s.ConfirmedFlush, s.Spec.Failover, s.Invalidated != InvalidationCause.None, true));
+    }
+
+    /// <summary>The next moment a logical slot's consumer reports (its confirmations every confirm_every since it connected).</summary>
+    private SimTime NextLogicalReport()
+    {
+        var best = SimTime.Never;
+        foreach (var s in Slots)
+        {
+            if (s.Kind != SlotKind.Logical || !s.Active || s.Held || s.ConfirmEveryMicros <= 0) continue;
+            var since = _now.Microseconds - s.ConnectedSince.Microseconds;
+            var next = s.ConnectedSince.Microseconds + (since / s.ConfirmEveryMicros + 1) * s.ConfirmEveryMicros;
+            if (next < best.Microseconds) best = new SimTime(next);
+        }
+        return best;
+    }
+
     private SimTime NextFixedTime()
     {
         var t = _end;
@@ -226,6 +254,7 @@ internal sealed partial class Server
         if (_probeNext < _probeTimes.Count) t = SimTime.Min(t, _probeTimes[_probeNext]);
         for (var i = 0; i < _periodicNext.Length; i++) t = SimTime.Min(t, _periodicNext[i]);
         if (_settings.ArchiveTimeout > SimDuration.Zero) t = SimTime.Min(t, SimTime.Max(_now, _lastSegSwitchTime + _settings.ArchiveTimeout));
+        if (_walLog is not null) t = SimTime.Min(t, NextLogicalReport());
         return SimTime.Max(t, _now);
     }
 
@@ -386,7 +415,7 @@ internal sealed partial class Server
         }
 
         _history.Record(_now, _insert, CurrentRate());
-        _walLog?.Record(_now, _insert, CurrentRate());
+        if (_walLog is not null) RecordForStandbys();
         _history.Prune(_now - _historyWindow);
         if (_checkpointRunningXacts.Count > 64) _checkpointRunningXacts.RemoveRange(0, _checkpointRunningXacts.Count - 64);
         return false;

@@ -63,6 +63,13 @@ internal sealed class StandbyServer
     private long _added, _removed, _recycled;
     private readonly List<TimelineRow> _probes = [];
 
+    // The slot sync worker (17+ native): its next cycle and its current sleep (wait_for_slot_activity).
+    private static readonly SimDuration MinSleep = SimDuration.FromSeconds(0.2);
+    private static readonly SimDuration MaxSleep = SimDuration.FromSeconds(30);
+    private SimTime _nextCycle = SimTime.Never;
+    private SimDuration _sleep = MinSleep;
+    private readonly Dictionary<string, SimTime> _readySeen = new(StringComparer.Ordinal); // first sync-ready, per slot name
+
     public StandbyServer(Scenario scenario, NodeSpec node, RetentionPolicy policy, WalLog upstream, ISimulationObserver observer)
     {
         _scenario = scenario;
@@ -85,6 +92,12 @@ internal sealed class StandbyServer
         _redoRecPtr = _controlRedo;
         _lastAttempt = SimTime.Zero;
         _slots = node.Slots.Select(s => new StandbySlot(s)).ToList();
+        if (node.SlotSync == SlotSyncMechanism.Native)
+        {
+            if (!policy.SyncsFailoverSlots)
+                throw new ScenarioValidationException($"node {node.Name}: slot_sync: native needs PostgreSQL 17 or later (sync_replication_slots), not {policy.Version}", node.Location, "slot_sync");
+            _nextCycle = SimTime.Zero; // the worker starts with the standby
+        }
         _probeTimes = scenario.Expectations.OfType<PointExpectation>()
             .Where(e => e.Node == node.Name && e.Point.At is not null && e.Versions.Contains(policy.Version))
             .Select(e => e.Point.At!.Value).Distinct().Order().ToList();
@@ -102,6 +115,9 @@ internal sealed class StandbyServer
         var at = from - _link.Lag;
         return _upstream.At(at < SimTime.Zero ? SimTime.Zero : at);
     }
+
+    /// <summary>What the standby had received at <paramref name="t"/> (a failover's switch point).</summary>
+    public Lsn ReceivedAt(SimTime t) => Received(t);
 
     private Lsn Replayed(SimTime t) => Received(t - _link.ReplayLag < SimTime.Zero ? SimTime.Zero : t - _link.ReplayLag);
 
@@ -142,9 +158,11 @@ internal sealed class StandbyServer
             foreach (var o in _link.Outages) { Consider(o.From); Consider(o.Until); }
             foreach (var s in _slots) s.ConsiderTimes(Consider);
             if (probe < _probeTimes.Count) Consider(_probeTimes[probe]);
+            if (_nextCycle >= _now) next = SimTime.Min(next, SimTime.Max(_nextCycle, _now));
 
             _now = next;
             Grow();
+            if (_now >= _nextCycle) SyncCycle();
             if (_running && (_now >= _rpEndByTime || _rpEndByReplay.IsValid && Replayed(_now) >= _rpEndByReplay)) FinishRestartpoint();
             if (!_running && (_now >= _lastAttempt + _settings.CheckpointTimeout)) StartRestartpoint(CheckpointCause.Time);
             if (!_running && Replayed(_now) >= NextRequestLsn()) StartRestartpoint(CheckpointCause.Wal);
@@ -303,6 +321,102 @@ internal sealed class StandbyServer
         _observer.OnTimelineRow(Row(RowReason.CheckpointEnd));
     }
 
+    /// <summary>The copies the slot sync worker made (persistent or temporary), by remote name.</summary>
+    public IEnumerable<(string Name, Lsn Restart, Lsn Confirmed, bool Temporary, bool Invalidated)> Copies =>
+        _slots.Where(s => s.Synced).Select(s => (s.Spec.Name, s.RestartLsn, s.Confirmed, s.Temporary, s.Invalidated));
+
+    /// <summary>
+    /// One cycle of the 17+ slot sync worker (<c>synchronize_slots</c>, docs/design/failover.md §1.5, §3.3): copies of
+    /// the primary's failover slots are dropped when the remote is gone or the local copy was invalidated while the
+    /// remote is valid; then, in the primary's slot order, each remote whose confirmed_flush the standby has received
+    /// is copied: a new copy is created temporary, reserving WAL at the remote restart_lsn (17.8+/18.2+: not before the
+    /// standby's redo or slot minimum; before: not in a removed segment) and becomes persistent ("sync-ready") once the
+    /// remote is at or past it and has moved since the copy was made (the catalog_xmin condition, approximated, U-F1);
+    /// a persistent copy takes the remote's positions unless the remote is behind it. No cycle while the link is down.
+    /// The worker then sleeps 200 ms after a cycle that changed something, else twice its last sleep, at most 30 s.
+    /// </summary>
+    private void SyncCycle()
+    {
+        if (!Streaming(_now))
+        {
+            // The worker cannot reach the primary; it tries again when the link is back.
+            var back = _link.Outages.Where(o => _now >= o.From && _now < o.Until).Select(o => o.Until).DefaultIfEmpty(SimTime.Never).Min();
+            _nextCycle = back;
+            return;
+        }
+        var updated = false;
+        var received = Received(_now);
+        foreach (var copy in _slots.Where(x => x.Synced).ToList())
+        {
+            var r = _upstream.SlotAt(copy.Spec.Name, _now);
+            if (r is not { Failover: true } || copy.Invalidated && !r.Value.Invalidated)
+            {
+                _slots.Remove(copy); // drop_local_obsolete_slots
+                _observer.OnLogEvent(new LogEvent(_now, "sync_dropped", copy.Spec.Name, $"{_node.Name}: dropped replication slot \"{copy.Spec.Name}\" of database with OID 5"));
+                updated = true;
+            }
+        }
+        foreach (var name in _upstream.SlotNames)
+        {
+            if (_upstream.SlotAt(name, _now) is not { Failover: true } r) continue;
+            var copy = _slots.FirstOrDefault(x => x.Spec.Name == name);
+            if (copy is { Synced: false })
+            {
+                // "exiting from slot synchronization because same name slot … already exists on the standby"
+                _observer.OnLogEvent(new LogEvent(_now, "slotsync_error", name, $"{_node.Name}: exiting from slot synchronization because same name slot \"{name}\" already exists on the standby"));
+                _nextCycle = _now + SimDuration.FromSeconds(10);
+                return;
+            }
+            if (r.Invalidated)
+            {
+                if (copy is { Invalidated: false }) { copy.Invalidate(_now); updated = true; }
+                continue;
+            }
+            if (r.ConfirmedFlush > received) continue; // the standby has not received that far yet
+            if (copy is null)
+            {
+                copy = StandbySlot.SyncedCopy(name, Reserve(r.RestartLsn), _now);
+                _slots.Add(copy);
+                updated = true;
+            }
+            if (copy.Invalidated) continue;
+            if (copy.Temporary)
+            {
+                if (r.RestartLsn >= copy.RestartLsn && r.At > copy.CreatedTime)
+                {
+                    copy.Temporary = false;
+                    copy.RestartLsn = r.RestartLsn;
+                    copy.Confirmed = r.ConfirmedFlush;
+                    copy.FirstSyncReady ??= _now;
+                    _readySeen.TryAdd(name, _now);
+                    _observer.OnLogEvent(new LogEvent(_now, "sync_ready", name, $"{_node.Name}: newly created replication slot \"{name}\" is sync-ready now"));
+                    updated = true;
+                }
+            }
+            else if (r.RestartLsn >= copy.RestartLsn && (r.RestartLsn != copy.RestartLsn || r.ConfirmedFlush != copy.Confirmed))
+            {
+                copy.RestartLsn = r.RestartLsn;
+                copy.Confirmed = r.ConfirmedFlush;
+                updated = true;
+            }
+        }
+        _sleep = updated ? MinSleep : _sleep * 2 > MaxSleep ? MaxSleep : _sleep * 2;
+        _nextCycle = _now + _sleep;
+    }
+
+    /// <summary><c>reserve_wal_for_local_slot</c> for a new copy of a remote slot at <paramref name="remote"/>.</summary>
+    private Lsn Reserve(Lsn remote)
+    {
+        if (_policy.SyncedSlotReservesAtRedo)
+        {
+            var floor = _redoRecPtr;
+            var min = SlotMinimum();
+            if (min.IsValid && min < floor) floor = min;
+            return remote > floor ? remote : floor;
+        }
+        return _seg.SegmentOf(remote) > _lastRemoved ? remote : _seg.StartOf(_lastRemoved + 1);
+    }
+
     private Lsn SlotMinimum()
     {
         var min = Lsn.Invalid;
@@ -330,8 +444,12 @@ internal sealed class StandbyServer
     {
         var summary = new RunSummary(_now, _peakBytes, _peakFiles, _peakAt, _diskFull, _readOnlyAt,
             _restartpoints, _skipped, _invalidations, _added, _removed, _recycled, Received(_now));
+        // Copies dropped during the run are gone from the list; what a failover finds is what is left.
         var slots = _slots.Select(s => new SlotSummary(s.Spec.Name, s.Spec.Kind, s.FirstExtended, s.FirstUnreserved, s.Lost,
-            s.Invalidated ? InvalidationCause.WalRemoved : InvalidationCause.None, s.PeakRetained)).ToList();
+            s.Invalidated ? InvalidationCause.WalRemoved : InvalidationCause.None, s.PeakRetained)
+        {
+            Synced = s.Synced, FirstSyncReady = _readySeen.TryGetValue(s.Spec.Name, out var ready) ? ready : null,
+        }).ToList();
         // The standby as a scenario of its own, for reports: its settings (the scenario's, its versions', its node's), volume and slots.
         var nodeScenario = _scenario with
         {
@@ -356,6 +474,18 @@ internal sealed class StandbyServer
         public Lsn RestartLsn;
         public bool Invalidated;
         public bool Created;
+        /// <summary>A copy made by the slot sync worker: its positions come from the primary's slot, not a consumer.</summary>
+        public bool Synced;
+        public bool Temporary;
+        public Lsn Confirmed;
+        public SimTime CreatedTime;
+        public SimTime? FirstSyncReady;
+
+        public static StandbySlot SyncedCopy(string name, Lsn restart, SimTime now) =>
+            new(new SlotSpec { Name = name, Kind = SlotKind.Logical, Failover = true, Consumer = ConsumerSpec.None, CreatedAt = now })
+            {
+                Synced = true, Temporary = true, Created = true, RestartLsn = restart, CreatedTime = now,
+            };
         public SimTime? FirstExtended, FirstUnreserved, Lost;
         public ByteCount PeakRetained;
 

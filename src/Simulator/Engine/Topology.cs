@@ -1,5 +1,6 @@
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Engine;
@@ -22,13 +23,70 @@ public static class Topology
             if (n.Upstream is { } up && up != primary.Name)
                 throw new ScenarioValidationException($"node {n.Name}: cascading replication (upstream {up}) is not modelled yet; stream from {primary.Name}", n.Location, "upstream");
 
+        // A failover ends the topology's run: what the new primary has, and what each consumer gets, is its outcome.
+        var failover = scenario.Events.OfType<Failover>().OrderBy(f => f.At).FirstOrDefault();
+        if (failover is not null && scenario.Nodes.All(n => n.Name != failover.To || n.Role != NodeRole.Standby))
+            throw new ScenarioValidationException($"failover to \"{failover.To}\": no standby of that name", failover.Location, "failover");
+        var run = failover is null ? scenario : scenario with
+        {
+            Duration = failover.At - SimTime.Zero,
+            Events = scenario.Events.Where(e => e is not Failover && e.At <= failover.At).ToList(),
+        };
+
         var log = new WalLog();
-        var primaryScenario = PrimaryScenario(scenario, primary);
+        var primaryScenario = PrimaryScenario(run, primary);
         var result = new Server(primaryScenario, policy, observer, log).Run();
-        var standbys = scenario.Nodes.Where(n => n.Role == NodeRole.Standby)
-            .Select(n => new StandbyServer(scenario, n, policy, log, standbyObserver?.Invoke(n.Name) ?? NullObserver.Instance).Run() with { Node = n.Name })
+        var servers = run.Nodes.Where(n => n.Role == NodeRole.Standby)
+            .Select(n => (Node: n, Server: new StandbyServer(run, n, policy, log, standbyObserver?.Invoke(n.Name) ?? NullObserver.Instance)))
             .ToList();
-        return result with { Node = primary.Name, Standbys = standbys };
+        var standbys = servers.Select(x => x.Server.Run() with { Node = x.Node.Name }).ToList();
+        IReadOnlyList<FailoverOutcome> failovers = failover is null ? []
+            : [Outcome(failover, primaryScenario, log, servers.Single(x => x.Node.Name == failover.To).Server)];
+        return result with { Node = primary.Name, Standbys = standbys, Failovers = failovers };
+    }
+
+    /// <summary>
+    /// docs/design/failover.md §3.6 at the failover instant T. P, the new primary's switch point: all the old
+    /// primary wrote for a switchover (its shutdown checkpoint reaches the standby), what the standby had received for
+    /// a crash. For each logical slot with a consumer: S = what the consumer had applied (the WAL of its lag ago, or of
+    /// when its outage began); the copy on the new primary (a persistent synced copy is usable; a temporary one is
+    /// dropped at promotion); R = max(what the consumer asks for, the copy's confirmed_flush), or the switch point for a
+    /// slot that must be re-created.
+    /// </summary>
+    private static FailoverOutcome Outcome(Failover f, Scenario primaryScenario, WalLog log, StandbyServer to)
+    {
+        var t = f.At;
+        var p = f.Planned ? log.At(t) : to.ReceivedAt(t);
+        var copies = to.Copies.ToDictionary(c => c.Name);
+        var slots = new List<SlotFailover>();
+        foreach (var spec in primaryScenario.Slots.Concat(primaryScenario.Events.OfType<CreateSlot>().Select(c => c.Slot))
+                     .Where(x => x.Kind == SlotKind.Logical && x.Consumer.Connected))
+        {
+            if (log.SlotAt(spec.Name, t) is null) continue; // not created yet, or dropped
+            var consumer = spec.Consumer;
+            var appliedAt = t;
+            foreach (var o in consumer.Outages)
+                if (t >= o.From && t < o.Until) { appliedAt = o.From; break; }
+            var applied = log.At(appliedAt - consumer.Lag < SimTime.Zero ? SimTime.Zero : appliedAt - consumer.Lag);
+            var s = applied.Value > (ulong)consumer.LagBytes.Bytes ? new Lsn(applied.Value - (ulong)consumer.LagBytes.Bytes) : applied;
+
+            string state;
+            Lsn? copyConfirmed = null;
+            if (!copies.TryGetValue(spec.Name, out var c)) state = "missing";
+            else if (c.Invalidated) state = "invalidated";
+            else if (c.Temporary) state = "temporary-dropped";
+            else { state = "exists"; copyConfirmed = c.Confirmed; }
+
+            var request = consumer.Resume == ResumeFrom.Origin ? s : Lsn.Invalid;
+            var from = copyConfirmed ?? p; // a slot re-created on the new primary starts at its insert position
+            var r = request.IsValid && request > from ? request : from;
+            var floor = s < p ? s : p;
+            slots.Add(new SlotFailover(spec.Name, state, s, copyConfirmed, r,
+                Phantom: s > p ? s - p : ByteCount.Zero,
+                ReceivedTwice: floor > r ? floor - r : ByteCount.Zero,
+                Missed: r > floor ? r - floor : ByteCount.Zero));
+        }
+        return new FailoverOutcome(t, f.To, f.Planned, p, slots);
     }
 
     /// <summary>The primary as a one-server scenario: the scenario's settings with its node's on top, its volume,
@@ -45,7 +103,7 @@ public static class Topology
             if (slots.Any(s => s.Name == n.PrimarySlotName)) continue;
             slots.Add(StandbySlot(n));
         }
-        return scenario with { Settings = settings, Slots = slots, Disk = primary.Disk ?? scenario.Disk, Nodes = [] };
+        return scenario with { Settings = settings, Slots = slots, Disk = primary.Disk ?? scenario.Disk, Nodes = [], Events = scenario.Events.Where(e => e is not Failover).ToList() };
     }
 
     /// <summary>The physical slot a standby uses on its upstream (<c>primary_slot_name</c>): reserved at creation,

@@ -41,6 +41,53 @@ public sealed class WalLog
 
     internal void AddCheckpoint(CheckpointRecord c) => _checkpoints.Add(c);
 
+    private readonly Dictionary<string, List<SlotPoint>> _slots = new(StringComparer.Ordinal);
+    private readonly List<string> _slotOrder = [];
+
+    /// <summary>A primary slot's position from <see cref="At"/> on (as its consumer's report at that time left it).</summary>
+    public readonly record struct SlotPoint(SimTime At, Lsn RestartLsn, Lsn ConfirmedFlush, bool Failover, bool Invalidated, bool Exists);
+
+    internal void RecordSlot(string name, SlotPoint p)
+    {
+        if (!_slots.TryGetValue(name, out var list)) { _slots[name] = list = []; _slotOrder.Add(name); }
+        if (list.Count > 0)
+        {
+            var last = list[^1];
+            if (last with { At = p.At } == p) return; // unchanged
+            if (last.At == p.At) { list[^1] = p; return; }
+        }
+        list.Add(p);
+    }
+
+    /// <summary>The primary's slots in creation order (the slot array order the sync worker walks).</summary>
+    public IReadOnlyList<string> SlotNames => _slotOrder;
+
+    /// <summary>Slot <paramref name="name"/> as it stood at <paramref name="t"/>; null when it did not exist yet.</summary>
+    public SlotPoint? SlotAt(string name, SimTime t)
+    {
+        if (!_slots.TryGetValue(name, out var list) || list.Count == 0 || list[0].At > t) return null;
+        int lo = 0, hi = list.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (list[mid].At <= t) lo = mid; else hi = mid - 1;
+        }
+        return list[lo].Exists ? list[lo] : null;
+    }
+
+    /// <summary>The first time after <paramref name="after"/> at which any primary slot changed (for a sync worker's schedule).</summary>
+    public SimTime? NextSlotChange(SimTime after)
+    {
+        SimTime? best = null;
+        foreach (var list in _slots.Values)
+        {
+            int lo = 0, hi = list.Count;
+            while (lo < hi) { var mid = (lo + hi) / 2; if (list[mid].At <= after) lo = mid + 1; else hi = mid; }
+            if (lo < list.Count && (best is null || list[lo].At < best)) best = list[lo].At;
+        }
+        return best;
+    }
+
     /// <summary>The insert position at <paramref name="t"/> (the first recorded one before the log starts).</summary>
     public Lsn At(SimTime t)
     {

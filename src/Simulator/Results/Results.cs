@@ -115,7 +115,30 @@ public sealed record SlotSummary(
     SimTime? FirstUnreserved,
     SimTime? Lost,
     InvalidationCause Cause,
-    ByteCount PeakRetained);
+    ByteCount PeakRetained)
+{
+    /// <summary>A synced copy on a standby (17+): when it first became persistent ("sync-ready"), if it did.</summary>
+    public SimTime? FirstSyncReady { get; init; }
+    /// <summary>A synced copy on a standby: created by the slot sync worker (<c>synced = true</c>).</summary>
+    public bool Synced { get; init; }
+}
+
+/// <summary>What the new primary has of one logical slot at a failover, and what its consumer would get
+/// (docs/design/failover.md §3.6). S: the consumer's position; P: the new primary's switch point; R: where it resumes.</summary>
+/// <param name="Slot">The logical slot.</param>
+/// <param name="OnNewPrimary"><c>exists</c> (a persistent synced copy), <c>temporary-dropped</c>, <c>invalidated</c> or <c>missing</c>.</param>
+/// <param name="ConsumerPosition">S: what the consumer had applied (the primary's WAL at the failover, less its lag).</param>
+/// <param name="CopyConfirmed">C: the copy's confirmed_flush on the new primary, when a usable copy exists.</param>
+/// <param name="ResumeAt">R: where decoding resumes (the consumer's request or the copy's position, whichever is later;
+/// a re-created slot starts at the switch point).</param>
+/// <param name="Phantom">WAL the consumer applied that the new primary never had: max(0, S − P).</param>
+/// <param name="ReceivedTwice">WAL sent again: max(0, min(S, P) − R).</param>
+/// <param name="Missed">WAL never sent: max(0, R − min(S, P)) (a copy ahead of the consumer, or a slot re-created later).</param>
+public sealed record SlotFailover(string Slot, string OnNewPrimary, Lsn ConsumerPosition, Lsn? CopyConfirmed, Lsn ResumeAt,
+    ByteCount Phantom, ByteCount ReceivedTwice, ByteCount Missed);
+
+/// <summary>A failover (or switchover) to <paramref name="To"/> at <paramref name="At"/>, with the new primary's switch point.</summary>
+public sealed record FailoverOutcome(SimTime At, string To, bool Planned, Lsn SwitchPoint, IReadOnlyList<SlotFailover> Slots);
 
 /// <summary>The whole-run outcome for one version, small enough to keep in memory for any duration.</summary>
 public sealed record RunSummary(
@@ -150,6 +173,9 @@ public sealed record SimulationResult(
     /// <summary>A topology run: each standby's own result (its Summary counts restartpoints as checkpoints and
     /// skipped restartpoint attempts as skipped checkpoints), in the scenario's node order.</summary>
     public IReadOnlyList<SimulationResult> Standbys { get; init; } = [];
+
+    /// <summary>A topology run: the failovers (the run ends at the first), in order.</summary>
+    public IReadOnlyList<FailoverOutcome> Failovers { get; init; } = [];
 
     /// <summary>The result of node <paramref name="name"/>: this one when it is the primary (or null/empty for a
     /// one-server run), else the standby's; null if there is no such node.</summary>

@@ -58,3 +58,11 @@ public sealed record EndTransaction(string Name) : ScenarioEvent;
 
 /// <summary>A marker step that changes nothing (a place to attach expectations).</summary>
 public sealed record Observe : ScenarioEvent;
+
+/// <summary>
+/// The primary is lost (<see cref="Planned"/> false: a crash, WAL it wrote that <see cref="To"/> had not received
+/// is gone) or shut down for a switchover (true: its last WAL reaches the standby), and standby <see cref="To"/> is
+/// promoted. walsim reports, for each logical slot with a consumer, what the new primary has and what the consumer
+/// would miss or receive twice; the run of the topology ends there.
+/// </summary>
+public sealed record Failover(string To, bool Planned) : ScenarioEvent;

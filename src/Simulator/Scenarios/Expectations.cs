@@ -35,7 +35,7 @@ public sealed record NumberBound(double? Min, double? Max)
 }
 
 /// <summary>Events that happen once: a slot's first <c>extended</c>/<c>unreserved</c>, its loss, a full disk, read-only.</summary>
-public enum Milestone { SlotExtended, SlotUnreserved, SlotLost, DiskFull, ReadOnly }
+public enum Milestone { SlotExtended, SlotUnreserved, SlotLost, DiskFull, ReadOnly, SlotSyncReady }
 
 /// <summary>The milestone happens within <see cref="When"/> (e.g. slot cdc lost between 6h and 7h).</summary>
 public sealed record MilestoneExpectation(Milestone Milestone, string? Slot, TimeBound When) : Expectation;
@@ -63,3 +63,12 @@ public enum PointMetric
 
 /// <summary>A value at a point: either an exact text (EqualsText) or a numeric range.</summary>
 public sealed record PointExpectation(ProbePoint Point, PointMetric Metric, string? Slot, string? EqualsText, NumberBound? Bound) : Expectation;
+
+/// <summary>What a failover gives a logical slot's consumer (docs/design/failover.md §3.6); null checks nothing.</summary>
+/// <param name="Number">Which failover (1 = the first).</param>
+/// <param name="Slot">The logical slot.</param>
+/// <param name="OnNewPrimary"><c>exists</c>, <c>temporary-dropped</c>, <c>invalidated</c> or <c>missing</c>.</param>
+/// <param name="Missed">Bytes of WAL the consumer would never get.</param>
+/// <param name="ReceivedTwice">Bytes it would get again.</param>
+/// <param name="Phantom">Bytes it applied that the new primary never had.</param>
+public sealed record FailoverExpectation(int Number, string Slot, string? OnNewPrimary, NumberBound? Missed, NumberBound? ReceivedTwice, NumberBound? Phantom) : Expectation;

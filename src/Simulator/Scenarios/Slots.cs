@@ -18,8 +18,15 @@ public sealed record SlotSpec
     /// <see cref="ConfirmedFlushLsn"/> says otherwise.</summary>
     public Lsn? RestartLsn { get; init; }
     public Lsn? ConfirmedFlushLsn { get; init; }
+    /// <summary>A logical slot created with <c>failover = true</c> (17+): standbys with slot synchronization keep a copy.</summary>
+    public bool Failover { get; init; }
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }
+
+/// <summary>Where a logical consumer asks to resume after a failover: at its own position (a Debezium offset, a
+/// subscription's origin: <c>START_REPLICATION … origin_lsn</c>), or wherever the slot is (<c>0/0</c>: the slot's
+/// confirmed_flush).</summary>
+public enum ResumeFrom { Origin, Slot }
 
 /// <summary>
 /// How a slot's consumer (a standby's walreceiver, a CDC connector, a subscriber) moves the slot. Reports happen
@@ -36,6 +43,8 @@ public sealed record ConsumerSpec
     public ByteCount LagBytes { get; init; } = ByteCount.Zero;
     public SimDuration ConfirmEvery { get; init; } = SimDuration.FromSeconds(10);
     public IReadOnlyList<Outage> Outages { get; init; } = [];
+    /// <summary>After a failover, where a logical consumer asks to resume.</summary>
+    public ResumeFrom Resume { get; init; } = ResumeFrom.Origin;
 }
 
 /// <summary>The consumer is disconnected from <see cref="From"/> until <see cref="Until"/> (<see cref="SimTime.Never"/> = never returns).</summary>

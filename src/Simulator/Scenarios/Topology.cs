@@ -26,7 +26,18 @@ public sealed record NodeSpec
     public DiskSpec? Disk { get; init; }
     /// <summary>Slots created on this node (a standby's: physical slots of cascading standbys or tools).</summary>
     public IReadOnlyList<SlotSpec> Slots { get; init; } = [];
+    /// <summary>How this standby keeps copies of the primary's logical slots.</summary>
+    public SlotSyncMechanism SlotSync { get; init; } = SlotSyncMechanism.None;
     public SourceLocation Location { get; init; } = SourceLocation.None;
+}
+
+/// <summary>How a standby keeps the primary's logical slots for a failover (docs/design/failover.md §1.2–§1.5).</summary>
+public enum SlotSyncMechanism
+{
+    /// <summary>Nothing: the slots exist on the primary only.</summary>
+    None,
+    /// <summary>PostgreSQL 17+ <c>sync_replication_slots = on</c>: the slot sync worker copies <c>failover</c> slots.</summary>
+    Native,
 }
 
 /// <summary>

@@ -71,6 +71,16 @@ public abstract class RetentionPolicy
     /// </summary>
     public virtual bool RecyclesOnlyWhileStreaming => Version.Major >= 15 || Version.Major == 14 && Version.Minor >= 18 || Version.Major == 13 && Version.Minor >= 21;
 
+    /// <summary>Logical slots can be synchronized to standbys (<c>sync_replication_slots</c>, <c>failover</c> slots; 17+).</summary>
+    public virtual bool SyncsFailoverSlots => Version.Major >= 17;
+
+    /// <summary>
+    /// <c>reserve_wal_for_local_slot</c>: a new synced copy reserves at the remote restart_lsn but not before the
+    /// standby's redo or slot minimum (17.8+, 18.2+); before, at the remote restart_lsn unless that segment was
+    /// already removed (then the next segment's start). docs/design/failover.md TV-F2.
+    /// </summary>
+    public virtual bool SyncedSlotReservesAtRedo => Version.Major >= 19 || Version.Major == 18 && Version.Minor >= 2 || Version.Major == 17 && Version.Minor >= 8;
+
     /// <summary>Default <c>checkpoint_completion_target</c>: 0.5 until 13, 0.9 from 14 (guc.c).</summary>
     public virtual double DefaultCheckpointCompletionTarget => 0.9;
 

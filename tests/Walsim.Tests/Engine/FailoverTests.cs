@@ -1,0 +1,146 @@
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Tests.Engine;
+
+/// <summary>
+/// PostgreSQL 17+'s slot sync worker (<c>sync_replication_slots</c>, docs/design/failover.md §1.5, §3.3) and what a
+/// failover gives a logical consumer (§3.6), with worked numbers. 1MB/s of WAL, so bytes read as seconds.
+/// </summary>
+public class FailoverTests
+{
+    private const double MiB = 1048576;
+    private static SimTime T(double seconds) => SimTime.FromSeconds(seconds);
+
+    private static Scenario Topology(SimDuration linkLag, params ScenarioEvent[] events) => new()
+    {
+        Name = "failover",
+        Versions = [PgVersion.Parse("17")],
+        SegmentSize = WalSegmentSize.FromMegabytes(16),
+        Settings = new Dictionary<string, string> { ["wal_level"] = "logical", ["checkpoint_timeout"] = "5min", ["max_wal_size"] = "1GB" },
+        Workload = new Workload([new ConstantRate(MiB, SimTime.Zero, SimTime.Never)]),
+        Nodes =
+        [
+            new NodeSpec { Name = "a", Role = NodeRole.Primary },
+            new NodeSpec { Name = "b", Upstream = "a", PrimarySlotName = "sb1", Link = new LinkSpec(linkLag, SimDuration.Zero, []), SlotSync = SlotSyncMechanism.Native },
+        ],
+        Events = events,
+        Duration = SimDuration.FromHours(1),
+        SampleInterval = SimDuration.Zero,
+    };
+
+    private static SlotSpec Cdc(double createdAt = 0, ResumeFrom resume = ResumeFrom.Origin, double lag = 2) => new()
+    {
+        Name = "cdc", Kind = SlotKind.Logical, Failover = true, CreatedAt = T(createdAt),
+        Consumer = new ConsumerSpec { Lag = SimDuration.FromSeconds(lag), ConfirmEvery = SimDuration.FromSeconds(10), Resume = resume },
+    };
+
+    private static (SimulationResult Result, CollectingObserver Standby) Run(Scenario s, string version = "17")
+    {
+        var standby = new CollectingObserver();
+        return (Simulation.Run(s, PgVersion.Parse(version), null, _ => standby), standby);
+    }
+
+    [Fact]
+    public void The_worker_backs_off_from_200ms_to_30s_and_a_copy_is_sync_ready_once_the_remote_moved_after_it_was_made()
+    {
+        // TV-F3: the worker starts at 0 with no failover slot: cycles at 0, 0.4, 1.2, 2.8, 6.0, 12.4 s (sleeps 0.4, 0.8,
+        // 1.6, 3.2, 6.4). cdc, created at 10 s, is first seen at 12.4 s: a temporary copy. Its consumer reports every 10 s
+        // from 10 s, so the remote next moves at 20 s; after the creating cycle the sleeps restart at 200 ms: 12.6, 13.0,
+        // 13.8, 15.4, 18.6, 25.0 → the copy becomes persistent ("sync-ready") at 25.0 s.
+        var (r, standby) = Run(Topology(SimDuration.FromSeconds(0.1), new CreateSlot(Cdc(10)) { At = T(10) }));
+        var ready = standby.Events.Single(e => e.Kind == "sync_ready");
+        Assert.Equal(T(25), ready.At);
+        Assert.Equal(T(25), r.ForNode("b")!.Slots.Single(s => s.Name == "cdc").FirstSyncReady);
+        Assert.True(r.ForNode("b")!.Slots.Single(s => s.Name == "cdc").Synced);
+    }
+
+    [Fact]
+    public void On_16_native_slot_sync_does_not_exist_and_the_scenario_says_so()
+    {
+        var e = Assert.Throws<ScenarioValidationException>(() => Run(Topology(SimDuration.Zero) with { Slots = [Cdc()] }, "16"));
+        Assert.Contains("slot_sync: native needs PostgreSQL 17", e.Message);
+    }
+
+    [Fact]
+    public void A_switchover_finds_the_copy_behind_the_consumer_and_resuming_from_the_slot_sends_that_WAL_again()
+    {
+        // Switchover at 30m: P = everything a wrote. The consumer (2 s behind) has applied S = P − 2 s of WAL. The copy
+        // holds the remote's confirmed_flush as of the worker's last cycle that saw a report: reports at 29m50s
+        // (confirming 29m48s); the worker, in its back-off, saw it at 29m52.6s. So C = S − 10 s of WAL: a consumer
+        // resuming from the slot gets 10MB again; one resuming from its own position, none; nothing missed either way.
+        var s = Topology(SimDuration.FromSeconds(0.1), new Failover("b", Planned: true) { At = T(1800) }) with { Slots = [Cdc(resume: ResumeFrom.Slot)] };
+        var (r, _) = Run(s);
+        var f = r.Failovers.Single();
+        var cdc = f.Slots.Single();
+        Assert.Equal("exists", cdc.OnNewPrimary);
+        // (less the few bytes the server itself wrote in those 2 s: a running_xacts record)
+        Assert.InRange((f.SwitchPoint - cdc.ConsumerPosition).Bytes, 2 * MiB, 2 * MiB + 1024);
+        Assert.InRange(cdc.ReceivedTwice.Bytes, 10 * MiB - 1024, 10 * MiB + 1024);
+        Assert.Equal(0, cdc.Missed.Bytes);
+        Assert.Equal(0, cdc.Phantom.Bytes);
+
+        var origin = Run(s with { Slots = [Cdc(resume: ResumeFrom.Origin)] }).Result.Failovers.Single().Slots.Single();
+        Assert.Equal(0, origin.ReceivedTwice.Bytes);
+        Assert.Equal(0, origin.Missed.Bytes);
+    }
+
+    [Fact]
+    public void A_crash_failover_with_a_lagging_standby_leaves_applied_changes_the_new_primary_never_had()
+    {
+        // Crash at 30m, link lag 5 s: b had received P = insert(30m − 5s); the consumer (1 s behind) had applied
+        // S = insert(30m − 1s): 4MB of phantom changes (TV-F5's shape; synchronized_standby_slots would prevent it).
+        // Resuming from its own position, R = S: the new timeline's WAL in (P, S] is skipped — 4MB missed as well.
+        var s = Topology(SimDuration.FromSeconds(5), new Failover("b", Planned: false) { At = T(1800) }) with { Slots = [Cdc(lag: 1)] };
+        var cdc = Run(s).Result.Failovers.Single().Slots.Single();
+        Assert.InRange(cdc.Phantom.Bytes, 4 * MiB - 1024, 4 * MiB + 1024);
+        Assert.InRange(cdc.Missed.Bytes, 4 * MiB - 1024, 4 * MiB + 1024);
+        Assert.Equal(0, cdc.ReceivedTwice.Bytes);
+    }
+
+    [Fact]
+    public void A_slot_without_failover_is_missing_on_the_new_primary_and_its_consumer_misses_what_it_had_not_applied()
+    {
+        // analytics (failover = false) has no copy: re-created at the switch point, its consumer (1 s behind) misses 1MB.
+        var analytics = Cdc(lag: 1) with { Name = "analytics", Failover = false };
+        var s = Topology(SimDuration.FromSeconds(0.1), new Failover("b", Planned: true) { At = T(1800) }) with { Slots = [Cdc(), analytics] };
+        var (r, _) = Run(s);
+        var a = r.Failovers.Single().Slots.Single(x => x.Slot == "analytics");
+        Assert.Equal("missing", a.OnNewPrimary);
+        Assert.InRange(a.Missed.Bytes, 1 * MiB - 1024, 1 * MiB + 1024);
+        Assert.DoesNotContain(r.ForNode("b")!.Slots, x => x.Name == "analytics");
+    }
+
+    [Fact]
+    public void A_copy_invalidated_by_the_standbys_own_cap_is_recreated_temporary_and_a_failover_then_finds_no_usable_slot()
+    {
+        // TV-F12's shape: the consumer stops at 5m; the standby's max_slot_wal_keep_size is 64MB (4 segments), the
+        // primary has no cap. A restartpoint on b invalidates the copy; the worker drops it and creates a temporary one
+        // at b's redo, which never becomes ready (the remote does not move). At 40m the failover finds it temporary:
+        // dropped at promotion — the consumer's slot is gone from the new primary while the primary still had it.
+        var stopped = Cdc() with { Consumer = Cdc().Consumer with { Outages = [new Outage(T(300), SimTime.Never)] } };
+        var s = Topology(SimDuration.FromSeconds(0.1), new Failover("b", Planned: true) { At = T(2400) }) with
+        {
+            Slots = [stopped],
+            Nodes =
+            [
+                new NodeSpec { Name = "a", Role = NodeRole.Primary },
+                new NodeSpec
+                {
+                    Name = "b", Upstream = "a", PrimarySlotName = "sb1", SlotSync = SlotSyncMechanism.Native,
+                    Settings = new Dictionary<string, string> { ["max_slot_wal_keep_size"] = "64MB" },
+                },
+            ],
+        };
+        var (r, standby) = Run(s);
+        Assert.Contains(standby.Checkpoints, c => c.InvalidatedSlots.Contains("cdc"));
+        Assert.Contains(standby.Events, e => e.Kind == "sync_dropped" && e.Slot == "cdc");
+        Assert.Null(r.Slots.Single(x => x.Name == "cdc").Lost);
+        var cdc = r.Failovers.Single().Slots.Single();
+        Assert.Equal("temporary-dropped", cdc.OnNewPrimary);
+        Assert.True(cdc.Missed.Bytes > 0);
+    }
+}
