@@ -95,7 +95,9 @@ internal sealed partial class Server
         _slotsUpdatedAt = _now;
         _slotsUpdatedInsert = _insert;
         var moved = false;
-        foreach (var s in Slots) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
+        // Physical slots first: a failover slot's consumer may wait for them (synchronized_standby_slots).
+        foreach (var s in Slots) if (s.Kind == SlotKind.Physical) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
+        foreach (var s in Slots) if (s.Kind == SlotKind.Logical) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
         if (moved) ComputeRequiredLsn();
     }
 
@@ -115,11 +117,31 @@ internal sealed partial class Server
         // The same report as last time confirms the same position, unless it is "the insert position now" (no lag,
         // and WAL was inserted within this instant) or a pin on the slot changed since.
         var live = report == now.Microseconds && s.LagMicros == 0;
-        if (!live && report == s.LastReport.Microseconds && s.LastInputs == _slotInputs) return false;
+        // A consumer held back by synchronized_standby_slots moves when the standbys do, between its own reports.
+        var held = s.Spec.Failover && _settings.SynchronizedStandbySlots.Count > 0;
+        if (!live && !held && report == s.LastReport.Microseconds && s.LastInputs == _slotInputs) return false;
         s.LastReport = new SimTime(report);
         s.LastInputs = _slotInputs;
         var target = live ? Insert : _history.At(new SimTime(report - s.LagMicros));
+        if (s.Spec.Failover && _settings.SynchronizedStandbySlots.Count > 0) target = Lsn.Min(target, StandbySlotsFlushed());
         return Advance(s, target.Value > s.LagBytes ? new Lsn(target.Value - s.LagBytes) : Lsn.Invalid);
+    }
+
+    /// <summary>
+    /// <c>StandbySlotsHaveCaughtup</c> (17+): the walsender of a failover slot sends WAL only up to what every standby
+    /// in <c>synchronized_standby_slots</c> has flushed — its physical slot's restart_lsn; a listed slot that is missing,
+    /// invalidated or never reserved makes it wait (a WARNING each time), so nothing is sent.
+    /// </summary>
+    private Lsn StandbySlotsFlushed()
+    {
+        var min = new Lsn(ulong.MaxValue);
+        foreach (var name in _settings.SynchronizedStandbySlots)
+        {
+            if (Find(name) is not { Kind: SlotKind.Physical } s || s.Invalidated != InvalidationCause.None || !s.RestartLsn.IsValid)
+                return Lsn.Invalid;
+            if (s.RestartLsn < min) min = s.RestartLsn;
+        }
+        return min;
     }
 
     /// <summary>Moves a slot forward to a confirmed position (never back); returns whether restart_lsn changed.</summary>

@@ -216,7 +216,7 @@ internal sealed partial class Server
     private double CurrentRate() => _readOnly || (_diskFull is not null && _scenario.Disk!.Enforced) ? 0 : _rate.RateAt(_now);
 
     /// <summary>
-    /// For a topology: the WAL position, and each logical slot as its consumer's latest report left it, at every
+    /// For a topology: the WAL position, and each slot as its consumer's latest report left it, at every
     /// instant (and every report is an instant, <see cref="NextLogicalReport"/>), so standbys' slot sync workers
     /// read the primary's slots as they stood whenever they look.
     /// </summary>
@@ -225,8 +225,7 @@ internal sealed partial class Server
         _walLog!.Record(_now, _insert, CurrentRate());
         UpdateSlots();
         foreach (var s in Slots)
-            if (s.Kind == SlotKind.Logical)
-                _walLog.RecordSlot(s.Name, new WalLog.SlotPoint(_now, s.RestartLsn, s.ConfirmedFlush, s.Spec.Failover, s.Invalidated != InvalidationCause.None, true));
+            _walLog.RecordSlot(s.Name, new WalLog.SlotPoint(_now, s.RestartLsn, s.ConfirmedFlush, s.Spec.Failover, s.Invalidated != InvalidationCause.None, true));
     }
 
     /// <summary>The next moment a logical slot's consumer reports (its confirmations every confirm_every since it connected).</summary>

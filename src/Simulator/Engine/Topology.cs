@@ -1,5 +1,6 @@
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
@@ -58,6 +59,7 @@ public static class Topology
         var t = f.At;
         var p = f.Planned ? log.At(t) : to.ReceivedAt(t);
         var copies = to.Copies.ToDictionary(c => c.Name);
+        var waitFor = GucCatalog.SlotListOf(primaryScenario.Settings.GetValueOrDefault("synchronized_standby_slots") ?? "");
         var slots = new List<SlotFailover>();
         foreach (var spec in primaryScenario.Slots.Concat(primaryScenario.Events.OfType<CreateSlot>().Select(c => c.Slot))
                      .Where(x => x.Kind == SlotKind.Logical && x.Consumer.Connected))
@@ -69,6 +71,14 @@ public static class Topology
                 if (t >= o.From && t < o.Until) { appliedAt = o.From; break; }
             var applied = log.At(appliedAt - consumer.Lag < SimTime.Zero ? SimTime.Zero : appliedAt - consumer.Lag);
             var s = applied.Value > (ulong)consumer.LagBytes.Bytes ? new Lsn(applied.Value - (ulong)consumer.LagBytes.Bytes) : applied;
+            // synchronized_standby_slots: a failover slot's walsender sent nothing past what the listed standbys had flushed.
+            if (spec.Failover && waitFor.Count > 0)
+            {
+                var sent = new Lsn(ulong.MaxValue);
+                foreach (var name in waitFor)
+                    sent = log.SlotAt(name, t) is { Invalidated: false } w && w.RestartLsn.IsValid ? Lsn.Min(sent, w.RestartLsn) : Lsn.Min(sent, log.SlotAt(spec.Name, t)!.Value.ConfirmedFlush);
+                s = Lsn.Min(s, sent);
+            }
 
             string state;
             Lsn? copyConfirmed = null;

@@ -4,7 +4,7 @@ using Walsim.Simulator.Versions;
 namespace Walsim.Simulator.Settings;
 
 /// <summary>The kind of value a retention-relevant GUC takes, with its base unit.</summary>
-public enum GucKind { MemoryMb, TimeSeconds, Integer, Real, Boolean, Enum }
+public enum GucKind { MemoryMb, TimeSeconds, Integer, Real, Boolean, Enum, SlotList }
 
 /// <summary>
 /// One retention-relevant configuration parameter as PostgreSQL defines it (guc.c / guc_tables.c): base unit,
@@ -44,7 +44,13 @@ public static class GucCatalog
         new GucDefinition("max_replication_slots", GucKind.Integer, 0, 262143, 12, 18, _ => "10", RestartOnly: true),
         new GucDefinition("wal_level", GucKind.Enum, 0, 0, 12, 18, _ => "replica", ["minimal", "replica", "logical"], RestartOnly: true),
         new GucDefinition("log_checkpoints", GucKind.Boolean, 0, 1, 12, 18, p => p.DefaultLogCheckpoints ? "on" : "off"),
+        new GucDefinition("synchronized_standby_slots", GucKind.SlotList, 0, 0, 17, 18, _ => "",
+            Note: "new in 17: physical slots whose standbys must have flushed WAL before failover slots' consumers receive it"),
     }.ToDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>The names of a slot-list setting's text (<c>sb1, sb2</c>), in order.</summary>
+    public static IReadOnlyList<string> SlotListOf(string text) =>
+        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     private static readonly (string Unit, double Factor)[] MemoryUnitsToMb =
         [("B", 1.0 / (1024 * 1024)), ("kB", 1.0 / 1024), ("MB", 1), ("GB", 1024), ("TB", 1024 * 1024)];
@@ -68,6 +74,15 @@ public static class GucCatalog
                 if (lower is "off" or "false" or "no" or "0" or "f" or "n") { value = 0; return true; }
                 error = $"parameter \"{def.Name}\" requires a Boolean value (on/off), got \"{text}\"";
                 return false;
+            case GucKind.SlotList:
+                // A comma-separated list of slot names (check_synchronized_standby_slots: each a valid slot name).
+                foreach (var name in SlotListOf(t))
+                    if (!name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+                    {
+                        error = $"invalid value for parameter \"{def.Name}\": \"{text}\" (\"{name}\" is not a replication slot name)";
+                        return false;
+                    }
+                return true;
             case GucKind.Enum:
                 var idx = def.EnumValues!.ToList().FindIndex(e => string.Equals(e, t, StringComparison.OrdinalIgnoreCase));
                 if (idx < 0) { error = $"invalid value for parameter \"{def.Name}\": \"{text}\"; available values: {string.Join(", ", def.EnumValues!)}"; return false; }

@@ -33,6 +33,9 @@ public sealed record ServerSettings
     public long MaxReplicationSlots { get; init; } = 10;
     public string WalLevel { get; init; } = "replica";
     public bool LogCheckpoints { get; init; }
+    /// <summary><c>synchronized_standby_slots</c> (17+): physical slots whose standbys must have flushed WAL before a
+    /// failover slot's consumer is sent it (<c>StandbySlotsHaveCaughtup</c>).</summary>
+    public IReadOnlyList<string> SynchronizedStandbySlots { get; init; } = [];
 
     /// <summary>The raw values as the user gave them (for reports and error messages).</summary>
     public IReadOnlyDictionary<string, string> Raw { get; init; } = new Dictionary<string, string>();
@@ -99,6 +102,7 @@ public sealed record ServerSettings
             "max_replication_slots" => s with { MaxReplicationSlots = (long)v },
             "wal_level" => s with { WalLevel = def.EnumValues![(int)v] },
             "log_checkpoints" => s with { LogCheckpoints = v != 0 },
+            "synchronized_standby_slots" => s with { SynchronizedStandbySlots = GucCatalog.SlotListOf(text) },
             _ => throw new SettingException(name, $"walsim does not model \"{name}\""),
         };
     }

@@ -144,3 +144,68 @@ public class FailoverTests
         Assert.True(cdc.Missed.Bytes > 0);
     }
 }
+
+/// <summary><c>synchronized_standby_slots</c> (17+): failover slots' consumers wait for the listed standbys.</summary>
+public class SynchronizedStandbySlotsTests
+{
+    private const double MiB = 1048576;
+    private static SimTime T(double seconds) => SimTime.FromSeconds(seconds);
+
+    private static Scenario Crash(bool wait, SimDuration linkLag, IReadOnlyList<Outage>? linkOutages = null, double at = 1800) => new()
+    {
+        Name = "sss",
+        Versions = [PgVersion.Parse("17")],
+        SegmentSize = WalSegmentSize.FromMegabytes(16),
+        Settings = new Dictionary<string, string>
+        {
+            ["wal_level"] = "logical", ["checkpoint_timeout"] = "5min", ["max_wal_size"] = "1GB", ["max_slot_wal_keep_size"] = "2GB",
+            ["synchronized_standby_slots"] = wait ? "sb1" : "",
+        },
+        Workload = new Workload([new ConstantRate(8 * MiB, SimTime.Zero, SimTime.Never)]),
+        Nodes =
+        [
+            new NodeSpec { Name = "a", Role = NodeRole.Primary },
+            new NodeSpec { Name = "b", Upstream = "a", PrimarySlotName = "sb1", Link = new LinkSpec(linkLag, SimDuration.Zero, linkOutages ?? []), SlotSync = SlotSyncMechanism.Native },
+        ],
+        Slots =
+        [
+            new SlotSpec
+            {
+                Name = "cdc", Kind = SlotKind.Logical, Failover = true,
+                Consumer = new ConsumerSpec { Lag = SimDuration.FromSeconds(1), ConfirmEvery = SimDuration.FromSeconds(10) },
+            },
+        ],
+        Events = [new Failover("b", Planned: false) { At = T(at) }],
+        Duration = SimDuration.FromHours(2),
+        SampleInterval = SimDuration.Zero,
+    };
+
+    [Fact]
+    public void Waiting_for_the_standby_means_a_crash_failover_leaves_no_phantom_changes()
+    {
+        // Link lag 5 s, consumer 1 s behind: without the setting the consumer applied 4 s of WAL (32MB at 8MB/s) the
+        // standby never received; with sb1 listed it is never sent past what b has flushed (sb1's restart_lsn, as
+        // b reported it at most 10 s ago).
+        var free = Simulation.Run(Crash(false, SimDuration.FromSeconds(5)), PgVersion.Parse("17")).Failovers.Single().Slots.Single();
+        Assert.InRange(free.Phantom.Bytes, 4 * 8 * MiB - 1024, 4 * 8 * MiB + 1024);
+        var held = Simulation.Run(Crash(true, SimDuration.FromSeconds(5)), PgVersion.Parse("17"));
+        var cdc = held.Failovers.Single().Slots.Single();
+        Assert.Equal(0, cdc.Phantom.Bytes);
+    }
+
+    [Fact]
+    public void A_listed_standby_that_stops_holds_the_failover_slot_back_until_the_cap_invalidates_both()
+    {
+        // TV-F11's shape: b's link is down from 600 s; sb1 stays where b last reported and cdc cannot be confirmed past
+        // it, so both retain WAL from ~600 s. With max_slot_wal_keep_size = 2GB (8MB/s: 256 s of WAL) the same
+        // checkpoint invalidates both; without the setting only sb1 is lost.
+        var outage = new[] { new Outage(T(600), SimTime.Never) };
+        var held = Simulation.Run(Crash(true, SimDuration.FromSeconds(0.1), outage, at: 3000), PgVersion.Parse("17"));
+        var sb1 = held.Slots.Single(s => s.Name == "sb1").Lost;
+        Assert.NotNull(sb1);
+        Assert.Equal(sb1, held.Slots.Single(s => s.Name == "cdc").Lost);
+        var free = Simulation.Run(Crash(false, SimDuration.FromSeconds(0.1), outage, at: 3000), PgVersion.Parse("17"));
+        Assert.NotNull(free.Slots.Single(s => s.Name == "sb1").Lost);
+        Assert.Null(free.Slots.Single(s => s.Name == "cdc").Lost);
+    }
+}
