@@ -54,7 +54,7 @@ internal sealed partial class ScenarioReader
                 var fm = item.Map("a failover expectation like {failover: 1, slot: cdc, on_new_primary: exists, missed: 0}", FailoverKeys);
                 var fSlotNode = fm.Required("slot");
                 var fe = new FailoverExpectation((int)fm.Required("failover").Integer(1, 100), SlotName(fSlotNode),
-                    fm["on_new_primary"]?.Choice("exists", "temporary-dropped", "invalidated", "missing"),
+                    fm["on_new_primary"]?.Choice("exists", "temporary-dropped", "not-ready", "invalidated", "missing"),
                     fm["missed"] is { } mi ? ReadBound(mi, Bytes) : null,
                     fm["received_twice"] is { } rt ? ReadBound(rt, Bytes) : null,
                     fm["phantom"] is { } ph ? ReadBound(ph, Bytes) : null);

@@ -130,7 +130,7 @@ internal sealed partial class ScenarioReader
                     : $"no node named \"{named}\" (nodes: {string.Join(", ", s.Nodes.Select(x => x.Name))})");
             // A standby's slots: its own, and (with slot synchronization) copies of the primary's failover slots.
             var slotNames = node is null ? names : node.Slots.Select(x => x.Name)
-                .Concat(node.SlotSync == SlotSyncMechanism.None ? [] : s.Slots.Concat(parsedEvents.Select(e => e.Event).OfType<CreateSlot>().Select(c => c.Slot)).Where(x => x.Failover).Select(x => x.Name))
+                .Concat(node.SlotSync == SlotSyncMechanism.None ? [] : s.Slots.Concat(parsedEvents.Select(e => e.Event).OfType<CreateSlot>().Select(c => c.Slot)).Where(x => node.SlotSync switch { SlotSyncMechanism.Native => x.Failover, SlotSyncMechanism.Patroni => x.Permanent, _ => x.Kind == SlotKind.Logical }).Select(x => x.Name))
                 .ToHashSet(StringComparer.Ordinal);
             if (p.SlotNode is { } slotNode && !slotNames.Contains(slotNode.Scalar("")))
                 throw slotNode.Error($"no slot named \"{slotNode.Scalar("")}\"{(node is null ? "" : $" on node {node.Name}")} ({DeclaredList(slotNames)})");

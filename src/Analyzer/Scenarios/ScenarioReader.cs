@@ -276,6 +276,7 @@ internal sealed partial class ScenarioReader(string file)
                     if (slots.Any(x => x.Name == slot.Name)) throw slotName.Error($"slot \"{slot.Name}\" is declared twice on node {name}");
                     slots.Add(slot);
                 }
+            var (syncMechanism, syncOptions) = m["slot_sync"] is { } ss ? ReadSlotSync(ss) : (SlotSyncMechanism.None, new SlotSyncOptions());
             nodes.Add((new NodeSpec
             {
                 Name = name,
@@ -286,7 +287,8 @@ internal sealed partial class ScenarioReader(string file)
                 Settings = ToDictionary(nodeSettings),
                 Disk = m["disk"] is { } dk ? ReadDisk(dk) : null,
                 Slots = slots,
-                SlotSync = m["slot_sync"]?.Choice("none", "native") == "native" ? SlotSyncMechanism.Native : SlotSyncMechanism.None,
+                SlotSync = syncMechanism,
+                SlotSyncOptions = syncOptions,
                 Location = item.Location,
             }, nameNode));
         }
@@ -306,6 +308,36 @@ internal sealed partial class ScenarioReader(string file)
         return nodes.Select(n => n.Spec).ToList();
     }
 
+    /// <summary><c>slot_sync: native</c>, or a mapping <c>{mechanism: pg_failover_slots, worker_nap_time: 60s}</c> /
+    /// <c>{mechanism: patroni, loop_wait: 10s, copy_restart: 5s}</c>.</summary>
+    private static (SlotSyncMechanism, SlotSyncOptions) ReadSlotSync(Node node)
+    {
+        static SlotSyncMechanism Of(string name) => name switch
+        {
+            "native" => SlotSyncMechanism.Native,
+            "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots,
+            "patroni" => SlotSyncMechanism.Patroni,
+            _ => SlotSyncMechanism.None,
+        };
+        string[] names = ["none", "native", "pg_failover_slots", "patroni"];
+        if (node.Yaml is YamlScalarNode)
+        {
+            var mechanism = Of(node.Choice(names));
+            return (mechanism, new SlotSyncOptions { Interval = mechanism == SlotSyncMechanism.Patroni ? SimDuration.FromSeconds(10) : SimDuration.FromSeconds(60) });
+        }
+        var m = node.Map("a mapping like {mechanism: pg_failover_slots, worker_nap_time: 60s}", ["mechanism", "worker_nap_time", "loop_wait", "copy_restart"]);
+        var mech = Of(m.Required("mechanism").Choice(names));
+        if (m["worker_nap_time"] is { } w && mech != SlotSyncMechanism.PgFailoverSlots) throw w.Error("worker_nap_time is pg_failover_slots'");
+        if (m["loop_wait"] is { } lw && mech != SlotSyncMechanism.Patroni) throw lw.Error("loop_wait is Patroni's");
+        if (m["copy_restart"] is { } cr && mech != SlotSyncMechanism.Patroni) throw cr.Error("copy_restart is Patroni's");
+        return (mech, new SlotSyncOptions
+        {
+            Interval = m["worker_nap_time"]?.PositiveDuration() ?? m["loop_wait"]?.PositiveDuration()
+                ?? (mech == SlotSyncMechanism.Patroni ? SimDuration.FromSeconds(10) : SimDuration.FromSeconds(60)),
+            CopyRestart = m["copy_restart"]?.Duration() ?? SimDuration.FromSeconds(5),
+        });
+    }
+
     /// <summary><c>link: {lag: 100ms, replay_lag: 0s, outages: [{from: 1h, until: 2h}]}</c>.</summary>
     private static LinkSpec ReadLink(Node node)
     {
@@ -317,8 +349,8 @@ internal sealed partial class ScenarioReader(string file)
         };
     }
 
-    private static readonly string[] DeclaredSlotKeys = ["name", "type", "created_at", "reserve", "consumer", "failover"];
-    private static readonly string[] CreatedSlotKeys = ["name", "type", "reserve", "consumer", "failover"];
+    private static readonly string[] DeclaredSlotKeys = ["name", "type", "created_at", "reserve", "consumer", "failover", "permanent"];
+    private static readonly string[] CreatedSlotKeys = ["name", "type", "reserve", "consumer", "failover", "permanent"];
 
     private List<SlotSpec> ReadSlots(Node node)
     {
@@ -348,6 +380,7 @@ internal sealed partial class ScenarioReader(string file)
             Reserve = m["reserve"]?.Bool() ?? true,
             Consumer = m["consumer"] is { } c ? ReadConsumer(c) : ConsumerSpec.None,
             Failover = m["failover"] is { } f && (kind == SlotKind.Logical ? f.Bool() : throw f.Error("failover applies to logical slots (pg_create_logical_replication_slot's failover argument, 17+)")),
+            Permanent = m["permanent"] is { } pm && (kind == SlotKind.Logical ? pm.Bool() : throw pm.Error("permanent (a Patroni permanent slot copied to replicas) applies to logical slots here")),
             Location = node.Location,
         };
         return (slot, nameNode);

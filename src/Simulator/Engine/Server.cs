@@ -225,7 +225,8 @@ internal sealed partial class Server
         _walLog!.Record(_now, _insert, CurrentRate());
         UpdateSlots();
         foreach (var s in Slots)
-            _walLog.RecordSlot(s.Name, new WalLog.SlotPoint(_now, s.RestartLsn, s.ConfirmedFlush, s.Spec.Failover, s.Invalidated != InvalidationCause.None, true));
+            _walLog.RecordSlot(s.Name, new WalLog.SlotPoint(_now, s.RestartLsn, s.ConfirmedFlush, s.Spec.Failover, s.Invalidated != InvalidationCause.None, true,
+                s.Kind == SlotKind.Logical, s.Spec.Permanent));
     }
 
     /// <summary>The next moment a logical slot's consumer reports (its confirmations every confirm_every since it connected).</summary>

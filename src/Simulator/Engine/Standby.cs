@@ -92,12 +92,15 @@ internal sealed class StandbyServer
         _redoRecPtr = _controlRedo;
         _lastAttempt = SimTime.Zero;
         _slots = node.Slots.Select(s => new StandbySlot(s)).ToList();
-        if (node.SlotSync == SlotSyncMechanism.Native)
+        if (node.SlotSync == SlotSyncMechanism.Native && !policy.SyncsFailoverSlots)
+            throw new ScenarioValidationException($"node {node.Name}: slot_sync: native needs PostgreSQL 17 or later (sync_replication_slots), not {policy.Version}", node.Location, "slot_sync");
+        // The worker (or Patroni's replica loop, half a loop after the leader's) starts with the standby.
+        _nextCycle = node.SlotSync switch
         {
-            if (!policy.SyncsFailoverSlots)
-                throw new ScenarioValidationException($"node {node.Name}: slot_sync: native needs PostgreSQL 17 or later (sync_replication_slots), not {policy.Version}", node.Location, "slot_sync");
-            _nextCycle = SimTime.Zero; // the worker starts with the standby
-        }
+            SlotSyncMechanism.None => SimTime.Never,
+            SlotSyncMechanism.Patroni => SimTime.Zero + node.SlotSyncOptions.Interval * 0.5,
+            _ => SimTime.Zero,
+        };
         _probeTimes = scenario.Expectations.OfType<PointExpectation>()
             .Where(e => e.Node == node.Name && e.Point.At is not null && e.Versions.Contains(policy.Version))
             .Select(e => e.Point.At!.Value).Distinct().Order().ToList();
@@ -115,6 +118,9 @@ internal sealed class StandbyServer
         var at = from - _link.Lag;
         return _upstream.At(at < SimTime.Zero ? SimTime.Zero : at);
     }
+
+    /// <summary>The standby's slot synchronization.</summary>
+    public SlotSyncMechanism Mechanism => _node.SlotSync;
 
     /// <summary>What the standby had received at <paramref name="t"/> (a failover's switch point).</summary>
     public Lsn ReceivedAt(SimTime t) => Received(t);
@@ -162,7 +168,12 @@ internal sealed class StandbyServer
 
             _now = next;
             Grow();
-            if (_now >= _nextCycle) SyncCycle();
+            if (_now >= _nextCycle)
+            {
+                if (_node.SlotSync == SlotSyncMechanism.Native) SyncCycle();
+                else if (_node.SlotSync == SlotSyncMechanism.PgFailoverSlots) FailoverSlotsCycle();
+                else PatroniLoop();
+            }
             if (_running && (_now >= _rpEndByTime || _rpEndByReplay.IsValid && Replayed(_now) >= _rpEndByReplay)) FinishRestartpoint();
             if (!_running && (_now >= _lastAttempt + _settings.CheckpointTimeout)) StartRestartpoint(CheckpointCause.Time);
             if (!_running && Replayed(_now) >= NextRequestLsn()) StartRestartpoint(CheckpointCause.Wal);
@@ -404,6 +415,107 @@ internal sealed class StandbyServer
         _nextCycle = _now + _sleep;
     }
 
+    private string? _blockedOn; // pg_failover_slots: the new slot whose remote must catch up before anything else syncs
+
+    /// <summary>
+    /// One pass of the <c>pg_failover_slots</c> worker (docs/design/failover.md §1.4, §3.3; model only): every logical
+    /// slot of the primary is copied; all copies take L, the restart_lsn of the furthest-behind remote (an invalidated
+    /// one counts as 0 and then no copy moves); confirmed_flush is capped at what the standby has received; a copy never
+    /// moves back. A new copy reserves at the standby's replay position (its redo before 16); if the remote is behind
+    /// that, the worker waits for it (polling every 5 s) and syncs nothing else meanwhile. Every worker_nap_time;
+    /// 10 s later when the standby has not received L yet.
+    /// </summary>
+    private void FailoverSlotsCycle()
+    {
+        var interval = _node.SlotSyncOptions.Interval;
+        if (!Streaming(_now)) { _nextCycle = _now + SimDuration.FromSeconds(10); return; }
+        var received = Received(_now);
+        var remotes = _upstream.SlotNames.Select(n => (Name: n, Point: _upstream.SlotAt(n, _now))).Where(x => x.Point is { Logical: true }).Select(x => (x.Name, P: x.Point!.Value)).ToList();
+        foreach (var copy in _slots.Where(x => x.Synced && remotes.All(r => r.Name != x.Spec.Name)).ToList()) _slots.Remove(copy);
+        var l = Lsn.Invalid;
+        var zero = false;
+        foreach (var (_, p) in remotes)
+        {
+            if (p.Invalidated || !p.RestartLsn.IsValid) { zero = true; break; }
+            if (!l.IsValid || p.RestartLsn < l) l = p.RestartLsn;
+        }
+        if (l.IsValid && received < l) { _nextCycle = _now + SimDuration.FromSeconds(10); return; }
+        foreach (var (name, p) in remotes)
+        {
+            if (_blockedOn is { } blocked && blocked != name) continue;
+            var conf = Lsn.Min(p.ConfirmedFlush, received);
+            var rst = zero ? Lsn.Invalid : Lsn.Min(p.RestartLsn, l);
+            var copy = _slots.FirstOrDefault(x => x.Spec.Name == name);
+            if (copy is null)
+            {
+                var at = _policy.Version.Major >= 16 ? Replayed(_now) : _redoRecPtr;
+                copy = StandbySlot.SyncedCopy(name, at, _now);
+                _slots.Add(copy);
+            }
+            if (copy.Temporary)
+            {
+                // wait_for_primary_slot_catchup: the remote must reach the copy's reservation.
+                if (!rst.IsValid || rst < copy.RestartLsn) { _blockedOn = name; _nextCycle = _now + SimDuration.FromSeconds(5); return; }
+                _blockedOn = null;
+                copy.Temporary = false;
+                copy.FirstSyncReady ??= _now;
+                _readySeen.TryAdd(name, _now);
+            }
+            if (copy.Invalidated || !rst.IsValid || rst < copy.RestartLsn) continue; // "would move it backward"
+            copy.RestartLsn = rst;
+            if (conf > copy.Confirmed) copy.Confirmed = conf;
+        }
+        _nextCycle = _now + interval;
+    }
+
+    private readonly Dictionary<string, (SimTime At, Lsn Confirmed, Lsn Restart)> _published = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Patroni's HA loop for permanent logical slots (docs/design/failover.md §1.3, §3.3; model only): the leader
+    /// publishes each slot's confirmed_flush every loop_wait; half a loop later the replica copies a slot it lacks (a
+    /// restart of the standby, copy_restart; usable only after that and one status interval, U-F3) or advances its copy
+    /// to the published position, capped at its replay position; an invalidated copy is dropped and copied again.
+    /// </summary>
+    private void PatroniLoop()
+    {
+        var loop = _node.SlotSyncOptions.Interval;
+        // The leader's loop half a loop ago published the positions of then.
+        var leaderAt = _now - loop * 0.5;
+        foreach (var name in _upstream.SlotNames)
+            if (_upstream.SlotAt(name, leaderAt) is { Logical: true, Permanent: true, Invalidated: false } p)
+                _published[name] = (leaderAt, p.ConfirmedFlush, p.RestartLsn);
+        var replayed = Replayed(_now);
+        foreach (var copy in _slots.Where(x => x.Synced && x.Invalidated).ToList()) _slots.Remove(copy);
+        foreach (var (name, pub) in _published)
+        {
+            var copy = _slots.FirstOrDefault(x => x.Spec.Name == name);
+            if (copy is null)
+            {
+                if (!Streaming(_now)) continue;
+                copy = StandbySlot.SyncedCopy(name, Lsn.Min(pub.Restart, replayed), _now);
+                copy.Confirmed = Lsn.Min(pub.Confirmed, replayed);
+                copy.ReadyAt = _now + _node.SlotSyncOptions.CopyRestart + _link.StatusInterval;
+                _slots.Add(copy);
+                continue;
+            }
+            var target = Lsn.Min(pub.Confirmed, replayed);
+            if (target > copy.Confirmed)
+            {
+                copy.Confirmed = target;
+                // pg_replication_slot_advance on the replica: restart_lsn follows, to at most the published restart_lsn.
+                var restart = Lsn.Min(pub.Restart, target);
+                if (restart > copy.RestartLsn) copy.RestartLsn = restart;
+            }
+            if (copy.Temporary && copy.ReadyAt is { } ready && _now >= ready)
+            {
+                copy.Temporary = false;
+                copy.FirstSyncReady ??= _now;
+                _readySeen.TryAdd(name, _now);
+            }
+        }
+        _nextCycle = _now + loop;
+    }
+
     /// <summary><c>reserve_wal_for_local_slot</c> for a new copy of a remote slot at <paramref name="remote"/>.</summary>
     private Lsn Reserve(Lsn remote)
     {
@@ -480,6 +592,8 @@ internal sealed class StandbyServer
         public Lsn Confirmed;
         public SimTime CreatedTime;
         public SimTime? FirstSyncReady;
+        /// <summary>Patroni: when the copy becomes usable (after the standby's restart and a status report).</summary>
+        public SimTime? ReadyAt;
 
         public static StandbySlot SyncedCopy(string name, Lsn restart, SimTime now) =>
             new(new SlotSpec { Name = name, Kind = SlotKind.Logical, Failover = true, Consumer = ConsumerSpec.None, CreatedAt = now })

@@ -84,7 +84,7 @@ public static class Topology
             Lsn? copyConfirmed = null;
             if (!copies.TryGetValue(spec.Name, out var c)) state = "missing";
             else if (c.Invalidated) state = "invalidated";
-            else if (c.Temporary) state = "temporary-dropped";
+            else if (c.Temporary) state = to.Mechanism == SlotSyncMechanism.Patroni ? "not-ready" : "temporary-dropped";
             else { state = "exists"; copyConfirmed = c.Confirmed; }
 
             var request = consumer.Resume == ResumeFrom.Origin ? s : Lsn.Invalid;

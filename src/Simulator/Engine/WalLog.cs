@@ -45,7 +45,8 @@ public sealed class WalLog
     private readonly List<string> _slotOrder = [];
 
     /// <summary>A primary slot's position from <see cref="At"/> on (as its consumer's report at that time left it).</summary>
-    public readonly record struct SlotPoint(SimTime At, Lsn RestartLsn, Lsn ConfirmedFlush, bool Failover, bool Invalidated, bool Exists);
+    public readonly record struct SlotPoint(SimTime At, Lsn RestartLsn, Lsn ConfirmedFlush, bool Failover, bool Invalidated, bool Exists,
+        bool Logical = true, bool Permanent = false);
 
     internal void RecordSlot(string name, SlotPoint p)
     {

@@ -20,6 +20,8 @@ public sealed record SlotSpec
     public Lsn? ConfirmedFlushLsn { get; init; }
     /// <summary>A logical slot created with <c>failover = true</c> (17+): standbys with slot synchronization keep a copy.</summary>
     public bool Failover { get; init; }
+    /// <summary>A Patroni permanent slot (<c>slots:</c> in the DCS configuration): copied to replicas by Patroni.</summary>
+    public bool Permanent { get; init; }
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }
 

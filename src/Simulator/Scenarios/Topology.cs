@@ -28,6 +28,7 @@ public sealed record NodeSpec
     public IReadOnlyList<SlotSpec> Slots { get; init; } = [];
     /// <summary>How this standby keeps copies of the primary's logical slots.</summary>
     public SlotSyncMechanism SlotSync { get; init; } = SlotSyncMechanism.None;
+    public SlotSyncOptions SlotSyncOptions { get; init; } = new();
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }
 
@@ -38,6 +39,20 @@ public enum SlotSyncMechanism
     None,
     /// <summary>PostgreSQL 17+ <c>sync_replication_slots = on</c>: the slot sync worker copies <c>failover</c> slots.</summary>
     Native,
+    /// <summary>The <c>pg_failover_slots</c> extension (any 11+): a worker copies every logical slot each
+    /// <c>worker_nap_time</c>, all at the restart_lsn of the furthest-behind one.</summary>
+    PgFailoverSlots,
+    /// <summary>Patroni's permanent slots: each HA loop the leader publishes the slots' confirmed_flush and replicas
+    /// copy then advance their copies (model only; readiness is a time, U-F3).</summary>
+    Patroni,
+}
+
+/// <summary>A mechanism's timing: pg_failover_slots' <c>worker_nap_time</c> (default 60 s), Patroni's <c>loop_wait</c>
+/// (default 10 s) and the standby restart Patroni makes to copy a slot (<c>copy_restart</c>, default 5 s).</summary>
+public sealed record SlotSyncOptions
+{
+    public SimDuration Interval { get; init; } = SimDuration.FromSeconds(60);
+    public SimDuration CopyRestart { get; init; } = SimDuration.FromSeconds(5);
 }
 
 /// <summary>

@@ -209,3 +209,80 @@ public class SynchronizedStandbySlotsTests
         Assert.Null(free.Slots.Single(s => s.Name == "cdc").Lost);
     }
 }
+
+/// <summary>The mechanisms modelled from their source only: pg_failover_slots and Patroni's permanent slots.</summary>
+public class ModelOnlyMechanismTests
+{
+    private const double MiB = 1048576;
+    private static SimTime T(double seconds) => SimTime.FromSeconds(seconds);
+
+    private static Scenario With(SlotSyncMechanism mechanism, SimDuration interval, string version, params SlotSpec[] slots) => new()
+    {
+        Name = "mechanisms",
+        Versions = [PgVersion.Parse(version)],
+        SegmentSize = WalSegmentSize.FromMegabytes(16),
+        Settings = new Dictionary<string, string> { ["wal_level"] = "logical", ["checkpoint_timeout"] = "5min", ["max_wal_size"] = "1GB" },
+        Workload = new Workload([new ConstantRate(MiB, SimTime.Zero, SimTime.Never)]),
+        Nodes =
+        [
+            new NodeSpec { Name = "a", Role = NodeRole.Primary },
+            new NodeSpec
+            {
+                Name = "b", Upstream = "a", PrimarySlotName = "sb1", Link = new LinkSpec(SimDuration.FromSeconds(0.1), SimDuration.Zero, []),
+                SlotSync = mechanism, SlotSyncOptions = new SlotSyncOptions { Interval = interval },
+            },
+        ],
+        Slots = slots,
+        Events = [new Failover("b", Planned: true) { At = T(1800) }],
+        Duration = SimDuration.FromHours(1),
+        SampleInterval = SimDuration.Zero,
+    };
+
+    private static SlotSpec Logical(string name, double lag, IReadOnlyList<Outage>? outages = null, bool permanent = false) => new()
+    {
+        Name = name, Kind = SlotKind.Logical, Permanent = permanent,
+        Consumer = new ConsumerSpec { Lag = SimDuration.FromSeconds(lag), ConfirmEvery = SimDuration.FromSeconds(10), Outages = outages ?? [], Resume = ResumeFrom.Slot },
+    };
+
+    [Fact]
+    public void Pg_failover_slots_pins_every_copy_at_the_furthest_behind_slot()
+    {
+        // TV-F7's shape on 15 (no native sync there): app keeps up; batch stopped at 10m. Every copy takes L = batch's
+        // restart_lsn, so at the switchover app's copy still holds the WAL from ~10m: on b both copies pin ~20 min
+        // of WAL, and app's consumer, resuming from the slot, would get its confirmed_flush (kept current) — the copy's
+        // confirmed_flush is its own, capped at what b received.
+        var s = With(SlotSyncMechanism.PgFailoverSlots, SimDuration.FromSeconds(60), "15",
+            Logical("app", 1), Logical("batch", 1, [new Outage(T(600), SimTime.Never)]));
+        var standby = new CollectingObserver();
+        var r = Simulation.Run(s, PgVersion.Parse("15"), null, _ => standby);
+        var b = r.ForNode("b")!;
+        var app = b.Slots.Single(x => x.Name == "app");
+        Assert.True(app.Synced);
+        Assert.NotNull(app.FirstSyncReady);
+        // Both copies retain from batch's position: app's copy's peak retained is about batch's (20 min = 1200MB).
+        Assert.InRange(app.PeakRetained.Bytes, 1100 * MiB, 1300 * MiB);
+        var f = r.Failovers.Single();
+        var appOut = f.Slots.Single(x => x.Slot == "app");
+        Assert.Equal("exists", appOut.OnNewPrimary);
+        // The copy's confirmed_flush is at most one worker nap (60 s) behind: 60MB plus the consumer's 10 s.
+        Assert.InRange(appOut.ReceivedTwice.Bytes, 0, 75 * MiB);
+    }
+
+    [Fact]
+    public void Patroni_copies_a_permanent_slot_after_a_restart_and_advances_it_a_loop_behind()
+    {
+        // TV-F10's shape: loop_wait 10 s; the replica loop runs at 5, 15, 25 s ... and copies cdc at 5 s (a standby
+        // restart: usable 5 s + 10 s later, at the loop of 25 s). The copy is advanced to what the leader published half
+        // a loop before: at the switchover (1800 s) it holds the confirmed_flush published at 1790 s, from the report
+        // of 1790 s (confirming 1788 s); the consumer had applied 1798 s → 10MB received twice from the slot.
+        var s = With(SlotSyncMechanism.Patroni, SimDuration.FromSeconds(10), "16", Logical("cdc", 2, permanent: true), Logical("other", 2));
+        var r = Simulation.Run(s, PgVersion.Parse("16"));
+        var copy = r.ForNode("b")!.Slots.Single(x => x.Name == "cdc");
+        Assert.Equal(T(25), copy.FirstSyncReady);
+        Assert.DoesNotContain(r.ForNode("b")!.Slots, x => x.Name == "other"); // not permanent: not copied
+        var cdc = r.Failovers.Single().Slots.Single(x => x.Slot == "cdc");
+        Assert.Equal("exists", cdc.OnNewPrimary);
+        Assert.InRange(cdc.ReceivedTwice.Bytes, 10 * MiB - 1024, 10 * MiB + 1024);
+        Assert.Equal("missing", r.Failovers.Single().Slots.Single(x => x.Slot == "other").OnNewPrimary);
+    }
+}
