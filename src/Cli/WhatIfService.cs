@@ -49,6 +49,45 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
         });
     }
 
+    /// <summary><c>walsim whatif topology.yaml --sync none,native,...</c>: one version, each mechanism.</summary>
+    public ExitCode RunSync(string scenarioPath, PgVersion? version, string mechanisms, WhatIfFormat format)
+    {
+        var list = new List<SlotSyncMechanism>();
+        foreach (var name in mechanisms.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            SlotSyncMechanism? m = name switch
+            {
+                "none" => SlotSyncMechanism.None, "native" => SlotSyncMechanism.Native,
+                "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots, "patroni" => SlotSyncMechanism.Patroni, _ => null,
+            };
+            if (m is null)
+            {
+                stderr.WriteLine($"walsim: --sync: unknown mechanism \"{name}\"; expected none, native, pg_failover_slots, patroni");
+                return ExitCode.UsageError;
+            }
+            if (!list.Contains(m.Value)) list.Add(m.Value);
+        }
+        if (list.Count == 0) { stderr.WriteLine("walsim: --sync: name at least one mechanism"); return ExitCode.UsageError; }
+        return Failures.Guard(stderr, () =>
+        {
+            var scenario = loadScenario(scenarioPath);
+            if (scenario.Nodes.Count == 0)
+            {
+                stderr.WriteLine($"walsim: {scenarioPath}: --sync compares how standbys keep slots; the scenario has no nodes: (a topology)");
+                return ExitCode.UsageError;
+            }
+            var v = version ?? scenario.Versions.Max();
+            var runs = SyncComparison.Run(scenario, v, list, (s, ver) => Failures.OnVersion(s, ver, () => Simulation.Run(s, ver)));
+            switch (format)
+            {
+                case WhatIfFormat.Markdown: SyncComparison.WriteMarkdown(stdout, scenario, v, runs); break;
+                case WhatIfFormat.Json: SyncComparison.WriteJson(stdout, scenario, v, runs); break;
+                default: SyncComparison.WriteTable(stdout, scenario, v, runs); break;
+            }
+            return ExitCode.Ok;
+        });
+    }
+
     private ExitCode Compare(WhatIfRequest request, Scenario scenario)
     {
         // The HTML report's timelines are collected in the comparison's own runs.

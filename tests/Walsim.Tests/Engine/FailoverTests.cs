@@ -286,3 +286,25 @@ public class ModelOnlyMechanismTests
         Assert.Equal("missing", r.Failovers.Single().Slots.Single(x => x.Slot == "other").OnNewPrimary);
     }
 }
+
+/// <summary><c>walsim whatif --sync</c>: the same topology under each mechanism.</summary>
+public class SyncComparisonTests
+{
+    [Fact]
+    public void Without_a_mechanism_the_slot_is_missing_and_with_each_one_it_exists_native_only_from_17()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "failover-pg17-native-switchover.yaml");
+        var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
+        var all = new[] { SlotSyncMechanism.None, SlotSyncMechanism.Native, SlotSyncMechanism.PgFailoverSlots, SlotSyncMechanism.Patroni };
+        var on17 = Walsim.Analyzer.Comparison.SyncComparison.Run(scenario, PgVersion.Parse("17"), all);
+        string State(Walsim.Analyzer.Comparison.SyncRun r) => r.Result!.Failovers.Single().Slots.Single(s => s.Slot == "cdc").OnNewPrimary;
+        Assert.Equal(["missing", "exists", "exists", "exists"], on17.Select(State));
+        // none: cdc re-created at the switch point; its consumer (2 s behind at 1MB/s) misses 2MB.
+        Assert.InRange(on17[0].Result!.Failovers.Single().Slots.Single(s => s.Slot == "cdc").Missed.Bytes, 2 * 1048576 - 1024, 2 * 1048576 + 1024);
+        // On 16 native sync does not exist: reported, not run.
+        var on16 = Walsim.Analyzer.Comparison.SyncComparison.Run(scenario with { Versions = [PgVersion.Parse("16")] }, PgVersion.Parse("16"), all);
+        Assert.Null(on16[1].Result);
+        Assert.Contains("17+", on16[1].NotApplicable);
+        Assert.Equal("exists", State(on16[2]));
+    }
+}
