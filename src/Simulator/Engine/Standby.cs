@@ -69,6 +69,7 @@ internal sealed class StandbyServer
     private SimTime _nextCycle = SimTime.Never;
     private SimDuration _sleep = MinSleep;
     private readonly Dictionary<string, SimTime> _readySeen = new(StringComparer.Ordinal); // first sync-ready, per slot name
+    private readonly Dictionary<string, SimTime> _lostSeen = new(StringComparer.Ordinal);  // first invalidation of a copy, per slot name
 
     public StandbyServer(Scenario scenario, NodeSpec node, RetentionPolicy policy, WalLog upstream, ISimulationObserver observer)
     {
@@ -301,6 +302,7 @@ internal sealed class StandbyServer
             {
                 if (s.Invalidated || !s.RestartLsn.IsValid || s.RestartLsn >= oldest) continue;
                 s.Invalidate(_now);
+                if (s.Synced) _lostSeen.TryAdd(s.Spec.Name, _now); // the copy will be dropped and re-created: remember when it was lost
                 invalidated.Add(s.Spec.Name);
                 _invalidations++;
                 var over = (long)(oldest.Value - s.RestartLsn.Value);
@@ -557,7 +559,8 @@ internal sealed class StandbyServer
         var summary = new RunSummary(_now, _peakBytes, _peakFiles, _peakAt, _diskFull, _readOnlyAt,
             _restartpoints, _skipped, _invalidations, _added, _removed, _recycled, Received(_now));
         // Copies dropped during the run are gone from the list; what a failover finds is what is left.
-        var slots = _slots.Select(s => new SlotSummary(s.Spec.Name, s.Spec.Kind, s.FirstExtended, s.FirstUnreserved, s.Lost,
+        var slots = _slots.Select(s => new SlotSummary(s.Spec.Name, s.Spec.Kind, s.FirstExtended, s.FirstUnreserved,
+            s.Synced && _lostSeen.TryGetValue(s.Spec.Name, out var lostAt) ? lostAt : s.Lost,
             s.Invalidated ? InvalidationCause.WalRemoved : InvalidationCause.None, s.PeakRetained)
         {
             Synced = s.Synced, FirstSyncReady = _readySeen.TryGetValue(s.Spec.Name, out var ready) ? ready : null,

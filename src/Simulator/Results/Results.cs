@@ -119,7 +119,9 @@ public sealed record SlotSummary(
 {
     /// <summary>A synced copy on a standby (17+): when it first became persistent ("sync-ready"), if it did.</summary>
     public SimTime? FirstSyncReady { get; init; }
-    /// <summary>A synced copy on a standby: created by the slot sync worker (<c>synced = true</c>).</summary>
+    /// <summary>A synced copy on a standby: created by the slot sync worker (<c>synced = true</c>). Its
+    /// <see cref="Lost"/> is the first time a copy of that name was invalidated on the standby, even if the worker
+    /// re-created it since.</summary>
     public bool Synced { get; init; }
 }
 
