@@ -32,6 +32,9 @@ public static class SummaryWriter
             foreach (var slot in f.Slots)
                 w.WriteLine($"    slot {slot.Slot}: {slot.OnNewPrimary} on {f.To}; consumer at {slot.ConsumerPosition}, resumes at {slot.ResumeAt}: " +
                             $"missed {slot.Missed}, received twice {slot.ReceivedTwice}, phantom {slot.Phantom}");
+            if (f.StaleOnOldPrimary.Count > 0)
+                w.WriteLine($"    {r.Node} keeps {string.Join(", ", f.StaleOnOldPrimary.Select(x => $"{x.Slot} (restart_lsn {x.RestartLsn})"))}: stale failover slots. " +
+                            "Rejoining as a standby with sync_replication_slots = on, 17+'s worker stops on them (\"same name slot ... already exists on the standby\") until they are dropped, and they pin its WAL meanwhile.");
         }
     }
 

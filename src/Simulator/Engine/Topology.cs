@@ -96,7 +96,11 @@ public static class Topology
                 ReceivedTwice: floor > r ? floor - r : ByteCount.Zero,
                 Missed: r > floor ? r - floor : ByteCount.Zero));
         }
-        return new FailoverOutcome(t, f.To, f.Planned, p, slots);
+        var stale = !f.Planned ? [] : log.SlotNames
+            .Select(n => (Name: n, Point: log.SlotAt(n, t)))
+            .Where(x => x.Point is { Logical: true, Failover: true, Invalidated: false })
+            .Select(x => (x.Name, x.Point!.Value.RestartLsn)).ToList();
+        return new FailoverOutcome(t, f.To, f.Planned, p, slots) { StaleOnOldPrimary = stale };
     }
 
     /// <summary>The primary as a one-server scenario: the scenario's settings with its node's on top, its volume,

@@ -140,7 +140,17 @@ public sealed record SlotFailover(string Slot, string OnNewPrimary, Lsn Consumer
     ByteCount Phantom, ByteCount ReceivedTwice, ByteCount Missed);
 
 /// <summary>A failover (or switchover) to <paramref name="To"/> at <paramref name="At"/>, with the new primary's switch point.</summary>
-public sealed record FailoverOutcome(SimTime At, string To, bool Planned, Lsn SwitchPoint, IReadOnlyList<SlotFailover> Slots);
+public sealed record FailoverOutcome(SimTime At, string To, bool Planned, Lsn SwitchPoint, IReadOnlyList<SlotFailover> Slots)
+{
+    /// <summary>
+    /// After a switchover the old primary keeps its slots (a clean shutdown; nothing rewinds it): its failover slots
+    /// are stale copies. Rejoining as a standby with <c>sync_replication_slots = on</c>, PostgreSQL 17's worker stops
+    /// on them ("same name slot … already exists on the standby") until they are dropped, and they pin its WAL from
+    /// their restart_lsn (docs/design/failover.md §1.8, TV-F8). After a crash failover the old primary diverged and
+    /// <c>pg_rewind</c> removes its slots: none.
+    /// </summary>
+    public IReadOnlyList<(string Slot, Lsn RestartLsn)> StaleOnOldPrimary { get; init; } = [];
+}
 
 /// <summary>The whole-run outcome for one version, small enough to keep in memory for any duration.</summary>
 public sealed record RunSummary(

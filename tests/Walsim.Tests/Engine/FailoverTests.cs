@@ -82,6 +82,8 @@ public class FailoverTests
         Assert.InRange(cdc.ReceivedTwice.Bytes, 10 * MiB - 1024, 10 * MiB + 1024);
         Assert.Equal(0, cdc.Missed.Bytes);
         Assert.Equal(0, cdc.Phantom.Bytes);
+        // A switchover leaves a with its failover slot: a stale copy when a rejoins as a standby (TV-F8).
+        Assert.Equal(["cdc"], f.StaleOnOldPrimary.Select(x => x.Slot));
 
         var origin = Run(s with { Slots = [Cdc(resume: ResumeFrom.Origin)] }).Result.Failovers.Single().Slots.Single();
         Assert.Equal(0, origin.ReceivedTwice.Bytes);
@@ -95,7 +97,9 @@ public class FailoverTests
         // S = insert(30m − 1s): 4MB of phantom changes (TV-F5's shape; synchronized_standby_slots would prevent it).
         // Resuming from its own position, R = S: the new timeline's WAL in (P, S] is skipped — 4MB missed as well.
         var s = Topology(SimDuration.FromSeconds(5), new Failover("b", Planned: false) { At = T(1800) }) with { Slots = [Cdc(lag: 1)] };
-        var cdc = Run(s).Result.Failovers.Single().Slots.Single();
+        var crash = Run(s).Result.Failovers.Single();
+        var cdc = crash.Slots.Single();
+        Assert.Empty(crash.StaleOnOldPrimary); // a diverged old primary is rewound: pg_rewind removes its slots
         Assert.InRange(cdc.Phantom.Bytes, 4 * MiB - 1024, 4 * MiB + 1024);
         Assert.InRange(cdc.Missed.Bytes, 4 * MiB - 1024, 4 * MiB + 1024);
         Assert.Equal(0, cdc.ReceivedTwice.Bytes);
