@@ -46,9 +46,18 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
             {
                 var collector = request.Html is null ? null : new ReportCollector(scenario, version);
                 ISimulationObserver observer = collector is null ? report : new TeeObserver(report, collector);
-                result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, observer));
+                // A topology's standbys: one chart series each in the HTML report (their CSV files are not written yet).
+                var standbyCollectors = new Dictionary<string, ReportCollector>();
+                ISimulationObserver? StandbyObserver(string node) =>
+                    collector is null ? null : standbyCollectors[node] = new ReportCollector(StandbyView(scenario, node), version);
+                result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, observer, StandbyObserver));
                 report.Commit();
-                if (collector is not null) html.Add(collector.Finish(result));
+                if (collector is not null)
+                {
+                    html.Add(collector.Finish(result) with { Node = result.Node });
+                    foreach (var sb in result.Standbys)
+                        if (standbyCollectors.TryGetValue(sb.Node!, out var c)) html.Add(c.Finish(sb) with { Node = sb.Node });
+                }
                 if (table)
                 {
                     SummaryWriter.WriteTable(stdout, result);
@@ -71,6 +80,15 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
         if (request.Format == SummaryFormat.Json) SummaryWriter.WriteJson(stdout, scenario.Name, results);
         return ExitCode.Ok;
     });
+
+    /// <summary>A standby as a one-server scenario for its report's columns: its own slots and the primary's logical
+    /// slots (which a slot sync mechanism may copy).</summary>
+    private static Scenario StandbyView(Scenario scenario, string node)
+    {
+        var spec = scenario.Nodes.Single(n => n.Name == node);
+        var copies = scenario.Slots.Concat(scenario.Events.OfType<CreateSlot>().Select(c => c.Slot)).Where(x => x.Kind == SlotKind.Logical);
+        return scenario with { Slots = [.. spec.Slots, .. copies], Nodes = [], Events = [], Disk = spec.Disk };
+    }
 
     private static IEnumerable<string> Wrap(string text, int width)
     {

@@ -154,6 +154,9 @@ internal sealed class StandbyServer
         _now = SimTime.Zero;
         foreach (var s in _slots) s.Create(this, _now);
         var probe = 0;
+        // Timeline rows every sample_interval (for reports), as the primary writes them.
+        var every = _scenario.SampleInterval.Microseconds;
+        var nextSample = every > 0 ? SimTime.Zero : SimTime.Never;
         while (true)
         {
             var next = _end;
@@ -165,6 +168,7 @@ internal sealed class StandbyServer
             foreach (var o in _link.Outages) { Consider(o.From); Consider(o.Until); }
             foreach (var s in _slots) s.ConsiderTimes(Consider);
             if (probe < _probeTimes.Count) Consider(_probeTimes[probe]);
+            Consider(nextSample);
             if (_nextCycle >= _now) next = SimTime.Min(next, SimTime.Max(_nextCycle, _now));
 
             _now = next;
@@ -179,6 +183,11 @@ internal sealed class StandbyServer
             if (!_running && (_now >= _lastAttempt + _settings.CheckpointTimeout)) StartRestartpoint(CheckpointCause.Time);
             if (!_running && Replayed(_now) >= NextRequestLsn()) StartRestartpoint(CheckpointCause.Wal);
             while (probe < _probeTimes.Count && _probeTimes[probe] <= _now) { probe++; _probes.Add(Row(RowReason.Probe).Detach()); }
+            if (_now >= nextSample)
+            {
+                _observer.OnTimelineRow(Row(RowReason.Sample));
+                nextSample = new SimTime((_now.Microseconds / every + 1) * every);
+            }
             if (_now >= _end) break;
         }
         _observer.OnTimelineRow(Row(RowReason.End));

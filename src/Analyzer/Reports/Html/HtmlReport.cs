@@ -37,7 +37,7 @@ public static class HtmlReport
 
     public static void Write(TextWriter w, Scenario scenario, IReadOnlyList<VersionReport> versions)
     {
-        var versionList = string.Join(", ", versions.Select(v => v.Result.Policy.Version.ToString()));
+        var versionList = string.Join(", ", versions.Select(v => v.Result.Policy.Version.ToString()).Distinct());
         WriteHead(w, $"walsim: {scenario.Name}");
         w.Write("<header>\n");
         w.Write($"<h1>walsim report: <span id=\"scenario-name\">{Html.Encode(scenario.Name)}</span></h1>\n");
@@ -45,7 +45,7 @@ public static class HtmlReport
         w.Write($"<p class=\"meta\">PostgreSQL {Html.Encode(versionList)} · {SimulatedUpTo(versions)}</p>\n");
         w.Write("</header>\n<main>\n");
 
-        WriteSettings(w, versions, versions.Select(v => v.Result.Policy.Version.ToString()).ToList());
+        WriteSettings(w, versions, versions.Select(v => v.Label).ToList());
         WriteSummary(w, versions);
         WriteCharts(w, versions);
 
@@ -125,7 +125,7 @@ public static class HtmlReport
     private static void WriteSummary(TextWriter w, IReadOnlyList<VersionReport> versions)
     {
         w.Write("<section id=\"summary\">\n<h2>Summary</h2>\n<table>\n<thead><tr><th></th>");
-        foreach (var v in versions) w.Write($"<th>{Html.Encode(v.Result.Policy.Version.ToString())}</th>");
+        foreach (var v in versions) w.Write($"<th>{Html.Encode(v.Label)}</th>");
         w.Write("</tr></thead>\n<tbody>\n");
 
         Row(w, versions, "peak pg_wal", "peak_pg_wal_bytes", v => Cell(v.PeakPgWalBytes.Bytes, v.PeakPgWalBytes.ToString()));
@@ -177,8 +177,8 @@ public static class HtmlReport
     {
         var sb = new StringBuilder("<p>Timeline: ");
         sb.Append(string.Join("; ", versions.Select(v => v.BucketMicroseconds > 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimDuration(v.BucketMicroseconds).Display()}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
-            : string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Result.Policy.Version.ToString())} all {v.RowsSeen} rows"))));
+            ? string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Label)} {v.Points.Count} of {v.RowsSeen} rows (buckets of {new SimDuration(v.BucketMicroseconds).Display()}, each keeping the rows with its minimum and maximum of every series and its worst wal_status)")
+            : string.Create(CultureInfo.InvariantCulture, $"{Html.Encode(v.Label)} all {v.RowsSeen} rows"))));
         var thinned = versions.Where(v => v.Checkpoints.Count < v.CheckpointsSeen).ToList();
         if (thinned.Count > 0)
             sb.Append(string.Create(CultureInfo.InvariantCulture,
@@ -201,7 +201,7 @@ public static class HtmlReport
         foreach (var v in versions)
         {
             var c = cell(v.Result.Summary);
-            WriteCell(w, key, v.Result.Policy.Version.ToString(), null, c.Raw, c.Text);
+            WriteCell(w, key, v.Label, null, c.Raw, c.Text);
         }
         w.Write("</tr>\n");
     }
@@ -212,7 +212,7 @@ public static class HtmlReport
         foreach (var v in versions)
         {
             var c = cell(v.Result);
-            WriteCell(w, key, v.Result.Policy.Version.ToString(), slot, c.Raw, c.Text);
+            WriteCell(w, key, v.Label, slot, c.Raw, c.Text);
         }
         w.Write("</tr>\n");
     }

@@ -18,7 +18,14 @@ public sealed record VersionReport(
     IReadOnlyList<CheckpointMark> Checkpoints,
     int CheckpointsSeen,
     IReadOnlyList<LogEvent> Events,
-    int EventsSeen);
+    int EventsSeen)
+{
+    /// <summary>In a topology, the node this run is (each node is one series of the charts); null otherwise.</summary>
+    public string? Node { get; init; }
+
+    /// <summary>How columns and legends name it: the version, and the node in a topology ("17.10 b").</summary>
+    public string Label => Node is null ? Result.Policy.Version.ToString() : $"{Result.Policy.Version} {Node}";
+}
 
 /// <summary>
 /// Collects, while a run streams, what the HTML report of one version needs, in bounded memory: a downsampled

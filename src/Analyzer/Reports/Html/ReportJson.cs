@@ -62,7 +62,15 @@ public static class ReportJson
         var settings = KeySettings.AtStart(scenario, r.Policy);
         j.WriteStartObject();
         j.WriteString("version", r.Policy.Version.ToString());
+        j.WriteString("label", v.Label);
+        if (v.Node is not null) j.WriteString("node", v.Node);
         if (role is not null) j.WriteString("role", role);
+        // A topology's failover ends the run: the charts mark it.
+        if (r.Failovers.FirstOrDefault() is { } failover)
+        {
+            Seconds(j, "failover_s", failover.At.Microseconds);
+            j.WriteString("failover_text", $"{(failover.Planned ? "switchover" : "failover")} to {failover.To}");
+        }
         j.WriteString("band", r.Policy.Band);
         j.WriteBoolean("reports_wal_status", r.Policy.ReportsWalStatus);
         j.WriteStartObject("settings");

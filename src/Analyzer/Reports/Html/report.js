@@ -68,7 +68,7 @@
 
   // A version as legends name it; a what-if report marks the version its settings are written for and fixed minors.
   function label(v) {
-    return v.version + (v.role === "source" ? " (from)" : v.role === "fixed_minor" ? " (fixed minor)" : "");
+    return (v.label || v.version) + (v.role === "source" ? " (from)" : v.role === "fixed_minor" ? " (fixed minor)" : "");
   }
 
   // One x array for all versions: the union of their times; a version has null where it has no point.
@@ -157,8 +157,11 @@
     data.versions.forEach(function (v) {
       v.slots.forEach(function (s) {
         if (s.lost_s === null || (onlySlot !== null && s.name !== onlySlot)) return;
-        vline(u, ctx, s.lost_s, statusColor.lost, s.name + " lost at " + fmtTime(s.lost_s) + " (" + v.version + ")", row++);
+        vline(u, ctx, s.lost_s, statusColor.lost, s.name + " lost at " + fmtTime(s.lost_s) + " (" + (v.label || v.version) + ")", row++);
       });
+      // A topology's failover (the run ends there).
+      if (v.failover_s !== undefined && v.failover_s !== null)
+        vline(u, ctx, v.failover_s, "#333333", v.failover_text + " at " + fmtTime(v.failover_s), row++);
     });
   }
 
@@ -285,7 +288,7 @@
             ctx.fillStyle = "#333333";
             ctx.font = (10 * dpr) + "px sans-serif";
             ctx.textAlign = "right";
-            ctx.fillText(v.version, u.bbox.left - 4 * dpr, top + (bandHeight - 1) * dpr);
+            ctx.fillText(v.label || v.version, u.bbox.left - 4 * dpr, top + (bandHeight - 1) * dpr);
             ctx.restore();
           });
           lostMarkers(u, ctx, name);
@@ -308,7 +311,7 @@
       li.appendChild(el("strong", null, "PostgreSQL " + label(v) + ": "));
       var peak = el("span", "figure", "peak pg_wal " + fmtBytes(v.summary.peak_pg_wal_bytes));
       peak.dataset.jsKey = "peak_pg_wal_bytes";
-      peak.dataset.version = v.version;
+      peak.dataset.version = v.label || v.version;
       peak.dataset.value = String(v.summary.peak_pg_wal_bytes);
       li.appendChild(peak);
       li.appendChild(document.createTextNode(" (" + v.summary.peak_pg_wal_files + " files) at " + fmtTime(v.summary.peak_at_s) +
@@ -317,7 +320,7 @@
         li.appendChild(document.createTextNode("; "));
         var lost = el("span", "figure", s.name + " lost " + fmtTime(s.lost_s));
         lost.dataset.jsKey = "lost_s";
-        lost.dataset.version = v.version;
+        lost.dataset.version = v.label || v.version;
         lost.dataset.slot = s.name;
         lost.dataset.value = s.lost_s === null ? "" : String(s.lost_s);
         li.appendChild(lost);
