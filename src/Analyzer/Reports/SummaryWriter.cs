@@ -25,6 +25,8 @@ public static class SummaryWriter
         {
             w.WriteLine($"  node {sb.Node} (standby)");
             WriteServer(w, sb, "    ", "restartpoints", "received LSN");
+            if (sb.PeakRetainedBySyncedSlots.Bytes > 0)
+                w.WriteLine($"    synced slots  made a restartpoint keep up to {sb.PeakRetainedBySyncedSlots} more pg_wal");
         }
         foreach (var f in r.Failovers)
         {

@@ -60,6 +60,7 @@ internal sealed class StandbyServer
     private SimTime _peakAt;
     private SimTime? _diskFull, _readOnlyAt;
     private int _restartpoints, _skipped, _invalidations;
+    private ByteCount _peakHeldByCopies;
     private long _added, _removed, _recycled;
     private readonly List<TimelineRow> _probes = [];
 
@@ -332,6 +333,17 @@ internal sealed class StandbyServer
         var added = Streaming(_now) || !_policy.RecyclesOnlyWhileStreaming ? Retention.PreallocXlogFiles(ref _dir, endptr, _seg) : 0;
         _lastKeep = keep;
         _restartpoints++;
+        // What the synchronized copies cost this standby (§3.6 retained_by_copies): the segments this restartpoint
+        // kept that KeepLogSeg would have let go without them.
+        var withoutCopies = Lsn.Invalid;
+        foreach (var sl in _slots)
+            if (!sl.Synced && !sl.Invalidated && sl.RestartLsn.IsValid && (!withoutCopies.IsValid || sl.RestartLsn < withoutCopies)) withoutCopies = sl.RestartLsn;
+        var keepWithout = Retention.KeepLogSeg(_settings, endptr, withoutCopies, _seg.SegmentOf(redo));
+        if (keepWithout > keep)
+        {
+            var held = _seg.Size * (long)(keepWithout.Value - keep.Value);
+            if (held > _peakHeldByCopies) _peakHeldByCopies = held;
+        }
         _added += added;
         _removed += removal.Removed;
         _recycled += removal.Recycled;
@@ -583,7 +595,10 @@ internal sealed class StandbyServer
             Slots = _node.Slots,
             Nodes = [],
         };
-        return new SimulationResult(nodeScenario, _policy, summary, slots, _probes, new Dictionary<int, CheckpointRecord>());
+        return new SimulationResult(nodeScenario, _policy, summary, slots, _probes, new Dictionary<int, CheckpointRecord>())
+        {
+            PeakRetainedBySyncedSlots = _peakHeldByCopies,
+        };
     }
 
     /// <summary>

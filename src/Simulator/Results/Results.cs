@@ -186,6 +186,10 @@ public sealed record SimulationResult(
     /// skipped restartpoint attempts as skipped checkpoints), in the scenario's node order.</summary>
     public IReadOnlyList<SimulationResult> Standbys { get; init; } = [];
 
+    /// <summary>A standby: the most pg_wal its synchronized copies of slots made a restartpoint keep beyond what its
+    /// own slots and settings needed (docs/design/failover.md §3.6 retained_by_copies).</summary>
+    public ByteCount PeakRetainedBySyncedSlots { get; init; }
+
     /// <summary>A topology run: the failovers (the run ends at the first), in order.</summary>
     public IReadOnlyList<FailoverOutcome> Failovers { get; init; } = [];
 

@@ -312,3 +312,22 @@ public class SyncComparisonTests
         Assert.Equal("exists", State(on16[2]));
     }
 }
+
+/// <summary>What synchronized copies cost a standby's pg_wal.</summary>
+public class RetainedBySyncedSlotsTests
+{
+    [Fact]
+    public void A_stalled_failover_slots_copy_makes_the_standby_keep_up_to_its_own_cap_more_WAL()
+    {
+        // scenarios/standby-copy-invalidated-before-primary.yaml: cdc's consumer stops at 1h; b's copy holds WAL until
+        // b's cap (16GB) invalidates it at 1h59m15s: the restartpoint before that kept ~16GB beyond what b needed
+        // (at 5MB/s, 55 min of WAL, less the part of a restartpoint interval the cap cut).
+        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "standby-copy-invalidated-before-primary.yaml");
+        var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
+        var b = Simulation.Run(scenario, PgVersion.Parse("17")).ForNode("b")!;
+        Assert.InRange(b.PeakRetainedBySyncedSlots.Bytes, 12L * 1024 * 1048576, 16L * 1024 * 1048576);
+        // A standby without copies pays nothing.
+        var none = Simulation.Run(scenario with { Nodes = [.. scenario.Nodes.Select(n => n with { SlotSync = SlotSyncMechanism.None })] }, PgVersion.Parse("17")).ForNode("b")!;
+        Assert.Equal(0, none.PeakRetainedBySyncedSlots.Bytes);
+    }
+}
