@@ -302,7 +302,8 @@ public static class WhatIfWriter
             {
                 TranslationKind.Converted => $"{l.SourceName}={l.SourceValue} -> {l.Name}={l.TargetValue} ({l.Note})",
                 TranslationKind.Dropped => $"{l.Name}={l.SourceValue} dropped: {l.Note}",
-                TranslationKind.New => $"{l.Name}={l.TargetValue}: {l.Note}",
+                // A list setting's empty default reads as '' (as in postgresql.conf), not as a dangling "=".
+                TranslationKind.New => $"{l.Name}={(string.IsNullOrEmpty(l.TargetValue) ? "''" : l.TargetValue)}: {l.Note}",
                 TranslationKind.DefaultChanged => $"{l.Name} {l.SourceValue} -> {l.TargetValue}: {l.Note}",
                 _ => $"{l.Name}={l.TargetValue} ({l.Note}{(l.SourceValue is null ? "" : $"; {l.SourceValue} on {t.Source}")})",
             };

@@ -58,6 +58,7 @@ public static class SettingsTranslator
         ["max_slot_wal_keep_size"] = "new in 13; default -1: slots keep WAL without limit, as on 12",
         ["wal_keep_size"] = "new in 13 (replaces wal_keep_segments)",
         ["idle_replication_slot_timeout"] = "new in 18; default 0: slots are never invalidated for being idle",
+        ["synchronized_standby_slots"] = "new in 17; default empty: failover slots' consumers wait for no standby",
     };
 
     /// <summary>Why a parameter the target lacks is dropped.</summary>
