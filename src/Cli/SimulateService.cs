@@ -46,11 +46,26 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
             {
                 var collector = request.Html is null ? null : new ReportCollector(scenario, version);
                 ISimulationObserver observer = collector is null ? report : new TeeObserver(report, collector);
-                // A topology's standbys: one chart series each in the HTML report (their CSV files are not written yet).
+                // A topology's standbys: their own CSV files, and one chart series each in the HTML report.
                 var standbyCollectors = new Dictionary<string, ReportCollector>();
-                ISimulationObserver? StandbyObserver(string node) =>
-                    collector is null ? null : standbyCollectors[node] = new ReportCollector(StandbyView(scenario, node), version);
-                result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, observer, StandbyObserver));
+                var standbyFiles = new List<CsvReportObserver>();
+                ISimulationObserver? StandbyObserver(string node)
+                {
+                    var view = StandbyView(scenario, node);
+                    var files = new CsvReportObserver(dir, view, version, node);
+                    standbyFiles.Add(files);
+                    if (collector is null) return files;
+                    return new TeeObserver(files, standbyCollectors[node] = new ReportCollector(view, version));
+                }
+                try
+                {
+                    result = Failures.OnVersion(scenario, version, () => Simulation.Run(scenario, version, observer, StandbyObserver));
+                    foreach (var f in standbyFiles) f.Commit();
+                }
+                finally
+                {
+                    foreach (var f in standbyFiles) f.Dispose();
+                }
                 report.Commit();
                 if (collector is not null)
                 {

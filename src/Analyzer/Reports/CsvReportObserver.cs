@@ -18,12 +18,17 @@ public sealed class CsvReportObserver : ISimulationObserver, IDisposable
 
     private bool _committed;
 
-    public CsvReportObserver(string directory, Scenario scenario, PgVersion version)
+    /// <param name="directory">Where the files go.</param>
+    /// <param name="scenario">The run's scenario (its slots are the timeline's columns).</param>
+    /// <param name="version">The version run.</param>
+    /// <param name="node">A topology's standby: its files are <c>timeline-VERSION-NODE.csv</c> and <c>events-VERSION-NODE.csv</c>.</param>
+    public CsvReportObserver(string directory, Scenario scenario, PgVersion version, string? node = null)
     {
-        _timelineFile = AtomicFile.Create(Path.Combine(directory, $"timeline-{version}.csv"));
+        var suffix = node is null ? $"{version}" : $"{version}-{node}";
+        _timelineFile = AtomicFile.Create(Path.Combine(directory, $"timeline-{suffix}.csv"));
         try
         {
-            _eventsFile = AtomicFile.Create(Path.Combine(directory, $"events-{version}.csv"));
+            _eventsFile = AtomicFile.Create(Path.Combine(directory, $"events-{suffix}.csv"));
             _timeline = new TimelineCsvWriter(_timelineFile.Writer, TimelineCsvWriter.SlotNames(scenario));
             _events = new EventsCsvWriter(_eventsFile.Writer);
         }
