@@ -400,7 +400,7 @@ internal sealed partial class ScenarioReader(string file)
     private static ConsumerSpec ReadConsumer(Node node)
     {
         if (node.IsNull || node.Yaml is YamlScalarNode { Value: "none" }) return ConsumerSpec.None;
-        var m = node.Map("a consumer like {lag: 2s, confirm_every: 10s} or none", ["lag", "lag_bytes", "confirm_every", "outages", "resume"]);
+        var m = node.Map("a consumer like {lag: 2s, confirm_every: 10s} or none", ["lag", "lag_bytes", "confirm_every", "outages", "resume", "reconnect_after"]);
         return new ConsumerSpec
         {
             Lag = m["lag"]?.Duration() ?? SimDuration.Zero,
@@ -408,6 +408,7 @@ internal sealed partial class ScenarioReader(string file)
             ConfirmEvery = m["confirm_every"]?.Duration() ?? SimDuration.FromSeconds(10),
             Outages = m["outages"] is { } o ? ReadOutages(o) : [],
             Resume = m["resume"]?.Choice("origin", "slot") == "slot" ? ResumeFrom.Slot : ResumeFrom.Origin,
+            ReconnectAfter = m["reconnect_after"]?.Duration() ?? SimDuration.Zero,
         };
     }
 

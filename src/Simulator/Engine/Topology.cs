@@ -88,7 +88,10 @@ public static class Topology
             else { state = "exists"; copyConfirmed = c.Confirmed; }
 
             var request = consumer.Resume == ResumeFrom.Origin ? s : Lsn.Invalid;
-            var from = copyConfirmed ?? p; // a slot re-created on the new primary starts at its insert position
+            // A slot re-created on the new primary starts at its insert position when the consumer reconnects: the
+            // switch point plus what the workload wrote meanwhile (the new primary itself is not simulated yet).
+            var recreatedAt = p + new ByteCount((long)WorkloadPaths.Bytes(primaryScenario.Workload, t, t + consumer.ReconnectAfter));
+            var from = copyConfirmed ?? recreatedAt;
             var r = request.IsValid && request > from ? request : from;
             var floor = s < p ? s : p;
             slots.Add(new SlotFailover(spec.Name, state, s, copyConfirmed, r,

@@ -57,18 +57,24 @@ public static class WorkloadPaths
     /// integrated exactly (noise keeps the mean; periodic writes are left out, being bytes rather than a rate).</summary>
     public static double MeanRate(Workload workload, SimDuration span)
     {
-        ArgumentNullException.ThrowIfNull(workload);
         if (span <= SimDuration.Zero) throw new ArgumentOutOfRangeException(nameof(span), span, "the span must be positive");
+        return Bytes(workload, SimTime.Zero, SimTime.Zero + span) / span.TotalSeconds;
+    }
+
+    /// <summary>The WAL the declared rate writes over [<paramref name="from"/>, <paramref name="to"/>), in bytes
+    /// (the components integrated exactly; periodic writes left out).</summary>
+    public static double Bytes(Workload workload, SimTime from, SimTime to)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
         var rate = new RateFunction(workload);
-        var end = SimTime.Zero + span;
         double bytes = 0;
-        for (var t = SimTime.Zero; t < end;)
+        for (var t = from; t < to;)
         {
-            var next = SimTime.Min(rate.NextChange(t), end);
+            var next = SimTime.Min(rate.NextChange(t), to);
             bytes += rate.RateAt(t) * (next - t).TotalSeconds;
             t = next;
         }
-        return bytes / span.TotalSeconds;
+        return bytes;
     }
 
     /// <summary>A periodic write seen from <paramref name="from"/>: its next occurrence at or after it becomes its

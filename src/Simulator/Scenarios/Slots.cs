@@ -47,6 +47,9 @@ public sealed record ConsumerSpec
     public IReadOnlyList<Outage> Outages { get; init; } = [];
     /// <summary>After a failover, where a logical consumer asks to resume.</summary>
     public ResumeFrom Resume { get; init; } = ResumeFrom.Origin;
+    /// <summary>After a failover, how long until the consumer reconnects to the new primary; a slot it must re-create
+    /// then starts at the new primary's position at that moment, and the WAL written in between is missed.</summary>
+    public SimDuration ReconnectAfter { get; init; } = SimDuration.Zero;
 }
 
 /// <summary>The consumer is disconnected from <see cref="From"/> until <see cref="Until"/> (<see cref="SimTime.Never"/> = never returns).</summary>

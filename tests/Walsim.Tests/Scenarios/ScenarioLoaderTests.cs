@@ -593,7 +593,7 @@ public sealed class ScenarioLoaderTests
                 consumer: {lagg: 2s}
             """);
 
-        Assert.Equal("scenarios/x.yaml:4: slots[0].consumer.lagg: unknown key \"lagg\" (did you mean lag?); valid keys: lag, lag_bytes, confirm_every, outages, resume", e.Message);
+        Assert.Equal("scenarios/x.yaml:4: slots[0].consumer.lagg: unknown key \"lagg\" (did you mean lag?); valid keys: lag, lag_bytes, confirm_every, outages, resume, reconnect_after", e.Message);
     }
 
     [Fact]
