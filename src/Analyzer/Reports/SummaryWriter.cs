@@ -23,8 +23,17 @@ public static class SummaryWriter
         WriteServer(w, r, "    ", "checkpoints", "insert LSN");
         foreach (var sb in r.Standbys)
         {
-            w.WriteLine($"  node {sb.Node} (standby)");
-            WriteServer(w, sb, "    ", "restartpoints", "received LSN");
+            if (sb.PromotedAt is { } promotedAt)
+            {
+                // Both lives of a promoted standby: restartpoints until the failover, checkpoints after.
+                w.WriteLine($"  node {sb.Node} (standby, then the primary from {promotedAt.Display()})");
+                WriteServer(w, sb, "    ", "restart/ckpts", "insert LSN");
+            }
+            else
+            {
+                w.WriteLine($"  node {sb.Node} (standby)");
+                WriteServer(w, sb, "    ", "restartpoints", "received LSN");
+            }
             if (sb.PeakRetainedBySyncedSlots.Bytes > 0)
                 w.WriteLine($"    synced slots  made a restartpoint keep up to {sb.PeakRetainedBySyncedSlots} more pg_wal");
         }

@@ -275,6 +275,7 @@ internal sealed class StandbyServer
         _running = true;
         _cause = cause;
         _rpStart = _now;
+        _lastRestartpointStart = _now;
         _rpCheckpoint = last;
         _redoRecPtr = last.Redo;
         foreach (var s in _slots) s.Update(this, _now);
@@ -353,6 +354,29 @@ internal sealed class StandbyServer
             (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, null) { Restartpoint = true };
         _observer.OnCheckpoint(rec);
         _observer.OnTimelineRow(Row(RowReason.CheckpointEnd));
+    }
+
+    private SimTime _lastRestartpointStart = SimTime.Zero;
+
+    /// <summary>
+    /// The standby at the end of its run, as a promoted primary starts from it: its pg_wal (oldest and newest files),
+    /// the last restartpoint's redo and when it started, its distance estimate, and its own physical slots.
+    /// </summary>
+    public (StartState Start, IReadOnlyList<SlotSpec> OwnSlots) PromotionState(Lsn switchPoint)
+    {
+        var seg = _seg.SegmentOf(switchPoint);
+        var start = new StartState
+        {
+            InsertLsn = switchPoint,
+            OldestFile = _dir.Oldest <= seg ? _dir.Oldest : seg,
+            FilesAhead = _dir.Newest > seg ? (int)Math.Min(int.MaxValue, _dir.Newest.Value - seg.Value) : 0,
+            RedoLsn = _controlRedo <= switchPoint ? _controlRedo : switchPoint,
+            SinceLastCheckpoint = _now - _lastRestartpointStart,
+            DistanceEstimate = new ByteCount((long)_estimate),
+        };
+        var own = _slots.Where(x => !x.Synced && x.Created && !x.Invalidated && x.RestartLsn.IsValid)
+            .Select(x => x.Spec with { RestartLsn = x.RestartLsn, CreatedAt = SimTime.Zero }).ToList();
+        return (start, own);
     }
 
     /// <summary>The copies the slot sync worker made (persistent or temporary), by remote name.</summary>

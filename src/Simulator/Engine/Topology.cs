@@ -37,13 +37,119 @@ public static class Topology
         var log = new WalLog();
         var primaryScenario = PrimaryScenario(run, primary);
         var result = new Server(primaryScenario, policy, observer, log).Run();
+        var observers = run.Nodes.Where(n => n.Role == NodeRole.Standby)
+            .ToDictionary(n => n.Name, n => standbyObserver?.Invoke(n.Name) ?? NullObserver.Instance);
         var servers = run.Nodes.Where(n => n.Role == NodeRole.Standby)
-            .Select(n => (Node: n, Server: new StandbyServer(run, n, policy, log, standbyObserver?.Invoke(n.Name) ?? NullObserver.Instance)))
+            .Select(n => (Node: n, Server: new StandbyServer(run, n, policy, log, observers[n.Name])))
             .ToList();
         var standbys = servers.Select(x => x.Server.Run() with { Node = x.Node.Name }).ToList();
-        IReadOnlyList<FailoverOutcome> failovers = failover is null ? []
-            : [Outcome(failover, primaryScenario, log, servers.Single(x => x.Node.Name == failover.To).Server)];
-        return result with { Node = primary.Name, Standbys = standbys, Failovers = failovers };
+        if (failover is null) return result with { Node = primary.Name, Standbys = standbys };
+
+        var to = servers.Single(x => x.Node.Name == failover.To);
+        var outcome = Outcome(failover, primaryScenario, log, to.Server);
+        // The promoted standby runs on as the primary for the rest of the scenario; its node is both phases.
+        if (failover.At < SimTime.Zero + scenario.Duration)
+        {
+            var promotedScenario = Promoted(scenario, to.Node, failover, outcome, to.Server, primaryScenario, policy.Version);
+            var promoted = new Server(promotedScenario, policy, new ShiftedObserver(observers[to.Node.Name], failover.At - SimTime.Zero)).Run();
+            var i = standbys.FindIndex(x => x.Node == to.Node.Name);
+            standbys[i] = Merge(standbys[i], promoted, failover.At - SimTime.Zero);
+        }
+        return result with { Node = primary.Name, Standbys = standbys, Failovers = [outcome] };
+    }
+
+    /// <summary>
+    /// The promoted standby as a one-server scenario from the failover on (its clock's 0 is the failover): its own
+    /// settings and volume, the rest of the workload, its pg_wal, redo and estimate as the standby left them, a
+    /// checkpoint requested at promotion; every usable copy a slot at its position, its consumer reconnecting after
+    /// <c>reconnect_after</c>; a slot without a usable copy re-created by its consumer when it reconnects; the
+    /// standby's own physical slots. Scenario events after the failover follow, shifted.
+    /// </summary>
+    private static Scenario Promoted(Scenario scenario, NodeSpec node, Failover f, FailoverOutcome outcome, StandbyServer standby,
+        Scenario primaryScenario, PgVersion version)
+    {
+        var t = f.At - SimTime.Zero;
+        var remaining = scenario.Duration - t;
+        var (start, own) = standby.PromotionState(outcome.SwitchPoint);
+        var copies = standby.Copies.ToDictionary(c => c.Name);
+        var slots = new List<SlotSpec>(own);
+        var events = new List<ScenarioEvent> { new RequestCheckpoint { At = SimTime.Zero } };
+        foreach (var sf in outcome.Slots)
+        {
+            var spec = primaryScenario.Slots.Concat(primaryScenario.Events.OfType<CreateSlot>().Select(c => c.Slot)).First(x => x.Name == sf.Slot);
+            var back = SimTime.Zero + spec.Consumer.ReconnectAfter;
+            var outages = spec.Consumer.Outages.Where(o => o.Until > f.At)
+                .Select(o => new Outage(SimTime.Max(SimTime.Zero, o.From - t), o.Until.IsNever ? SimTime.Never : o.Until - t)).ToList();
+            if (back > SimTime.Zero) outages.Insert(0, new Outage(SimTime.Zero, back));
+            var consumer = spec.Consumer with { Outages = outages };
+            if (sf.OnNewPrimary == "exists" && copies.TryGetValue(sf.Slot, out var c))
+                slots.Add(spec with { CreatedAt = SimTime.Zero, RestartLsn = c.Restart, ConfirmedFlushLsn = c.Confirmed, Consumer = consumer });
+            else
+                events.Add(new CreateSlot(spec with { CreatedAt = back, RestartLsn = null, ConfirmedFlushLsn = null, Consumer = consumer }) { At = back });
+        }
+        events.AddRange(scenario.Events.Where(e => e.At > f.At && e is not Failover && e is not CreateSlot { Slot.Kind: SlotKind.Physical })
+            .Select(e => e with { At = e.At - t }));
+        var settings = SettingsOf(scenario, node, version).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        return scenario with
+        {
+            Name = $"{scenario.Name} ({node.Name} promoted)",
+            Settings = settings,
+            VersionSettings = [],
+            Workload = WorkloadPaths.Window(scenario.Workload with { Noise = null }, f.At, remaining, new Random(0)),
+            Slots = slots,
+            Events = events.OrderBy(e => e.At).ToList(),
+            Disk = node.Disk,
+            Nodes = [],
+            Duration = remaining,
+            Start = start,
+            // Point expectations about this node after the failover are probed on its clock.
+            Expectations = scenario.Expectations.OfType<PointExpectation>()
+                .Where(e => e.Node == node.Name && e.Point.At is { } at && at > f.At)
+                .Select(e => (Expectation)(e with { Node = null, Point = e.Point with { At = e.Point.At!.Value - t } })).ToList(),
+        };
+    }
+
+    /// <summary>One node's two lives: standby until the failover, primary after (times on the scenario's clock).</summary>
+    private static SimulationResult Merge(SimulationResult standby, SimulationResult promoted, SimDuration t)
+    {
+        SimTime? Later(SimTime? x) => x is { } v ? v + t : null;
+        SimTime? First(SimTime? a, SimTime? b) => a is null ? b : b is null ? a : SimTime.Min(a.Value, b.Value);
+        var s = standby.Summary;
+        var p = promoted.Summary;
+        var promotedPeakLater = p.PeakPgWalBytes > s.PeakPgWalBytes;
+        var summary = new RunSummary(p.End + t,
+            promotedPeakLater ? p.PeakPgWalBytes : s.PeakPgWalBytes, promotedPeakLater ? p.PeakPgWalFiles : s.PeakPgWalFiles,
+            promotedPeakLater ? p.PeakAt + t : s.PeakAt, First(s.DiskFull, Later(p.DiskFull)), First(s.ReadOnly, Later(p.ReadOnly)),
+            s.Checkpoints + p.Checkpoints, s.SkippedCheckpoints + p.SkippedCheckpoints, s.Invalidations + p.Invalidations,
+            s.FilesAdded + p.FilesAdded, s.FilesRemoved + p.FilesRemoved, s.FilesRecycled + p.FilesRecycled, p.FinalInsertLsn);
+        var names = standby.Slots.Select(x => x.Name).Concat(promoted.Slots.Select(x => x.Name)).Distinct().ToList();
+        var slots = names.Select(name =>
+        {
+            var a = standby.Slots.FirstOrDefault(x => x.Name == name);
+            var b = promoted.Slots.FirstOrDefault(x => x.Name == name);
+            if (b is null) return a!;
+            var later = b with { FirstExtended = Later(b.FirstExtended), FirstUnreserved = Later(b.FirstUnreserved), Lost = Later(b.Lost) };
+            if (a is null) return later;
+            return a with
+            {
+                FirstExtended = First(a.FirstExtended, later.FirstExtended),
+                FirstUnreserved = First(a.FirstUnreserved, later.FirstUnreserved),
+                Lost = First(a.Lost, later.Lost),
+                Cause = a.Lost is not null ? a.Cause : later.Cause,
+                PeakRetained = a.PeakRetained > later.PeakRetained ? a.PeakRetained : later.PeakRetained,
+            };
+        }).ToList();
+        var probes = standby.Probes.Concat(promoted.Probes.Select(r => r with { At = r.At + t })).ToList();
+        return standby with { Summary = summary, Slots = slots, Probes = probes, PromotedAt = SimTime.Zero + t };
+    }
+
+    /// <summary>Passes a run's rows, checkpoints and events on with their times moved by <paramref name="by"/>
+    /// (the promoted primary's clock starts at the failover).</summary>
+    private sealed class ShiftedObserver(ISimulationObserver inner, SimDuration by) : ISimulationObserver
+    {
+        public void OnTimelineRow(TimelineRow row) => inner.OnTimelineRow(row with { At = row.At + by });
+        public void OnCheckpoint(CheckpointRecord c) => inner.OnCheckpoint(c with { Start = c.Start + by, End = c.End + by });
+        public void OnLogEvent(LogEvent e) => inner.OnLogEvent(e with { At = e.At + by });
     }
 
     /// <summary>

@@ -190,6 +190,9 @@ public sealed record SimulationResult(
     /// own slots and settings needed (docs/design/failover.md §3.6 retained_by_copies).</summary>
     public ByteCount PeakRetainedBySyncedSlots { get; init; }
 
+    /// <summary>A standby promoted by the scenario's failover: when (its results then cover both lives).</summary>
+    public SimTime? PromotedAt { get; init; }
+
     /// <summary>A topology run: the failovers (the run ends at the first), in order.</summary>
     public IReadOnlyList<FailoverOutcome> Failovers { get; init; } = [];
 
