@@ -309,7 +309,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         var idle = await PollAsync(async () => (await Standby()).FirstOrDefault(s => s.Name == "idle"), TimeSpan.FromSeconds(60));
         Assert.Equal((true, true, Lsn.Invalid), (idle.Synced, idle.Temporary, idle.ConfirmedFlush));
         var beforePromotion = (await Standby()).Single(s => s.Name == "cdc");
-        Assert.Equal(copy with { Active = beforePromotion.Active }, beforePromotion);
+        Assert.Equal(copy with { Active = false }, beforePromotion with { Active = false });
 
         // 5.
         await set.Standby.PromoteAsync(Ct);
@@ -318,10 +318,58 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         foreach (var line in set.Standby.Log.Lines.Where(l => l.Contains("synchroniz", StringComparison.Ordinal) || l.Contains("sync-ready", StringComparison.Ordinal)
             || l.Contains("promote", StringComparison.Ordinal) || l.Contains("timeline ID", StringComparison.Ordinal)))
             output.WriteLine(line);
+        // Active aside (the worker holds a copy while it syncs it), the persistent copy is as it was.
         var survivor = Assert.Single(await Standby());
-        Assert.Equal(copy with { Active = survivor.Active }, survivor);
+        Assert.Equal(copy with { Active = false }, survivor with { Active = false });
 
         AssertAgrees(d, restartpoints: 1);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // A new copy's catalog_xmin is the standby's oldest safe decoding xid (GetOldestSafeDecodingTransactionId), which
+    // the standby's other slots hold back, and a new slot on the primary takes the primary's likewise. cdc consumed
+    // and synced (both at catalog_xmin Y); late created (Y: cdc holds the primary's horizon there), a transaction
+    // after it, never consumed: its first pg_sync_replication_slots() persists it, cdc's copy holding the standby's
+    // horizon at Y too. So readiness compares the remote's catalog_xmin with the oldest catalog_xmin among the
+    // standby's slots (and its next xid): §3.3's proxy ("r moved after c was created, or r was created after c's
+    // catalog horizon", U-F1) says not ready here unless that horizon is taken as the standby's oldest slot
+    // catalog_xmin rather than the time the copy was made. Observed: 17.10 Y = 739, 18.4 Y = 753.
+    // ------------------------------------------------------------------------------------------------------------
+
+    [RealServerTheory(17, 18)]
+    [InlineData(17)]
+    [InlineData(18)]
+    public async Task A_failover_slot_never_consumed_is_sync_ready_at_once_when_a_persistent_copy_holds_the_standbys_catalog_xmin_at_its_own(int major)
+    {
+        KeyValuePair<string, string>[] primarySettings = [new("wal_level", "logical")];
+        await using var set = await ReplicaSet.StartAsync(Install(major), Seg, primarySettings, [], keep: false, Ct);
+        await using var d = await StandbyDriver.StartAsync(set, Seg, primarySettings, Ct);
+        async Task<ObservedLogicalSlot> On(NpgsqlConnection c, string name) =>
+            (await ObservedLogicalSlot.ReadAllAsync(c, major, Ct)).Single(s => s.Name == name);
+
+        await d.PrimaryAsync("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding', false, false, true)", Ct);
+        await d.PrimaryAsync("CREATE TABLE t (x int)", Ct);
+        await d.PrimaryAsync("SELECT pg_log_standby_snapshot()", Ct);
+        await d.PrimaryAsync("SELECT pg_switch_wal()", Ct);
+        await d.PrimaryAsync("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", Ct);
+        await d.WaitForReceiveAsync(Ct);
+        await d.StandbyAsync("SELECT pg_sync_replication_slots()", Ct);
+        var cdc = await On(d.StandbySession, "cdc");
+        Assert.Equal((true, false), (cdc.Synced, cdc.Temporary));
+
+        await d.PrimaryAsync("SELECT pg_create_logical_replication_slot('late', 'test_decoding', false, false, true)", Ct);
+        await d.PrimaryAsync("INSERT INTO t VALUES (1)", Ct);
+        var remote = await On(d.PrimarySession, "late");
+        Assert.Equal(cdc.CatalogXmin, remote.CatalogXmin);
+        await d.WaitForReplayAsync(Ct);
+        var seen = set.Standby.Log.SlotSync.Count;
+        await d.StandbyAsync("SELECT pg_sync_replication_slots()", Ct);
+        Assert.Contains(set.Standby.Log.SlotSync.Skip(seen), m => m is { Kind: SlotSyncMessageKind.SyncReady, Slot: "late" });
+        var late = await On(d.StandbySession, "late");
+        output.WriteLine($"cdc copy {cdc}; late remote {remote}; late copy {late}");
+        Assert.Equal((true, false, remote.ConfirmedFlush, remote.CatalogXmin), (late.Synced, late.Temporary, late.ConfirmedFlush, late.CatalogXmin));
+
+        AssertAgrees(d, restartpoints: 0);
     }
 
     private static async Task<T> PollAsync<T>(Func<Task<T?>> read, TimeSpan patience) where T : class
