@@ -43,6 +43,25 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         await d.WaitForReplayAsync(Ct);
     }
 
+    /// <summary>17+: a logical slot with failover = true (the fifth argument), decoded by test_decoding.</summary>
+    private static Task CreateFailoverSlotAsync(StandbyDriver d, string name) =>
+        d.PrimaryAsync($"SELECT pg_create_logical_replication_slot('{name}', 'test_decoding', false, false, true)", Ct);
+
+    /// <summary>
+    /// The slot's consumer reads everything: decoding passes a running_xacts logged after the last transaction, so
+    /// confirmed_flush, restart_lsn and catalog_xmin all move. pg_log_standby_snapshot() does not flush its record and
+    /// decoding stops at the flush position; the switch flushes it without assigning an xid (which would make the
+    /// standby's horizon newer again).
+    /// </summary>
+    private static async Task ConsumeAsync(StandbyDriver d, string slot)
+    {
+        await d.PrimaryAsync("SELECT pg_log_standby_snapshot()", Ct);
+        await d.PrimaryAsync("SELECT pg_switch_wal()", Ct);
+        await d.PrimaryAsync($"SELECT count(*) FROM pg_logical_slot_get_changes('{slot}', NULL, NULL)", Ct);
+    }
+
+    private static readonly KeyValuePair<string, string>[] Logical = [new("wal_level", "logical")];
+
     private static LoggedCheckpoint LastRestartpoint(ReplicaSet set) => set.Standby.Log.Restartpoints[^1];
 
     private static (int Added, int Removed, int Recycled) Counts(LoggedCheckpoint c) => (c.Added, c.Removed, c.Recycled);
@@ -255,17 +274,16 @@ public class StandbyRealServerTests(ITestOutputHelper output)
     [InlineData(18)]
     public async Task A_synced_failover_slot_is_temporary_until_the_primary_slot_is_consumed_past_it_and_only_persistent_copies_survive_promotion(int major)
     {
-        KeyValuePair<string, string>[] primarySettings = [new("wal_level", "logical")];
-        await using var set = await ReplicaSet.StartAsync(Install(major), Seg, primarySettings, [], keep: false, Ct);
-        await using var d = await StandbyDriver.StartAsync(set, Seg, primarySettings, Ct);
+        await using var set = await ReplicaSet.StartAsync(Install(major), Seg, Logical, [], keep: false, Ct);
+        await using var d = await StandbyDriver.StartAsync(set, Seg, Logical, Ct);
         async Task<ObservedLogicalSlot?> Primary(string name) =>
             (await ObservedLogicalSlot.ReadAllAsync(d.PrimarySession, major, Ct)).FirstOrDefault(s => s.Name == name);
         Task<IReadOnlyList<ObservedLogicalSlot>> Standby() => ObservedLogicalSlot.ReadAllAsync(d.StandbySession, major, Ct);
         IEnumerable<LoggedSlotSync> SyncMessagesSince(int seen, string slot) => set.Standby.Log.SlotSync.Skip(seen).Where(m => m.Slot == slot);
 
         // 1.
-        await d.PrimaryAsync("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding', false, false, true)", Ct);
-        await d.PrimaryAsync("SELECT pg_create_logical_replication_slot('idle', 'test_decoding', false, false, true)", Ct);
+        await CreateFailoverSlotAsync(d, "cdc");
+        await CreateFailoverSlotAsync(d, "idle");
         await d.PrimaryAsync("CREATE TABLE t (x int)", Ct);
         await ReplayedPrimaryCheckpointAsync(d, 0);
         Assert.True(await d.StandbyCheckpointAsync(Ct));
@@ -286,9 +304,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         Assert.Empty(await Standby());
 
         // 3.
-        await d.PrimaryAsync("SELECT pg_log_standby_snapshot()", Ct);
-        await d.PrimaryAsync("SELECT pg_switch_wal()", Ct); // flushes that running_xacts record, assigning no xid
-        await d.PrimaryAsync("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", Ct);
+        await ConsumeAsync(d, "cdc");
         var consumed = (await Primary("cdc"))!;
         Assert.True(consumed.RestartLsn > standbyRedo);
         Assert.Equal(refused.LocalCatalogXmin, consumed.CatalogXmin);
@@ -341,23 +357,20 @@ public class StandbyRealServerTests(ITestOutputHelper output)
     [InlineData(18)]
     public async Task A_failover_slot_never_consumed_is_sync_ready_at_once_when_a_persistent_copy_holds_the_standbys_catalog_xmin_at_its_own(int major)
     {
-        KeyValuePair<string, string>[] primarySettings = [new("wal_level", "logical")];
-        await using var set = await ReplicaSet.StartAsync(Install(major), Seg, primarySettings, [], keep: false, Ct);
-        await using var d = await StandbyDriver.StartAsync(set, Seg, primarySettings, Ct);
+        await using var set = await ReplicaSet.StartAsync(Install(major), Seg, Logical, [], keep: false, Ct);
+        await using var d = await StandbyDriver.StartAsync(set, Seg, Logical, Ct);
         async Task<ObservedLogicalSlot> On(NpgsqlConnection c, string name) =>
             (await ObservedLogicalSlot.ReadAllAsync(c, major, Ct)).Single(s => s.Name == name);
 
-        await d.PrimaryAsync("SELECT pg_create_logical_replication_slot('cdc', 'test_decoding', false, false, true)", Ct);
+        await CreateFailoverSlotAsync(d, "cdc");
         await d.PrimaryAsync("CREATE TABLE t (x int)", Ct);
-        await d.PrimaryAsync("SELECT pg_log_standby_snapshot()", Ct);
-        await d.PrimaryAsync("SELECT pg_switch_wal()", Ct);
-        await d.PrimaryAsync("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)", Ct);
+        await ConsumeAsync(d, "cdc");
         await d.WaitForReceiveAsync(Ct);
         await d.StandbyAsync("SELECT pg_sync_replication_slots()", Ct);
         var cdc = await On(d.StandbySession, "cdc");
         Assert.Equal((true, false), (cdc.Synced, cdc.Temporary));
 
-        await d.PrimaryAsync("SELECT pg_create_logical_replication_slot('late', 'test_decoding', false, false, true)", Ct);
+        await CreateFailoverSlotAsync(d, "late");
         await d.PrimaryAsync("INSERT INTO t VALUES (1)", Ct);
         var remote = await On(d.PrimarySession, "late");
         Assert.Equal(cdc.CatalogXmin, remote.CatalogXmin);
