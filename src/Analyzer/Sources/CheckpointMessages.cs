@@ -29,7 +29,11 @@ public sealed record CheckpointStats(
 public sealed record LoggedTermination(int Pid, string Slot);
 
 /// <summary>A slot invalidation message: 13–15 one LOG line, 16+ a LOG line and a DETAIL line with the restart_lsn.</summary>
-public sealed record LoggedInvalidation(string Slot, Lsn? RestartLsn, string Text);
+public sealed record LoggedInvalidation(string Slot, Lsn? RestartLsn, string Text)
+{
+    /// <summary>16+ WAL-removed DETAIL: "exceeds the limit by N bytes" (the oldest LSN kept − restart_lsn); null on 13–15.</summary>
+    public long? ExceedsBy { get; init; }
+}
 
 /// <summary>How a server start or stop shows in the log.</summary>
 public enum LifecycleKind
@@ -74,6 +78,11 @@ public static partial class CheckpointMessages
     [GeneratedRegex(@"^recovery restart point at (?<lsn>[0-9A-F]+/[0-9A-F]+)")]
     private static partial Regex RecoveryRestartPointPattern();
 
+    // CreateRestartPoint (12–18), DEBUG2: no primary checkpoint replayed since the last restartpoint; the LSN is
+    // lastCheckPoint.redo, the newest replayed checkpoint's redo.
+    [GeneratedRegex(@"^skipping restartpoint, already performed at (?<lsn>[0-9A-F]+/[0-9A-F]+)")]
+    private static partial Regex SkippedRestartpointPattern();
+
     // 13–15: invalidating slot "s1" because its restart_lsn 0/6C4990 exceeds max_slot_wal_keep_size
     [GeneratedRegex(@"^invalidating slot ""(?<slot>[^""]+)"" because its restart_lsn (?<lsn>[0-9A-F]+/[0-9A-F]+) exceeds max_slot_wal_keep_size")]
     private static partial Regex OldInvalidationPattern();
@@ -82,7 +91,7 @@ public static partial class CheckpointMessages
     [GeneratedRegex(@"^invalidating obsolete replication slot ""(?<slot>[^""]+)""")]
     private static partial Regex NewInvalidationPattern();
 
-    [GeneratedRegex(@"restart_lsn (?<lsn>[0-9A-F]+/[0-9A-F]+)")]
+    [GeneratedRegex(@"restart_lsn (?<lsn>[0-9A-F]+/[0-9A-F]+)(?: exceeds the limit by (?<bytes>\d+) bytes)?")]
     private static partial Regex DetailLsnPattern();
 
     [GeneratedRegex(@"^terminating process (?<pid>\d+) to release replication slot ""(?<slot>[^""]+)""")]
@@ -134,6 +143,10 @@ public static partial class CheckpointMessages
     public static Lsn? ParseRecoveryRestartPoint(string message) =>
         RecoveryRestartPointPattern().Match(message) is { Success: true } m ? Lsn.Parse(m.Groups["lsn"].Value) : null;
 
+    /// <summary>"skipping restartpoint, already performed at 0/600028" (DEBUG2) → the replayed checkpoint's redo it names.</summary>
+    public static Lsn? ParseSkippedRestartpoint(string message) =>
+        SkippedRestartpointPattern().Match(message) is { Success: true } m ? Lsn.Parse(m.Groups["lsn"].Value) : null;
+
     /// <summary>
     /// A slot invalidation: 13–15 carry the restart_lsn in the message itself; 16+ put it in the DETAIL that follows
     /// (<paramref name="detailFollows"/> is then true and <see cref="WithDetail"/> joins it).
@@ -158,6 +171,7 @@ public static partial class CheckpointMessages
         return invalidation with
         {
             RestartLsn = lsn.Success ? Lsn.Parse(lsn.Groups["lsn"].Value) : invalidation.RestartLsn,
+            ExceedsBy = lsn.Groups["bytes"].Success ? long.Parse(lsn.Groups["bytes"].Value, CultureInfo.InvariantCulture) : invalidation.ExceedsBy,
             Text = invalidation.Text + " DETAIL: " + detail,
         };
     }

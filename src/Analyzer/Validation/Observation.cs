@@ -52,6 +52,20 @@ public sealed record ServerSnapshot(
             }
         }
 
+        var files = await WalFiles.ReadAsync(c, seg, ct);
+        return new ServerSnapshot(insert, write, ckpt, redo, slots, files.Oldest, files.Newest, files.Count, files.Bytes, files.Contiguous);
+    }
+
+    /// <summary>XLogFromFileName of a name pg_ls_waldir() returned through the segment-file filter.</summary>
+    public static ulong SegmentOfFileName(string name, WalSegmentSize seg) =>
+        seg.TryParseFileName(name, out var s) ? s.Value : throw new FormatException($"not a WAL segment file name: {name}");
+}
+
+/// <summary>The WAL segment files in pg_wal as <c>pg_ls_waldir()</c> lists them (history, backup and partial files left out).</summary>
+public sealed record WalFiles(SegmentNumber Oldest, SegmentNumber Newest, int Count, long Bytes, bool Contiguous)
+{
+    public static async Task<WalFiles> ReadAsync(NpgsqlConnection c, WalSegmentSize seg, CancellationToken ct)
+    {
         var segments = new List<ulong>();
         long bytes = 0;
         await using (var cmd = new NpgsqlCommand($"SELECT name, size FROM pg_ls_waldir() WHERE {Live.LiveCatalog.WalSegmentFileFilter} ORDER BY name", c))
@@ -59,18 +73,98 @@ public sealed record ServerSnapshot(
         {
             while (await r.ReadAsync(ct))
             {
-                segments.Add(SegmentOfFileName(r.GetString(0), seg));
+                segments.Add(ServerSnapshot.SegmentOfFileName(r.GetString(0), seg));
                 bytes += r.GetInt64(1);
             }
         }
         var oldest = segments.Count > 0 ? segments[0] : 0;
         var newest = segments.Count > 0 ? segments[^1] : 0;
         var contiguous = segments.Count == 0 || newest - oldest + 1 == (ulong)segments.Count;
-        return new ServerSnapshot(insert, write, ckpt, redo, slots, new SegmentNumber(oldest), new SegmentNumber(newest),
-            segments.Count, bytes, contiguous);
+        return new WalFiles(new SegmentNumber(oldest), new SegmentNumber(newest), segments.Count, bytes, contiguous);
     }
+}
 
-    /// <summary>XLogFromFileName of a name pg_ls_waldir() returned through the segment-file filter.</summary>
-    public static ulong SegmentOfFileName(string name, WalSegmentSize seg) =>
-        seg.TryParseFileName(name, out var s) ? s.Value : throw new FormatException($"not a WAL segment file name: {name}");
+/// <summary>
+/// What a standby showed at one moment: what it has received and replayed, its pg_control (the last restartpoint's
+/// redo, or the base backup's checkpoint before the first), its own slots and its pg_wal.
+/// </summary>
+public sealed record StandbySnapshot(
+    Lsn Received,
+    Lsn Replayed,
+    Lsn CheckpointLsn,
+    Lsn RedoLsn,
+    IReadOnlyList<ObservedSlot> Slots,
+    WalFiles Files)
+{
+    /// <summary>The restartpoint's <c>endptr</c> had it run at this moment: max(received, replayed).</summary>
+    public Lsn EndPtr => Lsn.Max(Received, Replayed);
+
+    public ObservedSlot? Slot(string name) => Slots.FirstOrDefault(s => s.Name == name);
+
+    public static async Task<StandbySnapshot> ReadAsync(NpgsqlConnection c, int major, WalSegmentSize seg, CancellationToken ct)
+    {
+        Lsn received, replayed, ckpt, redo;
+        await using (var cmd = new NpgsqlCommand(
+            "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, checkpoint_lsn::text, redo_lsn::text FROM pg_control_checkpoint()", c))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            await r.ReadAsync(ct);
+            received = r.IsDBNull(0) ? Lsn.Invalid : Lsn.Parse(r.GetString(0));
+            replayed = r.IsDBNull(1) ? Lsn.Invalid : Lsn.Parse(r.GetString(1));
+            ckpt = Lsn.Parse(r.GetString(2));
+            redo = Lsn.Parse(r.GetString(3));
+        }
+
+        var slots = new List<ObservedSlot>();
+        var columns = major >= 13 ? "wal_status, safe_wal_size" : "NULL::text, NULL::bigint";
+        await using (var cmd = new NpgsqlCommand(
+            $"SELECT slot_name::text, slot_type, restart_lsn::text, active, {columns} FROM pg_replication_slots ORDER BY slot_name", c))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+                slots.Add(new ObservedSlot(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? Lsn.Invalid : Lsn.Parse(r.GetString(2)),
+                    r.GetBoolean(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5)));
+        }
+        return new StandbySnapshot(received, replayed, ckpt, redo, slots, await WalFiles.ReadAsync(c, seg, ct));
+    }
+}
+
+/// <summary>
+/// One logical slot as <c>pg_replication_slots</c> shows it, with what slot synchronization (17+) adds: a copy on a
+/// standby is <c>synced</c>; it is <c>temporary</c> (and <c>confirmed_flush_lsn</c> NULL) until it is sync-ready, and
+/// usable after a promotion only once persistent (<c>synced AND NOT temporary AND invalidation_reason IS NULL</c>).
+/// </summary>
+public sealed record ObservedLogicalSlot(
+    string Name,
+    bool Temporary,
+    bool Synced,
+    bool Failover,
+    bool Active,
+    Lsn RestartLsn,
+    Lsn ConfirmedFlush,
+    uint? CatalogXmin,
+    string? InvalidationReason)
+{
+    /// <summary>The logical slots of the server behind <paramref name="c"/>, by name (12–16: not synced, no failover).</summary>
+    public static async Task<IReadOnlyList<ObservedLogicalSlot>> ReadAllAsync(NpgsqlConnection c, int major, CancellationToken ct)
+    {
+        var columns = major >= 17 ? "synced, failover, invalidation_reason" : "false, false, NULL::text";
+        var slots = new List<ObservedLogicalSlot>();
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT slot_name::text, temporary, {columns}, active, restart_lsn::text, confirmed_flush_lsn::text, catalog_xmin::text " +
+            "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name", c);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            slots.Add(new ObservedLogicalSlot(
+                Name: r.GetString(0),
+                Temporary: r.GetBoolean(1),
+                Synced: r.GetBoolean(2),
+                Failover: r.GetBoolean(3),
+                Active: r.GetBoolean(5),
+                RestartLsn: r.IsDBNull(6) ? Lsn.Invalid : Lsn.Parse(r.GetString(6)),
+                ConfirmedFlush: r.IsDBNull(7) ? Lsn.Invalid : Lsn.Parse(r.GetString(7)),
+                CatalogXmin: r.IsDBNull(8) ? null : uint.Parse(r.GetString(8), CultureInfo.InvariantCulture),
+                InvalidationReason: r.IsDBNull(4) ? null : r.GetString(4)));
+        return slots;
+    }
 }

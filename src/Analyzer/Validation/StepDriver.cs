@@ -178,7 +178,7 @@ public sealed class StepDriver
             _notes, cluster.Log.Lines);
     }
 
-    private static async Task ExecAsync(NpgsqlConnection c, string sql, CancellationToken ct)
+    internal static async Task ExecAsync(NpgsqlConnection c, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, c);
         await cmd.ExecuteNonQueryAsync(ct);

@@ -74,12 +74,15 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         }
     }
 
-    private string User => _runAs ?? Environment.UserName;
+    /// <summary>The role the harness connects as: the server user (initdb -U).</summary>
+    internal string User => _runAs ?? Environment.UserName;
+
+    public PostgresInstall Install => _install;
 
     private static string Conf(string dir, IEnumerable<KeyValuePair<string, string>> settings)
     {
         var b = new StringBuilder("\n# walsim validate\n");
-        void Set(string name, string value) => b.Append(name).Append(" = '").Append(value.Replace("'", "''", StringComparison.Ordinal)).Append("'\n");
+        void Set(string name, string value) => b.Append(ConfLine(name, value));
         Set("listen_addresses", "");
         Set("unix_socket_directories", dir);
         Set("port", "5432");
@@ -109,31 +112,49 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         RunToolAsync("pg_ctl", ["-D", DataDir, "-l", LogFile, "-m", "fast", "-w", "-t", "60", "restart"], ct);
 
     /// <summary>
-    /// A streaming standby of this cluster in its own throwaway directory: <c>pg_basebackup -R</c> (from
-    /// <paramref name="clientBinDir"/>, e.g. Debian's <c>/usr/lib/postgresql/15/bin</c>, as the server installs may
-    /// lack it) into a new data directory, started with its own socket directory. Dispose it before this cluster.
+    /// A new throwaway directory for a cluster of the same install whose data directory the caller fills (a base
+    /// backup of this one, <see cref="ReplicaSet"/>) and then starts with <see cref="StartCopyAsync"/>; disposed like
+    /// this one (stopped, removed unless kept).
     /// </summary>
-    public async Task<ThrowawayCluster> StartStandbyAsync(string clientBinDir, CancellationToken ct)
+    internal async Task<ThrowawayCluster> NewSiblingAsync(string role, CancellationToken ct)
     {
-        var dir = System.IO.Directory.CreateTempSubdirectory($"walsim-pg{_install.Major}-standby-").FullName;
-        var standby = new ThrowawayCluster(_install, dir, _runAs, _keep);
+        var dir = System.IO.Directory.CreateTempSubdirectory($"walsim-pg{_install.Major}-{role}-").FullName;
+        var sibling = new ThrowawayCluster(_install, dir, _runAs, _keep);
         try
         {
             if (_runAs is not null) await RunAsync("chown", [_runAs, dir], null, ct);
-            await RunAsync(Path.Combine(clientBinDir, "pg_basebackup"),
-                ["-D", standby.DataDir, "-R", "-X", "stream", "-h", Directory, "-p", "5432", "-U", User, "--no-sync"], _runAs, ct);
-            await File.AppendAllTextAsync(Path.Combine(standby.DataDir, "postgresql.conf"),
-                $"\n# walsim standby\nunix_socket_directories = '{dir}'\nhot_standby = 'on'\n", ct);
-            await standby.RunToolAsync("pg_ctl", ["-D", standby.DataDir, "-l", standby.LogFile, "-w", "-t", "60", "start"], ct);
-            standby._started = true;
-            return standby;
         }
         catch
         {
-            await standby.DisposeAsync();
+            await sibling.DisposeAsync();
             throw;
         }
+        return sibling;
     }
+
+    /// <summary>
+    /// Starts a data directory the caller filled (see <see cref="NewSiblingAsync"/>): hands it to the server user
+    /// (the files were written by this process) with the mode the server insists on, then <c>pg_ctl start</c>.
+    /// </summary>
+    internal async Task StartCopyAsync(CancellationToken ct)
+    {
+        if (!OperatingSystem.IsWindows())
+            System.IO.File.SetUnixFileMode(DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (_runAs is not null) await RunAsync("chown", ["-R", _runAs, DataDir], null, ct);
+        await RunToolAsync("pg_ctl", ["-D", DataDir, "-l", LogFile, "-w", "-t", "120", "start"], ct);
+        _started = true;
+    }
+
+    /// <summary>
+    /// <c>pg_ctl promote -w</c>: ends recovery on a standby ("received promote request", a new timeline) and returns
+    /// once the server accepts read-write connections.
+    /// </summary>
+    public Task PromoteAsync(CancellationToken ct) =>
+        RunToolAsync("pg_ctl", ["-D", DataDir, "-w", "-t", "120", "promote"], ct);
+
+    /// <summary>A postgresql.conf line: <c>name = 'value'</c> with the value's quotes doubled.</summary>
+    internal static string ConfLine(string name, string value) =>
+        $"{name} = '{value.Replace("'", "''", StringComparison.Ordinal)}'\n";
 
     /// <summary>Reads what the server appended to its log since the last call.</summary>
     public void ReadLog()

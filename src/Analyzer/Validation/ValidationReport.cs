@@ -19,9 +19,12 @@ public static class ValidationReport
             var fields = string.Join("  ", group.Select(d => d.Agrees ? $"{d.Field}={d.Observed}" : $"{d.Field}: model {d.Predicted} vs server {d.Observed}"));
             w.WriteLine($"    {mark} step {first.Step,3}  {first.Subject,-26} {fields}");
         }
-        var slotChecks = run.Decisions.Where(d => d.Checkpoint is null).ToList();
+        var slotChecks = run.Decisions.Where(d => d.Checkpoint is null && d.Subject.StartsWith("slot ", StringComparison.Ordinal)).ToList();
         if (slotChecks.Count > 0)
             w.WriteLine($"    {(slotChecks.All(d => d.Agrees) ? "ok  " : "DIFF")} slots: {slotChecks.Count(d => d.Agrees)}/{slotChecks.Count} wal_status/safe_wal_size readings agree");
+        // A standby's: each CHECKPOINT's outcome (restarted or skipped) and each skipped restartpoint's redo.
+        foreach (var group in run.Decisions.Where(d => d.Checkpoint is null).Except(slotChecks).GroupBy(d => (d.Subject, d.Field)))
+            w.WriteLine($"    {(group.All(d => d.Agrees) ? "ok  " : "DIFF")} {group.Key.Subject} {group.Key.Field}: {group.Count(d => d.Agrees)}/{group.Count()} agree");
         foreach (var d in run.Decisions.Where(d => !d.Agrees))
         {
             w.WriteLine($"    DISAGREE step {d.Step} {d.Subject} {d.Field}: model {d.Predicted}, server {d.Observed}");

@@ -1,0 +1,147 @@
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Engine;
+
+/// <summary>A replication slot on the standby as a restartpoint sees it: its name and the WAL it holds.</summary>
+public readonly record struct RestartpointSlot(string Name, Lsn RestartLsn);
+
+/// <summary>
+/// What <c>CreateRestartPoint</c> (xlog.c) reads when it runs: every input of its decision, as values, so that an
+/// engine, a replay of observations from a real standby, and a test can all feed it (docs/design/failover.md §2.2).
+/// </summary>
+public sealed record RestartpointInputs
+{
+    /// <summary><c>XLogCtl->lastCheckPoint.redo</c>: the redo of the newest primary checkpoint record the startup
+    /// process has replayed (<c>RecoveryRestartPoint</c>); <see cref="Lsn.Invalid"/> when none was.</summary>
+    public required Lsn ReplayedCheckpointRedo { get; init; }
+
+    /// <summary><c>ControlFile->checkPointCopy.redo</c> before the restartpoint: the last restartpoint's redo, or the
+    /// base backup's checkpoint's on a standby that has made none (<c>PriorRedoPtr</c>).</summary>
+    public required Lsn PriorRedo { get; init; }
+
+    /// <summary><c>GetWalRcvFlushRecPtr()</c>: what the walreceiver has written and flushed (<c>pg_last_wal_receive_lsn()</c>);
+    /// <see cref="Lsn.Invalid"/> when no walreceiver ever ran.</summary>
+    public required Lsn Received { get; init; }
+
+    /// <summary><c>GetXLogReplayRecPtr()</c>: the end of the last record replayed (<c>pg_last_wal_replay_lsn()</c>).</summary>
+    public required Lsn Replayed { get; init; }
+
+    /// <summary><c>CheckPointDistanceEstimate</c> before this restartpoint (the checkpointer's; 0 after a server start).</summary>
+    public required double Estimate { get; init; }
+
+    /// <summary>The standby's own slots that still hold WAL (not invalidated, restart_lsn valid) when the slot minimum
+    /// is read (<c>XLogGetReplicationSlotMinimumLSN</c>: at restartpoint start from 13.22/14.19/15.14/16.10/17.6, at
+    /// the end before that; the caller samples them at the point its version reads them).</summary>
+    public required IReadOnlyList<RestartpointSlot> Slots { get; init; }
+
+    /// <summary>The segment files in the standby's pg_wal before the restartpoint; the files the walreceiver created for
+    /// WAL received up to <c>endptr</c> are added to them.</summary>
+    public required WalDirectory Files { get; init; }
+
+    /// <summary><c>XLogCtl->lastRemovedSegNo</c> (0 since the server started).</summary>
+    public SegmentNumber LastRemoved { get; init; }
+
+    /// <summary><c>XLogCtl->InstallXLogFileSegmentActive</c>: the walreceiver is streaming (not restoring from the
+    /// archive). 13.21+/14.18+/15+ neither recycle nor preallocate without it.</summary>
+    public bool Streaming { get; init; } = true;
+}
+
+/// <summary>A slot the restartpoint invalidated, with what the 16+ DETAIL line says: "The slot's restart_lsn X exceeds
+/// the limit by N bytes" (N = the oldest LSN kept − restart_lsn).</summary>
+public readonly record struct RestartpointInvalidation(string Name, Lsn RestartLsn, long ExceedsBy);
+
+/// <summary>What one performed restartpoint decided, field by field as <c>log_checkpoints</c> and pg_wal show it.</summary>
+public sealed record RestartpointOutcome(
+    Lsn Redo,
+    long DistanceBytes,
+    double Estimate,
+    Lsn EndPtr,
+    SegmentNumber KeepBeforeInvalidation,
+    SegmentNumber Keep,
+    IReadOnlyList<RestartpointInvalidation> Invalidated,
+    SegmentNumber RecycleSegNo,
+    int Removed,
+    int Recycled,
+    int Added,
+    WalDirectory After,
+    SegmentNumber LastRemoved)
+{
+    /// <summary><c>LogCheckpointEnd</c>'s <c>distance=%d kB</c>: <c>(int) (PrevCheckPointDistance / 1024.0)</c>.</summary>
+    public long DistanceKb => (long)(DistanceBytes / 1024.0);
+
+    /// <summary><c>estimate=%d kB</c>: <c>(int) (CheckPointDistanceEstimate / 1024.0)</c>.</summary>
+    public long EstimateKb => (long)(Estimate / 1024.0);
+}
+
+/// <summary>
+/// <c>CreateRestartPoint</c> (xlog.c, the same shape in every branch 12–18) as a pure function of what it reads:
+/// skipped unless a primary checkpoint newer than the last restartpoint has been replayed; otherwise the distance
+/// estimate from the replayed redo, then exactly a checkpoint's retention pipeline — <c>KeepLogSeg</c>,
+/// <c>InvalidateObsoleteReplicationSlots</c> and its recompute (<see cref="Retention.CheckpointHorizon"/>),
+/// <c>XLOGfileslop</c>, <c>RemoveOldXlogFiles</c>, <c>PreallocXlogFiles</c> — with <c>endptr = max(received,
+/// replayed)</c> where a checkpoint has its insert position. The engine's standby and the real-server validation
+/// both call it, so a disagreement with a real server points at one function.
+/// </summary>
+public static class RestartpointDecision
+{
+    /// <summary>
+    /// "skipping restartpoint, already performed at %X/%X": no checkpoint record replayed since the last restartpoint
+    /// (<c>XLogRecPtrIsInvalid(lastCheckPointRecPtr) || lastCheckPoint.redo &lt;= ControlFile->checkPointCopy.redo</c>).
+    /// The checkpointer then tries again 15 s later (<c>last_checkpoint_time = now - CheckPointTimeout + 15</c>),
+    /// whatever requested the skipped one.
+    /// </summary>
+    public static bool Skips(Lsn replayedCheckpointRedo, Lsn priorRedo) =>
+        !replayedCheckpointRedo.IsValid || replayedCheckpointRedo <= priorRedo;
+
+    /// <summary><c>endptr = (receivePtr &lt; replayPtr) ? replayPtr : receivePtr</c>: the received WAL counts for
+    /// <c>wal_keep_size</c> and <c>max_slot_wal_keep_size</c> even before it is replayed.</summary>
+    public static Lsn EndPtr(Lsn received, Lsn replayed) => Lsn.Max(received, replayed);
+
+    /// <summary>The restartpoint's decision, or null when it is skipped (<see cref="Skips"/>).</summary>
+    public static RestartpointOutcome? Decide(ServerSettings settings, RestartpointInputs inputs)
+    {
+        if (Skips(inputs.ReplayedCheckpointRedo, inputs.PriorRedo)) return null;
+        var seg = settings.SegmentSize;
+        var redo = inputs.ReplayedCheckpointRedo;
+
+        // "if (PriorRedoPtr != InvalidXLogRecPtr) UpdateCheckPointDistanceEstimate(RedoRecPtr - PriorRedoPtr)":
+        // restartpoint distances feed the same estimate XLOGfileslop reads.
+        var distance = inputs.PriorRedo.IsValid ? (redo - inputs.PriorRedo).Bytes : 0;
+        var estimate = inputs.PriorRedo.IsValid ? Retention.UpdateCheckPointDistanceEstimate(inputs.Estimate, distance) : inputs.Estimate;
+
+        var endptr = EndPtr(inputs.Received, inputs.Replayed);
+        var invalidated = new List<RestartpointInvalidation>();
+        var holding = inputs.Slots.Where(s => s.RestartLsn.IsValid).ToList();
+        var (first, keep) = Retention.CheckpointHorizon(settings, endptr, seg.SegmentOf(redo), MinRestart(holding), oldest =>
+        {
+            // InvalidatePossiblyObsoleteSlot: every slot whose restart_lsn is before the first kept segment.
+            foreach (var s in holding.Where(s => s.RestartLsn < oldest))
+                invalidated.Add(new RestartpointInvalidation(s.Name, s.RestartLsn, (oldest - s.RestartLsn).Bytes));
+            return invalidated.Count > 0 ? MinRestart(holding.Where(s => s.RestartLsn >= oldest)) : null;
+        });
+
+        // "_logSegNo--; RemoveOldXlogFiles(_logSegNo, RedoRecPtr, endptr, replayTLI); PreallocXlogFiles(endptr, …)".
+        var cutoff = keep.Value > 0 ? keep - 1 : keep;
+        var recycleSegNo = Retention.XLogFileSlop(settings, redo, estimate);
+        var installActive = inputs.Streaming || !settings.Policy.RecyclesOnlyWhileStreaming;
+        // The walreceiver has created the files through the last byte it received, endptr - 1: at a segment boundary
+        // (received exactly through a WAL switch) the file endptr names does not exist yet, and a recycled file is
+        // installed under that name before PreallocXlogFiles would create it.
+        var dir = inputs.Files.Through(seg.PrevSegmentOf(endptr));
+        var removal = Retention.RemoveOldXlogFiles(dir, cutoff, recycleSegNo, endptr, new SegmentNumber(ulong.MaxValue),
+            settings.WalRecycle && installActive, inputs.LastRemoved, seg);
+        var after = removal.After;
+        var added = installActive ? Retention.PreallocXlogFiles(ref after, endptr, seg) : 0;
+        return new RestartpointOutcome(redo, distance, estimate, endptr, first, keep, invalidated, recycleSegNo,
+            removal.Removed, removal.Recycled, added, after, removal.LastRemoved);
+    }
+
+    private static Lsn MinRestart(IEnumerable<RestartpointSlot> slots)
+    {
+        var min = Lsn.Invalid;
+        foreach (var s in slots)
+            if (s.RestartLsn.IsValid && (!min.IsValid || s.RestartLsn < min)) min = s.RestartLsn;
+        return min;
+    }
+}
