@@ -162,9 +162,8 @@ public sealed class RestartpointReplay(ServerSettings settings)
         }
     }
 
-    /// <summary><c>GetXLogWriteRecPtr()</c> during recovery: <c>XLogCtl->LogwrtResult</c> as shared memory was
-    /// initialized, never advanced by replay.</summary>
-    public static readonly Lsn StandbyWritePosition = Lsn.Invalid;
+    /// <summary>The standby's write position as pg_replication_slots sees it (<see cref="Retention.StandbyWritePosition"/>).</summary>
+    public static readonly Lsn StandbyWritePosition = Retention.StandbyWritePosition;
 
     /// <summary>Several restartpoints between two observations: not compared; the model follows the last one's figures.</summary>
     public void Unobservable(int step, IReadOnlyList<LoggedCheckpoint> logged)

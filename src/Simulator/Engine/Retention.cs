@@ -154,6 +154,13 @@ public static class Retention
     }
 
     /// <summary>
+    /// <c>GetXLogWriteRecPtr()</c> on a standby: recovery never advances the write result, so it is 0, and
+    /// pg_replication_slots computes a standby slot's wal_status (<c>reserved</c> however far behind) and safe_wal_size
+    /// from it (docs/design/failover.md D-8; observed on 13–18 by the standby validation tests).
+    /// </summary>
+    public static readonly Lsn StandbyWritePosition = Lsn.Invalid;
+
+    /// <summary>
     /// <c>GetWALAvailability</c> (§9.1) for a slot at <paramref name="target"/>, seen at WAL write position
     /// <paramref name="writePos"/> with the current global slot minimum and <c>lastRemovedSegNo</c>.
     /// </summary>

@@ -211,7 +211,9 @@ internal sealed class StandbyServer
     private void Grow()
     {
         var received = Received(_now);
-        if (received.IsValid) _dir = _dir.Through(_seg.SegmentOf(received));
+        // The walreceiver has written up to received: the segment holding its last byte (at a boundary the next
+        // segment's file does not exist yet).
+        if (received.IsValid) _dir = _dir.Through(_seg.PrevSegmentOf(received));
         TrackPeak();
         CheckDisk();
     }
@@ -302,7 +304,7 @@ internal sealed class StandbyServer
         var received = Received(_now);
         var replayed = Replayed(_now);
         var endptr = received > replayed ? received : replayed;
-        _dir = _dir.Through(_seg.SegmentOf(received));
+        _dir = _dir.Through(_seg.PrevSegmentOf(received));
         TrackPeak();
         foreach (var s in _slots) s.Update(this, _now);
         var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd ? SlotMinimum() : _rpSlotMin;
@@ -440,7 +442,10 @@ internal sealed class StandbyServer
             if (copy.Invalidated) continue;
             if (copy.Temporary)
             {
-                if (r.RestartLsn >= copy.RestartLsn && r.At > copy.CreatedTime)
+                // The catalog_xmin condition, approximated (U-F1): the remote moved after the copy was made, or another
+                // valid persistent copy already holds the standby's catalog horizon back (observed on 17.10/18.4).
+                var horizonHeld = _slots.Any(x => x != copy && x.Synced && !x.Temporary && !x.Invalidated);
+                if (r.RestartLsn >= copy.RestartLsn && (r.At > copy.CreatedTime || horizonHeld))
                 {
                     copy.Temporary = false;
                     copy.RestartLsn = r.RestartLsn;
@@ -588,7 +593,8 @@ internal sealed class StandbyServer
     {
         var received = Received(_now);
         var slotMin = SlotMinimum();
-        var availability = WalAvailability.At(_settings, received, slotMin, _lastRemoved);
+        // pg_replication_slots on a standby: from a write position of 0 (Retention.StandbyWritePosition).
+        var availability = WalAvailability.At(_settings, Retention.StandbyWritePosition, slotMin, _lastRemoved);
         var views = _slots.Select(s =>
         {
             var (status, safe) = _policy.ReportsWalStatus ? availability.SlotColumns(s.RestartLsn, s.Invalidated, s.Active(_now)) : (WalStatus.Null, null);
@@ -696,7 +702,8 @@ internal sealed class StandbyServer
             var retained = writePos - RestartLsn;
             if (retained > PeakRetained) PeakRetained = retained;
             if (!s._policy.ReportsWalStatus) return;
-            var status = Retention.GetWalAvailability(s._settings, RestartLsn, writePos, slotMin, s._lastRemoved);
+            // As the standby's pg_replication_slots shows it: from a write position of 0, a valid slot is reserved.
+            var status = Retention.GetWalAvailability(s._settings, RestartLsn, Retention.StandbyWritePosition, slotMin, s._lastRemoved);
             if (Invalidated) status = WalStatus.Lost;
             if (status is WalStatus.Extended or WalStatus.Unreserved or WalStatus.Lost) FirstExtended ??= s._now;
             if (status is WalStatus.Unreserved or WalStatus.Lost) FirstUnreserved ??= s._now;

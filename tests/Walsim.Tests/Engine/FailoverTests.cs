@@ -115,7 +115,10 @@ public class FailoverTests
         var a = r.Failovers.Single().Slots.Single(x => x.Slot == "analytics");
         Assert.Equal("missing", a.OnNewPrimary);
         Assert.InRange(a.Missed.Bytes, 1 * MiB - 1024, 1 * MiB + 1024);
-        Assert.DoesNotContain(r.ForNode("b")!.Slots, x => x.Name == "analytics");
+        // b had no copy of it; promoted, b runs on with analytics re-created by its reconnecting consumer.
+        var onB = r.ForNode("b")!;
+        Assert.False(onB.Slots.Single(x => x.Name == "analytics").Synced);
+        Assert.Equal(T(1800), onB.PromotedAt);
     }
 
     [Fact]
@@ -283,7 +286,7 @@ public class ModelOnlyMechanismTests
         var r = Simulation.Run(s, PgVersion.Parse("16"));
         var copy = r.ForNode("b")!.Slots.Single(x => x.Name == "cdc");
         Assert.Equal(T(25), copy.FirstSyncReady);
-        Assert.DoesNotContain(r.ForNode("b")!.Slots, x => x.Name == "other"); // not permanent: not copied
+        Assert.False(r.ForNode("b")!.Slots.Single(x => x.Name == "other").Synced); // not permanent: not copied (re-created after promotion)
         var cdc = r.Failovers.Single().Slots.Single(x => x.Slot == "cdc");
         Assert.Equal("exists", cdc.OnNewPrimary);
         Assert.InRange(cdc.ReceivedTwice.Bytes, 10 * MiB - 1024, 10 * MiB + 1024);
@@ -329,5 +332,30 @@ public class RetainedBySyncedSlotsTests
         // A standby without copies pays nothing.
         var none = Simulation.Run(scenario with { Nodes = [.. scenario.Nodes.Select(n => n with { SlotSync = SlotSyncMechanism.None })] }, PgVersion.Parse("17")).ForNode("b")!;
         Assert.Equal(0, none.PeakRetainedBySyncedSlots.Bytes);
+    }
+}
+
+/// <summary>After a failover the promoted standby runs on as the primary.</summary>
+public class PromotedStandbyTests
+{
+    [Fact]
+    public void The_promoted_standby_checkpoints_as_a_primary_and_its_slots_keep_moving_from_where_the_copies_were()
+    {
+        // scenarios/failover-pg17-native-switchover.yaml, switchover at 1h30m of a 2h scenario: b is the primary for
+        // 30 min. Its checkpoints (every 5 min, plus the one requested at promotion) add to its restartpoints; cdc,
+        // a usable copy, goes on from the copy's position and is never lost; pg_wal stays near max_wal_size.
+        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "failover-pg17-native-switchover.yaml");
+        var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
+        var standby = new CollectingObserver();
+        var r = Simulation.Run(scenario, PgVersion.Parse("17"), null, _ => standby);
+        var b = r.ForNode("b")!;
+        Assert.Equal(SimTime.FromSeconds(5400), b.PromotedAt);
+        Assert.Equal(SimTime.Zero + SimDuration.FromHours(2), b.Summary.End);
+        var after = standby.Checkpoints.Where(c => !c.Restartpoint && !c.Skipped).ToList();
+        Assert.InRange(after.Count, 6, 8);                      // the promotion's, then every 5 min for 30 min
+        Assert.All(after, c => Assert.True(c.Start >= SimTime.FromSeconds(5400)));
+        Assert.Null(b.Slots.Single(x => x.Name == "cdc").Lost);
+        Assert.True(b.Summary.FinalInsertLsn > r.Failovers.Single().SwitchPoint + new ByteCount(29L * 60 * 1048576)); // ~30 min at 1MB/s
+        Assert.True(b.Summary.PeakPgWalBytes.Bytes < 1100L * 1048576);
     }
 }
