@@ -24,7 +24,7 @@ public static class Topology
             if (n.Upstream is { } up && up != primary.Name)
                 throw new ScenarioValidationException($"node {n.Name}: cascading replication (upstream {up}) is not modelled yet; stream from {primary.Name}", n.Location, "upstream");
 
-        // A failover ends the topology's run: what the new primary has, and what each consumer gets, is its outcome.
+        // A failover stops the old primary: the run before it ends there; the promoted standby then runs on (below).
         var failover = scenario.Events.OfType<Failover>().OrderBy(f => f.At).FirstOrDefault();
         if (failover is not null && scenario.Nodes.All(n => n.Name != failover.To || n.Role != NodeRole.Standby))
             throw new ScenarioValidationException($"failover to \"{failover.To}\": no standby of that name", failover.Location, "failover");

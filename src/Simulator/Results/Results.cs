@@ -193,7 +193,7 @@ public sealed record SimulationResult(
     /// <summary>A standby promoted by the scenario's failover: when (its results then cover both lives).</summary>
     public SimTime? PromotedAt { get; init; }
 
-    /// <summary>A topology run: the failovers (the run ends at the first), in order.</summary>
+    /// <summary>A topology run: its failover (one: the old primary stops there; the promoted standby runs on).</summary>
     public IReadOnlyList<FailoverOutcome> Failovers { get; init; } = [];
 
     /// <summary>The result of node <paramref name="name"/>: this one when it is the primary (or null/empty for a

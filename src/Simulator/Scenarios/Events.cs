@@ -63,6 +63,6 @@ public sealed record Observe : ScenarioEvent;
 /// The primary is lost (<see cref="Planned"/> false: a crash, WAL it wrote that <see cref="To"/> had not received
 /// is gone) or shut down for a switchover (true: its last WAL reaches the standby), and standby <see cref="To"/> is
 /// promoted. walsim reports, for each logical slot with a consumer, what the new primary has and what the consumer
-/// would miss or receive twice; the run of the topology ends there.
+/// would miss or receive twice; the old primary stops and the promoted standby runs on as the primary.
 /// </summary>
 public sealed record Failover(string To, bool Planned) : ScenarioEvent;
