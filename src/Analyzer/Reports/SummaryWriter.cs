@@ -19,8 +19,16 @@ public static class SummaryWriter
             return;
         }
         // A topology: the primary, then each standby, each indented under its node line.
-        w.WriteLine($"  node {r.Node} (primary)");
-        WriteServer(w, r, "    ", "checkpoints", "insert LSN");
+        if (r.RejoinedAt is { } rejoinedAt)
+        {
+            w.WriteLine($"  node {r.Node} (primary, then a standby again from {rejoinedAt.Display()})");
+            WriteServer(w, r, "    ", "ckpts/restart", "received LSN");
+        }
+        else
+        {
+            w.WriteLine($"  node {r.Node} (primary)");
+            WriteServer(w, r, "    ", "checkpoints", "insert LSN");
+        }
         foreach (var sb in r.Standbys)
         {
             if (sb.PromotedAt is { } promotedAt)

@@ -19,7 +19,7 @@ internal sealed partial class ScenarioReader
     [
         "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
         "stop_consumer", "start_consumer", "hold_slot", "release_slot", "begin_transaction", "end_transaction", "observe",
-        "failover", "switchover",
+        "failover", "switchover", "rejoin",
     ];
 
     /// <summary>Actions that take no value and can be written as a bare step (<c>- checkpoint</c>).</summary>
@@ -128,6 +128,17 @@ internal sealed partial class ScenarioReader
                 // {failover: {to: b}}: the primary crashes and b is promoted; a switchover shuts it down first.
                 var fm = v.Map($"{{{action}: {{to: b}}}}", ["to"]);
                 return new Action(new Failover(fm.Required("to").Scalar("the standby promoted"), Planned: action == "switchover"));
+            case "rejoin":
+                // {rejoin: {node: a, upstream: b, slot_sync: native}}: the old primary starts again as b's standby.
+                var rm = v.Map("{rejoin: {node: a, upstream: b, slot_sync: native}}", ["node", "upstream", "slot_sync"]);
+                var sync = rm["slot_sync"]?.Choice("none", "native", "pg_failover_slots", "patroni") switch
+                {
+                    "native" => SlotSyncMechanism.Native,
+                    "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots,
+                    "patroni" => SlotSyncMechanism.Patroni,
+                    _ => SlotSyncMechanism.None,
+                };
+                return new Action(new Rejoin(rm.Required("node").Scalar("the old primary"), rm.Required("upstream").Scalar("the promoted standby"), sync));
             default:
                 return new Action(new StartConsumer(SlotName(v)), v);
         }

@@ -493,6 +493,14 @@ internal sealed partial class Server
 
     private void Log(string kind, string? slot, string message) => _observer.OnLogEvent(new LogEvent(_now, kind, slot, message));
 
+    /// <summary>The server as it stopped (a switchover's old primary, for its rejoin): pg_wal, the last checkpoint's
+    /// redo, lastRemovedSegNo, the distance estimate, and its valid slots where they were.</summary>
+    internal (WalDirectory Dir, Lsn Redo, SegmentNumber LastRemoved, double Estimate, IReadOnlyList<SlotSpec> Slots) FinalState() =>
+        (_dir, _controlRedo, _lastRemoved, _estimate,
+         _slots.Where(s => s.Invalidated == InvalidationCause.None && s.RestartLsn.IsValid)
+             .Select(s => s.Spec with { RestartLsn = s.RestartLsn, ConfirmedFlushLsn = s.Kind == SlotKind.Logical ? s.ConfirmedFlush : null, Consumer = ConsumerSpec.None, CreatedAt = SimTime.Zero })
+             .ToList());
+
     private SimulationResult BuildResult()
     {
         var summary = new RunSummary(_now, _peakBytes, _peakFiles, _peakAt, _diskFull, _readOnlyAt,

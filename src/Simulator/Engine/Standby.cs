@@ -72,7 +72,13 @@ internal sealed class StandbyServer
     private readonly Dictionary<string, SimTime> _readySeen = new(StringComparer.Ordinal); // first sync-ready, per slot name
     private readonly Dictionary<string, SimTime> _lostSeen = new(StringComparer.Ordinal);  // first invalidation of a copy, per slot name
 
-    public StandbyServer(Scenario scenario, NodeSpec node, RetentionPolicy policy, WalLog upstream, ISimulationObserver observer)
+    /// <summary>A standby that was a primary until a switchover (a rejoin): it starts at <see cref="At"/> on its
+    /// upstream's clock with its own pg_wal, redo, estimate and slots (stale copies among them).</summary>
+    internal sealed record RejoinState(SimTime At, WalDirectory Dir, Lsn Redo, SegmentNumber LastRemoved, double Estimate, IReadOnlyList<SlotSpec> Slots);
+
+    private readonly SimTime _start = SimTime.Zero;
+
+    public StandbyServer(Scenario scenario, NodeSpec node, RetentionPolicy policy, WalLog upstream, ISimulationObserver observer, RejoinState? rejoin = null)
     {
         _scenario = scenario;
         _node = node;
@@ -94,14 +100,26 @@ internal sealed class StandbyServer
         _redoRecPtr = _controlRedo;
         _lastAttempt = SimTime.Zero;
         _slots = node.Slots.Select(s => new StandbySlot(s)).ToList();
+        if (rejoin is not null)
+        {
+            _start = rejoin.At;
+            _dir = rejoin.Dir;
+            _lastRemoved = rejoin.LastRemoved;
+            _lastKeep = rejoin.Dir.Oldest;
+            _controlRedo = rejoin.Redo;
+            _redoRecPtr = rejoin.Redo;
+            _estimate = rejoin.Estimate;
+            _lastAttempt = rejoin.At;
+            _slots.AddRange(rejoin.Slots.Select(x => new StandbySlot(x)));
+        }
         if (node.SlotSync == SlotSyncMechanism.Native && !policy.SyncsFailoverSlots)
             throw new ScenarioValidationException($"node {node.Name}: slot_sync: native needs PostgreSQL 17 or later (sync_replication_slots), not {policy.Version}", node.Location, "slot_sync");
         // The worker (or Patroni's replica loop, half a loop after the leader's) starts with the standby.
         _nextCycle = node.SlotSync switch
         {
             SlotSyncMechanism.None => SimTime.Never,
-            SlotSyncMechanism.Patroni => SimTime.Zero + node.SlotSyncOptions.Interval * 0.5,
-            _ => SimTime.Zero,
+            SlotSyncMechanism.Patroni => _start + node.SlotSyncOptions.Interval * 0.5,
+            _ => _start,
         };
         _probeTimes = scenario.Expectations.OfType<PointExpectation>()
             .Where(e => e.Node == node.Name && e.Point.At is not null && e.Versions.Contains(policy.Version))
@@ -152,12 +170,12 @@ internal sealed class StandbyServer
 
     public SimulationResult Run()
     {
-        _now = SimTime.Zero;
+        _now = _start;
         foreach (var s in _slots) s.Create(this, _now);
         var probe = 0;
         // Timeline rows every sample_interval (for reports), as the primary writes them.
         var every = _scenario.SampleInterval.Microseconds;
-        var nextSample = every > 0 ? SimTime.Zero : SimTime.Never;
+        var nextSample = every > 0 ? new SimTime((_start.Microseconds + every - 1) / every * every) : SimTime.Never;
         while (true)
         {
             var next = _end;
@@ -314,13 +332,13 @@ internal sealed class StandbyServer
             foreach (var s in _slots)
             {
                 if (s.Invalidated || !s.RestartLsn.IsValid || s.RestartLsn >= oldest) continue;
+                var was = s.RestartLsn;
                 s.Invalidate(_now);
                 if (s.Synced) _lostSeen.TryAdd(s.Spec.Name, _now); // the copy will be dropped and re-created: remember when it was lost
                 invalidated.Add(s.Spec.Name);
                 _invalidations++;
-                var over = (long)(oldest.Value - s.RestartLsn.Value);
                 _observer.OnLogEvent(new LogEvent(_now, "slot_invalidated", s.Spec.Name,
-                    $"{_node.Name}: invalidating obsolete replication slot \"{s.Spec.Name}\" (restartpoint): its restart_lsn {s.RestartLsn} exceeds the limit by {over} bytes"));
+                    $"{_node.Name}: invalidating obsolete replication slot \"{s.Spec.Name}\" (restartpoint): its restart_lsn {was} exceeds the limit by {(oldest - was).Bytes} bytes"));
             }
             return invalidated.Count > 0 ? SlotMinimum() : null;
         });
@@ -691,8 +709,10 @@ internal sealed class StandbyServer
 
         public void Invalidate(SimTime t)
         {
+            // An invalidated slot's restart_lsn reads NULL (InvalidatePossiblyObsoleteSlot); it holds nothing.
             Invalidated = true;
             Lost ??= t;
+            RestartLsn = Lsn.Invalid;
         }
 
         /// <summary>The slot's wal_status as the standby would show it after a restartpoint (milestones).</summary>

@@ -31,12 +31,13 @@ public static class Topology
         var run = failover is null ? scenario : scenario with
         {
             Duration = failover.At - SimTime.Zero,
-            Events = scenario.Events.Where(e => e is not Failover && e.At <= failover.At).ToList(),
+            Events = scenario.Events.Where(e => e is not Failover and not Rejoin && e.At <= failover.At).ToList(),
         };
 
         var log = new WalLog();
         var primaryScenario = PrimaryScenario(run, primary);
-        var result = new Server(primaryScenario, policy, observer, log).Run();
+        var primaryServer = new Server(primaryScenario, policy, observer, log);
+        var result = primaryServer.Run();
         var observers = run.Nodes.Where(n => n.Role == NodeRole.Standby)
             .ToDictionary(n => n.Name, n => standbyObserver?.Invoke(n.Name) ?? NullObserver.Instance);
         var servers = run.Nodes.Where(n => n.Role == NodeRole.Standby)
@@ -48,12 +49,28 @@ public static class Topology
         var to = servers.Single(x => x.Node.Name == failover.To);
         var outcome = Outcome(failover, primaryScenario, log, to.Server);
         // The promoted standby runs on as the primary for the rest of the scenario; its node is both phases.
+        var t = failover.At - SimTime.Zero;
         if (failover.At < SimTime.Zero + scenario.Duration)
         {
             var promotedScenario = Promoted(scenario, to.Node, failover, outcome, to.Server, primaryScenario, policy.Version);
-            var promoted = new Server(promotedScenario, policy, new ShiftedObserver(observers[to.Node.Name], failover.At - SimTime.Zero)).Run();
+            var log2 = new WalLog();
+            var promoted = new Server(promotedScenario, policy, new ShiftedObserver(observers[to.Node.Name], t), log2).Run();
             var i = standbys.FindIndex(x => x.Node == to.Node.Name);
-            standbys[i] = Merge(standbys[i], promoted, failover.At - SimTime.Zero);
+            standbys[i] = Merge(standbys[i], promoted, t) with { PromotedAt = failover.At };
+
+            // The old primary rejoining as a standby of the promoted one, with what it had.
+            if (scenario.Events.OfType<Rejoin>().FirstOrDefault(e => e.At > failover.At) is { } rejoin)
+            {
+                if (rejoin.Node != primary.Name || rejoin.Upstream != to.Node.Name || !failover.Planned)
+                    throw new ScenarioValidationException(
+                        $"rejoin: only the old primary ({primary.Name}) rejoins, as a standby of {to.Node.Name}, after a switchover (a crashed primary would be rewound first: not modelled yet)",
+                        rejoin.Location, "rejoin");
+                var (dir, redo, lastRemoved, estimate, slots) = primaryServer.FinalState();
+                var asStandby = primary with { Role = NodeRole.Standby, Upstream = to.Node.Name, SlotSync = rejoin.SlotSync, Slots = [], PrimarySlotName = null, Link = LinkSpec.Streaming };
+                var state = new StandbyServer.RejoinState(rejoin.At - t, dir, redo, lastRemoved, estimate, slots);
+                var rejoined = new StandbyServer(promotedScenario with { Expectations = [] }, asStandby, policy, log2, new ShiftedObserver(observer, t), state).Run();
+                result = Merge(result, rejoined, t) with { RejoinedAt = rejoin.At, Node = primary.Name };
+            }
         }
         return result with { Node = primary.Name, Standbys = standbys, Failovers = [outcome] };
     }
@@ -87,7 +104,7 @@ public static class Topology
             else
                 events.Add(new CreateSlot(spec with { CreatedAt = back, RestartLsn = null, ConfirmedFlushLsn = null, Consumer = consumer }) { At = back });
         }
-        events.AddRange(scenario.Events.Where(e => e.At > f.At && e is not Failover && e is not CreateSlot { Slot.Kind: SlotKind.Physical })
+        events.AddRange(scenario.Events.Where(e => e.At > f.At && e is not Failover and not Rejoin && e is not CreateSlot { Slot.Kind: SlotKind.Physical })
             .Select(e => e with { At = e.At - t }));
         var settings = SettingsOf(scenario, node, version).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value);
         return scenario with
@@ -109,7 +126,8 @@ public static class Topology
         };
     }
 
-    /// <summary>One node's two lives: standby until the failover, primary after (times on the scenario's clock).</summary>
+    /// <summary>One node's two lives (a standby then the primary, or a primary then a rejoined standby), the second's
+    /// times on the scenario's clock.</summary>
     private static SimulationResult Merge(SimulationResult standby, SimulationResult promoted, SimDuration t)
     {
         SimTime? Later(SimTime? x) => x is { } v ? v + t : null;
@@ -140,7 +158,7 @@ public static class Topology
             };
         }).ToList();
         var probes = standby.Probes.Concat(promoted.Probes.Select(r => r with { At = r.At + t })).ToList();
-        return standby with { Summary = summary, Slots = slots, Probes = probes, PromotedAt = SimTime.Zero + t };
+        return standby with { Summary = summary, Slots = slots, Probes = probes };
     }
 
     /// <summary>Passes a run's rows, checkpoints and events on with their times moved by <paramref name="by"/>
@@ -226,7 +244,7 @@ public static class Topology
             if (slots.Any(s => s.Name == n.PrimarySlotName)) continue;
             slots.Add(StandbySlot(n));
         }
-        return scenario with { Settings = settings, Slots = slots, Disk = primary.Disk ?? scenario.Disk, Nodes = [], Events = scenario.Events.Where(e => e is not Failover).ToList() };
+        return scenario with { Settings = settings, Slots = slots, Disk = primary.Disk ?? scenario.Disk, Nodes = [], Events = scenario.Events.Where(e => e is not Failover and not Rejoin).ToList() };
     }
 
     /// <summary>The physical slot a standby uses on its upstream (<c>primary_slot_name</c>): reserved at creation,

@@ -193,6 +193,9 @@ public sealed record SimulationResult(
     /// <summary>A standby promoted by the scenario's failover: when (its results then cover both lives).</summary>
     public SimTime? PromotedAt { get; init; }
 
+    /// <summary>An old primary that rejoined as a standby after the switchover: when (its results cover both lives).</summary>
+    public SimTime? RejoinedAt { get; init; }
+
     /// <summary>A topology run: its failover (one: the old primary stops there; the promoted standby runs on).</summary>
     public IReadOnlyList<FailoverOutcome> Failovers { get; init; } = [];
 

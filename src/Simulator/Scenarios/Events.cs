@@ -66,3 +66,12 @@ public sealed record Observe : ScenarioEvent;
 /// would miss or receive twice; the old primary stops and the promoted standby runs on as the primary.
 /// </summary>
 public sealed record Failover(string To, bool Planned) : ScenarioEvent;
+
+/// <summary>
+/// After a switchover, the old primary <see cref="Node"/> starts again as a standby of <see cref="Upstream"/> (the
+/// promoted one). It keeps its pg_wal and its slots — its failover slots are now stale copies that pin its WAL until
+/// its own cap invalidates them — and with <see cref="SlotSync"/> native, PostgreSQL 17's worker stops on them
+/// ("same name slot … already exists on the standby") every 10 s. After a crash failover the old primary would be
+/// rewound (pg_rewind removes its slots): not modelled yet.
+/// </summary>
+public sealed record Rejoin(string Node, string Upstream, SlotSyncMechanism SlotSync) : ScenarioEvent;

@@ -359,3 +359,39 @@ public class PromotedStandbyTests
         Assert.True(b.Summary.PeakPgWalBytes.Bytes < 1100L * 1048576);
     }
 }
+
+/// <summary>The old primary rejoining as a standby after a switchover (TV-F8).</summary>
+public class RejoinTests
+{
+    private static Scenario Load() => Walsim.Analyzer.Scenarios.ScenarioLoader.Load(
+        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "pg17-demoted-primary-stale-slots.yaml"));
+
+    [Fact]
+    public void A_demoted_primarys_stale_failover_slot_stops_its_sync_worker_every_10s_and_pins_its_WAL_until_its_cap()
+    {
+        // Switchover at 1h, a rejoins at 1h05m with sync_replication_slots = on: "same name slot "cdc" already exists
+        // on the standby" at 1h05m, then every 10 s to the end (2h): 331 times. cdc and sb1 (b's old slot on a) pin a's
+        // WAL from ~1h until a's 8GB cap invalidates both at a restartpoint ~27 min of WAL later.
+        var a = new CollectingObserver();
+        var r = Simulation.Run(Load(), PgVersion.Parse("17"), a, null);
+        var errors = a.Events.Where(e => e.Kind == "slotsync_error").ToList();
+        Assert.Equal(SimTime.FromSeconds(3900), errors[0].At);
+        Assert.Equal(331, errors.Count);
+        Assert.All(errors.Zip(errors.Skip(1)), p => Assert.Equal(SimDuration.FromSeconds(10), p.Second.At - p.First.At));
+        Assert.Equal(SimTime.FromSeconds(3900), r.RejoinedAt);
+        var cdc = r.Slots.Single(s => s.Name == "cdc").Lost!.Value;
+        Assert.InRange(cdc.TotalSeconds, 87 * 60, 94 * 60);
+        Assert.Equal(cdc, r.Slots.Single(s => s.Name == "sb1").Lost);
+        // Its pg_wal peaked just before: the stale slots' 8GB and what the standby keeps anyway.
+        Assert.InRange(r.Summary.PeakPgWalBytes.Bytes, 8L << 30, (8L << 30) + (1L << 30));
+    }
+
+    [Fact]
+    public void Only_a_switchovers_old_primary_rejoins_a_crashed_one_would_be_rewound_first()
+    {
+        var s = Load();
+        var crash = s with { Events = [.. s.Events.Select(e => e is Failover f ? f with { Planned = false } : e)] };
+        var e = Assert.Throws<ScenarioValidationException>(() => Simulation.Run(crash, PgVersion.Parse("17")));
+        Assert.Contains("after a switchover", e.Message);
+    }
+}

@@ -626,7 +626,7 @@ public sealed class ScenarioLoaderTests
     [InlineData("transactions: [{name: t, begin: 2h, until: 1h}]", "scenarios/x.yaml:2: transactions[0].until: until (1h00m) must be after begin (2h00m)")]
     [InlineData("disk: {size: 10GB, read_only_at: 150%}", "scenarios/x.yaml:2: disk.read_only_at: read_only_at must be above 0% and at most 100%, got \"150%\"")]
     [InlineData("archiver: {lag: 1s}", "scenarios/x.yaml:2: archiver: the archiver only runs with archive_mode = on or always, and it is off on PostgreSQL 16.14")]
-    [InlineData("events:\n  - {at: 1h, checkpoint: true, switch_wal: true}", "scenarios/x.yaml:3: events[0]: an event takes exactly one of checkpoint, switch_wal, write, write_segments, set, create_slot, drop_slot, advance_slot, stop_consumer, start_consumer, hold_slot, release_slot, begin_transaction, end_transaction, observe, failover, switchover; found checkpoint and switch_wal")]
+    [InlineData("events:\n  - {at: 1h, checkpoint: true, switch_wal: true}", "scenarios/x.yaml:3: events[0]: an event takes exactly one of checkpoint, switch_wal, write, write_segments, set, create_slot, drop_slot, advance_slot, stop_consumer, start_consumer, hold_slot, release_slot, begin_transaction, end_transaction, observe, failover, switchover, rejoin; found checkpoint and switch_wal")]
     [InlineData("events: [{checkpoint: true}]", "scenarios/x.yaml:2: events[0]: missing key \"at\"")]
     [InlineData("events: [{at: 1h, checkpoint: false}]", "scenarios/x.yaml:2: events[0].checkpoint: checkpoint: false does nothing; remove the event or write checkpoint: true")]
     [InlineData("events: [{at: 1h, write: 1MB, versions: \"13+\"}]", "scenarios/x.yaml:2: events[0].versions: unknown key \"versions\"; valid keys: at, write")]
