@@ -463,7 +463,7 @@ internal sealed class StandbyServer
                 // The catalog_xmin condition, approximated (U-F1): the remote moved after the copy was made, or another
                 // valid persistent copy already holds the standby's catalog horizon back (observed on 17.10/18.4).
                 var horizonHeld = _slots.Any(x => x != copy && x.Synced && !x.Temporary && !x.Invalidated);
-                if (r.RestartLsn >= copy.RestartLsn && (r.At > copy.CreatedTime || horizonHeld))
+                if (NativeSlotSync.CanPersist(r.RestartLsn, copy.RestartLsn, r.At > copy.CreatedTime, horizonHeld))
                 {
                     copy.Temporary = false;
                     copy.RestartLsn = r.RestartLsn;
@@ -587,17 +587,7 @@ internal sealed class StandbyServer
     }
 
     /// <summary><c>reserve_wal_for_local_slot</c> for a new copy of a remote slot at <paramref name="remote"/>.</summary>
-    private Lsn Reserve(Lsn remote)
-    {
-        if (_policy.SyncedSlotReservesAtRedo)
-        {
-            var floor = _redoRecPtr;
-            var min = SlotMinimum();
-            if (min.IsValid && min < floor) floor = min;
-            return remote > floor ? remote : floor;
-        }
-        return _seg.SegmentOf(remote) > _lastRemoved ? remote : _seg.StartOf(_lastRemoved + 1);
-    }
+    private Lsn Reserve(Lsn remote) => NativeSlotSync.Reserve(_policy, remote, _redoRecPtr, SlotMinimum(), _lastRemoved, _seg);
 
     private Lsn SlotMinimum()
     {

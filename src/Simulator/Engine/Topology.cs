@@ -208,7 +208,8 @@ public static class Topology
             Lsn? copyConfirmed = null;
             if (!copies.TryGetValue(spec.Name, out var c)) state = "missing";
             else if (c.Invalidated) state = "invalidated";
-            else if (c.Temporary) state = to.Mechanism == SlotSyncMechanism.Patroni ? "not-ready" : "temporary-dropped";
+            else if (to.Mechanism == SlotSyncMechanism.Patroni && c.Temporary) state = "not-ready";
+            else if (!NativeSlotSync.SurvivesPromotion(c.Temporary)) state = "temporary-dropped";
             else { state = "exists"; copyConfirmed = c.Confirmed; }
 
             var request = consumer.Resume == ResumeFrom.Origin ? s : Lsn.Invalid;

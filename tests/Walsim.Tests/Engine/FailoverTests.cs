@@ -395,3 +395,33 @@ public class RejoinTests
         Assert.Contains("after a switchover", e.Message);
     }
 }
+
+/// <summary><see cref="NativeSlotSync"/>: the sync worker's decisions, with TV-F2's numbers (1MB segments).</summary>
+public class NativeSlotSyncTests
+{
+    private static readonly WalSegmentSize Mb1 = WalSegmentSize.FromMegabytes(1);
+
+    [Theory]
+    // 17.8+/18.2+: max(remote 0/717608, min(standby redo 0/1000028, no local slot)) = the redo.
+    [InlineData("17.8", "0/1000028")]
+    [InlineData("18.2", "0/1000028")]
+    // 17.0–17.7: the remote's segment 7 was removed (lastRemovedSegNo 15): the start of segment 16.
+    [InlineData("17.7", "0/1000000")]
+    [InlineData("18.1", "0/1000000")]
+    public void A_new_copy_reserves_at_the_standbys_redo_from_17_8_and_18_2_and_after_the_removed_segments_before(string version, string expected)
+    {
+        var at = NativeSlotSync.Reserve(RetentionPolicy.For(PgVersion.Parse(version)), Lsn.Parse("0/717608"), Lsn.Parse("0/1000028"),
+            Lsn.Invalid, new SegmentNumber(15), Mb1);
+        Assert.Equal(Lsn.Parse(expected), at);
+    }
+
+    [Fact]
+    public void A_copy_is_persisted_only_when_the_remote_is_at_or_past_it_and_has_moved_or_the_horizon_is_held()
+    {
+        var copy = Lsn.Parse("0/1000028");
+        Assert.False(NativeSlotSync.CanPersist(Lsn.Parse("0/717608"), copy, true, true));   // remote behind the copy
+        Assert.False(NativeSlotSync.CanPersist(Lsn.Parse("0/1000228"), copy, false, false)); // never moved: catalog_xmin older
+        Assert.True(NativeSlotSync.CanPersist(Lsn.Parse("0/1000228"), copy, true, false));
+        Assert.True(NativeSlotSync.CanPersist(Lsn.Parse("0/1000228"), copy, false, true));
+    }
+}

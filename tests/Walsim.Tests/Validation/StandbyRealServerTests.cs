@@ -274,7 +274,9 @@ public class StandbyRealServerTests(ITestOutputHelper output)
     [InlineData(18)]
     public async Task A_synced_failover_slot_is_temporary_until_the_primary_slot_is_consumed_past_it_and_only_persistent_copies_survive_promotion(int major)
     {
-        await using var set = await ReplicaSet.StartAsync(Install(major), Seg, Logical, [], keep: false, Ct);
+        var install = Install(major);
+        var policy = Walsim.Simulator.Versions.RetentionPolicy.For(install.Version);
+        await using var set = await ReplicaSet.StartAsync(install, Seg, Logical, [], keep: false, Ct);
         await using var d = await StandbyDriver.StartAsync(set, Seg, Logical, Ct);
         async Task<ObservedLogicalSlot?> Primary(string name) =>
             (await ObservedLogicalSlot.ReadAllAsync(d.PrimarySession, major, Ct)).FirstOrDefault(s => s.Name == name);
@@ -300,6 +302,10 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         Assert.Equal(SlotSyncMessageKind.CouldNotSynchronize, refused.Kind);
         Assert.Equal((remote.RestartLsn, remote.CatalogXmin), (refused.RemoteRestartLsn!.Value, refused.RemoteCatalogXmin));
         Assert.Equal((standbyRedo, remote.CatalogXmin + 1), (refused.LocalRestartLsn!.Value, refused.LocalCatalogXmin));
+        // The engine's rules decide the same: the copy reserves at the standby's redo (no local slot; nothing removed
+        // matters on 17.8+/18.2+), and it cannot be persisted — the remote is behind it and has not moved since.
+        Assert.Equal(refused.LocalRestartLsn!.Value, NativeSlotSync.Reserve(policy, remote.RestartLsn, standbyRedo, Lsn.Invalid, new SegmentNumber(0), Seg));
+        Assert.False(NativeSlotSync.CanPersist(remote.RestartLsn, refused.LocalRestartLsn!.Value, remoteMovedSinceCopy: false, horizonHeldByAnotherCopy: false));
         Assert.Equal(SlotSyncMessageKind.CouldNotSynchronize, Assert.Single(SyncMessagesSince(seen, "idle")).Kind);
         Assert.Empty(await Standby());
 
@@ -318,6 +324,11 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         Assert.Equal(("cdc", true, false), (copy.Name, copy.Synced, copy.Temporary));
         Assert.Equal((consumed.ConfirmedFlush, consumed.CatalogXmin), (copy.ConfirmedFlush, copy.CatalogXmin));
         Assert.True(copy.RestartLsn >= consumed.RestartLsn, "a copy is never behind the remote it was persisted from");
+        // The engine: cdc's remote moved past the copy's reservation → persisted; idle's did not move and is behind →
+        // refused, even with cdc's copy now holding the horizon (its restart_lsn is still before the reservation).
+        Assert.True(NativeSlotSync.CanPersist(consumed.RestartLsn, standbyRedo, remoteMovedSinceCopy: true, horizonHeldByAnotherCopy: false));
+        var idleRemote = (await Primary("idle"))!;
+        Assert.False(NativeSlotSync.CanPersist(idleRemote.RestartLsn, standbyRedo, remoteMovedSinceCopy: false, horizonHeldByAnotherCopy: true));
 
         // 4.
         await d.StandbyAsync("ALTER SYSTEM SET sync_replication_slots = on", Ct);
@@ -337,6 +348,9 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         // Active aside (the worker holds a copy while it syncs it), the persistent copy is as it was.
         var survivor = Assert.Single(await Standby());
         Assert.Equal(copy with { Active = false }, survivor with { Active = false });
+        // The engine's promotion rule: the persistent copy survives, the temporary one does not.
+        Assert.True(NativeSlotSync.SurvivesPromotion(temporary: survivor.Temporary));
+        Assert.False(NativeSlotSync.SurvivesPromotion(temporary: idle.Temporary));
 
         AssertAgrees(d, restartpoints: 1);
     }
