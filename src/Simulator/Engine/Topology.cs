@@ -61,11 +61,14 @@ public static class Topology
             // The old primary rejoining as a standby of the promoted one, with what it had.
             if (scenario.Events.OfType<Rejoin>().FirstOrDefault(e => e.At > failover.At) is { } rejoin)
             {
-                if (rejoin.Node != primary.Name || rejoin.Upstream != to.Node.Name || !failover.Planned)
+                if (rejoin.Node != primary.Name || rejoin.Upstream != to.Node.Name)
                     throw new ScenarioValidationException(
-                        $"rejoin: only the old primary ({primary.Name}) rejoins, as a standby of {to.Node.Name}, after a switchover (a crashed primary would be rewound first: not modelled yet)",
-                        rejoin.Location, "rejoin");
+                        $"rejoin: only the old primary ({primary.Name}) rejoins, as a standby of {to.Node.Name}", rejoin.Location, "rejoin");
                 var (dir, redo, lastRemoved, estimate, slots) = primaryServer.FinalState();
+                // After a crash the old primary wrote WAL the new one never had: it must be rewound (pg_rewind), which
+                // empties pg_replslot — no stale slots — and replaces its WAL past the switch point with the new
+                // primary's. After a switchover nothing diverged and everything stays.
+                if (!failover.Planned) slots = [];
                 var asStandby = primary with { Role = NodeRole.Standby, Upstream = to.Node.Name, SlotSync = rejoin.SlotSync, Slots = [], PrimarySlotName = null, Link = LinkSpec.Streaming };
                 var state = new StandbyServer.RejoinState(rejoin.At - t, dir, redo, lastRemoved, estimate, slots);
                 var rejoined = new StandbyServer(promotedScenario with { Expectations = [] }, asStandby, policy, log2, new ShiftedObserver(observer, t), state).Run();

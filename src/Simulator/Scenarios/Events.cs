@@ -71,7 +71,7 @@ public sealed record Failover(string To, bool Planned) : ScenarioEvent;
 /// After a switchover, the old primary <see cref="Node"/> starts again as a standby of <see cref="Upstream"/> (the
 /// promoted one). It keeps its pg_wal and its slots — its failover slots are now stale copies that pin its WAL until
 /// its own cap invalidates them — and with <see cref="SlotSync"/> native, PostgreSQL 17's worker stops on them
-/// ("same name slot … already exists on the standby") every 10 s. After a crash failover the old primary would be
-/// rewound (pg_rewind removes its slots): not modelled yet.
+/// ("same name slot … already exists on the standby") every 10 s. After a crash failover the old primary is rewound
+/// first (pg_rewind removes its slots and replaces its diverged WAL): it rejoins with its pg_wal but no slots.
 /// </summary>
 public sealed record Rejoin(string Node, string Upstream, SlotSyncMechanism SlotSync) : ScenarioEvent;
