@@ -45,6 +45,10 @@ public sealed record RestartpointInputs
     /// <summary><c>XLogCtl->InstallXLogFileSegmentActive</c>: the walreceiver is streaming (not restoring from the
     /// archive). 13.21+/14.18+/15+ neither recycle nor preallocate without it.</summary>
     public bool Streaming { get; init; } = true;
+
+    /// <summary>The slot minimum KeepLogSeg uses when it was read before the end (the restartpoint's start on
+    /// 13.22+/14.19+/15.14+/16.10+/17.6+, the saved restart_lsn on 18); null = the minimum of <see cref="Slots"/>.</summary>
+    public Lsn? KeepSlotMinimum { get; init; }
 }
 
 /// <summary>A slot the restartpoint invalidated, with what the 16+ DETAIL line says: "The slot's restart_lsn X exceeds
@@ -113,7 +117,7 @@ public static class RestartpointDecision
         var endptr = EndPtr(inputs.Received, inputs.Replayed);
         var invalidated = new List<RestartpointInvalidation>();
         var holding = inputs.Slots.Where(s => s.RestartLsn.IsValid).ToList();
-        var (first, keep) = Retention.CheckpointHorizon(settings, endptr, seg.SegmentOf(redo), MinRestart(holding), oldest =>
+        var (first, keep) = Retention.CheckpointHorizon(settings, endptr, seg.SegmentOf(redo), inputs.KeepSlotMinimum ?? MinRestart(holding), oldest =>
         {
             // InvalidatePossiblyObsoleteSlot: every slot whose restart_lsn is before the first kept segment.
             foreach (var s in holding.Where(s => s.RestartLsn < oldest))

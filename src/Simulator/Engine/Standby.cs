@@ -305,53 +305,53 @@ internal sealed class StandbyServer
         if (_rpEndByTime <= _now) FinishRestartpoint();
     }
 
-    /// <summary><c>CreateRestartPoint</c>, second half: pg_control, the estimate, and the retention pipeline at endptr.</summary>
+    /// <summary><c>CreateRestartPoint</c>, second half: pg_control, the estimate, and the retention pipeline at endptr,
+    /// decided by <see cref="RestartpointDecision.Decide"/> — the function the real-server validation checks.</summary>
     private void FinishRestartpoint()
     {
         _running = false;
         var ckpt = _rpCheckpoint!;
         var redo = ckpt.Redo;
-        long distance = 0;
-        if (_controlRedo.IsValid && redo > _controlRedo)
-        {
-            distance = (redo - _controlRedo).Bytes;
-            _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate, distance);
-        }
-        _controlRedo = redo;
-
         var received = Received(_now);
         var replayed = Replayed(_now);
-        var endptr = received > replayed ? received : replayed;
         _dir = _dir.Through(_seg.PrevSegmentOf(received));
         TrackPeak();
         foreach (var s in _slots) s.Update(this, _now);
-        var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd ? SlotMinimum() : _rpSlotMin;
-        var invalidated = new List<string>();
-        var (keepFirst, keep) = Retention.CheckpointHorizon(_settings, endptr, _seg.SegmentOf(redo), slotMin, oldest =>
+        var outcome = RestartpointDecision.Decide(_settings, new RestartpointInputs
         {
-            foreach (var s in _slots)
-            {
-                if (s.Invalidated || !s.RestartLsn.IsValid || s.RestartLsn >= oldest) continue;
-                var was = s.RestartLsn;
-                s.Invalidate(_now);
-                if (s.Synced) _lostSeen.TryAdd(s.Spec.Name, _now); // the copy will be dropped and re-created: remember when it was lost
-                invalidated.Add(s.Spec.Name);
-                _invalidations++;
-                _observer.OnLogEvent(new LogEvent(_now, "slot_invalidated", s.Spec.Name,
-                    $"{_node.Name}: invalidating obsolete replication slot \"{s.Spec.Name}\" (restartpoint): its restart_lsn {was} exceeds the limit by {(oldest - was).Bytes} bytes"));
-            }
-            return invalidated.Count > 0 ? SlotMinimum() : null;
-        });
-
-        var recycleSegNo = Retention.XLogFileSlop(_settings, redo, _estimate);
-        var cutoff = keep.Value > 0 ? keep - 1 : keep;
-        // InstallXLogFileSegmentActive: with the walreceiver down (restoring from the archive), 13.21+/14.18+/15+
-        // delete instead of recycling.
-        var recycle = _settings.WalRecycle && (Streaming(_now) || !_policy.RecyclesOnlyWhileStreaming);
-        var removal = Retention.RemoveOldXlogFiles(_dir, cutoff, recycleSegNo, endptr, new SegmentNumber(ulong.MaxValue), recycle, _lastRemoved, _seg);
-        _dir = removal.After;
-        _lastRemoved = removal.LastRemoved;
-        var added = Streaming(_now) || !_policy.RecyclesOnlyWhileStreaming ? Retention.PreallocXlogFiles(ref _dir, endptr, _seg) : 0;
+            ReplayedCheckpointRedo = redo,
+            PriorRedo = _controlRedo,
+            Received = received,
+            Replayed = replayed,
+            Estimate = _estimate,
+            Slots = _slots.Where(x => !x.Invalidated && x.RestartLsn.IsValid).Select(x => new RestartpointSlot(x.Spec.Name, x.RestartLsn)).ToList(),
+            Files = _dir,
+            LastRemoved = _lastRemoved,
+            Streaming = Streaming(_now),
+            KeepSlotMinimum = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd ? null : _rpSlotMin,
+        })!; // never null: the start found a checkpoint newer than pg_control's redo
+        var endptr = outcome.EndPtr;
+        var keep = outcome.Keep;
+        var keepFirst = outcome.KeepBeforeInvalidation;
+        _controlRedo = redo;
+        _estimate = outcome.Estimate;
+        var distance = outcome.DistanceBytes;
+        var invalidated = new List<string>();
+        foreach (var inv in outcome.Invalidated)
+        {
+            var s = _slots.First(x => x.Spec.Name == inv.Name);
+            s.Invalidate(_now);
+            if (s.Synced) _lostSeen.TryAdd(s.Spec.Name, _now); // the copy will be dropped and re-created: remember when it was lost
+            invalidated.Add(inv.Name);
+            _invalidations++;
+            _observer.OnLogEvent(new LogEvent(_now, "slot_invalidated", inv.Name,
+                $"{_node.Name}: invalidating obsolete replication slot \"{inv.Name}\" (restartpoint): its restart_lsn {inv.RestartLsn} exceeds the limit by {inv.ExceedsBy} bytes"));
+        }
+        var recycleSegNo = outcome.RecycleSegNo;
+        var removal = (Removed: outcome.Removed, Recycled: outcome.Recycled);
+        var added = outcome.Added;
+        _dir = outcome.After;
+        _lastRemoved = outcome.LastRemoved;
         _lastKeep = keep;
         _restartpoints++;
         // What the synchronized copies cost this standby (§3.6 retained_by_copies): the segments this restartpoint
