@@ -55,14 +55,10 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
         var list = new List<SlotSyncMechanism>();
         foreach (var name in mechanisms.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            SlotSyncMechanism? m = name switch
-            {
-                "none" => SlotSyncMechanism.None, "native" => SlotSyncMechanism.Native,
-                "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots, "patroni" => SlotSyncMechanism.Patroni, _ => null,
-            };
+            var m = SlotSyncNames.Parse(name);
             if (m is null)
             {
-                stderr.WriteLine($"walsim: --sync: unknown mechanism \"{name}\"; expected none, native, pg_failover_slots, patroni");
+                stderr.WriteLine($"walsim: --sync: unknown mechanism \"{name}\"; expected {string.Join(", ", SlotSyncNames.All)}");
                 return ExitCode.UsageError;
             }
             if (!list.Contains(m.Value)) list.Add(m.Value);

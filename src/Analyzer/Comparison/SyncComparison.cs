@@ -35,14 +35,11 @@ public static class SyncComparison
             // logical one (pg_failover_slots); a slot the scenario made for one is made for all.
             var slots = scenario.Slots.Select(s => s.Kind == SlotKind.Logical ? s with { Failover = true, Permanent = true } : s).ToList();
             var nodes = scenario.Nodes.Select(n => n.Role == NodeRole.Standby
-                ? n with { SlotSync = m, SlotSyncOptions = n.SlotSync == m ? n.SlotSyncOptions : Defaults(m) }
+                ? n with { SlotSync = m, SlotSyncOptions = n.SlotSync == m ? n.SlotSyncOptions : SlotSyncOptions.DefaultFor(m) }
                 : n).ToList();
             return new SyncRun(m, run(scenario with { Slots = slots, Nodes = nodes, Versions = [version] }, version), null);
         }).ToList();
     }
-
-    private static SlotSyncOptions Defaults(SlotSyncMechanism m) =>
-        new() { Interval = m == SlotSyncMechanism.Patroni ? Simulator.Units.SimDuration.FromSeconds(10) : Simulator.Units.SimDuration.FromSeconds(60) };
 
     public static string Name(SlotSyncMechanism m) => m switch
     {

@@ -131,13 +131,7 @@ internal sealed partial class ScenarioReader
             case "rejoin":
                 // {rejoin: {node: a, upstream: b, slot_sync: native}}: the old primary starts again as b's standby.
                 var rm = v.Map("{rejoin: {node: a, upstream: b, slot_sync: native}}", ["node", "upstream", "slot_sync"]);
-                var sync = rm["slot_sync"]?.Choice("none", "native", "pg_failover_slots", "patroni") switch
-                {
-                    "native" => SlotSyncMechanism.Native,
-                    "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots,
-                    "patroni" => SlotSyncMechanism.Patroni,
-                    _ => SlotSyncMechanism.None,
-                };
+                var sync = rm["slot_sync"] is { } ss ? SlotSyncNames.Parse(ss.Choice([.. SlotSyncNames.All]))!.Value : SlotSyncMechanism.None;
                 return new Action(new Rejoin(rm.Required("node").Scalar("the old primary"), rm.Required("upstream").Scalar("the promoted standby"), sync));
             default:
                 return new Action(new StartConsumer(SlotName(v)), v);

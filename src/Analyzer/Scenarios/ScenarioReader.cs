@@ -312,28 +312,20 @@ internal sealed partial class ScenarioReader(string file)
     /// <c>{mechanism: patroni, loop_wait: 10s, copy_restart: 5s}</c>.</summary>
     private static (SlotSyncMechanism, SlotSyncOptions) ReadSlotSync(Node node)
     {
-        static SlotSyncMechanism Of(string name) => name switch
-        {
-            "native" => SlotSyncMechanism.Native,
-            "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots,
-            "patroni" => SlotSyncMechanism.Patroni,
-            _ => SlotSyncMechanism.None,
-        };
-        string[] names = ["none", "native", "pg_failover_slots", "patroni"];
+        string[] names = [.. SlotSyncNames.All];
         if (node.Yaml is YamlScalarNode)
         {
-            var mechanism = Of(node.Choice(names));
-            return (mechanism, new SlotSyncOptions { Interval = mechanism == SlotSyncMechanism.Patroni ? SimDuration.FromSeconds(10) : SimDuration.FromSeconds(60) });
+            var mechanism = SlotSyncNames.Parse(node.Choice(names))!.Value;
+            return (mechanism, SlotSyncOptions.DefaultFor(mechanism));
         }
         var m = node.Map("a mapping like {mechanism: pg_failover_slots, worker_nap_time: 60s}", ["mechanism", "worker_nap_time", "loop_wait", "copy_restart"]);
-        var mech = Of(m.Required("mechanism").Choice(names));
+        var mech = SlotSyncNames.Parse(m.Required("mechanism").Choice(names))!.Value;
         if (m["worker_nap_time"] is { } w && mech != SlotSyncMechanism.PgFailoverSlots) throw w.Error("worker_nap_time is pg_failover_slots'");
         if (m["loop_wait"] is { } lw && mech != SlotSyncMechanism.Patroni) throw lw.Error("loop_wait is Patroni's");
         if (m["copy_restart"] is { } cr && mech != SlotSyncMechanism.Patroni) throw cr.Error("copy_restart is Patroni's");
         return (mech, new SlotSyncOptions
         {
-            Interval = m["worker_nap_time"]?.PositiveDuration() ?? m["loop_wait"]?.PositiveDuration()
-                ?? (mech == SlotSyncMechanism.Patroni ? SimDuration.FromSeconds(10) : SimDuration.FromSeconds(60)),
+            Interval = m["worker_nap_time"]?.PositiveDuration() ?? m["loop_wait"]?.PositiveDuration() ?? SlotSyncOptions.DefaultFor(mech).Interval,
             CopyRestart = m["copy_restart"]?.Duration() ?? SimDuration.FromSeconds(5),
         });
     }

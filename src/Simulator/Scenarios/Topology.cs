@@ -53,6 +53,26 @@ public sealed record SlotSyncOptions
 {
     public SimDuration Interval { get; init; } = SimDuration.FromSeconds(60);
     public SimDuration CopyRestart { get; init; } = SimDuration.FromSeconds(5);
+
+    /// <summary>The mechanism's defaults: Patroni loops every 10 s, pg_failover_slots naps 60 s.</summary>
+    public static SlotSyncOptions DefaultFor(SlotSyncMechanism m) =>
+        new() { Interval = m == SlotSyncMechanism.Patroni ? SimDuration.FromSeconds(10) : SimDuration.FromSeconds(60) };
+}
+
+/// <summary>The mechanisms by the names scenarios and the command line use.</summary>
+public static class SlotSyncNames
+{
+    public static readonly IReadOnlyList<string> All = ["none", "native", "pg_failover_slots", "patroni"];
+
+    /// <summary>The mechanism called <paramref name="name"/>; null for an unknown name.</summary>
+    public static SlotSyncMechanism? Parse(string name) => name switch
+    {
+        "none" => SlotSyncMechanism.None,
+        "native" => SlotSyncMechanism.Native,
+        "pg_failover_slots" => SlotSyncMechanism.PgFailoverSlots,
+        "patroni" => SlotSyncMechanism.Patroni,
+        _ => null,
+    };
 }
 
 /// <summary>
