@@ -1,3 +1,4 @@
+using Walsim.Simulator.Engine;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
@@ -15,6 +16,28 @@ internal sealed partial class ScenarioReader
         CheckTransactions(s);
         CheckExpectations(s);
         CheckSettings(s);
+        CheckWalAddressSpace(s);
+    }
+
+    private Node? startNode, workloadNode;
+
+    /// <summary>
+    /// The insert position only grows, and the WAL address space ends at FFFFFFFF/FFFFFFFF: a start and a workload
+    /// that would run past it cannot happen on a server (it would stop with a PANIC long before), so refuse them here
+    /// rather than overflow in the middle of a run.
+    /// </summary>
+    private void CheckWalAddressSpace(Scenario s)
+    {
+        var estimate = RunEstimate.Of(s);
+        // A checkpoint and a pre-allocated segment or two past the last write must still have an address.
+        var end = estimate.EndLsn(s) + 4.0 * s.SegmentSize.Bytes;
+        if (end < RunEstimate.LastLsn) return;
+        var from = s.Start.InsertLsn ?? s.SegmentSize.StartOf(new SegmentNumber(1));
+        var lsnNode = startNode is { } sn ? sn.Map("", ["insert_lsn", "files_ahead"])["insert_lsn"] : null;
+        var wal = RunEstimate.Bytes(estimate.WalBytes);
+        throw lsnNode is not null && workloadNode is null || estimate.WalBytes < s.SegmentSize.Bytes
+            ? (lsnNode ?? root).Error($"from {from}, the scenario's {wal} of WAL would run past the end of the WAL address space (FFFFFFFF/FFFFFFFF); give a lower insert_lsn")
+            : (workloadNode ?? root).Error($"this workload writes about {wal} of WAL in {s.Duration}, past the end of the WAL address space (FFFFFFFF/FFFFFFFF) from {from}; lower the rate or shorten duration:");
     }
 
     private static string Versions(Scenario s) => string.Join(", ", s.Versions);
@@ -75,6 +98,9 @@ internal sealed partial class ScenarioReader
                 if (live.ContainsKey(created.Name)) throw node.Error($"replication slot \"{created.Name}\" already exists at {at}");
                 live[created.Name] = created;
                 dropped.Remove(created.Name);
+                firstSlot ??= node;
+                if (created.Kind == SlotKind.Logical) firstLogicalSlot ??= node;
+                if (live.Count > mostSlots.Count) mostSlots = (live.Count, node);
                 continue;
             }
             var (name, verb) = evt switch
@@ -104,6 +130,34 @@ internal sealed partial class ScenarioReader
                 dropped[name] = at;
             }
         }
+    }
+
+    // What CheckSlotRequirements needs, found by CheckSlots: the first slot, the first logical slot, and the most
+    // slots that exist at once (with the creation that reached that number).
+    private Node? firstSlot, firstLogicalSlot;
+    private (int Count, Node? At) mostSlots;
+
+    /// <summary>
+    /// What the server refuses when a slot is created, with its own words: <c>CheckSlotRequirements</c> (slot.c: no
+    /// slot without max_replication_slots &gt; 0 and wal_level &gt;= replica), <c>CheckLogicalDecodingRequirements</c>
+    /// (logical.c: a logical slot needs wal_level = logical) and <c>ReplicationSlotCreate</c> ("all replication slots
+    /// are in use" past max_replication_slots). Both parameters need a restart, so the settings at start decide.
+    /// </summary>
+    private void CheckSlotRequirements(RetentionPolicy policy, ServerSettings current)
+    {
+        if (firstSlot is not { } first) return;
+        string P(string name) => policy.ParameterInMessage(name);
+        string On(string message, string advice) =>
+            $"{message} (PostgreSQL {policy.Version} with wal_level = {current.WalLevel}, max_replication_slots = {current.MaxReplicationSlots}); {advice}";
+        if (current.MaxReplicationSlots == 0)
+            throw first.Error(On($"replication slots can only be used if {P("max_replication_slots")} > 0", "set max_replication_slots under settings:"));
+        if (current.WalLevel == "minimal")
+            throw first.Error(On($"replication slots can only be used if {P("wal_level")} >= {P("replica")}", "set wal_level: replica (or logical) under settings:"));
+        if (firstLogicalSlot is { } logical && current.WalLevel != "logical")
+            throw logical.Error(On($"logical decoding requires {P("wal_level")} >= {P("logical")}", "set wal_level: logical under settings:"));
+        if (mostSlots.Count > current.MaxReplicationSlots && mostSlots.At is { } at)
+            throw at.Error(On($"all replication slots are in use; HINT: Free one or increase {P("max_replication_slots")}.",
+                $"{mostSlots.Count} slots would exist at once here"));
     }
 
     private HashSet<string> AllSlotNames() =>
@@ -164,6 +218,7 @@ internal sealed partial class ScenarioReader
             {
                 throw SettingError(ex, v, written, segmentSizeKey ?? root);
             }
+            CheckSlotRequirements(policy, current);
             if (archiverKey is { } ak && current.ArchiveMode == ArchiveMode.Off)
                 throw ak.Error($"the archiver only runs with archive_mode = on or always, and it is off on PostgreSQL {v}");
             foreach (var e in sets.Where(e => ((ChangeSettings)e.Event).Versions.Contains(v)))

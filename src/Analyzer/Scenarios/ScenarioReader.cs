@@ -30,6 +30,19 @@ internal sealed partial class ScenarioReader(string file)
     private readonly List<(VersionRange Range, List<WrittenSetting> Settings)> versionSettings = [];
     private readonly List<(SlotSpec Slot, Node NameNode)> declaredSlots = [];
 
+    /// <summary>
+    /// A scenario's name also names its report folder (reports/NAME/), so it must be one plain folder name: never a
+    /// path that could steer a report outside that folder (../x, /tmp/x, a\\b).
+    /// </summary>
+    private static string? ReportName(Node nameNode)
+    {
+        var name = nameNode.Scalar("a scenario name").Trim();
+        if (name.Length == 0) return null;
+        if (name is "." or ".." || name.Any(c => c is '/' or '\\' or ':' || char.IsControl(c) || Path.GetInvalidFileNameChars().Contains(c)))
+            throw nameNode.Error($"a scenario name names its report folder (reports/<name>/): one folder name, not a path (no '/', '\\', ':' or control characters; not '.' or '..'); got {ValueParser.Show(name)}");
+        return name;
+    }
+
     public Scenario Read(string text)
     {
         var empty = new ScenarioException(file, 0, 0, "", "the scenario is empty; it needs at least `versions:`");
@@ -37,7 +50,7 @@ internal sealed partial class ScenarioReader(string file)
         if (root.IsNull) throw empty;
         var top = root.Map("a scenario mapping (versions:, settings:, workload:, ...)", TopKeys);
 
-        var name = top["name"]?.Scalar("a scenario name").Trim() is { Length: > 0 } given ? given : Path.GetFileNameWithoutExtension(file);
+        var name = (top["name"] is { } nameNode ? ReportName(nameNode) : null) ?? Path.GetFileNameWithoutExtension(file);
         var versions = ReadVersions(top.Required("versions"));
         var segmentSize = WalSegmentSize.Default;
         if (top["wal_segment_size"] is { } ws)
@@ -60,6 +73,7 @@ internal sealed partial class ScenarioReader(string file)
         if (top["slots"] is { } slotsNode) ReadSlots(slotsNode);
         var nodes = top["nodes"] is { } nd ? ReadNodes(nd) : [];
 
+        (startNode, workloadNode) = (top["start"], top["workload"]);
         var scenario = new Scenario
         {
             Name = name.Length > 0 ? name : "scenario",

@@ -95,6 +95,12 @@ public abstract class RetentionPolicy
     public virtual string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} to release replication slot \"{slot}\"";
 
+    /// <summary>
+    /// A configuration parameter's name (or an enum value) as this version's messages print it: bare until 16, in
+    /// double quotes from 17 (17's slot.c and logical.c: <c>logical decoding requires "wal_level" &gt;= "logical"</c>).
+    /// </summary>
+    public virtual string ParameterInMessage(string name) => name;
+
     public override string ToString() => $"PostgreSQL {Version} ({Band})";
 
     /// <summary>The one place a version is turned into behaviour.</summary>
@@ -216,6 +222,7 @@ public sealed class Pg17Policy(PgVersion v) : RetentionPolicy(v)
     public override bool RechecksSlotAfterTerminating => Version.Minor >= 7;
     public override bool ReportsInactiveSince => true;
     public override bool WritesCheckpointRedoRecord => true;
+    public override string ParameterInMessage(string name) => $"\"{name}\"";
 }
 
 /// <summary>18.x: <c>last_saved_restart_lsn</c> in the slot minimum; <c>idle_replication_slot_timeout</c>; no re-check in 18.0.</summary>
@@ -228,4 +235,5 @@ public sealed class Pg18Policy(PgVersion v) : RetentionPolicy(v)
     public override bool ReportsInactiveSince => true;
     public override bool HasIdleReplicationSlotTimeout => true;
     public override bool WritesCheckpointRedoRecord => true;
+    public override string ParameterInMessage(string name) => $"\"{name}\"";
 }

@@ -126,6 +126,7 @@ public sealed partial class ScenarioFuzzTests
         """
         versions: 16
         duration: 12h
+        settings: {wal_level: logical}
         slots: [{name: a, consumer: {lag: 5s}}, {name: b}]
         events:
           - {at: 1h, stop_consumer: a}

@@ -35,10 +35,10 @@ public sealed class ScenarioLoaderTests
           min_wal_size: 2MB
           checkpoint_timeout: 5min
           archive_mode: on
+          wal_level: logical
         version_settings:
           "12":  { wal_keep_segments: 8 }
           "13+": { wal_keep_size: 8MB, max_slot_wal_keep_size: 6MB }
-
         workload:
           - constant: 5MB/s
           - piecewise: [{at: 0h, rate: 1MB/s}, {at: 8h, rate: 20MB/s}, {at: 18h, rate: 2MB/s}]
@@ -127,6 +127,7 @@ public sealed class ScenarioLoaderTests
         Assert.Equal(new Dictionary<string, string>
         {
             ["max_wal_size"] = "4MB", ["min_wal_size"] = "2MB", ["checkpoint_timeout"] = "5min", ["archive_mode"] = "on",
+            ["wal_level"] = "logical",
         }, s.Settings);
         Assert.Equal(2, s.VersionSettings.Count);
         Assert.Equal("12", s.VersionSettings[0].Versions.Text);
@@ -515,6 +516,7 @@ public sealed class ScenarioLoaderTests
     {
         Parse("""
             versions: [16]
+            settings: {wal_level: logical}
             events:
               - {at: 1h, create_slot: {name: cdc, type: logical}}
               - {at: 2h, advance_slot: cdc}
