@@ -38,9 +38,17 @@ public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool std
             var every = request.Interval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             stdout.WriteLine($"Sampling {connection.Describe()} every {every}s {(request.Duration is { } d ? $"for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s" : "until Ctrl-C")} into {writer.Path}{(writer.LastSample > 0 ? string.Create(CultureInfo.InvariantCulture, $" (appending after sample {writer.LastSample})") : "")}");
             var result = await sampler.RunAsync(ct);
+            var connections = result.ConnectionsLost == 0 ? ""
+                : string.Create(CultureInfo.InvariantCulture, $", connection lost {result.ConnectionsLost} time(s), reconnected {result.Reconnects}");
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"PostgreSQL {result.Server.Version} (system {result.Server.SystemIdentifier}): {result.Samples} sample(s), {result.Rows} row(s) in {result.Elapsed.TotalSeconds:0.#}s, {result.Reconnects} reconnect(s){(result.Interrupted ? ", interrupted" : "")}"));
+                $"PostgreSQL {result.Server.Version} (system {result.Server.SystemIdentifier}): {result.Samples} sample(s), {result.Rows} row(s) in {result.Elapsed.TotalSeconds:0.#}s{connections}{(result.Interrupted ? ", interrupted" : "")}"));
             stdout.WriteLine($"samples: {writer.Path}, settings: {writer.SettingsPath}");
+            if (result.EndedDisconnected)
+            {
+                // The file is fine up to the loss, but the run did not cover its duration: not a success.
+                stderr.WriteLine($"walsim: the run ended while disconnected from {connection.Describe()}: no samples after the last loss of the connection");
+                return ExitCode.ServerUnavailable;
+            }
             return ExitCode.Ok;
         }
         catch (SampleOutputException e)

@@ -12,13 +12,7 @@ namespace Walsim.Analyzer.Live;
 /// </summary>
 public sealed partial class LiveConnection
 {
-    private readonly List<string> _secrets = [];
-
-    private LiveConnection(NpgsqlConnectionStringBuilder builder)
-    {
-        Builder = builder;
-        if (builder.Password is { Length: > 0 } pw) _secrets.Add(pw);
-    }
+    private LiveConnection(NpgsqlConnectionStringBuilder builder) => Builder = builder;
 
     /// <summary>The effective settings (holds the password: never print it; use <see cref="Describe"/>).</summary>
     public NpgsqlConnectionStringBuilder Builder { get; }
@@ -62,12 +56,12 @@ public sealed partial class LiveConnection
     /// <summary><c>user@host:port/database</c>, for messages. No password.</summary>
     public string Describe() => $"{Builder.Username}@{Builder.Host}:{Builder.Port}/{Builder.Database}";
 
-    /// <summary>Removes the password (and any <c>Password=</c> or URI password) from <paramref name="text"/>.</summary>
-    public string Scrub(string text)
-    {
-        foreach (var secret in _secrets) text = text.Replace(secret, "********", StringComparison.Ordinal);
-        return ScrubConnectionString(text);
-    }
+    /// <summary>
+    /// Masks passwords where a password stands — the value of a <c>password=</c> key, the password of a URI — and
+    /// nowhere else: replacing the password's text wherever it occurs would mangle a message that merely contains
+    /// the same word ("cannot connect" with the password "connect") and so tell the reader the password.
+    /// </summary>
+    public string Scrub(string text) => ScrubConnectionString(text);
 
     /// <summary>Masks <c>Password=...</c> / <c>password=...</c> values and <c>scheme://user:password@</c> in any text.</summary>
     public static string ScrubConnectionString(string text)

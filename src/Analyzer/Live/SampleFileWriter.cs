@@ -138,7 +138,11 @@ public sealed class SampleFileWriter : IDisposable
             throw new SampleOutputException($"{path}: its header is not that of a walsim sample file of this version; cannot append to it (expected: {expected})");
     }
 
-    /// <summary>The last complete line's sample number and system identifier; cuts an incomplete last line.</summary>
+    /// <summary>
+    /// The last complete sample's number and system identifier. A run killed in the middle of writing a sample (one
+    /// write of all its rows, one per slot) can leave some of its rows complete and the next one cut: the whole sample
+    /// is cut back, not only the broken line, so that no sample is kept with half of its slots.
+    /// </summary>
     private static (long Sample, ulong? System) ReadTail(string path, Action<string>? note)
     {
         using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
@@ -152,10 +156,14 @@ public sealed class SampleFileWriter : IDisposable
         {
             var lastLf = Array.LastIndexOf(tail, (byte)'\n');
             if (lastLf < 0) throw new SampleOutputException($"{path}: its last line is longer than 64kB and incomplete; cannot append to it");
-            f.SetLength(length - size + lastLf + 1);
+            end = TornSampleStart(tail, lastLf + 1, tailIsWholeFile: size == length);
+            if (end < 0) throw new SampleOutputException($"{path}: its last sample is incomplete and longer than 64kB; cannot append to it");
+            var cutLines = 1 + tail.AsSpan(end, lastLf + 1 - end).Count((byte)'\n');
+            f.SetLength(length - size + end);
             f.Flush(flushToDisk: true);
-            end = lastLf + 1;
-            note?.Invoke($"{path}: cut off an incomplete last line (a previous run was stopped while writing it)");
+            note?.Invoke(cutLines == 1
+                ? $"{path}: cut off an incomplete last line (a previous run was stopped while writing it)"
+                : string.Create(CultureInfo.InvariantCulture, $"{path}: cut off an incomplete last sample ({cutLines} lines; a previous run was stopped while writing it)"));
         }
         var text = Utf8.GetString(tail, 0, end);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -172,6 +180,35 @@ public sealed class SampleFileWriter : IDisposable
         {
             throw new SampleOutputException($"{path}: cannot append after its last line: {e.Reason}", e);
         }
+    }
+
+    /// <summary>
+    /// Where the sample that the cut line from <paramref name="torn"/> to the end belongs to starts in
+    /// <paramref name="tail"/>: at the cut line itself when the complete line before it is of an earlier sample, else
+    /// at the first complete line of the same sample (its rows were written together, so they end together). The cut
+    /// line's number may itself be cut ("12" of "123"); it then counts as the previous line's sample if it could be
+    /// its number, the safe side. -1 when that start is not within the tail.
+    /// </summary>
+    internal static int TornSampleStart(ReadOnlySpan<byte> tail, int torn, bool tailIsWholeFile)
+    {
+        var cut = tail[torn..];
+        var comma = cut.IndexOf((byte)',');
+        var cutNumber = comma >= 0 ? cut[..comma] : cut;
+
+        var start = torn;
+        while (start > 0)
+        {
+            var prevStart = tail[..(start - 1)].LastIndexOf((byte)'\n') + 1;
+            // A line reaching back to the tail's first byte may have begun before it.
+            if (prevStart == 0 && !tailIsWholeFile) return -1;
+            var line = tail[prevStart..(start - 1)];
+            var c = line.IndexOf((byte)',');
+            var number = c >= 0 ? line[..c] : line;
+            var same = comma >= 0 ? number.SequenceEqual(cutNumber) : number.StartsWith(cutNumber);
+            if (!same) break;                      // an earlier sample, or the header
+            start = prevStart;
+        }
+        return start;
     }
 
     public void Dispose()

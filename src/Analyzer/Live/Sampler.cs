@@ -14,10 +14,27 @@ public sealed record SamplerOptions(TimeSpan Interval, TimeSpan? Duration)
 
     /// <summary>The longest wait between reconnect attempts.</summary>
     public TimeSpan MaxRetry { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long to wait for a server that is not up yet when the run starts (<c>--wait</c>: started by systemd or cron
+    /// before PostgreSQL), retrying with the same backoff as a reconnect; zero = the first failure ends the run.
+    /// </summary>
+    public TimeSpan WaitForServer { get; init; } = TimeSpan.Zero;
 }
 
 /// <summary>What a sampling run did.</summary>
-public sealed record SamplerResult(long Samples, long Rows, int Reconnects, bool Interrupted, TimeSpan Elapsed, ServerIdentity Server);
+/// <param name="Samples">Samples written.</param>
+/// <param name="Rows">Rows written (one per slot per sample).</param>
+/// <param name="ConnectionsLost">How often the connection was lost during the run.</param>
+/// <param name="Reconnects">How often it was re-established (one less than <paramref name="ConnectionsLost"/> when
+/// the run ended disconnected).</param>
+/// <param name="EndedDisconnected">The duration ended while the server could not be reached: the samples stop at the
+/// last loss, which is not a clean run.</param>
+/// <param name="Interrupted">Stopped by Ctrl-C or SIGTERM.</param>
+/// <param name="Elapsed">How long the run took.</param>
+/// <param name="Server">The server last connected to.</param>
+public sealed record SamplerResult(long Samples, long Rows, int ConnectionsLost, int Reconnects, bool EndedDisconnected,
+    bool Interrupted, TimeSpan Elapsed, ServerIdentity Server);
 
 /// <summary>
 /// The sampling loop: connect, then every interval read a sample and append it to the file (flushed to disk before
@@ -37,19 +54,12 @@ public sealed class Sampler(ISampleSource source, SampleFileWriter writer, Sampl
     public async Task<SamplerResult> RunAsync(CancellationToken ct)
     {
         if (options.Interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "the interval must be positive");
-        ServerIdentity identity;
-        try
-        {
-            identity = await source.ConnectAsync(ct);
-        }
-        catch (Exception e) when (LiveErrors.IsConnectionLoss(e) && !ct.IsCancellationRequested)
-        {
-            throw new LiveServerException($"cannot connect to {ServerName}: {_scrub(e.Message)}", e);
-        }
-
         var start = time.GetTimestamp();
+        var identity = await FirstConnectAsync(ct);
+
         var gap = writer.LastSample > 0; // appending: the time since the file's last sample is not covered
-        var reconnects = 0;
+        int lost = 0, reconnects = 0;
+        var endedDisconnected = false;
         var interrupted = false;
         long tick = 0;
         (Simulator.Units.Lsn Lsn, DateTimeOffset At, uint Timeline)? previous = null;
@@ -78,9 +88,10 @@ public sealed class Sampler(ISampleSource source, SampleFileWriter writer, Sampl
                     progress.Message($"walsim: connection to {ServerName} lost ({_scrub(e.Message)}); reconnecting");
                     gap = true;
                     previous = null;
-                    reconnects++;
+                    lost++;
                     var again = await ReconnectAsync(identity, start, ct);
-                    if (again is null) break;
+                    if (again is null) { endedDisconnected = true; break; }
+                    reconnects++;
                     identity = again;
                 }
                 tick = Math.Max(tick + 1, (long)Math.Ceiling(time.GetElapsedTime(start) / options.Interval));
@@ -91,7 +102,43 @@ public sealed class Sampler(ISampleSource source, SampleFileWriter writer, Sampl
             interrupted = true;
         }
         progress.Complete();
-        return new SamplerResult(writer.Written, writer.RowsWritten, reconnects, interrupted, time.GetElapsedTime(start), identity);
+        return new SamplerResult(writer.Written, writer.RowsWritten, lost, reconnects, endedDisconnected, interrupted, time.GetElapsedTime(start), identity);
+    }
+
+    /// <summary>
+    /// The first connection: at once, and with <see cref="SamplerOptions.WaitForServer"/> again with backoff until
+    /// that time is up (a server still starting refuses connections or answers "the database system is starting up").
+    /// A wrong password, a missing privilege or an unsupported version are not waited for.
+    /// </summary>
+    private async Task<ServerIdentity> FirstConnectAsync(CancellationToken ct)
+    {
+        var waitStart = time.GetTimestamp();
+        var delay = TimeSpan.Zero;
+        var attempt = 0;
+        while (true)
+        {
+            attempt++;
+            try
+            {
+                var id = await source.ConnectAsync(ct);
+                if (attempt > 1) progress.Message($"walsim: {ServerName} is up after {attempt} attempt(s)");
+                return id;
+            }
+            catch (Exception e) when (LiveErrors.IsConnectionLoss(e) && !ct.IsCancellationRequested)
+            {
+                delay = delay == TimeSpan.Zero ? options.FirstRetry : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRetry.Ticks));
+                var waited = time.GetElapsedTime(waitStart);
+                if (waited + delay > options.WaitForServer)
+                {
+                    var after = options.WaitForServer > TimeSpan.Zero
+                        ? string.Create(CultureInfo.InvariantCulture, $" (waited {waited.TotalSeconds:0.#}s, {attempt} attempt(s))")
+                        : "";
+                    throw new LiveServerException($"cannot connect to {ServerName}{after}: {_scrub(e.Message)}", e);
+                }
+                progress.Show($"waiting for {ServerName}: {_scrub(e.Message)}; next attempt in {delay.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s");
+                await Task.Delay(delay, time, ct);
+            }
+        }
     }
 
     /// <summary>Reconnects: at once, then after 1 s, 2 s, 4 s … up to <see cref="SamplerOptions.MaxRetry"/>. Null

@@ -85,4 +85,40 @@ public sealed class SampleFileWriterTests : IDisposable
         Assert.Single(notes);
         Assert.Equal([1L, 2, 3], SampleFile.Read(path).Select(r => r.Server.Sample));
     }
+
+    [Fact]
+    public void A_sample_cut_in_the_middle_of_its_slot_rows_is_cut_back_whole_before_appending()
+    {
+        // Sample 2 has two slot rows; the run was killed after the first row and part of the second were written.
+        var path = PathOf("samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false)) { w.Write(Sample(1, 0, Physical, Logical)); w.Write(Sample(2, 10, Physical, Logical)); }
+        var text = File.ReadAllText(path);
+        var secondRowOfSample2 = text.LastIndexOf("\n2,", text.Length - 2, StringComparison.Ordinal) + 1;
+        File.WriteAllText(path, text[..(secondRowOfSample2 + 20)]);
+        var notes = new List<string>();
+        using (var w = SampleFileWriter.Open(path, append: true, notes.Add))
+        {
+            Assert.Equal(1, w.LastSample);
+            w.Write(Sample(2, 20, Physical, Logical));
+        }
+        Assert.Equal("cut off an incomplete last sample (2 lines; a previous run was stopped while writing it)", notes.Single()[(path.Length + 2)..]);
+        var rows = SampleFile.Read(path).ToList();
+        Assert.Equal([1L, 1, 2, 2], rows.Select(r => r.Server.Sample));
+        Assert.Equal(20, (rows[^1].Server.LocalTime - rows[0].Server.LocalTime).TotalSeconds);
+    }
+
+    [Theory]
+    // header, sample 12 (2 rows), then a cut line; the cut number decides which rows go.
+    [InlineData("13,fal", 3)]   // sample 13 cut in its first row: only the cut line goes
+    [InlineData("12,fal", 1)]   // sample 12's second row cut: sample 12 goes whole
+    [InlineData("1", 1)]        // "1" could be the start of 12: the safe side, sample 12 goes
+    [InlineData("2", 3)]        // cannot be 12: only the cut line goes
+    public void The_cut_line_takes_its_whole_sample_with_it(string cut, int keptLines)
+    {
+        var lines = new[] { "sample,gap", "12,false,a", "12,false,b" };
+        var text = string.Join("\n", lines) + "\n" + cut;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        var start = SampleFileWriter.TornSampleStart(bytes, text.Length - cut.Length, tailIsWholeFile: true);
+        Assert.Equal(string.Join("\n", lines.Take(keptLines)) + "\n", text[..start]);
+    }
 }

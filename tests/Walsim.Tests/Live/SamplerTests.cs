@@ -86,7 +86,7 @@ public sealed class SamplerTests : IDisposable
         SamplerResult result;
         using (writer) result = await sampler.RunAsync(CancellationToken.None);
 
-        Assert.Equal(1, result.Reconnects);
+        Assert.Equal((1, 1, false), (result.ConnectionsLost, result.Reconnects, result.EndedDisconnected));
         var rows = Rows();
         // No sample lost: contiguous numbers; the first one after the outage is the gap.
         Assert.Equal(Enumerable.Range(1, rows.Count).Select(i => (long)i), rows.Select(r => r.Server.Sample));
@@ -182,5 +182,63 @@ public sealed class SamplerTests : IDisposable
         var (sampler, _, _, err, writer) = Make(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20), terminal: false);
         using (writer) await sampler.RunAsync(CancellationToken.None);
         Assert.Equal("", err.ToString());
+    }
+
+    [Fact]
+    public async Task A_run_whose_duration_ends_while_disconnected_says_so()
+    {
+        var (sampler, source, _, _, writer) = Make(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        source.Reads.Enqueue(null);
+        source.Reads.Enqueue(new NpgsqlException("gone"));
+        source.Connects.Enqueue(() => Identity);
+        foreach (var _ in Enumerable.Range(0, 20)) source.Connects.Enqueue(() => throw new NpgsqlException("refused"));
+        SamplerResult result;
+        using (writer) result = await sampler.RunAsync(CancellationToken.None);
+        Assert.Equal((1, 0, true), (result.ConnectionsLost, result.Reconnects, result.EndedDisconnected));
+        Assert.Single(Rows());
+    }
+
+    [Fact]
+    public async Task Without_wait_a_server_that_is_not_up_ends_the_run_at_the_first_attempt()
+    {
+        var (sampler, source, _, _, writer) = Make(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        source.Connects.Enqueue(() => throw new NpgsqlException("Failed to connect to 127.0.0.1:5432"));
+        using (writer)
+        {
+            var e = await Assert.ThrowsAsync<LiveServerException>(() => sampler.RunAsync(CancellationToken.None));
+            Assert.Equal("cannot connect to db1: Failed to connect to 127.0.0.1:5432", e.Message);
+        }
+        Assert.Single(source.ConnectTimes);
+    }
+
+    [Fact]
+    public async Task With_wait_the_first_connection_is_retried_with_backoff_until_the_server_is_up()
+    {
+        var time = new JumpingTime(T0);
+        var source = new ScriptedSource(time);
+        var err = new StringWriter { NewLine = "\n" };
+        using var writer = SampleFileWriter.Open(Path.Combine(_dir, "w.csv"), append: false);
+        var options = new SamplerOptions(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)) { WaitForServer = TimeSpan.FromMinutes(2) };
+        var sampler = new Sampler(source, writer, options, time, new ProgressLine(err, false)) { ServerName = "db1" };
+        foreach (var _ in Enumerable.Range(0, 3)) source.Connects.Enqueue(() => throw new NpgsqlException("the database system is starting up"));
+        var result = await sampler.RunAsync(CancellationToken.None);
+        Assert.Equal([0d, 1, 3, 7], source.ConnectTimes.Select(t => (t - T0).TotalSeconds));
+        Assert.Contains("db1 is up after 4 attempt(s)", err.ToString());
+        Assert.Equal(3, result.Samples);
+    }
+
+    [Fact]
+    public async Task With_wait_a_server_that_never_comes_up_ends_the_run_when_the_wait_is_over()
+    {
+        var time = new JumpingTime(T0);
+        var source = new ScriptedSource(time);
+        using var writer = SampleFileWriter.Open(Path.Combine(_dir, "n.csv"), append: false);
+        var options = new SamplerOptions(TimeSpan.FromSeconds(10), null) { WaitForServer = TimeSpan.FromSeconds(20) };
+        var sampler = new Sampler(source, writer, options, time, new ProgressLine(TextWriter.Null, false)) { ServerName = "db1" };
+        foreach (var _ in Enumerable.Range(0, 50)) source.Connects.Enqueue(() => throw new NpgsqlException("refused"));
+        var e = await Assert.ThrowsAsync<LiveServerException>(() => sampler.RunAsync(CancellationToken.None));
+        // Attempts at 0, 1, 3, 7 and 15 s; the next would come at 31 s, past the 20 s.
+        Assert.Equal("cannot connect to db1 (waited 15s, 5 attempt(s)): refused", e.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, "n.csv")));
     }
 }
