@@ -34,7 +34,7 @@ if (args.Length > 0 && args[0] == "forecast")
     return;
 }
 var days = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 365;
-var bands = new[] { "12", "13.3", "13.4", "14", "15", "16", "17", "18" }.Select(PgVersion.Parse).ToArray();
+var bands = SupportedVersions.OnePerBand().ToArray();
 var scenario = OneYear(days);
 var ci = CultureInfo.InvariantCulture;
 
@@ -89,7 +89,7 @@ static Scenario OneYear(double days)
         Name = "bench-one-year",
         Versions = [],
         Settings = new Dictionary<string, string> { ["checkpoint_timeout"] = "5min", ["max_wal_size"] = "4GB", ["wal_level"] = "logical" },
-        VersionSettings = [new VersionedSettings(new VersionRange(new PgVersion(13, 0), new PgVersion(18, 99), "13+"),
+        VersionSettings = [new VersionedSettings(VersionRange.Parse("13+"),
             new Dictionary<string, string> { ["max_slot_wal_keep_size"] = "64GB" })],
         Workload = new Workload([new DailyCycle(3 * 1048576, 0.7, 14, SimDuration.FromMinutes(15))]),
         Slots = slots,

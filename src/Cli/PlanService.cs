@@ -79,9 +79,9 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
             : source.Version;
         var disk = Disk(request, scenario.Disk);
         IReadOnlyList<SlotCap> caps;
-        if (version.Major == 12)
+        if (!RetentionPolicy.For(version).CapsSlotRetention)
         {
-            if (request.Caps is not null) return Usage("--cap: PostgreSQL 12 has no max_slot_wal_keep_size; plan for 13+ (--pg) to compare caps");
+            if (request.Caps is not null) return Usage($"--cap: PostgreSQL {version.Major} has no max_slot_wal_keep_size; plan for 13+ (--pg) to compare caps");
             caps = [SlotCap.Unlimited];
         }
         else if (request.Caps is { } capText)

@@ -53,8 +53,8 @@ public sealed class WalsimCommands
         var whatIf = new WhatIfService(stdout, stderr, load);
         var plan = new PlanService(stdout, stderr, load, stderrIsTerminal);
 
-        Root = new RootCommand("""
-            walsim predicts how PostgreSQL 12 to 18 retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
+        Root = new RootCommand($"""
+            walsim predicts how PostgreSQL {SupportedVersions.Range} retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
             """) { HelpName = "walsim" };
         Root.Add(SimulateCommand(simulate));
         Root.Add(CheckCommand(check));
@@ -194,7 +194,7 @@ public sealed class WalsimCommands
         });
         var pg = new Option<IReadOnlyList<int>>("--pg")
         {
-            Description = "PostgreSQL majors to run (12 to 18), comma-separated and/or repeated. [default: the majors of the scenario's versions]",
+            Description = $"PostgreSQL majors to run ({SupportedVersions.Range}), comma-separated and/or repeated. [default: the majors of the scenario's versions]",
             HelpName = "majors",
             CustomParser = ParseMajors,
         };
@@ -214,7 +214,7 @@ public sealed class WalsimCommands
             r.GetRequiredValue(scenarios), r.GetValue(pg) ?? [], r.GetValue(bin), r.GetValue(keep), r.GetValue(outDir)), ct)));
         _epilogues[command] = $"""
             Examples:
-              scripts/install-postgres.sh            # once: PostgreSQL 12-18 under /opt/walsim/postgres
+              scripts/install-postgres.sh            # once: PostgreSQL {SupportedVersions.RangeShort} under /opt/walsim/postgres
               walsim validate scenarios/019-replslot-limit.yaml
               walsim validate scenarios/step-*.yaml --pg 12,15,18 --out reports/validate
 
@@ -251,8 +251,8 @@ public sealed class WalsimCommands
         outPath.AcceptLegalFilePathsOnly();
         var append = new Option<bool>("--append") { Description = "Add to an existing sample file of the same cluster (same system_identifier); the first new sample is marked as a gap." };
 
-        var command = new Command("sample", """
-            Samples a running PostgreSQL 12 to 18 server (primary or standby) at a fixed interval, read-only, with a role that has pg_monitor: WAL positions (pg_current_wal_lsn/insert_lsn, or receive/replay LSNs on a standby), pg_control_checkpoint(), every replication slot, the WAL files in pg_wal, pg_stat_archiver, pg_stat_wal, and the retention settings. Appends one CSV row per slot per sample, flushed to disk after each sample; a dropped connection or a server restart is retried with backoff and marked as a gap. Ctrl-C stops cleanly. The file format is in docs/cli.md.
+        var command = new Command("sample", $"""
+            Samples a running PostgreSQL {SupportedVersions.Range} server (primary or standby) at a fixed interval, read-only, with a role that has pg_monitor: WAL positions (pg_current_wal_lsn/insert_lsn, or receive/replay LSNs on a standby), pg_control_checkpoint(), every replication slot, the WAL files in pg_wal, pg_stat_archiver, pg_stat_wal, and the retention settings. Appends one CSV row per slot per sample, flushed to disk after each sample; a dropped connection or a server restart is retried with backoff and marked as a gap. Ctrl-C stops cleanly. The file format is in docs/cli.md.
             """) { connection, interval, duration, outPath, append };
         command.SetAction(async (r, ct) => (int)await service.RunAsync(new SampleRequest(
             r.GetValue(connection), r.GetValue(interval) ?? TimeSpan.FromSeconds(10), r.GetValue(duration), r.GetRequiredValue(outPath), r.GetValue(append)), ct));
@@ -659,9 +659,9 @@ public sealed class WalsimCommands
         var majors = new List<int>();
         foreach (var text in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
-            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) || m < 12 || m > 18)
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) || !SupportedVersions.IsSupported(m))
             {
-                result.AddError($"--pg: expected a major from 12 to 18, got \"{text}\"");
+                result.AddError($"--pg: expected a major from {SupportedVersions.Range}, got \"{text}\"");
                 return [];
             }
             if (!majors.Contains(m)) majors.Add(m);

@@ -40,8 +40,12 @@ public sealed class LiveCatalog
     /// <summary>The <c>pg_stat_wal</c> view (14+).</summary>
     public bool HasPgStatWal { get; }
 
-    /// <summary>The catalog of <paramref name="version"/> (12 to 18).</summary>
+    /// <summary>The catalog of <paramref name="version"/>, a version <see cref="Supports"/> accepts.</summary>
     public static LiveCatalog For(PgVersion version) => new(RetentionPolicy.For(version));
+
+    /// <summary>The majors the sampler samples and a sample file may name: those of <see cref="SupportedVersions"/>,
+    /// any minor (a server may run one newer than the newest walsim was checked against).</summary>
+    public static bool Supports(int major) => SupportedVersions.IsSupported(major);
 
     /// <summary>The settings recorded in the sidecar; those a version lacks are simply not returned by <c>pg_settings</c>.</summary>
     public static readonly IReadOnlyList<string> RetentionSettings =

@@ -3,7 +3,7 @@ using Npgsql;
 namespace Walsim.Analyzer.Live;
 
 /// <summary>
-/// The server cannot be sampled: it cannot be reached at the start, its version is not 12 to 18, the role lacks a
+/// The server cannot be sampled: it cannot be reached at the start, its version is not one walsim models, the role lacks a
 /// privilege, or after a reconnect it is another cluster. The message is for the user as is (no password in it).
 /// </summary>
 public sealed class LiveServerException(string message, Exception? inner = null) : Exception(message, inner);

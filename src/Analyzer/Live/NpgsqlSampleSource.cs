@@ -58,10 +58,10 @@ public sealed class NpgsqlSampleSource(LiveConnection connection) : ISampleSourc
                 await r.ReadAsync(ct);
                 versionNum = r.GetInt32(0);
                 versionText = r.GetString(1);
-                if (versionNum < 120000)
-                    throw new LiveServerException($"{connection.Describe()} runs PostgreSQL {versionText}: walsim samples PostgreSQL 12 to 18 (11 and older have no pg_ls_waldir()/safe_wal_size semantics walsim models)");
-                if (versionNum >= 190000)
-                    throw new LiveServerException($"{connection.Describe()} runs PostgreSQL {versionText}: walsim models PostgreSQL 12 to 18 only");
+                if (versionNum / 10000 < SupportedVersions.OldestMajor)
+                    throw new LiveServerException($"{connection.Describe()} runs PostgreSQL {versionText}: walsim samples PostgreSQL {SupportedVersions.Range} ({SupportedVersions.OldestMajor - 1} and older have no pg_ls_waldir()/safe_wal_size semantics walsim models)");
+                if (!LiveCatalog.Supports(versionNum / 10000))
+                    throw new LiveServerException($"{connection.Describe()} runs PostgreSQL {versionText}: walsim models PostgreSQL {SupportedVersions.Range} only");
                 var segText = r.GetString(2);
                 if (!ValueParser.TryParseSize(segText, out var seg, out _) || !WalSegmentSize.IsValid(seg.Bytes))
                     throw new LiveServerException($"{connection.Describe()}: unexpected wal_segment_size \"{segText}\"");

@@ -302,10 +302,10 @@ public static class SampleFile
             // Not PgVersion.Parse: a server may run a minor newer than the newest walsim was checked against.
             var s = csv[i];
             var dot = s.IndexOf('.');
-            if (dot > 0 && int.TryParse(s[..dot], NumberStyles.None, Inv, out var major) && major is >= 12 and <= 18
+            if (dot > 0 && int.TryParse(s[..dot], NumberStyles.None, Inv, out var major) && LiveCatalog.Supports(major)
                 && int.TryParse(s[(dot + 1)..], NumberStyles.None, Inv, out var minor))
                 return new PgVersion(major, minor);
-            throw Expected(i, "a PostgreSQL version like 15.18 (12 to 18)");
+            throw Expected(i, $"a PostgreSQL version like 15.18 ({SupportedVersions.Range})");
         }
 
         public WalSegmentSize SegmentSize(int i) =>

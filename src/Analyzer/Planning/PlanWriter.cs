@@ -160,7 +160,7 @@ public static class PlanWriter
             "; the consumer stops, the other consumers keep up",
             $"  judged     outages {string.Join(", ", o.Outages.Select(Span))}; the recommendation is for {Span(o.TargetOutage)} at a risk of {CapacityPlanner.Percent(o.Risk)}",
         };
-        if (o.Version.Major == 12) lines.Add("  note       PostgreSQL 12 has no max_slot_wal_keep_size: only the volume limits a slot");
+        if (!Simulator.Versions.RetentionPolicy.For(o.Version).CapsSlotRetention) lines.Add($"  note       PostgreSQL {o.Version.Major} has no max_slot_wal_keep_size: only the volume limits a slot");
         return lines;
     }
 

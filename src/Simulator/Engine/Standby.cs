@@ -518,7 +518,7 @@ internal sealed class StandbyServer
             var copy = _slots.FirstOrDefault(x => x.Spec.Name == name);
             if (copy is null)
             {
-                var at = _policy.Version.Major >= 16 ? Replayed(_now) : _redoRecPtr;
+                var at = _policy.LogicalSlotOnStandbyReservesAtReplay ? Replayed(_now) : _redoRecPtr;
                 copy = StandbySlot.SyncedCopy(name, at, _now);
                 _slots.Add(copy);
             }

@@ -83,7 +83,11 @@ public sealed record VersionedSettings(VersionRange Versions, IReadOnlyDictionar
 /// <summary>A set of versions: <c>12</c>, <c>13.3</c>, <c>13+</c>, <c>13.4+</c>, <c>13-15</c>, <c>all</c>.</summary>
 public readonly record struct VersionRange(PgVersion Min, PgVersion Max, string Text)
 {
-    public static readonly VersionRange All = new(new PgVersion(12, 0), new PgVersion(18, 99), "all");
+    // A bound without a minor takes every minor of its major, those after the newest known too.
+    private const int AnyMinor = 99;
+
+    public static readonly VersionRange All = new(
+        new PgVersion(SupportedVersions.OldestMajor, 0), new PgVersion(SupportedVersions.NewestMajor, AnyMinor), "all");
     public bool Contains(PgVersion v) => v >= Min && v <= Max;
     public override string ToString() => Text;
 
@@ -99,13 +103,13 @@ public readonly record struct VersionRange(PgVersion Min, PgVersion Max, string 
             v = default;
             var explicitMinor = s.Contains('.');
             if (!PgVersion.TryParse(s, out v, out e)) return false;
-            if (!explicitMinor) v = upper ? new PgVersion(v.Major, 99) : new PgVersion(v.Major, 0);
+            if (!explicitMinor) v = upper ? new PgVersion(v.Major, AnyMinor) : new PgVersion(v.Major, 0);
             return true;
         }
         if (t.EndsWith('+'))
         {
             if (!Bound(t[..^1], false, out var lo, out error)) return false;
-            range = new VersionRange(lo, new PgVersion(18, 99), t);
+            range = new VersionRange(lo, All.Max, t);
             return true;
         }
         var dash = t.IndexOf('-');
@@ -117,10 +121,13 @@ public readonly record struct VersionRange(PgVersion Min, PgVersion Max, string 
             return true;
         }
         if (!Bound(t, false, out var a, out error)) return false;
-        var b = t.Contains('.') ? a : new PgVersion(a.Major, 99);
+        var b = t.Contains('.') ? a : new PgVersion(a.Major, AnyMinor);
         range = new VersionRange(a, b, t);
         return true;
     }
+
+    public static VersionRange Parse(string text) =>
+        TryParse(text, out var range, out var error) ? range : throw new FormatException(error);
 }
 
 /// <summary>Where the simulated cluster starts.</summary>

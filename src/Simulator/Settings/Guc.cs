@@ -8,7 +8,8 @@ public enum GucKind { MemoryMb, TimeSeconds, Integer, Real, Boolean, Enum, SlotL
 
 /// <summary>
 /// One retention-relevant configuration parameter as PostgreSQL defines it (guc.c / guc_tables.c): base unit,
-/// bounds, the majors that have it and their default. Values are parsed with PostgreSQL's own rules
+/// bounds, the majors that have it (<see cref="EveryMajor"/> / <see cref="NotRemoved"/> when that is all of
+/// <see cref="SupportedVersions"/>) and their default. Values are parsed with PostgreSQL's own rules
 /// (<c>parse_int</c>/<c>parse_real</c>/<c>convert_to_base_unit</c>): case-sensitive units, rounding to the base unit.
 /// </summary>
 public sealed record GucDefinition(
@@ -17,34 +18,43 @@ public sealed record GucDefinition(
     bool RestartOnly = false)
 {
     // RestartOnly: PGC_POSTMASTER context; a reload logs "cannot be changed without restarting the server" and keeps the old value.
+
+    /// <summary><see cref="FirstMajor"/> of a parameter every supported major has.</summary>
+    public const int EveryMajor = 0;
+
+    /// <summary><see cref="LastMajor"/> of a parameter no supported major has removed.</summary>
+    public const int NotRemoved = int.MaxValue;
+
     public bool ExistsIn(PgVersion v) => v.Major >= FirstMajor && v.Major <= LastMajor;
 }
 
 public static class GucCatalog
 {
-    private static GucDefinition Mb(string n, double min, string def, int first = 12, int last = 18) =>
+    private const int EveryMajor = GucDefinition.EveryMajor, NotRemoved = GucDefinition.NotRemoved;
+
+    private static GucDefinition Mb(string n, double min, string def, int first = EveryMajor, int last = NotRemoved) =>
         new(n, GucKind.MemoryMb, min, int.MaxValue, first, last, _ => def);
 
     public static readonly IReadOnlyDictionary<string, GucDefinition> All = new[]
     {
         Mb("max_wal_size", 2, "1024"),
         Mb("min_wal_size", 2, "80"),
-        new GucDefinition("wal_keep_segments", GucKind.Integer, 0, int.MaxValue, 12, 12, _ => "0",
+        new GucDefinition("wal_keep_segments", GucKind.Integer, 0, int.MaxValue, EveryMajor, 12, _ => "0",
             Note: "renamed wal_keep_size (in MB) in 13"),
         Mb("wal_keep_size", 0, "0", first: 13),
         Mb("max_slot_wal_keep_size", -1, "-1", first: 13),
-        new GucDefinition("checkpoint_timeout", GucKind.TimeSeconds, 30, 86400, 12, 18, _ => "300"),
-        new GucDefinition("checkpoint_completion_target", GucKind.Real, 0, 1, 12, 18,
+        new GucDefinition("checkpoint_timeout", GucKind.TimeSeconds, 30, 86400, EveryMajor, NotRemoved, _ => "300"),
+        new GucDefinition("checkpoint_completion_target", GucKind.Real, 0, 1, EveryMajor, NotRemoved,
             p => p.DefaultCheckpointCompletionTarget.ToString(CultureInfo.InvariantCulture)),
-        new GucDefinition("wal_recycle", GucKind.Boolean, 0, 1, 12, 18, _ => "on"),
-        new GucDefinition("archive_mode", GucKind.Enum, 0, 0, 12, 18, _ => "off", ["off", "on", "always"], RestartOnly: true),
-        new GucDefinition("archive_timeout", GucKind.TimeSeconds, 0, int.MaxValue / 2, 12, 18, _ => "0"),
-        new GucDefinition("idle_replication_slot_timeout", GucKind.TimeSeconds, 0, int.MaxValue, 18, 18, _ => "0",
+        new GucDefinition("wal_recycle", GucKind.Boolean, 0, 1, EveryMajor, NotRemoved, _ => "on"),
+        new GucDefinition("archive_mode", GucKind.Enum, 0, 0, EveryMajor, NotRemoved, _ => "off", ["off", "on", "always"], RestartOnly: true),
+        new GucDefinition("archive_timeout", GucKind.TimeSeconds, 0, int.MaxValue / 2, EveryMajor, NotRemoved, _ => "0"),
+        new GucDefinition("idle_replication_slot_timeout", GucKind.TimeSeconds, 0, int.MaxValue, 18, NotRemoved, _ => "0",
             Note: "new in 18"),
-        new GucDefinition("max_replication_slots", GucKind.Integer, 0, 262143, 12, 18, _ => "10", RestartOnly: true),
-        new GucDefinition("wal_level", GucKind.Enum, 0, 0, 12, 18, _ => "replica", ["minimal", "replica", "logical"], RestartOnly: true),
-        new GucDefinition("log_checkpoints", GucKind.Boolean, 0, 1, 12, 18, p => p.DefaultLogCheckpoints ? "on" : "off"),
-        new GucDefinition("synchronized_standby_slots", GucKind.SlotList, 0, 0, 17, 18, _ => "",
+        new GucDefinition("max_replication_slots", GucKind.Integer, 0, 262143, EveryMajor, NotRemoved, _ => "10", RestartOnly: true),
+        new GucDefinition("wal_level", GucKind.Enum, 0, 0, EveryMajor, NotRemoved, _ => "replica", ["minimal", "replica", "logical"], RestartOnly: true),
+        new GucDefinition("log_checkpoints", GucKind.Boolean, 0, 1, EveryMajor, NotRemoved, p => p.DefaultLogCheckpoints ? "on" : "off"),
+        new GucDefinition("synchronized_standby_slots", GucKind.SlotList, 0, 0, 17, NotRemoved, _ => "",
             Note: "new in 17: physical slots whose standbys must have flushed WAL before failover slots' consumers receive it"),
     }.ToDictionary(d => d.Name, StringComparer.Ordinal);
 

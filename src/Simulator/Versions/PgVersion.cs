@@ -2,14 +2,13 @@ using System.Globalization;
 
 namespace Walsim.Simulator.Versions;
 
-/// <summary>A PostgreSQL release, <c>major.minor</c> (12–18). "15" alone means the newest 15.x walsim knows.</summary>
+/// <summary>A PostgreSQL release, <c>major.minor</c> (a major of <see cref="SupportedVersions"/>). "15" alone means the
+/// newest 15.x walsim knows.</summary>
 public readonly record struct PgVersion(int Major, int Minor) : IComparable<PgVersion>
 {
-    /// <summary>The newest minor of each major whose source the model was checked against (spec §0).</summary>
-    public static readonly IReadOnlyDictionary<int, int> NewestKnownMinor = new Dictionary<int, int>
-    {
-        [12] = 22, [13] = 23, [14] = 23, [15] = 18, [16] = 14, [17] = 10, [18] = 4,
-    };
+    /// <summary>The newest minor of each major whose source the model was checked against (spec §0), from <see cref="SupportedVersions"/>.</summary>
+    public static readonly IReadOnlyDictionary<int, int> NewestKnownMinor =
+        SupportedVersions.Majors.ToDictionary(m => m.Major, m => m.NewestMinor);
 
     public static bool TryParse(string? text, out PgVersion version, out string? error)
     {
@@ -21,7 +20,7 @@ public readonly record struct PgVersion(int Major, int Minor) : IComparable<PgVe
         if (parts.Length > 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major))
         { error = $"expected a PostgreSQL version like 15 or 13.4, got \"{text}\""; return false; }
         if (!NewestKnownMinor.TryGetValue(major, out var newest))
-        { error = $"PostgreSQL {major} is not modelled: walsim covers 12 to 18"; return false; }
+        { error = $"PostgreSQL {major} is not modelled: walsim covers {SupportedVersions.Range}"; return false; }
         var minor = newest;
         if (parts.Length == 2 && !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out minor))
         { error = $"expected a minor release number after \"{major}.\", got \"{parts[1]}\""; return false; }

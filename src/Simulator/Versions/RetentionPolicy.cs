@@ -69,17 +69,25 @@ public abstract class RetentionPolicy
     /// (<c>InstallXLogFileSegmentActive</c>); restoring from the archive it deletes instead (13.21+, 14.18+, 15+;
     /// docs/design/failover.md §2.2). Before that a standby always recycled.
     /// </summary>
-    public virtual bool RecyclesOnlyWhileStreaming => Version.Major >= 15 || Version.Major == 14 && Version.Minor >= 18 || Version.Major == 13 && Version.Minor >= 21;
+    public virtual bool RecyclesOnlyWhileStreaming => true;
 
     /// <summary>Logical slots can be synchronized to standbys (<c>sync_replication_slots</c>, <c>failover</c> slots; 17+).</summary>
-    public virtual bool SyncsFailoverSlots => Version.Major >= 17;
+    public virtual bool SyncsFailoverSlots => false;
+
+    /// <summary>
+    /// <c>ReplicationSlotReserveWal</c> on a server in recovery reserves a logical slot at the replay position
+    /// (<c>GetXLogReplayRecPtr</c>; 16+, commit 0fdab27ad6 "Allow logical decoding on standbys"); before 16 anything
+    /// reserved in recovery got <c>GetRedoRecPtr()</c>, the last restartpoint's redo. What a copy made by
+    /// pg_failover_slots on a standby starts from (docs/design/failover.md §1.4).
+    /// </summary>
+    public virtual bool LogicalSlotOnStandbyReservesAtReplay => true;
 
     /// <summary>
     /// <c>reserve_wal_for_local_slot</c>: a new synced copy reserves at the remote restart_lsn but not before the
     /// standby's redo or slot minimum (17.8+, 18.2+); before, at the remote restart_lsn unless that segment was
     /// already removed (then the next segment's start). docs/design/failover.md TV-F2.
     /// </summary>
-    public virtual bool SyncedSlotReservesAtRedo => Version.Major >= 19 || Version.Major == 18 && Version.Minor >= 2 || Version.Major == 17 && Version.Minor >= 8;
+    public virtual bool SyncedSlotReservesAtRedo => false;
 
     /// <summary>Default <c>checkpoint_completion_target</c>: 0.5 until 13, 0.9 from 14 (guc.c).</summary>
     public virtual double DefaultCheckpointCompletionTarget => 0.9;
@@ -87,9 +95,17 @@ public abstract class RetentionPolicy
     /// <summary>Default <c>log_checkpoints</c>: on from 15.</summary>
     public virtual bool DefaultLogCheckpoints => true;
 
+    /// <summary>
+    /// <c>ReplicationSlotInvalidationCause</c> (16+, commit 15f8203a59): a slot records why it was invalidated, and
+    /// <c>ReportSlotInvalidation</c> logs "invalidating obsolete replication slot" with the cause in a DETAIL; 13–15
+    /// keep only <c>invalidated_at</c> and log one line naming <c>max_slot_wal_keep_size</c>.
+    /// </summary>
+    public virtual bool NamesInvalidationCause => true;
+
     /// <summary>The LOG line (and DETAIL, 16+) written when a slot is invalidated for removed WAL (spec §7.1).</summary>
-    public virtual string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
-        $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's restart_lsn {restartLsn} exceeds the limit by {(oldestLsn - restartLsn).Bytes} bytes.";
+    public virtual string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) => NamesInvalidationCause
+        ? $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's restart_lsn {restartLsn} exceeds the limit by {(oldestLsn - restartLsn).Bytes} bytes."
+        : $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
 
     /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (spec §7.1).</summary>
     public virtual string TerminationMessage(int pid, string slot) =>
@@ -103,19 +119,11 @@ public abstract class RetentionPolicy
 
     public override string ToString() => $"PostgreSQL {Version} ({Band})";
 
-    /// <summary>The one place a version is turned into behaviour.</summary>
-    public static RetentionPolicy For(PgVersion v) => v.Major switch
-    {
-        12 => new Pg12Policy(v),
-        13 when v.Minor <= 3 => new Pg13EarlyPolicy(v),
-        13 => new Pg13Policy(v),
-        14 => new Pg14Policy(v),
-        15 => new Pg15Policy(v),
-        16 => new Pg16Policy(v),
-        17 => new Pg17Policy(v),
-        18 => new Pg18Policy(v),
-        _ => throw new ArgumentOutOfRangeException(nameof(v), v, "walsim models PostgreSQL 12 to 18"),
-    };
+    /// <summary>The one place a version is turned into behaviour: its band in <see cref="SupportedVersions"/>.</summary>
+    public static RetentionPolicy For(PgVersion v) =>
+        SupportedVersions.Find(v.Major) is { } major
+            ? major.BandOf(v.Minor).Create(v)
+            : throw new ArgumentOutOfRangeException(nameof(v), v, $"walsim models PostgreSQL {SupportedVersions.Range}");
 }
 
 /// <summary>PG12: <c>wal_keep_segments</c>; slots hold WAL without limit; nothing is ever invalidated.</summary>
@@ -132,6 +140,9 @@ public sealed class Pg12Policy(PgVersion v) : RetentionPolicy(v)
     public override bool MinimumSkipsInvalidatedSlots => false;
     public override double DefaultCheckpointCompletionTarget => 0.5;
     public override bool DefaultLogCheckpoints => false;
+    public override bool NamesInvalidationCause => false;
+    public override bool RecyclesOnlyWhileStreaming => false;
+    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
 /// <summary>
@@ -149,9 +160,9 @@ public sealed class Pg13EarlyPolicy(PgVersion v) : RetentionPolicy(v)
     public override bool MinimumSkipsInvalidatedSlots => false;
     public override double DefaultCheckpointCompletionTarget => 0.5;
     public override bool DefaultLogCheckpoints => false;
-
-    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
-        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+    public override bool NamesInvalidationCause => false;
+    public override bool RecyclesOnlyWhileStreaming => false;
+    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 
     public override string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} because replication slot \"{slot}\" is too far behind";
@@ -168,9 +179,9 @@ public sealed class Pg13Policy(PgVersion v) : RetentionPolicy(v)
     public override bool MinimumSkipsInvalidatedSlots => false;
     public override double DefaultCheckpointCompletionTarget => 0.5;
     public override bool DefaultLogCheckpoints => false;
-
-    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
-        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+    public override bool NamesInvalidationCause => false;
+    public override bool RecyclesOnlyWhileStreaming => Version.Minor >= 21;
+    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
 /// <summary>14.x: <c>checkpoint_completion_target</c> default 0.9; underflow guard 14.8+; start sampling 14.19+.</summary>
@@ -183,9 +194,9 @@ public sealed class Pg14Policy(PgVersion v) : RetentionPolicy(v)
     public override bool RechecksSlotAfterTerminating => true;
     public override bool MinimumSkipsInvalidatedSlots => false;
     public override bool DefaultLogCheckpoints => false;
-
-    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
-        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+    public override bool NamesInvalidationCause => false;
+    public override bool RecyclesOnlyWhileStreaming => Version.Minor >= 18;
+    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
 /// <summary>15.x: <c>log_checkpoints</c> on by default; underflow guard 15.3+; start sampling 15.14+.</summary>
@@ -197,9 +208,8 @@ public sealed class Pg15Policy(PgVersion v) : RetentionPolicy(v)
         Version.Minor >= 14 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
     public override bool RechecksSlotAfterTerminating => true;
     public override bool MinimumSkipsInvalidatedSlots => false;
-
-    public override string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
-        $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
+    public override bool NamesInvalidationCause => false;
+    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
 /// <summary>16.x: invalidation cause enum, new log wording; no re-check after terminating in 16.3–16.10; start sampling 16.10+.</summary>
@@ -222,6 +232,8 @@ public sealed class Pg17Policy(PgVersion v) : RetentionPolicy(v)
     public override bool RechecksSlotAfterTerminating => Version.Minor >= 7;
     public override bool ReportsInactiveSince => true;
     public override bool WritesCheckpointRedoRecord => true;
+    public override bool SyncsFailoverSlots => true;
+    public override bool SyncedSlotReservesAtRedo => Version.Minor >= 8;
     public override string ParameterInMessage(string name) => $"\"{name}\"";
 }
 
@@ -235,5 +247,7 @@ public sealed class Pg18Policy(PgVersion v) : RetentionPolicy(v)
     public override bool ReportsInactiveSince => true;
     public override bool HasIdleReplicationSlotTimeout => true;
     public override bool WritesCheckpointRedoRecord => true;
+    public override bool SyncsFailoverSlots => true;
+    public override bool SyncedSlotReservesAtRedo => Version.Minor >= 2;
     public override string ParameterInMessage(string name) => $"\"{name}\"";
 }
