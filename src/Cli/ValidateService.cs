@@ -45,6 +45,7 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
                     missing.Add($"PostgreSQL {major}: no initdb/pg_ctl/postgres in {request.BinDir ?? Path.Combine(root, major.ToString(System.Globalization.CultureInfo.InvariantCulture), "bin")} (run scripts/install-postgres.sh)");
                     continue;
                 }
+                if (install.Note is { } note) stdout.WriteLine($"  {note}");
                 var run = new StepDriver(scenario, install).RunAsync(request.Keep, m => stdout.WriteLine($"  {m}"), ct).GetAwaiter().GetResult();
                 ValidationReport.WriteTable(stdout, run);
                 runs.Add(run);

@@ -3,8 +3,15 @@ using Walsim.Simulator.Versions;
 namespace Walsim.Analyzer.Validation;
 
 /// <summary>Real PostgreSQL server binaries for one major: where they are and which minor they are.</summary>
-public sealed record PostgresInstall(int Major, PgVersion Version, string BinDir)
+/// <param name="Major">The major, as installed under ROOT/MAJOR.</param>
+/// <param name="Version">The version the model runs: the binaries' own, or the newest known minor of a newer one.</param>
+/// <param name="BinDir">Where initdb, pg_ctl and postgres are.</param>
+/// <param name="Reported">What the binaries say they are (Debian's 15.20 where walsim knows up to 15.18).</param>
+public sealed record PostgresInstall(int Major, PgVersion Version, string BinDir, PgVersion Reported)
 {
+    /// <summary>The line saying a newer minor is modelled as an older one; null when it is modelled as itself.</summary>
+    public string? Note => SupportedVersions.Model(Reported).Note;
+
     /// <summary>
     /// The install root of <c>scripts/install-postgres.sh</c>: <c>$WALSIM_PG_ROOT</c>, else <c>/opt/walsim/postgres</c>
     /// (as root), else <c>$XDG_DATA_HOME/walsim/postgres</c>. Each major lives in <c>ROOT/MAJOR/bin</c>.
@@ -29,17 +36,20 @@ public sealed record PostgresInstall(int Major, PgVersion Version, string BinDir
         if (!File.Exists(Path.Combine(bin, "postgres")) || !File.Exists(Path.Combine(bin, "initdb")) || !File.Exists(Path.Combine(bin, "pg_ctl")))
             return null;
         var versionFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(bin))!, "VERSION");
-        PgVersion version = new(major, 0);
+        PgVersion? reported = null;
         if (File.Exists(versionFile))
         {
             var parts = File.ReadAllText(versionFile).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 3 && PgVersion.TryParse(parts[2], out var v, out _)) version = v;
+            if (parts.Length >= 3 && PgVersion.TryParseReported(parts[2], out var v)) reported = v;
         }
-        else if (ProbeVersion(Path.Combine(bin, "postgres")) is { } probed) version = probed;
-        return new PostgresInstall(major, version, bin);
+        reported ??= ProbeVersion(Path.Combine(bin, "postgres"));
+        // Without a version the minor-dependent behaviour would be guessed: refuse rather than model "15.0".
+        if (reported is not { } r || r.Major != major)
+            throw new ValidationEnvironmentException($"{bin}/postgres: cannot tell its version (postgres --version{(reported is { } other ? $" says {other}, not {major}.x" : " gave nothing walsim can read")})");
+        return new PostgresInstall(major, SupportedVersions.Model(r).Model, bin, r);
     }
 
-    /// <summary><c>postgres --version</c> prints "postgres (PostgreSQL) 15.18".</summary>
+    /// <summary><c>postgres --version</c> prints "postgres (PostgreSQL) 15.18", or Debian's "postgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)".</summary>
     private static PgVersion? ProbeVersion(string postgres)
     {
         try
@@ -49,8 +59,7 @@ public sealed record PostgresInstall(int Major, PgVersion Version, string BinDir
             if (p is null) return null;
             var text = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
-            var last = text.Trim().Split(' ').LastOrDefault();
-            return PgVersion.TryParse(last, out var v, out _) ? v : null;
+            return PgVersion.TryParseReported(text, out var v) ? v : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {

@@ -4,7 +4,7 @@ namespace Walsim.Simulator.Versions;
 
 /// <summary>A PostgreSQL release, <c>major.minor</c> (a major of <see cref="SupportedVersions"/>). "15" alone means the
 /// newest 15.x walsim knows.</summary>
-public readonly record struct PgVersion(int Major, int Minor) : IComparable<PgVersion>
+public readonly partial record struct PgVersion(int Major, int Minor) : IComparable<PgVersion>
 {
     /// <summary>The newest minor of each major whose source the model was checked against (spec §0), from <see cref="SupportedVersions"/>.</summary>
     public static readonly IReadOnlyDictionary<int, int> NewestKnownMinor =
@@ -29,6 +29,28 @@ public readonly record struct PgVersion(int Major, int Minor) : IComparable<PgVe
         version = new PgVersion(major, minor);
         return true;
     }
+
+    /// <summary>
+    /// The version in what a server or a tool prints about itself: "15.20", "15.20 (Debian 15.20-0+deb12u1)",
+    /// "postgres (PostgreSQL) 18.4", "PostgreSQL 16.3 on x86_64-pc-linux-gnu, …", "17beta2" (a pre-release counts as
+    /// minor 0). Any minor is accepted (see <see cref="SupportedVersions.Model"/>); the major must be one walsim models.
+    /// </summary>
+    public static bool TryParseReported(string? text, out PgVersion version)
+    {
+        version = default;
+        if (text is null) return false;
+        var m = ReportedVersion().Match(text);
+        if (!m.Success || !int.TryParse(m.Groups["major"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var major)
+            || !SupportedVersions.IsSupported(major)) return false;
+        var minor = 0;
+        if (m.Groups["minor"].Success && !int.TryParse(m.Groups["minor"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out minor)) return false;
+        version = new PgVersion(major, minor);
+        return true;
+    }
+
+    // The first "N.N" or "Nbeta"/"Nrc"/"Ndevel" that stands alone (not inside a longer number or a word like x86_64).
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.])(?<major>\d{2})(?:\.(?<minor>\d+)|(?:beta|rc|devel)\d*)")]
+    private static partial System.Text.RegularExpressions.Regex ReportedVersion();
 
     public static PgVersion Parse(string text) =>
         TryParse(text, out var v, out var e) ? v : throw new FormatException(e);

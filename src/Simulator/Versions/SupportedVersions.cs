@@ -60,4 +60,30 @@ public static class SupportedVersions
 
     /// <summary>One version per behaviour band, oldest first (12.22, 13.3, 13.23, 14.23, …).</summary>
     public static IEnumerable<PgVersion> OnePerBand() => Majors.SelectMany(m => m.OnePerBand());
+
+    /// <summary>
+    /// The one rule for a version a server, a log, a sample file or a user names: a minor up to the newest known is
+    /// modelled as itself; a newer minor (Debian's 15.20 when walsim knows 15.18) gets the newest known minor's
+    /// behaviour — every change point walsim models lies at or before it — and says so. The major must be supported.
+    /// </summary>
+    public static ModelledVersion Model(PgVersion reported)
+    {
+        var major = Find(reported.Major) ?? throw new ArgumentOutOfRangeException(nameof(reported), reported, $"walsim models PostgreSQL {Range}");
+        return new ModelledVersion(reported, reported.Minor > major.NewestMinor ? major.Newest : reported);
+    }
+}
+
+/// <summary>A version as reported (by a server, its log, a sample file, a user) and the version walsim models it as.</summary>
+public readonly record struct ModelledVersion(PgVersion Reported, PgVersion Model)
+{
+    /// <summary>The reported minor is newer than any walsim knows.</summary>
+    public bool IsNewerThanKnown => Reported != Model;
+
+    /// <summary>The one line that says a newer minor is modelled as the newest known one; null otherwise.</summary>
+    public string? Note => IsNewerThanKnown
+        ? $"PostgreSQL {Reported} is newer than the newest {Reported.Major}.x walsim knows ({Model}): modelled as {Model}"
+        : null;
+
+    /// <summary>"15.18", or "15.20 (modelled as 15.18)".</summary>
+    public override string ToString() => IsNewerThanKnown ? $"{Reported} (modelled as {Model})" : Model.ToString();
 }
