@@ -42,9 +42,9 @@ public static class HistorySources
             var probe = HistoryProbe.Of(pathOrUrl);
             return All.Any(s => s.Recognises(probe));
         }
-        catch (HistorySourceException)
+        catch (Exception e) when (e is HistorySourceException or IOException or UnauthorizedAccessException)
         {
-            return false;
+            return false; // whoever opens it next says why it cannot be read
         }
     }
 
