@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Scenarios;
@@ -77,12 +78,14 @@ internal static class ReplayBenchmark
             Console.WriteLine(string.Create(ci, $"  read:   {parsed:N0} rows in {parse.Elapsed.TotalSeconds:0.00} s = {parsed / parse.Elapsed.TotalSeconds / 1e6:0.00} M rows/s ({parseCpu:0.00} s CPU = {parsed / parseCpu / 1e6:0.00} M rows/CPU-s)"));
 
             GC.Collect();
-            var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
+            // Opened as walsim replay opens it: recognised by its header, the sidecar read once.
+            var history = HistorySources.Open(path, HistoryUse.ReplayDecisions);
+            var settingRows = history.Settings;
             var replay = new LiveReplay(path, v => SampledSettings.From(settingRows, v));
             me.Refresh();
             var cpu1 = me.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            foreach (var frame in SampleFrames.ReadAhead(SampleFrames.Group(SampleFile.Read(path)))) replay.Add(frame);
+            foreach (var frame in SampleFrames.ReadAhead(history.Frames())) replay.Add(frame);
             var summary = replay.Finish();
             sw.Stop();
             me.Refresh();

@@ -1,3 +1,4 @@
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Scenarios;
@@ -77,11 +78,33 @@ internal static class Failures
     /// (<paramref name="settingsOrigin"/>, <paramref name="settingError"/>), a workload that cannot be fitted says why
     /// (exit 2), files that cannot be read or written exit 4, anything else is a bug (70).
     /// </summary>
-    public static ExitCode GuardInput(TextWriter stderr, string settingsOrigin, ExitCode settingError, Func<ExitCode> action)
+    public static ExitCode GuardInput(TextWriter stderr, string settingsOrigin, ExitCode settingError, Func<ExitCode> action) =>
+        GuardInput(stderr, () => settingsOrigin, settingError, action);
+
+    /// <summary>
+    /// Opens a recorded history for <paramref name="use"/> (<see cref="HistorySources.Open"/>) and runs
+    /// <paramref name="action"/> on it, guarded as <see cref="GuardInput(TextWriter, string, ExitCode, Func{ExitCode})"/>
+    /// with the history's settings as the origin of a rejected setting. A missing file or sidecar, or a history that
+    /// cannot serve the command, is a usage error (exit 3); a file no source recognises, an invalid one (2).
+    /// </summary>
+    public static ExitCode WithHistory(TextWriter stderr, string pathOrUrl, HistoryUse use, HistoryOptions options, ExitCode settingError,
+        Func<IRecordedHistory, ExitCode> action)
+    {
+        IRecordedHistory? history = null;
+        return GuardInput(stderr, () => history?.SettingsOrigin ?? pathOrUrl, settingError,
+            () => action(history = HistorySources.Open(pathOrUrl, use, options)));
+    }
+
+    private static ExitCode GuardInput(TextWriter stderr, Func<string> settingsOrigin, ExitCode settingError, Func<ExitCode> action)
     {
         try
         {
             return action();
+        }
+        catch (HistorySourceException e)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return e.Problem == HistoryProblem.Unrecognised ? ExitCode.InvalidScenario : ExitCode.UsageError;
         }
         catch (Exception e) when (e is Walsim.Analyzer.Live.SampleFileException or Walsim.Analyzer.Sources.LogFileException or Walsim.Analyzer.Live.WorkloadFitException)
         {
@@ -90,7 +113,7 @@ internal static class Failures
         }
         catch (SettingException e)
         {
-            stderr.WriteLine($"walsim: {settingsOrigin}: {e.Message}");
+            stderr.WriteLine($"walsim: {settingsOrigin()}: {e.Message}");
             return settingError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,3 +1,4 @@
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Scenarios;
@@ -5,7 +6,8 @@ using Walsim.Simulator.Units;
 
 namespace Walsim.Cli;
 
-/// <param name="SamplesPath">A sample file written by <c>walsim sample</c> (settings sidecar beside it).</param>
+/// <param name="SamplesPath">A sample file written by <c>walsim sample</c> (settings sidecar beside it): a history that
+/// shows the cluster as it stands, which a forecast starts from.</param>
 /// <param name="Horizon">How far ahead.</param>
 /// <param name="WhatIfs">Alternatives to the current trend, each forecast on its own.</param>
 /// <param name="Disk">The pg_wal volume's size, if given.</param>
@@ -18,7 +20,7 @@ namespace Walsim.Cli;
 public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IReadOnlyList<WhatIf> WhatIfs, ByteCount? Disk, double? ReadOnlyAt,
     int Runs, int Seed, ReplayLimit Until, SimDuration Period, SimDuration? Bucket)
 {
-    /// <summary>Fit the workload to this file instead (a longer sample history, or a server log with log_checkpoints).</summary>
+    /// <summary>Fit the workload to this history instead (a longer sample file, or a server log with log_checkpoints).</summary>
     public string? WorkloadFrom { get; init; }
 
     /// <summary>Forecast from the first part of the file (up to <see cref="Until"/>, default half-way) and compare with the rest.</summary>
@@ -28,27 +30,20 @@ public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IR
 /// <summary><c>walsim forecast</c>: fits the workload to the samples and runs seeded Monte Carlo futures through the model.</summary>
 public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
 {
-    public ExitCode Run(ForecastRequest request)
-    {
-        var settingsPath = SampleFile.SettingsPath(request.SamplesPath);
-        if (!File.Exists(settingsPath))
+    public ExitCode Run(ForecastRequest request) =>
+        Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Forecast, HistoryOptions.Default, ExitCode.UsageError, samples =>
         {
-            stderr.WriteLine($"walsim: {settingsPath}: no such file: forecast needs the settings walsim sample wrote beside {request.SamplesPath}");
-            return ExitCode.UsageError;
-        }
-        return Failures.GuardInput(stderr, settingsPath, ExitCode.UsageError, () =>
-        {
-            var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
+            var settingRows = samples.Settings;
             var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket };
             if (request.Backtest)
             {
-                var result = Backtest.Run(request.SamplesPath, () => SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows,
+                var result = Backtest.Run(samples.Name, samples.Frames, settingRows,
                     request.Until, fitOptions, request.Runs, request.Seed, Environment.ProcessorCount);
                 BacktestReport.Write(stdout, request.SamplesPath, result, request.Runs, request.Seed);
                 return ExitCode.Ok;
             }
-            var input = ForecastInput.Read(request.SamplesPath, SampleFrames.Group(SampleFile.Read(request.SamplesPath)), settingRows, request.Until);
-            var history = request.WorkloadFrom is { } from ? WorkloadHistory.Read(from) : null;
+            var input = ForecastInput.Read(samples, request.Until);
+            var history = request.WorkloadFrom is { } from ? WorkloadHistory.Read(HistorySources.Open(from, HistoryUse.WorkloadFit)) : null;
             var fit = WorkloadFitException.Fit(history?.File ?? request.SamplesPath, history?.Observations ?? input.Observations, fitOptions);
             var fitNow = history?.Clock(input.Last.ServerTime);
             var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;
@@ -65,5 +60,4 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             ForecastReport.WriteFooter(stdout);
             return ExitCode.Ok;
         });
-    }
 }

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Planning;
 using Walsim.Analyzer.Reports;
@@ -55,18 +56,14 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
             return Usage($"--outage: {error}");
         if (request.Target is { } t && !outages.Contains(t)) outages = outages.Append(t).Order().ToList();
 
-        var samples = request.Path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
-        if (samples && !File.Exists(SampleFile.SettingsPath(request.Path)))
-            return Usage($"{SampleFile.SettingsPath(request.Path)}: no such file: plan needs the settings walsim sample wrote beside {request.Path}");
-        return samples
-            ? Failures.GuardInput(stderr, SampleFile.SettingsPath(request.Path), ExitCode.UsageError, () => Plan(request, outages, FromSamples(request)))
+        return HistorySources.Recognises(request.Path)
+            ? Failures.WithHistory(stderr, request.Path, HistoryUse.Plan, HistoryOptions.Default, ExitCode.UsageError, samples => Plan(request, outages, FromSamples(request, samples)))
             : Failures.Guard(stderr, () => Plan(request, outages, PlanSource.FromScenario(loadScenario(request.Path), request.Version)));
     }
 
-    private PlanSource FromSamples(PlanRequest request)
+    private PlanSource FromSamples(PlanRequest request, IRecordedHistory samples)
     {
-        var settingsPath = SampleFile.SettingsPath(request.Path);
-        var input = ForecastInput.Read(request.Path, SampleFrames.Group(SampleFile.Read(request.Path)), SampleFile.ReadSettings(settingsPath).ToList(), default);
+        var input = ForecastInput.Read(samples);
         var fit = WorkloadFitException.Fit(request.Path, input.Observations, new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket });
         return PlanSource.FromSamples(request.Path, input, fit, Disk(request, null));
     }

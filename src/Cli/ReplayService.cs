@@ -1,9 +1,11 @@
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Reports;
 
 namespace Walsim.Cli;
 
-/// <param name="SamplesPath">A sample file written by <c>walsim sample</c>; its settings sidecar must be beside it.</param>
+/// <param name="SamplesPath">A recorded history: a sample file written by <c>walsim sample</c> (its settings sidecar
+/// beside it), or a server log.</param>
 /// <param name="Until">Stop replaying there.</param>
 /// <param name="CsvPath">Also write every decision to this CSV file.</param>
 /// <param name="ListCheckpoints">List every checkpoint, not only those that disagree.</param>
@@ -22,41 +24,34 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
 {
     public ExitCode Run(ReplayRequest request)
     {
-        if (!IsSampleFile(request.SamplesPath)) return RunLog(request);
-        var settingsPath = SampleFile.SettingsPath(request.SamplesPath);
-        if (!File.Exists(settingsPath))
-        {
-            stderr.WriteLine($"walsim: {settingsPath}: no such file: replay needs the settings walsim sample wrote beside {request.SamplesPath}");
-            return ExitCode.UsageError;
-        }
-        return Failures.GuardInput(stderr, settingsPath, ExitCode.InvalidScenario, () =>
-        {
-            using var csvFile = request.CsvPath is null ? null : AtomicFile.Create(request.CsvPath);
-            var csv = csvFile is null ? null : new ReplayReport.DecisionCsv(csvFile.Writer); // flushed before the commit below
-            var settingRows = SampleFile.ReadSettings(settingsPath).ToList();
-            var replay = new LiveReplay(request.SamplesPath, v => SampledSettings.From(settingRows, v), csv is null ? null : csv.Write, request.Until);
-            foreach (var frame in SampleFrames.ReadAhead(SampleFrames.Group(SampleFile.Read(request.SamplesPath))))
-                if (!replay.Add(frame)) break;
-            var summary = replay.Finish();
-            csv?.Dispose();
-            csvFile?.Commit();
-            ReplayReport.WriteText(stdout, request.SamplesPath, summary, request.ListCheckpoints);
-            if (csvFile is not null) stdout.WriteLine($"decisions: {request.CsvPath}");
-            return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
-        });
+        var options = new HistoryOptions { Version = request.Version, SegmentSize = request.SegmentSize, Settings = request.Settings };
+        return Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Replay, options, ExitCode.InvalidScenario,
+            history => history is ServerLogHistory log ? RunLog(log) : RunDecisions(request, history));
     }
 
-    private static bool IsSampleFile(string path)
+    /// <summary>A history that shows the cluster reading by reading: every checkpoint decision and slot reading compared.</summary>
+    private ExitCode RunDecisions(ReplayRequest request, IRecordedHistory history)
     {
-        using var r = new StreamReader(path);
-        return (r.ReadLine() ?? "").StartsWith("sample,", StringComparison.Ordinal);
+        history.Require(HistoryUse.ReplayDecisions);
+        var settingRows = history.Settings; // before the CSV is created: a missing sidecar leaves nothing behind
+        using var csvFile = request.CsvPath is null ? null : AtomicFile.Create(request.CsvPath);
+        var csv = csvFile is null ? null : new ReplayReport.DecisionCsv(csvFile.Writer); // flushed before the commit below
+        var replay = new LiveReplay(history.Name, v => SampledSettings.From(settingRows, v), csv is null ? null : csv.Write, request.Until);
+        foreach (var frame in SampleFrames.ReadAhead(history.Frames()))
+            if (!replay.Add(frame)) break;
+        var summary = replay.Finish();
+        csv?.Dispose();
+        csvFile?.Commit();
+        ReplayReport.WriteText(stdout, request.SamplesPath, summary, request.ListCheckpoints);
+        if (csvFile is not null) stdout.WriteLine($"decisions: {request.CsvPath}");
+        return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
     }
 
     /// <summary>A server log: the checks a log allows (estimate, added/recycled), no slot or pg_wal comparison.</summary>
-    private ExitCode RunLog(ReplayRequest request) =>
-        Failures.GuardInput(stderr, "--set", ExitCode.UsageError, () =>
+    private ExitCode RunLog(ServerLogHistory log) =>
+        Failures.GuardInput(stderr, log.SettingsOrigin, ExitCode.UsageError, () =>
         {
-            var summary = Walsim.Analyzer.Sources.LogReplay.Run(request.SamplesPath, request.Version, request.SegmentSize, request.Settings);
+            var summary = Walsim.Analyzer.Sources.LogReplay.Run(log.Name, log.Options.Version, log.Options.SegmentSize, log.Options.Settings, log.Format);
             Walsim.Analyzer.Sources.LogReplay.Write(stdout, summary);
             return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
         });

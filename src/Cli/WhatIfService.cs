@@ -1,3 +1,4 @@
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Comparison;
@@ -26,19 +27,12 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
 {
     public ExitCode Run(WhatIfRequest request)
     {
-        if (!request.ScenarioPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        if (!HistorySources.Recognises(request.ScenarioPath))
             return Failures.Guard(stderr, () => Compare(request, loadScenario(request.ScenarioPath)));
-        // A sample file: what the sampled cluster went through, replayed under each version.
-        var settingsPath = SampleFile.SettingsPath(request.ScenarioPath);
-        if (!File.Exists(settingsPath))
+        // A recorded history: what the sampled cluster went through, replayed under each version.
+        return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default, ExitCode.InvalidScenario, samples =>
         {
-            stderr.WriteLine($"walsim: {settingsPath}: no such file: whatif needs the settings walsim sample wrote beside {request.ScenarioPath}");
-            return ExitCode.UsageError;
-        }
-        return Failures.GuardInput(stderr, settingsPath, ExitCode.InvalidScenario, () =>
-        {
-            var scenario = SampledScenario.Build(request.ScenarioPath, SampleFrames.Group(SampleFile.Read(request.ScenarioPath)),
-                SampleFile.ReadSettings(settingsPath).ToList());
+            var scenario = SampledScenario.Build(samples.Name, samples.Frames(), samples.Settings);
             var sampled = scenario.Versions[0];
             if (request.From.Major != sampled.Major)
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Walsim.Analyzer.History;
 using Walsim.Analyzer.Validation;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Results;
@@ -17,8 +18,9 @@ namespace Walsim.Analyzer.Live;
 /// <c>PreallocXlogFiles</c>, and compared with what the next sample shows (slots invalidated, the oldest file, the
 /// number of files); every sample's <c>wal_status</c> and <c>safe_wal_size</c> are recomputed with
 /// <c>GetWALAvailability</c>. After each comparison the replay adopts the server's state, so one disagreement is
-/// reported once, not carried forward. It also reconstructs what a forecast needs: the WAL rate, the checkpoint
-/// rhythm, and how each slot's consumer behaved. Pure and streaming: one sample is held at a time.
+/// reported once, not carried forward. Its summary of the workload (the WAL rate, the checkpoint rhythm, how each
+/// slot's consumer behaved) is a <see cref="WorkloadObserver"/>'s, the one forecast and plan start from. Pure and
+/// streaming: one sample is held at a time.
 /// </summary>
 public sealed class LiveReplay
 {
@@ -54,10 +56,8 @@ public sealed class LiveReplay
     // What was seen, for the summary.
     private ServerSample _first, _last;
     private long _samples, _rows, _gaps;
-    private readonly RateStats _rates = new();
-    private int _checkpoints, _checkpointsByWal;
-    private DateTimeOffset? _firstCheckpointTime, _lastCheckpointTime;
-    private readonly Dictionary<string, SlotTrack> _slots = new(StringComparer.Ordinal);
+    private readonly WorkloadObserver _workload = new();
+    private int _checkpoints;                   // numbers the checkpoints compared
     private readonly Dictionary<string, (long Decisions, long Agreed)> _byField = new(StringComparer.Ordinal);
     private readonly List<CheckpointComparison> _checkpointLines = [];
     private long _checkpointLinesDropped;
@@ -129,12 +129,11 @@ public sealed class LiveReplay
         }
         else
         {
-            Measure(prev!, frame);
             if (s.RedoLsn != prev!.Server.RedoLsn) Checkpoint(prev, frame);
         }
         // After a checkpoint (once its removal is seen done), pg_wal starts again from this sample's listing.
         RememberDirectory(frame, prev is null || gap || settledHere || (s.RedoLsn != prev.Server.RedoLsn && _pending is null));
-        Track(frame);
+        _workload.Observe(frame, _settings);
         if (settledHere || (prev is not null && !gap && s.RedoLsn != prev.Server.RedoLsn && _pending is null)) _lostEarly.Clear();
         AdoptObservedInvalidations(frame, checkpointSeen: prev is not null && s.RedoLsn != prev.Server.RedoLsn, comparable: prev is not null && !gap && !s.InRecovery);
         RememberSlots(frame);
@@ -148,12 +147,9 @@ public sealed class LiveReplay
         if (_policy is null) throw new SampleFileException(_fileName, 0, "", "no samples to replay (only a header?)");
         if (_pending is { } pending && _prev is { } last) { Judge(pending, last, final: true); _pending = null; }
         if (_prev is { } p) CompareSlotColumns(p, p.Server.WriteLsn);
-        var slotLines = _slots.Values.Select(t => t.Summary()).OrderBy(x => x.Name, StringComparer.Ordinal).ToList();
         var fields = _byField.Select(kv => new FieldAgreement(kv.Key, kv.Value.Decisions, kv.Value.Agreed)).ToList();
-        var interval = _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l
-            ? (l - f) / (_checkpoints - 1) : (TimeSpan?)null;
         return new ReplaySummary(_policy.Version, _seg, _first.SystemIdentifier, _samples, _rows, _first.ServerTime, _last.ServerTime, _gaps,
-            _rates.Summary(), new CheckpointRhythm(_checkpoints, _checkpointsByWal, interval), slotLines,
+            _workload.Rates, _workload.Rhythm, _workload.SlotBehaviours,
             _peakFiles, _peakFilesAt, _settings!, fields, _checkpointLines, _checkpointLinesDropped, _disagreements, _disagreementsDropped, _notes);
     }
 
@@ -191,13 +187,6 @@ public sealed class LiveReplay
         if (Oldest(frame.Server) is { } oldest && oldest.Value > 0) _lastRemoved = oldest - 1;
     }
 
-    private void Measure(SampleFrame prev, SampleFrame cur)
-    {
-        var dt = (cur.Server.ServerTime - prev.Server.ServerTime).TotalSeconds;
-        var written = cur.Server.HeadLsn - prev.Server.HeadLsn;
-        if (dt > 0 && written.Bytes >= 0) _rates.Add(written.Bytes, dt);
-    }
-
     /// <summary>A checkpoint completed between <paramref name="before"/> and <paramref name="after"/>: the model's
     /// decisions from what <paramref name="before"/> shows, judged against <paramref name="after"/>.</summary>
     private void Checkpoint(SampleFrame before, SampleFrame after)
@@ -206,13 +195,10 @@ public sealed class LiveReplay
         var b = before.Server;
         var a = after.Server;
         _checkpoints++;
-        _firstCheckpointTime ??= a.CheckpointTime;
-        _lastCheckpointTime = a.CheckpointTime;
 
         // CreateCheckPoint → UpdateCheckPointDistanceEstimate: unknown before the first checkpoint seen, which seeds it.
         var distance = (a.RedoLsn - b.RedoLsn).Bytes;
         var byWal = distance >= (long)settings.CheckPointSegments * _seg.Bytes;
-        if (byWal) _checkpointsByWal++;
         _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate ?? 0, distance);
 
         // InvalidateObsoleteReplicationSlots judges each slot at the end, from the slots as sampled just before:
@@ -484,16 +470,6 @@ public sealed class LiveReplay
     private static bool IsLostToWal(SlotSample s) =>
         s.WalStatus == WalStatus.Lost && (s.InvalidationReason is null or "wal_removed");
 
-    private void Track(SampleFrame frame)
-    {
-        var s = frame.Server;
-        foreach (var slot in frame.Slots)
-        {
-            if (!_slots.TryGetValue(slot.Name, out var t)) _slots[slot.Name] = t = new SlotTrack(slot.Name, slot.Kind, s.ServerTime);
-            t.Observe(s, slot, _seg);
-        }
-    }
-
     private SegmentNumber? Oldest(ServerSample s) => s.OldestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;
     private SegmentNumber? Newest(ServerSample s) => s.NewestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;
 
@@ -518,91 +494,6 @@ public sealed class LiveReplay
     }
 
     private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Per-slot reconstruction of the consumer: how far behind, how often connected, its longest stall.</summary>
-    private sealed class SlotTrack(string name, SlotKind kind, DateTimeOffset firstSeen)
-    {
-        private long _samples, _active;
-        private long _maxBehind;
-        private Lsn _lastRestart;
-        private readonly DateTimeOffset _firstSeen = firstSeen;
-        private DateTimeOffset _lastSeen = firstSeen;
-        private DateTimeOffset? _stallSince;
-        private TimeSpan _longestStall;
-        private DateTimeOffset? _longestStallFrom;
-        private DateTimeOffset? _firstExtended, _firstUnreserved, _firstLost;
-        private WalStatus? _lastStatus;
-        private Lsn _lastHead;
-
-        public void Observe(ServerSample s, SlotSample slot, WalSegmentSize seg)
-        {
-            _samples++;
-            if (slot.Active) _active++;
-            var head = s.HeadLsn;
-            if (slot.RestartLsn.IsValid && head.IsValid) _maxBehind = Math.Max(_maxBehind, (head - slot.RestartLsn).Bytes);
-            // A stall: restart_lsn did not move while at least a segment of WAL was written.
-            if (slot.RestartLsn == _lastRestart && slot.RestartLsn.IsValid)
-            {
-                if (_stallSince is null && (head - slot.RestartLsn).Bytes >= seg.Bytes) _stallSince = _lastSeen;
-            }
-            else _stallSince = null;
-            if (_stallSince is { } since && s.ServerTime - since > _longestStall)
-            {
-                _longestStall = s.ServerTime - since;
-                _longestStallFrom = since;
-            }
-            if (slot.WalStatus is { } w)
-            {
-                if (w >= WalStatus.Extended) _firstExtended ??= s.ServerTime;
-                if (w >= WalStatus.Unreserved) _firstUnreserved ??= s.ServerTime;
-                if (w == WalStatus.Lost) _firstLost ??= s.ServerTime;
-                _lastStatus = w;
-            }
-            _lastRestart = slot.RestartLsn;
-            _lastHead = head;
-            _lastSeen = s.ServerTime;
-        }
-
-        public SlotBehaviour Summary() => new(name, kind, _firstSeen, _lastSeen, _samples, _samples == 0 ? 0 : (double)_active / _samples,
-            new ByteCount(_maxBehind), _longestStall, _longestStallFrom, _stallSince is not null, _firstExtended, _firstUnreserved, _firstLost, _lastStatus);
-    }
-
-    /// <summary>The WAL rate between consecutive samples: total, peak, and a log-scale histogram for quantiles.</summary>
-    private sealed class RateStats
-    {
-        private const int PerDecade = 20;
-        private readonly long[] _buckets = new long[12 * PerDecade]; // 1 B/s .. 10^12 B/s
-        private double _bytes, _seconds, _peak;
-        private long _intervals;
-
-        public void Add(long bytes, double seconds)
-        {
-            _bytes += bytes;
-            _seconds += seconds;
-            _intervals++;
-            var rate = bytes / seconds;
-            _peak = Math.Max(_peak, rate);
-            var i = rate < 1 ? 0 : Math.Clamp((int)(Math.Log10(rate) * PerDecade), 0, _buckets.Length - 1);
-            _buckets[i]++;
-        }
-
-        public WalRateSummary Summary() => new(new ByteCount((long)_bytes), TimeSpan.FromSeconds(_seconds),
-            _seconds > 0 ? _bytes / _seconds : 0, Quantile(0.5), Quantile(0.95), _peak, _intervals);
-
-        // The geometric middle of the bucket holding the quantile: within ±6 % of the true value.
-        private double Quantile(double q)
-        {
-            if (_intervals == 0) return 0;
-            var target = (long)Math.Ceiling(q * _intervals);
-            long seen = 0;
-            for (var i = 0; i < _buckets.Length; i++)
-            {
-                seen += _buckets[i];
-                if (seen >= target) return i == 0 ? 0 : Math.Pow(10, (i + 0.5) / PerDecade);
-            }
-            return _peak;
-        }
-    }
 }
 
 /// <summary>Where a replay stops (<c>--until</c>): at a time, or after a duration from the first sample.</summary>

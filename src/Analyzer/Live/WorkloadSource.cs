@@ -1,4 +1,5 @@
-using Walsim.Analyzer.Sources;
+using System.Globalization;
+using Walsim.Analyzer.History;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Units;
 
@@ -14,32 +15,21 @@ public sealed record WorkloadHistory(string File, string Kind, DateTimeOffset Or
     /// <summary>A wall-clock time on this history's clock (where the fit places its cycle and trend).</summary>
     public SimTime Clock(DateTimeOffset t) => new((t - Origin).Ticks / 10);
 
-    /// <summary>Reads <paramref name="path"/>: a sample file if it starts with walsim's header, else a server log.</summary>
-    public static WorkloadHistory Read(string path)
+    /// <summary>The write positions <paramref name="history"/> shows (per sample, or per logged checkpoint), on a clock
+    /// whose zero is its first reading.</summary>
+    public static WorkloadHistory Read(IRecordedHistory history)
     {
-        string first;
-        using (var r = new StreamReader(path)) first = r.ReadLine() ?? "";
-        if (first.StartsWith(SampleCsv.Header[..Math.Min(SampleCsv.Header.Length, 20)], StringComparison.Ordinal))
-        {
-            var observations = new List<WalObservation>();
-            DateTimeOffset? origin = null;
-            foreach (var f in SampleFrames.Group(SampleFile.Read(path)))
-            {
-                origin ??= f.Server.ServerTime;
-                observations.Add(new WalObservation(new SimTime((f.Server.ServerTime - origin.Value).Ticks / 10), f.Server.HeadLsn, f.Server.Gap && observations.Count > 0));
-            }
-            if (origin is null) throw new SampleFileException(path, 0, "", "no samples");
-            return new WorkloadHistory(path, "samples", origin.Value, observations);
-        }
-        var positions = CheckpointLogAnalysis.WalPositions(CheckpointLog.ReadEvents(path)).ToList();
-        if (positions.Count < 2)
-            throw new SampleFileException(path, 0, "", "fewer than two checkpoints in this log: nothing to fit a workload to (is log_checkpoints on?)");
-        return new WorkloadHistory(path, "log_checkpoints", positions[0].Origin, [.. positions.Select(p => p.Observation)]);
+        var workload = new WorkloadObserver(keepPositions: true);
+        foreach (var frame in history.Frames()) workload.Observe(frame);
+        if (workload.First is not { } first || workload.Positions.Count < 2)
+            throw new WorkloadFitException(history.Name, string.Create(CultureInfo.InvariantCulture,
+                $"only {workload.Positions.Count} reading(s) ({history.Readings}) in this {history.Kind}: a rate needs two"));
+        return new WorkloadHistory(history.Name, history.Readings, first.ServerTime, workload.Positions);
     }
 }
 
 /// <summary>The samples (or log) do not let the workload be fitted: too short, or every interval a gap.</summary>
-public sealed class WorkloadFitException(string file, string reason, Exception inner)
+public sealed class WorkloadFitException(string file, string reason, Exception? inner = null)
     : Exception($"{file}: cannot fit the workload: {reason} (sample for longer, or give a smaller --bucket)", inner)
 {
     /// <summary><see cref="WorkloadFit.Fit"/>, its refusal named after <paramref name="file"/>.</summary>

@@ -40,9 +40,11 @@ public static class LogReplay
     /// <param name="segmentSize">wal_segment_size (the log does not say it).</param>
     /// <param name="settings">Settings in force at the start of the log (postgresql.conf values); reloads in the log
     /// are applied on top.</param>
-    public static LogReplaySummary Run(string path, PgVersion? version, WalSegmentSize segmentSize, IReadOnlyDictionary<string, string> settings)
+    /// <param name="format">The log's format as its content shows it; null = judged by <see cref="CheckpointLog"/>.</param>
+    public static LogReplaySummary Run(string path, PgVersion? version, WalSegmentSize segmentSize, IReadOnlyDictionary<string, string> settings,
+        LogFormat? format = null)
     {
-        IEnumerable<ServerLogEvent> Events() => CheckpointLog.ReadEvents(path);
+        IEnumerable<ServerLogEvent> Events() => CheckpointLog.ReadEvents(path, format);
         var v = version;
         if (v is null && Events().OfType<ServerLifecycle>().Select(l => l.Version).FirstOrDefault(x => x is not null) is { } text
             && PgVersion.TryParse(text, out var parsed, out _))

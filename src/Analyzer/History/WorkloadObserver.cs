@@ -1,0 +1,254 @@
+using Walsim.Analyzer.Live;
+using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Analyzer.History;
+
+/// <summary>
+/// Reconstructs, frame by frame, the workload a recorded history shows: the WAL rate between readings, the
+/// checkpoint rhythm, the write positions a workload is fitted to, and how each slot's consumer behaved — what
+/// <c>replay</c> summarises and <c>forecast</c> and <c>plan</c> start from. One pass, in memory that does not grow
+/// with the history, except the write positions, kept only when asked (<c>keepPositions</c>) for a fit.
+/// </summary>
+/// <remarks>
+/// The rate and the checkpoints are measured only between two readings of the same run of a primary: not across a
+/// gap (a reconnect, a restart, an appended run), a timeline change, or on a standby.
+/// </remarks>
+public sealed class WorkloadObserver(bool keepPositions = false)
+{
+    private readonly List<WalObservation> _positions = [];
+    private readonly RateStats _rates = new();
+    private readonly Dictionary<string, SlotTrack> _slots = new(StringComparer.Ordinal);
+    private SampleFrame? _last;
+    private WalSegmentSize _seg;
+    private int _checkpoints, _checkpointsByWal;
+    private DateTimeOffset? _firstCheckpointTime, _lastCheckpointTime;
+
+    /// <summary>The first reading observed; null before any.</summary>
+    public ServerSample? First { get; private set; }
+
+    /// <summary>The last reading observed; null before any.</summary>
+    public ServerSample? Last => _last?.Server;
+
+    /// <summary>The last frame observed (its slots are those <see cref="SlotsAtEnd"/> describes).</summary>
+    public SampleFrame? LastFrame => _last;
+
+    /// <summary>Readings observed.</summary>
+    public long Samples { get; private set; }
+
+    /// <summary>
+    /// The write position at each reading, on a clock whose zero is the first (server time); a reading after a gap is
+    /// <c>AfterGap</c>. Empty unless the observer keeps positions.
+    /// </summary>
+    public IReadOnlyList<WalObservation> Positions => _positions;
+
+    /// <summary>The redo distance of the last checkpoint seen (not across a gap): the best guess of
+    /// <c>CheckPointDistanceEstimate</c>.</summary>
+    public ByteCount LastRedoDistance { get; private set; } = ByteCount.Zero;
+
+    /// <summary><paramref name="t"/> on the positions' clock (microseconds since the first reading).</summary>
+    public SimTime Clock(DateTimeOffset t) => new((long)((t - First!.Value.ServerTime).Ticks / 10));
+
+    /// <summary>
+    /// Observes the next frame. <paramref name="settings"/>, the settings in force at it, tell a checkpoint requested
+    /// by WAL volume (a redo distance of <c>CheckPointSegments</c> or more) from others; without them none is counted so.
+    /// </summary>
+    public void Observe(SampleFrame frame, ServerSettings? settings = null)
+    {
+        var s = frame.Server;
+        if (_last is { Server: var p })
+        {
+            var sameRun = !s.Gap && s.TimelineId == p.TimelineId && s.InRecovery == p.InRecovery && !s.InRecovery;
+            if (sameRun)
+            {
+                var dt = (s.ServerTime - p.ServerTime).TotalSeconds;
+                var written = s.HeadLsn - p.HeadLsn;
+                if (dt > 0 && written.Bytes >= 0) _rates.Add(written.Bytes, dt);
+                if (s.RedoLsn != p.RedoLsn) Checkpoint(p, s, settings);
+            }
+            if (!s.Gap && s.RedoLsn > p.RedoLsn) LastRedoDistance = s.RedoLsn - p.RedoLsn;
+        }
+        else
+        {
+            First = s;
+            _seg = s.SegmentSize;
+        }
+        Samples++;
+        if (keepPositions) _positions.Add(new WalObservation(Clock(s.ServerTime), s.HeadLsn, AfterGap: s.Gap && _positions.Count > 0));
+        foreach (var slot in frame.Slots)
+        {
+            if (!_slots.TryGetValue(slot.Name, out var t)) _slots[slot.Name] = t = new SlotTrack(slot.Name, slot.Kind, s.ServerTime);
+            t.Observe(s, slot, _seg, Samples);
+        }
+        _last = frame;
+    }
+
+    private void Checkpoint(ServerSample before, ServerSample after, ServerSettings? settings)
+    {
+        _checkpoints++;
+        _firstCheckpointTime ??= after.CheckpointTime;
+        _lastCheckpointTime = after.CheckpointTime;
+        var distance = (after.RedoLsn - before.RedoLsn).Bytes;
+        if (settings is not null && distance >= (long)settings.CheckPointSegments * _seg.Bytes) _checkpointsByWal++;
+    }
+
+    /// <summary>The WAL rate between consecutive readings of one run (gaps excluded).</summary>
+    public WalRateSummary Rates => _rates.Summary();
+
+    /// <summary>Checkpoints seen (a new redo pointer between two readings of one run), and the mean interval.</summary>
+    public CheckpointRhythm Rhythm =>
+        new(_checkpoints, _checkpointsByWal, _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l ? (l - f) / (_checkpoints - 1) : null);
+
+    /// <summary>Every slot seen, by name: how its consumer behaved over the whole history.</summary>
+    public IReadOnlyList<SlotBehaviour> SlotBehaviours =>
+        [.. _slots.Values.Select(t => t.Behaviour()).OrderBy(x => x.Name, StringComparer.Ordinal)];
+
+    /// <summary>The slots of the last frame, each with its consumer's state there (what a forecast carries forward).</summary>
+    public IReadOnlyList<SlotAtEnd> SlotsAtEnd()
+    {
+        if (_last is not { } last) return [];
+        return [.. last.Slots.Select(s => _slots[s.Name].AtEnd(s, last.Server, last.Server.SegmentSize))];
+    }
+
+    /// <summary>
+    /// One slot's consumer, two ways. Over the whole history (<see cref="SlotBehaviour"/>): how far behind, how often
+    /// connected, its longest stall (restart_lsn not moving while a segment or more was written), its wal_status
+    /// milestones. And recently (<see cref="SlotAtEnd"/>): its lag over the last readings and whether it is stalled
+    /// now; that view starts again when the slot is dropped and created again.
+    /// </summary>
+    private sealed class SlotTrack(string name, SlotKind kind, DateTimeOffset firstSeen)
+    {
+        // Over the whole history.
+        private long _samples, _active;
+        private long _maxBehind;
+        private Lsn _lastRestart;
+        private readonly DateTimeOffset _firstSeen = firstSeen;
+        private DateTimeOffset _lastSeen = firstSeen;
+        private DateTimeOffset? _stallSince;
+        private TimeSpan _longestStall;
+        private DateTimeOffset? _longestStallFrom;
+        private DateTimeOffset? _firstExtended, _firstUnreserved, _firstLost;
+        private WalStatus? _lastStatus;
+
+        // Recently, since the slot last appeared.
+        private long _lastReading;                     // the observer's reading number it was last in
+        private readonly Queue<long> _lags = new();    // the last 60 readings
+        private Lsn _position;
+        private DateTimeOffset _movedAt;
+        private Lsn _headAtMove;
+        private TimeSpan _longestPause;                // the longest time between two moves while it kept moving
+
+        public void Observe(ServerSample s, SlotSample slot, WalSegmentSize seg, long reading)
+        {
+            _samples++;
+            if (slot.Active) _active++;
+            var head = s.HeadLsn;
+            if (slot.RestartLsn.IsValid && head.IsValid) _maxBehind = Math.Max(_maxBehind, (head - slot.RestartLsn).Bytes);
+            // A stall: restart_lsn did not move while at least a segment of WAL was written.
+            if (slot.RestartLsn == _lastRestart && slot.RestartLsn.IsValid)
+            {
+                if (_stallSince is null && (head - slot.RestartLsn).Bytes >= seg.Bytes) _stallSince = _lastSeen;
+            }
+            else _stallSince = null;
+            if (_stallSince is { } since && s.ServerTime - since > _longestStall)
+            {
+                _longestStall = s.ServerTime - since;
+                _longestStallFrom = since;
+            }
+            if (slot.WalStatus is { } w)
+            {
+                if (w >= WalStatus.Extended) _firstExtended ??= s.ServerTime;
+                if (w >= WalStatus.Unreserved) _firstUnreserved ??= s.ServerTime;
+                if (w == WalStatus.Lost) _firstLost ??= s.ServerTime;
+                _lastStatus = w;
+            }
+            _lastRestart = slot.RestartLsn;
+            _lastSeen = s.ServerTime;
+
+            // Missing from the reading before: dropped meanwhile, so this is another consumer.
+            if (_lastReading != 0 && _lastReading != reading - 1) ForgetRecent();
+            _lastReading = reading;
+            // The consumer's own position: confirmed_flush_lsn for a logical slot (restart_lsn trails it by design).
+            var pos = slot.Kind == SlotKind.Logical && slot.ConfirmedFlushLsn.IsValid ? slot.ConfirmedFlushLsn : slot.RestartLsn;
+            if (pos != _position)
+            {
+                if (_position.IsValid) _longestPause = TimeSpan.FromTicks(Math.Max(_longestPause.Ticks, (s.ServerTime - _movedAt).Ticks));
+                _position = pos;
+                _movedAt = s.ServerTime;
+                _headAtMove = s.HeadLsn;
+            }
+            if (pos.IsValid && s.HeadLsn.IsValid)
+            {
+                _lags.Enqueue(Math.Max(0, (s.HeadLsn - pos).Bytes));
+                if (_lags.Count > 60) _lags.Dequeue();
+            }
+        }
+
+        private void ForgetRecent()
+        {
+            _lags.Clear();
+            _position = default;
+            _movedAt = default;
+            _headAtMove = default;
+            _longestPause = default;
+        }
+
+        public SlotBehaviour Behaviour() => new(name, kind, _firstSeen, _lastSeen, _samples, _samples == 0 ? 0 : (double)_active / _samples,
+            new ByteCount(_maxBehind), _longestStall, _longestStallFrom, _stallSince is not null, _firstExtended, _firstUnreserved, _firstLost, _lastStatus);
+
+        public SlotAtEnd AtEnd(SlotSample slot, ServerSample s, WalSegmentSize seg)
+        {
+            // Stalled: not moved for longer than three of its usual pauses (at least a minute) while a segment or more
+            // was written — a consumer that confirms every 10 s is not stalled between two confirmations.
+            var unmoved = s.ServerTime - _movedAt;
+            var threshold = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, 3 * _longestPause.Ticks));
+            var state = slot.WalStatus == WalStatus.Lost || slot.InvalidationReason is not null ? ConsumerState.Lost
+                : !_position.IsValid || (unmoved > threshold && (s.HeadLsn - _headAtMove).Bytes >= seg.Bytes) ? ConsumerState.Stalled
+                : ConsumerState.KeepsUp;
+            var lags = _lags.Order().ToList();
+            var typical = lags.Count == 0 ? 0 : lags[(lags.Count - 1) / 2];
+            return new SlotAtEnd(slot.Name, slot.Kind, slot.RestartLsn, slot.ConfirmedFlushLsn, slot.Active, slot.WalStatus, state,
+                new ByteCount(typical), state == ConsumerState.Stalled ? _movedAt : null);
+        }
+    }
+
+    /// <summary>The WAL rate between consecutive readings: total, peak, and a log-scale histogram for quantiles.</summary>
+    private sealed class RateStats
+    {
+        private const int PerDecade = 20;
+        private readonly long[] _buckets = new long[12 * PerDecade]; // 1 B/s .. 10^12 B/s
+        private double _bytes, _seconds, _peak;
+        private long _intervals;
+
+        public void Add(long bytes, double seconds)
+        {
+            _bytes += bytes;
+            _seconds += seconds;
+            _intervals++;
+            var rate = bytes / seconds;
+            _peak = Math.Max(_peak, rate);
+            var i = rate < 1 ? 0 : Math.Clamp((int)(Math.Log10(rate) * PerDecade), 0, _buckets.Length - 1);
+            _buckets[i]++;
+        }
+
+        public WalRateSummary Summary() => new(new ByteCount((long)_bytes), TimeSpan.FromSeconds(_seconds),
+            _seconds > 0 ? _bytes / _seconds : 0, Quantile(0.5), Quantile(0.95), _peak, _intervals);
+
+        // The geometric middle of the bucket holding the quantile: within ±6 % of the true value.
+        private double Quantile(double q)
+        {
+            if (_intervals == 0) return 0;
+            var target = (long)Math.Ceiling(q * _intervals);
+            long seen = 0;
+            for (var i = 0; i < _buckets.Length; i++)
+            {
+                seen += _buckets[i];
+                if (seen >= target) return i == 0 ? 0 : Math.Pow(10, (i + 0.5) / PerDecade);
+            }
+            return _peak;
+        }
+    }
+}
