@@ -147,6 +147,14 @@ public static partial class ChartStyle
         return t;
     }
 
+    /// <summary>Lays the plot out at this size without drawing it: where the data area falls (to size things in pixels).</summary>
+    internal static PixelRect Layout(Plot plot, int width, int height)
+    {
+        ApplyFont(plot);
+        plot.RenderInMemory(width, height);
+        return plot.LastRender.DataRect;
+    }
+
     /// <summary>Every label of the plot in the chart font, set last so that nothing added later keeps ScottPlot's default.</summary>
     private static void ApplyFont(Plot plot)
     {

@@ -27,8 +27,9 @@ public static class PlanCharts
     /// <summary>
     /// The longest outage slot <paramref name="slotIndex"/> survives under each finite cap: in the share of runs the
     /// risk allows (red) and in half of them (blue), against the target outage (dashed). The cap axis is log₂ (caps
-    /// grow by factors), with a tick at every candidate. A cap that survives beyond the longest outage judged is drawn
-    /// as a triangle at that length: the plan cannot say how much longer.
+    /// grow by factors), with a tick at every candidate; the recommended cap, when there is one, is a vertical line. A
+    /// cap that survives beyond the longest outage judged is drawn as a triangle at that length: the plan cannot say
+    /// how much longer.
     /// </summary>
     public static Chart Survival(PlanResult plan, int slotIndex)
     {
@@ -40,7 +41,7 @@ public static class PlanCharts
             var plot = ChartStyle.NewPlot(title, "max_slot_wal_keep_size (log scale)", "longest outage survived");
             var finite = slot.Caps.Where(c => !c.Cap.IsUnlimited).ToList();
             var longest = o.Outages[^1].TotalSeconds / 3600;
-            var top = Math.Max(longest, o.TargetOutage.TotalSeconds / 3600) * 1.08;
+            var target = o.TargetOutage.TotalSeconds / 3600;
             if (finite.Count == 0)
             {
                 ChartStyle.Label(plot, "No finite cap was judged: nothing to chart.", 0.5, 0.5, ChartStyle.Text, Alignment.MiddleCenter, size: ChartStyle.LabelSize);
@@ -50,18 +51,37 @@ public static class PlanCharts
                 return plot;
             }
             var xs = finite.Select(c => Math.Log2((double)c.Cap.Megabytes / 1024)).ToArray();
-            var share = CapacityPlanner.Percent(1 - o.Risk);
-            // Where both survive beyond the longest outage, their triangles sit side by side rather than one on the other.
-            Survives(plot, xs, finite.Select(c => c.Survivable.Quantile(o.Risk)).ToList(), longest, -0.04, ChartStyle.Lost, $"survives in {share} of runs");
-            Survives(plot, xs, finite.Select(c => c.Survivable.P50).ToList(), longest, 0.04, ChartStyle.Palette[0], "survives in half of the runs (median)");
-            var target = plot.Add.HorizontalLine(o.TargetOutage.TotalSeconds / 3600, 1.5f, ChartStyle.Muted, ChartStyle.DashedLine);
-            target.LegendText = $"target outage {PlanWriter.Span(o.TargetOutage)}";
-            var judged = plot.Add.HorizontalLine(longest, 1, ChartStyle.Muted.WithAlpha(0.6), ChartStyle.DottedLine);
-            judged.LegendText = $"longest outage judged {PlanWriter.Span(o.Outages[^1])} (▲ = survives beyond it)";
+            var atRisk = finite.Select(c => c.Survivable.Quantile(o.Risk)).ToList();
+            var median = finite.Select(c => c.Survivable.P50).ToList();
+            var shown = atRisk.Concat(median).Select(d => Hours(d, longest)).ToList();
+            // The value axis reaches the longest outage judged only when some cap survives beyond it (a triangle
+            // there); otherwise up to the longest survival drawn or the target, so that the lines are not squashed.
+            var beyond = shown.Any(double.IsNaN);
+            var top = Math.Max(target, beyond ? longest : shown.Where(h => !double.IsNaN(h)).DefaultIfEmpty(0).Max()) * 1.08;
 
             // Half a step of room either side, so the end points are not on the frame.
             var pad = xs.Length > 1 ? (xs[^1] - xs[0]) / (xs.Length - 1) / 2 : 0.5;
-            plot.Axes.SetLimits(xs[0] - pad, xs[^1] + pad, 0, top);
+            var (left, right) = (xs[0] - pad, xs[^1] + pad);
+            if (slot.Recommendation.Cap is { IsUnlimited: false } chosen)
+            {
+                var x = Math.Log2((double)chosen.Megabytes / 1024);
+                var line = plot.Add.VerticalLine(x, 1.5f, ChartStyle.Palette[2], ChartStyle.DashedLine);
+                line.LegendText = $"recommended max_slot_wal_keep_size {chosen}";
+                (left, right) = (Math.Min(left, x - pad), Math.Max(right, x + pad));
+            }
+            // Where both survive beyond the longest outage, their triangles sit side by side rather than one on the other.
+            var share = CapacityPlanner.Percent(1 - o.Risk);
+            Survives(plot, xs, atRisk, longest, -0.04, ChartStyle.Lost, $"survives in {share} of runs");
+            Survives(plot, xs, median, longest, 0.04, ChartStyle.Palette[0], "survives in half of the runs (median)");
+            var targetLine = plot.Add.HorizontalLine(target, 1.5f, ChartStyle.Muted, ChartStyle.DashedLine);
+            targetLine.LegendText = $"target outage {PlanWriter.Span(o.TargetOutage)}";
+            if (beyond)
+            {
+                var judged = plot.Add.HorizontalLine(longest, 1, ChartStyle.Muted.WithAlpha(0.6), ChartStyle.DottedLine);
+                judged.LegendText = $"longest outage judged {PlanWriter.Span(o.Outages[^1])} (▲ = survives beyond it)";
+            }
+
+            plot.Axes.SetLimits(left, right, 0, top);
             plot.Axes.Bottom.TickGenerator = ChartAxes.Manual(finite.Select((c, i) => Tick.Major(xs[i], c.Cap.ToString())));
             ChartAxes.HoursAxis(plot.Axes.Left, top, height);
             ChartStyle.LegendBelow(plot);
@@ -110,10 +130,14 @@ public static class PlanCharts
         });
     }
 
+    /// <summary>A survival in hours; NaN when beyond the longest outage judged (or never lost).</summary>
+    private static double Hours(SimDuration? survives, double longest) =>
+        survives is { IsInfinite: false } d && d.TotalSeconds / 3600 <= longest ? d.TotalSeconds / 3600 : double.NaN;
+
     /// <summary>One survival line: finite lengths within the outages judged joined, longer ones as triangles on the top line.</summary>
     private static void Survives(Plot plot, double[] xs, IReadOnlyList<SimDuration?> values, double longest, double nudge, Color color, string legend)
     {
-        var ys = values.Select(v => v is { IsInfinite: false } d && d.TotalSeconds / 3600 <= longest ? d.TotalSeconds / 3600 : double.NaN).ToArray();
+        var ys = values.Select(v => Hours(v, longest)).ToArray();
         var line = plot.Add.ScatterLine(xs, ys, color);
         line.LineWidth = 2;
         line.MarkerSize = 7;

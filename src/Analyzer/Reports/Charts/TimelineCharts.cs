@@ -16,8 +16,8 @@ internal sealed record ChartRun(VersionReport Report, string Label);
 /// </summary>
 internal static class TimelineCharts
 {
-    /// <summary>The share of the chart's height one run's wal_status band (with its gap) takes at most.</summary>
-    private const double BandShare = 0.06;
+    /// <summary>A wal_status band's height in pixels (with its gap), within these bounds: about 6 % of the data area.</summary>
+    private const double MinBandPixels = 17, MaxBandPixels = 22;
 
     internal static IReadOnlyList<Chart> All(IReadOnlyList<ChartRun> runs, string titlePrefix)
     {
@@ -36,6 +36,16 @@ internal static class TimelineCharts
             var plot = ChartStyle.NewPlot(title, "time since start", $"pg_wal size ({unit.Name})");
             var end = End(runs);
             var top = 0d;
+            // The engine's exact peak of each run, which may fall between the charted instants. Added before the
+            // lines: ScottPlot 5.1.59 fills a marker with the dash of the dashed line drawn just before it, which
+            // the SVG writer cannot draw ("Unsupported path effect" on stderr, the dot missing).
+            for (var i = 0; i < runs.Count; i++)
+            {
+                var s = runs[i].Report.Result.Summary;
+                var peak = plot.Add.Marker(s.PeakAt.TotalSeconds, unit.Of(s.PeakPgWalBytes.Bytes), MarkerShape.FilledCircle, 8, ChartStyle.ColorOf(i));
+                peak.LegendText = "";
+                top = Math.Max(top, unit.Of(s.PeakPgWalBytes.Bytes));
+            }
             for (var i = 0; i < runs.Count; i++)
             {
                 var v = runs[i].Report;
@@ -43,11 +53,6 @@ internal static class TimelineCharts
                 var ys = v.Points.Select(p => unit.Of(p.PgWalBytes)).ToArray();
                 Line(plot, xs, ys, i, $"pg_wal {runs[i].Label}");
                 top = Math.Max(top, ys.DefaultIfEmpty(0).Max());
-                // The engine's exact peak, which may fall between the charted instants.
-                var s = v.Result.Summary;
-                var peak = plot.Add.Marker(s.PeakAt.TotalSeconds, unit.Of(s.PeakPgWalBytes.Bytes), MarkerShape.FilledCircle, 8, ChartStyle.ColorOf(i));
-                peak.LegendText = "";
-                top = Math.Max(top, unit.Of(s.PeakPgWalBytes.Bytes));
             }
             top = Math.Max(top, LimitLines(plot, runs, unit, slotChart: false));
             top = top > 0 ? top * 1.08 : 1;
@@ -82,27 +87,32 @@ internal static class TimelineCharts
             top = Math.Max(top, LimitLines(plot, runs, unit, slotChart: true));
             top = top > 0 ? top * 1.08 : 1;
 
-            // The wal_status bands go under zero, one row per run, labelled on the value axis.
-            var share = Math.Min(BandShare, 0.4 / Math.Max(1, runs.Count));
-            var row = top * share / (1 - share * runs.Count);
-            var bandTicks = new List<Tick>();
-            var seen = new HashSet<string>();
-            for (var i = 0; i < runs.Count; i++)
-            {
-                var y2 = -i * row - row * 0.2;
-                var y1 = y2 - row * 0.8;
-                Bands(plot, runs[i].Report, slot, end, y1, y2, seen);
-                bandTicks.Add(Tick.Major((y1 + y2) / 2, runs[i].Report.Label));
-            }
             var zero = plot.Add.HorizontalLine(0, 1, ChartStyle.Muted);
             zero.LegendText = "";
-            StatusLegend(plot, seen);
-            var bottom = -runs.Count * row;
+            StatusLegend(plot, runs.SelectMany(r => Statuses(r.Report, slot)).ToHashSet());
             LossMarkers(plot, runs, slot, end, top);
-            plot.Axes.SetLimits(0, end, bottom, top);
             ChartAxes.TimeAxis(plot.Axes.Bottom, end, width);
-            ChartAxes.ValueAxis(plot.Axes.Left, top, (int)(height * (1 - share * runs.Count)), bandTicks);
             ChartStyle.LegendBelow(plot);
+
+            // The wal_status bands go under zero, one row per run, labelled on the value axis. Rows are sized in
+            // pixels, so their labels stay legible on a small image: a first layout, without them, tells the data
+            // area's height once the title, the time axis and the legend have taken theirs. The first row starts a
+            // little below zero so that its label clears the axis's "0".
+            plot.Axes.SetLimits(0, end, 0, top);
+            var dataPixels = Math.Max(1, ChartStyle.Layout(plot, width, height).Height);
+            var rowPixels = Math.Clamp(dataPixels * 0.06, MinBandPixels, MaxBandPixels);
+            var share = Math.Min(0.5, rowPixels * (runs.Count + 0.5) / dataPixels);
+            var row = top * share / (1 - share) / (runs.Count + 0.5);
+            var bandTicks = new List<Tick>();
+            for (var i = 0; i < runs.Count; i++)
+            {
+                var y2 = -(i + 0.5) * row - row * 0.15;
+                var y1 = y2 - row * 0.8;
+                Bands(plot, runs[i].Report, slot, end, y1, y2);
+                bandTicks.Add(Tick.Major((y1 + y2) / 2, runs[i].Report.Label));
+            }
+            plot.Axes.SetLimits(0, end, -(runs.Count + 0.5) * row, top);
+            ChartAxes.ValueAxis(plot.Axes.Left, top, (int)(dataPixels * (1 - share)), bandTicks);
             return plot;
         });
     }
@@ -213,7 +223,7 @@ internal static class TimelineCharts
 
     /// <summary>One run's wal_status band for <paramref name="slot"/> between <paramref name="y1"/> and <paramref name="y2"/>:
     /// from each charted instant to the next, coloured by the status at the instant (runs of one colour merged).</summary>
-    private static void Bands(Plot plot, VersionReport v, string slot, double end, double y1, double y2, HashSet<string> seen)
+    private static void Bands(Plot plot, VersionReport v, string slot, double end, double y1, double y2)
     {
         var si = IndexOf(v, slot);
         var points = v.Points;
@@ -230,11 +240,17 @@ internal static class TimelineCharts
                 rect.FillColor = StatusColor(current);
                 rect.LineWidth = 0;
                 rect.LegendText = "";
-                seen.Add(current);
             }
             current = status;
             from = at;
         }
+    }
+
+    /// <summary>The statuses <paramref name="slot"/>'s band shows for one run.</summary>
+    private static IEnumerable<string> Statuses(VersionReport v, string slot)
+    {
+        var si = IndexOf(v, slot);
+        return v.Points.Select(p => StatusOf(v, si, p)).OfType<string>();
     }
 
     /// <summary>wal_status at a point; "none" where the slot exists but the version has no wal_status; null = no slot.</summary>
@@ -256,7 +272,7 @@ internal static class TimelineCharts
     };
 
     /// <summary>The band colours in the legend, in wal_status order, only those drawn.</summary>
-    private static void StatusLegend(Plot plot, HashSet<string> seen)
+    private static void StatusLegend(Plot plot, IReadOnlySet<string> seen)
     {
         foreach (var status in StatusOrder.Where(seen.Contains))
             plot.Legend.ManualItems.Add(new LegendItem

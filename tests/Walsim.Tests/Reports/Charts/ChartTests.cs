@@ -73,6 +73,19 @@ public sealed class ChartTests
         Assert.Contains(chart.Title.Replace(" ", ""), text.Replace(" ", ""));
     }
 
+    [Fact]
+    public void The_pg_wal_chart_dots_each_versions_peak_in_its_colour()
+    {
+        // ScottPlot fills a marker drawn right after a dashed line with that dash, which the SVG writer drops: the
+        // peaks are added first (TimelineCharts.PgWal), and this checks that every dot is in the SVG.
+        foreach (var (svg, runs) in new[] { (SimulateCharts.Svg(ChartFixtures.Simulate), ChartFixtures.Simulate.Count), (WhatIfCharts.Svg(ChartFixtures.WhatIf), ChartFixtures.WhatIf.Runs.Count) })
+        {
+            var dots = XDocument.Parse(svg).Descendants().Where(e => e.Name.LocalName == "ellipse").Select(e => e.Attribute("fill")?.Value).ToList();
+            Assert.Equal(runs, dots.Count);
+            Assert.Equal(runs, dots.Distinct().Count());
+        }
+    }
+
     public static TheoryData<string, int, int> PngCases()
     {
         var data = new TheoryData<string, int, int>();
