@@ -147,12 +147,21 @@ public static partial class ChartStyle
         return t;
     }
 
+    /// <summary>
+    /// Held while a plot is laid out or drawn: ScottPlot keeps process-wide state (its font cache and resolvers, the SVG
+    /// writer's clip-path counter), and charts are drawn in milliseconds, so one at a time costs nothing.
+    /// </summary>
+    private static readonly Lock RenderLock = new();
+
     /// <summary>Lays the plot out at this size without drawing it: where the data area falls (to size things in pixels).</summary>
     internal static PixelRect Layout(Plot plot, int width, int height)
     {
-        ApplyFont(plot);
-        plot.RenderInMemory(width, height);
-        return plot.LastRender.DataRect;
+        lock (RenderLock)
+        {
+            ApplyFont(plot);
+            plot.RenderInMemory(width, height);
+            return plot.LastRender.DataRect;
+        }
     }
 
     /// <summary>Every label of the plot in the chart font, set last so that nothing added later keeps ScottPlot's default.</summary>
@@ -166,14 +175,21 @@ public static partial class ChartStyle
 
     internal static byte[] Png(Plot plot, int width, int height)
     {
-        ApplyFont(plot);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        lock (RenderLock)
+        {
+            ApplyFont(plot);
+            return plot.GetImageBytes(width, height, ImageFormat.Png);
+        }
     }
 
     internal static string Svg(Plot plot, int width, int height)
     {
-        ApplyFont(plot);
-        var svg = plot.GetSvgXml(width, height).ReplaceLineEndings("\n").TrimEnd('\n') + "\n";
+        string svg;
+        lock (RenderLock)
+        {
+            ApplyFont(plot);
+            svg = plot.GetSvgXml(width, height).ReplaceLineEndings("\n").TrimEnd('\n') + "\n";
+        }
         // SKSvgCanvas names clip paths from a process-wide counter (cl_4, then cl_1d in the next chart drawn):
         // renumber them in document order, so the text depends only on the chart.
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);

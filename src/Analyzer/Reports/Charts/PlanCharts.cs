@@ -17,12 +17,17 @@ public static class PlanCharts
         plan.Slots.SelectMany((s, i) => new[] { Survival(plan, i), SlotLostHeatmap(plan, i) }).ToList();
 
     /// <summary>The first slot's survival chart as a PNG (<see cref="For"/> has every chart).</summary>
+    /// <exception cref="ArgumentException">The plan has no slot.</exception>
     public static byte[] Png(PlanResult plan, int width = ChartStyle.DefaultWidth, int height = ChartStyle.DefaultHeight) =>
-        Survival(plan, 0).Png(width, height);
+        Survival(plan, FirstSlot(plan)).Png(width, height);
 
     /// <summary>The first slot's survival chart as SVG (<see cref="For"/> has every chart).</summary>
+    /// <exception cref="ArgumentException">The plan has no slot.</exception>
     public static string Svg(PlanResult plan, int width = ChartStyle.DefaultWidth, int height = ChartStyle.DefaultHeight) =>
-        Survival(plan, 0).Svg(width, height);
+        Survival(plan, FirstSlot(plan)).Svg(width, height);
+
+    private static int FirstSlot(PlanResult plan) =>
+        plan.Slots.Count > 0 ? 0 : throw new ArgumentException("the plan has no slot to chart", nameof(plan));
 
     /// <summary>
     /// The longest outage slot <paramref name="slotIndex"/> survives under each finite cap: in the share of runs the

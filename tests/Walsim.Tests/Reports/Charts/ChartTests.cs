@@ -141,6 +141,21 @@ public sealed class ChartTests
         Assert.Equal(ChartStyle.DefaultWidth, BinaryPrimitives.ReadInt32BigEndian(SimulateCharts.Png(ChartFixtures.Simulate).AsSpan(16, 4)));
     }
 
+    [Fact]
+    public void Degenerate_inputs_still_draw_a_chart()
+    {
+        // No version at all: an empty pg_wal chart with its axes and title.
+        var empty = Assert.Single(SimulateCharts.For([]));
+        Assert.NotEmpty(XDocument.Parse(empty.Svg()).Descendants());
+        // A plan whose only candidate is unlimited (PostgreSQL 12): the survival chart says there is nothing to chart.
+        var plan = ChartFixtures.Plan();
+        var unlimitedOnly = plan with { Slots = [plan.Slots[0] with { Caps = [plan.Slots[0].Caps[^1]], Recommendation = plan.Slots[0].Recommendation with { Cap = null } }] };
+        var text = string.Concat(XDocument.Parse(PlanCharts.Svg(unlimitedOnly)).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value));
+        Assert.Contains("Nofinitecapwasjudged", text.Replace(" ", ""));
+        Assert.NotEmpty(PlanCharts.SlotLostHeatmap(unlimitedOnly, 0).Png(400, 300));
+        Assert.Throws<ArgumentException>(() => PlanCharts.Png(plan with { Slots = [] }));
+    }
+
     [Theory]
     [InlineData(0, "0")]
     [InlineData(0.5, "0.5s")]
