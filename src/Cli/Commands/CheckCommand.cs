@@ -1,5 +1,4 @@
 using System.CommandLine;
-using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
 
@@ -14,7 +13,10 @@ internal static class CheckCommand
     public static Command Create(CheckService service)
     {
         var target = new Argument<string>("path") { Description = "A scenario file, or a folder: every *.yaml and *.yml file in it, in name order." };
-        MustExist(target, p => File.Exists(p) || Directory.Exists(p));
+        target.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path) && !Directory.Exists(path)) r.AddError($"{path}: no such file or directory");
+        });
         var junit = new Option<string>("--junit")
         {
             Description = "Also write the results as JUnit XML to this file, for CI test reports.",

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
@@ -18,18 +17,12 @@ internal static class ReplayCommand
 
     public static Command Create(ReplayService service, TextWriter stderr)
     {
-        var samples = new Argument<string>("samples") { Description = "A sample file written by walsim sample (its NAME.settings.csv must be beside it)." };
-        MustExist(samples, File.Exists);
-        var until = UntilOption("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");
+        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).");
+        var until = Until("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");
         var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
         csv.AcceptLegalFilePathsOnly();
         var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
-        var pg = new Option<PgVersion?>("--pg")
-        {
-            Description = "Server logs only: the PostgreSQL version, when the log has no \"starting PostgreSQL\" line.",
-            HelpName = "version",
-            CustomParser = r => PgVersion.TryParse(r.Tokens.Count > 0 ? r.Tokens[^1].Value : "", out var v, out var e) ? v : Fail(r, $"--pg: {e}"),
-        };
+        var pg = Version("--pg", "Server logs only: the PostgreSQL version, when the log has no \"starting PostgreSQL\" line.");
         var segment = new Option<string>("--wal-segment-size") { Description = "Server logs only: wal_segment_size (a log does not say it). [default: 16MB]", HelpName = "size" };
         var set = new Option<string[]>("--set")
         {

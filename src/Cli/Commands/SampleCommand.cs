@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Walsim.Simulator.Units;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
@@ -19,18 +20,8 @@ internal static class SampleCommand
             Description = "An Npgsql connection string (Host=...;Username=...) or a postgresql:// URI. What it leaves out comes from the libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE or ~/.pgpass, PGSSLMODE. [default: the environment alone]",
             HelpName = "string",
         };
-        var interval = new Option<TimeSpan?>("--interval")
-        {
-            Description = "Time between samples (500ms, 10s, 1min). [default: 10s]",
-            HelpName = "duration",
-            CustomParser = r => ParseDuration(r, "--interval"),
-        };
-        var duration = new Option<TimeSpan?>("--duration")
-        {
-            Description = "Stop after this long (30min, 1h, 7d). [default: until Ctrl-C]",
-            HelpName = "duration",
-            CustomParser = r => ParseDuration(r, "--duration"),
-        };
+        var interval = Duration("--interval", "Time between samples (500ms, 10s, 1min). [default: 10s]");
+        var duration = Duration("--duration", "Stop after this long (30min, 1h, 7d). [default: until Ctrl-C]");
         var outPath = new Option<string>("--out")
         {
             Description = "The sample file; settings go to NAME.settings.csv beside it. Refused if it exists, unless --append.",
@@ -44,7 +35,8 @@ internal static class SampleCommand
             Samples a running PostgreSQL 12 to 18 server (primary or standby) at a fixed interval, read-only, with a role that has pg_monitor: WAL positions (pg_current_wal_lsn/insert_lsn, or receive/replay LSNs on a standby), pg_control_checkpoint(), every replication slot, the WAL files in pg_wal, pg_stat_archiver, pg_stat_wal, and the retention settings. Appends one CSV row per slot per sample, flushed to disk after each sample; a dropped connection or a server restart is retried with backoff and marked as a gap. Ctrl-C stops cleanly. The file format is in docs/cli.md.
             """) { connection, interval, duration, outPath, append };
         command.SetAction(async (r, ct) => (int)await service.RunAsync(new SampleRequest(
-            r.GetValue(connection), r.GetValue(interval) ?? TimeSpan.FromSeconds(10), r.GetValue(duration), r.GetRequiredValue(outPath), r.GetValue(append)), ct));
+            r.GetValue(connection), (r.GetValue(interval) ?? SimDuration.FromSeconds(10)).ToTimeSpan(), r.GetValue(duration)?.ToTimeSpan(),
+            r.GetRequiredValue(outPath), r.GetValue(append)), ct));
         return command;
     }
 }

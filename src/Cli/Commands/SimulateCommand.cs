@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Walsim.Simulator.Versions;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
@@ -16,20 +15,9 @@ internal static class SimulateCommand
 
     public static Command Create(SimulateService service)
     {
-        var scenario = new Argument<string>("scenario") { Description = "The scenario file (YAML)." };
-        MustExist(scenario, File.Exists);
-        var pg = new Option<IReadOnlyList<PgVersion>>("--pg")
-        {
-            Description = "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.",
-            HelpName = "versions",
-            CustomParser = r => ParseVersions(r, "--pg"),
-        };
-        var outDir = new Option<string>("--out")
-        {
-            Description = "Directory for the per-version timeline and events CSV files. [default: reports/<scenario name>]",
-            HelpName = "dir",
-        };
-        outDir.AcceptLegalFilePathsOnly();
+        var scenario = InputFile("scenario", "The scenario file (YAML).");
+        var pg = Versions("--pg", "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.");
+        var outDir = OutDir("Directory for the per-version timeline and events CSV files. [default: reports/<scenario name>]");
         var format = new Option<string>("--format")
         {
             Description = "How the summary is printed on stdout.",

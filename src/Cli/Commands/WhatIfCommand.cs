@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Walsim.Simulator.Versions;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
@@ -17,32 +16,16 @@ internal static class WhatIfCommand
 
     public static Command Create(WhatIfService service, TextWriter stderr)
     {
-        var scenario = new Argument<string>("scenario") { Description = "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version." };
-        MustExist(scenario, File.Exists);
-        var from = new Option<PgVersion?>("--from")
-        {
-            Description = "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.",
-            HelpName = "version",
-            CustomParser = r => PgVersion.TryParse(r.Tokens.Count > 0 ? r.Tokens[^1].Value : "", out var v, out var e) ? v : Fail(r, $"--from: {e}"),
-        };
-        var to = new Option<IReadOnlyList<PgVersion>>("--to")
-        {
-            Description = "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).",
-            HelpName = "versions",
-            CustomParser = r => ParseVersions(r, "--to"),
-        };
+        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version.");
+        var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
+        var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
         var format = new Option<string>("--format")
         {
             Description = "How the report is printed on stdout: a table, Markdown (short enough for a pull-request comment) or JSON.",
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong("table", "markdown", "json");
-        var outDir = new Option<string>("--out")
-        {
-            Description = "Also write whatif.md (Markdown), whatif.json (every number) and whatif.csv (one row per version, slot and measure) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.",
-            HelpName = "dir",
-        };
-        outDir.AcceptLegalFilePathsOnly();
+        var outDir = OutDir("Also write whatif.md (Markdown), whatif.json (every number) and whatif.csv (one row per version, slot and measure) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.");
         var html = new Option<string>("--html")
         {
             Description = "Also write a self-contained HTML report: the side-by-side table, charts of every version overlaid (pg_wal against the disk and the cap, each slot's retained WAL and wal_status), the first divergence per target, the settings translation and the minor-release warnings. [default file: <dir>/whatif.html, or reports/<scenario name>/whatif.html without --out]",
