@@ -1,4 +1,5 @@
 using System.CommandLine;
+using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
 
@@ -8,15 +9,12 @@ internal static class CheckCommand
     public const string Examples = """
         walsim check scenarios/019-replslot-limit.yaml
         walsim check scenarios/ --junit test-results/walsim.xml
+        walsim check scenarios/019-replslot-limit.yaml scenarios/small-disk-cap-*.yaml
         """;
 
     public static Command Create(CheckService service)
     {
-        var target = new Argument<string>("path") { Description = "A scenario file, or a folder: every *.yaml and *.yml file in it, in name order." };
-        target.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path) && !Directory.Exists(path)) r.AddError($"{path}: no such file or directory");
-        });
+        var target = InputPaths("path", "Scenario files and folders, in the order given: a folder means every *.yaml and *.yml file directly in it, in name order. A file named twice is checked once.", folders: true);
         var junit = new Option<string>("--junit")
         {
             Description = "Also write the results as JUnit XML to this file, for CI test reports.",
