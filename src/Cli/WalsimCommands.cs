@@ -28,7 +28,7 @@ public sealed class WalsimCommands
     private const string RootExamples = """
         walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,15
         walsim check scenarios/
-        walsim sample --connection "Host=db1;Username=monitor" --interval 10s --duration 1h
+        walsim sample "host=db1 user=monitor" --interval 10s --duration 1h
         walsim replay samples.csv
         walsim forecast samples.csv --horizon 7d --what-if "slot cdc stops now" --disk 200GB
         walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15 --to 17

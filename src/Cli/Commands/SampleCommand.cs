@@ -9,15 +9,21 @@ internal static class SampleCommand
 {
     public const string Examples = """
         PGHOST=db1 PGUSER=monitor walsim sample --duration 1h
-        walsim sample --connection "postgresql://monitor@db1:5432/postgres?sslmode=require" --interval 30s --out db1.csv
+        walsim sample "host=db1 user=monitor sslmode=require" --interval 30s --out db1.csv
+        walsim sample postgresql://monitor@db1:5432/postgres --duration 7d --out db1-week.csv
         walsim sample --out db1.csv --append       # go on after a stop, same cluster only
         """;
 
     public static Command Create(SampleService service)
     {
+        var connectionArgument = new Argument<string?>("connection")
+        {
+            Description = "How to connect, as psql takes it: a connection string (\"host=db1 user=monitor\"), a postgresql:// URI, or a database name; or an Npgsql connection string (Host=db1;Username=monitor). What it leaves out comes from the libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE or ~/.pgpass, PGSSLMODE. [default: the environment alone]",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var connection = new Option<string>("--connection")
         {
-            Description = "An Npgsql connection string (Host=...;Username=...) or a postgresql:// URI. What it leaves out comes from the libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE or ~/.pgpass, PGSSLMODE. [default: the environment alone]",
+            Description = "The same as the connection argument (for scripts written before it).",
             HelpName = "string",
         };
         var interval = Duration("--interval", "Time between samples (500ms, 10s, 1min). [default: 10s]");
@@ -33,9 +39,14 @@ internal static class SampleCommand
 
         var command = new Command("sample", """
             Samples a running PostgreSQL 12 to 18 server (primary or standby) at a fixed interval, read-only, with a role that has pg_monitor: WAL positions (pg_current_wal_lsn/insert_lsn, or receive/replay LSNs on a standby), pg_control_checkpoint(), every replication slot, the WAL files in pg_wal, pg_stat_archiver, pg_stat_wal, and the retention settings. Appends one CSV row per slot per sample, flushed to disk after each sample; a dropped connection or a server restart is retried with backoff and marked as a gap. Ctrl-C stops cleanly. The file format is in docs/cli.md.
-            """) { connection, interval, duration, outPath, append };
+            """) { connectionArgument, connection, interval, duration, outPath, append };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(connectionArgument) is { Tokens.Count: > 0 } && r.GetResult(connection) is not null)
+                r.AddError("give the connection string once: as the argument or with --connection, not both");
+        });
         command.SetAction(async (r, ct) => (int)await service.RunAsync(new SampleRequest(
-            r.GetValue(connection), (r.GetValue(interval) ?? SimDuration.FromSeconds(10)).ToTimeSpan(), r.GetValue(duration)?.ToTimeSpan(),
+            r.GetValue(connectionArgument) ?? r.GetValue(connection), (r.GetValue(interval) ?? SimDuration.FromSeconds(10)).ToTimeSpan(), r.GetValue(duration)?.ToTimeSpan(),
             r.GetRequiredValue(outPath), r.GetValue(append)), ct));
         return command;
     }
