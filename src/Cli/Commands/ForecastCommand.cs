@@ -13,8 +13,8 @@ internal static class ForecastCommand
         walsim forecast samples.csv
         walsim forecast db1.csv --horizon 30d --disk 200GB --what-if "slot cdc stops now" --what-if "rate x2"
         walsim forecast db1.csv --what-if "slot cdc stops now; set max_slot_wal_keep_size=50GB" --runs 1000 --seed 7
-        walsim forecast db1.csv --workload-from /var/log/postgresql/postgresql-15-main.log
-        walsim forecast scenarios/traces/diurnal-15/samples.csv --backtest --period 10min --bucket 20s
+        walsim forecast scenarios/traces/diurnal-pg15/samples.csv --workload-from scenarios/traces/diurnal-pg15/server.log --period 10min --bucket 20s
+        walsim forecast scenarios/traces/diurnal-pg15/samples.csv --backtest --period 10min --bucket 20s
         """;
 
     public static Command Create(ForecastService service)

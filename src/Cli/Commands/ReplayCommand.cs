@@ -12,7 +12,7 @@ internal static class ReplayCommand
         walsim replay samples.csv
         walsim replay db1.csv --until 6h --checkpoints
         walsim replay db1.csv --csv reports/db1-replay.csv
-        walsim replay /var/log/postgresql/postgresql-15-main.log --set min_wal_size=1GB --set max_wal_size=4GB
+        walsim replay scenarios/traces/diurnal-pg15/server.log --wal-segment-size 1MB --set min_wal_size=16MB --set max_wal_size=32MB
         """;
 
     public static Command Create(ReplayService service, TextWriter stderr)

@@ -9,7 +9,7 @@ internal static class WhatIfCommand
     public const string Examples = """
         walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15 --to 17
         walsim whatif scenarios/pg13-stale-horizon-13.3-vs-13.4.yaml --from 13.3 --to 15 --format markdown
-        walsim whatif my-server.yaml --from 13.8 --to 16,17 --format json --out reports/upgrade
+        walsim whatif scenarios/busy-instance-quiet-cdc-db.yaml --from 13.8 --to 16,17 --format json --out reports/upgrade
         walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15,17 --out reports/upgrade --html
         walsim whatif scenarios/failover-pg17-native-switchover.yaml --sync none,native,pg_failover_slots,patroni
         """;
