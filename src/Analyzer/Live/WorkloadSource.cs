@@ -49,7 +49,7 @@ public sealed class WorkloadFitException(string file, string reason, Exception i
         {
             return WorkloadFit.Fit(observations, options);
         }
-        catch (ArgumentException e)
+        catch (WorkloadDataException e)
         {
             throw new WorkloadFitException(file, e.Message, e);
         }
