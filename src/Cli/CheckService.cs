@@ -9,15 +9,23 @@ namespace Walsim.Cli;
 /// <summary><c>walsim check</c>: runs scenarios, evaluates their expectations, prints PASS/FAIL lines and totals.</summary>
 public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
 {
-    /// <param name="path">A scenario file, or a folder whose <c>*.yaml</c>/<c>*.yml</c> files are checked in name order.</param>
+    /// <param name="paths">Scenario files and folders, in order; a folder's <c>*.yaml</c>/<c>*.yml</c> files are checked in name order.</param>
     /// <param name="junitPath">Where to write JUnit XML, or null.</param>
-    public ExitCode Run(string path, string? junitPath) => Failures.Guard(stderr, () =>
+    public ExitCode Run(IReadOnlyList<string> paths, string? junitPath) => Failures.Guard(stderr, () =>
     {
-        var files = ScenarioFiles(path);
-        if (files.Count == 0)
+        var files = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in paths)
         {
-            stderr.WriteLine($"walsim: no *.yaml or *.yml scenario files in {path}");
-            return ExitCode.UsageError;
+            var found = ScenarioFiles(path);
+            if (found.Count == 0)
+            {
+                // A folder without scenarios is most likely a mistyped path: refused rather than passed as "0 scenarios".
+                stderr.WriteLine($"walsim: no *.yaml or *.yml scenario files in {path}");
+                return ExitCode.UsageError;
+            }
+            // A file named twice (a.yaml and its folder) is checked once, where it first appears.
+            files.AddRange(found.Where(f => seen.Add(Path.GetFullPath(f))));
         }
 
         var checks = files.Select(CheckFile).ToList();

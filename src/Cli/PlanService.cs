@@ -113,9 +113,14 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         {
             plan = Failures.OnVersion(scenario, version, () => WithProgress(scenario, options, p => CapacityPlanner.Run(scenario, source.Workload, options, p)));
         }
-        catch (ArgumentException e)
+        catch (PlanSlotException e)
         {
-            return Usage(e.Message);
+            return Usage($"--slot: {e.Message}");
+        }
+        catch (NothingToPlanException e)
+        {
+            stderr.WriteLine($"walsim: {request.Path}: {e.Message}");
+            return ExitCode.InvalidScenario;
         }
 
         switch (request.Format)

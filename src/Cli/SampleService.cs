@@ -3,7 +3,7 @@ using Walsim.Analyzer.Live;
 
 namespace Walsim.Cli;
 
-/// <param name="Connection">A connection string or <c>postgresql://</c> URI; null = the libpq environment.</param>
+/// <param name="Connection">How to connect, in any form <see cref="LiveConnection"/> reads (libpq keyword/value, URI, database name, Npgsql); null = the libpq environment.</param>
 /// <param name="Interval">Time between samples.</param>
 /// <param name="Duration">How long to sample; null = until Ctrl-C.</param>
 /// <param name="OutPath">The sample file; its settings go to the sidecar <c>NAME.settings.csv</c>.</param>
