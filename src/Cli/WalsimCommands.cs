@@ -129,7 +129,7 @@ public sealed class WalsimCommands
             Description = "How the summary is printed on stdout.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "csv", "json");
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Reports.SimulateRenderers.Registry.StdoutNames);
         var html = new Option<string>("--html")
         {
             Description = "Also write a self-contained HTML report with charts (pg_wal, each slot's retained WAL and wal_status, checkpoints; all versions overlaid) and its numbers as JSON beside it. [default file: <dir>/report.html]",
@@ -145,7 +145,7 @@ public sealed class WalsimCommands
             r.GetRequiredValue(scenario),
             r.GetValue(pg) ?? [],
             r.GetValue(outDir),
-            Enum.Parse<SummaryFormat>(r.GetRequiredValue(format), ignoreCase: true),
+            r.GetRequiredValue(format),
             // --html alone: the default file; absent: no HTML report.
             r.GetResult(html) is null ? null : r.GetValue(html) ?? "")));
         _epilogues[command] = $"""
@@ -426,10 +426,10 @@ public sealed class WalsimCommands
         };
         var format = new Option<string>("--format")
         {
-            Description = "How the report is printed on stdout: a table, Markdown (short enough for a pull-request comment) or JSON.",
+            Description = $"How the report is printed on stdout: {Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.DescribePrintable()}.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "markdown", "json");
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.StdoutNames);
         var outDir = new Option<string>("--out")
         {
             Description = "Also write whatif.md (Markdown), whatif.json (every number) and whatif.csv (one row per version, slot and measure) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.",
@@ -455,7 +455,7 @@ public sealed class WalsimCommands
             """) { scenario, from, to, format, outDir, html, sync };
         command.SetAction(r =>
         {
-            var fmt = Enum.Parse<WhatIfFormat>(r.GetRequiredValue(format), ignoreCase: true);
+            var fmt = r.GetRequiredValue(format);
             if (r.GetValue(sync) is { } mechanisms)
                 return (int)service.RunSync(r.GetRequiredValue(scenario), r.GetValue(from), mechanisms, fmt);
             if (r.GetValue(from) is not { } fromVersion || (r.GetValue(to) ?? []).Count == 0)
@@ -542,10 +542,10 @@ public sealed class WalsimCommands
         var bucket = new Option<TimeSpan?>("--bucket") { Description = "Samples: the fit's rate bucket. [default: 5min, or 4 sample intervals if longer]", HelpName = "duration", CustomParser = r => ParseDuration(r, "--bucket") };
         var format = new Option<string>("--format")
         {
-            Description = "How the plan is printed on stdout: a table, Markdown (a pull-request comment), CSV (one row per slot, cap and outage) or JSON.",
+            Description = $"How the plan is printed on stdout: {Walsim.Analyzer.Planning.PlanRenderers.Registry.DescribePrintable()}.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "markdown", "csv", "json");
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Planning.PlanRenderers.Registry.StdoutNames);
         var outDir = new Option<string>("--out") { Description = "Also write plan.md, plan.csv and plan.json to this directory (each complete or not at all).", HelpName = "dir" };
         outDir.AcceptLegalFilePathsOnly();
         var html = new Option<string>("--html")
@@ -592,7 +592,7 @@ public sealed class WalsimCommands
             return (int)service.Run(new PlanRequest(r.GetRequiredValue(input), r.GetValue(pg), r.GetValue(slot) ?? [], size, noDisk,
                 r.GetRequiredValue(outage), r.GetValue(cap), r.GetValue(steps), Sim(r.GetValue(target)), riskValue, marginValue,
                 r.GetValue(runs), r.GetValue(seed), Sim(r.GetValue(window)),
-                Enum.Parse<PlanFormat>(r.GetRequiredValue(format), ignoreCase: true), r.GetValue(outDir), htmlPath, threadCount)
+                r.GetRequiredValue(format), r.GetValue(outDir), htmlPath, threadCount)
             {
                 ReadOnlyAt = ro,
                 Period = Sim(r.GetValue(period)) ?? SimDuration.FromDays(1),

@@ -56,6 +56,10 @@ public sealed class RendererRegistry<TReport>
     /// <summary>The stdout format called <paramref name="name"/>, or null when there is none.</summary>
     public ITextRenderer<TReport>? FindPrintable(string name) => Printable.FirstOrDefault(r => r.Name == name);
 
+    /// <summary>The stdout format called <paramref name="name"/>; the CLI only passes names it offered (<see cref="StdoutNames"/>).</summary>
+    public ITextRenderer<TReport> GetPrintable(string name) =>
+        FindPrintable(name) ?? throw new ArgumentException($"{BaseName} has no format \"{name}\" for stdout; it has {string.Join(", ", StdoutNames)}", nameof(name));
+
     /// <summary><c>--format</c>'s choices for its help: "a table, Markdown (a pull-request comment) or JSON".</summary>
     public string DescribePrintable()
     {
@@ -66,6 +70,20 @@ public sealed class RendererRegistry<TReport>
     /// <summary>What <c>--out <paramref name="dir"/></c> writes: <c>BASE.EXTENSION</c> for each of <see cref="OutFiles"/>.</summary>
     public IEnumerable<(string Path, IRenderer<TReport> Renderer)> OutFilesIn(string dir) =>
         OutFiles.Select(r => (Path.Combine(dir, $"{BaseName}.{r.Extension}"), r));
+
+    /// <summary>
+    /// What a command writes, for <see cref="AtomicFile.WriteAll{TReport}"/>: <see cref="OutFiles"/> into
+    /// <paramref name="outDir"/> (none without it), then the page when one is asked for (<paramref name="page"/>: its
+    /// path, or empty for <c>BASE.html</c> in <paramref name="outDir"/>, else in <paramref name="pageDir"/>).
+    /// </summary>
+    public IEnumerable<(string Path, IRenderer<TReport> Renderer)> Files(string? outDir, string? page, string pageDir)
+    {
+        var files = outDir is null ? [] : OutFilesIn(outDir);
+        return page is null ? files : files.Concat(PageAt(page.Length > 0 ? page : PageIn(outDir ?? pageDir)));
+    }
+
+    /// <summary>Where the page goes in <paramref name="dir"/> when no file is named: <c>BASE.html</c>.</summary>
+    public string PageIn(string dir) => Path.Combine(dir, $"{BaseName}.{Page[0].Extension}");
 
     /// <summary>The page at <paramref name="pagePath"/> and what goes beside it (<see cref="Page"/>).</summary>
     public IEnumerable<(string Path, IRenderer<TReport> Renderer)> PageAt(string pagePath) =>
