@@ -27,9 +27,9 @@ public static class ForecastRenderers
             ForecastReport.WriteHeader(w, r.File, r.Input, r.Fit, r.Options, r.History);
             foreach (var result in r.Results) ForecastReport.WriteResult(w, result, r.Options);
             ForecastReport.WriteFooter(w);
-        }, "text"),
+        }),
     ]);
 
     public static readonly RendererRegistry<BacktestOutcome> Backtest = new("backtest",
-        [new TextRenderer<BacktestOutcome>("text", "txt", (w, r) => BacktestReport.Write(w, r.File, r.Result, r.Runs, r.Seed), "text")]);
+        [new TextRenderer<BacktestOutcome>("text", "txt", (w, r) => BacktestReport.Write(w, r.File, r.Result, r.Runs, r.Seed))]);
 }

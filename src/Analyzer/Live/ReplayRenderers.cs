@@ -16,8 +16,8 @@ public sealed record ReplayOutcome(string File, ReplaySummary Summary, bool List
 public static class ReplayRenderers
 {
     public static readonly RendererRegistry<ReplayOutcome> Samples = new("replay",
-        [new TextRenderer<ReplayOutcome>("text", "txt", (w, r) => ReplayReport.WriteText(w, r.File, r.Summary, r.ListCheckpoints), "text")]);
+        [new TextRenderer<ReplayOutcome>("text", "txt", (w, r) => ReplayReport.WriteText(w, r.File, r.Summary, r.ListCheckpoints))]);
 
     public static readonly RendererRegistry<LogReplaySummary> Log = new("replay",
-        [new TextRenderer<LogReplaySummary>("text", "txt", LogReplay.Write, "text")]);
+        [new TextRenderer<LogReplaySummary>("text", "txt", LogReplay.Write)]);
 }
