@@ -3,13 +3,14 @@ using System.Text;
 namespace Walsim.Analyzer.Reports;
 
 /// <summary>
-/// A text file written under a temporary name beside its destination and renamed over it on <see cref="Commit"/>,
+/// A file written under a temporary name beside its destination and renamed over it on <see cref="Commit"/>,
 /// so a failed or interrupted run never leaves a half-written report where a complete one is expected.
-/// Disposing without committing deletes the temporary file.
+/// Disposing without committing deletes the temporary file. Every report file walsim writes goes through here.
 /// </summary>
 public sealed class AtomicFile : IDisposable
 {
-    private readonly StreamWriter _writer;
+    private readonly FileStream _stream;
+    private StreamWriter? _writer;
     private bool _done;
 
     private AtomicFile(string path)
@@ -19,15 +20,17 @@ public sealed class AtomicFile : IDisposable
         Directory.CreateDirectory(dir);
         // Same directory as the target: the rename stays on one file system and is atomic.
         TempPath = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.tmp");
-        _writer = new StreamWriter(TempPath, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false))
-        {
-            NewLine = "\n",
-        };
+        _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write);
     }
 
     public string Path { get; }
     public string TempPath { get; }
-    public TextWriter Writer => _writer;
+
+    /// <summary>The file as text (UTF-8 without a byte order mark, LF line ends).</summary>
+    public TextWriter Writer => _writer ??= NewTextWriter(_stream);
+
+    /// <summary>The file as bytes; for text, use <see cref="Writer"/> alone.</summary>
+    public Stream Stream => _writer is null ? _stream : throw new InvalidOperationException($"{Path} is being written as text");
 
     public static AtomicFile Create(string path) => new(path);
 
@@ -39,13 +42,22 @@ public sealed class AtomicFile : IDisposable
         file.Commit();
     }
 
+    /// <summary>Writes text files that belong together: see <see cref="WriteAll{TReport}"/>.</summary>
+    /// <returns>The full paths written, in order.</returns>
+    public static IReadOnlyList<string> WriteAll(IEnumerable<(string Path, Action<TextWriter> Write)> files) =>
+        WriteSet(files.Select(f => (f.Path, (Action<AtomicFile>)(a => f.Write(a.Writer)))));
+
     /// <summary>
-    /// Writes several files that belong together (a report and its data), each under its temporary name, and renames
-    /// them only once all are written: a failure while writing any of them (a rendering error, a directory that
-    /// cannot be created, a full disk) leaves every destination as it was and no temporary file behind.
+    /// Renders a report into several files that belong together (a report and its data, a page and its charts), each
+    /// under its temporary name, and renames them only once all are written: a failure while writing any of them (a
+    /// rendering error, a directory that cannot be created, a full disk) leaves every destination as it was and no
+    /// temporary file behind.
     /// </summary>
     /// <returns>The full paths written, in order.</returns>
-    public static IReadOnlyList<string> WriteAll(IEnumerable<(string Path, Action<TextWriter> Write)> files)
+    public static IReadOnlyList<string> WriteAll<TReport>(TReport report, IEnumerable<(string Path, IRenderer<TReport> Renderer)> files) =>
+        WriteSet(files.Select(f => (f.Path, (Action<AtomicFile>)(a => f.Renderer.Render(report, a.Stream)))));
+
+    private static IReadOnlyList<string> WriteSet(IEnumerable<(string Path, Action<AtomicFile> Write)> files)
     {
         var open = new List<AtomicFile>();
         try
@@ -54,7 +66,7 @@ public sealed class AtomicFile : IDisposable
             {
                 var file = Create(path);
                 open.Add(file);
-                write(file.Writer);
+                write(file);
             }
             // Renames cannot be made atomic together; they come last, when nothing is left to fail but the renames.
             foreach (var file in open) file.Commit();
@@ -69,7 +81,7 @@ public sealed class AtomicFile : IDisposable
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_done, this);
-        _writer.Dispose();
+        Close();
         File.Move(TempPath, Path, overwrite: true);
         _done = true;
     }
@@ -78,7 +90,17 @@ public sealed class AtomicFile : IDisposable
     {
         if (_done) return;
         _done = true;
-        _writer.Dispose();
+        Close();
         File.Delete(TempPath);
+    }
+
+    /// <summary>How walsim writes text: UTF-8 without a byte order mark, LF line ends; <paramref name="output"/> stays open.</summary>
+    internal static StreamWriter NewTextWriter(Stream output) =>
+        new(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: -1, leaveOpen: true) { NewLine = "\n" };
+
+    private void Close()
+    {
+        _writer?.Dispose(); // flushes into the stream, which it leaves open
+        _stream.Dispose();
     }
 }

@@ -45,10 +45,10 @@ internal static class PlanCommand
         var bucket = Duration("--bucket", "Samples: the fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
         var format = new Option<string>("--format")
         {
-            Description = "How the plan is printed on stdout: a table, Markdown (a pull-request comment), CSV (one row per slot, cap and outage) or JSON.",
+            Description = $"How the plan is printed on stdout: {Walsim.Analyzer.Planning.PlanRenderers.Registry.DescribePrintable()}.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "markdown", "csv", "json");
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Planning.PlanRenderers.Registry.StdoutNames);
         var outDir = OutDir("Also write plan.md, plan.csv and plan.json to this directory (each complete or not at all).");
         var html = new Option<string>("--html")
         {
@@ -69,7 +69,7 @@ internal static class PlanCommand
                 r.GetValue(disk), NoDisk: r.GetResult(disk) is not null && r.GetValue(disk) is null,
                 r.GetRequiredValue(outage), r.GetValue(cap), r.GetValue(steps), r.GetValue(target), ShareOf(r, risk), ShareOf(r, margin),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(window),
-                Enum.Parse<PlanFormat>(r.GetRequiredValue(format), ignoreCase: true), r.GetValue(outDir), htmlPath, r.GetValue(threads) ?? Environment.ProcessorCount)
+                r.GetRequiredValue(format), r.GetValue(outDir), htmlPath, r.GetValue(threads) ?? Environment.ProcessorCount)
             {
                 ReadOnlyAt = r.GetValue(readOnly),
                 Period = r.GetValue(period) ?? SimDuration.FromDays(1),

@@ -23,7 +23,7 @@ internal static class SimulateCommand
             Description = "How the summary is printed on stdout.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "csv", "json");
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Reports.SimulateRenderers.Registry.StdoutNames);
         var html = new Option<string>("--html")
         {
             Description = "Also write a self-contained HTML report with charts (pg_wal, each slot's retained WAL and wal_status, checkpoints; all versions overlaid) and its numbers as JSON beside it. [default file: <dir>/report.html]",
@@ -39,7 +39,7 @@ internal static class SimulateCommand
             r.GetRequiredValue(scenario),
             r.GetValue(pg) ?? [],
             r.GetValue(outDir),
-            Enum.Parse<SummaryFormat>(r.GetRequiredValue(format), ignoreCase: true),
+            r.GetRequiredValue(format),
             // --html alone: the default file; absent: no HTML report.
             r.GetResult(html) is null ? null : r.GetValue(html) ?? "")));
         return command;

@@ -21,10 +21,10 @@ internal static class WhatIfCommand
         var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
         var format = new Option<string>("--format")
         {
-            Description = "How the report is printed on stdout: a table, Markdown (short enough for a pull-request comment) or JSON.",
+            Description = $"How the report is printed on stdout: {Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.DescribePrintable()}.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "markdown", "json");
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.StdoutNames);
         var outDir = OutDir("Also write whatif.md (Markdown), whatif.json (every number) and whatif.csv (one row per version, slot and measure) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.");
         var html = new Option<string>("--html")
         {
@@ -45,7 +45,7 @@ internal static class WhatIfCommand
             """) { scenario, from, to, format, outDir, html, sync };
         command.SetAction(r =>
         {
-            var fmt = Enum.Parse<WhatIfFormat>(r.GetRequiredValue(format), ignoreCase: true);
+            var fmt = r.GetRequiredValue(format);
             if (r.GetValue(sync) is { } mechanisms)
                 return (int)service.RunSync(r.GetRequiredValue(scenario), r.GetValue(from), mechanisms, fmt);
             if (r.GetValue(from) is not { } fromVersion || (r.GetValue(to) ?? []).Count == 0)

@@ -8,7 +8,7 @@ namespace Walsim.Analyzer.Reports.Charts;
 /// <summary>
 /// <c>walsim plan</c>'s charts as images, per slot: the longest outage survived against <c>max_slot_wal_keep_size</c>
 /// (the HTML report's uPlot chart, plan.js) and the heatmap of P(slot lost) by outage and cap (its coloured table,
-/// <see cref="Html.PlanHtmlReport"/>), from the <see cref="PlanResult"/> that <see cref="PlanWriter"/> writes.
+/// <see cref="PlanHtmlReport"/>), from the <see cref="PlanResult"/> that <see cref="PlanWriter"/> writes.
 /// </summary>
 public static class PlanCharts
 {
