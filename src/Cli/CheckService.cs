@@ -28,6 +28,8 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
             files.AddRange(found.Where(f => seen.Add(Path.GetFullPath(f))));
         }
 
+        // Before the runs: a JUnit file that cannot be written is known now, not after every scenario ran.
+        if (junitPath is not null) OutputPaths.CheckFiles("--junit", [junitPath]);
         var checks = files.Select(CheckFile).ToList();
 
         var passed = checks.Sum(c => c.Passed);

@@ -24,6 +24,7 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
                 return ExitCode.InvalidScenario;
             }
 
+        OutputPaths.CheckDirectory("--out", request.OutDir ?? Path.Combine("reports", "validate")); // before the servers run
         var root = PostgresInstall.DefaultRoot();
         var runs = new List<ValidationRun>();
         var missing = new List<string>();

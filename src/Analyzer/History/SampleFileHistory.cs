@@ -82,6 +82,12 @@ public sealed class SampleFileHistory : IRecordedHistory
     private IReadOnlyList<SettingSample> ReadSettings()
     {
         CheckSidecar();
-        return [.. SampleFile.ReadSettings(SettingsPath)];
+        // An empty sidecar (no bytes, or a header alone) is no file walsim sample wrote: it writes every setting at
+        // the first sample. Read as "no settings", the model would run on defaults and be blamed for the difference.
+        var rows = new FileInfo(SettingsPath).Length == 0 ? [] : SampleFile.ReadSettings(SettingsPath).ToList();
+        if (rows.Count == 0)
+            throw new SampleFileException(SettingsPath, 0, "",
+                $"no settings in it: walsim sample writes here, at the first sample and whenever one changes, the server's settings that decide WAL retention (max_wal_size, min_wal_size, wal_keep_size, max_slot_wal_keep_size, checkpoint_timeout, …), one per line as {SampleCsv.SettingsHeader}; give the sidecar written with {Name}");
+        return rows;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
@@ -10,11 +11,23 @@ namespace Walsim.Analyzer.Live;
 /// Reads the files <c>walsim sample</c> writes, streaming: rows are parsed as they are enumerated and nothing is
 /// kept but the previous row's sample number, time and cluster, so memory does not grow with the file. Any problem
 /// is a <see cref="SampleFileException"/> naming file, line and column. Checked across rows: sample numbers never
-/// decrease, <c>local_time</c> (the file's time axis) never goes backwards, and every row comes from one cluster
-/// (one <c>system_identifier</c>).
+/// decrease, <c>local_time</c> (the file's time axis) never goes backwards, every row comes from one cluster
+/// (one <c>system_identifier</c>), and the WAL position moves as a server's can (<see cref="MaxWalRate"/>).
 /// </summary>
 public static class SampleFile
 {
+    /// <summary>
+    /// The fastest a sample file's WAL position may advance: 10 GB/s, several times what the busiest servers write
+    /// (WAL insertion tops out around 1–2 GB/s), over the time between two samples plus
+    /// <see cref="RateSlack"/>. A faster advance is no workload but an edited file or a damaged reading, and fitted
+    /// it would forecast from a rate no server has.
+    /// </summary>
+    public static readonly ByteCount MaxWalRate = new(10 * ByteCount.GiB);
+
+    /// <summary>Added to the time between two samples for <see cref="MaxWalRate"/>: a sample's LSN is read some
+    /// moments after its timestamps, so two samples taken close together may be further apart than their times say.</summary>
+    public static readonly TimeSpan RateSlack = TimeSpan.FromSeconds(1);
+
     /// <summary>The settings sidecar of <paramref name="samplesPath"/>: <c>x.csv</c> → <c>x.settings.csv</c>.</summary>
     public static string SettingsPath(string samplesPath)
     {
@@ -49,6 +62,8 @@ public static class SampleFile
         var previousPrefix = new char[512];
         var previousPrefixLength = -1;
         ServerSample? previousServer = null;
+        ServerSample? previousSample = null; // the server part of the sample before this row's
+        var previousSampleLine = 0;
         while (csv.Read())
         {
             cells.CheckCount();
@@ -81,10 +96,54 @@ public static class SampleFile
             else if (s.SegmentSize != firstSegment)
                 throw cells.Error(c[6], string.Create(CultureInfo.InvariantCulture,
                     $"{s.SegmentSize.Bytes} after {firstSegment.Bytes} (line {systemLine}): wal_segment_size cannot change within a cluster"));
+            if (previousSample is not { } before || before.Sample != s.Sample)
+            {
+                if (previousSample is { } p) CheckWalPosition(cells, c, p, previousSampleLine, s);
+                previousSample = s;
+                previousSampleLine = csv.Line;
+            }
             lastSample = s.Sample;
             lastTime = s.LocalTime;
             yield return row;
         }
+    }
+
+    /// <summary>
+    /// The WAL position (<see cref="ServerSample.HeadLsn"/>) of a sample against the one before (at
+    /// <paramref name="line"/>). On one timeline it never goes backwards: a server restart, where WAL not yet flushed
+    /// may be lost, reconnects the sampler, which marks the next sample as a gap; a restore or a promotion starts a new
+    /// timeline. And it never advances faster than <see cref="MaxWalRate"/>, across a gap too (time still passed).
+    /// </summary>
+    private static void CheckWalPosition(Cells cells, int[] c, ServerSample before, int line, ServerSample now)
+    {
+        var (was, at) = (before.HeadLsn, now.HeadLsn);
+        if (!was.IsValid || !at.IsValid) return;
+        var column = c[HeadColumn(now)];
+        if (at < was)
+        {
+            if (now.Gap || now.TimelineId != before.TimelineId || now.InRecovery != before.InRecovery) return;
+            throw cells.Error(column, string.Create(CultureInfo.InvariantCulture,
+                $"the WAL position went backwards on timeline {now.TimelineId}: {at} after {was} (line {line}), with no gap between the samples; a server's WAL position only moves forward (walsim sample marks a reconnect or a restart with gap=true, and a restore or promotion starts a new timeline): is the file edited, or are two files joined?"));
+        }
+        var seconds = Math.Max((now.LocalTime - before.LocalTime).TotalSeconds, (now.ServerTime - before.ServerTime).TotalSeconds);
+        var allowed = MaxWalRate.Bytes * (Math.Max(0, seconds) + RateSlack.TotalSeconds);
+        var advance = at.Value - was.Value;
+        if (advance > allowed)
+            throw cells.Error(column, string.Create(CultureInfo.InvariantCulture,
+                $"the WAL position jumped {Amount(advance)} in {SimDuration.FromSeconds(Math.Max(0, seconds)).Display()}: {at} after {was} (line {line}), faster than the {MaxWalRate}/s a server can write; is the file edited, or are two files joined?"));
+    }
+
+    /// <summary>The column <see cref="ServerSample.HeadLsn"/> comes from, in <see cref="SampleCsv.Columns"/> order.</summary>
+    private static int HeadColumn(ServerSample s) => s.InsertLsn.IsValid ? 10 : s.WriteLsn.IsValid ? 9 : s.ReceiveLsn.IsValid ? 11 : 12;
+
+    /// <summary>An LSN difference, which can exceed what <see cref="ByteCount"/> holds (a jump to FFFFFFFF/FFFFFFFF)
+    /// and its largest unit (TB): petabytes and exabytes are spelled so.</summary>
+    private static string Amount(ulong bytes)
+    {
+        const double Pb = 1024d * 1024 * ByteCount.GiB, Eb = 1024 * Pb;
+        return bytes >= Eb ? string.Create(CultureInfo.InvariantCulture, $"{bytes / Eb:0.#}EB")
+            : bytes >= Pb ? string.Create(CultureInfo.InvariantCulture, $"{bytes / Pb:0.#}PB")
+            : ByteCount.Format((long)bytes);
     }
 
     /// <summary>The rows of the settings sidecar at <paramref name="path"/> (see <see cref="SettingsPath"/>), read lazily.</summary>
@@ -103,9 +162,36 @@ public static class SampleFile
         while (csv.Read())
         {
             cells.CheckCount();
-            yield return new SettingSample(cells.Long(c[0]), cells.Time(c[1]), cells.Text(c[2]) ?? throw cells.Error(c[2], "expected a setting name, got an empty cell"),
+            var setting = new SettingSample(cells.Long(c[0]), cells.Time(c[1]), cells.Text(c[2]) ?? throw cells.Error(c[2], "expected a setting name, got an empty cell"),
                 cells.Text(c[3]) ?? "", cells.Text(c[4]));
+            // Checked here, where the line is known: applied later (in a replay, in each forecast run), a value the
+            // server could never have shown would surface far from its line.
+            if (SettingProblem(setting) is { } problem) throw new SampleFileException(fileName, csv.Line, setting.Name, problem);
+            yield return setting;
         }
+    }
+
+    /// <summary>What is wrong with a sidecar row of a parameter walsim models, as <c>expected …, got …</c>; null when
+    /// PostgreSQL would accept it (parameters walsim does not model are not judged).</summary>
+    private static string? SettingProblem(SettingSample setting)
+    {
+        if (!GucCatalog.All.TryGetValue(setting.Name, out var def)) return null;
+        var text = SampledSettings.ToGucText(setting.Value, setting.Unit);
+        if (GucCatalog.TryParse(def, text, out _, out var error)) return null;
+        var shown = setting.Unit is { Length: > 0 } unit ? $"\"{setting.Value}\" (unit {unit})" : $"\"{setting.Value}\"";
+        var expected = def.Kind switch
+        {
+            GucKind.MemoryMb => "a size as pg_settings shows it (value 1024, unit MB)",
+            GucKind.TimeSeconds => "a time as pg_settings shows it (value 300, unit s)",
+            GucKind.Integer => "a whole number",
+            GucKind.Real => "a number like 0.9",
+            GucKind.Boolean => "on or off",
+            GucKind.Enum => $"one of {string.Join(", ", def.EnumValues!)}",
+            _ => "a comma-separated list of slot names",
+        };
+        // A value of the right form but out of range: the server's own wording says the range.
+        var looseDef = def with { Min = double.MinValue, Max = double.MaxValue };
+        return GucCatalog.TryParse(looseDef, text, out _, out _) ? $"{error}" : $"expected {expected}, got {shown}";
     }
 
     private static StreamReader OpenText(string path)

@@ -14,13 +14,13 @@ internal static class CheckCommand
 
     public static Command Create(CheckService service)
     {
-        var target = InputPaths("path", "Scenario files and folders, in the order given: a folder means every *.yaml and *.yml file directly in it, in name order. A file named twice is checked once.", folders: true);
+        var target = InputPaths("path", "Scenario files and folders, in the order given: a folder means every *.yaml and *.yml file directly in it, in name order. A file named twice is checked once.", folders: true, InputKind.Scenario);
         var junit = new Option<string>("--junit")
         {
             Description = "Also write the results as JUnit XML to this file, for CI test reports.",
             HelpName = "file",
         };
-        junit.AcceptLegalFilePathsOnly();
+        OutputFile(junit, "walsim.xml");
 
         var command = new Command("check", """
             Runs every scenario on each of its versions and tests the expectations under its 'expect:' key. Prints one PASS or FAIL line per expectation and version, with the value the simulation observed, then the totals. The exit code is 0 only if every expectation passed, so it can gate a CI job or a configuration change.

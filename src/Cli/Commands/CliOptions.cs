@@ -18,47 +18,85 @@ internal static class CliOptions
     // ---- files
 
     /// <summary>An input file that must exist. A string (not FileInfo) keeps the path as typed, which is how messages name it.</summary>
-    public static Argument<string> InputFile(string name, string description)
+    public static Argument<string> InputFile(string name, string description, InputKind kind)
     {
         var argument = new Argument<string>(name) { Description = description };
         argument.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path)) r.AddError(NoSuchFile(path));
+            if (r.GetValueOrDefault<string>() is { } path && InputProblem(path, kind) is { } problem) r.AddError(problem);
         });
         return argument;
     }
 
     /// <summary>One or more input paths that must exist: files, or also folders when <paramref name="folders"/>.</summary>
-    public static Argument<string[]> InputPaths(string name, string description, bool folders)
+    public static Argument<string[]> InputPaths(string name, string description, bool folders, InputKind kind)
     {
         var argument = new Argument<string[]>(name) { Description = description, Arity = ArgumentArity.OneOrMore };
         argument.Validators.Add(r =>
         {
             foreach (var path in r.GetValueOrDefault<string[]>() ?? [])
-                if (!File.Exists(path) && !(folders && Directory.Exists(path))) r.AddError(NoSuchFile(path));
+                if (!(folders && Directory.Exists(path)) && InputProblem(path, kind) is { } problem) r.AddError(problem);
         });
         return argument;
     }
 
     /// <summary>An option naming an input file that must exist (<c>--workload-from</c>).</summary>
-    public static Option<string> InputFileOption(string name, string description)
+    public static Option<string> InputFileOption(string name, string description, InputKind kind)
     {
         var option = new Option<string>(name) { Description = description, HelpName = "file" };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path)) r.AddError(NoSuchFile(path));
+            if (r.GetValueOrDefault<string>() is { } path && InputProblem(path, kind) is { } problem) r.AddError(problem);
         });
         return option;
     }
 
-    private static string NoSuchFile(string path) => $"{path}: no such file or directory";
+    /// <summary>Why <paramref name="path"/> cannot be read as <paramref name="kind"/>, or null when it is a file. A
+    /// directory is said to be one, with a file in it that would do (the commonest slip: the folder of a trace).</summary>
+    private static string? InputProblem(string path, InputKind kind)
+    {
+        if (File.Exists(path)) return null;
+        if (!Directory.Exists(path)) return $"{path}: no such file or directory";
+        string? example = null;
+        try
+        {
+            example = kind.Patterns
+                .SelectMany(p => Directory.EnumerateFiles(path, p).Order(StringComparer.Ordinal))
+                .FirstOrDefault(f => !f.EndsWith(".settings.csv", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An unreadable folder: the message goes without an example.
+        }
+        var like = example is null ? "" : $", like {example}";
+        var hint = kind.FolderHint is null ? "" : $" ({kind.FolderHint})";
+        return $"{path}: is a directory; give {kind.Expected}{like}{hint}";
+    }
 
-    /// <summary><c>--out DIR</c>: where a command writes its reports.</summary>
+    /// <summary><c>--out DIR</c>: where a command writes its reports; refused when it is (or lies under) a file.</summary>
     public static Option<string> OutDir(string description)
     {
         var option = new Option<string>("--out") { Description = description, HelpName = "dir" };
         option.AcceptLegalFilePathsOnly();
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } dir && OutputPaths.DirectoryProblem(dir) is { } problem) r.AddError($"--out: {problem}");
+        });
         return option;
+    }
+
+    /// <summary>
+    /// Checks an option naming a file to write (<c>--junit</c>, <c>--csv</c>, <c>--html</c>): a legal path that is
+    /// not a directory and does not lie under a file. <paramref name="example"/> is the file name the message offers
+    /// for a directory given instead (<c>report.html</c>).
+    /// </summary>
+    public static void OutputFile(Option<string> option, string example)
+    {
+        option.AcceptLegalFilePathsOnly();
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && OutputPaths.FileProblem(r.Tokens[^1].Value, example) is { } problem) r.AddError($"{option.Name}: {problem}");
+        });
     }
 
     // ---- versions
@@ -268,4 +306,17 @@ internal static class CliOptions
 
     /// <summary>A single-value option's value: the last one given wins, as with most Unix tools.</summary>
     private static string Last(ArgumentResult r) => r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+}
+
+/// <summary>What an input argument takes, for the message when it names a directory instead.</summary>
+/// <param name="Expected">The input in words, as in "give …".</param>
+/// <param name="Patterns">Files in a directory that would do, in order of preference, to name one as an example.</param>
+/// <param name="FolderHint">What takes a whole folder, if something does.</param>
+internal sealed record InputKind(string Expected, string[] Patterns, string? FolderHint = null)
+{
+    public static readonly InputKind Scenario = new("a scenario file (YAML)", ["*.yaml", "*.yml"], "walsim check runs every scenario in a folder");
+    public static readonly InputKind StepScenario = new("a step scenario file (YAML)", ["*.yaml", "*.yml"]);
+    public static readonly InputKind Samples = new("a sample file written by walsim sample", ["*.csv"]);
+    public static readonly InputKind History = new("a sample file written by walsim sample, or a server log", ["*.csv", "*.log"]);
+    public static readonly InputKind ScenarioOrSamples = new("a scenario file (YAML) or a sample file written by walsim sample", ["*.csv", "*.yaml", "*.yml"]);
 }

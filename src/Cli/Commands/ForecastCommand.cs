@@ -19,7 +19,7 @@ internal static class ForecastCommand
 
     public static Command Create(ForecastService service)
     {
-        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).");
+        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).", InputKind.Samples);
         var horizon = Duration("--horizon", "How far ahead to forecast (6h, 7d, 30d). [default: 7d]");
         var whatIf = new Option<IReadOnlyList<WhatIf>>("--what-if")
         {
@@ -34,7 +34,7 @@ internal static class ForecastCommand
         var until = Until("Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.");
         var period = Duration("--period", "The cycle to look for in the write rate. [default: 24h]");
         var bucket = Duration("--bucket", "The fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
-        var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend).");
+        var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend).", InputKind.History);
         var backtest = new Option<bool>("--backtest") { Description = "Forecast from the first part of the file (up to --until, default half-way) and compare with what the rest shows, side by side with predict_linear." };
 
         var command = new Command("forecast", """

@@ -16,7 +16,7 @@ internal static class PlanCommand
 
     public static Command Create(PlanService service)
     {
-        var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it).");
+        var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it).", InputKind.ScenarioOrSamples);
         var pg = Version("--pg", "The version to plan for. [default: the scenario's newest version, or the sampled server's]");
         var slot = new Option<string[]>("--slot") { Description = "A slot to plan for; repeatable. [default: every slot with a consumer]", HelpName = "name" };
         var disk = Disk("The pg_wal volume (250GB), instead of the scenario's; 'none' to plan without one (the plan then sizes it).", noneAllowed: true);
@@ -56,7 +56,7 @@ internal static class PlanCommand
             HelpName = "file",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        html.AcceptLegalFilePathsOnly();
+        OutputFile(html, "plan.html");
         var threads = Threads("Threads for the runs (the plan does not depend on it). [default: the processor count]");
 
         var command = new Command("plan", """

@@ -35,7 +35,7 @@ internal static class SampleCommand
             HelpName = "file",
             DefaultValueFactory = _ => "samples.csv",
         };
-        outPath.AcceptLegalFilePathsOnly();
+        OutputFile(outPath, "samples.csv");
         var append = new Option<bool>("--append") { Description = "Add to an existing sample file of the same cluster (same system_identifier); the first new sample is marked as a gap." };
 
         var command = new Command("sample", $"""

@@ -15,7 +15,7 @@ internal static class SimulateCommand
 
     public static Command Create(SimulateService service)
     {
-        var scenario = InputFile("scenario", "The scenario file (YAML).");
+        var scenario = InputFile("scenario", "The scenario file (YAML).", InputKind.Scenario);
         var pg = Versions("--pg", "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.");
         var outDir = OutDir("Directory for the per-version timeline and events CSV files. [default: reports/<scenario name>]");
         var format = new Option<string>("--format")
@@ -30,7 +30,7 @@ internal static class SimulateCommand
             HelpName = "file",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        html.AcceptLegalFilePathsOnly();
+        OutputFile(html, "report.html");
 
         var command = new Command("simulate", """
             Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.

@@ -16,7 +16,7 @@ internal static class WhatIfCommand
 
     public static Command Create(WhatIfService service, TextWriter stderr)
     {
-        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version.");
+        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version.", InputKind.ScenarioOrSamples);
         var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
         var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
         var format = new Option<string>("--format")
@@ -32,7 +32,7 @@ internal static class WhatIfCommand
             HelpName = "file",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        html.AcceptLegalFilePathsOnly();
+        OutputFile(html, "whatif.html");
 
         var sync = new Option<string>("--sync")
         {

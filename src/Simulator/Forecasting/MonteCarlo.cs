@@ -38,8 +38,17 @@ public static class MonteCarlo
         }
         else
         {
-            Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
-                i => results[i] = body(i, new Random(RunSeed(masterSeed, i))));
+            try
+            {
+                Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
+                    i => results[i] = body(i, new Random(RunSeed(masterSeed, i))));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // The runs share their input, so a bad input fails every thread alike: throw what one run threw, as
+                // the sequential loop does, for the caller to report (not an AggregateException it does not expect).
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]);
+            }
         }
         return results;
     }
