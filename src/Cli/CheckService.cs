@@ -29,7 +29,7 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
         }
 
         // Before the runs: a JUnit file that cannot be written is known now, not after every scenario ran.
-        if (junitPath is not null) OutputPaths.CheckFiles("--junit", [junitPath]);
+        if (junitPath is not null) OutputPaths.CheckFile("--junit", junitPath, "walsim.xml");
         var checks = files.Select(CheckFile).ToList();
 
         var passed = checks.Sum(c => c.Passed);

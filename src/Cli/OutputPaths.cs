@@ -2,65 +2,72 @@ namespace Walsim.Cli;
 
 /// <summary>
 /// Where a command's reports go, checked before it runs: a long run must not end in an I/O error, and a command whose
-/// reports cannot all be written writes none. The shape of a path given on the command line (a directory where a
-/// file is wanted, a file where a directory is) is a usage error found while parsing (<see cref="FileProblem"/>,
-/// <see cref="DirectoryProblem"/>); whether the file system takes the files is known only by trying, which
-/// <see cref="CheckFiles"/> does in the directory that will hold them (exit 4, as a failed write).
+/// reports cannot all be written writes none. A path of the wrong shape (a directory where a file is wanted, a file
+/// where a directory is, a file on the way) is refused with what to give instead; whether the file system takes new
+/// files is known only by trying, which is done in the directory that will hold them. Every refusal is an
+/// <see cref="IOException"/>: exit 4, as a failed write, whenever it is found.
 /// </summary>
 internal static class OutputPaths
 {
-    /// <summary>Why no file can be written at <paramref name="path"/> (as given), or null when it can be tried.</summary>
-    public static string? FileProblem(string path, string example)
+    /// <summary>
+    /// The reports of <c>simulate</c>, <c>whatif</c> and <c>plan</c>: <paramref name="outDir"/> (<c>--out</c>, when
+    /// there is one), the page named by <c>--html</c> (<paramref name="page"/>, when a file is named;
+    /// <paramref name="pageName"/> is what to call it inside a directory given instead), and every file
+    /// <paramref name="files"/> will write.
+    /// </summary>
+    public static void CheckReports(string? outDir, string? page, string pageName, IEnumerable<string> files)
+    {
+        if (outDir is not null) CheckDirectory("--out", outDir);
+        if (page is { Length: > 0 }) CheckFile("--html", page, pageName);
+        CheckFiles(page is null ? "--out" : outDir is null ? "--html" : "--out or --html", files);
+    }
+
+    /// <summary>A file named by <paramref name="option"/> (<c>--junit</c>, <c>--csv</c>, <c>--html</c>);
+    /// <paramref name="example"/> is the file name offered when a directory is given instead.</summary>
+    public static void CheckFile(string option, string path, string example)
     {
         if (Directory.Exists(path))
-            return $"{path} is a directory; give a file name, like {Path.Combine(path, example)}";
-        return AncestorFile(Path.GetDirectoryName(Path.GetFullPath(path))) is { } file
-            ? $"{path}: {Shown(file, path)} is a file, so there is no directory to write into; give a path in a directory"
-            : null;
+            throw new IOException($"cannot write {path}: it is a directory; give {option} a file name, like {Path.Combine(path, example)}");
+        CheckFiles(option, [path]);
     }
 
-    /// <summary>Why <paramref name="path"/> cannot be (or become) a directory of reports, or null when it can be tried.</summary>
-    public static string? DirectoryProblem(string path)
+    /// <summary>A directory of reports (<c>--out</c>): it may not exist yet.</summary>
+    public static void CheckDirectory(string option, string dir)
     {
-        if (File.Exists(path))
-            return $"{path} is a file; give a directory for the reports (it is created if missing)";
-        return AncestorFile(Path.GetFullPath(path)) is { } file
-            ? $"{path}: {Shown(file, path)} is a file, so the directory cannot be created; give a directory for the reports"
-            : null;
+        if (File.Exists(dir))
+            throw new IOException($"cannot write reports to {dir}: it is a file; give {option} a directory (it is created if missing)");
+        if (AncestorFile(Path.GetFullPath(dir)) is { } file)
+            throw new IOException($"cannot write reports to {dir}: {Shown(file, dir)} is a file, so the directory cannot be created; give {option} a directory");
+        if (Unwritable(NearestDirectory(Path.GetFullPath(dir))) is { } reason)
+            throw new IOException($"cannot write reports to {dir}: {reason}; give {option} a directory you can write to");
     }
 
-    /// <summary>
-    /// Checks that every file of <paramref name="paths"/> can be written, before anything is: its shape
-    /// (<see cref="FileProblem"/>), and that the nearest existing directory on its way takes a new file (a hidden
-    /// file created and deleted at once; nothing else can tell a read-only mount, a full quota or <c>/proc</c>).
-    /// <paramref name="option"/> names what to change (<c>--junit</c>, <c>--out</c>). Throws an
-    /// <see cref="IOException"/> (exit 4) saying what is wrong and what to give instead.
-    /// </summary>
+    /// <summary>Files a command will write, placed by <paramref name="option"/>.</summary>
     public static void CheckFiles(string option, IEnumerable<string> paths)
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
-            if (Directory.Exists(path)) throw new IOException($"cannot write {path}: it is a directory; move it away or give {option} another path");
-            if (AncestorFile(Path.GetDirectoryName(Path.GetFullPath(path))) is { } file)
+            if (Directory.Exists(path))
+                throw new IOException($"cannot write {path}: it is a directory; move it away or give {option} another path");
+            var parent = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            if (AncestorFile(parent) is { } file)
                 throw new IOException($"cannot write {path}: {Shown(file, path)} is a file, so there is no directory to write into; give {option} a path in a directory");
-            var dir = NearestDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            var dir = NearestDirectory(parent);
             if (tried.Add(dir) && Unwritable(dir) is { } reason)
                 throw new IOException($"cannot write {path}: {reason}; give {option} {(option == "--out" ? "a directory" : "a path in a directory")} you can write to");
         }
     }
 
-    /// <summary>As <see cref="CheckFiles"/>, for a directory that reports will be written into.</summary>
-    public static void CheckDirectory(string option, string dir)
+    /// <summary>Why a path given as <c>sample --out</c> cannot be a file, or null: for a check while parsing, as that
+    /// command's other problems with <c>--out</c> are usage errors.</summary>
+    public static string? FileProblem(string path, string example)
     {
-        if (DirectoryProblem(dir) is { } problem) throw new IOException($"{option}: {problem}");
-        if (Unwritable(NearestDirectory(Path.GetFullPath(dir))) is { } reason)
-            throw new IOException($"cannot write reports to {dir}: {reason}; give {option} a directory you can write to");
+        if (Directory.Exists(path)) return $"{path} is a directory; give a file name, like {Path.Combine(path, example)}";
+        return AncestorFile(Path.GetDirectoryName(Path.GetFullPath(path))) is { } file
+            ? $"{path}: {Shown(file, path)} is a file, so there is no directory to write into; give a path in a directory"
+            : null;
     }
-
-    /// <summary>The options that place a command's report files, for messages: <c>--out</c>, <c>--html</c> or both.</summary>
-    public static string Options(string? outDir, string? html) =>
-        html is null ? "--out" : outDir is null ? "--html" : "--out or --html";
 
     /// <summary>The first of <paramref name="fullPath"/> and its ancestors that exists as a file, if any.</summary>
     private static string? AncestorFile(string? fullPath)
@@ -81,7 +88,8 @@ internal static class OutputPaths
         return p;
     }
 
-    /// <summary>Why no file can be created in <paramref name="dir"/>, or null when one can.</summary>
+    /// <summary>Why no file can be created in <paramref name="dir"/>, or null when one can: a hidden file is created
+    /// and deleted at once (nothing else tells a read-only mount, a directory of another user or <c>/proc</c>).</summary>
     private static string? Unwritable(string dir)
     {
         var probe = Path.Combine(dir, $".walsim-write-test.{Guid.NewGuid():N}.tmp");

@@ -104,7 +104,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         };
         if (note is not null) stderr.WriteLine($"walsim: note: {note}");
         // Before the runs: a report that cannot be written is known now, and then nothing is written.
-        OutputPaths.CheckFiles(OutputPaths.Options(request.OutDir, request.Html),
+        OutputPaths.CheckReports(request.OutDir, request.Html, PlanRenderers.Registry.PageIn(""),
             PlanRenderers.Registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name)).Select(f => f.Path));
 
         PlanResult plan;

@@ -33,7 +33,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
     private ExitCode RunDecisions(ReplayRequest request, IRecordedHistory history)
     {
         history.Require(HistoryUse.ReplayDecisions);
-        if (request.CsvPath is not null) OutputPaths.CheckFiles("--csv", [request.CsvPath]);
+        if (request.CsvPath is not null) OutputPaths.CheckFile("--csv", request.CsvPath, "replay.csv");
         var settingRows = history.Settings; // before the CSV is created: a missing sidecar leaves nothing behind
         using var csvFile = request.CsvPath is null ? null : AtomicFile.Create(request.CsvPath);
         var csv = csvFile is null ? null : new ReplayReport.DecisionCsv(csvFile.Writer); // flushed before the commit below

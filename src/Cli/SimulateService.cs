@@ -28,8 +28,7 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
         var registry = SimulateRenderers.Registry;
         var format = registry.GetPrintable(request.Format);
         // Before any version runs: a report that cannot be written fails the command with nothing written.
-        OutputPaths.CheckDirectory("--out", dir);
-        if (request.Html is not null) OutputPaths.CheckFiles("--html", registry.Files(null, request.Html, dir).Select(f => f.Path));
+        OutputPaths.CheckReports(dir, request.Html, registry.PageIn(""), request.Html is null ? [] : registry.Files(null, request.Html, dir).Select(f => f.Path));
         // The view for people prints each version as its run finishes, with the files written; the other formats
         // are documents for programs, printed whole at the end.
         var table = format == registry.Default;

@@ -80,7 +80,7 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
         var registry = WhatIfRenderers.Registry;
         var format = registry.GetPrintable(request.Format);
         var files = registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name));
-        OutputPaths.CheckFiles(OutputPaths.Options(request.OutDir, request.Html), files.Select(f => f.Path)); // before the runs
+        OutputPaths.CheckReports(request.OutDir, request.Html, registry.PageIn(""), files.Select(f => f.Path)); // before the runs
         // The HTML report's timelines are collected in the comparison's own runs.
         var report = WhatIfAnalysis.Run(scenario, request.From, request.To,
             (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)), charts: request.Html is not null);

@@ -20,7 +20,7 @@ internal static class CheckCommand
             Description = "Also write the results as JUnit XML to this file, for CI test reports.",
             HelpName = "file",
         };
-        OutputFile(junit, "walsim.xml");
+        junit.AcceptLegalFilePathsOnly();
 
         var command = new Command("check", """
             Runs every scenario on each of its versions and tests the expectations under its 'expect:' key. Prints one PASS or FAIL line per expectation and version, with the value the simulation observed, then the totals. The exit code is 0 only if every expectation passed, so it can gate a CI job or a configuration change.

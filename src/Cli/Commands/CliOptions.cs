@@ -73,30 +73,13 @@ internal static class CliOptions
         return $"{path}: is a directory; give {kind.Expected}{like}{hint}";
     }
 
-    /// <summary><c>--out DIR</c>: where a command writes its reports; refused when it is (or lies under) a file.</summary>
+    /// <summary><c>--out DIR</c>: where a command writes its reports. Whether they can be written there is checked by
+    /// the command before it runs (<see cref="OutputPaths"/>): a failure to write is exit 4, whenever it is found.</summary>
     public static Option<string> OutDir(string description)
     {
         var option = new Option<string>("--out") { Description = description, HelpName = "dir" };
         option.AcceptLegalFilePathsOnly();
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<string>() is { } dir && OutputPaths.DirectoryProblem(dir) is { } problem) r.AddError($"--out: {problem}");
-        });
         return option;
-    }
-
-    /// <summary>
-    /// Checks an option naming a file to write (<c>--junit</c>, <c>--csv</c>, <c>--html</c>): a legal path that is
-    /// not a directory and does not lie under a file. <paramref name="example"/> is the file name the message offers
-    /// for a directory given instead (<c>report.html</c>).
-    /// </summary>
-    public static void OutputFile(Option<string> option, string example)
-    {
-        option.AcceptLegalFilePathsOnly();
-        option.Validators.Add(r =>
-        {
-            if (r.Tokens.Count > 0 && OutputPaths.FileProblem(r.Tokens[^1].Value, example) is { } problem) r.AddError($"{option.Name}: {problem}");
-        });
     }
 
     // ---- versions

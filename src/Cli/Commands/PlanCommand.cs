@@ -56,7 +56,7 @@ internal static class PlanCommand
             HelpName = "file",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        OutputFile(html, "plan.html");
+        html.AcceptLegalFilePathsOnly();
         var threads = Threads("Threads for the runs (the plan does not depend on it). [default: the processor count]");
 
         var command = new Command("plan", """

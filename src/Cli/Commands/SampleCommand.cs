@@ -35,7 +35,12 @@ internal static class SampleCommand
             HelpName = "file",
             DefaultValueFactory = _ => "samples.csv",
         };
-        OutputFile(outPath, "samples.csv");
+        outPath.AcceptLegalFilePathsOnly();
+        // A directory is refused here with sample's other --out problems (exit 3), not at the first sample's write.
+        outPath.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && OutputPaths.FileProblem(r.Tokens[^1].Value, "samples.csv") is { } problem) r.AddError($"--out: {problem}");
+        });
         var append = new Option<bool>("--append") { Description = "Add to an existing sample file of the same cluster (same system_identifier); the first new sample is marked as a gap." };
 
         var command = new Command("sample", $"""

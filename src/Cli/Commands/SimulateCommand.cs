@@ -30,7 +30,7 @@ internal static class SimulateCommand
             HelpName = "file",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        OutputFile(html, "report.html");
+        html.AcceptLegalFilePathsOnly();
 
         var command = new Command("simulate", """
             Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.

@@ -32,7 +32,7 @@ internal static class WhatIfCommand
             HelpName = "file",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        OutputFile(html, "whatif.html");
+        html.AcceptLegalFilePathsOnly();
 
         var sync = new Option<string>("--sync")
         {

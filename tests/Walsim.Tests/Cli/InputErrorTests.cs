@@ -27,7 +27,7 @@ public sealed class InputErrorTests : IDisposable
         var path = Path.Combine(_dir, "one.csv");
         var first = ForecastTests.TwoHours()[0];
         File.WriteAllText(path, LiveFixtures.Csv([.. first.Slots.Select(s => (first.Server, (SlotSample?)s))]));
-        File.WriteAllText(SampleFile.SettingsPath(path), SampleCsv.SettingsHeader + "\n");
+        File.WriteAllText(SampleFile.SettingsPath(path), SampleCsv.SettingsHeader + "\n1,2025-01-31T12:00:00.000000Z,max_wal_size,1024,MB\n");
         return path;
     }
 

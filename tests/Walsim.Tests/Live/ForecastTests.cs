@@ -199,7 +199,7 @@ public sealed class ForecastCommandTests : IDisposable
     {
         var path = Path.Combine(_dir, "db2.csv");
         File.WriteAllText(path, LiveFixtures.Csv(ForecastTests.TwoHours().Select(f => (f.Server, (SlotSample?)null)).ToArray()));
-        File.WriteAllText(SampleFile.SettingsPath(path), SampleCsv.SettingsHeader + "\n");
+        File.WriteAllText(SampleFile.SettingsPath(path), SampleCsv.SettingsHeader + "\n1,2025-01-31T12:00:00.000000Z,max_wal_size,1024,MB\n");
         var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
         var code = new WalsimCommands(stdout, stderr).Invoke(["forecast", path, "--runs", "5", "--what-if", "slot ghost stops now"]);
         Assert.Equal((int)ExitCode.UsageError, code);
