@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Walsim.Analyzer.Live;
+using Walsim.Simulator.Units;
 using Xunit;
 using static Walsim.Tests.Live.LiveFixtures;
 
@@ -155,6 +156,81 @@ public sealed class SampleFileTests : IDisposable
         {
             CultureInfo.CurrentCulture = before;
         }
+    }
+
+    /// <summary>A sample at <paramref name="seconds"/> whose WAL position (insert and write LSN) is <paramref name="head"/>.</summary>
+    private static ServerSample At(long sample, double seconds, ulong head, bool gap = false, uint timeline = 1) =>
+        Server(sample, seconds, gap: gap) with { InsertLsn = new(head), WriteLsn = new(head), TimelineId = timeline };
+
+    [Fact]
+    public void A_WAL_position_going_backwards_on_one_timeline_without_a_gap_is_refused_naming_both_lines()
+    {
+        var e = ReadFails(Csv((At(1, 0, 0x5000000), Physical), (At(1, 0, 0x5000000), Logical), (At(2, 10, 0x3000000), Physical)));
+        Assert.Equal("samples.csv:4: insert_lsn: the WAL position went backwards on timeline 1: 0/3000000 after 0/5000000 (line 2), with no gap between the samples; " +
+                     "a server's WAL position only moves forward (walsim sample marks a reconnect or a restart with gap=true, and a restore or promotion starts a new timeline): " +
+                     "is the file edited, or are two files joined?", e.Message);
+    }
+
+    [Fact]
+    public void A_WAL_position_going_backwards_after_a_gap_or_on_a_new_timeline_is_what_a_crash_or_a_restore_does()
+    {
+        // A crash loses WAL that was inserted but not flushed: the next sample, after the reconnect, is behind.
+        Assert.Equal(3, Read(Csv((At(1, 0, 0x5000000), null), (At(2, 10, 0x4FFF000, gap: true), null), (At(3, 20, 0x5100000), null))).Count);
+        // A restore to an earlier point starts a new timeline there.
+        Assert.Equal(2, Read(Csv((At(1, 0, 0x5000000), null), (At(2, 10, 0x3000000, timeline: 2), null))).Count);
+    }
+
+    [Fact]
+    public void A_standby_reading_its_received_position_is_checked_the_same()
+    {
+        ServerSample Standby(long n, double t, ulong received) =>
+            Server(n, t) with { InRecovery = true, InsertLsn = Lsn.Invalid, WriteLsn = Lsn.Invalid, ReceiveLsn = new(received), ReplayLsn = new(received) };
+        var e = ReadFails(Csv((Standby(1, 0, 0x5000000), null), (Standby(2, 10, 0x4000000), null)));
+        Assert.StartsWith("samples.csv:3: receive_lsn: the WAL position went backwards on timeline 1: 0/4000000 after 0/5000000 (line 2)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // time still passed across a gap: no server writes faster then either
+    public void A_WAL_position_advancing_faster_than_any_server_writes_is_refused(bool gap)
+    {
+        var e = ReadFails(Csv((At(1, 0, 0x5000000), null), (At(2, 10, ulong.MaxValue, gap), null)));
+        Assert.Equal("samples.csv:3: insert_lsn: the WAL position jumped 16EB in 10s: FFFFFFFF/FFFFFFFF after 0/5000000 (line 2), " +
+                     "faster than the 10GB/s a server can write; is the file edited, or are two files joined?", e.Message);
+    }
+
+    [Fact]
+    public void The_rate_bound_is_10GB_a_second_over_the_interval_and_one_second_more()
+    {
+        const ulong Gb = 1UL << 30, Start = 0x5000000;
+        // 10 s apart: up to 110GB is taken (a busy server's few GB/s, with room to spare) ...
+        Assert.Equal(2, Read(Csv((At(1, 0, Start), null), (At(2, 10, Start + 110 * Gb), null))).Count);
+        // ... a byte more is not.
+        var e = ReadFails(Csv((At(1, 0, Start), null), (At(2, 10, Start + 110 * Gb + 1), null)));
+        Assert.StartsWith("samples.csv:3: insert_lsn: the WAL position jumped 110GB in 10s", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("max_wal_size", "banana", "MB", "s.settings.csv:2: max_wal_size: expected a size as pg_settings shows it (value 1024, unit MB), got \"banana\" (unit MB)")]
+    [InlineData("max_wal_size", "banana", "", "s.settings.csv:2: max_wal_size: expected a size as pg_settings shows it (value 1024, unit MB), got \"banana\"")]
+    [InlineData("max_wal_size", "1", "MB", "s.settings.csv:2: max_wal_size: 1 MB is outside the valid range for parameter \"max_wal_size\" (2 .. 2147483647)")]
+    [InlineData("checkpoint_timeout", "soon", "s", "s.settings.csv:2: checkpoint_timeout: expected a time as pg_settings shows it (value 300, unit s), got \"soon\" (unit s)")]
+    [InlineData("wal_level", "maximal", "", "s.settings.csv:2: wal_level: expected one of minimal, replica, logical, got \"maximal\"")]
+    [InlineData("wal_recycle", "perhaps", "", "s.settings.csv:2: wal_recycle: expected on or off, got \"perhaps\"")]
+    [InlineData("checkpoint_completion_target", "most", "", "s.settings.csv:2: checkpoint_completion_target: expected a number like 0.9, got \"most\"")]
+    public void A_sidecar_value_PostgreSQL_would_not_show_is_refused_with_its_line(string name, string value, string unit, string message)
+    {
+        var text = $"{SampleCsv.SettingsHeader}\n1,2025-01-31T12:00:00.000000Z,{name},{value},{unit}\n";
+        var e = Assert.Throws<SampleFileException>(() => SampleFile.ReadSettings(new StringReader(text), "s.settings.csv").ToList());
+        Assert.Equal(message, e.Message);
+        Assert.Equal(name, e.Field);
+    }
+
+    [Fact]
+    public void A_sidecar_parameter_walsim_does_not_model_is_not_judged()
+    {
+        var text = $"{SampleCsv.SettingsHeader}\n1,2025-01-31T12:00:00.000000Z,wal_compression,zstd-ish,\n";
+        Assert.Single(SampleFile.ReadSettings(new StringReader(text), "s.settings.csv"));
     }
 
     private static string ReplaceCell(string text, int line, string column, string value)
