@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Walsim.Analyzer.Live;
+using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using static Walsim.Cli.Commands.CliOptions;
 
@@ -58,6 +59,19 @@ internal static class ForecastCommand
             {
                 result.AddError($"--what-if: {error}");
                 return [];
+            }
+            // A value PostgreSQL would refuse is refused here, naming the what-if (applied in the runs, it would
+            // surface mid-forecast as if the samples' settings were wrong).
+            foreach (var (name, value) in w.Settings)
+            {
+                var problem = !GucCatalog.All.TryGetValue(name, out var def)
+                    ? $"unrecognized configuration parameter \"{name}\" (walsim knows: {string.Join(", ", GucCatalog.All.Keys.Order())})"
+                    : GucCatalog.TryParse(def, value, out _, out var invalid) ? null : invalid;
+                if (problem is not null)
+                {
+                    result.AddError($"--what-if: \"{token.Value}\": {problem}");
+                    return [];
+                }
             }
             list.Add(w);
         }

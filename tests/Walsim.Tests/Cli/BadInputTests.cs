@@ -79,6 +79,11 @@ public sealed class BadInputTests : IDisposable
             { "replay {dir}/samples/good.csv --csv {dir}/adir", ExitCode.IoError, "cannot write {dir}/adir: it is a directory; give --csv a file name, like {dir}/adir/replay.csv" },
             { "sample --out {dir}/adir", ExitCode.UsageError, "--out: {dir}/adir is a directory; give a file name, like {dir}/adir/samples.csv" },
 
+            // A what-if setting PostgreSQL would refuse: named while parsing, not blamed on the samples mid-forecast.
+            { "forecast {dir}/samples/good.csv --what-if set_max_wal_size=banana", ExitCode.UsageError, "--what-if: \"set max_wal_size=banana\": invalid value for parameter \"max_wal_size\": \"banana\"" },
+            { "forecast {dir}/samples/good.csv --what-if set_max_wal_size=1MB", ExitCode.UsageError, "--what-if: \"set max_wal_size=1MB\": 1 MB is outside the valid range for parameter \"max_wal_size\"" },
+            { "forecast {dir}/samples/good.csv --what-if set_wal_keep_sise=1GB", ExitCode.UsageError, "--what-if: \"set wal_keep_sise=1GB\": unrecognized configuration parameter \"wal_keep_sise\"" },
+
             // Sample data no server can produce: refused with file and line, never fitted.
             { "replay {dir}/samples/back.csv", ExitCode.InvalidScenario, "{dir}/samples/back.csv:202: insert_lsn: the WAL position went backwards on timeline 1: 0/1000000 after " },
             { "forecast {dir}/samples/back.csv", ExitCode.InvalidScenario, "{dir}/samples/back.csv:202: insert_lsn: the WAL position went backwards on timeline 1" },
@@ -113,7 +118,8 @@ public sealed class BadInputTests : IDisposable
         Fixture();
         var before = Snapshot();
         var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
-        var args = commandLine.Split(' ').Select(a => a.Replace("{dir}", _dir, StringComparison.Ordinal)).ToArray();
+        // set_x=1 stands for the one argument "set x=1" (a what-if).
+        var args = commandLine.Split(' ').Select(a => a.Replace("{dir}", _dir, StringComparison.Ordinal).Replace("set_", "set ", StringComparison.Ordinal)).ToArray();
         var exit = new WalsimCommands(stdout, stderr).Invoke(args);
 
         var err = stderr.ToString();
