@@ -36,7 +36,5 @@ internal sealed class ChartOptions
         return new ChartOptions(png, svg, size);
     }
 
-    public IEnumerable<Option> All => [Png, Svg, Size];
-
     public ChartOutput From(ParseResult r) => ChartOutput.Of(r.GetValue(Png), r.GetValue(Svg), r.GetValue(Size) ?? ChartSize.Default);
 }

@@ -32,12 +32,11 @@ internal static class SimulateCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         html.AcceptLegalFilePathsOnly();
-        var charts = ChartOptions.Create("report.pg-wal.png (pg_wal over time, every version overlaid) and report.slot-N-NAME.png per slot (its retained WAL and wal_status), in the output directory");
+        var charts = ChartOptions.Create("report.pg-wal.png (pg_wal over time, every version overlaid) and report.slot-N-NAME.png per slot (its retained WAL and wal_status), in the --out directory");
 
         var command = new Command("simulate", """
             Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.
-            """) { scenario, pg, outDir, format, html };
-        foreach (var option in charts.All) command.Options.Add(option);
+            """) { scenario, pg, outDir, format, html, charts.Png, charts.Svg, charts.Size };
         command.SetAction(r => (int)service.Run(new SimulateRequest(
             r.GetRequiredValue(scenario),
             r.GetValue(pg) ?? [],

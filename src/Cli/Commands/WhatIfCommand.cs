@@ -44,8 +44,7 @@ internal static class WhatIfCommand
 
         var command = new Command("whatif", """
             Runs one scenario on the version it is written for and on each version you might move to, and lays the results side by side: when each slot becomes extended, unreserved and lost, pg_wal's peak, the disk, checkpoints and invalidations. Moves the settings across versions (wal_keep_segments <-> wal_keep_size, parameters a version lacks, defaults that changed) and says what it did; finds the first checkpoint where a version decides differently and names the PostgreSQL change behind it; warns when a minor release has a retention bug fixed later and shows what the fix changes for this workload.
-            """) { scenario, from, to, format, outDir, html, sync };
-        foreach (var option in charts.All) command.Options.Add(option);
+            """) { scenario, from, to, format, outDir, html, charts.Png, charts.Svg, charts.Size, sync };
         command.SetAction(r =>
         {
             var fmt = r.GetRequiredValue(format);
