@@ -15,7 +15,8 @@ namespace Walsim.Cli;
 /// Where the HTML report goes (with <c>report.json</c>, or the page's name with <c>.json</c>, beside it); empty =
 /// <c>report.html</c> in the output directory; null = no HTML report.
 /// </param>
-public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null);
+/// <param name="Force">Run even when the work estimate is past <see cref="Simulator.Engine.RunLimits.Default"/>.</param>
+public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null, bool Force = false);
 
 /// <summary><c>walsim simulate</c>: runs a scenario on each version, writes the CSV reports (and an HTML report), prints a summary.</summary>
 public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -24,6 +25,11 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
     {
         var scenario = loadScenario(request.ScenarioPath);
         var versions = request.Versions.Count > 0 ? request.Versions : scenario.Versions;
+        if (RunGuard.Refusal(scenario, versions, request.Force) is { } refusal)
+        {
+            stderr.WriteLine($"walsim: {refusal}");
+            return ExitCode.InvalidScenario;
+        }
         var dir = request.OutDir ?? Path.Combine("reports", scenario.Name);
         var registry = SimulateRenderers.Registry;
         var format = registry.GetPrintable(request.Format);

@@ -17,7 +17,11 @@ namespace Walsim.Cli;
 /// Where the HTML report goes; empty = <c>whatif.html</c> in <paramref name="OutDir"/>, or in
 /// <c>reports/&lt;scenario name&gt;</c> without one; null = no HTML report.
 /// </param>
-public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, string Format, string? OutDir, string? Html = null);
+public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, string Format, string? OutDir, string? Html = null)
+{
+    /// <summary>Run even when the work estimate is past the limits (<see cref="RunGuard"/>).</summary>
+    public bool Force { get; init; }
+}
 
 /// <summary><c>walsim whatif</c>: one scenario on several versions, side by side, with the first divergence explained.</summary>
 public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -25,7 +29,13 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     public ExitCode Run(WhatIfRequest request)
     {
         if (!HistorySources.Recognises(request.ScenarioPath))
-            return Failures.Guard(stderr, () => Compare(request, loadScenario(request.ScenarioPath)));
+            return Failures.Guard(stderr, () =>
+            {
+                var scenario = loadScenario(request.ScenarioPath);
+                if (RunGuard.Refusal(scenario, [request.From, .. request.To], request.Force) is not { } refusal) return Compare(request, scenario);
+                stderr.WriteLine($"walsim: {refusal}");
+                return ExitCode.InvalidScenario;
+            });
         // A recorded history: what the sampled cluster went through, replayed under each version.
         return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default, ExitCode.InvalidScenario, samples =>
         {

@@ -190,6 +190,13 @@ internal static class CliOptions
         return null;
     }
 
+    /// <summary><c>--force</c>: run a scenario whose estimated work is past the limits (<see cref="RunGuard"/>).</summary>
+    public static Option<bool> Force() => new("--force")
+    {
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"Run even when the scenario's estimated work is past walsim's limits ({Simulator.Engine.RunLimits.Default.TimelineRows:#,0} timeline rows per version, {Simulator.Engine.RunLimits.Default.Segments:#,0} WAL segments, {Simulator.Engine.RunLimits.Default.Checkpoints:#,0} checkpoints), which otherwise refuse it before anything is written."),
+    };
+
     // ---- counts
 
     /// <summary><c>--runs N</c>: Monte Carlo runs, 1 to 100000.</summary>

@@ -31,17 +31,19 @@ internal static class SimulateCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         html.AcceptLegalFilePathsOnly();
+        var force = Force();
 
         var command = new Command("simulate", """
             Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.
-            """) { scenario, pg, outDir, format, html };
+            """) { scenario, pg, outDir, format, html, force };
         command.SetAction(r => (int)service.Run(new SimulateRequest(
             r.GetRequiredValue(scenario),
             r.GetValue(pg) ?? [],
             r.GetValue(outDir),
             r.GetRequiredValue(format),
             // --html alone: the default file; absent: no HTML report.
-            r.GetResult(html) is null ? null : r.GetValue(html) ?? "")));
+            r.GetResult(html) is null ? null : r.GetValue(html) ?? "",
+            r.GetValue(force))));
         return command;
     }
 }
