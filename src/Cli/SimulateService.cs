@@ -16,7 +16,8 @@ namespace Walsim.Cli;
 /// Where the HTML report goes (with <c>report.json</c>, or the page's name with <c>.json</c>, beside it); empty =
 /// <c>report.html</c> in the output directory; null = no HTML report.
 /// </param>
-public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null)
+/// <param name="Force">Run even when the work estimate is past <see cref="Simulator.Engine.RunLimits.Default"/>.</param>
+public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null, bool Force = false)
 {
     /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>: report.pg-wal.png … in the output directory), and their size.</summary>
     public ChartOutput Charts { get; init; } = ChartOutput.None;
@@ -29,6 +30,11 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
     {
         var scenario = loadScenario(request.ScenarioPath);
         var versions = request.Versions.Count > 0 ? request.Versions : scenario.Versions;
+        if (RunGuard.Refusal(scenario, versions, request.Force) is { } refusal)
+        {
+            stderr.WriteLine($"walsim: {refusal}");
+            return ExitCode.InvalidScenario;
+        }
         var dir = request.OutDir ?? Path.Combine("reports", scenario.Name);
         var registry = SimulateRenderers.Registry;
         var format = registry.GetPrintable(request.Format);

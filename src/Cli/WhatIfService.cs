@@ -20,6 +20,9 @@ namespace Walsim.Cli;
 /// </param>
 public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, string Format, string? OutDir, string? Html = null)
 {
+    /// <summary>Run even when the work estimate is past the limits (<see cref="RunGuard"/>).</summary>
+    public bool Force { get; init; }
+
     /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>; in <see cref="OutDir"/>, else beside the page), and their size.</summary>
     public ChartOutput Charts { get; init; } = ChartOutput.None;
 }
@@ -30,7 +33,13 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     public ExitCode Run(WhatIfRequest request)
     {
         if (!HistorySources.Recognises(request.ScenarioPath))
-            return Failures.Guard(stderr, () => Compare(request, loadScenario(request.ScenarioPath)));
+            return Failures.Guard(stderr, () =>
+            {
+                var scenario = loadScenario(request.ScenarioPath);
+                if (RunGuard.Refusal(scenario, [request.From, .. request.To], request.Force) is not { } refusal) return Compare(request, scenario);
+                stderr.WriteLine($"walsim: {refusal}");
+                return ExitCode.InvalidScenario;
+            });
         // A recorded history: what the sampled cluster went through, replayed under each version.
         return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default, ExitCode.InvalidScenario, samples =>
         {

@@ -42,9 +42,10 @@ internal static class WhatIfCommand
             HelpName = "mechanisms",
         };
 
+        var force = Force();
         var command = new Command("whatif", """
             Runs one scenario on the version it is written for and on each version you might move to, and lays the results side by side: when each slot becomes extended, unreserved and lost, pg_wal's peak, the disk, checkpoints and invalidations. Moves the settings across versions (wal_keep_segments <-> wal_keep_size, parameters a version lacks, defaults that changed) and says what it did; finds the first checkpoint where a version decides differently and names the PostgreSQL change behind it; warns when a minor release has a retention bug fixed later and shows what the fix changes for this workload.
-            """) { scenario, from, to, format, outDir, html, charts.Png, charts.Svg, charts.Size, sync };
+            """) { scenario, from, to, format, outDir, html, charts.Png, charts.Svg, charts.Size, sync, force };
         command.SetAction(r =>
         {
             var fmt = r.GetRequiredValue(format);
@@ -57,7 +58,8 @@ internal static class WhatIfCommand
             }
             return (int)service.Run(new WhatIfRequest(r.GetRequiredValue(scenario), fromVersion, r.GetValue(to) ?? [], fmt, r.GetValue(outDir),
                 // --html alone: the default file; absent: no HTML report.
-                r.GetResult(html) is null ? null : r.GetValue(html) ?? "") { Charts = charts.From(r) });
+                r.GetResult(html) is null ? null : r.GetValue(html) ?? "")
+            { Force = r.GetValue(force), Charts = charts.From(r) });
         });
         return command;
     }
