@@ -11,7 +11,8 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
 {
     /// <param name="paths">Scenario files and folders, in order; a folder's <c>*.yaml</c>/<c>*.yml</c> files are checked in name order.</param>
     /// <param name="junitPath">Where to write JUnit XML, or null.</param>
-    public ExitCode Run(IReadOnlyList<string> paths, string? junitPath) => Failures.Guard(stderr, () =>
+    /// <param name="force">Run scenarios whose work estimate is past the limits (<see cref="RunGuard"/>).</param>
+    public ExitCode Run(IReadOnlyList<string> paths, string? junitPath, bool force = false) => Failures.Guard(stderr, () =>
     {
         var files = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -30,7 +31,7 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
 
         // Before the runs: a JUnit file that cannot be written is known now, not after every scenario ran.
         if (junitPath is not null) OutputPaths.CheckFile("--junit", junitPath, "walsim.xml");
-        var checks = files.Select(CheckFile).ToList();
+        var checks = files.Select(f => CheckFile(f, force)).ToList();
 
         var passed = checks.Sum(c => c.Passed);
         var failed = checks.Sum(c => c.Failed);
@@ -41,7 +42,7 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
         return errors > 0 ? ExitCode.InvalidScenario : failed > 0 ? ExitCode.ExpectationsFailed : ExitCode.Ok;
     });
 
-    private ScenarioCheck CheckFile(string file)
+    private ScenarioCheck CheckFile(string file, bool force)
     {
         Scenario scenario;
         try
@@ -55,6 +56,12 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
             return new ScenarioCheck(Path.GetFileNameWithoutExtension(file), file, [], [new CheckError(null, e.Message)]);
         }
 
+        if (RunGuard.Refusal(scenario, scenario.Versions, force) is { } refusal)
+        {
+            // Counted as an error of this scenario; the others are still checked.
+            stdout.WriteLine($"ERROR {refusal}");
+            return new ScenarioCheck(scenario.Name, file, [], [new CheckError(null, refusal)]);
+        }
         var outcomes = new List<ExpectationOutcome>();
         var errors = new List<CheckError>();
         foreach (var version in scenario.Versions)

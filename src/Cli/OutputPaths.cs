@@ -1,3 +1,5 @@
+using Walsim.Analyzer.Reports;
+
 namespace Walsim.Cli;
 
 /// <summary>
@@ -10,16 +12,22 @@ namespace Walsim.Cli;
 internal static class OutputPaths
 {
     /// <summary>
-    /// The reports of <c>simulate</c>, <c>whatif</c> and <c>plan</c>: <paramref name="outDir"/> (<c>--out</c>, when
-    /// there is one), the page named by <c>--html</c> (<paramref name="page"/>, when a file is named;
-    /// <paramref name="pageName"/> is what to call it inside a directory given instead), and every file
-    /// <paramref name="files"/> will write.
+    /// The reports of <c>simulate</c>, <c>whatif</c> and <c>plan</c> (<paramref name="registry"/>'s files), before the
+    /// runs: the directory <paramref name="outDir"/> (<c>--out</c>, when there is one), the page <c>--html</c> asks for
+    /// (<paramref name="page"/>: its path, or empty for the default in <paramref name="outDir"/>, else
+    /// <paramref name="pageDir"/>) and what goes beside it, and, with <paramref name="charts"/>, the directory the
+    /// charts go to (their names depend on the report, which the runs make).
     /// </summary>
-    public static void CheckReports(string? outDir, string? page, string pageName, IEnumerable<string> files)
+    public static void CheckReports<TReport>(RendererRegistry<TReport> registry, string? outDir, string? page, string pageDir, bool charts)
     {
         if (outDir is not null) CheckDirectory("--out", outDir);
-        if (page is { Length: > 0 }) CheckFile("--html", page, pageName);
-        CheckFiles(page is null ? "--out" : outDir is null ? "--html" : "--out or --html", files);
+        if (page is not null)
+        {
+            if (page.Length > 0) CheckFile("--html", page, registry.PageIn(""));
+            CheckFiles(page.Length == 0 && outDir is not null ? "--out" : "--html",
+                registry.PageAt(page.Length > 0 ? page : registry.PageIn(outDir ?? pageDir)).Select(f => f.Path));
+        }
+        if (charts && outDir is null) CheckDirectory("--out", pageDir);
     }
 
     /// <summary>A file named by <paramref name="option"/> (<c>--junit</c>, <c>--csv</c>, <c>--html</c>);

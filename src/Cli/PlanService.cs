@@ -3,6 +3,7 @@ using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Planning;
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Charts;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Planning;
 using Walsim.Simulator.Scenarios;
@@ -27,7 +28,7 @@ namespace Walsim.Cli;
 /// <param name="Seed">Master seed.</param>
 /// <param name="Window">How far into the workload an outage may start; null = the scenario's span, or 7 days of samples.</param>
 /// <param name="Format">The stdout format: a name in <see cref="PlanRenderers.Registry"/>.</param>
-/// <param name="OutDir">Where plan.md, plan.csv and plan.json go; null = nowhere.</param>
+/// <param name="OutDir">Where plan.md, plan.csv, plan.json and the charts as PNG go; null = nowhere.</param>
 /// <param name="Html">The HTML report's path; "" = plan.html in the output directory; null = none.</param>
 /// <param name="Threads">Threads for the runs (the plan does not depend on it).</param>
 public sealed record PlanRequest(string Path, PgVersion? Version, IReadOnlyList<string> Slots, ByteCount? Disk, bool NoDisk,
@@ -40,6 +41,9 @@ public sealed record PlanRequest(string Path, PgVersion? Version, IReadOnlyList<
     /// <summary>For samples: the cycle to fit (a day, unless the trace is compressed) and the fit's bucket.</summary>
     public SimDuration Period { get; init; } = SimDuration.FromDays(1);
     public SimDuration? Bucket { get; init; }
+
+    /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>; in <see cref="OutDir"/>, else beside the page), and their size.</summary>
+    public ChartOutput Charts { get; init; } = ChartOutput.None;
 }
 
 /// <summary><c>walsim plan</c>: a cap × outage sweep over Monte Carlo runs, and a recommended cap and volume per slot.</summary>
@@ -104,8 +108,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         };
         if (note is not null) stderr.WriteLine($"walsim: note: {note}");
         // Before the runs: a report that cannot be written is known now, and then nothing is written.
-        OutputPaths.CheckReports(request.OutDir, request.Html, PlanRenderers.Registry.PageIn(""),
-            PlanRenderers.Registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name)).Select(f => f.Path));
+        OutputPaths.CheckReports(PlanRenderers.Registry, request.OutDir, request.Html, Path.Combine("reports", scenario.Name), request.Charts.Any);
 
         PlanResult plan;
         try
@@ -128,7 +131,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         format.Render(report, stdout);
 
         // All written before any is renamed: a failure leaves every earlier report as it was.
-        var written = AtomicFile.WriteAll(report, registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name)));
+        var written = AtomicFile.WriteAll(report, registry.Files(report, request.OutDir, request.Html, Path.Combine("reports", scenario.Name), request.Charts));
         if (written.Count > 0 && format == registry.Default) stdout.WriteLine($"reports: {string.Join(", ", written.Select(ReportPaths.Relative))}");
         return ExitCode.Ok;
     }

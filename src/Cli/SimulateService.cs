@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Results;
@@ -15,7 +16,12 @@ namespace Walsim.Cli;
 /// Where the HTML report goes (with <c>report.json</c>, or the page's name with <c>.json</c>, beside it); empty =
 /// <c>report.html</c> in the output directory; null = no HTML report.
 /// </param>
-public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null);
+/// <param name="Force">Run even when the work estimate is past <see cref="Simulator.Engine.RunLimits.Default"/>.</param>
+public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null, bool Force = false)
+{
+    /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>: report.pg-wal.png … in the output directory), and their size.</summary>
+    public ChartOutput Charts { get; init; } = ChartOutput.None;
+}
 
 /// <summary><c>walsim simulate</c>: runs a scenario on each version, writes the CSV reports (and an HTML report), prints a summary.</summary>
 public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -24,11 +30,16 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
     {
         var scenario = loadScenario(request.ScenarioPath);
         var versions = request.Versions.Count > 0 ? request.Versions : scenario.Versions;
+        if (RunGuard.Refusal(scenario, versions, request.Force) is { } refusal)
+        {
+            stderr.WriteLine($"walsim: {refusal}");
+            return ExitCode.InvalidScenario;
+        }
         var dir = request.OutDir ?? Path.Combine("reports", scenario.Name);
         var registry = SimulateRenderers.Registry;
         var format = registry.GetPrintable(request.Format);
         // Before any version runs: a report that cannot be written fails the command with nothing written.
-        OutputPaths.CheckReports(dir, request.Html, registry.PageIn(""), request.Html is null ? [] : registry.Files(null, request.Html, dir).Select(f => f.Path));
+        OutputPaths.CheckReports(registry, dir, request.Html, dir, request.Charts.Any);
         // The view for people prints each version as its run finishes, with the files written; the other formats
         // are documents for programs, printed whole at the end.
         var table = format == registry.Default;
@@ -47,7 +58,8 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
             // Each version streams to its own files; they appear only if the run completes.
             using (var report = new CsvReportObserver(dir, scenario, version))
             {
-                var collector = request.Html is null ? null : new ReportCollector(scenario, version);
+                // The page and the chart images draw from the same collected timelines.
+                var collector = request.Html is null && !request.Charts.Any ? null : new ReportCollector(scenario, version);
                 ISimulationObserver observer = collector is null ? report : new TeeObserver(report, collector);
                 // A topology's standbys: their own CSV files, and one chart series each in the HTML report.
                 var standbyCollectors = new Dictionary<string, ReportCollector>();
@@ -87,11 +99,13 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
         }
 
         var simulated = new SimulateReport(scenario, results, html);
-        if (request.Html is not null)
+        if (request.Html is not null || request.Charts.Any)
         {
-            // After every version ran: one page overlays them all.
-            var written = AtomicFile.WriteAll(simulated, registry.Files(null, request.Html, dir));
-            if (table) stdout.WriteLine($"HTML report   {ReportPaths.Relative(written[0])} (numbers in {ReportPaths.Relative(written[1])})");
+            // After every version ran: one page, and each chart, overlays them all.
+            var written = AtomicFile.WriteAll(simulated, registry.Files(simulated, null, request.Html, dir, request.Charts));
+            var images = written.Skip(request.Html is null ? 0 : registry.Page.Count).Select(ReportPaths.Relative).ToList();
+            if (table && request.Html is not null) stdout.WriteLine($"HTML report   {ReportPaths.Relative(written[0])} (numbers in {ReportPaths.Relative(written[1])})");
+            if (table && images.Count > 0) stdout.WriteLine($"charts        {string.Join(", ", images)}");
         }
 
         if (!table) format.Render(simulated, stdout);

@@ -93,6 +93,7 @@ public sealed class WalsimCommands
             _stderr.WriteLine($"Try '{command} --help'.");
             return (int)ExitCode.UsageError;
         }
+        foreach (var note in CliOptions.NewerMinorNotes(parsed)) _stderr.WriteLine($"walsim: {note}");
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = _stdout, Error = _stderr, EnableDefaultExceptionHandler = false });

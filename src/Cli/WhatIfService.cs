@@ -1,6 +1,7 @@
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Comparison;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Scenarios;
@@ -12,12 +13,19 @@ namespace Walsim.Cli;
 /// <param name="From">The version its settings are written for.</param>
 /// <param name="To">The versions to compare with, in order.</param>
 /// <param name="Format">The stdout format: a name in <see cref="WhatIfRenderers.Registry"/>.</param>
-/// <param name="OutDir">Where whatif.md, whatif.json and whatif.csv go; null = nowhere.</param>
+/// <param name="OutDir">Where whatif.md, whatif.json, whatif.csv and the charts as PNG go; null = nowhere.</param>
 /// <param name="Html">
 /// Where the HTML report goes; empty = <c>whatif.html</c> in <paramref name="OutDir"/>, or in
 /// <c>reports/&lt;scenario name&gt;</c> without one; null = no HTML report.
 /// </param>
-public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, string Format, string? OutDir, string? Html = null);
+public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, string Format, string? OutDir, string? Html = null)
+{
+    /// <summary>Run even when the work estimate is past the limits (<see cref="RunGuard"/>).</summary>
+    public bool Force { get; init; }
+
+    /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>; in <see cref="OutDir"/>, else beside the page), and their size.</summary>
+    public ChartOutput Charts { get; init; } = ChartOutput.None;
+}
 
 /// <summary><c>walsim whatif</c>: one scenario on several versions, side by side, with the first divergence explained.</summary>
 public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -25,7 +33,13 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     public ExitCode Run(WhatIfRequest request)
     {
         if (!HistorySources.Recognises(request.ScenarioPath))
-            return Failures.Guard(stderr, () => Compare(request, loadScenario(request.ScenarioPath)));
+            return Failures.Guard(stderr, () =>
+            {
+                var scenario = loadScenario(request.ScenarioPath);
+                if (RunGuard.Refusal(scenario, [request.From, .. request.To], request.Force) is not { } refusal) return Compare(request, scenario);
+                stderr.WriteLine($"walsim: {refusal}");
+                return ExitCode.InvalidScenario;
+            });
         // A recorded history: what the sampled cluster went through, replayed under each version.
         return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default, ExitCode.InvalidScenario, samples =>
         {
@@ -79,15 +93,14 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     {
         var registry = WhatIfRenderers.Registry;
         var format = registry.GetPrintable(request.Format);
-        var files = registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name));
-        OutputPaths.CheckReports(request.OutDir, request.Html, registry.PageIn(""), files.Select(f => f.Path)); // before the runs
-        // The HTML report's timelines are collected in the comparison's own runs.
+        OutputPaths.CheckReports(registry, request.OutDir, request.Html, Path.Combine("reports", scenario.Name), request.Charts.Any); // before the runs
+        // The timelines of the HTML report and the charts (which --out writes) are collected in the comparison's own runs.
         var report = WhatIfAnalysis.Run(scenario, request.From, request.To,
-            (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)), charts: request.Html is not null);
+            (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)), charts: request.Html is not null || request.OutDir is not null || request.Charts.Any);
         format.Render(report, stdout);
 
         // All written before any is renamed: a failure leaves every earlier report as it was.
-        var written = AtomicFile.WriteAll(report, registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name)));
+        var written = AtomicFile.WriteAll(report, registry.Files(report, request.OutDir, request.Html, Path.Combine("reports", scenario.Name), request.Charts));
         if (format == registry.Default && written.Count > 0)
             stdout.WriteLine($"\nreports: {string.Join(", ", written.Select(ReportPaths.Relative))}");
         return ExitCode.Ok;

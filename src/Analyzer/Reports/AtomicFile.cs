@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 
 namespace Walsim.Analyzer.Reports;
@@ -6,6 +8,9 @@ namespace Walsim.Analyzer.Reports;
 /// A file written under a temporary name beside its destination and renamed over it on <see cref="Commit"/>,
 /// so a failed or interrupted run never leaves a half-written report where a complete one is expected.
 /// Disposing without committing deletes the temporary file. Every report file walsim writes goes through here.
+/// A signal (SIGINT, SIGTERM) deletes the temporary files still open (<see cref="DeleteUncommitted"/>); a run killed
+/// outright (SIGKILL, a crash) leaves its own, which the next file written in that directory removes: the temporary
+/// name carries the writing process's id, <c>.NAME.PID.GUID.tmp</c>, so only those of dead processes are taken.
 /// </summary>
 public sealed class AtomicFile : IDisposable
 {
@@ -18,9 +23,61 @@ public sealed class AtomicFile : IDisposable
         Path = System.IO.Path.GetFullPath(path);
         var dir = System.IO.Path.GetDirectoryName(Path)!;
         Directory.CreateDirectory(dir);
+        RemoveStale(dir, System.IO.Path.GetFileName(Path));
         // Same directory as the target: the rename stays on one file system and is atomic.
-        TempPath = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.tmp");
+        TempPath = System.IO.Path.Combine(dir, string.Create(CultureInfo.InvariantCulture,
+            $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"));
         _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write);
+        Open[TempPath] = this;
+    }
+
+    // The temporary files of this process not yet committed or disposed, for a signal handler to delete.
+    private static readonly ConcurrentDictionary<string, AtomicFile> Open = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Deletes the temporary files this process has open, for SIGINT/SIGTERM: the process ends without unwinding
+    /// (the engine's run is not interruptible), so nothing else would. The files being written are unlinked under
+    /// their writers, which is harmless on the way out; the destinations keep what they had.
+    /// </summary>
+    public static int DeleteUncommitted()
+    {
+        var deleted = 0;
+        foreach (var path in Open.Keys)
+        {
+            try { File.Delete(path); deleted++; }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return deleted;
+    }
+
+    /// <summary>Deletes <c>.NAME.PID.*.tmp</c> files in <paramref name="dir"/> whose process no longer runs.</summary>
+    private static void RemoveStale(string dir, string name)
+    {
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(dir, $".{name}.*.tmp"); }
+        catch (IOException) { return; }
+        foreach (var file in candidates)
+        {
+            var rest = System.IO.Path.GetFileName(file)[(name.Length + 2)..];   // PID.GUID.tmp
+            var dot = rest.IndexOf('.');
+            if (dot <= 0 || !int.TryParse(rest.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (pid == Environment.ProcessId || IsRunning(pid)) continue;
+            try { File.Delete(file); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }   // no such process
+        catch (InvalidOperationException) { return false; }
     }
 
     public string Path { get; }
@@ -84,6 +141,7 @@ public sealed class AtomicFile : IDisposable
         Close();
         File.Move(TempPath, Path, overwrite: true);
         _done = true;
+        Open.TryRemove(TempPath, out _);
     }
 
     public void Dispose()
@@ -92,6 +150,7 @@ public sealed class AtomicFile : IDisposable
         _done = true;
         Close();
         File.Delete(TempPath);
+        Open.TryRemove(TempPath, out _);
     }
 
     /// <summary>How walsim writes text: UTF-8 without a byte order mark, LF line ends; <paramref name="output"/> stays open.</summary>

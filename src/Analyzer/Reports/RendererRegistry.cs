@@ -1,3 +1,5 @@
+using Walsim.Analyzer.Reports.Charts;
+
 namespace Walsim.Analyzer.Reports;
 
 /// <summary>
@@ -67,9 +69,12 @@ public sealed class RendererRegistry<TReport>
         return names.Count < 2 ? string.Concat(names) : $"{string.Join(", ", names[..^1])} or {names[^1]}";
     }
 
-    /// <summary>What <c>--out <paramref name="dir"/></c> writes: <c>BASE.EXTENSION</c> for each of <see cref="OutFiles"/>.</summary>
+    /// <summary>What <c>--out <paramref name="dir"/></c> writes: <c>BASE.EXTENSION</c> for each of <see cref="OutFiles"/>
+    /// (charts, one file each, need the report: <see cref="Files(TReport, string?, string?, string, ChartOutput?)"/>).</summary>
     public IEnumerable<(string Path, IRenderer<TReport> Renderer)> OutFilesIn(string dir) =>
-        OutFiles.Select(r => (Path.Combine(dir, $"{BaseName}.{r.Extension}"), r));
+        OutFiles.Select(r => r is ChartRenderer<TReport>
+            ? throw new InvalidOperationException($"{BaseName}: --out writes a file per chart, which needs the report")
+            : (Path.Combine(dir, $"{BaseName}.{r.Extension}"), r));
 
     /// <summary>
     /// What a command writes, for <see cref="AtomicFile.WriteAll{TReport}"/>: <see cref="OutFiles"/> into
@@ -81,6 +86,29 @@ public sealed class RendererRegistry<TReport>
         var files = outDir is null ? [] : OutFilesIn(outDir);
         return page is null ? files : files.Concat(PageAt(page.Length > 0 ? page : PageIn(outDir ?? pageDir)));
     }
+
+    /// <summary>
+    /// What a command writes for <paramref name="report"/>, for <see cref="AtomicFile.WriteAll{TReport}"/>, as
+    /// <see cref="Files(string?, string?, string)"/>, and then the charts: those <see cref="OutFiles"/> has (linked from
+    /// its Markdown) with <paramref name="outDir"/>, and those <paramref name="charts"/> asks for (<c>--png</c>,
+    /// <c>--svg</c>) in <paramref name="outDir"/> or else <paramref name="pageDir"/>; each chart its own file,
+    /// <c>BASE.CHART.EXTENSION</c>, at <paramref name="charts"/>' size.
+    /// </summary>
+    public IEnumerable<(string Path, IRenderer<TReport> Renderer)> Files(TReport report, string? outDir, string? page, string pageDir, ChartOutput? charts = null)
+    {
+        charts ??= ChartOutput.None;
+        var outFiles = outDir is null ? [] : OutFiles;
+        var files = outFiles.Where(r => r is not ChartRenderer<TReport>).Select(r => (Path.Combine(outDir!, $"{BaseName}.{r.Extension}"), r));
+        if (page is not null) files = files.Concat(PageAt(page.Length > 0 ? page : PageIn(outDir ?? pageDir)));
+        // Images last: the reports people open first are listed first.
+        var images = outFiles.OfType<ChartRenderer<TReport>>().Concat(charts.Formats.Select(Chart)).DistinctBy(r => r.Name);
+        var dir = outDir ?? pageDir;
+        return files.Concat(images.SelectMany(r => r.WithSize(charts.Size).PerChart(report)
+            .Select(c => (Path.Combine(dir, ChartRenderer.FileName(BaseName, c.Chart, r.Extension)), c.Renderer))));
+    }
+
+    private ChartRenderer<TReport> Chart(string name) =>
+        Get(name) as ChartRenderer<TReport> ?? throw new ArgumentException($"{BaseName}: format \"{name}\" is not a chart", nameof(name));
 
     /// <summary>Where the page goes in <paramref name="dir"/> when no file is named: <c>BASE.html</c>.</summary>
     public string PageIn(string dir) => Path.Combine(dir, $"{BaseName}.{Page[0].Extension}");

@@ -21,11 +21,12 @@ internal static class CheckCommand
             HelpName = "file",
         };
         junit.AcceptLegalFilePathsOnly();
+        var force = Force();
 
         var command = new Command("check", """
             Runs every scenario on each of its versions and tests the expectations under its 'expect:' key. Prints one PASS or FAIL line per expectation and version, with the value the simulation observed, then the totals. The exit code is 0 only if every expectation passed, so it can gate a CI job or a configuration change.
-            """) { target, junit };
-        command.SetAction(r => (int)service.Run(r.GetRequiredValue(target), r.GetValue(junit)));
+            """) { target, junit, force };
+        command.SetAction(r => (int)service.Run(r.GetRequiredValue(target), r.GetValue(junit), r.GetValue(force)));
         return command;
     }
 }

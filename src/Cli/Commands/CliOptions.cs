@@ -92,7 +92,7 @@ internal static class CliOptions
         CustomParser = r =>
         {
             var text = Last(r);
-            if (PgVersion.TryParse(text, out var v, out var error)) return v;
+            if (TryParseVersion(text, out var v, out var error)) return v;
             r.AddError(VersionError(name, text, error));
             return null;
         },
@@ -108,7 +108,7 @@ internal static class CliOptions
             var versions = new List<PgVersion>();
             foreach (var text in Entries(r))
             {
-                if (!PgVersion.TryParse(text, out var v, out var error))
+                if (!TryParseVersion(text, out var v, out var error))
                 {
                     r.AddError(VersionError(name, text, error));
                     return [];
@@ -139,6 +139,38 @@ internal static class CliOptions
             return majors;
         },
     };
+
+    /// <summary>
+    /// A version on the command line: as <see cref="PgVersion.TryParse"/>, except that a minor newer than any walsim
+    /// knows (<c>--pg 15.20</c>) is modelled as the newest known one (<see cref="SupportedVersions.Model"/>);
+    /// <see cref="NewerMinorNotes"/> says so once the command line is parsed.
+    /// </summary>
+    private static bool TryParseVersion(string text, out PgVersion version, out string? error)
+    {
+        if (PgVersion.TryParse(text, out version, out error)) return true;
+        if (!IsMajorDotMinor(text) || !PgVersion.TryParseReported(text, out var reported)) return false;
+        version = SupportedVersions.Model(reported).Model;
+        error = null;
+        return true;
+    }
+
+    private static bool IsMajorDotMinor(string text) =>
+        text.Trim() is var t && t.Count(c => c == '.') == 1 && t.All(c => char.IsAsciiDigit(c) || c == '.');
+
+    /// <summary>The lines saying which versions on the command line are modelled as an older minor (one per version).</summary>
+    public static IEnumerable<string> NewerMinorNotes(ParseResult parsed)
+    {
+        var seen = new HashSet<PgVersion>();
+        foreach (var option in parsed.CommandResult.Children.OfType<OptionResult>())
+        {
+            if (option.Option.ValueType != typeof(PgVersion?) && option.Option.ValueType != typeof(IReadOnlyList<PgVersion>)) continue;
+            foreach (var token in option.Tokens)
+                foreach (var text in token.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (IsMajorDotMinor(text) && PgVersion.TryParseReported(text, out var v) && seen.Add(v)
+                        && SupportedVersions.Model(v).Note is { } note)
+                        yield return note;
+        }
+    }
 
     /// <summary>PgVersion's message, with what was given when it does not quote it (an empty value).</summary>
     private static string VersionError(string name, string text, string? error) =>
@@ -210,6 +242,13 @@ internal static class CliOptions
         error($"{name}: expected {expected}, got \"{text}\"");
         return null;
     }
+
+    /// <summary><c>--force</c>: run a scenario whose estimated work is past the limits (<see cref="RunGuard"/>).</summary>
+    public static Option<bool> Force() => new("--force")
+    {
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"Run even when the scenario's estimated work is past walsim's limits ({Simulator.Engine.RunLimits.Default.TimelineRows:#,0} timeline rows per version, {Simulator.Engine.RunLimits.Default.Segments:#,0} WAL segments, {Simulator.Engine.RunLimits.Default.Checkpoints:#,0} checkpoints), which otherwise refuse it before anything is written."),
+    };
 
     // ---- counts
 

@@ -49,7 +49,7 @@ internal static class PlanCommand
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong(Walsim.Analyzer.Planning.PlanRenderers.Registry.StdoutNames);
-        var outDir = OutDir("Also write plan.md, plan.csv and plan.json to this directory (each complete or not at all).");
+        var outDir = OutDir("Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).");
         var html = new Option<string>("--html")
         {
             Description = "Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]",
@@ -57,11 +57,13 @@ internal static class PlanCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         html.AcceptLegalFilePathsOnly();
+        var charts = ChartOptions.Create("per slot, plan.survival-N-SLOT.png (the longest outage survived against the cap) and plan.p-slot-lost-N-SLOT.png (P(slot lost) by outage and cap), in --out or reports/<name>",
+            " --out writes them anyway, shown in plan.md.");
         var threads = Threads("Threads for the runs (the plan does not depend on it). [default: the processor count]");
 
         var command = new Command("plan", """
             Capacity planning: for each slot, how long its consumer may be away under each candidate max_slot_wal_keep_size before the slot is invalidated or the pg_wal volume fills, over seeded Monte Carlo runs of the workload (a scenario's declared noise, or the rate fitted to samples), and a recommended cap and volume size with the margin and the reason. Each run stops one consumer at a random time in the window and never brings it back; the other consumers keep up. On a terminal a progress bar shows on stderr.
-            """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket, format, outDir, html, threads };
+            """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket, format, outDir, html, charts.Png, charts.Svg, charts.Size, threads };
         command.SetAction(r =>
         {
             var htmlPath = r.GetResult(html) is { } hr ? (hr.Tokens.Count > 0 ? hr.Tokens[0].Value : "") : null;
@@ -74,6 +76,7 @@ internal static class PlanCommand
                 ReadOnlyAt = r.GetValue(readOnly),
                 Period = r.GetValue(period) ?? SimDuration.FromDays(1),
                 Bucket = r.GetValue(bucket),
+                Charts = charts.From(r),
             });
         });
         return command;

@@ -11,6 +11,7 @@ internal static class SimulateCommand
         walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,13.4 --pg 15 --out /tmp/replslot
         walsim simulate scenarios/019-replslot-limit.yaml --format json > summary.json
         walsim simulate scenarios/019-replslot-limit.yaml --pg 13,15,17 --html
+        walsim simulate scenarios/standby-stalled-past-cap.yaml --pg 12,15,17 --png --chart-size 1200x600
         """;
 
     public static Command Create(SimulateService service)
@@ -31,17 +32,20 @@ internal static class SimulateCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         html.AcceptLegalFilePathsOnly();
+        var charts = ChartOptions.Create("report.pg-wal.png (pg_wal over time, every version overlaid) and report.slot-N-NAME.png per slot (its retained WAL and wal_status), in the --out directory");
+        var force = Force();
 
         var command = new Command("simulate", """
             Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.
-            """) { scenario, pg, outDir, format, html };
+            """) { scenario, pg, outDir, format, html, charts.Png, charts.Svg, charts.Size, force };
         command.SetAction(r => (int)service.Run(new SimulateRequest(
             r.GetRequiredValue(scenario),
             r.GetValue(pg) ?? [],
             r.GetValue(outDir),
             r.GetRequiredValue(format),
             // --html alone: the default file; absent: no HTML report.
-            r.GetResult(html) is null ? null : r.GetValue(html) ?? "")));
+            r.GetResult(html) is null ? null : r.GetValue(html) ?? "",
+            r.GetValue(force)) { Charts = charts.From(r) }));
         return command;
     }
 }

@@ -25,7 +25,7 @@ internal static class WhatIfCommand
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.StdoutNames);
-        var outDir = OutDir("Also write whatif.md (Markdown), whatif.json (every number) and whatif.csv (one row per version, slot and measure) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.");
+        var outDir = OutDir("Also write whatif.md (Markdown, showing the charts), whatif.json (every number), whatif.csv (one row per version, slot and measure) and the charts as PNG (as --png) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.");
         var html = new Option<string>("--html")
         {
             Description = "Also write a self-contained HTML report: the side-by-side table, charts of every version overlaid (pg_wal against the disk and the cap, each slot's retained WAL and wal_status), the first divergence per target, the settings translation and the minor-release warnings. [default file: <dir>/whatif.html, or reports/<scenario name>/whatif.html without --out]",
@@ -33,6 +33,8 @@ internal static class WhatIfCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         html.AcceptLegalFilePathsOnly();
+        var charts = ChartOptions.Create("whatif.pg-wal.png (pg_wal over time, every version overlaid) and whatif.slot-N-NAME.png per slot (its retained WAL and wal_status), in --out or reports/<scenario name>",
+            " --out writes them anyway, shown in whatif.md.");
 
         var sync = new Option<string>("--sync")
         {
@@ -40,9 +42,10 @@ internal static class WhatIfCommand
             HelpName = "mechanisms",
         };
 
+        var force = Force();
         var command = new Command("whatif", """
             Runs one scenario on the version it is written for and on each version you might move to, and lays the results side by side: when each slot becomes extended, unreserved and lost, pg_wal's peak, the disk, checkpoints and invalidations. Moves the settings across versions (wal_keep_segments <-> wal_keep_size, parameters a version lacks, defaults that changed) and says what it did; finds the first checkpoint where a version decides differently and names the PostgreSQL change behind it; warns when a minor release has a retention bug fixed later and shows what the fix changes for this workload.
-            """) { scenario, from, to, format, outDir, html, sync };
+            """) { scenario, from, to, format, outDir, html, charts.Png, charts.Svg, charts.Size, sync, force };
         command.SetAction(r =>
         {
             var fmt = r.GetRequiredValue(format);
@@ -55,7 +58,8 @@ internal static class WhatIfCommand
             }
             return (int)service.Run(new WhatIfRequest(r.GetRequiredValue(scenario), fromVersion, r.GetValue(to) ?? [], fmt, r.GetValue(outDir),
                 // --html alone: the default file; absent: no HTML report.
-                r.GetResult(html) is null ? null : r.GetValue(html) ?? ""));
+                r.GetResult(html) is null ? null : r.GetValue(html) ?? "")
+            { Force = r.GetValue(force), Charts = charts.From(r) });
         });
         return command;
     }

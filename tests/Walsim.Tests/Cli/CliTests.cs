@@ -312,7 +312,7 @@ public sealed class CliTests : IDisposable
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "whatif.json")));
         Assert.Equal(["12.22", "13.3", "15.18", "13.23"], json.RootElement.GetProperty("runs").EnumerateArray().Select(x => x.GetProperty("version").GetString()));
         Assert.Equal("CapsSlotRetention", json.RootElement.GetProperty("comparisons")[0].GetProperty("first_divergence").GetProperty("cause").GetString());
-        Assert.Equal(["whatif.csv", "whatif.json", "whatif.md"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order()); // no page without --html
+        Assert.Equal(["whatif.csv", "whatif.json", "whatif.md", "whatif.pg-wal.png", "whatif.slot-1-rep1.png"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order()); // no page without --html
         Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
     }
 
@@ -323,7 +323,7 @@ public sealed class CliTests : IDisposable
         var run = Walsim(Stalled, "whatif", WriteFile("s.yaml", ""), "--from", "12", "--to", "15", "--out", outDir, "--html");
 
         Assert.Equal(0, run.Code);
-        Assert.Equal(["whatif.csv", "whatif.html", "whatif.json", "whatif.md"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
+        Assert.Equal(["whatif.csv", "whatif.html", "whatif.json", "whatif.md", "whatif.pg-wal.png", "whatif.slot-1-rep1.png"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
         Assert.Contains($"reports: {Path.Combine(outDir, "whatif.md")}, {Path.Combine(outDir, "whatif.json")}, " +
                         $"{Path.Combine(outDir, "whatif.csv")}, {Path.Combine(outDir, "whatif.html")}", run.Out);
         Assert.StartsWith("scenario,version,role,slot,measure,value\ncli-stalled,12.22,source,,end_s,", File.ReadAllText(Path.Combine(outDir, "whatif.csv")));

@@ -98,4 +98,14 @@ public sealed class LiveConnectionTests
         var e = Assert.Throws<ArgumentException>(() => LiveConnection.Create(null, Env(("PGSSLMODE", "sometimes"))));
         Assert.Contains("PGSSLMODE", e.Message);
     }
+
+    [Fact]
+    public void A_wrong_password_costs_one_login_attempt_GSS_encryption_is_not_tried_unless_asked()
+    {
+        // Npgsql's default "prefer" opened a second connection after a failed login (two "password authentication
+        // failed" lines on a real 15.18 over TCP); libpq tries GSS encryption only with Kerberos credentials at hand.
+        Assert.Equal(Npgsql.GssEncryptionMode.Disable, LiveConnection.Create("host=db user=x", Env()).Builder.GssEncryptionMode);
+        Assert.Equal(Npgsql.GssEncryptionMode.Prefer, LiveConnection.Create("host=db user=x gssencmode=prefer", Env()).Builder.GssEncryptionMode);
+        Assert.Equal(Npgsql.GssEncryptionMode.Require, LiveConnection.Create("host=db user=x", Env(("PGGSSENCMODE", "require"))).Builder.GssEncryptionMode);
+    }
 }

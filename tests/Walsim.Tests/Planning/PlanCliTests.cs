@@ -91,6 +91,11 @@ public sealed class PlanCliTests : IDisposable
         Assert.Contains("id=\"walsim-data\"", html);
         Assert.Contains("reports: ", run.Out);
         Assert.Empty(Directory.GetFiles(outDir, "*.tmp*"));
+        // The charts, beside plan.md and shown in it.
+        Assert.Equal(["plan.csv", "plan.html", "plan.json", "plan.md", "plan.p-slot-lost-1-standby1.png", "plan.survival-1-standby1.png"],
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.EndsWith("\n\n![slot standby1: longest outage survived (PostgreSQL 15.18)](plan.survival-1-standby1.png)\n" +
+                        "\n![slot standby1: P(slot lost), % of runs (PostgreSQL 15.18)](plan.p-slot-lost-1-standby1.png)\n", File.ReadAllText(Path.Combine(outDir, "plan.md")));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Charts;
 using Xunit;
 
 namespace Walsim.Tests.Reports;
@@ -76,6 +77,87 @@ public sealed class RendererRegistryTests : IDisposable
         Assert.Equal("old", File.ReadAllText(Path.Combine(_dir, "report.md")));
         Assert.Equal(["report.md"], Directory.GetFiles(_dir).Select(Path.GetFileName)); // no report.json, no temporary file
     }
+
+    /// <summary>A report of one chart per word ("a b": charts a and b), each an empty plot with its title.</summary>
+    private static IReadOnlyList<Chart> Words(string report) =>
+        [.. report.Split(' ').Select(w => new Chart(w, $"chart {w}", (_, _) => w == "broken" ? throw new InvalidOperationException("no font") : ChartStyle.NewPlot($"chart {w}", "x", "y")))];
+
+    private static readonly ChartRenderer<string> ChartPng = new(ChartRenderer.Png, Words);
+    private static readonly ChartRenderer<string> ChartSvg = new(ChartRenderer.Svg, Words);
+
+    private static RendererRegistry<string> WithCharts() =>
+        new("report", [Markdown, Json, Html, ChartPng, ChartSvg], outFiles: ["markdown", "png", "json"], page: ["html"]);
+
+    [Fact]
+    public void Charts_are_a_file_each_named_base_chart_extension_after_the_reports_and_the_page()
+    {
+        var registry = WithCharts();
+        var (outDir, pageDir) = (Path.Combine(_dir, "out"), Path.Combine(_dir, "page"));
+        string In(string dir, params string[] names) => string.Join(" ", names.Select(n => Path.Combine(dir, n)));
+        string Listed(IEnumerable<(string Path, IRenderer<string> Renderer)> files) => string.Join(" ", files.Select(f => f.Path));
+
+        // --out: the reports, the page, then the charts --out writes, then those asked for (png is not written twice).
+        Assert.Equal(In(outDir, "report.md", "report.json", "report.html", "report.a.png", "report.b.png", "report.a.svg", "report.b.svg"),
+            Listed(registry.Files("a b", outDir, "", pageDir, ChartOutput.Of(png: true, svg: true, ChartSize.Default))));
+        // Without --out: only the charts asked for, beside the page.
+        Assert.Equal(In(pageDir, "report.a.svg", "report.b.svg"), Listed(registry.Files("a b", null, null, pageDir, ChartOutput.Of(png: false, svg: true, ChartSize.Default))));
+        Assert.Empty(registry.Files("a b", null, null, pageDir));
+        // The report is needed to know the charts: the listing without one refuses.
+        Assert.Throws<InvalidOperationException>(() => registry.Files(outDir, null, pageDir).ToList());
+    }
+
+    [Fact]
+    public void Charts_are_drawn_at_the_size_asked_each_alone_and_the_first_is_the_report_as_one_image()
+    {
+        var registry = WithCharts();
+        var size = new ChartSize(400, 300);
+        var files = registry.Files("a b", null, null, _dir, ChartOutput.Of(png: false, svg: true, size)).ToList();
+        var svgs = files.Select(f =>
+        {
+            using var output = new MemoryStream();
+            f.Renderer.Render("a b", output);
+            return System.Text.Encoding.UTF8.GetString(output.ToArray());
+        }).ToList();
+        Assert.Contains("width=\"400\" height=\"300\"", svgs[0]);
+        Assert.Equal(Words("a b")[0].Svg(400, 300), svgs[0]);
+        Assert.Equal(Words("a b")[1].Svg(400, 300), svgs[1]);
+        // A chart's renderer draws the chart it was listed for, not another report's.
+        Assert.Throws<ArgumentException>(() => files[1].Renderer.Render("a c", new MemoryStream()));
+        using var first = new MemoryStream();
+        ChartSvg.Render("a b", first);
+        Assert.Equal(Words("a b")[0].Svg(), System.Text.Encoding.UTF8.GetString(first.ToArray()));
+        Assert.Equal("1000x500", ChartSvg.Size.ToString());
+    }
+
+    [Fact]
+    public void A_chart_that_cannot_be_drawn_leaves_every_file_of_the_set_as_it_was()
+    {
+        File.WriteAllText(Path.Combine(_dir, "report.md"), "old");
+        var registry = WithCharts();
+
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.WriteAll("a broken", registry.Files("a broken", _dir, null, _dir)));
+        Assert.Equal("old", File.ReadAllText(Path.Combine(_dir, "report.md")));
+        Assert.Equal(["report.md"], Directory.GetFiles(_dir).Select(Path.GetFileName)); // no report.json, report.a.png or temporary file
+    }
+
+    [Theory]
+    [InlineData("1000x500", 1000, 500)]
+    [InlineData("320X200", 320, 200)]
+    [InlineData(" 8000×8000 ", 8000, 8000)]
+    public void A_chart_size_reads_as_width_x_height(string text, int width, int height)
+    {
+        Assert.True(ChartSize.TryParse(text, out var size));
+        Assert.Equal(new ChartSize(width, height), size);
+    }
+
+    [Theory]
+    [InlineData("319x200")]
+    [InlineData("320x199")]
+    [InlineData("8001x500")]
+    [InlineData("1000x500x2")]
+    [InlineData("+1000x500")]
+    [InlineData("")]
+    public void A_chart_size_too_small_too_large_or_malformed_is_refused(string text) => Assert.False(ChartSize.TryParse(text, out _));
 
     /// <summary>Claims stdout but is not text: no registry takes it.</summary>
     private sealed class StdoutBytes : IRenderer<string>

@@ -78,7 +78,8 @@ public static partial class ChartStyle
     private static string? _fontFile;
 
     /// <summary>The font file in use; registers it with ScottPlot on first use.</summary>
-    /// <exception cref="InvalidOperationException">No DejaVu Sans file is installed.</exception>
+    /// <exception cref="FileNotFoundException">No DejaVu Sans file is installed: an I/O error to the CLI (exit 4,
+    /// the message saying what to install), not an internal one.</exception>
     public static string FontFile
     {
         get
@@ -87,9 +88,9 @@ public static partial class ChartStyle
             {
                 if (_fontFile is not null) return _fontFile;
                 var file = FontFiles.FirstOrDefault(File.Exists)
-                    ?? throw new InvalidOperationException(
+                    ?? throw new FileNotFoundException(
                         $"charts need the DejaVu Sans font, looked for at {string.Join(" and ", FontFiles)} " +
-                        "(Debian and Ubuntu: apt-get install fonts-dejavu-core)");
+                        "(Debian and Ubuntu: apt-get install fonts-dejavu-core)", FontFiles[0]);
                 Fonts.AddFontFile(FontFamily, file, bold: false, italic: false);
                 _fontFile = file;
                 return file;

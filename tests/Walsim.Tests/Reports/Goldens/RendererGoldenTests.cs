@@ -6,6 +6,7 @@ using Walsim.Analyzer.Comparison;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Planning;
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Reports.Html;
 using Walsim.Analyzer.Sources;
 using Walsim.Analyzer.Validation;
@@ -15,6 +16,7 @@ using Walsim.Simulator.Planning;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
+using Walsim.Tests.Reports.Charts;
 using Xunit;
 
 namespace Walsim.Tests.Reports.Goldens;
@@ -24,8 +26,9 @@ namespace Walsim.Tests.Reports.Goldens;
 /// <see cref="IRenderer{TReport}.Render(TReport, Stream)"/>) under the invariant culture and under de-DE (a decimal
 /// comma), the bytes must be the same, and text must read as <c>REPORT.FORMAT.verified.txt</c> beside this file. A
 /// format registered later gets its golden file on its first run (the test fails once, until it is reviewed); bytes
-/// (charts) are compared between the cultures only, their own tests check what they show. HTML pages are compared
-/// without the files they inline (uPlot, the page's script and styles): their markup and their data.
+/// are compared between the cultures only, their own tests check what they show. HTML pages are compared
+/// without the files they inline (uPlot, the page's script and styles): their markup and their data. Charts are one
+/// file per chart: each SVG reads as <c>REPORT.svg.CHART.verified.txt</c>, each PNG has the default size and ink.
 /// </summary>
 public sealed class RendererGoldenTests
 {
@@ -58,6 +61,20 @@ public sealed class RendererGoldenTests
     {
         var fixture = Reports[report];
         fixture.Prepare(); // outside the culture under test: only the rendering is
+        if (fixture.IsChart(format))
+        {
+            var charts = Render(() => fixture.RenderCharts(format), CultureInfo.InvariantCulture);
+            Assert.NotEmpty(charts);
+            var inGerman = Render(() => fixture.RenderCharts(format), German);
+            Assert.Equal(charts.Select(c => c.Chart), inGerman.Select(c => c.Chart));
+            foreach (var ((chart, bytes), (_, bytesInGerman)) in charts.Zip(inGerman))
+            {
+                Assert.Equal(bytes, bytesInGerman);
+                if (format == ChartRenderer.Png) PngAssert.HasSizeAndInk(bytes, ChartSize.Default.Width, ChartSize.Default.Height, $"{report}.{chart}");
+                else Golden.Verify(Encoding.UTF8.GetString(bytes), $"{report}.{format}.{chart}");
+            }
+            return;
+        }
         var invariant = Render(fixture, format, CultureInfo.InvariantCulture);
         var german = Render(fixture, format, German);
         if (!fixture.IsText(format))
@@ -89,7 +106,9 @@ public sealed class RendererGoldenTests
         // One --format option serves both; a format whatif adds must be added to --sync too (or refused there).
         Assert.Equal(WhatIfRenderers.Registry.StdoutNames, WhatIfRenderers.Sync.StdoutNames);
 
-    private static byte[] Render(IReportFixture fixture, string format, CultureInfo culture)
+    private static byte[] Render(IReportFixture fixture, string format, CultureInfo culture) => Render(() => fixture.Render(format), culture);
+
+    private static T Render<T>(Func<T> render, CultureInfo culture)
     {
         var saved = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
         try
@@ -97,7 +116,7 @@ public sealed class RendererGoldenTests
             CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = culture;
             // Guard against a runtime without culture data, where de-DE would silently format like invariant.
             if (culture.Name == "de-DE") Assert.Equal("0,5", 0.5.ToString(CultureInfo.CurrentCulture));
-            return fixture.Render(format);
+            return render();
         }
         finally
         {
@@ -120,7 +139,11 @@ public sealed class RendererGoldenTests
         IEnumerable<string> Formats { get; }
         void Prepare();
         bool IsText(string format);
+        bool IsChart(string format);
         byte[] Render(string format);
+
+        /// <summary>Each chart's file, by chart name, as the registry writes it (one file per chart).</summary>
+        List<(string Chart, byte[] Bytes)> RenderCharts(string format);
     }
 
     private sealed class ReportFixture<TReport>(string name, RendererRegistry<TReport> registry, Func<TReport> build) : IReportFixture
@@ -132,11 +155,17 @@ public sealed class RendererGoldenTests
         public IEnumerable<string> Formats => registry.All.Select(r => r.Name);
         public void Prepare() => _ = _report.Value;
         public bool IsText(string format) => registry.Get(format) is ITextRenderer<TReport>;
+        public bool IsChart(string format) => registry.Get(format) is ChartRenderer<TReport>;
 
-        public byte[] Render(string format)
+        public byte[] Render(string format) => Bytes(registry.Get(format));
+
+        public List<(string Chart, byte[] Bytes)> RenderCharts(string format) =>
+            [.. ((ChartRenderer<TReport>)registry.Get(format)).PerChart(_report.Value).Select(c => (c.Chart.Name, Bytes(c.Renderer)))];
+
+        private byte[] Bytes(IRenderer<TReport> renderer)
         {
             using var output = new MemoryStream();
-            registry.Get(format).Render(_report.Value, output);
+            renderer.Render(_report.Value, output);
             return output.ToArray();
         }
     }
