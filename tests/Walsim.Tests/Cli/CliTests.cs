@@ -69,7 +69,7 @@ public sealed class CliTests : IDisposable
 
     [Theory]
     [InlineData("--pg", "11", "PostgreSQL 11 is not modelled")]
-    [InlineData("--pg", "13.99", "newer than the newest")]
+    [InlineData("--pg", "13.x", "expected a minor release number after \"13.\"")]
     [InlineData("--format", "xml", "xml")]
     public void Bad_option_values_exit_3(string option, string value, string message)
     {
@@ -77,6 +77,17 @@ public sealed class CliTests : IDisposable
         var run = Walsim(_ => throw new InvalidOperationException("must not load"), "simulate", file, option, value);
         Assert.Equal((int)ExitCode.UsageError, run.Code);
         Assert.Contains(message, run.Err);
+    }
+
+    [Fact]
+    public void A_minor_newer_than_any_known_runs_as_the_newest_known_and_says_so_once()
+    {
+        // Debian ships 15.20 while walsim knows 15.18: the newest known minor's behaviour, one line saying so.
+        var run = Walsim(Stalled, "simulate", WriteFile("s.yaml", "name: s\n"), "--pg", "13.99,13.99", "--out", Path.Combine(_dir, "out"));
+        Assert.Equal((int)ExitCode.Ok, run.Code);
+        Assert.Equal("walsim: PostgreSQL 13.99 is newer than the newest 13.x walsim knows (13.23): modelled as 13.23\n", run.Err);
+        Assert.Contains("PostgreSQL 13.23", run.Out);
+        Assert.True(File.Exists(Path.Combine(_dir, "out", "timeline-13.23.csv")));
     }
 
     [Fact]
@@ -262,7 +273,7 @@ public sealed class CliTests : IDisposable
 
     [Theory]
     [InlineData("--from", "11", "--to", "15", "--from: PostgreSQL 11 is not modelled")]
-    [InlineData("--from", "12", "--to", "15.99", "--to: 15.99 is newer than the newest")]
+    [InlineData("--from", "12", "--to", "15.1.2", "--to: expected a PostgreSQL version like 15 or 13.4, got \"15.1.2\"")]
     [InlineData("--from", "12", "--to", "15,19", "--to: PostgreSQL 19 is not modelled")]
     [InlineData("--to", "15", null, null, "--from")]
     [InlineData("--from", "12", "--format", "html", "html")]
