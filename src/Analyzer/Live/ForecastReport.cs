@@ -29,7 +29,7 @@ public static class ForecastReport
     {
         var c = input.Checkpoints;
         var seen = c.Observed == 0 ? "none seen"
-            : string.Create(Inv, $"{c.Observed} seen ({c.ByWalVolume} requested by WAL volume){(c.MeanInterval is { } i ? $", every {ReplayReport.Duration(i)}" : "")}");
+            : string.Create(Inv, $"{c.Observed} seen{(c.MeanInterval is { } i ? $", one every {ReplayReport.Duration(i)}" : "")}, {c.ByWalVolume} of them CheckPointSegments or more after the previous (requested by WAL volume)");
         return $"Checkpoints: {seen}; write phase {input.WritePhases.Describe()}";
     }
 
