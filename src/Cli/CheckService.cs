@@ -9,18 +9,27 @@ namespace Walsim.Cli;
 /// <summary><c>walsim check</c>: runs scenarios, evaluates their expectations, prints PASS/FAIL lines and totals.</summary>
 public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
 {
-    /// <param name="path">A scenario file, or a folder whose <c>*.yaml</c>/<c>*.yml</c> files are checked in name order.</param>
+    /// <param name="paths">Scenario files and folders, in order; a folder's <c>*.yaml</c>/<c>*.yml</c> files are checked in name order.</param>
     /// <param name="junitPath">Where to write JUnit XML, or null.</param>
-    public ExitCode Run(string path, string? junitPath) => Failures.Guard(stderr, () =>
+    /// <param name="force">Run scenarios whose work estimate is past the limits (<see cref="RunGuard"/>).</param>
+    public ExitCode Run(IReadOnlyList<string> paths, string? junitPath, bool force = false) => Failures.Guard(stderr, () =>
     {
-        var files = ScenarioFiles(path);
-        if (files.Count == 0)
+        var files = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in paths)
         {
-            stderr.WriteLine($"walsim: no *.yaml or *.yml scenario files in {path}");
-            return ExitCode.UsageError;
+            var found = ScenarioFiles(path);
+            if (found.Count == 0)
+            {
+                // A folder without scenarios is most likely a mistyped path: refused rather than passed as "0 scenarios".
+                stderr.WriteLine($"walsim: no *.yaml or *.yml scenario files in {path}");
+                return ExitCode.UsageError;
+            }
+            // A file named twice (a.yaml and its folder) is checked once, where it first appears.
+            files.AddRange(found.Where(f => seen.Add(Path.GetFullPath(f))));
         }
 
-        var checks = files.Select(CheckFile).ToList();
+        var checks = files.Select(f => CheckFile(f, force)).ToList();
 
         var passed = checks.Sum(c => c.Passed);
         var failed = checks.Sum(c => c.Failed);
@@ -31,7 +40,7 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
         return errors > 0 ? ExitCode.InvalidScenario : failed > 0 ? ExitCode.ExpectationsFailed : ExitCode.Ok;
     });
 
-    private ScenarioCheck CheckFile(string file)
+    private ScenarioCheck CheckFile(string file, bool force)
     {
         Scenario scenario;
         try
@@ -45,6 +54,12 @@ public sealed class CheckService(TextWriter stdout, TextWriter stderr, Func<stri
             return new ScenarioCheck(Path.GetFileNameWithoutExtension(file), file, [], [new CheckError(null, e.Message)]);
         }
 
+        if (RunGuard.Refusal(scenario, scenario.Versions, force) is { } refusal)
+        {
+            // Counted as an error of this scenario; the others are still checked.
+            stdout.WriteLine($"ERROR {refusal}");
+            return new ScenarioCheck(scenario.Name, file, [], [new CheckError(null, refusal)]);
+        }
         var outcomes = new List<ExpectationOutcome>();
         var errors = new List<CheckError>();
         foreach (var version in scenario.Versions)

@@ -1,6 +1,8 @@
+using Walsim.Analyzer;
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
+using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Versions;
@@ -19,7 +21,7 @@ internal static class Failures
         {
             return action();
         }
-        catch (Exception e) when (e is ScenarioException or ScenarioRejectedException)
+        catch (Exception e) when (e is ScenarioException or ScenarioRejectedException or WorkloadDataException)
         {
             stderr.WriteLine($"walsim: {e.Message}");
             return ExitCode.InvalidScenario;
@@ -106,7 +108,7 @@ internal static class Failures
             stderr.WriteLine($"walsim: {e.Message}");
             return e.Problem == HistoryProblem.Unrecognised ? ExitCode.InvalidScenario : ExitCode.UsageError;
         }
-        catch (Exception e) when (e is Walsim.Analyzer.Live.SampleFileException or Walsim.Analyzer.Sources.LogFileException or Walsim.Analyzer.Live.WorkloadFitException)
+        catch (Exception e) when (e is InputFileException or Walsim.Analyzer.Live.WorkloadFitException or WorkloadDataException)
         {
             stderr.WriteLine($"walsim: {e.Message}");
             return ExitCode.InvalidScenario;

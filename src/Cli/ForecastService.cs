@@ -39,7 +39,7 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             {
                 var result = Backtest.Run(samples.Name, samples.Frames, settingRows,
                     request.Until, fitOptions, request.Runs, request.Seed, Environment.ProcessorCount);
-                BacktestReport.Write(stdout, request.SamplesPath, result, request.Runs, request.Seed);
+                ForecastRenderers.Backtest.Default.Render(new BacktestOutcome(request.SamplesPath, result, request.Runs, request.Seed), stdout);
                 return ExitCode.Ok;
             }
             var input = ForecastInput.Read(samples, request.Until);
@@ -54,10 +54,9 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
                     stderr.WriteLine($"walsim: --what-if: there is no slot \"{name}\" in the last sample (slots: {string.Join(", ", input.Slots.Select(s => s.Name))})");
                     return ExitCode.UsageError;
                 }
-            ForecastReport.WriteHeader(stdout, request.SamplesPath, input, fit, options, history);
-            foreach (var whatIf in new[] { WhatIf.CurrentTrend }.Concat(request.WhatIfs))
-                ForecastReport.WriteResult(stdout, Forecaster.Run(input, fit, options, whatIf, fitNow), options);
-            ForecastReport.WriteFooter(stdout);
+            // Each forecast runs as it is printed: the header and the first ones show while the others run.
+            var results = new[] { WhatIf.CurrentTrend }.Concat(request.WhatIfs).Select(whatIf => Forecaster.Run(input, fit, options, whatIf, fitNow));
+            ForecastRenderers.Forecast.Default.Render(new ForecastOutcome(request.SamplesPath, input, fit, options, history, results), stdout);
             return ExitCode.Ok;
         });
 }

@@ -3,7 +3,6 @@ using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Planning;
 using Walsim.Analyzer.Reports;
-using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Planning;
 using Walsim.Simulator.Scenarios;
@@ -11,9 +10,6 @@ using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
-
-/// <summary>How <c>walsim plan</c> prints its report on stdout.</summary>
-public enum PlanFormat { Table, Markdown, Csv, Json }
 
 /// <param name="Path">A scenario (YAML) or a sample file (CSV from <c>walsim sample</c>).</param>
 /// <param name="Version">The version to plan for; null = the scenario's newest, or the sampled server's.</param>
@@ -30,13 +26,13 @@ public enum PlanFormat { Table, Markdown, Csv, Json }
 /// <param name="Runs">Monte Carlo runs per slot and cap.</param>
 /// <param name="Seed">Master seed.</param>
 /// <param name="Window">How far into the workload an outage may start; null = the scenario's span, or 7 days of samples.</param>
-/// <param name="Format">The stdout format.</param>
+/// <param name="Format">The stdout format: a name in <see cref="PlanRenderers.Registry"/>.</param>
 /// <param name="OutDir">Where plan.md, plan.csv and plan.json go; null = nowhere.</param>
 /// <param name="Html">The HTML report's path; "" = plan.html in the output directory; null = none.</param>
 /// <param name="Threads">Threads for the runs (the plan does not depend on it).</param>
 public sealed record PlanRequest(string Path, PgVersion? Version, IReadOnlyList<string> Slots, ByteCount? Disk, bool NoDisk,
     string Outages, string? Caps, int Steps, SimDuration? Target, double Risk, double Margin, int Runs, int Seed, SimDuration? Window,
-    PlanFormat Format, string? OutDir, string? Html, int Threads)
+    string Format, string? OutDir, string? Html, int Threads)
 {
     /// <summary>A managed service's read-only threshold, as a fraction of the volume.</summary>
     public double? ReadOnlyAt { get; init; }
@@ -113,41 +109,24 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         {
             plan = Failures.OnVersion(scenario, version, () => WithProgress(scenario, options, p => CapacityPlanner.Run(scenario, source.Workload, options, p)));
         }
-        catch (ArgumentException e)
+        catch (PlanSlotException e)
         {
-            return Usage(e.Message);
+            return Usage($"--slot: {e.Message}");
+        }
+        catch (NothingToPlanException e)
+        {
+            stderr.WriteLine($"walsim: {request.Path}: {e.Message}");
+            return ExitCode.InvalidScenario;
         }
 
-        switch (request.Format)
-        {
-            case PlanFormat.Markdown: PlanWriter.WriteMarkdown(stdout, source, plan); break;
-            case PlanFormat.Csv: PlanWriter.WriteCsv(stdout, plan); break;
-            case PlanFormat.Json: PlanWriter.WriteJson(stdout, source, plan); break;
-            default: PlanWriter.WriteTable(stdout, source, plan); break;
-        }
+        var registry = PlanRenderers.Registry;
+        var format = registry.GetPrintable(request.Format);
+        var report = new PlanReport(source, plan);
+        format.Render(report, stdout);
 
-        var written = new List<string>();
-        if (request.OutDir is { } dir)
-        {
-            // All three are complete before any replaces an older one.
-            using var md = AtomicFile.Create(Path.Combine(dir, "plan.md"));
-            using var csv = AtomicFile.Create(Path.Combine(dir, "plan.csv"));
-            using var json = AtomicFile.Create(Path.Combine(dir, "plan.json"));
-            PlanWriter.WriteMarkdown(md.Writer, source, plan);
-            PlanWriter.WriteCsv(csv.Writer, plan);
-            PlanWriter.WriteJson(json.Writer, source, plan);
-            md.Commit();
-            csv.Commit();
-            json.Commit();
-            written.AddRange([md.Path, csv.Path, json.Path]);
-        }
-        if (request.Html is { } html)
-        {
-            var path = html.Length > 0 ? html : Path.Combine(request.OutDir ?? Path.Combine("reports", scenario.Name), "plan.html");
-            AtomicFile.Write(path, w => PlanHtmlReport.Write(w, source, plan));
-            written.Add(path);
-        }
-        if (written.Count > 0 && request.Format == PlanFormat.Table) stdout.WriteLine($"reports: {string.Join(", ", written)}");
+        // All written before any is renamed: a failure leaves every earlier report as it was.
+        var written = AtomicFile.WriteAll(report, registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name)));
+        if (written.Count > 0 && format == registry.Default) stdout.WriteLine($"reports: {string.Join(", ", written.Select(ReportPaths.Relative))}");
         return ExitCode.Ok;
     }
 

@@ -42,7 +42,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
         var summary = replay.Finish();
         csv?.Dispose();
         csvFile?.Commit();
-        ReplayReport.WriteText(stdout, request.SamplesPath, summary, request.ListCheckpoints);
+        ReplayRenderers.Samples.Default.Render(new ReplayOutcome(request.SamplesPath, summary, request.ListCheckpoints), stdout);
         if (csvFile is not null) stdout.WriteLine($"decisions: {request.CsvPath}");
         return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
     }
@@ -52,7 +52,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
         Failures.GuardInput(stderr, log.SettingsOrigin, ExitCode.UsageError, () =>
         {
             var summary = Walsim.Analyzer.Sources.LogReplay.Run(log.Name, log.Options.Version, log.Options.SegmentSize, log.Options.Settings, log.Format);
-            Walsim.Analyzer.Sources.LogReplay.Write(stdout, summary);
+            ReplayRenderers.Log.Default.Render(summary, stdout);
             return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
         });
 }

@@ -3,12 +3,16 @@ using Walsim.Analyzer.Live;
 
 namespace Walsim.Cli;
 
-/// <param name="Connection">A connection string or <c>postgresql://</c> URI; null = the libpq environment.</param>
+/// <param name="Connection">How to connect, in any form <see cref="LiveConnection"/> reads (libpq keyword/value, URI, database name, Npgsql); null = the libpq environment.</param>
 /// <param name="Interval">Time between samples.</param>
 /// <param name="Duration">How long to sample; null = until Ctrl-C.</param>
 /// <param name="OutPath">The sample file; its settings go to the sidecar <c>NAME.settings.csv</c>.</param>
 /// <param name="Append">Add to an existing file of the same cluster instead of refusing to overwrite it.</param>
-public sealed record SampleRequest(string? Connection, TimeSpan Interval, TimeSpan? Duration, string OutPath, bool Append);
+public sealed record SampleRequest(string? Connection, TimeSpan Interval, TimeSpan? Duration, string OutPath, bool Append)
+{
+    /// <summary>How long to wait for a server that is not up yet (<c>--wait</c>); zero = not at all.</summary>
+    public TimeSpan Wait { get; init; }
+}
 
 /// <summary><c>walsim sample</c>: records a live server's WAL positions, checkpoints, slots and pg_wal into a CSV file.</summary>
 public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, TimeProvider time,
@@ -31,7 +35,7 @@ public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool std
         {
             using var writer = SampleFileWriter.Open(request.OutPath, request.Append, m => progress.Message($"walsim: {m}"));
             await using var source = new NpgsqlSampleSource(connection);
-            var sampler = new Sampler(source, writer, new SamplerOptions(request.Interval, request.Duration), time, progress, connection.Scrub)
+            var sampler = new Sampler(source, writer, new SamplerOptions(request.Interval, request.Duration) { WaitForServer = request.Wait }, time, progress, connection.Scrub)
             {
                 ServerName = connection.Describe(),
             };

@@ -7,18 +7,16 @@ using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 
-/// <summary>How <c>walsim simulate</c> prints its summary on stdout.</summary>
-public enum SummaryFormat { Table, Csv, Json }
-
 /// <param name="ScenarioPath">The scenario file.</param>
 /// <param name="Versions">Versions to run; empty = the scenario's <c>versions</c>.</param>
 /// <param name="OutDir">Where the timeline and events CSVs go; null = <c>reports/&lt;scenario name&gt;</c>.</param>
-/// <param name="Format">The stdout summary format.</param>
+/// <param name="Format">The stdout summary's format: a name in <see cref="SimulateRenderers.Registry"/>.</param>
 /// <param name="Html">
 /// Where the HTML report goes (with <c>report.json</c>, or the page's name with <c>.json</c>, beside it); empty =
 /// <c>report.html</c> in the output directory; null = no HTML report.
 /// </param>
-public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, SummaryFormat Format, string? Html = null);
+/// <param name="Force">Run even when the work estimate is past <see cref="Simulator.Engine.RunLimits.Default"/>.</param>
+public sealed record SimulateRequest(string ScenarioPath, IReadOnlyList<PgVersion> Versions, string? OutDir, string Format, string? Html = null, bool Force = false);
 
 /// <summary><c>walsim simulate</c>: runs a scenario on each version, writes the CSV reports (and an HTML report), prints a summary.</summary>
 public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -27,8 +25,17 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
     {
         var scenario = loadScenario(request.ScenarioPath);
         var versions = request.Versions.Count > 0 ? request.Versions : scenario.Versions;
+        if (RunGuard.Refusal(scenario, versions, request.Force) is { } refusal)
+        {
+            stderr.WriteLine($"walsim: {refusal}");
+            return ExitCode.InvalidScenario;
+        }
         var dir = request.OutDir ?? Path.Combine("reports", scenario.Name);
-        var table = request.Format == SummaryFormat.Table;
+        var registry = SimulateRenderers.Registry;
+        var format = registry.GetPrintable(request.Format);
+        // The view for people prints each version as its run finishes, with the files written; the other formats
+        // are documents for programs, printed whole at the end.
+        var table = format == registry.Default;
         if (table)
         {
             stdout.WriteLine($"Scenario {scenario.Name} ({request.ScenarioPath})");
@@ -75,7 +82,7 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
                 }
                 if (table)
                 {
-                    SummaryWriter.WriteTable(stdout, result);
+                    format.Render(new SimulateReport(scenario, [result], []), stdout);
                     stdout.WriteLine($"  reports       {ReportPaths.Relative(report.TimelinePath)}, {ReportPaths.Relative(report.EventsPath)}");
                     stdout.WriteLine();
                 }
@@ -83,16 +90,15 @@ public sealed class SimulateService(TextWriter stdout, TextWriter stderr, Func<s
             results.Add(result);
         }
 
+        var simulated = new SimulateReport(scenario, results, html);
         if (request.Html is not null)
         {
             // After every version ran: one page overlays them all.
-            var htmlPath = request.Html.Length > 0 ? request.Html : Path.Combine(dir, "report.html");
-            var jsonPath = HtmlReport.WriteFiles(htmlPath, scenario, html);
-            if (table) stdout.WriteLine($"HTML report   {ReportPaths.Relative(Path.GetFullPath(htmlPath))} (numbers in {ReportPaths.Relative(jsonPath)})");
+            var written = AtomicFile.WriteAll(simulated, registry.Files(null, request.Html, dir));
+            if (table) stdout.WriteLine($"HTML report   {ReportPaths.Relative(written[0])} (numbers in {ReportPaths.Relative(written[1])})");
         }
 
-        if (request.Format == SummaryFormat.Csv) SummaryWriter.WriteCsv(stdout, results);
-        if (request.Format == SummaryFormat.Json) SummaryWriter.WriteJson(stdout, scenario.Name, results);
+        if (!table) format.Render(simulated, stdout);
         return ExitCode.Ok;
     });
 

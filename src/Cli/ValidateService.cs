@@ -47,30 +47,19 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
                 }
                 if (install.Note is { } note) stdout.WriteLine($"  {note}");
                 var run = new StepDriver(scenario, install).RunAsync(request.Keep, m => stdout.WriteLine($"  {m}"), ct).GetAwaiter().GetResult();
-                ValidationReport.WriteTable(stdout, run);
+                ValidationRenderers.Registry.Default.Render([run], stdout);
                 runs.Add(run);
             }
             stdout.WriteLine();
         }
 
         var dir = request.OutDir ?? Path.Combine("reports", "validate");
-        if (runs.Count > 0)
-        {
-            using (var csv = AtomicFile.Create(Path.Combine(dir, "validation.csv")))
-            {
-                ValidationReport.WriteCsv(csv.Writer, runs);
-                csv.Commit();
-            }
-            using (var json = AtomicFile.Create(Path.Combine(dir, "validation.json")))
-            {
-                ValidationReport.WriteJson(json.Writer, runs);
-                json.Commit();
-            }
-        }
+        var files = ValidationRenderers.Registry.OutFilesIn(dir).ToList();
+        if (runs.Count > 0) AtomicFile.WriteAll<IReadOnlyList<ValidationRun>>(runs, files);
 
         var agreed = runs.Count(r => r.Agrees);
         stdout.WriteLine($"{runs.Count} run(s): {agreed} agree, {runs.Count - agreed} disagree; decisions {runs.Sum(r => r.Agreed)}/{runs.Sum(r => r.Decisions.Count)} agree");
-        if (runs.Count > 0) stdout.WriteLine($"reports: {Path.Combine(dir, "validation.csv")}, {Path.Combine(dir, "validation.json")}");
+        if (runs.Count > 0) stdout.WriteLine($"reports: {string.Join(", ", files.Select(f => f.Path))}");
         foreach (var m in missing) stderr.WriteLine($"walsim: {m}");
         if (runs.Any(r => !r.Agrees)) return ExitCode.ExpectationsFailed;
         return missing.Count > 0 ? ExitCode.ServerUnavailable : ExitCode.Ok;

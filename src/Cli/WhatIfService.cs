@@ -8,19 +8,20 @@ using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 
-/// <summary>How <c>walsim whatif</c> prints its report on stdout.</summary>
-public enum WhatIfFormat { Table, Markdown, Json }
-
 /// <param name="ScenarioPath">The scenario file.</param>
 /// <param name="From">The version its settings are written for.</param>
 /// <param name="To">The versions to compare with, in order.</param>
-/// <param name="Format">The stdout format.</param>
+/// <param name="Format">The stdout format: a name in <see cref="WhatIfRenderers.Registry"/>.</param>
 /// <param name="OutDir">Where whatif.md, whatif.json and whatif.csv go; null = nowhere.</param>
 /// <param name="Html">
 /// Where the HTML report goes; empty = <c>whatif.html</c> in <paramref name="OutDir"/>, or in
 /// <c>reports/&lt;scenario name&gt;</c> without one; null = no HTML report.
 /// </param>
-public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, WhatIfFormat Format, string? OutDir, string? Html = null);
+public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnlyList<PgVersion> To, string Format, string? OutDir, string? Html = null)
+{
+    /// <summary>Run even when the work estimate is past the limits (<see cref="RunGuard"/>).</summary>
+    public bool Force { get; init; }
+}
 
 /// <summary><c>walsim whatif</c>: one scenario on several versions, side by side, with the first divergence explained.</summary>
 public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -28,7 +29,13 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     public ExitCode Run(WhatIfRequest request)
     {
         if (!HistorySources.Recognises(request.ScenarioPath))
-            return Failures.Guard(stderr, () => Compare(request, loadScenario(request.ScenarioPath)));
+            return Failures.Guard(stderr, () =>
+            {
+                var scenario = loadScenario(request.ScenarioPath);
+                if (RunGuard.Refusal(scenario, [request.From, .. request.To], request.Force) is not { } refusal) return Compare(request, scenario);
+                stderr.WriteLine($"walsim: {refusal}");
+                return ExitCode.InvalidScenario;
+            });
         // A recorded history: what the sampled cluster went through, replayed under each version.
         return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default, ExitCode.InvalidScenario, samples =>
         {
@@ -44,8 +51,13 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
     }
 
     /// <summary><c>walsim whatif topology.yaml --sync none,native,...</c>: one version, each mechanism.</summary>
-    public ExitCode RunSync(string scenarioPath, PgVersion? version, string mechanisms, WhatIfFormat format)
+    public ExitCode RunSync(string scenarioPath, PgVersion? version, string mechanisms, string format)
     {
+        if (WhatIfRenderers.Sync.FindPrintable(format) is not { } renderer)
+        {
+            stderr.WriteLine($"walsim: --format {format}: --sync prints {string.Join(", ", WhatIfRenderers.Sync.StdoutNames)}");
+            return ExitCode.UsageError;
+        }
         var list = new List<SlotSyncMechanism>();
         foreach (var name in mechanisms.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -68,43 +80,23 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
             }
             var v = version ?? scenario.Versions.Max();
             var runs = SyncComparison.Run(scenario, v, list, (s, ver) => Failures.OnVersion(s, ver, () => Simulation.Run(s, ver)));
-            switch (format)
-            {
-                case WhatIfFormat.Markdown: SyncComparison.WriteMarkdown(stdout, scenario, v, runs); break;
-                case WhatIfFormat.Json: SyncComparison.WriteJson(stdout, scenario, v, runs); break;
-                default: SyncComparison.WriteTable(stdout, scenario, v, runs); break;
-            }
+            renderer.Render(new SyncReport(scenario, v, runs), stdout);
             return ExitCode.Ok;
         });
     }
 
     private ExitCode Compare(WhatIfRequest request, Scenario scenario)
     {
+        var registry = WhatIfRenderers.Registry;
+        var format = registry.GetPrintable(request.Format);
         // The HTML report's timelines are collected in the comparison's own runs.
         var report = WhatIfAnalysis.Run(scenario, request.From, request.To,
             (s, v, o) => Failures.OnVersion(s, v, () => Simulation.Run(s, v, o)), charts: request.Html is not null);
-        switch (request.Format)
-        {
-            case WhatIfFormat.Markdown: WhatIfWriter.WriteMarkdown(stdout, report); break;
-            case WhatIfFormat.Json: WhatIfWriter.WriteJson(stdout, report); break;
-            default: WhatIfWriter.WriteTable(stdout, report); break;
-        }
+        format.Render(report, stdout);
 
-        var files = new List<(string Path, Action<TextWriter> Write)>();
-        if (request.OutDir is { } dir)
-        {
-            files.Add((Path.Combine(dir, "whatif.md"), w => WhatIfWriter.WriteMarkdown(w, report)));
-            files.Add((Path.Combine(dir, "whatif.json"), w => WhatIfWriter.WriteJson(w, report)));
-            files.Add((Path.Combine(dir, "whatif.csv"), w => WhatIfWriter.WriteCsv(w, report)));
-        }
-        if (request.Html is { } html)
-        {
-            var path = html.Length > 0 ? html : Path.Combine(request.OutDir ?? Path.Combine("reports", scenario.Name), "whatif.html");
-            files.Add((path, w => WhatIfHtml.Write(w, report)));
-        }
         // All written before any is renamed: a failure leaves every earlier report as it was.
-        var written = AtomicFile.WriteAll(files);
-        if (request.Format == WhatIfFormat.Table && written.Count > 0)
+        var written = AtomicFile.WriteAll(report, registry.Files(request.OutDir, request.Html, Path.Combine("reports", scenario.Name)));
+        if (format == registry.Default && written.Count > 0)
             stdout.WriteLine($"\nreports: {string.Join(", ", written.Select(ReportPaths.Relative))}");
         return ExitCode.Ok;
     }

@@ -7,7 +7,7 @@ namespace Walsim.Analyzer.Comparison;
 /// <summary>
 /// <c>walsim whatif --html</c>: the comparison as one self-contained page, built from the simulate report's parts
 /// (<see cref="HtmlReport"/>, <see cref="ReportJson"/>, report.js and the inlined uPlot). In order: the side-by-side
-/// table (the rows of the table and Markdown output, <see cref="WhatIfWriter.SideBySide"/>), the charts with every run
+/// table (the rows of the table and Markdown output: the page lays out the same <see cref="WhatIfView"/>), the charts with every run
 /// overlaid (pg_wal against the disk and the cap; each slot's retained WAL with a wal_status band per version), per
 /// target the first divergence and how the settings were moved, the minor-release warnings, and the settings each run
 /// started with.
@@ -27,22 +27,23 @@ public static class WhatIfHtml
     {
         if (r.Charts.Count != r.Runs.Count)
             throw new ArgumentException($"the what-if has {r.Runs.Count} runs but chart data for {r.Charts.Count}: run WhatIfAnalysis.Run with charts: true", nameof(r));
+        var v = WhatIfView.Of(r);
 
         HtmlReport.WriteHead(w, $"walsim what-if: {r.Scenario}");
         w.Write("<header>\n");
         w.Write($"<h1>walsim what-if: <span id=\"scenario-name\">{Html.Encode(r.Scenario)}</span></h1>\n");
         HtmlReport.WriteDescription(w, r.Description);
-        var fixedMinors = r.Runs.Where(x => x.Role == RunRole.FixedMinor).Select(x => x.Version.ToString()).ToList();
-        w.Write($"<p class=\"meta\">Settings written for PostgreSQL {Html.Encode(r.From.ToString())}, run on {Html.Encode(string.Join(", ", r.To))}" +
+        var fixedMinors = v.FixedMinors;
+        w.Write($"<p class=\"meta\">Settings written for PostgreSQL {Html.Encode(r.From.ToString())}, run on {Html.Encode(v.To)}" +
                 (fixedMinors.Count > 0 ? $" and the fixed minor{(fixedMinors.Count > 1 ? "s" : "")} {Html.Encode(string.Join(", ", fixedMinors))}" : "") +
                 $" · {HtmlReport.SimulatedUpTo(r.Charts)}</p>\n");
         w.Write("</header>\n<main>\n");
 
-        WriteSideBySide(w, r);
+        WriteSideBySide(w, v);
         HtmlReport.WriteCharts(w, r.Charts);
-        WriteComparisons(w, r);
+        WriteComparisons(w, v);
         WriteMinorWarnings(w, r);
-        HtmlReport.WriteSettings(w, r.Charts, r.Runs.Select(WhatIfWriter.Header).ToList());
+        HtmlReport.WriteSettings(w, r.Charts, [.. v.Columns.Select(c => c.Heading)]);
 
         w.Write("</main>\n");
         HtmlReport.WriteEnd(w, r.Charts, Data(r),
@@ -69,53 +70,50 @@ public static class WhatIfHtml
         return buffer.ToArray();
     }
 
-    private static void WriteSideBySide(TextWriter w, WhatIfReport r)
+    private static void WriteSideBySide(TextWriter w, WhatIfView v)
     {
         w.Write("<section id=\"side-by-side\">\n<h2>Side by side</h2>\n<table>\n<thead><tr><th></th>");
-        foreach (var x in r.Runs) w.Write($"<th class=\"{RoleClass(x.Role)}\">{Html.Encode(WhatIfWriter.Header(x))}</th>");
+        foreach (var x in v.Columns) w.Write($"<th class=\"{RoleClass(x.Role)}\">{Html.Encode(x.Heading)}</th>");
         w.Write("</tr></thead>\n<tbody>\n");
         string? slot = null;
-        foreach (var row in WhatIfWriter.SideBySide(r))
+        foreach (var row in v.Rows)
         {
             // Slot rows come grouped by slot: one heading row per slot, as in the simulate report.
             if (row.Slot is not null && row.Slot != slot)
-                w.Write($"<tr class=\"slot-head\"><th colspan=\"{r.Runs.Count + 1}\">{Html.Encode($"slot {row.Slot}")}</th></tr>\n");
+                w.Write($"<tr class=\"slot-head\"><th colspan=\"{v.Columns.Count + 1}\">{Html.Encode($"slot {row.Slot}")}</th></tr>\n");
             slot = row.Slot;
             w.Write(row.Slot is null ? $"<tr><th>{Html.Encode(row.Name)}</th>" : $"<tr><th class=\"sub\">{Html.Encode(row.Name)}</th>");
-            for (var i = 0; i < r.Runs.Count; i++)
-                HtmlReport.WriteCell(w, row.Field, r.Runs[i].Version.ToString(), row.Slot, row.Cells[i].Value, row.Cells[i].Text);
+            for (var i = 0; i < v.Columns.Count; i++)
+                HtmlReport.WriteCell(w, row.Field, v.Columns[i].Version, row.Slot, row.Cells[i].Value, row.Cells[i].Text);
             w.Write("</tr>\n");
         }
         w.Write("</tbody>\n</table>\n</section>\n");
     }
 
-    private static void WriteComparisons(TextWriter w, WhatIfReport r)
+    private static void WriteComparisons(TextWriter w, WhatIfView v)
     {
-        if (r.Comparisons.Count == 0) return;
+        if (v.Comparisons.Count == 0) return;
         w.Write("<section id=\"comparisons\">\n");
-        foreach (var c in r.Comparisons)
+        foreach (var c in v.Comparisons)
         {
-            var (from, to) = (Html.Encode(c.From.ToString()), Html.Encode(c.To.ToString()));
+            var (from, to) = (Html.Encode(c.From), Html.Encode(c.To));
             w.Write($"<div class=\"comparison\" data-from=\"{from}\" data-to=\"{to}\">\n<h2>{from} → {to}</h2>\n");
             w.Write("<h3>First divergence</h3>\n");
-            var d = c.FirstDivergence;
-            w.Write($"<p class=\"explanation\">{Html.Encode(d?.Explanation ?? "none: every checkpoint takes the same decisions")}</p>\n");
-            if (d is not null && d.Differences.Count > 0)
+            w.Write($"<p class=\"explanation\">{Html.Encode(c.FirstDivergence)}</p>\n");
+            if (c.DifferencesAt is { } where)
             {
-                var where = d.Checkpoint is { } n ? $"at checkpoint {n}" : "after the last checkpoint";
                 w.Write($"<table class=\"differences\">\n<thead><tr><th>{Html.Encode(where)}</th><th>{from}</th><th>{to}</th></tr></thead>\n<tbody>\n");
-                foreach (var x in d.Differences)
+                foreach (var x in c.Differences)
                     w.Write($"<tr><th>{Html.Encode(x.Decision)}</th><td>{Html.Encode(x.FromValue)}</td><td>{Html.Encode(x.ToValue)}</td></tr>\n");
                 w.Write("</tbody>\n</table>\n");
             }
             w.Write($"<h3>Settings moved to {to}</h3>\n<ul class=\"settings-translation\">\n");
-            foreach (var line in WhatIfWriter.SettingLines(c.Settings)) w.Write($"<li>{Html.Encode(line)}</li>\n");
+            foreach (var line in c.Settings) w.Write($"<li>{Html.Encode(line)}</li>\n");
             w.Write("</ul>\n");
-            var other = WhatIfWriter.AlsoDifferent(c).ToList();
-            if (other.Count > 0)
+            if (c.AlsoDifferent.Count > 0)
             {
                 w.Write("<h3>Also different</h3>\n<ul class=\"also-different\">\n");
-                foreach (var x in other)
+                foreach (var x in c.AlsoDifferent)
                     w.Write($"<li><code>{Html.Encode(x.Capability)}</code> ({Html.Encode(x.FromValue)} → {Html.Encode(x.ToValue)}): {Html.Encode(x.Explanation)}</li>\n");
                 w.Write("</ul>\n");
             }
@@ -139,5 +137,5 @@ public static class WhatIfHtml
         w.Write("</section>\n");
     }
 
-    private static string RoleClass(RunRole role) => "role-" + WhatIfWriter.Role(role).Replace('_', '-');
+    private static string RoleClass(string role) => "role-" + role.Replace('_', '-');
 }

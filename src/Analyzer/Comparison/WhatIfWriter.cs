@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Walsim.Analyzer.Reports;
@@ -8,90 +7,41 @@ using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Comparison;
 
-/// <summary>One row of the side-by-side comparison: what it shows (<c>peak at</c>; <c>lost</c> of the slot
-/// <paramref name="Slot"/>), the whatif.json field that holds it and one cell per run.</summary>
-internal sealed record SideBySideRow(string Name, string Field, string? Slot, IReadOnlyList<SideBySideCell> Cells)
-{
-    /// <summary>The row's label in the table and Markdown: <c>peak at</c>, <c>slot standby1 lost</c>.</summary>
-    public string Label => Slot is null ? Name : $"slot {Slot} {Name}";
-}
-
-/// <param name="Text">As the table prints it (<c>2h54m30s</c>, <c>4195 files, 65.55GB</c>, <c>n/a (12)</c>).</param>
-/// <param name="Value">The field's value as whatif.json holds it (exact seconds, bytes, a count); empty for null.</param>
-internal readonly record struct SideBySideCell(string Text, string Value);
-
-/// <summary>Renders a <see cref="WhatIfReport"/> as a console table, Markdown (a pull-request comment), JSON or CSV.</summary>
+/// <summary>
+/// Renders a <see cref="WhatIfReport"/> as a console table or Markdown (a pull-request comment), both laying out its
+/// <see cref="WhatIfView"/>, or as JSON or CSV (every number, exact).
+/// </summary>
 public static class WhatIfWriter
 {
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    /// <summary>The side-by-side rows of the table, the Markdown and the HTML report: the same numbers in all three.</summary>
-    internal static IReadOnlyList<SideBySideRow> SideBySide(WhatIfReport r)
-    {
-        var rows = new List<SideBySideRow>();
-        SideBySideRow Row(string name, string field, string? slot, Func<VersionRun, SideBySideCell> cell) =>
-            new(name, field, slot, r.Runs.Select(cell).ToList());
-        var notApplicable = new SideBySideCell("n/a (12)", "");
-
-        var slots = r.Runs.SelectMany(x => x.Slots.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var name in slots)
-        {
-            SlotSummary? Slot(VersionRun x) => x.Slots.FirstOrDefault(s => s.Name == name);
-            rows.Add(Row("extended", "extended_s", name, x => x.ReportsWalStatus ? Time(Slot(x)?.FirstExtended) : notApplicable));
-            rows.Add(Row("unreserved", "unreserved_s", name, x => x.ReportsWalStatus ? Time(Slot(x)?.FirstUnreserved) : notApplicable));
-            rows.Add(Row("lost", "lost_s", name, x => Slot(x) is { } s
-                ? Time(s.Lost, s.Cause == InvalidationCause.IdleTimeout ? " (idle)" : "")
-                : new SideBySideCell("-", "")));
-        }
-        rows.Add(Row("peak pg_wal", "peak_pg_wal_bytes", null, x => new SideBySideCell(
-            string.Create(Inv, $"{x.Summary.PeakPgWalFiles} files, {x.Summary.PeakPgWalBytes}"), Formats.Number(x.Summary.PeakPgWalBytes.Bytes))));
-        rows.Add(Row("peak at", "peak_at_s", null, x => Time(x.Summary.PeakAt)));
-        rows.Add(Row("disk full", "disk_full_s", null, x => Time(x.Summary.DiskFull)));
-        rows.Add(Row("read-only", "read_only_s", null, x => Time(x.Summary.ReadOnly)));
-        rows.Add(Row("checkpoints", "checkpoints", null, x => Count(x.Summary.Checkpoints)));
-        rows.Add(Row("invalidations", "invalidations", null, x => Count(x.Summary.Invalidations)));
-        return rows;
-    }
-
-    private static SideBySideCell Time(SimTime? t, string suffix = "") => new((t is { } v ? v.Display() : "never") + suffix, Formats.Seconds(t));
-    private static SideBySideCell Count(int n) => new(Formats.Number(n), Formats.Number(n));
-
-    /// <summary>A run's column heading: <c>12.22 (from)</c>, <c>15.18</c>, <c>13.23 (fixed minor)</c>.</summary>
-    internal static string Header(VersionRun x) => x.Role switch
-    {
-        RunRole.Source => $"{x.Version} (from)",
-        RunRole.FixedMinor => $"{x.Version} (fixed minor)",
-        _ => x.Version.ToString(),
-    };
-
     /// <summary>whatif.json's name for a role.</summary>
     internal static string Role(RunRole role) => role switch { RunRole.Source => "source", RunRole.Target => "target", _ => "fixed_minor" };
 
     /// <summary>What <c>walsim whatif</c> prints by default.</summary>
-    public static void WriteTable(TextWriter w, WhatIfReport r)
+    public static void WriteTable(TextWriter w, WhatIfReport report)
     {
-        w.WriteLine($"What if: {r.Scenario}{(r.SourceFile.Length > 0 ? $" ({r.SourceFile})" : "")}, settings written for {r.From}, run on {string.Join(", ", r.To)}");
+        var v = WhatIfView.Of(report);
+        var r = v.Report;
+        w.WriteLine($"What if: {r.Scenario}{(r.SourceFile.Length > 0 ? $" ({r.SourceFile})" : "")}, settings written for {r.From}, run on {v.To}");
         w.WriteLine();
-        var rows = SideBySide(r);
+        var rows = v.Rows;
         var labelWidth = Math.Max(14, rows.Max(x => x.Label.Length)) + 2;
-        var widths = r.Runs.Select((x, i) => Math.Max(Header(x).Length, rows.Max(row => row.Cells[i].Text.Length)) + 2).ToArray();
-        w.WriteLine(("  " + "".PadRight(labelWidth) + string.Concat(r.Runs.Select((x, i) => Header(x).PadRight(widths[i])))).TrimEnd());
+        var widths = v.Columns.Select((x, i) => Math.Max(x.Heading.Length, rows.Max(row => row.Cells[i].Text.Length)) + 2).ToArray();
+        w.WriteLine(("  " + "".PadRight(labelWidth) + string.Concat(v.Columns.Select((x, i) => x.Heading.PadRight(widths[i])))).TrimEnd());
         foreach (var row in rows)
             w.WriteLine(("  " + row.Label.PadRight(labelWidth) + string.Concat(row.Cells.Select((c, i) => c.Text.PadRight(widths[i])))).TrimEnd());
 
-        foreach (var c in r.Comparisons)
+        foreach (var c in v.Comparisons)
         {
             w.WriteLine();
             w.WriteLine($"{c.From} -> {c.To}");
             w.WriteLine("  settings");
-            foreach (var line in SettingLines(c.Settings)) w.WriteLine($"    {line}");
+            foreach (var line in c.Settings) w.WriteLine($"    {line}");
             w.WriteLine("  first divergence");
-            foreach (var line in Wrap(c.FirstDivergence?.Explanation ?? "none: every checkpoint takes the same decisions", 96)) w.WriteLine($"    {line}");
-            var other = AlsoDifferent(c).ToList();
-            if (other.Count > 0)
+            foreach (var line in Wrap(c.FirstDivergence, 96)) w.WriteLine($"    {line}");
+            if (c.AlsoDifferent.Count > 0)
             {
                 w.WriteLine("  also different");
-                foreach (var x in other)
+                foreach (var x in c.AlsoDifferent)
                     foreach (var (line, i) in Wrap($"{x.Capability} ({x.FromValue} -> {x.ToValue}): {x.Explanation}", 94).Select((l, i) => (l, i)))
                         w.WriteLine(i == 0 ? $"    - {line}" : $"      {line}");
             }
@@ -113,21 +63,23 @@ public static class WhatIfWriter
     }
 
     /// <summary>The same numbers as a short Markdown comment.</summary>
-    public static void WriteMarkdown(TextWriter w, WhatIfReport r)
+    public static void WriteMarkdown(TextWriter w, WhatIfReport report)
     {
-        w.WriteLine($"### walsim what-if: `{r.Scenario}` from {r.From} to {string.Join(", ", r.To)}");
+        var v = WhatIfView.Of(report);
+        var r = v.Report;
+        w.WriteLine($"### walsim what-if: `{r.Scenario}` from {r.From} to {v.To}");
         w.WriteLine();
-        w.WriteLine("| | " + string.Join(" | ", r.Runs.Select(Header)) + " |");
-        w.WriteLine("|---|" + string.Concat(r.Runs.Select(_ => "---|")));
-        foreach (var row in SideBySide(r))
+        w.WriteLine("| | " + string.Join(" | ", v.Columns.Select(x => x.Heading)) + " |");
+        w.WriteLine("|---|" + string.Concat(v.Columns.Select(_ => "---|")));
+        foreach (var row in v.Rows)
             w.WriteLine($"| {row.Label} | {string.Join(" | ", row.Cells.Select(c => Md(c.Text)))} |");
-        foreach (var c in r.Comparisons)
+        foreach (var c in v.Comparisons)
         {
             w.WriteLine();
             w.WriteLine($"**{c.From} → {c.To}**");
             w.WriteLine();
-            w.WriteLine($"- First divergence: {Md(c.FirstDivergence?.Explanation ?? "none: every checkpoint takes the same decisions")}");
-            foreach (var line in SettingLines(c.Settings)) w.WriteLine($"- Setting: {Md(line)}");
+            w.WriteLine($"- First divergence: {Md(c.FirstDivergence)}");
+            foreach (var line in c.Settings) w.WriteLine($"- Setting: {Md(line)}");
         }
         foreach (var m in r.MinorWarnings)
         {
@@ -287,28 +239,6 @@ public static class WhatIfWriter
         j.WriteString("explanation", d.Explanation);
         j.WriteEndObject();
     }
-
-    /// <summary>The capabilities and settings that differ and apply, other than the one the divergence is put down to.</summary>
-    internal static IEnumerable<CapabilityChange> AlsoDifferent(VersionComparison c) =>
-        c.Changes.Where(x => x.Applies && x != c.FirstDivergence?.Cause);
-
-    /// <summary>The settings lines worth reading: everything but <see cref="TranslationKind.Kept"/>.</summary>
-    internal static IEnumerable<string> SettingLines(TranslatedSettings t)
-    {
-        var lines = t.Lines.Where(l => l.Kind != TranslationKind.Kept).ToList();
-        if (lines.Count == 0) { yield return "every setting carries over unchanged"; yield break; }
-        foreach (var l in lines)
-            yield return l.Kind switch
-            {
-                TranslationKind.Converted => $"{l.SourceName}={l.SourceValue} -> {l.Name}={l.TargetValue} ({l.Note})",
-                TranslationKind.Dropped => $"{l.Name}={l.SourceValue} dropped: {l.Note}",
-                // A list setting's empty default reads as '' (as in postgresql.conf), not as a dangling "=".
-                TranslationKind.New => $"{l.Name}={(string.IsNullOrEmpty(l.TargetValue) ? "''" : l.TargetValue)}: {l.Note}",
-                TranslationKind.DefaultChanged => $"{l.Name} {l.SourceValue} -> {l.TargetValue}: {l.Note}",
-                _ => $"{l.Name}={l.TargetValue} ({l.Note}{(l.SourceValue is null ? "" : $"; {l.SourceValue} on {t.Source}")})",
-            };
-    }
-
 
     // DefaultChanged -> default_changed; "Keep, Files" -> "keep,files".
     private static string Snake(string s)

@@ -103,7 +103,8 @@ public sealed class ServerLogHistory : IRecordedHistory
         }
     }
 
-    private static PgVersion? Parse(string? text) => PgVersion.TryParse(text, out var v, out _) ? v : null;
+    // Any minor the log names ("starting PostgreSQL 15.20 (Debian …)"): consumers model a newer one as the newest known.
+    private static PgVersion? Parse(string? text) => PgVersion.TryParseReported(text, out var v) ? v : null;
 
     /// <summary>A log line with a time and a level, a csvlog record or a jsonlog object among the first lines, the
     /// format judged from the content alone (a csvlog need not be called .csv).</summary>

@@ -39,7 +39,7 @@ public sealed class WorkloadFitException(string file, string reason, Exception? 
         {
             return WorkloadFit.Fit(observations, options);
         }
-        catch (ArgumentException e)
+        catch (WorkloadDataException e)
         {
             throw new WorkloadFitException(file, e.Message, e);
         }

@@ -9,7 +9,7 @@ namespace Walsim.Analyzer.Sources;
 /// <summary>What a replay of a server log found: the checkpointer's decisions a log lets walsim check.</summary>
 public sealed record LogReplaySummary(
     string File,
-    PgVersion? Version,
+    ModelledVersion? Version,
     int Checkpoints,
     int Restartpoints,
     int Restarts,
@@ -45,11 +45,13 @@ public static class LogReplay
         LogFormat? format = null)
     {
         IEnumerable<ServerLogEvent> Events() => CheckpointLog.ReadEvents(path, format);
-        var v = version;
-        if (v is null && Events().OfType<ServerLifecycle>().Select(l => l.Version).FirstOrDefault(x => x is not null) is { } text
-            && PgVersion.TryParse(text, out var parsed, out _))
-            v = parsed;
-        ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known), segmentSize, settings) : null;
+        var reported = version;
+        // "starting PostgreSQL 15.20 (Debian 15.20-0+deb12u1) on x86_64…": any minor; a newer one is modelled as the newest known.
+        if (reported is null && Events().OfType<ServerLifecycle>().Select(l => l.Version).FirstOrDefault(x => x is not null) is { } text
+            && PgVersion.TryParseReported(text, out var parsed))
+            reported = parsed;
+        ModelledVersion? v = reported is { } r ? SupportedVersions.Model(r) : null;
+        ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known.Model), segmentSize, settings) : null;
 
         int checkpoints = 0, restartpoints = 0, restarts = 0, invalidations = 0;
         long added = 0, removed = 0, recycled = 0, writtenKb = 0;

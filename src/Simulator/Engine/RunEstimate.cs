@@ -72,11 +72,11 @@ public sealed record RunEstimate(double WalBytes, double Segments, double Checkp
     {
         var over = new List<string>();
         if (TimelineRows > limits.TimelineRows)
-            over.Add($"{Count(TimelineRows)} timeline rows per version (about {Bytes(ReportBytes)} of CSV; the limit is {Count(limits.TimelineRows)}): shorten duration: or raise sample_interval:");
+            over.Add($"{Count(TimelineRows)} timeline rows per version (about {Bytes(ReportBytes)} of CSV; the limit is {Count(limits.TimelineRows)}; shorten duration or raise sample_interval)");
         if (Segments > limits.Segments)
-            over.Add($"{Count(Segments)} WAL segments written ({Bytes(WalBytes)} of WAL; the limit is {Count(limits.Segments)}): lower the workload's rate or shorten duration:");
+            over.Add($"{Count(Segments)} WAL segments written ({Bytes(WalBytes)} of WAL; the limit is {Count(limits.Segments)}; lower the workload's rate or shorten duration)");
         if (Checkpoints > limits.Checkpoints)
-            over.Add($"{Count(Checkpoints)} checkpoints (the limit is {Count(limits.Checkpoints)}): shorten duration: or raise checkpoint_timeout/max_wal_size");
+            over.Add($"{Count(Checkpoints)} checkpoints (the limit is {Count(limits.Checkpoints)}; shorten duration or raise checkpoint_timeout/max_wal_size)");
         return over;
     }
 

@@ -35,11 +35,10 @@ internal sealed class RateBuckets
     {
         var w = width.Microseconds;
         if (w <= 0) throw new ArgumentOutOfRangeException(nameof(width), width, "the bucket must be longer than zero");
-        if (observations.Count < 2) throw new ArgumentException("at least two observations are needed to measure a rate", nameof(observations));
+        if (observations.Count < 2) throw new WorkloadDataException("at least two observations are needed to measure a rate");
         for (var i = 1; i < observations.Count; i++)
             if (observations[i].At < observations[i - 1].At)
-                throw new ArgumentException(
-                    $"observation {i}: time goes backwards ({observations[i].At} after {observations[i - 1].At})", nameof(observations));
+                throw new WorkloadDataException($"observation {i}: time goes backwards ({observations[i].At} after {observations[i - 1].At})");
 
         var midnight = options.MidnightAt.Microseconds;
         var first = observations[0].At.Microseconds;
@@ -47,7 +46,7 @@ internal sealed class RateBuckets
         var start = midnight + FloorDiv(first - midnight, w) * w;
         var countLong = (last - start + w - 1) / w;
         if (countLong > MaxBuckets)
-            throw new ArgumentException($"{countLong} buckets of {width}: choose a longer bucket", nameof(observations));
+            throw new WorkloadDataException($"{countLong} buckets of {width}: choose a longer bucket");
         var count = (int)Math.Max(1, countLong);
 
         var bytes = new double[count];

@@ -90,7 +90,7 @@ public sealed class WorkloadFit
 
     /// <summary>
     /// Fits the workload model to <paramref name="observations"/> (ordered by time; equal times allowed).
-    /// Throws <see cref="ArgumentException"/> when time goes backwards or no bucket could be measured.
+    /// Throws <see cref="WorkloadDataException"/> when time goes backwards or no bucket could be measured.
     /// </summary>
     public static WorkloadFit Fit(IReadOnlyList<WalObservation> observations, WorkloadFitOptions? options = null)
     {
@@ -112,8 +112,7 @@ public sealed class WorkloadFit
             if (rb.Rates[k] < o.IdleBelowBytesPerSecond) idle++;
         }
         if (k0 < 0)
-            throw new ArgumentException(
-                "no bucket could be measured: every interval is a gap, too long or too short for the bucket " + bucket, nameof(observations));
+            throw new WorkloadDataException("no bucket could be measured: every interval is a gap, too long or too short for the bucket " + bucket);
         bool IsIdle(int k) => rb.Rates[k] < o.IdleBelowBytesPerSecond;
 
         // ---- idle/busy Markov chain over consecutive measured buckets

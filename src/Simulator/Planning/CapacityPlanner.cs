@@ -127,6 +127,10 @@ public static class CapacityPlanner
     /// <summary>The bisection between two neighbouring candidate caps ends within 1 % of the cap: about six steps.</summary>
     private const int RefinementSteps = 6;
 
+    /// <summary>
+    /// Options a caller checks before (empty lists, ranges) are <see cref="ArgumentException"/>s: reaching them is a
+    /// bug. What depends on the scenario is a domain error: <see cref="PlanSlotException"/>, <see cref="NothingToPlanException"/>.
+    /// </summary>
     private static void Validate(Scenario scenario, PlanOptions options)
     {
         if (options.Caps.Count == 0) throw new ArgumentException("no candidate max_slot_wal_keep_size to plan for");
@@ -141,13 +145,13 @@ public static class CapacityPlanner
             throw new ArgumentException($"the target outage {options.TargetOutage} must be one of the outages judged");
         var slots = options.Slots.Count > 0 ? options.Slots : DefaultSlots(scenario);
         if (slots.Count == 0)
-            throw new ArgumentException("the scenario has no slot with a consumer: a plan is about how long a consumer may be away");
+            throw new NothingToPlanException("the scenario has no slot with a consumer: a plan is about how long a consumer may be away");
         foreach (var name in slots)
         {
             var spec = scenario.Slots.FirstOrDefault(x => x.Name == name)
-                ?? throw new ArgumentException($"there is no slot \"{name}\" (slots: {string.Join(", ", scenario.Slots.Select(x => x.Name))})");
+                ?? throw new PlanSlotException(name, $"there is no slot \"{name}\" (slots: {string.Join(", ", scenario.Slots.Select(x => x.Name))})");
             if (!spec.Consumer.Connected)
-                throw new ArgumentException($"slot \"{name}\" has no consumer in the scenario: it never moves, so no outage applies to it");
+                throw new PlanSlotException(name, $"slot \"{name}\" has no consumer in the scenario: it never moves, so no outage applies to it");
         }
     }
 

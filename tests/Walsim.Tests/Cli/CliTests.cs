@@ -236,6 +236,30 @@ public sealed class CliTests : IDisposable
         Assert.Equal(["a", "b"], scenarios);
     }
 
+    [Fact]
+    public void Check_takes_several_files_and_folders_in_the_order_given_each_file_once()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "more")).FullName;
+        foreach (var name in new[] { "d.yaml", "c.yaml" }) File.WriteAllText(Path.Combine(folder, name), "");
+        var (a, b) = (WriteFile("a.yaml", ""), WriteFile("b.yaml", ""));
+        Scenario load(string f) => Stalled(f) with { Name = Path.GetFileNameWithoutExtension(f), Versions = [PgVersion.Parse("12")] };
+
+        var run = Walsim(load, "check", b, folder, a, Path.Combine(folder, "c.yaml"));
+
+        Assert.Equal(0, run.Code);
+        var scenarios = run.Out.Split('\n').Where(l => l.StartsWith("PASS", StringComparison.Ordinal)).Select(l => l.Split("  ")[1]).Distinct();
+        Assert.Equal(["b", "c", "d", "a"], scenarios);
+        Assert.EndsWith("4 scenario(s): 8 passed, 0 failed, 0 error(s)\n", run.Out);
+
+        var missing = Walsim(load, "check", a, Path.Combine(_dir, "nope.yaml"));
+        Assert.Equal((int)ExitCode.UsageError, missing.Code);
+        Assert.Contains("nope.yaml: no such file or directory", missing.Err);
+
+        var empty = Walsim(load, "check", a, Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName);
+        Assert.Equal((int)ExitCode.UsageError, empty.Code);
+        Assert.Contains("no *.yaml or *.yml scenario files in", empty.Err);
+    }
+
     [Theory]
     [InlineData("--from", "11", "--to", "15", "--from: PostgreSQL 11 is not modelled")]
     [InlineData("--from", "12", "--to", "15.99", "--to: 15.99 is newer than the newest")]

@@ -59,3 +59,29 @@ public sealed class ReportedVersionTests
         Assert.Equal(SupportedVersions.Model(install.Reported).Model, install.Version);
     }
 }
+
+public sealed class ReportedVersionInLogsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("walsim-logversion-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_log_of_a_newer_minor_is_replayed_as_the_newest_known_minor_and_says_which()
+    {
+        // The 15.18 fixture as Debian's 15.20 would log it.
+        var source = Path.Combine(Path.GetDirectoryName(Here())!, "..", "Sources", "logs", "pg15-pgbadger.log");
+        var path = Path.Combine(_dir, "postgresql-15-main.log");
+        File.WriteAllText(path, File.ReadAllText(source).Replace("starting PostgreSQL 15.18 on", "starting PostgreSQL 15.20 (Debian 15.20-0+deb12u1) on"));
+
+        var r = Walsim.Analyzer.Sources.LogReplay.Run(path, null, Walsim.Simulator.Units.WalSegmentSize.Default, new Dictionary<string, string>());
+
+        Assert.Equal(new PgVersion(15, 20), r.Version!.Value.Reported);
+        Assert.Equal(new PgVersion(15, 18), r.Version!.Value.Model);
+        var text = new StringWriter();
+        Walsim.Analyzer.Sources.LogReplay.Write(text, r);
+        Assert.Contains("PostgreSQL 15.20 (modelled as 15.18)", text.ToString());
+    }
+
+    private static string Here([System.Runtime.CompilerServices.CallerFilePath] string source = "") => source;
+}

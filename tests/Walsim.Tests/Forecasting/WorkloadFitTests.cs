@@ -279,7 +279,7 @@ public class WorkloadFitTests
         {
             new(SimTime.FromSeconds(0), StartLsn), new(SimTime.FromSeconds(10), StartLsn), new(SimTime.FromSeconds(5), StartLsn),
         };
-        var e = Assert.Throws<ArgumentException>(() => WorkloadFit.Fit(obs));
+        var e = Assert.Throws<WorkloadDataException>(() => WorkloadFit.Fit(obs));
         Assert.Contains("observation 2", e.Message, StringComparison.Ordinal);
     }
 

@@ -46,6 +46,24 @@ public sealed class SampleCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_connection_string_may_be_the_argument_as_with_psql_and_its_password_never_appears_either()
+    {
+        var run = Walsim(_ => null, "sample", $"host={NoServer} port=5997 user=x password='Arg Secret 321' connect_timeout=2",
+            "--duration", "1s", "--out", Path.Combine(_dir, "c.csv"));
+        Assert.Equal((int)ExitCode.ServerUnavailable, run.Code);
+        Assert.Contains("cannot connect to x@", run.Err);
+        Assert.DoesNotContain("Arg Secret 321", run.Out + run.Err);
+
+        var both = Walsim(_ => null, "sample", "host=db1", "--connection", "host=db2");
+        Assert.Equal((int)ExitCode.UsageError, both.Code);
+        Assert.Contains("give the connection string once", both.Err);
+
+        var bad = Walsim(_ => null, "sample", "host=db1 usr=monitor", "--out", Path.Combine(_dir, "d.csv"));
+        Assert.Equal((int)ExitCode.UsageError, bad.Code);
+        Assert.Contains("walsim: connection string: \"usr\" is not a connection parameter walsim knows", bad.Err);
+    }
+
+    [Fact]
     public void An_existing_output_file_is_refused_without_append()
     {
         var file = Path.Combine(_dir, "s.csv");

@@ -81,7 +81,7 @@ public sealed class SampleFileTests : IDisposable
         var e = ReadFails(ReplaceCell(text, line: 2, column, bad));
         Assert.Equal(message, e.Message);
         Assert.Equal(2, e.Line);
-        Assert.Equal(column, e.Column);
+        Assert.Equal(column, e.Field);
     }
 
     [Fact]

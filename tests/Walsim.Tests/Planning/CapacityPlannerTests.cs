@@ -285,7 +285,7 @@ public class CapacityPlannerTests
     public void A_slot_nobody_consumes_cannot_be_planned_for_and_the_error_says_why()
     {
         var scenario = StalledStandby() with { Slots = [new SlotSpec { Name = "forgotten", Consumer = ConsumerSpec.None }] };
-        var e = Assert.Throws<ArgumentException>(() =>
+        var e = Assert.Throws<PlanSlotException>(() =>
             CapacityPlanner.Run(scenario, new DeclaredWorkload(scenario.Workload), StopAt2h("15", Gb(1)) with { Slots = ["forgotten"] }));
         Assert.Contains("no consumer", e.Message);
     }

@@ -29,10 +29,8 @@ public static class HtmlReport
     /// <returns>The JSON file's path.</returns>
     public static string WriteFiles(string htmlPath, Scenario scenario, IReadOnlyList<VersionReport> versions)
     {
-        var jsonPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(htmlPath))!, Path.GetFileNameWithoutExtension(htmlPath) + ".json");
-        var json = ReportJson.ToUtf8(scenario, versions, indented: true);
-        AtomicFile.WriteAll([(jsonPath, w => w.Write(Encoding.UTF8.GetString(json))), (htmlPath, w => Write(w, scenario, versions))]);
-        return jsonPath;
+        var report = new SimulateReport(scenario, versions.Select(v => v.Result).ToList(), versions);
+        return AtomicFile.WriteAll(report, SimulateRenderers.Registry.PageAt(htmlPath))[1];
     }
 
     public static void Write(TextWriter w, Scenario scenario, IReadOnlyList<VersionReport> versions)

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
-using Walsim.Analyzer.Planning;
+using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Planning;
 
-namespace Walsim.Analyzer.Reports.Html;
+namespace Walsim.Analyzer.Planning;
 
 /// <summary>
 /// One self-contained HTML page for <c>walsim plan</c>: the recommendation per slot, a table of caps (longest outage

@@ -1,0 +1,310 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Walsim.Analyzer.Live;
+using Walsim.Analyzer.Scenarios;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Cli.Commands;
+
+/// <summary>
+/// The options several commands share, built in one place so that an option means and validates the same everywhere.
+/// Every value is checked while parsing: a bad one is a usage error (exit 3) whose message names the option, says what
+/// to give instead and quotes what was given. Each command gives its own description (what the value is for there).
+/// </summary>
+internal static class CliOptions
+{
+    // ---- files
+
+    /// <summary>An input file that must exist. A string (not FileInfo) keeps the path as typed, which is how messages name it.</summary>
+    public static Argument<string> InputFile(string name, string description)
+    {
+        var argument = new Argument<string>(name) { Description = description };
+        argument.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path)) r.AddError(NoSuchFile(path));
+        });
+        return argument;
+    }
+
+    /// <summary>One or more input paths that must exist: files, or also folders when <paramref name="folders"/>.</summary>
+    public static Argument<string[]> InputPaths(string name, string description, bool folders)
+    {
+        var argument = new Argument<string[]>(name) { Description = description, Arity = ArgumentArity.OneOrMore };
+        argument.Validators.Add(r =>
+        {
+            foreach (var path in r.GetValueOrDefault<string[]>() ?? [])
+                if (!File.Exists(path) && !(folders && Directory.Exists(path))) r.AddError(NoSuchFile(path));
+        });
+        return argument;
+    }
+
+    /// <summary>An option naming an input file that must exist (<c>--workload-from</c>).</summary>
+    public static Option<string> InputFileOption(string name, string description)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = "file" };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path)) r.AddError(NoSuchFile(path));
+        });
+        return option;
+    }
+
+    private static string NoSuchFile(string path) => $"{path}: no such file or directory";
+
+    /// <summary><c>--out DIR</c>: where a command writes its reports.</summary>
+    public static Option<string> OutDir(string description)
+    {
+        var option = new Option<string>("--out") { Description = description, HelpName = "dir" };
+        option.AcceptLegalFilePathsOnly();
+        return option;
+    }
+
+    // ---- versions
+
+    /// <summary>One version (<c>--pg 15</c>, <c>--from 13.3</c>); a major alone means its newest known minor.</summary>
+    public static Option<PgVersion?> Version(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "version",
+        CustomParser = r =>
+        {
+            var text = Last(r);
+            if (TryParseVersion(text, out var v, out var error)) return v;
+            r.AddError(VersionError(name, text, error));
+            return null;
+        },
+    };
+
+    /// <summary><c>--pg 12,13.3 --pg 15</c>: every token, split at commas, parsed as a version; duplicates dropped.</summary>
+    public static Option<IReadOnlyList<PgVersion>> Versions(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "versions",
+        CustomParser = r =>
+        {
+            var versions = new List<PgVersion>();
+            foreach (var text in Entries(r))
+            {
+                if (!TryParseVersion(text, out var v, out var error))
+                {
+                    r.AddError(VersionError(name, text, error));
+                    return [];
+                }
+                if (!versions.Contains(v)) versions.Add(v);
+            }
+            return versions;
+        },
+    };
+
+    /// <summary><c>--pg 12,15 --pg 18</c>: majors only (validate runs the installed servers, one per major).</summary>
+    public static Option<IReadOnlyList<int>> Majors(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "majors",
+        CustomParser = r =>
+        {
+            var majors = new List<int>();
+            foreach (var text in Entries(r))
+            {
+                if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var m) || !SupportedVersions.IsSupported(m))
+                {
+                    r.AddError($"{name}: expected a major from {SupportedVersions.Range}, got \"{text}\"");
+                    return [];
+                }
+                if (!majors.Contains(m)) majors.Add(m);
+            }
+            return majors;
+        },
+    };
+
+    /// <summary>
+    /// A version on the command line: as <see cref="PgVersion.TryParse"/>, except that a minor newer than any walsim
+    /// knows (<c>--pg 15.20</c>) is modelled as the newest known one (<see cref="SupportedVersions.Model"/>);
+    /// <see cref="NewerMinorNotes"/> says so once the command line is parsed.
+    /// </summary>
+    private static bool TryParseVersion(string text, out PgVersion version, out string? error)
+    {
+        if (PgVersion.TryParse(text, out version, out error)) return true;
+        if (!IsMajorDotMinor(text) || !PgVersion.TryParseReported(text, out var reported)) return false;
+        version = SupportedVersions.Model(reported).Model;
+        error = null;
+        return true;
+    }
+
+    private static bool IsMajorDotMinor(string text) =>
+        text.Trim() is var t && t.Count(c => c == '.') == 1 && t.All(c => char.IsAsciiDigit(c) || c == '.');
+
+    /// <summary>The lines saying which versions on the command line are modelled as an older minor (one per version).</summary>
+    public static IEnumerable<string> NewerMinorNotes(ParseResult parsed)
+    {
+        var seen = new HashSet<PgVersion>();
+        foreach (var option in parsed.CommandResult.Children.OfType<OptionResult>())
+        {
+            if (option.Option.ValueType != typeof(PgVersion?) && option.Option.ValueType != typeof(IReadOnlyList<PgVersion>)) continue;
+            foreach (var token in option.Tokens)
+                foreach (var text in token.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (IsMajorDotMinor(text) && PgVersion.TryParseReported(text, out var v) && seen.Add(v)
+                        && SupportedVersions.Model(v).Note is { } note)
+                        yield return note;
+        }
+    }
+
+    /// <summary>PgVersion's message, with what was given when it does not quote it (an empty value).</summary>
+    private static string VersionError(string name, string text, string? error) =>
+        text.Trim().Length == 0 ? $"{name}: {error}, got \"{text}\"" : $"{name}: {error}";
+
+    /// <summary>A list option's entries: every token split at commas. An empty entry (<c>--pg ""</c>, <c>15,,17</c>) is
+    /// kept, for the parser to refuse: silently dropping it would run something the user did not ask for.</summary>
+    private static IEnumerable<string> Entries(ArgumentResult r) =>
+        r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries));
+
+    // ---- sizes and shares
+
+    /// <summary>
+    /// <c>--disk 200GB</c>: the pg_wal volume's size, more than zero. Where <paramref name="noneAllowed"/>, <c>none</c>
+    /// (or <c>unlimited</c>) gives null: no volume, told apart from the option's absence by <c>GetResult</c>.
+    /// </summary>
+    public static Option<ByteCount?> Disk(string description, bool noneAllowed = false) => new("--disk")
+    {
+        Description = description,
+        HelpName = "size",
+        CustomParser = r =>
+        {
+            var text = Last(r);
+            if (noneAllowed && text is "none" or "unlimited") return null;
+            var orNone = noneAllowed ? " (or none, to plan without a volume)" : "";
+            if (!ValueParser.TryParseSize(text, out var size, out var error)) r.AddError($"--disk: {error}{orNone}");
+            else if (size.Bytes <= 0) r.AddError($"--disk: expected a size more than 0, like 200GB, got \"{text}\"{orNone}");
+            else return size;
+            return null;
+        },
+    };
+
+    /// <summary>
+    /// <c>--read-only-at 95%</c>: a managed service's read-only threshold, a share of the volume above 0 and at most
+    /// 100%. With <paramref name="needs"/>, that option must be given too (forecast has no scenario volume to fall back on).
+    /// </summary>
+    public static Option<double?> ReadOnlyAt(string description, Option<ByteCount?>? needs = null) => new("--read-only-at")
+    {
+        Description = description,
+        HelpName = "share",
+        CustomParser = r =>
+        {
+            var share = ParseShare(Last(r), r.AddError, "--read-only-at", f => f is > 0 and <= 1, "a share of the volume above 0% and at most 100%, like 95%");
+            // Checked here rather than by a command validator, which would hide a bad value behind the missing option.
+            if (share is not null && needs is not null && r.GetResult(needs) is null) r.AddError($"--read-only-at needs {needs.Name}: the threshold is a share of the volume");
+            return share;
+        },
+    };
+
+    /// <summary>
+    /// A share (<c>95%</c> or <c>0.95</c>) with a default, that <paramref name="accept"/> accepts, else an error saying
+    /// <paramref name="expected"/>. The value stays text so that the help shows the default as written
+    /// (<c>[default: 1%]</c>); <see cref="ShareOf"/> reads it.
+    /// </summary>
+    public static Option<string> Share(string name, string description, string defaultShare, Func<double, bool> accept, string expected)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = "share", DefaultValueFactory = _ => defaultShare };
+        option.Validators.Add(r => ParseShare(r.GetValueOrDefault<string>() ?? "", r.AddError, name, accept, expected));
+        return option;
+    }
+
+    /// <summary>The value of a <see cref="Share"/> option (checked while parsing).</summary>
+    public static double ShareOf(ParseResult result, Option<string> option) =>
+        ValueParser.TryParseFraction(result.GetRequiredValue(option), out var f, out _) ? f : throw new InvalidOperationException($"{option.Name} was not validated");
+
+    private static double? ParseShare(string text, Action<string> error, string name, Func<double, bool> accept, string expected)
+    {
+        if (ValueParser.TryParseFraction(text, out var f, out _) && accept(f)) return f;
+        error($"{name}: expected {expected}, got \"{text}\"");
+        return null;
+    }
+
+    /// <summary><c>--force</c>: run a scenario whose estimated work is past the limits (<see cref="RunGuard"/>).</summary>
+    public static Option<bool> Force() => new("--force")
+    {
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"Run even when the scenario's estimated work is past walsim's limits ({Simulator.Engine.RunLimits.Default.TimelineRows:#,0} timeline rows per version, {Simulator.Engine.RunLimits.Default.Segments:#,0} WAL segments, {Simulator.Engine.RunLimits.Default.Checkpoints:#,0} checkpoints), which otherwise refuse it before anything is written."),
+    };
+
+    // ---- counts
+
+    /// <summary><c>--runs N</c>: Monte Carlo runs, 1 to 100000.</summary>
+    public static Option<int> Runs(string description, int defaultRuns) =>
+        WholeNumber("--runs", description, defaultRuns, 1, 100_000);
+
+    /// <summary><c>--seed N</c>: the master seed, any whole number.</summary>
+    public static Option<int> Seed(string description) =>
+        WholeNumber("--seed", description, 1, int.MinValue, int.MaxValue);
+
+    /// <summary><c>--threads N</c>: 1 or more; absent = the processor count (a default that differs per machine is
+    /// not shown as a number, so the help is the same everywhere).</summary>
+    public static Option<int?> Threads(string description) => new("--threads")
+    {
+        Description = description,
+        HelpName = "n",
+        CustomParser = r => ParseWholeNumber(r, "--threads", 1, int.MaxValue),
+    };
+
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, with a default.</summary>
+    public static Option<int> WholeNumber(string name, string description, int defaultValue, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r => ParseWholeNumber(r, name, min, max) ?? defaultValue,
+    };
+
+    private static int? ParseWholeNumber(ArgumentResult r, string name, int min, int max)
+    {
+        var text = Last(r);
+        if (int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
+        var range = (min, max) switch
+        {
+            (int.MinValue, int.MaxValue) => "a whole number like 7",
+            (_, int.MaxValue) => $"a whole number, {min} or more",
+            _ => $"a whole number from {min} to {max}",
+        };
+        r.AddError($"{name}: expected {range}, got \"{text}\"");
+        return null;
+    }
+
+    // ---- time
+
+    /// <summary>A duration in PostgreSQL's unit syntax (<c>500ms</c>, <c>10s</c>, <c>5min</c>, <c>1h</c>, <c>7d</c>), more than zero.</summary>
+    public static Option<SimDuration?> Duration(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "duration",
+        CustomParser = r =>
+        {
+            var text = Last(r);
+            if (!ValueParser.TryParseDuration(text, out var d, out var error)) r.AddError($"{name}: {error}");
+            else if (d.Microseconds <= 0) r.AddError($"{name}: must be more than 0, got \"{text}\"");
+            else return d;
+            return null;
+        },
+    };
+
+    /// <summary><c>--until</c>: a duration from the first sample, or an absolute UTC time.</summary>
+    public static Option<ReplayLimit> Until(string description) => new("--until")
+    {
+        Description = description,
+        HelpName = "when",
+        CustomParser = r =>
+        {
+            var text = Last(r);
+            if (ValueParser.TryParseDuration(text, out var d, out _) && d.Microseconds > 0)
+                return new ReplayLimit(null, TimeSpan.FromMicroseconds(d.Microseconds));
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+                return new ReplayLimit(t, null);
+            r.AddError($"--until: expected a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z), got \"{text}\"");
+            return default;
+        },
+    };
+
+    /// <summary>A single-value option's value: the last one given wins, as with most Unix tools.</summary>
+    private static string Last(ArgumentResult r) => r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+}

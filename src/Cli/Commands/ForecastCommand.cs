@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Walsim.Analyzer.Live;
+using Walsim.Simulator.Units;
+using static Walsim.Cli.Commands.CliOptions;
+
+namespace Walsim.Cli.Commands;
+
+/// <summary><c>walsim forecast</c>: its arguments, options, help examples and the action that hands them to <see cref="ForecastService"/>.</summary>
+internal static class ForecastCommand
+{
+    public const string Examples = """
+        walsim forecast samples.csv
+        walsim forecast db1.csv --horizon 30d --disk 200GB --what-if "slot cdc stops now" --what-if "rate x2"
+        walsim forecast db1.csv --what-if "slot cdc stops now; set max_slot_wal_keep_size=50GB" --runs 1000 --seed 7
+        walsim forecast scenarios/traces/diurnal-pg15/samples.csv --workload-from scenarios/traces/diurnal-pg15/server.log --period 10min --bucket 20s
+        walsim forecast scenarios/traces/diurnal-pg15/samples.csv --backtest --period 10min --bucket 20s
+        """;
+
+    public static Command Create(ForecastService service)
+    {
+        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).");
+        var horizon = Duration("--horizon", "How far ahead to forecast (6h, 7d, 30d). [default: 7d]");
+        var whatIf = new Option<IReadOnlyList<WhatIf>>("--what-if")
+        {
+            Description = "An alternative to the current trend, forecast on its own; repeatable: \"slot NAME stops now\", \"slot NAME stops in 2h\", \"rate x2\", \"set max_slot_wal_keep_size=10GB\"; several in one with ';'.",
+            HelpName = "change",
+            CustomParser = ParseWhatIfs,
+        };
+        var disk = Disk("The pg_wal volume's size (200GB): also forecast when it fills.");
+        var readOnly = ReadOnlyAt("A managed service's read-only threshold as a share of --disk (95%).", needs: disk);
+        var runs = Runs("Monte Carlo runs.", 500);
+        var seed = Seed("Master seed: the same seed and file give the same forecast.");
+        var until = Until("Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.");
+        var period = Duration("--period", "The cycle to look for in the write rate. [default: 24h]");
+        var bucket = Duration("--bucket", "The fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
+        var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend).");
+        var backtest = new Option<bool>("--backtest") { Description = "Forecast from the first part of the file (up to --until, default half-way) and compare with what the rest shows, side by side with predict_linear." };
+
+        var command = new Command("forecast", """
+            Forecasts, from a sample file, when each slot becomes extended, unreserved and lost, when pg_wal fills the disk (or a managed service goes read-only), and how big pg_wal gets. Fits the WAL rate with a daily cycle and a trend where the data shows them, then runs seeded Monte Carlo futures of that workload through the model of the sampled version, starting from the cluster as the last sample saw it; consumers that kept up keep up, stalled ones stay stalled. Prints p10/p50/p90 under the current trend and under each --what-if.
+            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, workloadFrom, backtest };
+        command.SetAction(r => (int)service.Run(new ForecastRequest(r.GetRequiredValue(samples),
+            r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
+            r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))
+        {
+            Backtest = r.GetValue(backtest), WorkloadFrom = r.GetValue(workloadFrom),
+        }));
+        return command;
+    }
+
+    private static IReadOnlyList<WhatIf> ParseWhatIfs(ArgumentResult result)
+    {
+        var list = new List<WhatIf>();
+        foreach (var token in result.Tokens)
+        {
+            if (!WhatIf.TryParse(token.Value, out var w, out var error))
+            {
+                result.AddError($"--what-if: {error}");
+                return [];
+            }
+            list.Add(w);
+        }
+        return list;
+    }
+}

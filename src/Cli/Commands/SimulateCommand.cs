@@ -1,0 +1,49 @@
+using System.CommandLine;
+using static Walsim.Cli.Commands.CliOptions;
+
+namespace Walsim.Cli.Commands;
+
+/// <summary><c>walsim simulate</c>: its arguments, options, help examples and the action that hands them to <see cref="SimulateService"/>.</summary>
+internal static class SimulateCommand
+{
+    public const string Examples = """
+        walsim simulate scenarios/019-replslot-limit.yaml
+        walsim simulate scenarios/019-replslot-limit.yaml --pg 13.3,13.4 --pg 15 --out /tmp/replslot
+        walsim simulate scenarios/019-replslot-limit.yaml --format json > summary.json
+        walsim simulate scenarios/019-replslot-limit.yaml --pg 13,15,17 --html
+        """;
+
+    public static Command Create(SimulateService service)
+    {
+        var scenario = InputFile("scenario", "The scenario file (YAML).");
+        var pg = Versions("--pg", "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.");
+        var outDir = OutDir("Directory for the per-version timeline and events CSV files. [default: reports/<scenario name>]");
+        var format = new Option<string>("--format")
+        {
+            Description = "How the summary is printed on stdout.",
+            DefaultValueFactory = _ => "table",
+        };
+        format.AcceptOnlyFromAmong(Walsim.Analyzer.Reports.SimulateRenderers.Registry.StdoutNames);
+        var html = new Option<string>("--html")
+        {
+            Description = "Also write a self-contained HTML report with charts (pg_wal, each slot's retained WAL and wal_status, checkpoints; all versions overlaid) and its numbers as JSON beside it. [default file: <dir>/report.html]",
+            HelpName = "file",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        html.AcceptLegalFilePathsOnly();
+        var force = Force();
+
+        var command = new Command("simulate", """
+            Runs a scenario on each PostgreSQL version and prints what happens: the settings in force, when each slot becomes extended, unreserved or lost, the peak size of pg_wal, whether the disk fills, and what the checkpoints did. Writes timeline-<version>.csv (the state at every sample, checkpoint and step) and events-<version>.csv (checkpoints as log_checkpoints reports them, slot invalidations) for plotting or diffing.
+            """) { scenario, pg, outDir, format, html, force };
+        command.SetAction(r => (int)service.Run(new SimulateRequest(
+            r.GetRequiredValue(scenario),
+            r.GetValue(pg) ?? [],
+            r.GetValue(outDir),
+            r.GetRequiredValue(format),
+            // --html alone: the default file; absent: no HTML report.
+            r.GetResult(html) is null ? null : r.GetValue(html) ?? "",
+            r.GetValue(force))));
+        return command;
+    }
+}
