@@ -11,7 +11,8 @@ namespace Walsim.Analyzer.History;
 /// Reconstructs, frame by frame, the workload a recorded history shows: the WAL rate between readings, the
 /// checkpoint rhythm, the write positions a workload is fitted to, and how each slot's consumer behaved — what
 /// <c>replay</c> summarises and <c>forecast</c> and <c>plan</c> start from. One pass, in memory that does not grow
-/// with the history, except the write positions, kept only when asked (<c>keepPositions</c>) for a fit.
+/// with the history, except the write positions, kept only when asked (<c>keepPositions</c>) for a fit (and the write
+/// phases of the last <see cref="CheckpointWritePhases.Kept"/> checkpoints).
 /// </summary>
 /// <remarks>
 /// The rate and the checkpoints are measured only between two readings of the same run of a primary: not across a
@@ -26,6 +27,7 @@ public sealed class WorkloadObserver(bool keepPositions = false)
     private WalSegmentSize _seg;
     private int _checkpoints, _checkpointsByWal;
     private DateTimeOffset? _firstCheckpointTime, _lastCheckpointTime;
+    private readonly Queue<(WritePhaseBounds, TimeSpan)> _writePhases = new();
 
     /// <summary>The first reading observed; null before any.</summary>
     public ServerSample? First { get; private set; }
@@ -93,6 +95,8 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         _lastCheckpointTime = after.CheckpointTime;
         var distance = (after.RedoLsn - before.RedoLsn).Bytes;
         if (settings is not null && distance >= (long)settings.CheckPointSegments * _seg.Bytes) _checkpointsByWal++;
+        _writePhases.Enqueue((WritePhaseBounds.Between(before.ServerTime, after.ServerTime, after.CheckpointTime), after.ServerTime - before.ServerTime));
+        if (_writePhases.Count > CheckpointWritePhases.Kept) _writePhases.Dequeue();
     }
 
     /// <summary>The WAL rate between consecutive readings of one run (gaps excluded).</summary>
@@ -101,6 +105,10 @@ public sealed class WorkloadObserver(bool keepPositions = false)
     /// <summary>Checkpoints seen (a new redo pointer between two readings of one run), and the mean interval.</summary>
     public CheckpointRhythm Rhythm =>
         new(_checkpoints, _checkpointsByWal, _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l ? (l - f) / (_checkpoints - 1) : null);
+
+    /// <summary>How long the last checkpoints seen took to write (bounded by the readings around each), and so the write
+    /// phase a forecast assumes.</summary>
+    public CheckpointWritePhases WritePhases => CheckpointWritePhases.Of(_writePhases);
 
     /// <summary>Every slot seen, by name: how its consumer behaved over the whole history.</summary>
     public IReadOnlyList<SlotBehaviour> SlotBehaviours =>
@@ -137,6 +145,7 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         private long _lastReading;                     // the observer's reading number it was last in
         private readonly Queue<long> _lags = new();    // the last 60 readings
         private Lsn _position;
+        private bool _moved;                           // its position changed since it appeared
         private DateTimeOffset _movedAt;
         private Lsn _headAtMove;
         private TimeSpan _longestPause;                // the longest time between two moves while it kept moving
@@ -175,7 +184,11 @@ public sealed class WorkloadObserver(bool keepPositions = false)
             var pos = slot.Kind == SlotKind.Logical && slot.ConfirmedFlushLsn.IsValid ? slot.ConfirmedFlushLsn : slot.RestartLsn;
             if (pos != _position)
             {
-                if (_position.IsValid) _longestPause = TimeSpan.FromTicks(Math.Max(_longestPause.Ticks, (s.ServerTime - _movedAt).Ticks));
+                if (_position.IsValid)
+                {
+                    _longestPause = TimeSpan.FromTicks(Math.Max(_longestPause.Ticks, (s.ServerTime - _movedAt).Ticks));
+                    _moved = true;
+                }
                 _position = pos;
                 _movedAt = s.ServerTime;
                 _headAtMove = s.HeadLsn;
@@ -191,6 +204,7 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         {
             _lags.Clear();
             _position = default;
+            _moved = false;
             _movedAt = default;
             _headAtMove = default;
             _longestPause = default;
@@ -202,16 +216,22 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         public SlotAtEnd AtEnd(SlotSample slot, ServerSample s, WalSegmentSize seg)
         {
             // Stalled: not moved for longer than three of its usual pauses (at least a minute) while a segment or more
-            // was written — a consumer that confirms every 10 s is not stalled between two confirmations.
+            // was written — a consumer that confirms every 10 s is not stalled between two confirmations. A slot nobody
+            // is connected to that never moved since it appeared has no consumer to wait for: stalled from its first
+            // reading (a slot created and forgotten), however short the history.
             var unmoved = s.ServerTime - _movedAt;
             var threshold = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, 3 * _longestPause.Ticks));
+            var neverConsumed = _position.IsValid && !_moved && !slot.Active;
             var state = slot.WalStatus == WalStatus.Lost || slot.InvalidationReason is not null ? ConsumerState.Lost
-                : !_position.IsValid || (unmoved > threshold && (s.HeadLsn - _headAtMove).Bytes >= seg.Bytes) ? ConsumerState.Stalled
+                : !_position.IsValid || neverConsumed || (unmoved > threshold && (s.HeadLsn - _headAtMove).Bytes >= seg.Bytes) ? ConsumerState.Stalled
                 : ConsumerState.KeepsUp;
             var lags = _lags.Order().ToList();
             var typical = lags.Count == 0 ? 0 : lags[(lags.Count - 1) / 2];
             return new SlotAtEnd(slot.Name, slot.Kind, slot.RestartLsn, slot.ConfirmedFlushLsn, slot.Active, slot.WalStatus, state,
-                new ByteCount(typical), state == ConsumerState.Stalled ? _movedAt : null);
+                new ByteCount(typical), state == ConsumerState.Stalled ? _movedAt : null)
+            {
+                NeverMoved = state == ConsumerState.Stalled && neverConsumed,
+            };
         }
     }
 

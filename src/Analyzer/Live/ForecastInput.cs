@@ -2,6 +2,7 @@ using Walsim.Analyzer.History;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
@@ -20,7 +21,12 @@ public enum ConsumerState
 
 /// <summary>A slot as the last sample showed it, and its consumer's recent behaviour.</summary>
 public sealed record SlotAtEnd(string Name, SlotKind Kind, Lsn RestartLsn, Lsn ConfirmedFlushLsn, bool Active,
-    WalStatus? WalStatus, ConsumerState Consumer, ByteCount TypicalLag, DateTimeOffset? StalledSince);
+    WalStatus? WalStatus, ConsumerState Consumer, ByteCount TypicalLag, DateTimeOffset? StalledSince)
+{
+    /// <summary>Stalled because it is inactive and never moved since it was first seen: its stall began before that
+    /// (<see cref="StalledSince"/> is its first reading), perhaps when it was created and forgotten.</summary>
+    public bool NeverMoved { get; init; }
+}
 
 /// <summary>
 /// What a forecast starts from, read from a sample file up to a point: the WAL positions over time (for the workload
@@ -30,8 +36,10 @@ public sealed record SlotAtEnd(string Name, SlotKind Kind, Lsn RestartLsn, Lsn C
 public sealed class ForecastInput
 {
     private ForecastInput(IReadOnlyList<WalObservation> observations, ServerSample first, ServerSample last, IReadOnlyDictionary<string, string> settings,
-        IReadOnlyList<SlotAtEnd> slots, long samples, ByteCount lastRedoDistance)
+        IReadOnlyList<SlotAtEnd> slots, long samples, ByteCount lastRedoDistance, CheckpointRhythm checkpoints, CheckpointWritePhases writePhases)
     {
+        Checkpoints = checkpoints;
+        WritePhases = writePhases;
         LastRedoDistance = lastRedoDistance;
         Observations = observations;
         First = first;
@@ -51,6 +59,10 @@ public sealed class ForecastInput
     public long Samples { get; }
     /// <summary>The redo distance of the last checkpoint seen: the best guess of <c>CheckPointDistanceEstimate</c>.</summary>
     public ByteCount LastRedoDistance { get; }
+    /// <summary>The checkpoints the samples show: how many, how many requested by WAL volume, how often.</summary>
+    public CheckpointRhythm Checkpoints { get; }
+    /// <summary>How long they took to write, and so the <see cref="CheckpointWrite"/> the forecast assumes.</summary>
+    public CheckpointWritePhases WritePhases { get; }
     public PgVersion Version => Last.Version;
     public WalSegmentSize SegmentSize => Last.SegmentSize;
 
@@ -68,6 +80,7 @@ public sealed class ForecastInput
         ReplayLimit until = default)
     {
         var workload = new WorkloadObserver(keepPositions: true);
+        var inForce = new SettingsInForce(settingRows);
         foreach (var frame in frames)
         {
             var s = frame.Server;
@@ -78,12 +91,44 @@ public sealed class ForecastInput
                 throw new SampleFileException(fileName, 0, "server_version", $"sample {s.Sample}: the server changed from PostgreSQL {f.Version} to {s.Version}; forecast from one major version's samples");
             if (workload.Positions.Count > 0 && workload.Clock(s.ServerTime) < workload.Positions[^1].At)
                 throw new SampleFileException(fileName, 0, "server_time", $"sample {s.Sample}: the server's clock went back; forecasts need a steady clock");
-            workload.Observe(frame);
+            workload.Observe(frame, inForce.At(s));
         }
         if (workload.First is not { } first || workload.Last is not { } last) throw new SampleFileException(fileName, 0, "", "no samples to forecast from");
 
         var settings = SampledSettings.From(settingRows, last.Version).ChangesThrough(last.Sample)
             .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
-        return new ForecastInput(workload.Positions, first, last, settings, workload.SlotsAtEnd(), workload.Samples, workload.LastRedoDistance);
+        return new ForecastInput(workload.Positions, first, last, settings, workload.SlotsAtEnd(), workload.Samples, workload.LastRedoDistance,
+            workload.Rhythm, workload.WritePhases);
+    }
+
+    /// <summary>
+    /// The settings at each reading, which tell a checkpoint requested by WAL volume from a timed one. Settings (or a
+    /// version) the model refuses only leave that count out here: they are reported where the scenario is built.
+    /// </summary>
+    private sealed class SettingsInForce(IReadOnlyList<SettingSample> rows)
+    {
+        private SampledSettings? _sampled;
+        private ServerSettings? _settings;
+        private bool _refused;
+
+        public ServerSettings? At(ServerSample s)
+        {
+            if (_refused) return null;
+            try
+            {
+                if (_sampled is null)
+                {
+                    _sampled = SampledSettings.From(rows, s.Version);
+                    _settings = ServerSettings.Create(RetentionPolicy.For(s.Version), s.SegmentSize, _sampled.ChangesThrough(s.Sample));
+                }
+                else if (_sampled.ChangesThrough(s.Sample) is { Count: > 0 } changes) _settings = _settings!.With(changes);
+                return _settings;
+            }
+            catch (Exception e) when (e is SettingException or ArgumentOutOfRangeException)
+            {
+                _refused = true;
+                return null;
+            }
+        }
     }
 }

@@ -20,14 +20,31 @@ public static class ForecastReport
             ? string.Create(Inv, $"Workload fit from {input.Samples:N0} samples:")
             : string.Create(Inv, $"Workload fit from {history.File} ({history.Kind}, {history.Observations.Count:N0} positions from {ReplayReport.Time(history.Origin)}):"));
         foreach (var line in fit.Report.Describe()) w.WriteLine("  " + line);
-        var slots = input.Slots.Count == 0 ? "no slots" : string.Join("; ", input.Slots.Select(Describe));
-        w.WriteLine(string.Create(Inv, $"Now: pg_wal {input.Last.PgWalFiles} files ({input.Last.PgWalBytes}); {slots}"));
+        w.WriteLine(Checkpoints(input));
+        w.WriteLine(string.Create(Inv, $"Now: pg_wal {input.Last.PgWalFiles} files ({input.Last.PgWalBytes}); {Slots(input)}"));
     }
 
-    private static string Describe(SlotAtEnd s) =>
+    /// <summary>The checkpoints the samples show and the write phase the forecast assumes from them.</summary>
+    internal static string Checkpoints(ForecastInput input)
+    {
+        var c = input.Checkpoints;
+        var seen = c.Observed == 0 ? "none seen"
+            : string.Create(Inv, $"{c.Observed} seen{(c.MeanInterval is { } i ? $", one every {ReplayReport.Duration(i)}" : "")}, {c.ByWalVolume} of them CheckPointSegments or more after the previous (requested by WAL volume)");
+        return $"Checkpoints: {seen}; write phase {input.WritePhases.Describe()}";
+    }
+
+    /// <summary>Each slot at the last sample and its consumer, as the forecast carries it forward.</summary>
+    internal static string Slots(ForecastInput input) =>
+        input.Slots.Count == 0 ? "no slots" : string.Join("; ", input.Slots.Select(s => Describe(s, input.First.ServerTime)));
+
+    private static string Describe(SlotAtEnd s, DateTimeOffset firstSample) =>
         $"{s.Name} ({(s.Kind == Simulator.Scenarios.SlotKind.Logical ? "logical" : "physical")}, {s.WalStatus?.ToSql() ?? "no wal_status"}) " + s.Consumer switch
         {
             ConsumerState.KeepsUp => $"keeps up, {s.TypicalLag} behind",
+            ConsumerState.Stalled when s.NeverMoved && s.StalledSince == firstSample =>
+                $"stalled since before the first sample ({ReplayReport.Time(s.StalledSince!.Value)}): inactive, never moved",
+            ConsumerState.Stalled when s.NeverMoved =>
+                $"stalled since it appeared ({ReplayReport.Time(s.StalledSince!.Value)}): inactive, never moved",
             ConsumerState.Stalled => $"stalled since {ReplayReport.Time(s.StalledSince!.Value)}",
             _ => "already lost",
         };
@@ -87,6 +104,8 @@ public static class BacktestReport
             $"Backtest of {file}: PostgreSQL {b.Input.Version}; forecast from the first {ReplayReport.Duration(b.Split - b.From)} (to {ReplayReport.Time(b.Split)}), compared with the next {ReplayReport.Duration(b.To - b.Split)}"));
         w.WriteLine(string.Create(Inv, $"  walsim: {runs} runs of the workload fitted to the first part (seed {seed}); predict_linear: the line through the last {ReplayReport.Duration(b.LinearWindow.ToTimeSpan())} before the split"));
         foreach (var line in b.Fit.Report.Describe()) w.WriteLine("    " + line);
+        w.WriteLine("  " + ForecastReport.Checkpoints(b.Input));
+        w.WriteLine(string.Create(Inv, $"  At the split: pg_wal {b.Input.Last.PgWalFiles} files ({b.Input.Last.PgWalBytes}); {ForecastReport.Slots(b.Input)}"));
         var s = b.Size;
         w.WriteLine();
         w.WriteLine($"  {"pg_wal size",-34} {"actual",12} {"walsim (median)",16} {"predict_linear",16}");

@@ -147,6 +147,8 @@ public static class Forecaster
             Duration = options.Horizon,
             SampleInterval = SimDuration.Zero,
             Start = SampleStart.Of(last, input.LastRedoDistance),
+            // The write phase the samples' checkpoints showed: a server with few dirty buffers decides at once.
+            CheckpointWrite = input.WritePhases.ForForecast,
         };
     }
 

@@ -1,5 +1,6 @@
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
+using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
@@ -128,6 +129,81 @@ public sealed class WorkloadObserverTests
         Assert.Equal(10 * MiB, cdcEnd.TypicalLag.Bytes);
         var rep = end.Single(s => s.Name == "rep");
         Assert.Equal((ConsumerState.KeepsUp, 1 * MiB, (DateTimeOffset?)null), (rep.Consumer, rep.TypicalLag.Bytes, rep.StalledSince));
+    }
+
+    [Fact]
+    public void A_slot_that_is_inactive_and_never_moved_is_stalled_from_its_first_reading_however_short_the_history()
+    {
+        // 30 s, every 10 s the head moves 1MB (1, 2, 3, 4MB past P0) — shorter than the minute a consumer is given and
+        // less than a 16MB segment written, so no slot here is stalled by the pause rule.
+        // "forgotten": created with reserve at P0, nobody connected, never moves: stalled since its first reading (0 s);
+        //   its lags 1, 2, 3, 4MB, the median (the 2nd of 4) 2MB.
+        // "late": appears at 20 s at 3MB, inactive, never moves: stalled since it appeared (20 s).
+        // "quiet": connected, has not moved yet: its consumer is given time, it keeps up (lag median 2MB).
+        // "away": moved until 20 s, inactive at 30 s: it has a consumer, which keeps up 1MB behind.
+        var frames = Enumerable.Range(0, 4).Select(k =>
+        {
+            var head = (k + 1) * MiB;
+            List<SlotSample> slots = [Slot("forgotten", 0, active: false), Slot("quiet", 0)];
+            if (k >= 2) slots.Add(Slot("late", 3 * MiB, active: false));
+            slots.Add(Slot("away", k <= 2 ? head - MiB : 2 * MiB, active: k <= 2));
+            return F(k + 1, 10 * k, head, slots: [.. slots]);
+        });
+
+        var end = Observe(frames).SlotsAtEnd().ToDictionary(s => s.Name);
+        var forgotten = end["forgotten"];
+        Assert.Equal((ConsumerState.Stalled, At(0), true), (forgotten.Consumer, forgotten.StalledSince, forgotten.NeverMoved));
+        Assert.Equal(2 * MiB, forgotten.TypicalLag.Bytes);
+        Assert.Equal((ConsumerState.Stalled, At(20), true), (end["late"].Consumer, end["late"].StalledSince, end["late"].NeverMoved));
+        Assert.Equal((ConsumerState.KeepsUp, 2 * MiB, false), (end["quiet"].Consumer, end["quiet"].TypicalLag.Bytes, end["quiet"].NeverMoved));
+        Assert.Equal((ConsumerState.KeepsUp, 1 * MiB, (DateTimeOffset?)null), (end["away"].Consumer, end["away"].TypicalLag.Bytes, end["away"].StalledSince));
+    }
+
+    [Fact]
+    public void A_checkpoints_write_phase_is_bounded_by_its_checkpoint_time_and_the_readings_around_its_redo()
+    {
+        static DateTimeOffset T(double seconds) => LiveFixtures.T0.AddTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
+        // Readings at 5.2 s (old redo) and 6.2 s (new); checkpoint_time 5 s, to the second, so it started in [5, 6):
+        // it may have started after 5.2 s and taken no time at all — 0 to 1.2 s, below the readings' resolution.
+        var quick = WritePhaseBounds.Between(T(5.2), T(6.2), T(5));
+        Assert.Equal((TimeSpan.Zero, TimeSpan.FromSeconds(1.2), false), (quick.Lower, quick.Upper, quick.Resolved));
+        Assert.Equal(TimeSpan.FromSeconds(0.6), quick.Estimate);
+        // Readings at 9.2 s and 10.2 s: started by 6 s, still writing at 9.2 s — 3.2 to 5.2 s, 4.2 s in the middle.
+        var slow = WritePhaseBounds.Between(T(9.2), T(10.2), T(5));
+        Assert.Equal((TimeSpan.FromSeconds(3.2), TimeSpan.FromSeconds(5.2), true), (slow.Lower, slow.Upper, slow.Resolved));
+        Assert.Equal(TimeSpan.FromSeconds(4.2), slow.Estimate);
+        // A start with a fraction of a second (a simulation's) is exact: 9.2 − 5.3 = 3.9 to 10.2 − 5.3 = 4.9 s.
+        var exact = WritePhaseBounds.Between(T(9.2), T(10.2), T(5.3));
+        Assert.Equal((TimeSpan.FromSeconds(3.9), TimeSpan.FromSeconds(4.9)), (exact.Lower, exact.Upper));
+
+        var second = TimeSpan.FromSeconds(1);
+        // Two checkpoints say too little: the engine's spread phase, as before.
+        Assert.Equal(CheckpointWrite.Spread, CheckpointWritePhases.Of([(slow, second), (slow, second)]).ForForecast);
+        // Three of five were still writing at the reading before: the median of the middles (0.6, 0.6, 4.2, 4.2, 4.2 s).
+        var mostlySlow = CheckpointWritePhases.Of([(quick, second), (slow, second), (quick, second), (slow, second), (slow, second)]);
+        Assert.Equal((5, 3, TimeSpan.FromSeconds(4.2)), (mostlySlow.Measured, mostlySlow.Resolved, mostlySlow.Median));
+        Assert.Equal(CheckpointWrite.Fixed(SimDuration.FromSeconds(4.2)), mostlySlow.ForForecast);
+        // Two of four: the median phase may be zero, shorter than the readings can tell: instant.
+        Assert.Equal(CheckpointWrite.Instant, CheckpointWritePhases.Of([(quick, second), (slow, second), (quick, second), (slow, second)]).ForForecast);
+    }
+
+    [Fact]
+    public void The_observer_measures_the_write_phase_of_each_checkpoint_between_two_readings_of_one_run()
+    {
+        // Readings every 10 s (server time +0.123456 s). The fixture's checkpoint_time is one second before each
+        // reading, so every new redo seen at a reading started 1 s before it — after the reading before: instant.
+        var frames = new[]
+        {
+            F(1, 0, 0), F(2, 10, 10 * MiB, redo: 5 * MiB), F(3, 20, 20 * MiB, redo: 15 * MiB), F(4, 30, 30 * MiB, redo: 25 * MiB),
+            F(5, 40, 40 * MiB, redo: 35 * MiB, gap: true),   // after a gap: not measured
+        };
+        var phases = Observe(frames).WritePhases;
+        Assert.Equal((3, 0), (phases.Measured, phases.Resolved));
+        // Each: from checkpoint_time (reading − 1 s, a whole second: started within [t − 1, t)) to the reading that
+        // shows it (+0.123456 s): 0 to 1.123456 s, 0.561728 s in the middle.
+        Assert.Equal(TimeSpan.FromSeconds(0.561728), phases.Median);
+        Assert.Equal(TimeSpan.FromSeconds(10), phases.Resolution);
+        Assert.Equal(CheckpointWrite.Instant, phases.ForForecast);
     }
 
     [Fact]

@@ -12,8 +12,9 @@ namespace Walsim.Tests.Live;
 /// Forecasts from two hours of samples of a PG15 primary on 16MB segments writing 1 MiB/s (±1 %), a checkpoint every
 /// 5 min, max_slot_wal_keep_size = 10GB (640 segments). rep1's standby keeps up 100 kB behind; cdc's consumer has not
 /// moved since the first sample, so at the end it is 7,200 MiB behind: 10,240 − 7,200 = 3,040 MiB to go, about 50.7
-/// minutes at 1 MiB/s, before its segment leaves KeepLogSeg's window (unreserved), and it is lost at the end of the
-/// next checkpoint after that (timed every 5 min, the write phase spread over 4.5 min).
+/// minutes at 1 MiB/s, before its segment leaves KeepLogSeg's window (unreserved), and it is lost at the next
+/// checkpoint after that (timed every 5 min; each shows in the first sample after its checkpoint_time, so its write
+/// phase is below the 10 s resolution: instant).
 /// </summary>
 public sealed class ForecastTests
 {
