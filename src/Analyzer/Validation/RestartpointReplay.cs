@@ -147,9 +147,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
     public void Slots(int step, StandbySnapshot snap)
     {
         if (!_settings.Policy.ReportsWalStatus) return;
-        var valid = snap.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name))
-            .Select(s => new RestartpointSlot(s.Name, s.RestartLsn));
-        var min = valid.Select(s => s.RestartLsn).DefaultIfEmpty(Lsn.Invalid).Min();
+        var min = CheckpointDecision.MinRestart(snap.Slots.Where(s => !_invalidated.Contains(s.Name)).Select(s => s.RestartLsn));
         var availability = WalAvailability.At(_settings, StandbyWritePosition, min, _lastRemoved);
         foreach (var s in snap.Slots)
         {
@@ -193,7 +191,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
     }
 
     private void Add(int step, int? n, string subject, string field, string predicted, string observed, string inputs) =>
-        Decisions.Add(new Decision(step, n, subject, field, predicted, observed, predicted == observed, inputs));
+        Decisions.Add(new Decision(DecisionPoint.AtStep(step), n, subject, field, predicted, observed, predicted == observed, inputs));
 
     private static string Show(Lsn lsn) => lsn.IsValid ? lsn.ToString() : "0/0";
     private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);

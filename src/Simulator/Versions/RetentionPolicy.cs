@@ -91,6 +91,11 @@ public abstract class RetentionPolicy
     public virtual string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) =>
         $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's restart_lsn {restartLsn} exceeds the limit by {(oldestLsn - restartLsn).Bytes} bytes.";
 
+    /// <summary>The LOG line (and DETAIL) written when 18 invalidates a slot idle past <c>idle_replication_slot_timeout</c>;
+    /// both durations in whole seconds, truncated.</summary>
+    public virtual string IdleTimeoutMessage(string slot, Units.SimDuration idle, Units.SimDuration timeout) =>
+        $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's idle time of {(long)idle.TotalSeconds}s exceeds the configured \"idle_replication_slot_timeout\" duration of {(long)timeout.TotalSeconds}s.";
+
     /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (spec §7.1).</summary>
     public virtual string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} to release replication slot \"{slot}\"";
