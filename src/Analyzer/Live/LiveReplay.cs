@@ -205,7 +205,7 @@ public sealed class LiveReplay
         _firstCheckpointTime ??= a.CheckpointTime;
         _lastCheckpointTime = a.CheckpointTime;
 
-        // CreateCheckPoint → UpdateCheckPointDistanceEstimate: unknown before the first checkpoint seen, which seeds it.
+        // The redo distance (UpdateCheckPointDistanceEstimate's; the estimate itself is decided below).
         var distance = (a.RedoLsn - b.RedoLsn).Bytes;
         var byWal = distance >= (long)settings.CheckPointSegments * _seg.Bytes;
         if (byWal) _checkpointsByWal++;

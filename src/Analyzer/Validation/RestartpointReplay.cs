@@ -123,7 +123,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
         if (newestReplayedRedo is { } expected) Compare("redo", expected.ToString(), redo.ToString());
         Compare("distance_kB", Num(o.DistanceKb), Num(logged.DistanceKb));
         Compare("estimate_kB", Num(o.EstimateKb), Num(logged.EstimateKb));
-        Compare("invalidated", Names(o.Invalidated.Select(i => i.Name)), Names(logged.Invalidations.Select(i => i.Slot)));
+        Compare("invalidated", Decision.Names(o.Invalidated.Select(i => i.Name)), Decision.Names(logged.Invalidations.Select(i => i.Slot)));
         foreach (var i in logged.Invalidations.Where(i => i.ExceedsBy is not null))
         {
             var predicted = o.Invalidated.FirstOrDefault(p => p.Name == i.Slot);
@@ -175,7 +175,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
 
     // Everything compared that depends on endptr, to tell whether the two ends of its range decide alike.
     private string Observable(RestartpointOutcome o, StandbySnapshot after) =>
-        $"{Names(o.Invalidated.Select(i => $"{i.Name}:{i.ExceedsBy}"))} {o.Removed} {o.Recycled} {o.Added} {Fields(o, after)}";
+        $"{Decision.Names(o.Invalidated.Select(i => $"{i.Name}:{i.ExceedsBy}"))} {o.Removed} {o.Recycled} {o.Added} {Fields(o, after)}";
 
     // The pg_wal the standby is left with: the restartpoint's, plus what the walreceiver wrote after it.
     private (string Oldest, string Files) Fields(RestartpointOutcome o, StandbySnapshot after)
@@ -195,10 +195,4 @@ public sealed class RestartpointReplay(ServerSettings settings)
 
     private static string Show(Lsn lsn) => lsn.IsValid ? lsn.ToString() : "0/0";
     private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static string Names(IEnumerable<string> names)
-    {
-        var list = names.Order(StringComparer.Ordinal).ToList();
-        return list.Count == 0 ? "-" : string.Join(",", list);
-    }
 }

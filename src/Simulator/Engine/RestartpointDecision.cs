@@ -55,27 +55,22 @@ public sealed record RestartpointInputs
 /// the limit by N bytes" (N = the oldest LSN kept − restart_lsn).</summary>
 public readonly record struct RestartpointInvalidation(string Name, Lsn RestartLsn, long ExceedsBy);
 
-/// <summary>What one performed restartpoint decided, field by field as <c>log_checkpoints</c> and pg_wal show it.</summary>
-public sealed record RestartpointOutcome(
-    Lsn Redo,
-    long DistanceBytes,
-    double Estimate,
-    Lsn EndPtr,
-    SegmentNumber KeepBeforeInvalidation,
-    SegmentNumber Keep,
-    IReadOnlyList<RestartpointInvalidation> Invalidated,
-    SegmentNumber RecycleSegNo,
-    int Removed,
-    int Recycled,
-    int Added,
-    WalDirectory After,
-    SegmentNumber LastRemoved)
+/// <summary>What one performed restartpoint decided: a checkpoint's decision (<see cref="Checkpoint"/>, field by
+/// field as <c>log_checkpoints</c> and pg_wal show it) at the replayed redo and <c>endptr</c>.</summary>
+public sealed record RestartpointOutcome(Lsn Redo, Lsn EndPtr, CheckpointOutcome Checkpoint, IReadOnlyList<RestartpointInvalidation> Invalidated)
 {
-    /// <summary><c>LogCheckpointEnd</c>'s <c>distance=%d kB</c>: <c>(int) (PrevCheckPointDistance / 1024.0)</c>.</summary>
-    public long DistanceKb => (long)(DistanceBytes / 1024.0);
-
-    /// <summary><c>estimate=%d kB</c>: <c>(int) (CheckPointDistanceEstimate / 1024.0)</c>.</summary>
-    public long EstimateKb => (long)(Estimate / 1024.0);
+    public long DistanceBytes => Checkpoint.DistanceBytes;
+    public double Estimate => Checkpoint.Estimate;
+    public SegmentNumber KeepBeforeInvalidation => Checkpoint.KeepBeforeInvalidation;
+    public SegmentNumber Keep => Checkpoint.Keep;
+    public SegmentNumber RecycleSegNo => Checkpoint.RecycleSegNo;
+    public int Removed => Checkpoint.Removed;
+    public int Recycled => Checkpoint.Recycled;
+    public int Added => Checkpoint.Added;
+    public WalDirectory After => Checkpoint.After;
+    public SegmentNumber LastRemoved => Checkpoint.LastRemoved;
+    public long DistanceKb => Checkpoint.DistanceKb;
+    public long EstimateKb => Checkpoint.EstimateKb;
 }
 
 /// <summary>
@@ -132,7 +127,6 @@ public static class RestartpointDecision
         var invalidated = o.Invalidated.Count == 0 ? [] : new RestartpointInvalidation[o.Invalidated.Count];
         for (var i = 0; i < invalidated.Length; i++)
             invalidated[i] = new RestartpointInvalidation(o.Invalidated[i].Name, o.Invalidated[i].RestartLsn, o.Invalidated[i].ExceedsBy.Bytes);
-        return new RestartpointOutcome(redo, o.DistanceBytes, o.Estimate, endptr, o.KeepBeforeInvalidation, o.Keep, invalidated,
-            o.RecycleSegNo, o.Removed, o.Recycled, o.Added, o.After, o.LastRemoved);
+        return new RestartpointOutcome(redo, endptr, o, invalidated);
     }
 }
