@@ -145,7 +145,7 @@ internal sealed partial class Server
         public int Count => _slots.Length;
 
         // An invalidated slot is not invalidated again (13–15 count it in the minimum if a standby moved it since).
-        // Inlined by hand: read for every slot at every checkpoint, and the JIT declines to on its own.
+        // Read for every slot at every checkpoint; left to itself the JIT calls it instead of inlining it.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Lsn RestartLsn(int index)
         {
