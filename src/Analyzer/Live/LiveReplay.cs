@@ -24,12 +24,8 @@ namespace Walsim.Analyzer.Live;
 /// </summary>
 public sealed class LiveReplay
 {
-    // The checkpoint record's end is not sampled; its start (checkpoint_lsn) plus the smallest record size lies in
-    // the segment of its end except when the record straddles a boundary by a few bytes (see ModelReplay).
-    private const long MinCheckpointRecordBytes = 114;
-
     private readonly Func<PgVersion, SampledSettings> _settingsFor;
-    private readonly Action<ReplayDecision>? _onDecision;
+    private readonly Action<Decision>? _onDecision;
     private readonly string _fileName;
     private readonly ReplayLimit _until;
     private readonly List<string> _notes = [];
@@ -61,7 +57,7 @@ public sealed class LiveReplay
     private readonly Dictionary<string, (long Decisions, long Agreed)> _byField = new(StringComparer.Ordinal);
     private readonly List<CheckpointComparison> _checkpointLines = [];
     private long _checkpointLinesDropped;
-    private readonly List<ReplayDecision> _disagreements = [];
+    private readonly List<Decision> _disagreements = [];
     private long _disagreementsDropped;
     private long _peakFiles;
     private DateTimeOffset _peakFilesAt;
@@ -70,7 +66,7 @@ public sealed class LiveReplay
     /// <param name="settingsFor">The sidecar's settings for the version the samples show.</param>
     /// <param name="onDecision">Called with every decision compared, in order (to stream them to a CSV file).</param>
     /// <param name="until">Samples past this limit are not replayed.</param>
-    public LiveReplay(string fileName, Func<PgVersion, SampledSettings> settingsFor, Action<ReplayDecision>? onDecision = null, ReplayLimit until = default)
+    public LiveReplay(string fileName, Func<PgVersion, SampledSettings> settingsFor, Action<Decision>? onDecision = null, ReplayLimit until = default)
     {
         _fileName = fileName;
         _settingsFor = settingsFor;
@@ -196,16 +192,15 @@ public sealed class LiveReplay
         var a = after.Server;
         _checkpoints++;
 
-        // CreateCheckPoint → UpdateCheckPointDistanceEstimate: unknown before the first checkpoint seen, which seeds it.
+        // The redo distance (UpdateCheckPointDistanceEstimate's; the estimate itself is decided below).
         var distance = (a.RedoLsn - b.RedoLsn).Bytes;
         var byWal = distance >= (long)settings.CheckPointSegments * _seg.Bytes;
-        _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate ?? 0, distance);
 
         // InvalidateObsoleteReplicationSlots judges each slot at the end, from the slots as sampled just before:
         // a slot whose consumer stalled has not moved since, one that keeps up is near the insert position.
         var slots = ModelSlots(before.Slots);
-        var recptr = a.CheckpointLsn + new ByteCount(MinCheckpointRecordBytes);
-        var slop = Retention.XLogFileSlop(settings, a.RedoLsn, _estimate.Value);
+        // The checkpoint record's end is not sampled: its start (checkpoint_lsn) plus the smallest record size.
+        var recptr = CheckpointDecision.RecPtrAfter(a.CheckpointLsn);
 
         // KeepLogSeg's slot minimum is read at a moment no sample caught (the checkpoint's start on 13.22+/14.19+/
         // 15.14+/16.10+/17.6+, its end before; on 18 each slot's last saved restart_lsn): the samples on either side
@@ -214,41 +209,58 @@ public sealed class LiveReplay
         var (minLow, minHigh) = (MinRestart(lowSlots), MinRestart(highSlots));
         // 18 reads each slot's last saved restart_lsn for the recomputed minimum too; earlier versions the current one.
         var lastSaved = _policy!.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
-        Outcome Decide(IReadOnlyList<SlotSample> minimumOf)
+        // RemoveOldXlogFiles runs over the files present when it ran (those sampled before, plus the segments written
+        // up to the checkpoint record); after a gap they are unknown, and only the slots are judged.
+        var recSeg = _seg.SegmentOf(recptr);
+        var files = _filesSinceRedo is { } known
+            ? new WalDirectory(known.Oldest, SegmentNumber.Max(known.Newest, recSeg))
+            : new WalDirectory(recSeg, recSeg);
+        CheckpointOutcome Decide(IReadOnlyList<SlotSample> minimumOf, Lsn slotMin) => CheckpointDecision.Decide(settings, new CheckpointInputs
         {
-            var slotMin = MinRestart(minimumOf);
-            var invalidated = new List<string>();
-            var (firstKeep, keep) = Retention.CheckpointHorizon(settings, recptr, _seg.SegmentOf(a.RedoLsn), slotMin, oldest =>
-            {
-                invalidated.AddRange(slots.Where(s => s.RestartLsn < oldest).Select(s => s.Name));
-                return invalidated.Count > 0 ? MinRestart((lastSaved ? minimumOf : slots).Where(s => !invalidated.Contains(s.Name))) : null;
-            });
-            // RemoveOldXlogFiles over the files present when it ran (those sampled before, plus the segments written
-            // up to the checkpoint record), then PreallocXlogFiles.
-            if (_filesSinceRedo is not { } dirBefore) return new Outcome(firstKeep, keep, invalidated, null, null);
-            var (o, n) = (dirBefore.Oldest, dirBefore.Newest);
-            var dir = new WalDirectory(o, SegmentNumber.Max(n, _seg.SegmentOf(recptr)));
-            var cutoff = keep.Value > 0 ? keep - 1 : keep;
-            var r = Retention.RemoveOldXlogFiles(dir, cutoff, slop, recptr, ArchivedThrough(b), settings.WalRecycle, _lastRemoved, _seg);
-            var d = r.After;
-            Retention.PreallocXlogFiles(ref d, recptr, _seg);
-            return new Outcome(firstKeep, keep, invalidated, r, d);
-        }
-        var low = Decide(lowSlots);
-        var high = ReferenceEquals(lowSlots, highSlots) ? low : Decide(highSlots);
+            Redo = a.RedoLsn,
+            PriorRedo = b.RedoLsn,
+            RecPtr = recptr,
+            Estimate = _estimate ?? 0, // unknown before the first checkpoint seen, which seeds it
+            Slots = DecisionSlots(slots, lastSaved ? minimumOf : null),
+            KeepSlotMinimum = slotMin,
+            Files = files,
+            LastRemoved = _lastRemoved,
+            ArchivedThrough = ArchivedThrough(b),
+        });
+        var low = Decide(lowSlots, minLow);
+        var bracketed = !ReferenceEquals(lowSlots, highSlots);
+        var high = bracketed ? Decide(highSlots, minHigh) : low;
+        _estimate = low.Estimate;
 
         static string Min(Lsn l) => l.IsValid ? l.ToString() : "none";
-        static string Keep(Outcome x) => string.Create(CultureInfo.InvariantCulture, $"{x.FirstKeep.Value:X}{(x.Keep != x.FirstKeep ? $"->{x.Keep.Value:X}" : "")}");
+        static string Keep(CheckpointOutcome x) =>
+            string.Create(CultureInfo.InvariantCulture, $"{x.KeepBeforeInvalidation.Value:X}{(x.Keep != x.KeepBeforeInvalidation ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(high != low ? $"..{Keep(high)}" : "")} recycleSegNo={slop.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
-        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Names(low.Invalidated), low, high,
+            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Decision.Names(low.Invalidated.Select(i => i.Name)), low, high,
+            _filesSinceRedo is not null,
             before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
             _invalidated.Where(n => !_lostEarly.ContainsKey(n)).ToHashSet(StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
     }
 
-    /// <summary>What one checkpoint decides for a given slot minimum.</summary>
-    private sealed record Outcome(SegmentNumber FirstKeep, SegmentNumber Keep, List<string> Invalidated, RemovalResult? Removal, WalDirectory? Files);
+    /// <summary>
+    /// The slots as the checkpoint decision sees them: those sampled before it are the ones it may invalidate; the
+    /// minimum recomputed after counts their restart_lsn, or on 18 (<paramref name="savedAt"/>) each slot's as sampled
+    /// where KeepLogSeg's minimum was read — its last saved restart_lsn — slots seen only there included.
+    /// </summary>
+    private static CheckpointSlot[] DecisionSlots(List<SlotSample> slots, IReadOnlyList<SlotSample>? savedAt)
+    {
+        if (savedAt is null) return slots.Select(s => CheckpointSlot.Holding(s.Name, s.RestartLsn, s.Active)).ToArray();
+        var saved = new Dictionary<string, Lsn>(StringComparer.Ordinal);
+        foreach (var s in savedAt) saved[s.Name] = s.RestartLsn;
+        var list = new List<CheckpointSlot>(slots.Count + savedAt.Count);
+        foreach (var s in slots)
+            list.Add(new CheckpointSlot(s.Name, s.RestartLsn, saved.Remove(s.Name, out var r) ? r : Lsn.Invalid, s.Active));
+        foreach (var s in savedAt)
+            if (saved.ContainsKey(s.Name)) list.Add(new CheckpointSlot(s.Name, Lsn.Invalid, s.RestartLsn));
+        return [.. list];
+    }
 
     /// <summary>
     /// The slots whose minimum <c>KeepLogSeg</c> used, as sampled on either side of the moment it was read: the
@@ -294,8 +306,9 @@ public sealed class LiveReplay
         string? filesVerdict = null, predictedOldest = null, predictedFiles = null;
         var okFiles = true;
         var oldestAgrees = false;
-        if (p.Low.Files is { } dl && p.High.Files is { } dh && Oldest(a) is { } observedOldest)
+        if (p.FilesKnown && Oldest(a) is { } observedOldest)
         {
+            var (dl, dh) = (p.Low.After, p.High.After);
             // The segments insertion reached after the checkpoint, up to this sample.
             var head = _seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn);
             var gl = dl.Through(head);
@@ -313,7 +326,7 @@ public sealed class LiveReplay
         var okSlots = true;
         if (_policy!.CapsSlotRetention)
         {
-            seen = Names(frame.Slots.Where(s => IsLostToWal(s) && !p.LostBefore.Contains(s.Name) && p.SlotsBefore.Contains(s.Name)).Select(s => s.Name));
+            seen = Decision.Names(frame.Slots.Where(s => IsLostToWal(s) && !p.LostBefore.Contains(s.Name) && p.SlotsBefore.Contains(s.Name)).Select(s => s.Name));
             okSlots = seen == p.Invalidated;
         }
         if (!final && !(okFiles && okSlots)) return false;
@@ -321,14 +334,14 @@ public sealed class LiveReplay
         var note = frame.Server.Sample != p.Completed.Sample ? $" (seen at sample {frame.Server.Sample}: the first sample after it caught the checkpoint finishing)" : "";
         if (predictedOldest is not null)
         {
-            Record(new ReplayDecision(a.Sample, a.ServerTime, p.Number, $"checkpoint {p.Number}", "oldest_file", predictedOldest, a.OldestWalFile ?? "-", oldestAgrees, p.Inputs + note));
-            Record(new ReplayDecision(a.Sample, a.ServerTime, p.Number, $"checkpoint {p.Number}", "files", predictedFiles!, a.PgWalFiles.ToString(CultureInfo.InvariantCulture), okFiles, p.Inputs + note));
+            Record(new Decision(DecisionPoint.AtSample(a.Sample, a.ServerTime), p.Number, $"checkpoint {p.Number}", "oldest_file", predictedOldest, a.OldestWalFile ?? "-", oldestAgrees, p.Inputs + note));
+            Record(new Decision(DecisionPoint.AtSample(a.Sample, a.ServerTime), p.Number, $"checkpoint {p.Number}", "files", predictedFiles!, a.PgWalFiles.ToString(CultureInfo.InvariantCulture), okFiles, p.Inputs + note));
         }
         if (seen is not null) Compare(a, p.Number, "invalidated", p.Invalidated, seen, p.Inputs + note);
 
         // The horizon the server settled on (lastRemovedSegNo: the file before the oldest left) — the model's when it
         // agrees, the server's when not — so that the next checkpoint is judged on its own.
-        if (p.Low.Removal is not null && Oldest(a) is { } ao && ao.Value > 0)
+        if (p.FilesKnown && Oldest(a) is { } ao && ao.Value > 0)
             _lastRemoved = SegmentNumber.Max(_lastRemoved, ao - 1);
         var slotVerdict = okSlots ? null : $"invalidated: model {p.Invalidated}, server {seen}";
         var line = new CheckpointComparison(p.Number, a.Sample, p.Completed.CheckpointTime, p.Completed.RedoLsn, p.Distance, p.ByWalVolume,
@@ -338,7 +351,8 @@ public sealed class LiveReplay
     }
 
     private sealed record PendingCheckpoint(int Number, ServerSample Before, ServerSample Completed, ByteCount Distance, bool ByWalVolume,
-        string Invalidated, Outcome Low, Outcome High, HashSet<string> SlotsBefore, HashSet<string> LostBefore, string Inputs);
+        string Invalidated, CheckpointOutcome Low, CheckpointOutcome High, bool FilesKnown, HashSet<string> SlotsBefore, HashSet<string> LostBefore,
+        string Inputs);
 
     private void Keep<T>(List<T> list, T item, ref long dropped)
     {
@@ -387,9 +401,9 @@ public sealed class LiveReplay
             var inputs = string.Create(CultureInfo.InvariantCulture,
                 $"write={s.WriteLsn}..{hi} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn.ToString() : "null")} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} last_removed={_seg.FileName(_lastRemoved)} active={(slot.Active ? "t" : "f")}");
             var statusText = lo == up ? Text(lo) : $"{Text(lo)}..{Text(up)}";
-            Record(new ReplayDecision(s.Sample, s.ServerTime, null, $"slot {slot.Name}", "wal_status", statusText, Text(observedStatus), statusAgrees, inputs));
+            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "wal_status", statusText, Text(observedStatus), statusAgrees, inputs));
             var safeText = safeLo is { } l && safeHi is { } h ? (l == h ? Num(l.Bytes) : $"{Num(h.Bytes)}..{Num(l.Bytes)}") : "null";
-            Record(new ReplayDecision(s.Sample, s.ServerTime, null, $"slot {slot.Name}", "safe_wal_size", safeText,
+            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "safe_wal_size", safeText,
                 observedSafe is { } os ? Num(os.Bytes) : "null", safeAgrees, inputs));
         }
     }
@@ -397,7 +411,7 @@ public sealed class LiveReplay
     private static string Text(WalStatus w) => w == WalStatus.Null ? "null" : w.ToSql();
 
     private void Compare(ServerSample at, int checkpoint, string field, string predicted, string observed, string inputs) =>
-        Record(new ReplayDecision(at.Sample, at.ServerTime, checkpoint, $"checkpoint {checkpoint}", field, predicted, observed, predicted == observed, inputs));
+        Record(new Decision(DecisionPoint.AtSample(at.Sample, at.ServerTime), checkpoint, $"checkpoint {checkpoint}", field, predicted, observed, predicted == observed, inputs));
 
     private void Count(string field, bool agrees)
     {
@@ -405,7 +419,7 @@ public sealed class LiveReplay
         c = (c.Decisions + 1, c.Agreed + (agrees ? 1 : 0));
     }
 
-    private void Record(ReplayDecision d)
+    private void Record(Decision d)
     {
         Count(d.Field, d.Agrees);
         if (!d.Agrees) Keep(_disagreements, d, ref _disagreementsDropped);
@@ -480,18 +494,7 @@ public sealed class LiveReplay
         return s.LastArchivedWal is { } f && f.Length >= 24 && _seg.TryParseFileName(f.AsSpan(0, 24), out var n) ? n : default;
     }
 
-    private static Lsn MinRestart(IEnumerable<SlotSample> slots)
-    {
-        var min = Lsn.Invalid;
-        foreach (var s in slots) if (s.RestartLsn.IsValid && (!min.IsValid || s.RestartLsn < min)) min = s.RestartLsn;
-        return min;
-    }
-
-    private static string Names(IEnumerable<string> names)
-    {
-        var list = names.Order(StringComparer.Ordinal).ToList();
-        return list.Count == 0 ? "-" : string.Join(",", list);
-    }
+    private static Lsn MinRestart(IEnumerable<SlotSample> slots) => CheckpointDecision.MinRestart(slots.Select(s => s.RestartLsn));
 
     private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
 }
@@ -502,10 +505,6 @@ public readonly record struct ReplayLimit(DateTimeOffset? At, TimeSpan? After)
     public bool Reached(DateTimeOffset first, DateTimeOffset t) =>
         (At is { } at && t > at) || (After is { } after && t - first > after);
 }
-
-/// <summary>One decision of a replay: at a sample, what the model computed from the observed inputs, and what the server showed.</summary>
-public sealed record ReplayDecision(long Sample, DateTimeOffset Time, int? Checkpoint, string Subject, string Field,
-    string Predicted, string Observed, bool Agrees, string Inputs);
 
 public sealed record FieldAgreement(string Field, long Decisions, long Agreed);
 
@@ -543,7 +542,7 @@ public sealed record ReplaySummary(
     IReadOnlyList<FieldAgreement> Fields,
     IReadOnlyList<CheckpointComparison> CheckpointLines,
     long CheckpointLinesDropped,
-    IReadOnlyList<ReplayDecision> Disagreements,
+    IReadOnlyList<Decision> Disagreements,
     long DisagreementsDropped,
     IReadOnlyList<string> Notes)
 {

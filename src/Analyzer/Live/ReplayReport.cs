@@ -1,6 +1,7 @@
 using System.Globalization;
 using CsvHelper;
 using Walsim.Analyzer.Reports;
+using Walsim.Analyzer.Validation;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
@@ -85,22 +86,16 @@ public static class ReplayReport
         public DecisionCsv(TextWriter w)
         {
             _csv = TimelineCsvWriter.NewCsv(w);
-            foreach (var h in new[] { "sample", "server_time", "checkpoint", "subject", "field", "predicted", "observed", "agrees", "inputs" })
+            foreach (var h in new[] { "sample", "server_time" }.Concat(Decision.CsvColumns))
                 _csv.WriteField(h);
             _csv.EndRecord();
         }
 
-        public void Write(ReplayDecision d)
+        public void Write(Decision d)
         {
             _csv.WriteField(d.Sample.ToString(Inv));
             _csv.WriteField(SampleCsv.Time(d.Time));
-            _csv.WriteField(d.Checkpoint?.ToString(Inv) ?? "");
-            _csv.WriteField(d.Subject);
-            _csv.WriteField(d.Field);
-            _csv.WriteField(d.Predicted);
-            _csv.WriteField(d.Observed);
-            _csv.WriteField(d.Agrees ? "true" : "false");
-            _csv.WriteField(d.Inputs);
+            d.WriteCsvFields(_csv);
             _csv.EndRecord();
         }
 

@@ -123,7 +123,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
         if (newestReplayedRedo is { } expected) Compare("redo", expected.ToString(), redo.ToString());
         Compare("distance_kB", Num(o.DistanceKb), Num(logged.DistanceKb));
         Compare("estimate_kB", Num(o.EstimateKb), Num(logged.EstimateKb));
-        Compare("invalidated", Names(o.Invalidated.Select(i => i.Name)), Names(logged.Invalidations.Select(i => i.Slot)));
+        Compare("invalidated", Decision.Names(o.Invalidated.Select(i => i.Name)), Decision.Names(logged.Invalidations.Select(i => i.Slot)));
         foreach (var i in logged.Invalidations.Where(i => i.ExceedsBy is not null))
         {
             var predicted = o.Invalidated.FirstOrDefault(p => p.Name == i.Slot);
@@ -147,9 +147,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
     public void Slots(int step, StandbySnapshot snap)
     {
         if (!_settings.Policy.ReportsWalStatus) return;
-        var valid = snap.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name))
-            .Select(s => new RestartpointSlot(s.Name, s.RestartLsn));
-        var min = valid.Select(s => s.RestartLsn).DefaultIfEmpty(Lsn.Invalid).Min();
+        var min = CheckpointDecision.MinRestart(snap.Slots.Where(s => !_invalidated.Contains(s.Name)).Select(s => s.RestartLsn));
         var availability = WalAvailability.At(_settings, StandbyWritePosition, min, _lastRemoved);
         foreach (var s in snap.Slots)
         {
@@ -177,7 +175,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
 
     // Everything compared that depends on endptr, to tell whether the two ends of its range decide alike.
     private string Observable(RestartpointOutcome o, StandbySnapshot after) =>
-        $"{Names(o.Invalidated.Select(i => $"{i.Name}:{i.ExceedsBy}"))} {o.Removed} {o.Recycled} {o.Added} {Fields(o, after)}";
+        $"{Decision.Names(o.Invalidated.Select(i => $"{i.Name}:{i.ExceedsBy}"))} {o.Removed} {o.Recycled} {o.Added} {Fields(o, after)}";
 
     // The pg_wal the standby is left with: the restartpoint's, plus what the walreceiver wrote after it.
     private (string Oldest, string Files) Fields(RestartpointOutcome o, StandbySnapshot after)
@@ -193,14 +191,8 @@ public sealed class RestartpointReplay(ServerSettings settings)
     }
 
     private void Add(int step, int? n, string subject, string field, string predicted, string observed, string inputs) =>
-        Decisions.Add(new Decision(step, n, subject, field, predicted, observed, predicted == observed, inputs));
+        Decisions.Add(new Decision(DecisionPoint.AtStep(step), n, subject, field, predicted, observed, predicted == observed, inputs));
 
     private static string Show(Lsn lsn) => lsn.IsValid ? lsn.ToString() : "0/0";
     private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static string Names(IEnumerable<string> names)
-    {
-        var list = names.Order(StringComparer.Ordinal).ToList();
-        return list.Count == 0 ? "-" : string.Join(",", list);
-    }
 }

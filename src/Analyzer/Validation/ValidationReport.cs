@@ -36,7 +36,7 @@ public static class ValidationReport
     public static void WriteCsv(TextWriter w, IEnumerable<ValidationRun> runs)
     {
         using var csv = TimelineCsvWriter.NewCsv(w);
-        foreach (var h in new[] { "scenario", "version", "step", "checkpoint", "subject", "field", "predicted", "observed", "agrees", "inputs" })
+        foreach (var h in new[] { "scenario", "version", "step" }.Concat(Decision.CsvColumns))
             csv.WriteField(h);
         csv.EndRecord();
         foreach (var run in runs)
@@ -45,13 +45,7 @@ public static class ValidationReport
                 csv.WriteField(run.Scenario);
                 csv.WriteField(run.Version.ToString());
                 csv.WriteField(d.Step.ToString(CultureInfo.InvariantCulture));
-                csv.WriteField(d.Checkpoint?.ToString(CultureInfo.InvariantCulture) ?? "");
-                csv.WriteField(d.Subject);
-                csv.WriteField(d.Field);
-                csv.WriteField(d.Predicted);
-                csv.WriteField(d.Observed);
-                csv.WriteField(d.Agrees ? "true" : "false");
-                csv.WriteField(d.Inputs);
+                d.WriteCsvFields(csv);
                 csv.EndRecord();
             }
     }

@@ -55,37 +55,32 @@ public sealed record RestartpointInputs
 /// the limit by N bytes" (N = the oldest LSN kept − restart_lsn).</summary>
 public readonly record struct RestartpointInvalidation(string Name, Lsn RestartLsn, long ExceedsBy);
 
-/// <summary>What one performed restartpoint decided, field by field as <c>log_checkpoints</c> and pg_wal show it.</summary>
-public sealed record RestartpointOutcome(
-    Lsn Redo,
-    long DistanceBytes,
-    double Estimate,
-    Lsn EndPtr,
-    SegmentNumber KeepBeforeInvalidation,
-    SegmentNumber Keep,
-    IReadOnlyList<RestartpointInvalidation> Invalidated,
-    SegmentNumber RecycleSegNo,
-    int Removed,
-    int Recycled,
-    int Added,
-    WalDirectory After,
-    SegmentNumber LastRemoved)
+/// <summary>What one performed restartpoint decided: a checkpoint's decision (<see cref="Checkpoint"/>, field by
+/// field as <c>log_checkpoints</c> and pg_wal show it) at the replayed redo and <c>endptr</c>.</summary>
+public sealed record RestartpointOutcome(Lsn Redo, Lsn EndPtr, CheckpointOutcome Checkpoint, IReadOnlyList<RestartpointInvalidation> Invalidated)
 {
-    /// <summary><c>LogCheckpointEnd</c>'s <c>distance=%d kB</c>: <c>(int) (PrevCheckPointDistance / 1024.0)</c>.</summary>
-    public long DistanceKb => (long)(DistanceBytes / 1024.0);
-
-    /// <summary><c>estimate=%d kB</c>: <c>(int) (CheckPointDistanceEstimate / 1024.0)</c>.</summary>
-    public long EstimateKb => (long)(Estimate / 1024.0);
+    public long DistanceBytes => Checkpoint.DistanceBytes;
+    public double Estimate => Checkpoint.Estimate;
+    public SegmentNumber KeepBeforeInvalidation => Checkpoint.KeepBeforeInvalidation;
+    public SegmentNumber Keep => Checkpoint.Keep;
+    public SegmentNumber RecycleSegNo => Checkpoint.RecycleSegNo;
+    public int Removed => Checkpoint.Removed;
+    public int Recycled => Checkpoint.Recycled;
+    public int Added => Checkpoint.Added;
+    public WalDirectory After => Checkpoint.After;
+    public SegmentNumber LastRemoved => Checkpoint.LastRemoved;
+    public long DistanceKb => Checkpoint.DistanceKb;
+    public long EstimateKb => Checkpoint.EstimateKb;
 }
 
 /// <summary>
 /// <c>CreateRestartPoint</c> (xlog.c, the same shape in every branch 12–18) as a pure function of what it reads:
 /// skipped unless a primary checkpoint newer than the last restartpoint has been replayed; otherwise the distance
-/// estimate from the replayed redo, then exactly a checkpoint's retention pipeline — <c>KeepLogSeg</c>,
-/// <c>InvalidateObsoleteReplicationSlots</c> and its recompute (<see cref="Retention.CheckpointHorizon"/>),
-/// <c>XLOGfileslop</c>, <c>RemoveOldXlogFiles</c>, <c>PreallocXlogFiles</c> — with <c>endptr = max(received,
-/// replayed)</c> where a checkpoint has its insert position. The engine's standby and the real-server validation
-/// both call it, so a disagreement with a real server points at one function.
+/// estimate from the replayed redo, then exactly a checkpoint's retention pipeline (<see cref="CheckpointDecision"/>:
+/// <c>KeepLogSeg</c>, <c>InvalidateObsoleteReplicationSlots</c> and its recompute, <c>XLOGfileslop</c>,
+/// <c>RemoveOldXlogFiles</c>, <c>PreallocXlogFiles</c>) with <c>endptr = max(received, replayed)</c> for recptr.
+/// The engine's standby and the real-server validation both call it, so a disagreement with a real server points at
+/// one function.
 /// </summary>
 public static class RestartpointDecision
 {
@@ -108,44 +103,30 @@ public static class RestartpointDecision
         if (Skips(inputs.ReplayedCheckpointRedo, inputs.PriorRedo)) return null;
         var seg = settings.SegmentSize;
         var redo = inputs.ReplayedCheckpointRedo;
-
-        // "if (PriorRedoPtr != InvalidXLogRecPtr) UpdateCheckPointDistanceEstimate(RedoRecPtr - PriorRedoPtr)":
-        // restartpoint distances feed the same estimate XLOGfileslop reads.
-        var distance = inputs.PriorRedo.IsValid ? (redo - inputs.PriorRedo).Bytes : 0;
-        var estimate = inputs.PriorRedo.IsValid ? Retention.UpdateCheckPointDistanceEstimate(inputs.Estimate, distance) : inputs.Estimate;
-
         var endptr = EndPtr(inputs.Received, inputs.Replayed);
-        var invalidated = new List<RestartpointInvalidation>();
-        var holding = inputs.Slots.Where(s => s.RestartLsn.IsValid).ToList();
-        var (first, keep) = Retention.CheckpointHorizon(settings, endptr, seg.SegmentOf(redo), inputs.KeepSlotMinimum ?? MinRestart(holding), oldest =>
+        var slots = new CheckpointSlot[inputs.Slots.Count];
+        for (var i = 0; i < slots.Length; i++) slots[i] = CheckpointSlot.Holding(inputs.Slots[i].Name, inputs.Slots[i].RestartLsn);
+
+        // From here a restartpoint is a checkpoint with endptr for recptr: the same estimate (restartpoint distances
+        // feed the one XLOGfileslop reads), KeepLogSeg, invalidation, RemoveOldXlogFiles and PreallocXlogFiles.
+        var o = CheckpointDecision.Decide(settings, new CheckpointInputs
         {
-            // InvalidatePossiblyObsoleteSlot: every slot whose restart_lsn is before the first kept segment.
-            foreach (var s in holding.Where(s => s.RestartLsn < oldest))
-                invalidated.Add(new RestartpointInvalidation(s.Name, s.RestartLsn, (oldest - s.RestartLsn).Bytes));
-            return invalidated.Count > 0 ? MinRestart(holding.Where(s => s.RestartLsn >= oldest)) : null;
+            Redo = redo,
+            PriorRedo = inputs.PriorRedo,
+            RecPtr = endptr,
+            Estimate = inputs.Estimate,
+            Slots = slots,
+            KeepSlotMinimum = inputs.KeepSlotMinimum,
+            // The walreceiver has created the files through the last byte it received, endptr - 1: at a segment boundary
+            // (received exactly through a WAL switch) the file endptr names does not exist yet, and a recycled file is
+            // installed under that name before PreallocXlogFiles would create it.
+            Files = inputs.Files.Through(seg.PrevSegmentOf(endptr)),
+            LastRemoved = inputs.LastRemoved,
+            InstallSegmentsActive = inputs.Streaming || !settings.Policy.RecyclesOnlyWhileStreaming,
         });
-
-        // "_logSegNo--; RemoveOldXlogFiles(_logSegNo, RedoRecPtr, endptr, replayTLI); PreallocXlogFiles(endptr, …)".
-        var cutoff = keep.Value > 0 ? keep - 1 : keep;
-        var recycleSegNo = Retention.XLogFileSlop(settings, redo, estimate);
-        var installActive = inputs.Streaming || !settings.Policy.RecyclesOnlyWhileStreaming;
-        // The walreceiver has created the files through the last byte it received, endptr - 1: at a segment boundary
-        // (received exactly through a WAL switch) the file endptr names does not exist yet, and a recycled file is
-        // installed under that name before PreallocXlogFiles would create it.
-        var dir = inputs.Files.Through(seg.PrevSegmentOf(endptr));
-        var removal = Retention.RemoveOldXlogFiles(dir, cutoff, recycleSegNo, endptr, new SegmentNumber(ulong.MaxValue),
-            settings.WalRecycle && installActive, inputs.LastRemoved, seg);
-        var after = removal.After;
-        var added = installActive ? Retention.PreallocXlogFiles(ref after, endptr, seg) : 0;
-        return new RestartpointOutcome(redo, distance, estimate, endptr, first, keep, invalidated, recycleSegNo,
-            removal.Removed, removal.Recycled, added, after, removal.LastRemoved);
-    }
-
-    private static Lsn MinRestart(IEnumerable<RestartpointSlot> slots)
-    {
-        var min = Lsn.Invalid;
-        foreach (var s in slots)
-            if (s.RestartLsn.IsValid && (!min.IsValid || s.RestartLsn < min)) min = s.RestartLsn;
-        return min;
+        var invalidated = o.Invalidated.Count == 0 ? [] : new RestartpointInvalidation[o.Invalidated.Count];
+        for (var i = 0; i < invalidated.Length; i++)
+            invalidated[i] = new RestartpointInvalidation(o.Invalidated[i].Name, o.Invalidated[i].RestartLsn, o.Invalidated[i].ExceedsBy.Bytes);
+        return new RestartpointOutcome(redo, endptr, o, invalidated);
     }
 }

@@ -62,31 +62,6 @@ public static class Retention
     }
 
     /// <summary>
-    /// The horizon one checkpoint settles on (§4.1): <c>KeepLogSeg</c> from the redo segment, then (13+)
-    /// <c>InvalidateObsoleteReplicationSlots</c> for every slot before the start of that segment, then on 13.4+, if
-    /// any was invalidated, <c>KeepLogSeg</c> again with the minimum recomputed without them (13.0–13.3 keep the
-    /// stale horizon, TV-02). <paramref name="invalidateBefore"/> invalidates the slots before the given LSN and
-    /// returns the recomputed slot minimum, or null when it invalidated none; it is the caller's, because the
-    /// engine also terminates walsenders and times out idle slots there.
-    /// </summary>
-    public static (SegmentNumber First, SegmentNumber Final) CheckpointHorizon(
-        ServerSettings settings, Lsn recptr, SegmentNumber redoSeg, Lsn slotMin, Func<Lsn, Lsn?> invalidateBefore) =>
-        CheckpointHorizon(settings, recptr, redoSeg, slotMin, invalidateBefore, static (f, oldest) => f(oldest));
-
-    /// <summary>As above, with the caller's state passed through, so that a caller running it at every one of a
-    /// hundred thousand checkpoints allocates no closure.</summary>
-    public static (SegmentNumber First, SegmentNumber Final) CheckpointHorizon<TState>(
-        ServerSettings settings, Lsn recptr, SegmentNumber redoSeg, Lsn slotMin, TState state, Func<TState, Lsn, Lsn?> invalidateBefore)
-    {
-        var keep = KeepLogSeg(settings, recptr, slotMin, redoSeg);
-        if (!settings.Policy.CapsSlotRetention) return (keep, keep);
-        var recomputed = invalidateBefore(state, settings.SegmentSize.StartOf(keep));
-        return recomputed is { } min && settings.Policy.RecomputesHorizonAfterInvalidation
-            ? (keep, KeepLogSeg(settings, recptr, min, redoSeg))
-            : (keep, keep);
-    }
-
-    /// <summary>
     /// <c>UpdateCheckPointDistanceEstimate</c> (§8.3): jumps up to a larger distance at once, decays towards a
     /// smaller one by 10 % per checkpoint.
     /// </summary>

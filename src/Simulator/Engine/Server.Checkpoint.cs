@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Settings;
@@ -89,44 +90,36 @@ internal sealed partial class Server
         var prior = _controlRedo;
         _controlCheckPoint = ckptLsn;
         _controlRedo = redo;
-        long distance = 0;
-        if (prior.IsValid)
-        {
-            distance = (redo - prior).Bytes;
-            _estimate = Retention.UpdateCheckPointDistanceEstimate(_estimate, distance);
-        }
 
-        var redoSeg = _seg.SegmentOf(redo);
-        var slotMin = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointStart ? _ckptSlotMinAtStart : _slotMin;
-        _invalidatedNow = NoSlots;
-        var (keepFirst, keep) = Retention.CheckpointHorizon(_settings, recptr, redoSeg, slotMin, this, static (server, oldest) =>
+        var outcome = CheckpointDecision.Decide(_settings, new CheckpointInputs
         {
-            server._invalidatedNow = server.InvalidateObsoleteReplicationSlots(oldest);
-            return server._invalidatedNow.Count > 0 ? server._slotMin : null;
-        });
-        var invalidated = _invalidatedNow;
-
-        var recycleSegNo = Retention.XLogFileSlop(_settings, redo, _estimate);
-        var cutoff = keep.Value > 0 ? keep - 1 : keep;
-        var removal = Retention.RemoveOldXlogFiles(_dir, cutoff, recycleSegNo, recptr, ArchivedThrough(),
-            _settings.WalRecycle, _lastRemoved, _seg);
-        _dir = removal.After;
-        _lastRemoved = removal.LastRemoved;
-        var added = Retention.PreallocXlogFiles(ref _dir, recptr, _seg);
-        _lastKeep = keep;
+            Redo = redo,
+            PriorRedo = prior,
+            RecPtr = recptr,
+            Estimate = _estimate,
+            KeepSlotMinimum = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointStart ? _ckptSlotMinAtStart : _slotMin,
+            Files = _dir,
+            LastRemoved = _lastRemoved,
+            ArchivedThrough = ArchivedThrough(),
+        }, new DecisionSlots(this));
+        _estimate = outcome.Estimate;
+        var invalidated = Invalidate(outcome.Invalidated);
+        _dir = outcome.After;
+        _lastRemoved = outcome.LastRemoved;
+        _lastKeep = outcome.Keep;
 
         _checkpoints++;
-        _added += added;
-        _removed += removal.Removed;
-        _recycled += removal.Recycled;
+        _added += outcome.Added;
+        _removed += outcome.Removed;
+        _recycled += outcome.Recycled;
         TrackPeak();
         ++_checkpointNumber;
         // The record is built only for an observer or a step's expectations (a run nobody watches has 8,640 a month).
         if (_observed || _currentStep is not null || _walLog is not null)
         {
             var rec = new CheckpointRecord(_checkpointNumber, _ckptCause, _ckptStart, _now, false, redo, ckptLsn, recptr,
-                keepFirst, keep, recycleSegNo, added, removal.Removed, removal.Recycled, _dir.Count,
-                (long)(distance / 1024.0), (long)(_estimate / 1024.0), invalidated, _currentStep);
+                outcome.KeepBeforeInvalidation, outcome.Keep, outcome.RecycleSegNo, outcome.Added, outcome.Removed, outcome.Recycled,
+                _dir.Count, outcome.DistanceKb, outcome.EstimateKb, invalidated, _currentStep);
             _observer.OnCheckpoint(rec);
             _walLog?.AddCheckpoint(rec);
             if (_currentStep is { } step) _checkpointsByStep[step] = rec;
@@ -138,29 +131,55 @@ internal sealed partial class Server
     }
 
     private static readonly IReadOnlyList<string> NoSlots = [];
-    private IReadOnlyList<string> _invalidatedNow = NoSlots;   // the slots the current checkpoint invalidated
+
+    /// <summary>The slots as this checkpoint's <see cref="CheckpointDecision"/> sees them, read in place.</summary>
+    private readonly ref struct DecisionSlots(Server server) : ICheckpointSlots
+    {
+        private readonly ReadOnlySpan<SlotState> _slots = server.Slots;
+        private readonly SimTime _now = server._now;
+        private readonly bool _lastSaved = server._policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
+        private readonly bool _skipInvalidated = server._policy.MinimumSkipsInvalidatedSlots;
+        // Idle time only matters where a timeout can expire it.
+        private readonly bool _idleTimeout = server._policy.HasIdleReplicationSlotTimeout && server._settings.IdleReplicationSlotTimeout > SimDuration.Zero;
+
+        public int Count => _slots.Length;
+
+        // An invalidated slot is not invalidated again (13–15 count it in the minimum if a standby moved it since).
+        // Read for every slot at every checkpoint; left to itself the JIT calls it instead of inlining it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Lsn RestartLsn(int index)
+        {
+            var s = _slots[index];
+            return s.Invalidated == InvalidationCause.None ? s.RestartLsn : Lsn.Invalid;
+        }
+
+        public CheckpointSlot this[int index]
+        {
+            get
+            {
+                var s = _slots[index];
+                return new CheckpointSlot(s.Name, RestartLsn(index), RequiredLsn(s, _lastSaved, _skipInvalidated), s.Active,
+                    _idleTimeout && s.InactiveSince is { } since ? _now - since : null);
+            }
+        }
+    }
 
     /// <summary>
-    /// <c>InvalidateObsoleteReplicationSlots</c> (§7): every slot whose restart_lsn is before <paramref name="oldest"/>
-    /// (the start of the keep segment) is invalidated (its walsender terminated first); PG18 also times out idle slots.
+    /// The side effects of the slots a checkpoint invalidated (<c>InvalidatePossiblyObsoleteSlot</c>, §7): an active
+    /// slot's walsender is terminated first (its slot released); the slot is marked, its restart_lsn cleared for lost
+    /// WAL; the policy's LOG lines; then on 13.4+ the slot minimum is recomputed (13.0–13.3 keep the stale one, §6.1).
     /// </summary>
-    private IReadOnlyList<string> InvalidateObsoleteReplicationSlots(Lsn oldest)
+    private IReadOnlyList<string> Invalidate(IReadOnlyList<CheckpointInvalidation> invalidations)
     {
-        List<string>? names = null;
-        // Asked once, not per slot at every checkpoint.
-        var idleTimeout = _policy.HasIdleReplicationSlotTimeout && _settings.IdleReplicationSlotTimeout > SimDuration.Zero;
-        foreach (var s in Slots)
+        if (invalidations.Count == 0) return NoSlots;
+        var names = new List<string>(invalidations.Count);
+        var slots = Slots;
+        var i = 0;
+        foreach (var inv in invalidations)
         {
-            if (s.Invalidated != InvalidationCause.None) continue;
-            var cause = InvalidationCause.None;
-            if (s.RestartLsn.IsValid && s.RestartLsn < oldest) cause = InvalidationCause.WalRemoved;
-            else if (idleTimeout
-                     && s.RestartLsn.IsValid && !s.Active && s.InactiveSince is { } since
-                     && (long)Math.Floor((_now - since).TotalSeconds) >= (long)_settings.IdleReplicationSlotTimeout.TotalSeconds)
-                cause = InvalidationCause.IdleTimeout;
-            if (cause == InvalidationCause.None) continue;
-
-            if (s.Active)
+            while (!string.Equals(slots[i].Name, inv.Name, StringComparison.Ordinal)) i++; // listed in slot order
+            var s = slots[i];
+            if (inv.Terminated)
             {
                 // The owner is signalled and the slot re-read once it is released (§7.3); in this model no time passes
                 // in between, so the re-check sees the same position and both variants invalidate.
@@ -168,26 +187,24 @@ internal sealed partial class Server
                 s.Active = s.Held = false;
                 s.InactiveSince = _policy.ReportsInactiveSince ? _now : null;
             }
-            var restart = s.RestartLsn;
-            s.Invalidated = cause;
-            if (cause == InvalidationCause.WalRemoved)
+            s.Invalidated = inv.Cause;
+            if (inv.Cause == InvalidationCause.WalRemoved)
             {
-                s.InvalidatedAt = restart;
+                s.InvalidatedAt = inv.RestartLsn;
                 s.RestartLsn = Lsn.Invalid;
                 s.LastSavedRestartLsn = Lsn.Invalid;
-                Log("invalidate", s.Name, _policy.InvalidationMessage(s.Name, restart, oldest));
+                Log("invalidate", s.Name, _policy.InvalidationMessage(s.Name, inv.RestartLsn, inv.OldestKept));
             }
             else
             {
-                Log("invalidate", s.Name,
-                    $"invalidating obsolete replication slot \"{s.Name}\"; DETAIL: The slot's idle time of {(long)(_now - s.InactiveSince!.Value).TotalSeconds}s exceeds the configured \"idle_replication_slot_timeout\" duration of {(long)_settings.IdleReplicationSlotTimeout.TotalSeconds}s.");
+                Log("invalidate", s.Name, _policy.IdleTimeoutMessage(s.Name, inv.IdleFor, _settings.IdleReplicationSlotTimeout));
             }
             s.Lost ??= _now;
             _invalidations++;
-            (names ??= []).Add(s.Name);
+            names.Add(s.Name);
         }
         // 13.0–13.3 did not refresh the minimum here: the stale value keeps capping retention (§6.1, TV-02).
-        if (names is not null && _policy.RecomputesHorizonAfterInvalidation) ComputeRequiredLsn();
-        return names ?? NoSlots;
+        if (_policy.RecomputesHorizonAfterInvalidation) ComputeRequiredLsn();
+        return names;
     }
 }

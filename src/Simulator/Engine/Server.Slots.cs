@@ -193,13 +193,19 @@ internal sealed partial class Server
         var skipInvalidated = _policy.MinimumSkipsInvalidatedSlots;
         foreach (var s in Slots)
         {
-            if (skipInvalidated && s.Invalidated != InvalidationCause.None) continue;
-            var r = s.RestartLsn;
-            if (lastSaved && s.LastSavedRestartLsn.IsValid && r > s.LastSavedRestartLsn) r = s.LastSavedRestartLsn;
+            var r = RequiredLsn(s, lastSaved, skipInvalidated);
             if (r.IsValid && (!min.IsValid || r < min)) min = r;
         }
         _slotMin = min;
         _statusWatchDirty = true;
+    }
+
+    /// <summary>What one slot adds to <see cref="ComputeRequiredLsn"/>'s minimum (<see cref="Lsn.Invalid"/> = nothing).</summary>
+    private static Lsn RequiredLsn(SlotState s, bool lastSaved, bool skipInvalidated)
+    {
+        if (skipInvalidated && s.Invalidated != InvalidationCause.None) return Lsn.Invalid;
+        var r = s.RestartLsn;
+        return lastSaved && s.LastSavedRestartLsn.IsValid && r > s.LastSavedRestartLsn ? s.LastSavedRestartLsn : r;
     }
 
     private Lsn? _statusWatch;

@@ -107,6 +107,11 @@ public abstract class RetentionPolicy
         ? $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's restart_lsn {restartLsn} exceeds the limit by {(oldestLsn - restartLsn).Bytes} bytes."
         : $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
 
+    /// <summary>The LOG line (and DETAIL) written when 18 invalidates a slot idle past <c>idle_replication_slot_timeout</c>;
+    /// both durations in whole seconds, truncated.</summary>
+    public virtual string IdleTimeoutMessage(string slot, Units.SimDuration idle, Units.SimDuration timeout) =>
+        $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's idle time of {(long)idle.TotalSeconds}s exceeds the configured \"idle_replication_slot_timeout\" duration of {(long)timeout.TotalSeconds}s.";
+
     /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (spec §7.1).</summary>
     public virtual string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} to release replication slot \"{slot}\"";

@@ -23,26 +23,30 @@ public class RetentionVectorTests
     private static readonly SegmentNumber NothingHeldByArchiving = new(ulong.MaxValue);
 
     /// <summary>
-    /// The tail of <c>CreateCheckPoint</c> up to removal (§4 families B and C): KeepLogSeg, then
-    /// InvalidateObsoleteReplicationSlots(keep), then — 13.4+ only — recompute the minimum and KeepLogSeg again.
-    /// Returns the first and final keep, the invalidated slots, and the slot minimum the server holds afterwards.
+    /// The tail of <c>CreateCheckPoint</c> up to removal (§4 families B and C), by <see cref="CheckpointDecision.Decide"/>:
+    /// KeepLogSeg, then InvalidateObsoleteReplicationSlots(keep), then — 13.4+ only — recompute the minimum and
+    /// KeepLogSeg again. Returns the first and final keep, the invalidated slots, and the slot minimum the server holds
+    /// afterwards, which the next checkpoint starts from (13.0–13.3 never recompute it, so the invalidated slot's
+    /// position stays in force).
     /// </summary>
-    /// <summary><see cref="Retention.CheckpointHorizon"/> over named slots; MinAfter is the minimum the next checkpoint
-    /// starts from (13.0–13.3 never recompute it, so the invalidated slot's position stays in force).</summary>
     private static (SegmentNumber First, SegmentNumber Final, string[] Invalidated, Lsn MinAfter) CheckpointKeep(
         ServerSettings s, Lsn recptr, SegmentNumber redoSeg, params (string Name, Lsn Restart)[] slots)
     {
         var min = MinRestart(slots);
-        string[] invalidated = [];
-        var (first, final) = Retention.CheckpointHorizon(s, recptr, redoSeg, min, oldest =>
+        var o = CheckpointDecision.Decide(s, new CheckpointInputs
         {
-            invalidated = slots.Where(x => x.Restart.IsValid && x.Restart < oldest).Select(x => x.Name).ToArray();
-            return invalidated.Length > 0 ? MinRestart(slots.Where(x => !invalidated.Contains(x.Name)).ToArray()) : null;
+            Redo = s.SegmentSize.StartOf(redoSeg),
+            PriorRedo = Lsn.Invalid,
+            RecPtr = recptr,
+            Estimate = 0,
+            Slots = slots.Select(x => CheckpointSlot.Holding(x.Name, x.Restart)).ToArray(),
+            Files = new WalDirectory(redoSeg, redoSeg),
         });
+        var invalidated = o.Invalidated.Select(i => i.Name).ToArray();
         var minAfter = invalidated.Length > 0 && s.Policy.RecomputesHorizonAfterInvalidation
             ? MinRestart(slots.Where(x => !invalidated.Contains(x.Name)).ToArray())
             : min;
-        return (first, final, invalidated, minAfter);
+        return (o.KeepBeforeInvalidation, o.Keep, invalidated, minAfter);
     }
 
     private static Lsn MinRestart((string Name, Lsn Restart)[] slots) =>

@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Live;
+using Walsim.Analyzer.Validation;
 using Walsim.Cli;
 using Walsim.Simulator.Results;
 using Walsim.Simulator.Units;
@@ -38,9 +39,9 @@ public sealed class LiveReplayTests
     private static SlotSample Slot(string name, ulong restart, WalStatus status, long? safe, bool active = false) =>
         LiveFixtures.Physical with { Name = name, RestartLsn = new Lsn(restart), WalStatus = status, SafeWalSize = safe is { } s ? new ByteCount(s) : null, Active = active };
 
-    private static (ReplaySummary Summary, List<ReplayDecision> Decisions) Replay(IEnumerable<SettingSample> settings, params SampleFrame[] frames)
+    private static (ReplaySummary Summary, List<Decision> Decisions) Replay(IEnumerable<SettingSample> settings, params SampleFrame[] frames)
     {
-        var decisions = new List<ReplayDecision>();
+        var decisions = new List<Decision>();
         var settingRows = settings.ToList();
         var replay = new LiveReplay("samples.csv", v => SampledSettings.From(settingRows, v), decisions.Add);
         foreach (var f in frames) replay.Add(f);

@@ -267,17 +267,17 @@ public sealed class RendererGoldenTests
         [
             new ValidationRun("step-fixture", PgVersion.Parse("13.3"),
                 [
-                    new Decision(2, 1, "checkpoint 1", "removed", "3", "3", true, "redo 0/3000028, keep 2"),
-                    new Decision(2, 1, "checkpoint 1", "invalidated", "rep1", "rep1", true, "keep 2, restart_lsn 0/1000028"),
-                    new Decision(3, null, "slot rep1", "wal_status", "lost", "lost", true, "restart_lsn 0/1000028"),
-                    new Decision(3, null, "slot rep1", "safe_wal_size", "", "", true, ""),
+                    new Decision(DecisionPoint.AtStep(2), 1, "checkpoint 1", "removed", "3", "3", true, "redo 0/3000028, keep 2"),
+                    new Decision(DecisionPoint.AtStep(2), 1, "checkpoint 1", "invalidated", "rep1", "rep1", true, "keep 2, restart_lsn 0/1000028"),
+                    new Decision(DecisionPoint.AtStep(3), null, "slot rep1", "wal_status", "lost", "lost", true, "restart_lsn 0/1000028"),
+                    new Decision(DecisionPoint.AtStep(3), null, "slot rep1", "safe_wal_size", "", "", true, ""),
                 ],
                 Checkpoints: 1, UnobservedCheckpoints: 0, Notes: [], ServerLog: []),
             new ValidationRun("step-fixture", PgVersion.Parse("15.18"),
                 [
-                    new Decision(2, 1, "checkpoint 1", "removed", "3", "2", false, "redo 0/3000028, keep 2, \"quoted\", comma"),
-                    new Decision(4, null, "standby checkpoint", "outcome", "restarted", "restarted", true, "redo 0/4000028"),
-                    new Decision(5, null, "slot rep1", "safe_wal_size", "-524288", "-524288", true, "restart_lsn 0/1000028"),
+                    new Decision(DecisionPoint.AtStep(2), 1, "checkpoint 1", "removed", "3", "2", false, "redo 0/3000028, keep 2, \"quoted\", comma"),
+                    new Decision(DecisionPoint.AtStep(4), null, "standby checkpoint", "outcome", "restarted", "restarted", true, "redo 0/4000028"),
+                    new Decision(DecisionPoint.AtStep(5), null, "slot rep1", "safe_wal_size", "-524288", "-524288", true, "restart_lsn 0/1000028"),
                 ],
                 Checkpoints: 1, UnobservedCheckpoints: 1, Notes: ["a checkpoint requested by WAL volume ran between two observations"], ServerLog: []),
         ];
