@@ -174,7 +174,7 @@ public static class CheckpointLogAnalysis
         }
     }
 
-    // The checkpoint record: 114 bytes, 120 with MAXALIGN (§3.5), plus at most a 40-byte long page header crossed.
+    // The checkpoint record: 114 bytes, 120 with MAXALIGN (retention-model.md §3.5), plus at most a 40-byte long page header crossed.
     private const long MaxCheckpointRecordSpan = 160;
 
     /// <summary>The pg_wal file count trajectory up to a constant (see <see cref="FileCountPoint"/>).</summary>

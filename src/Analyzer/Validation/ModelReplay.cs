@@ -81,7 +81,7 @@ public sealed class ModelReplay
         Compare("distance_kB", Num(o.DistanceKb), Num(logged.DistanceKb));
         Compare("estimate_kB", Num(o.EstimateKb), Num(logged.EstimateKb));
         Compare("invalidated", Decision.Names(o.Invalidated.Select(i => i.Name)), Decision.Names(logged.Invalidations.Select(i => i.Slot)));
-        // §7.3: an invalidated slot that a walsender holds is released by terminating that process first.
+        // retention-model.md §7.3: an invalidated slot that a walsender holds is released by terminating that process first.
         Compare("terminated", Decision.Names(o.Invalidated.Where(i => i.Terminated).Select(i => i.Name)), Decision.Names(logged.Terminations.Select(t => t.Slot)));
         Compare("removed", Num(o.Removed), Num(logged.Removed));
         Compare("recycled", Num(o.Recycled), Num(logged.Recycled));

@@ -18,8 +18,8 @@ public static class Retention
     /// <c>KeepLogSeg</c>: the oldest segment this checkpoint must keep, given the candidate
     /// <paramref name="logSegNo"/> (normally the redo segment), the end of the checkpoint record
     /// <paramref name="recptr"/> and the slot minimum <paramref name="slotMin"/> (<see cref="Lsn.Invalid"/> = no slot).
-    /// PG12 (§5.1): <c>wal_keep_segments</c> and the slot minimum, both unlimited.
-    /// PG13+ (§5.2): the slot minimum capped by <c>max_slot_wal_keep_size</c>, then <c>wal_keep_size</c> as a floor;
+    /// PG12 (retention-model.md §5.1): <c>wal_keep_segments</c> and the slot minimum, both unlimited.
+    /// PG13+ (retention-model.md §5.2): the slot minimum capped by <c>max_slot_wal_keep_size</c>, then <c>wal_keep_size</c> as a floor;
     /// 13.11+/14.8+/15.3+/16+ ignore a slot minimum at or past <paramref name="recptr"/> (before that, the unsigned
     /// subtraction wraps and the floor is skipped — TV-13).
     /// </summary>
@@ -62,14 +62,14 @@ public static class Retention
     }
 
     /// <summary>
-    /// <c>UpdateCheckPointDistanceEstimate</c> (§8.3): jumps up to a larger distance at once, decays towards a
+    /// <c>UpdateCheckPointDistanceEstimate</c> (retention-model.md §8.3): jumps up to a larger distance at once, decays towards a
     /// smaller one by 10 % per checkpoint.
     /// </summary>
     public static double UpdateCheckPointDistanceEstimate(double estimate, long nbytes) =>
         estimate < nbytes ? nbytes : 0.90 * estimate + 0.10 * nbytes;
 
     /// <summary>
-    /// <c>XLOGfileslop</c> (§8.2): the highest segment number a removable file may be recycled to, from the
+    /// <c>XLOGfileslop</c> (retention-model.md §8.2): the highest segment number a removable file may be recycled to, from the
     /// distance estimate, clamped to [redo + min_wal_size − 1, redo + max_wal_size − 1] (max wins).
     /// </summary>
     public static SegmentNumber XLogFileSlop(ServerSettings settings, Lsn lastRedo, double estimate)
@@ -88,7 +88,7 @@ public static class Retention
     }
 
     /// <summary>
-    /// <c>RemoveOldXlogFiles</c> (§8.1): every file at or below <paramref name="cutoff"/> that archiving no longer
+    /// <c>RemoveOldXlogFiles</c> (retention-model.md §8.1): every file at or below <paramref name="cutoff"/> that archiving no longer
     /// needs (segment ≤ <paramref name="archivedThrough"/>) goes; it is recycled into the lowest free name in
     /// [segno(<paramref name="endptr"/>), <paramref name="recycleSegNo"/>] while one exists, else deleted.
     /// Files archiving still needs stay silently and do not move <c>lastRemovedSegNo</c>.
@@ -114,7 +114,7 @@ public static class Retention
     }
 
     /// <summary>
-    /// <c>PreallocXlogFiles</c> (§8.4): once the insert position is at least 75 % into its segment, the next
+    /// <c>PreallocXlogFiles</c> (retention-model.md §8.4): once the insert position is at least 75 % into its segment, the next
     /// segment is created if it does not exist. Returns the number of files added (0 or 1).
     /// </summary>
     public static int PreallocXlogFiles(ref WalDirectory dir, Lsn endptr, WalSegmentSize size)
@@ -136,26 +136,26 @@ public static class Retention
     public static readonly Lsn StandbyWritePosition = Lsn.Invalid;
 
     /// <summary>
-    /// <c>GetWALAvailability</c> (§9.1) for a slot at <paramref name="target"/>, seen at WAL write position
+    /// <c>GetWALAvailability</c> (retention-model.md §9.1) for a slot at <paramref name="target"/>, seen at WAL write position
     /// <paramref name="writePos"/> with the current global slot minimum and <c>lastRemovedSegNo</c>.
     /// </summary>
     public static WalStatus GetWalAvailability(ServerSettings settings, Lsn target, Lsn writePos, Lsn slotMin, SegmentNumber lastRemoved) =>
         WalAvailability.At(settings, writePos, slotMin, lastRemoved).StatusOf(target);
 
     /// <summary>
-    /// <c>safe_wal_size</c> (§9.2): bytes that can still be written before the slot would be lost, or null when
+    /// <c>safe_wal_size</c> (retention-model.md §9.2): bytes that can still be written before the slot would be lost, or null when
     /// <c>max_slot_wal_keep_size</c> is -1 (or the slot is lost). Signed: negative once past the limit.
     /// </summary>
     public static ByteCount? SafeWalSize(ServerSettings settings, Lsn restartLsn, Lsn writePos) =>
         WalAvailability.At(settings, writePos, Lsn.Invalid, default).SafeWalSizeOf(restartLsn);
 
-    /// <summary><c>CheckPointSegments</c> request point (§3.2): the write position at which a WAL-volume checkpoint is requested.</summary>
+    /// <summary><c>CheckPointSegments</c> request point (retention-model.md §3.2): the write position at which a WAL-volume checkpoint is requested.</summary>
     public static Lsn CheckpointRequestLsn(ServerSettings settings, Lsn redo) =>
         settings.SegmentSize.StartOf(settings.SegmentSize.SegmentOf(redo) + settings.CheckPointSegments);
 }
 
 /// <summary>
-/// <c>pg_get_replication_slots</c>' view of WAL availability at one write position (§9.1, §9.2): the parts of
+/// <c>pg_get_replication_slots</c>' view of WAL availability at one write position (retention-model.md §9.1, §9.2): the parts of
 /// <c>GetWALAvailability</c> and <c>safe_wal_size</c> that do not depend on the slot are computed once, so a row
 /// of a hundred slots costs a hundred comparisons.
 /// </summary>

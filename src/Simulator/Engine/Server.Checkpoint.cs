@@ -14,7 +14,7 @@ internal sealed partial class Server
     {
         _lastCheckpointStart = _now;
         var force = cause == CheckpointCause.Immediate;
-        // §3.4: no FORCE and nothing important written since the last checkpoint record → skipped, nothing else.
+        // retention-model.md §3.4: no FORCE and nothing important written since the last checkpoint record → skipped, nothing else.
         if (!force && _lastImportant == _controlCheckPoint)
         {
             _skipped++;
@@ -28,7 +28,7 @@ internal sealed partial class Server
         }
 
         UpdateSlots();
-        // §3.5: 12–16 redo = insert position (past a page header); 17+ inserts XLOG_CHECKPOINT_REDO and redo = its start.
+        // retention-model.md §3.5: 12–16 redo = insert position (past a page header); 17+ inserts XLOG_CHECKPOINT_REDO and redo = its start.
         _ckptRedo = _policy.WritesCheckpointRedoRecord ? InsertRecord(RedoRecordBytes, important: true) : PageAdjusted(Insert);
         _redoRecPtr = _ckptRedo;
         _ckptCause = cause;
@@ -54,7 +54,7 @@ internal sealed partial class Server
     }
 
     /// <summary>
-    /// When the write phase of a checkpoint (or restartpoint) started at <paramref name="now"/> ends: §3.6, a spread one
+    /// When the write phase of a checkpoint (or restartpoint) started at <paramref name="now"/> ends: retention-model.md §3.6, a spread one
     /// after cct × checkpoint_timeout or once cct × CheckPointSegments segments of WAL have gone by since
     /// <paramref name="progressFrom"/> (<c>IsCheckpointOnSchedule</c>: inserted WAL on a primary, replayed on a
     /// standby), whichever is first; a fixed one after its duration; an instant one at once (no LSN limit then).
@@ -74,7 +74,7 @@ internal sealed partial class Server
         }
     }
 
-    /// <summary><c>CreateCheckPoint</c>, second half: the checkpoint record and the retention pipeline (§4.1).</summary>
+    /// <summary><c>CreateCheckPoint</c>, second half: the checkpoint record and the retention pipeline (retention-model.md §4.1).</summary>
     private void FinishCheckpoint()
     {
         if (!_ckptRunning) return;
@@ -165,9 +165,9 @@ internal sealed partial class Server
     }
 
     /// <summary>
-    /// The side effects of the slots a checkpoint invalidated (<c>InvalidatePossiblyObsoleteSlot</c>, §7): an active
+    /// The side effects of the slots a checkpoint invalidated (<c>InvalidatePossiblyObsoleteSlot</c>, retention-model.md §7): an active
     /// slot's walsender is terminated first (its slot released); the slot is marked, its restart_lsn cleared for lost
-    /// WAL; the policy's LOG lines; then on 13.4+ the slot minimum is recomputed (13.0–13.3 keep the stale one, §6.1).
+    /// WAL; the policy's LOG lines; then on 13.4+ the slot minimum is recomputed (13.0–13.3 keep the stale one, retention-model.md §6.1).
     /// </summary>
     private IReadOnlyList<string> Invalidate(IReadOnlyList<CheckpointInvalidation> invalidations)
     {
@@ -181,7 +181,7 @@ internal sealed partial class Server
             var s = slots[i];
             if (inv.Terminated)
             {
-                // The owner is signalled and the slot re-read once it is released (§7.3); in this model no time passes
+                // The owner is signalled and the slot re-read once it is released (retention-model.md §7.3); in this model no time passes
                 // in between, so the re-check sees the same position and both variants invalidate.
                 Log("terminate", s.Name, _policy.TerminationMessage(s.Pid, s.Name));
                 s.Active = s.Held = false;
@@ -203,7 +203,7 @@ internal sealed partial class Server
             _invalidations++;
             names.Add(s.Name);
         }
-        // 13.0–13.3 did not refresh the minimum here: the stale value keeps capping retention (§6.1, TV-02).
+        // 13.0–13.3 did not refresh the minimum here: the stale value keeps capping retention (retention-model.md §6.1, TV-02).
         if (_policy.RecomputesHorizonAfterInvalidation) ComputeRequiredLsn();
         return names;
     }

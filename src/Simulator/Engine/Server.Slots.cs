@@ -12,7 +12,7 @@ internal sealed partial class Server
     /// <summary>
     /// The newest segment the archiver has finished (<c>.done</c>): segments completed <c>lag</c> ago, frozen while
     /// archive_command fails. pgarch works oldest-first, so everything at or below it is done. Unlimited when
-    /// archiving is off (§10, <c>XLogArchiveCheckDone</c>).
+    /// archiving is off (retention-model.md §10, <c>XLogArchiveCheckDone</c>).
     /// </summary>
     private SegmentNumber ArchivedThrough()
     {
@@ -155,7 +155,7 @@ internal sealed partial class Server
             s.RestartLsn = confirmed;
             return true;
         }
-        // Logical (§12.2): restart_lsn moves to the newest decoded running_xacts at or before the confirmed
+        // Logical (retention-model.md §12.2): restart_lsn moves to the newest decoded running_xacts at or before the confirmed
         // position, held back by the oldest transaction that was open there.
         if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
         var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
@@ -183,7 +183,7 @@ internal sealed partial class Server
     }
 
     /// <summary>
-    /// <c>ReplicationSlotsComputeRequiredLSN</c> (§6.1): the minimum restart_lsn over valid slots (PG18: each
+    /// <c>ReplicationSlotsComputeRequiredLSN</c> (retention-model.md §6.1): the minimum restart_lsn over valid slots (PG18: each
     /// persistent slot counts min(restart_lsn, last_saved_restart_lsn)).
     /// </summary>
     private void ComputeRequiredLsn()
@@ -212,7 +212,7 @@ internal sealed partial class Server
     private bool _statusWatchDirty = true;
 
     /// <summary>
-    /// The lowest insert position at which some slot's wal_status would next change if slots stayed put (§9.1):
+    /// The lowest insert position at which some slot's wal_status would next change if slots stayed put (retention-model.md §9.1):
     /// <c>extended</c> past max_wal_size + 1 segments, <c>unreserved</c> past max(max_slot_wal_keep_size, wal_keep_size).
     /// Cached; marked dirty whenever a slot, a setting or a milestone changes.
     /// </summary>
@@ -250,7 +250,7 @@ internal sealed partial class Server
         for (var i = 0; i < slots.Length; i++)
         {
             var s = slots[i];
-            // pg_get_replication_slots (§9.2) for this slot, constructed in place in the reused row buffer: built by a
+            // pg_get_replication_slots (retention-model.md §9.2) for this slot, constructed in place in the reused row buffer: built by a
             // separate method, each 80-byte view was returned on the stack and block-copied, per slot per row.
             var (status, safe) = _reportsWalStatus
                 ? availability.SlotColumns(s.RestartLsn, s.Invalidated != InvalidationCause.None, s.Active)

@@ -15,7 +15,7 @@ namespace Walsim.Simulator.Engine;
 /// </summary>
 internal sealed partial class Server
 {
-    // Record sizes (bytes reserved, MAXALIGNed): spec §3.5 and §14.1.
+    // Record sizes (bytes reserved, MAXALIGNed): retention-model.md §3.5 and retention-model.md §14.1.
     private const long CheckpointRecordBytes = 120;
     private const long RedoRecordBytes = 32;
     private const long RunningXactsBytes = 56;

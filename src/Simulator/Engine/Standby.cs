@@ -354,7 +354,7 @@ internal sealed class StandbyServer
         _lastRemoved = outcome.LastRemoved;
         _lastKeep = keep;
         _restartpoints++;
-        // What the synchronized copies cost this standby (§3.6 retained_by_copies): the segments this restartpoint
+        // What the synchronized copies cost this standby (docs/design/failover.md §3.6 retained_by_copies): the segments this restartpoint
         // kept that KeepLogSeg would have let go without them.
         var withoutCopies = Lsn.Invalid;
         foreach (var sl in _slots)

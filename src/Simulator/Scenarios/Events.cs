@@ -50,7 +50,7 @@ public sealed record HoldSlot(string Slot) : ScenarioEvent;
 public sealed record ReleaseSlot(string Slot) : ScenarioEvent;
 
 /// <summary>A session opens a transaction and takes an xid (a step's <see cref="LongTransaction"/>): logical slots
-/// cannot move their restart_lsn past the running_xacts logged before it until it ends (§12.2).</summary>
+/// cannot move their restart_lsn past the running_xacts logged before it until it ends (retention-model.md §12.2).</summary>
 public sealed record BeginTransaction(string Name) : ScenarioEvent;
 
 /// <summary>The transaction <see cref="BeginTransaction"/> opened commits.</summary>

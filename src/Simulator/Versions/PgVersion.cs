@@ -6,7 +6,7 @@ namespace Walsim.Simulator.Versions;
 /// newest 15.x walsim knows.</summary>
 public readonly partial record struct PgVersion(int Major, int Minor) : IComparable<PgVersion>
 {
-    /// <summary>The newest minor of each major whose source the model was checked against (spec §0), from <see cref="SupportedVersions"/>.</summary>
+    /// <summary>The newest minor of each major whose source the model was checked against (retention-model.md §0), from <see cref="SupportedVersions"/>.</summary>
     public static readonly IReadOnlyDictionary<int, int> NewestKnownMinor =
         SupportedVersions.Majors.ToDictionary(m => m.Major, m => m.NewestMinor);
 

@@ -1,6 +1,6 @@
 namespace Walsim.Simulator.Versions;
 
-/// <summary>When, inside a checkpoint, the replication-slot minimum used by <c>KeepLogSeg</c> is read (spec §6.2).</summary>
+/// <summary>When, inside a checkpoint, the replication-slot minimum used by <c>KeepLogSeg</c> is read (retention-model.md §6.2).</summary>
 public enum SlotMinimumSampling
 {
     /// <summary>The current global minimum at the end of the checkpoint (12; 13.0–13.21; 14.0–14.18; 15.0–15.13; 16.0–16.9; 17.0–17.5).</summary>
@@ -18,7 +18,7 @@ public enum WalKeepKnob { WalKeepSegments, WalKeepSize }
 /// Everything that differs between PostgreSQL releases for WAL retention, asked of one object instead of
 /// <c>version &gt;= 13</c> at call sites. One subclass per behaviour band (12; 13.0–13.3; 13.4+; 14; 15; 16; 17; 18);
 /// minor-release change points inside a band are decided in the band's constructor. Chosen by <see cref="For"/>.
-/// Sources: spec §2 and the functions named on each member.
+/// Sources: retention-model.md §2 and the functions named on each member.
 /// </summary>
 public abstract class RetentionPolicy
 {
@@ -45,14 +45,14 @@ public abstract class RetentionPolicy
     /// <summary><c>KeepLogSeg</c> ignores a slot minimum at or beyond <c>recptr</c> (13.11+, 14.8+, 15.3+, 16+).</summary>
     public abstract bool KeepLogSegUnderflowGuard { get; }
 
-    /// <summary>When the slot minimum used for removal is read (spec §6.2).</summary>
+    /// <summary>When the slot minimum used for removal is read (retention-model.md §6.2).</summary>
     public abstract SlotMinimumSampling SlotMinimumSampling { get; }
 
-    /// <summary>After terminating a slot's walsender, the slot is re-read before invalidating it (spec §7.3).</summary>
+    /// <summary>After terminating a slot's walsender, the slot is re-read before invalidating it (retention-model.md §7.3).</summary>
     public abstract bool RechecksSlotAfterTerminating { get; }
 
     /// <summary><c>ReplicationSlotsComputeRequiredLSN</c> skips invalidated slots explicitly (16+), so a
-    /// physical standby reconnecting to an invalidated slot does not make it hold WAL again (spec §6.1, TV-22).</summary>
+    /// physical standby reconnecting to an invalidated slot does not make it hold WAL again (retention-model.md §6.1, TV-22).</summary>
     public virtual bool MinimumSkipsInvalidatedSlots => true;
 
     /// <summary><c>pg_replication_slots.inactive_since</c> and <c>invalidation_reason</c> (17+).</summary>
@@ -102,7 +102,7 @@ public abstract class RetentionPolicy
     /// </summary>
     public virtual bool NamesInvalidationCause => true;
 
-    /// <summary>The LOG line (and DETAIL, 16+) written when a slot is invalidated for removed WAL (spec §7.1).</summary>
+    /// <summary>The LOG line (and DETAIL, 16+) written when a slot is invalidated for removed WAL (retention-model.md §7.1).</summary>
     public virtual string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) => NamesInvalidationCause
         ? $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's restart_lsn {restartLsn} exceeds the limit by {(oldestLsn - restartLsn).Bytes} bytes."
         : $"invalidating slot \"{slot}\" because its restart_lsn {restartLsn} exceeds max_slot_wal_keep_size";
@@ -112,7 +112,7 @@ public abstract class RetentionPolicy
     public virtual string IdleTimeoutMessage(string slot, Units.SimDuration idle, Units.SimDuration timeout) =>
         $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's idle time of {(long)idle.TotalSeconds}s exceeds the configured \"idle_replication_slot_timeout\" duration of {(long)timeout.TotalSeconds}s.";
 
-    /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (spec §7.1).</summary>
+    /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (retention-model.md §7.1).</summary>
     public virtual string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} to release replication slot \"{slot}\"";
 

@@ -18,7 +18,7 @@ public class CheckpointDecisionTests
     private static ServerSettings Settings(string version, params (string Name, string Value)[] overrides) =>
         RetentionVectorTests.Settings(version, 16, overrides);
 
-    // TV-02 (§4 families B, C): redo 0/A5000028 (165), recptr 0/A7001000 (167), s1 at 0/90000000 (144), s2 at
+    // TV-02 (retention-model.md §4 families B, C): redo 0/A5000028 (165), recptr 0/A7001000 (167), s1 at 0/90000000 (144), s2 at
     // 0/A6800000 (166), max_slot_wal_keep_size 128MB = 8 segments, 144..167 in pg_wal.
     private static CheckpointInputs Tv02(params CheckpointSlot[] slots) => new()
     {

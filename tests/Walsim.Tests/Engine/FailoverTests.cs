@@ -8,7 +8,7 @@ namespace Walsim.Tests.Engine;
 
 /// <summary>
 /// PostgreSQL 17+'s slot sync worker (<c>sync_replication_slots</c>, docs/design/failover.md §1.5, §3.3) and what a
-/// failover gives a logical consumer (§3.6), with worked numbers. 1MB/s of WAL, so bytes read as seconds.
+/// failover gives a logical consumer (docs/design/failover.md §3.6), with worked numbers. 1MB/s of WAL, so bytes read as seconds.
 /// </summary>
 public class FailoverTests
 {

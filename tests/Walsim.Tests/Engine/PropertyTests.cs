@@ -71,7 +71,7 @@ public class PropertyTests
             size.StartOf(new SegmentNumber(c.EndSeg)) + new ByteCount(0x28), new(c.ArchivedThrough), c.Recycle, new(c.LastRemoved), size);
     }
 
-    /// <summary>The literal loop of spec §8.1 (RemoveOldXlogFiles → XLogArchiveCheckDone → RemoveXlogFile →
+    /// <summary>The literal loop of retention-model.md §8.1 (RemoveOldXlogFiles → XLogArchiveCheckDone → RemoveXlogFile →
     /// InstallXLogFileSegment(find_free, max_segno = recycleSegNo)) over an explicit set of file names.</summary>
     private static (int Removed, int Recycled, SortedSet<ulong> After, ulong LastRemoved) Reference(RemovalCase c)
     {
@@ -102,7 +102,7 @@ public class PropertyTests
         return (removed, recycled, files, lastRemoved);
     }
 
-    // RemoveOldXlogFiles (§8.1): files with segno > cutoff are skipped — nothing at or after keep is ever removed.
+    // RemoveOldXlogFiles (retention-model.md §8.1): files with segno > cutoff are skipped — nothing at or after keep is ever removed.
     [Fact]
     public void No_file_at_or_after_the_keep_segment_is_ever_removed() =>
         Check.One(Seeded(), Prop.ForAll(Arb.From(Removals), (Action<RemovalCase>)(c =>
@@ -182,7 +182,7 @@ public class PropertyTests
         return (s, recptr, slotMin);
     }
 
-    // KeepLogSeg only ever lowers *logSegNo (§5: "*logSegNo = min(*logSegNo, segno)"), in every version.
+    // KeepLogSeg only ever lowers *logSegNo (retention-model.md §5: "*logSegNo = min(*logSegNo, segno)"), in every version.
     [Fact]
     public void KeepLogSeg_never_returns_above_the_candidate_segment() =>
         Check.One(Seeded(2000), Prop.ForAll(Arb.From(Keeps), (Action<KeepCase>)(c =>
@@ -192,7 +192,7 @@ public class PropertyTests
             Assert.True(keep.Value <= c.Candidate, $"keep {keep} > candidate {c.Candidate}");
         })));
 
-    // §5.2 consequence: slots are invalidated only when they fall behind max(max_slot_wal_keep_size, wal_keep_size);
+    // retention-model.md §5.2 consequence: slots are invalidated only when they fall behind max(max_slot_wal_keep_size, wal_keep_size);
     // a slot whose segment is within k of segno(recptr) satisfies segno(restart_lsn) ≥ KeepLogSeg(...), so
     // InvalidateObsoleteReplicationSlots (restart_lsn < segstart(keep)) never picks it.
     [Fact]

@@ -7,7 +7,7 @@ using Walsim.Simulator.Versions;
 namespace Walsim.Tests.Engine;
 
 /// <summary>
-/// The worked test vectors of pg-retention-model.md §14 (TV-01 … TV-18) and the §14.1 rows observed on a live
+/// The worked test vectors of docs/design/retention-model.md §14 (TV-01 … TV-18) and the retention-model.md §14.1 rows observed on a live
 /// 15.18 server, fed straight into the pure functions of <see cref="Retention"/>. Each test names the PostgreSQL
 /// function (and branch) the expectation comes from; the numbers are the spec's.
 /// </summary>
@@ -23,7 +23,7 @@ public class RetentionVectorTests
     private static readonly SegmentNumber NothingHeldByArchiving = new(ulong.MaxValue);
 
     /// <summary>
-    /// The tail of <c>CreateCheckPoint</c> up to removal (§4 families B and C), by <see cref="CheckpointDecision.Decide"/>:
+    /// The tail of <c>CreateCheckPoint</c> up to removal (retention-model.md §4 families B and C), by <see cref="CheckpointDecision.Decide"/>:
     /// KeepLogSeg, then InvalidateObsoleteReplicationSlots(keep), then — 13.4+ only — recompute the minimum and
     /// KeepLogSeg again. Returns the first and final keep, the invalidated slots, and the slot minimum the server holds
     /// afterwards, which the next checkpoint starts from (13.0–13.3 never recompute it, so the invalidated slot's
@@ -105,7 +105,7 @@ public class RetentionVectorTests
         Assert.Equal(new[] { "s1" }, ck.Invalidated);
         Assert.Equal(S(cutoff), ck.Final - 1);
 
-        // The next checkpoint: s2 unchanged; 13.0–13.3 still hold the stale minimum 0/90000000 (§6.1).
+        // The next checkpoint: s2 unchanged; 13.0–13.3 still hold the stale minimum 0/90000000 (retention-model.md §6.1).
         var next = Retention.KeepLogSeg(s, L("0/AC000200"), ck.MinAfter, S(170));
         Assert.Equal(S(nextCutoff), next - 1);
     }
@@ -464,7 +464,7 @@ public class RetentionVectorTests
         Assert.Equal(new ByteCount(9_109_504), Retention.SafeWalSize(s, b, L("0/3150000")));
     }
 
-    // ---------------------------------------------------------------------------------------------- §14.1 (15.18, live)
+    // ---------------------------------------------------------------------------------------------- retention-model.md §14.1 (15.18, live)
 
     private static ServerSettings Live(params (string, string)[] extra) =>
         Settings("15.18", 1, [("min_wal_size", "4MB"), ("max_wal_size", "64MB"), ("checkpoint_completion_target", "0.9"), ("checkpoint_timeout", "1d"), .. extra]);

@@ -42,7 +42,7 @@ public class ScenarioEngineTests
 
     // XLOGfileslop caps recycling at redo + MBtoSegs(max_wal_size) − 1 (TV-10): with WAL-volume checkpoints every
     // CheckPointSegments = 33 segments the estimate is 33 segments, 1.1·1.9·33 ≈ 69 > 63, so each checkpoint leaves
-    // [redo, redo + 63] = 64 files (1 GiB) — §8.6: total = recycleSegNo − segno(redo) + 1. The server starts "warm"
+    // [redo, redo + 63] = 64 files (1 GiB) — retention-model.md §8.6: total = recycleSegNo − segno(redo) + 1. The server starts "warm"
     // (pg_wal pre-recycled up to max_wal_size, as after earlier runs at this rate): a cold cluster never has the
     // 34th file to fill the 34th free name and stays one short (see the next test).
     [Fact]
@@ -228,7 +228,7 @@ public class ScenarioEngineTests
 
     // ------------------------------------------------------------------------------------------------ idle skip
 
-    // CreateCheckPoint (§3.4): no FORCE and GetLastImportantRecPtr() == ControlFile->checkPoint → skipped entirely.
+    // CreateCheckPoint (retention-model.md §3.4): no FORCE and GetLastImportantRecPtr() == ControlFile->checkPoint → skipped entirely.
     [Theory]
     [InlineData("12.22")]
     [InlineData("15.18")]
@@ -244,11 +244,11 @@ public class ScenarioEngineTests
         Assert.All(obs.Checkpoints, c => Assert.Equal("checkpoint skipped because system is idle", c.LogLine));
         Assert.Equal((0L, 0L, 0L), (result.Summary.FilesRemoved, result.Summary.FilesRecycled, result.Summary.FilesAdded));
         Assert.All(obs.Checkpoints, c => Assert.Equal(CheckpointCause.Time, c.Cause));
-        // Timed attempts start every checkpoint_timeout, measured start to start (§3.3).
+        // Timed attempts start every checkpoint_timeout, measured start to start (retention-model.md §3.3).
         for (var i = 0; i < obs.Checkpoints.Count; i++) Assert.Equal(T(300 * (i + 1)), obs.Checkpoints[i].Start);
     }
 
-    // One burst of writes: the next timed checkpoint runs; later ones are skipped — archive_timeout switches (§10,
+    // One burst of writes: the next timed checkpoint runs; later ones are skipped — archive_timeout switches (retention-model.md §10,
     // unimportant) and the bgwriter's running_xacts do not defeat the skip (TV-21).
     [Theory]
     [InlineData("off")]
@@ -325,7 +325,7 @@ public class ScenarioEngineTests
         Assert.Equal(expected, first.Start.TotalSeconds, 1e-6);
     }
 
-    // XLogWrite tests XLogCheckpointNeeded only as it finishes a segment (§3.2). 1 MiB segments, max_wal_size 4MB →
+    // XLogWrite tests XLogCheckpointNeeded only as it finishes a segment (retention-model.md §3.2). 1 MiB segments, max_wal_size 4MB →
     // CheckPointSegments 2; each checkpoint's write phase lasts 30 s. Start 0/100028 (seg 1, redo there).
     //   1 s  two segments → finishing seg 2 (≥ 1 + 2 − 1) requests A: redo 0/300028, ends at 31 s.
     //   2 s  two more → finishing seg 4 requests again while A runs: queued.
@@ -396,7 +396,7 @@ public class ScenarioEngineTests
     // ------------------------------------------------------------------------------------------------ held walsender
 
     // A walsender that never confirms (hold_slot) keeps the slot active with restart_lsn frozen; the invalidating
-    // checkpoint terminates it first (§7.3), then invalidates: 1MB segments, cap 4MB, slot at 0/200028 (seg 2),
+    // checkpoint terminates it first (retention-model.md §7.3), then invalidates: 1MB segments, cap 4MB, slot at 0/200028 (seg 2),
     // CHECKPOINT at insert 0/700000 → 7 − 2 = 5 > 4 → keep 3 > seg 2. On 12 nothing is capped and it stays active.
     [Theory]
     [InlineData("12.22", false)]
@@ -518,7 +518,7 @@ public class ScenarioEngineTests
     private static List<(SegmentNumber Redo, SegmentNumber Keep)> Keeps(Scenario scenario, string version) =>
         Run(scenario, version).Observed.Checkpoints.Where(c => !c.Skipped).Select(c => (Seg16.SegmentOf(c.Redo), c.Keep)).ToList();
 
-    // CreateCheckPoint, §6.2: a physical standby 2 minutes behind is before the redo pointer when the checkpoint starts
+    // CreateCheckPoint, retention-model.md §6.2: a physical standby 2 minutes behind is before the redo pointer when the checkpoint starts
     // and past it when it ends. 17.0–17.5 read the minimum at the end (keep = redo segment); 17.6+ (2090edc6f) capture it
     // at the start, and PG18 gets the same from last_saved_restart_lsn (physical slots are saved only by checkpoints).
     [Fact]
@@ -538,7 +538,7 @@ public class ScenarioEngineTests
 
     // LogicalConfirmReceivedLocation (REL_18_STABLE logical.c): when restart_lsn advances the slot is saved
     // (ReplicationSlotSave → SaveSlotToPath sets last_saved_restart_lsn := restart_lsn), so a logical slot is not held
-    // at its checkpoint-start position on 18 (spec §6.2: "explicit saves (logical advance, invalidation)"). PG18 keeps
+    // at its checkpoint-start position on 18 (retention-model.md §6.2: "explicit saves (logical advance, invalidation)"). PG18 keeps
     // what the end-sampling 17.5 keeps; 17.6+ (start sampling) keeps more.
     [Fact]
     public void Pg18_logical_slot_saved_on_each_restart_lsn_advance_is_not_held_at_its_checkpoint_start_position()
@@ -552,7 +552,7 @@ public class ScenarioEngineTests
 
     // ------------------------------------------------------------------------------------------------ logical slot + long transaction
 
-    // §12.2: restart_lsn = newest decoded running_xacts ≤ confirmed_flush, held back to the snapshot before the first
+    // retention-model.md §12.2: restart_lsn = newest decoded running_xacts ≤ confirmed_flush, held back to the snapshot before the first
     // record of the oldest open transaction.
     [Fact]
     public void Logical_slot_pinned_by_a_long_transaction_keeps_restart_lsn_until_the_transaction_ends()
@@ -584,7 +584,7 @@ public class ScenarioEngineTests
 
     // ------------------------------------------------------------------------------------------------ archiver failure
 
-    // XLogArchiveCheckDone (§10): a segment without .done is skipped silently by RemoveOldXlogFiles and retried at every
+    // XLogArchiveCheckDone (retention-model.md §10): a segment without .done is skipped silently by RemoveOldXlogFiles and retried at every
     // later checkpoint; once the archiver recovers the next checkpoint removes the backlog.
     [Fact]
     public void Archiver_failure_holds_segments_and_the_next_checkpoint_after_recovery_removes_them()

@@ -7,8 +7,8 @@ using Walsim.Simulator.Versions;
 namespace Walsim.Tests.Engine;
 
 /// <summary>
-/// The value types the retention arithmetic is written in (spec §1), GUC parsing as the server does it
-/// (guc.c <c>parse_int</c>/<c>parse_real</c>/<c>convert_to_base_unit</c>), and the version → behaviour-band switch (§2).
+/// The value types the retention arithmetic is written in (retention-model.md §1), GUC parsing as the server does it
+/// (guc.c <c>parse_int</c>/<c>parse_real</c>/<c>convert_to_base_unit</c>), and the version → behaviour-band switch (retention-model.md §2).
 /// </summary>
 public class UnitsAndPolicyTests
 {
@@ -228,7 +228,7 @@ public class UnitsAndPolicyTests
     [Theory]
     [InlineData("13.4", 13, 4)]
     [InlineData(" 18.0 ", 18, 0)]
-    [InlineData("15", 15, 18)] // a bare major means the newest minor walsim was checked against (§0)
+    [InlineData("15", 15, 18)] // a bare major means the newest minor walsim was checked against (retention-model.md §0)
     [InlineData("12", 12, 22)]
     [InlineData("13", 13, 23)]
     public void Version_parses_major_and_minor(string text, int major, int minor) =>
@@ -396,7 +396,7 @@ public class UnitsAndPolicyTests
         Assert.Contains("max_wal_size", ex.Message);
     }
 
-    // guc.c boot values per major (§1 table).
+    // guc.c boot values per major (retention-model.md §1 table).
     [Theory]
     [InlineData("12.22", 0.5, false, 1024L, 80L, -1L)]
     [InlineData("13.23", 0.5, false, 1024L, 80L, -1L)]
@@ -415,7 +415,7 @@ public class UnitsAndPolicyTests
 
     // ------------------------------------------------------------------------------------------------ RetentionPolicy.For
 
-    // The behaviour bands and minor-release change points of spec §2 / §16.
+    // The behaviour bands and minor-release change points of retention-model.md §2 / retention-model.md §16.
     [Theory]
     //           version  band        recompute guard  sampling                                    recheck skipsInv idle   redoRec
     [InlineData("12.22", "12",        false,    false, SlotMinimumSampling.AtCheckpointEnd,       false,  false,   false, false)]

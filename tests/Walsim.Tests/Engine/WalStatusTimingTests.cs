@@ -8,7 +8,7 @@ namespace Walsim.Tests.Engine;
 /// <summary>wal_status changes are recorded when the write position crosses the threshold, not at the next checkpoint.</summary>
 public class WalStatusTimingTests
 {
-    // GetWALAvailability (§9.1): with max_slot_wal_keep_size (512MB = 32 segs) below max_wal_size (1GB = 64 segs),
+    // GetWALAvailability (retention-model.md §9.1): with max_slot_wal_keep_size (512MB = 32 segs) below max_wal_size (1GB = 64 segs),
     // a slot goes reserved → unreserved without passing through extended. Slot at segment 1 (created at 1 min,
     // insert = 16MB + 12MB/min): unreserved once segno(write) ≥ 1 + 32 + 1 = 34, i.e. write ≥ 544MB, at 44 min.
     [Theory]

@@ -114,7 +114,7 @@ public sealed class LiveReplayTests
         Assert.Contains("files_before=000000010000000000000001..000000010000000000000003", d.First(x => x.Field == "files").Inputs);
     }
 
-    // Worked (§9): max_slot_wal_keep_size = 64MB = 4 segments. A slot at 0/1000000 (segment 1), write position
+    // Worked (retention-model.md §9): max_slot_wal_keep_size = 64MB = 4 segments. A slot at 0/1000000 (segment 1), write position
     // 0/4800000 (segment 4): KeepLogSeg(currpos) = 4 − 4 = 0 → the slot's segment 1 is kept: extended? no —
     // reserved needs segment ≥ currSeg − (max_wal_size 64 segs + 1) → 1 ≥ 1: reserved. safe_wal_size =
     // (1 + 4 + 1) × 16MB − 0x4800000 = 0x6000000 − 0x4800000 = 24MB = 25165824.

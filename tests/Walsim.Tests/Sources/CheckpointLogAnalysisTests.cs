@@ -11,7 +11,7 @@ public class CheckpointLogAnalysisTests
 
     private static List<ServerLogEvent> Events(string text, string name) => [.. CheckpointLog.ReadEvents(new StringReader(text), name)];
 
-    // UpdateCheckPointDistanceEstimate (xlog.c, §8.3): the logged estimate of every checkpoint follows from the
+    // UpdateCheckPointDistanceEstimate (xlog.c, retention-model.md §8.3): the logged estimate of every checkpoint follows from the
     // logged distances, the restart resetting it to 0.
     [Theory]
     [MemberData(nameof(LogFixtures.AllLogs), MemberType = typeof(LogFixtures))]

@@ -56,7 +56,7 @@ public class ServerLogTests
         Assert.Equal(("s1", (Lsn?)Lsn.Parse("0/84B2F8")), (inv.Slot, inv.RestartLsn));
     }
 
-    // InvalidatePossiblyObsoleteSlot (§7.3): the walsender holding the slot is terminated before the invalidation;
+    // InvalidatePossiblyObsoleteSlot (retention-model.md §7.3): the walsender holding the slot is terminated before the invalidation;
     // its own FATAL/STATEMENT lines (another pid) are not the checkpoint's. Verbatim from a real 15.18 server.
     [Fact]
     public void Reads_the_termination_of_an_active_walsender_before_its_slot_is_invalidated()
@@ -179,7 +179,7 @@ public class ServerLogTests
         Assert.Equal((true, (int?)2), (log.PromoteRequested, log.NewTimeline));
     }
 
-    // The demoted primary's loop (§1.8, TV-F8): the message as slotsync.c words it at ERROR, observed on 17.10 by the
+    // The demoted primary's loop (docs/design/failover.md §1.8, TV-F8): the message as slotsync.c words it at ERROR, observed on 17.10 by the
     // design study; the line prefix here is made up.
     [Fact]
     public void Reads_the_same_name_slot_error_of_a_demoted_primary()

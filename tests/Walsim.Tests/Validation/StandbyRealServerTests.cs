@@ -361,7 +361,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
     // and synced (both at catalog_xmin Y); late created (Y: cdc holds the primary's horizon there), a transaction
     // after it, never consumed: its first pg_sync_replication_slots() persists it, cdc's copy holding the standby's
     // horizon at Y too. So readiness compares the remote's catalog_xmin with the oldest catalog_xmin among the
-    // standby's slots (and its next xid): §3.3's proxy ("r moved after c was created, or r was created after c's
+    // standby's slots (and its next xid): docs/design/failover.md §3.3's proxy ("r moved after c was created, or r was created after c's
     // catalog horizon", U-F1) says not ready here unless that horizon is taken as the standby's oldest slot
     // catalog_xmin rather than the time the copy was made. Observed: 17.10 Y = 739, 18.4 Y = 753.
     // ------------------------------------------------------------------------------------------------------------
