@@ -54,8 +54,10 @@ public sealed class Sampler(ISampleSource source, SampleFileWriter writer, Sampl
     public async Task<SamplerResult> RunAsync(CancellationToken ct)
     {
         if (options.Interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "the interval must be positive");
-        var start = time.GetTimestamp();
         var identity = await FirstConnectAsync(ct);
+        // The duration and the sample grid start with the first connection: waiting for the server (--wait) is not
+        // part of the --duration asked for.
+        var start = time.GetTimestamp();
 
         var gap = writer.LastSample > 0; // appending: the time since the file's last sample is not covered
         int lost = 0, reconnects = 0;

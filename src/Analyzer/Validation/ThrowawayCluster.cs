@@ -111,6 +111,20 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     public Task RestartAsync(CancellationToken ct) =>
         RunToolAsync("pg_ctl", ["-D", DataDir, "-l", LogFile, "-m", "fast", "-w", "-t", "60", "restart"], ct);
 
+    /// <summary><c>pg_ctl stop -m fast</c>: the server is down when this returns (for tests of a server that goes away).</summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        await RunToolAsync("pg_ctl", ["-D", DataDir, "-m", "fast", "-w", "-t", "60", "stop"], ct);
+        _started = false;
+    }
+
+    /// <summary><c>pg_ctl start</c> after <see cref="StopAsync"/>.</summary>
+    public async Task StartAgainAsync(CancellationToken ct)
+    {
+        await RunToolAsync("pg_ctl", ["-D", DataDir, "-l", LogFile, "-w", "-t", "60", "start"], ct);
+        _started = true;
+    }
+
     /// <summary>
     /// A new throwaway directory for a cluster of the same install whose data directory the caller fills (a base
     /// backup of this one, <see cref="ReplicaSet"/>) and then starts with <see cref="StartCopyAsync"/>; disposed like

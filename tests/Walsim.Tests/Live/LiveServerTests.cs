@@ -140,6 +140,76 @@ public sealed class LiveServerTests : IDisposable
     public Task Sampling_a_real_18_primary_reads_the_17_plus_slot_columns() => SamplesAPrimary(18);
 
     [RealServerFact(15)]
+    public async Task A_run_that_ends_while_the_server_is_down_says_it_ended_disconnected()
+    {
+        await using var cluster = await StartAsync(15);
+        var connection = LiveConnection.Create(As(cluster, "monitor"), _ => null);
+        SamplerResult result;
+        using (var writer = SampleFileWriter.Open(Path.Combine(_dir, "down.csv"), append: false))
+        await using (var source = new NpgsqlSampleSource(connection))
+        {
+            var sampler = new Sampler(source, writer, new SamplerOptions(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(6)),
+                TimeProvider.System, new ProgressLine(TextWriter.Null, isTerminal: false), connection.Scrub);
+            var run = sampler.RunAsync(CancellationToken.None);
+            await Task.Delay(1500);
+            await cluster.StopAsync(CancellationToken.None);
+            result = await run;
+        }
+        Assert.True(result.EndedDisconnected);
+        Assert.Equal(0, result.Reconnects);
+        Assert.True(result.ConnectionsLost >= 1 && result.Samples >= 2, $"{result}");
+    }
+
+    [RealServerFact(15)]
+    public async Task With_wait_sampling_starts_once_a_server_started_later_is_up()
+    {
+        await using var cluster = await StartAsync(15);
+        await cluster.StopAsync(CancellationToken.None);
+        var connection = LiveConnection.Create(As(cluster, "monitor"), _ => null);
+        var err = new StringWriter { NewLine = "\n" };
+        SamplerResult result;
+        using (var writer = SampleFileWriter.Open(Path.Combine(_dir, "wait.csv"), append: false))
+        await using (var source = new NpgsqlSampleSource(connection))
+        {
+            var sampler = new Sampler(source, writer, new SamplerOptions(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2)) { WaitForServer = TimeSpan.FromSeconds(60) },
+                TimeProvider.System, new ProgressLine(err, isTerminal: false), connection.Scrub) { ServerName = "db" };
+            var run = sampler.RunAsync(CancellationToken.None);
+            await Task.Delay(2500);
+            Assert.False(run.IsCompleted, "gave up while the server was down");
+            await cluster.StartAgainAsync(CancellationToken.None);
+            result = await run;
+        }
+        Assert.True(result.Samples >= 5, $"{result}");
+        Assert.Contains("db is up after", err.ToString());
+    }
+
+    [RealServerFact(15)]
+    public async Task Appending_after_a_sample_torn_in_its_slot_rows_keeps_only_whole_samples()
+    {
+        await using var cluster = await StartAsync(15);
+        var file = Path.Combine(_dir, "torn.csv");
+        var connection = LiveConnection.Create(As(cluster, "monitor"), _ => null);
+        async Task Sample(bool append)
+        {
+            using var writer = SampleFileWriter.Open(file, append);
+            await using var source = new NpgsqlSampleSource(connection);
+            await new Sampler(source, writer, new SamplerOptions(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)),
+                TimeProvider.System, new ProgressLine(TextWriter.Null, isTerminal: false), connection.Scrub).RunAsync(CancellationToken.None);
+        }
+        await Sample(append: false);
+        // Two slots, two rows a sample: cut the last sample inside its second row, as a kill mid-write would.
+        var text = File.ReadAllText(file);
+        var lastRow = text.LastIndexOf('\n', text.Length - 2) + 1;
+        File.WriteAllText(file, text[..(lastRow + 30)]);
+        await Sample(append: true);
+
+        var rows = SampleFile.Read(file).ToList();
+        Assert.All(rows.GroupBy(r => r.Server.Sample), g => Assert.Equal(2, g.Count()));
+        var numbers = rows.Select(r => r.Server.Sample).Distinct().ToList();
+        Assert.Equal(Enumerable.Range(1, numbers.Count).Select(i => (long)i), numbers);
+    }
+
+    [RealServerFact(15)]
     public async Task A_server_restart_while_sampling_loses_no_sample_and_marks_one_gap()
     {
         await using var cluster = await StartAsync(15);
