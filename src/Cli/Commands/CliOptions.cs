@@ -243,6 +243,22 @@ internal static class CliOptions
         return null;
     }
 
+    /// <summary><c>--format NAME</c>: how a report is printed on stdout, one of <paramref name="registry"/>'s printable formats.</summary>
+    public static Option<string> Format<TReport>(Walsim.Analyzer.Reports.RendererRegistry<TReport> registry, string description)
+    {
+        var format = new Option<string>("--format") { Description = description, DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong(registry.StdoutNames);
+        return format;
+    }
+
+    /// <summary><c>--html [FILE]</c>: also a self-contained HTML page; given alone, its default file.</summary>
+    public static Option<string> HtmlPage(string description)
+    {
+        var html = new Option<string>("--html") { Description = description, HelpName = "file", Arity = ArgumentArity.ZeroOrOne };
+        html.AcceptLegalFilePathsOnly();
+        return html;
+    }
+
     /// <summary><c>--force</c>: run a scenario whose estimated work is past the limits (<see cref="RunGuard"/>).</summary>
     public static Option<bool> Force() => new("--force")
     {

@@ -43,20 +43,9 @@ internal static class PlanCommand
         var window = Duration("--window", "How far into the workload an outage may start. [default: the scenario's duration, leaving room for the longest outage; 7d for samples]");
         var period = Duration("--period", "Samples: the cycle to fit. [default: 24h]");
         var bucket = Duration("--bucket", "Samples: the fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
-        var format = new Option<string>("--format")
-        {
-            Description = $"How the plan is printed on stdout: {Walsim.Analyzer.Planning.PlanRenderers.Registry.DescribePrintable()}.",
-            DefaultValueFactory = _ => "table",
-        };
-        format.AcceptOnlyFromAmong(Walsim.Analyzer.Planning.PlanRenderers.Registry.StdoutNames);
+        var format = Format(Walsim.Analyzer.Planning.PlanRenderers.Registry, $"How the plan is printed on stdout: {Walsim.Analyzer.Planning.PlanRenderers.Registry.DescribePrintable()}.");
         var outDir = OutDir("Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).");
-        var html = new Option<string>("--html")
-        {
-            Description = "Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]",
-            HelpName = "file",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        html.AcceptLegalFilePathsOnly();
+        var html = HtmlPage("Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]");
         var charts = ChartOptions.Create("per slot, plan.survival-N-SLOT.png (the longest outage survived against the cap) and plan.p-slot-lost-N-SLOT.png (P(slot lost) by outage and cap), in --out or reports/<name>",
             " --out writes them anyway, shown in plan.md.");
         var threads = Threads("Threads for the runs (the plan does not depend on it). [default: the processor count]");

@@ -19,19 +19,8 @@ internal static class SimulateCommand
         var scenario = InputFile("scenario", "The scenario file (YAML).", InputKind.Scenario);
         var pg = Versions("--pg", "PostgreSQL versions to run instead of the scenario's 'versions': comma-separated and/or repeated (12, 13.3, 15). A major alone means its newest known minor.");
         var outDir = OutDir("Directory for the per-version timeline and events CSV files. [default: reports/<scenario name>]");
-        var format = new Option<string>("--format")
-        {
-            Description = "How the summary is printed on stdout.",
-            DefaultValueFactory = _ => "table",
-        };
-        format.AcceptOnlyFromAmong(Walsim.Analyzer.Reports.SimulateRenderers.Registry.StdoutNames);
-        var html = new Option<string>("--html")
-        {
-            Description = "Also write a self-contained HTML report with charts (pg_wal, each slot's retained WAL and wal_status, checkpoints; all versions overlaid) and its numbers as JSON beside it. [default file: <dir>/report.html]",
-            HelpName = "file",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        html.AcceptLegalFilePathsOnly();
+        var format = Format(Walsim.Analyzer.Reports.SimulateRenderers.Registry, "How the summary is printed on stdout.");
+        var html = HtmlPage("Also write a self-contained HTML report with charts (pg_wal, each slot's retained WAL and wal_status, checkpoints; all versions overlaid) and its numbers as JSON beside it. [default file: <dir>/report.html]");
         var charts = ChartOptions.Create("report.pg-wal.png (pg_wal over time, every version overlaid) and report.slot-N-NAME.png per slot (its retained WAL and wal_status), in the --out directory");
         var force = Force();
 

@@ -19,20 +19,9 @@ internal static class WhatIfCommand
         var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version.", InputKind.ScenarioOrSamples);
         var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
         var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
-        var format = new Option<string>("--format")
-        {
-            Description = $"How the report is printed on stdout: {Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.DescribePrintable()}.",
-            DefaultValueFactory = _ => "table",
-        };
-        format.AcceptOnlyFromAmong(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.StdoutNames);
+        var format = Format(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry, $"How the report is printed on stdout: {Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.DescribePrintable()}.");
         var outDir = OutDir("Also write whatif.md (Markdown, showing the charts), whatif.json (every number), whatif.csv (one row per version, slot and measure) and the charts as PNG (as --png) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.");
-        var html = new Option<string>("--html")
-        {
-            Description = "Also write a self-contained HTML report: the side-by-side table, charts of every version overlaid (pg_wal against the disk and the cap, each slot's retained WAL and wal_status), the first divergence per target, the settings translation and the minor-release warnings. [default file: <dir>/whatif.html, or reports/<scenario name>/whatif.html without --out]",
-            HelpName = "file",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        html.AcceptLegalFilePathsOnly();
+        var html = HtmlPage("Also write a self-contained HTML report: the side-by-side table, charts of every version overlaid (pg_wal against the disk and the cap, each slot's retained WAL and wal_status), the first divergence per target, the settings translation and the minor-release warnings. [default file: <dir>/whatif.html, or reports/<scenario name>/whatif.html without --out]");
         var charts = ChartOptions.Create("whatif.pg-wal.png (pg_wal over time, every version overlaid) and whatif.slot-N-NAME.png per slot (its retained WAL and wal_status), in --out or reports/<scenario name>",
             " --out writes them anyway, shown in whatif.md.");
 
