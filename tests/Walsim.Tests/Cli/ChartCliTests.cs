@@ -19,14 +19,7 @@ public sealed class ChartCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed record Run(int Code, string Out, string Err);
-
-    private Run Walsim(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
-        var code = new WalsimCommands(stdout, stderr, Stalled).Invoke(args);
-        return new Run(code, stdout.ToString(), stderr.ToString());
-    }
+    private static CliRun Walsim(params string[] args) => CliRun.Invoke(Stalled, args);
 
     /// <summary>A file to name on the command line; its content is <see cref="Stalled"/>.</summary>
     private string Scenario => File.Exists(Path.Combine(_dir, "s.yaml")) ? Path.Combine(_dir, "s.yaml") : WriteScenario();

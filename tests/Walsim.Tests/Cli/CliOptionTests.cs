@@ -22,9 +22,8 @@ public sealed class CliOptionTests : IDisposable
 
     private static (int Code, string Err) Walsim(params string[] args)
     {
-        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
-        var code = new WalsimCommands(stdout, stderr, _ => throw new InvalidOperationException("a usage error must stop before loading")).Invoke(args);
-        return (code, stderr.ToString());
+        var run = CliRun.Invoke(_ => throw new InvalidOperationException("a usage error must stop before loading"), args);
+        return (run.Code, run.Err);
     }
 
     [Theory]

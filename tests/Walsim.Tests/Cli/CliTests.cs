@@ -13,16 +13,9 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed record Run(int Code, string Out, string Err);
+    private static CliRun Walsim(Func<string, Scenario>? load, params string[] args) => CliRun.Invoke(load, args);
 
-    private static Run Walsim(Func<string, Scenario>? load, params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
-        var code = new WalsimCommands(stdout, stderr, load).Invoke(args);
-        return new Run(code, stdout.ToString(), stderr.ToString());
-    }
-
-    private static Run Walsim(params string[] args) => Walsim(null, args);
+    private static CliRun Walsim(params string[] args) => CliRun.Invoke(null, args);
 
     /// <summary>
     /// A physical slot whose standby stops after a minute, on 1MB segments: 12 keeps the WAL, 13.3 (with

@@ -14,12 +14,7 @@ public sealed class InputErrorTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Walsim(Func<string, Scenario>? load, params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
-        var code = new WalsimCommands(stdout, stderr, load).Invoke(args);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static CliRun Walsim(Func<string, Scenario>? load, params string[] args) => CliRun.Invoke(load, args);
 
     /// <summary>A sample file of one sample: a position, but no rate to fit.</summary>
     private string OneSample()

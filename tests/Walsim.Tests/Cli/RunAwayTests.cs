@@ -14,12 +14,7 @@ public sealed class RunAwayTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Walsim(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter { NewLine = "\n" }, new StringWriter { NewLine = "\n" });
-        var code = new WalsimCommands(stdout, stderr).Invoke(args);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static CliRun Walsim(params string[] args) => CliRun.Invoke(null, args);
 
     private string Scenario(string name, string body)
     {
