@@ -3,9 +3,6 @@ using Walsim.Analyzer.History;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

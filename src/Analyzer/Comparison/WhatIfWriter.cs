@@ -1,9 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Walsim.Analyzer.Reports;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Comparison;
 

@@ -1,10 +1,5 @@
 using Walsim.Analyzer.History;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Live;
 

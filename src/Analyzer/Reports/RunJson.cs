@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Walsim.Simulator.Results;
 
 namespace Walsim.Analyzer.Reports;
 

@@ -3,8 +3,6 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli.Commands;
 

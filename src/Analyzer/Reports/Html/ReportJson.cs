@@ -1,7 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
 
 namespace Walsim.Analyzer.Reports.Html;
 
