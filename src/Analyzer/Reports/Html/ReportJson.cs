@@ -137,12 +137,8 @@ public static class ReportJson
         j.WriteEndArray();
         j.WriteEndObject();
 
-        j.WriteStartObject("checkpoints");
-        j.WriteNumber("seen", v.CheckpointsSeen);
-        j.WriteStartArray("items");
-        foreach (var c in v.Checkpoints)
+        SeenItems(j, "checkpoints", v.CheckpointsSeen, v.Checkpoints, c =>
         {
-            j.WriteStartObject();
             Seconds(j, "t", c.EndMicroseconds);
             j.WriteNumber("number", c.Number);
             j.WriteString("cause", c.Cause);
@@ -153,27 +149,34 @@ public static class ReportJson
             j.WriteStartArray("invalidated");
             foreach (var name in c.Invalidated) j.WriteStringValue(name);
             j.WriteEndArray();
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
-        j.WriteEndObject();
+        });
 
-        j.WriteStartObject("events");
-        j.WriteNumber("seen", v.EventsSeen);
-        j.WriteStartArray("items");
-        foreach (var e in v.Events)
+        SeenItems(j, "events", v.EventsSeen, v.Events, e =>
         {
-            j.WriteStartObject();
             Seconds(j, "t", e.At.Microseconds);
             j.WriteString("kind", e.Kind);
             if (e.Slot is { } slotName) j.WriteString("slot", slotName);
             else j.WriteNull("slot");
             j.WriteString("message", e.Message);
+        });
+
+        j.WriteEndObject();
+    }
+
+    /// <summary><c>name: { seen, items: [...] }</c>: the items kept for the page, each an object written by
+    /// <paramref name="writeItem"/>, and how many the run had (more than kept when the collector capped them).</summary>
+    private static void SeenItems<T>(Utf8JsonWriter j, string name, long seen, IEnumerable<T> items, Action<T> writeItem)
+    {
+        j.WriteStartObject(name);
+        j.WriteNumber("seen", seen);
+        j.WriteStartArray("items");
+        foreach (var item in items)
+        {
+            j.WriteStartObject();
+            writeItem(item);
             j.WriteEndObject();
         }
         j.WriteEndArray();
-        j.WriteEndObject();
-
         j.WriteEndObject();
     }
 
