@@ -117,10 +117,8 @@ public static class ReportJson
         j.WriteStartArray("files");
         foreach (var p in v.Points) j.WriteNumberValue(p.Files);
         j.WriteEndArray();
-        j.WriteStartArray("slots");
-        for (var i = 0; i < v.SlotNames.Count; i++)
+        j.WriteObjects("slots", Enumerable.Range(0, v.SlotNames.Count), i =>
         {
-            j.WriteStartObject();
             j.WriteString("name", v.SlotNames[i]);
             j.WriteStartArray("retained_bytes");
             foreach (var p in v.Points)
@@ -132,9 +130,7 @@ public static class ReportJson
                 if (p.Status[i] is { } st && st != WalStatus.Null && r.Policy.ReportsWalStatus) j.WriteStringValue(st.ToSql());
                 else j.WriteNullValue();
             j.WriteEndArray();
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        });
         j.WriteEndObject();
 
         SeenItems(j, "checkpoints", v.CheckpointsSeen, v.Checkpoints, c =>
@@ -169,14 +165,7 @@ public static class ReportJson
     {
         j.WriteStartObject(name);
         j.WriteNumber("seen", seen);
-        j.WriteStartArray("items");
-        foreach (var item in items)
-        {
-            j.WriteStartObject();
-            writeItem(item);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        j.WriteObjects("items", items, writeItem);
         j.WriteEndObject();
     }
 
