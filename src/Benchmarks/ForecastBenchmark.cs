@@ -2,10 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 /// <summary>
 /// Forecast-shaped runs: a workload fitted to 7 days of synthetic readings (a daily cycle plus AR(1) noise, seeded),

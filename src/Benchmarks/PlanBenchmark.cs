@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Planning;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Benchmarks;
 

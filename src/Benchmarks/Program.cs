@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 // Four benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
 // one-year scenario, checkpoint_timeout=5min, 100 slots, every behaviour band; the timeline streamed to a file so

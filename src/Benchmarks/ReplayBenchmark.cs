@@ -3,9 +3,6 @@ using System.Globalization;
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Benchmarks;
 

@@ -1,8 +1,6 @@
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
 
 namespace Walsim.Cli;
 

@@ -3,9 +3,6 @@ using Walsim.Analyzer.History;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 
@@ -41,15 +38,9 @@ internal static class Failures
             stderr.WriteLine("walsim: interrupted; the throwaway servers were stopped and removed");
             return ExitCode.ServerUnavailable;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.IoError;
-        }
         catch (Exception e)
         {
-            stderr.WriteLine($"walsim: internal error, please report it with the scenario file: {e}");
-            return ExitCode.InternalError;
+            return Unexpected(stderr, e, "the scenario file");
         }
     }
 
@@ -70,6 +61,19 @@ internal static class Failures
             var field = e.Field is { Length: > 0 } f ? $"{f}: " : "";
             throw new ScenarioRejectedException($"{at}{field}PostgreSQL {version}: {e.Message}", e);
         }
+    }
+
+    /// <summary>What no command expects: a file that cannot be read or written (exit 4), or else a bug (70), which
+    /// the user is asked to report with <paramref name="reportWith"/>.</summary>
+    private static ExitCode Unexpected(TextWriter stderr, Exception e, string reportWith)
+    {
+        if (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"walsim: {e.Message}");
+            return ExitCode.IoError;
+        }
+        stderr.WriteLine($"walsim: internal error, please report it with {reportWith}: {e}");
+        return ExitCode.InternalError;
     }
 
     private static string Where(string file) => file.Length > 0 ? $"{file}: " : "";
@@ -118,15 +122,9 @@ internal static class Failures
             stderr.WriteLine($"walsim: {settingsOrigin()}: {e.Message}");
             return settingError;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"walsim: {e.Message}");
-            return ExitCode.IoError;
-        }
         catch (Exception e)
         {
-            stderr.WriteLine($"walsim: internal error, please report it with the input file: {e}");
-            return ExitCode.InternalError;
+            return Unexpected(stderr, e, "the input file");
         }
     }
 }

@@ -1,8 +1,6 @@
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Cli;
 

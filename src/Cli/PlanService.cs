@@ -6,9 +6,6 @@ using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Planning;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

@@ -1,6 +1,4 @@
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

@@ -55,36 +55,20 @@ public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool std
             }
             return ExitCode.Ok;
         }
-        catch (SampleOutputException e)
-        {
-            progress.Complete();
-            stderr.WriteLine($"walsim: {connection.Scrub(e.Message)}");
-            return ExitCode.UsageError;
-        }
-        catch (LiveServerException e)
-        {
-            progress.Complete();
-            stderr.WriteLine($"walsim: {connection.Scrub(e.Message)}");
-            return ExitCode.ServerUnavailable;
-        }
-        catch (Npgsql.NpgsqlException e)
-        {
-            // Authentication failed, the database does not exist, a query the server rejected ...
-            progress.Complete();
-            stderr.WriteLine($"walsim: {connection.Describe()}: {connection.Scrub(e.Message)}");
-            return ExitCode.ServerUnavailable;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            progress.Complete();
-            stderr.WriteLine($"walsim: {connection.Scrub(e.Message)}");
-            return ExitCode.IoError;
-        }
         catch (Exception e)
         {
             progress.Complete();
-            stderr.WriteLine($"walsim: internal error, please report it: {connection.Scrub(e.ToString())}");
-            return ExitCode.InternalError;
+            var (message, code) = e switch
+            {
+                SampleOutputException => (connection.Scrub(e.Message), ExitCode.UsageError),
+                LiveServerException => (connection.Scrub(e.Message), ExitCode.ServerUnavailable),
+                // Authentication failed, the database does not exist, a query the server rejected ...
+                Npgsql.NpgsqlException => ($"{connection.Describe()}: {connection.Scrub(e.Message)}", ExitCode.ServerUnavailable),
+                IOException or UnauthorizedAccessException => (connection.Scrub(e.Message), ExitCode.IoError),
+                _ => ($"internal error, please report it: {connection.Scrub(e.ToString())}", ExitCode.InternalError),
+            };
+            stderr.WriteLine($"walsim: {message}");
+            return code;
         }
     }
 }

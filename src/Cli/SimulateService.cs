@@ -2,9 +2,6 @@ using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

@@ -1,6 +1,5 @@
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Validation;
-using Walsim.Simulator.Scenarios;
 
 namespace Walsim.Cli;
 

@@ -3,8 +3,6 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Cli.Commands;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

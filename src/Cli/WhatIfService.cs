@@ -4,8 +4,6 @@ using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Comparison;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Comparison;
 

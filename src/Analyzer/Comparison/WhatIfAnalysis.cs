@@ -3,11 +3,6 @@ using System.Globalization;
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Comparison;
 

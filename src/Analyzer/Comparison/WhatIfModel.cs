@@ -1,8 +1,4 @@
 using Walsim.Analyzer.Reports.Html;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Comparison;
 

@@ -1,7 +1,5 @@
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Comparison;
 

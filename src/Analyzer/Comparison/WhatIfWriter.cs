@@ -1,9 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Walsim.Analyzer.Reports;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Comparison;
 
@@ -107,73 +104,50 @@ public static class WhatIfWriter
         j.WriteStartArray("to");
         foreach (var v in r.To) j.WriteStringValue(v.ToString());
         j.WriteEndArray();
-        j.WriteStartArray("runs");
-        foreach (var x in r.Runs)
+        j.WriteObjects("runs", r.Runs, x =>
         {
-            var s = x.Summary;
-            j.WriteStartObject();
             j.WriteString("version", x.Version.ToString());
             j.WriteString("band", x.Band);
             j.WriteString("role", Role(x.Role));
             j.WriteStartObject("settings");
             foreach (var (k, v) in x.Settings) j.WriteString(k, v);
             j.WriteEndObject();
-            RunJson.WriteSummary(j, s);
+            RunJson.WriteSummary(j, x.Summary);
             RunJson.WriteSlots(j, x.Slots, walStatusTimes: x.ReportsWalStatus);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
-        j.WriteStartArray("comparisons");
-        foreach (var c in r.Comparisons)
+        });
+        j.WriteObjects("comparisons", r.Comparisons, c =>
         {
-            j.WriteStartObject();
             j.WriteString("from", c.From.ToString());
             j.WriteString("to", c.To.ToString());
             j.WriteBoolean("outcome_differs", c.OutcomeDiffers);
-            j.WriteStartArray("settings");
-            foreach (var t in c.Settings.Lines)
+            j.WriteObjects("settings", c.Settings.Lines, t =>
             {
-                j.WriteStartObject();
                 j.WriteString("name", t.Name);
                 j.WriteString("kind", Snake(t.Kind.ToString()));
                 if (t.SourceName is null) j.WriteNull("source_name"); else j.WriteString("source_name", t.SourceName);
                 if (t.SourceValue is null) j.WriteNull("source_value"); else j.WriteString("source_value", t.SourceValue);
                 if (t.TargetValue is null) j.WriteNull("target_value"); else j.WriteString("target_value", t.TargetValue);
                 j.WriteString("note", t.Note);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
-            j.WriteStartArray("changes");
-            foreach (var x in c.Changes) Change(j, x);
-            j.WriteEndArray();
+            });
+            j.WriteObjects("changes", c.Changes, x => Change(j, x));
             j.WritePropertyName("first_divergence");
             Divergence(j, c.FirstDivergence);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
-        j.WriteStartArray("minor_warnings");
-        foreach (var m in r.MinorWarnings)
+        });
+        j.WriteObjects("minor_warnings", r.MinorWarnings, m =>
         {
-            j.WriteStartObject();
             j.WriteString("version", m.Version.ToString());
             j.WriteString("compared_with", m.ComparedWith.ToString());
-            j.WriteStartArray("bugs");
-            foreach (var b in m.Bugs)
+            j.WriteObjects("bugs", m.Bugs, b =>
             {
-                j.WriteStartObject();
                 j.WriteString("capability", b.Capability);
                 j.WriteString("fixed_in", b.FixedIn.ToString());
                 j.WriteString("description", b.Description);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
+            });
             j.WriteBoolean("outcome_differs", m.OutcomeDiffers);
             j.WriteString("effect", m.Effect);
             j.WritePropertyName("first_divergence");
             Divergence(j, m.FirstDivergence);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        });
         j.WriteEndObject();
     }
 
@@ -208,14 +182,12 @@ public static class WhatIfWriter
 
     private static void Change(Utf8JsonWriter j, CapabilityChange x)
     {
-        j.WriteStartObject();
         j.WriteString("capability", x.Capability);
         j.WriteString("from", x.FromValue);
         j.WriteString("to", x.ToValue);
         j.WriteBoolean("applies", x.Applies);
         j.WriteString("affects", x.Affects == DecisionAspect.None ? "reporting" : Snake(x.Affects.ToString()));
         j.WriteString("explanation", x.Explanation);
-        j.WriteEndObject();
     }
 
     private static void Divergence(Utf8JsonWriter j, Divergence? d)
@@ -225,16 +197,12 @@ public static class WhatIfWriter
         if (d.Checkpoint is { } n) j.WriteNumber("checkpoint", n); else j.WriteNull("checkpoint");
         RunJson.Seconds(j, "from_at_s", d.FromAt);
         RunJson.Seconds(j, "to_at_s", d.ToAt);
-        j.WriteStartArray("differences");
-        foreach (var x in d.Differences)
+        j.WriteObjects("differences", d.Differences, x =>
         {
-            j.WriteStartObject();
             j.WriteString("decision", x.Decision);
             j.WriteString("from", x.FromValue);
             j.WriteString("to", x.ToValue);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        });
         if (d.Cause is null) j.WriteNull("cause"); else j.WriteString("cause", d.Cause.Capability);
         j.WriteString("explanation", d.Explanation);
         j.WriteEndObject();

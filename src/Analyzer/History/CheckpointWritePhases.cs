@@ -1,6 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.History;
 

@@ -1,6 +1,4 @@
 using System.Text;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.History;
 

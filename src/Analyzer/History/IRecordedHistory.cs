@@ -1,5 +1,4 @@
 using Walsim.Analyzer.Live;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.History;
 

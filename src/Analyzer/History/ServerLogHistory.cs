@@ -1,7 +1,5 @@
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Sources;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.History;
 

@@ -1,9 +1,5 @@
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.History;
 

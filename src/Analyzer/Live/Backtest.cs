@@ -1,8 +1,5 @@
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Live;
 

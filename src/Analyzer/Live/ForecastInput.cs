@@ -1,10 +1,5 @@
 using Walsim.Analyzer.History;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Live;
 
@@ -33,36 +28,24 @@ public sealed record SlotAtEnd(string Name, SlotKind Kind, Lsn RestartLsn, Lsn C
 /// fit), the settings in force, and the cluster as the last sample saw it — pg_wal's files, the last checkpoint, each
 /// slot and whether its consumer keeps up.
 /// </summary>
-public sealed class ForecastInput
+public sealed class ForecastInput(IReadOnlyList<WalObservation> observations, ServerSample first, ServerSample last,
+    IReadOnlyDictionary<string, string> settings, IReadOnlyList<SlotAtEnd> slots, long samples, ByteCount lastRedoDistance,
+    CheckpointRhythm checkpoints, CheckpointWritePhases writePhases)
 {
-    private ForecastInput(IReadOnlyList<WalObservation> observations, ServerSample first, ServerSample last, IReadOnlyDictionary<string, string> settings,
-        IReadOnlyList<SlotAtEnd> slots, long samples, ByteCount lastRedoDistance, CheckpointRhythm checkpoints, CheckpointWritePhases writePhases)
-    {
-        Checkpoints = checkpoints;
-        WritePhases = writePhases;
-        LastRedoDistance = lastRedoDistance;
-        Observations = observations;
-        First = first;
-        Last = last;
-        Settings = settings;
-        Slots = slots;
-        Samples = samples;
-    }
-
     /// <summary>The write position at each sample, on a clock whose zero is the first sample (server time).</summary>
-    public IReadOnlyList<WalObservation> Observations { get; }
-    public ServerSample First { get; }
-    public ServerSample Last { get; }
+    public IReadOnlyList<WalObservation> Observations { get; } = observations;
+    public ServerSample First { get; } = first;
+    public ServerSample Last { get; } = last;
     /// <summary>The retention settings in force at the last sample, as PostgreSQL text values.</summary>
-    public IReadOnlyDictionary<string, string> Settings { get; }
-    public IReadOnlyList<SlotAtEnd> Slots { get; }
-    public long Samples { get; }
+    public IReadOnlyDictionary<string, string> Settings { get; } = settings;
+    public IReadOnlyList<SlotAtEnd> Slots { get; } = slots;
+    public long Samples { get; } = samples;
     /// <summary>The redo distance of the last checkpoint seen: the best guess of <c>CheckPointDistanceEstimate</c>.</summary>
-    public ByteCount LastRedoDistance { get; }
+    public ByteCount LastRedoDistance { get; } = lastRedoDistance;
     /// <summary>The checkpoints the samples show: how many, how many requested by WAL volume, how often.</summary>
-    public CheckpointRhythm Checkpoints { get; }
+    public CheckpointRhythm Checkpoints { get; } = checkpoints;
     /// <summary>How long they took to write, and so the <see cref="CheckpointWrite"/> the forecast assumes.</summary>
-    public CheckpointWritePhases WritePhases { get; }
+    public CheckpointWritePhases WritePhases { get; } = writePhases;
     public PgVersion Version => Last.Version;
     public WalSegmentSize SegmentSize => Last.SegmentSize;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Live;
 

@@ -3,10 +3,6 @@ using System.Text.RegularExpressions;
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Live;
 

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Analyzer.Live;
 
 /// <summary>

@@ -2,10 +2,6 @@ using System.Data;
 using System.Globalization;
 using Npgsql;
 using Walsim.Analyzer.Scenarios;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Live;
 

@@ -2,9 +2,6 @@ using System.Globalization;
 using CsvHelper;
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Validation;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Live;
 

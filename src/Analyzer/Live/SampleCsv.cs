@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Live;
 

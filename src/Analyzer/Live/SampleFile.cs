@@ -1,9 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Live;
 
@@ -38,11 +33,7 @@ public static class SampleFile
     }
 
     /// <summary>The rows of the sample file at <paramref name="path"/>, read lazily.</summary>
-    public static IEnumerable<SampleRow> Read(string path)
-    {
-        using var reader = OpenText(path);
-        foreach (var row in Read(reader, path)) yield return row;
-    }
+    public static IEnumerable<SampleRow> Read(string path) => ReadFile(path, Read);
 
     /// <summary>The rows of a sample file read from <paramref name="reader"/>; <paramref name="fileName"/> names it in errors.</summary>
     public static IEnumerable<SampleRow> Read(TextReader reader, string fileName)
@@ -147,11 +138,7 @@ public static class SampleFile
     }
 
     /// <summary>The rows of the settings sidecar at <paramref name="path"/> (see <see cref="SettingsPath"/>), read lazily.</summary>
-    public static IEnumerable<SettingSample> ReadSettings(string path)
-    {
-        using var reader = OpenText(path);
-        foreach (var row in ReadSettings(reader, path)) yield return row;
-    }
+    public static IEnumerable<SettingSample> ReadSettings(string path) => ReadFile(path, ReadSettings);
 
     /// <summary>The rows of a settings sidecar read from <paramref name="reader"/>.</summary>
     public static IEnumerable<SettingSample> ReadSettings(TextReader reader, string fileName)
@@ -192,6 +179,14 @@ public static class SampleFile
         // A value of the right form but out of range: the server's own wording says the range.
         var looseDef = def with { Min = double.MinValue, Max = double.MaxValue };
         return GucCatalog.TryParse(looseDef, text, out _, out _) ? $"{error}" : $"expected {expected}, got {shown}";
+    }
+
+    /// <summary>The file at <paramref name="path"/> read lazily by <paramref name="read"/>: opened when enumeration
+    /// starts (an open failure is a <see cref="SampleFileException"/>) and closed when it ends.</summary>
+    private static IEnumerable<T> ReadFile<T>(string path, Func<TextReader, string, IEnumerable<T>> read)
+    {
+        using var reader = OpenText(path);
+        foreach (var row in read(reader, path)) yield return row;
     }
 
     private static StreamReader OpenText(string path)

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Live;
 

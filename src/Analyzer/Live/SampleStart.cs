@@ -1,6 +1,3 @@
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-
 namespace Walsim.Analyzer.Live;
 
 /// <summary>A sampled primary as the engine's starting state: what forecasts, plans and what-ifs from samples start from.</summary>

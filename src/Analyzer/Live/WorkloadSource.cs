@@ -1,7 +1,6 @@
 using System.Globalization;
 using Walsim.Analyzer.History;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Live;
 

@@ -1,6 +1,5 @@
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Planning;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Planning;
 

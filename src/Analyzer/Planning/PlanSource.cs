@@ -2,9 +2,6 @@ using System.Globalization;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Planning;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Planning;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Walsim.Simulator.Planning;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Planning;
 

@@ -1,6 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Analyzer.Reports;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using CsvHelper;
-using Walsim.Simulator.Results;
 
 namespace Walsim.Analyzer.Reports;
 

@@ -1,7 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Xml;
-using Walsim.Simulator.Results;
 
 namespace Walsim.Analyzer.Reports;
 

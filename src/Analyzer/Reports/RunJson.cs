@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports;
 
@@ -52,15 +50,11 @@ internal static class RunJson
     /// <summary>A <c>slots</c> array (see <see cref="SlotFields"/>).</summary>
     public static void WriteSlots(Utf8JsonWriter j, IEnumerable<SlotSummary> slots, bool walStatusTimes = true)
     {
-        j.WriteStartArray("slots");
-        foreach (var slot in slots)
+        j.WriteObjects("slots", slots, slot =>
         {
-            j.WriteStartObject();
             j.WriteString("name", slot.Name);
             foreach (var (name, value) in SlotFields(slot, walStatusTimes)) value.Write(j, name);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        });
     }
 
     /// <summary>A time in seconds since the start, exact to the microsecond; null for never.</summary>

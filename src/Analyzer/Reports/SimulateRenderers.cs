@@ -1,7 +1,5 @@
 using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Reports.Html;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
 
 namespace Walsim.Analyzer.Reports;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Walsim.Simulator.Results;
 
 namespace Walsim.Analyzer.Reports;
 
@@ -20,28 +19,16 @@ public static class SummaryWriter
         }
         // A topology: the primary, then each standby, each indented under its node line.
         if (r.RejoinedAt is { } rejoinedAt)
-        {
-            w.WriteLine($"  node {r.Node} (primary, then a standby again from {rejoinedAt.Display()})");
-            WriteServer(w, r, "    ", "ckpts/restart", "received LSN");
-        }
+            WriteNode(w, r, $"primary, then a standby again from {rejoinedAt.Display()}", "ckpts/restart", "received LSN");
         else
-        {
-            w.WriteLine($"  node {r.Node} (primary)");
-            WriteServer(w, r, "    ", "checkpoints", "insert LSN");
-        }
+            WriteNode(w, r, "primary", "checkpoints", "insert LSN");
         foreach (var sb in r.Standbys)
         {
+            // Both lives of a promoted standby: restartpoints until the failover, checkpoints after.
             if (sb.PromotedAt is { } promotedAt)
-            {
-                // Both lives of a promoted standby: restartpoints until the failover, checkpoints after.
-                w.WriteLine($"  node {sb.Node} (standby, then the primary from {promotedAt.Display()})");
-                WriteServer(w, sb, "    ", "restart/ckpts", "insert LSN");
-            }
+                WriteNode(w, sb, $"standby, then the primary from {promotedAt.Display()}", "restart/ckpts", "insert LSN");
             else
-            {
-                w.WriteLine($"  node {sb.Node} (standby)");
-                WriteServer(w, sb, "    ", "restartpoints", "received LSN");
-            }
+                WriteNode(w, sb, "standby", "restartpoints", "received LSN");
             if (sb.PeakRetainedBySyncedSlots.Bytes > 0)
                 w.WriteLine($"    synced slots  made a restartpoint keep up to {sb.PeakRetainedBySyncedSlots} more pg_wal");
         }
@@ -55,6 +42,13 @@ public static class SummaryWriter
                 w.WriteLine($"    {r.Node} keeps {string.Join(", ", f.StaleOnOldPrimary.Select(x => $"{x.Slot} (restart_lsn {x.RestartLsn})"))}: stale failover slots. " +
                             "Rejoining as a standby with sync_replication_slots = on, 17+'s worker stops on them (\"same name slot ... already exists on the standby\") until they are dropped, and they pin its WAL meanwhile.");
         }
+    }
+
+    /// <summary>One node of a topology: its line with its role, then its server indented under it.</summary>
+    private static void WriteNode(TextWriter w, SimulationResult node, string role, string checkpointWord, string lsnWord)
+    {
+        w.WriteLine($"  node {node.Node} ({role})");
+        WriteServer(w, node, "    ", checkpointWord, lsnWord);
     }
 
     private static void WriteServer(TextWriter w, SimulationResult r, string indent, string checkpointWord, string lsnWord)

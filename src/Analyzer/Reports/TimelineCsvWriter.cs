@@ -1,6 +1,4 @@
 using CsvHelper;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
 
 namespace Walsim.Analyzer.Reports;
 

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Scenarios;
-
 namespace Walsim.Analyzer.Scenarios;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 using YamlDotNet.RepresentationModel;
 
 namespace Walsim.Analyzer.Scenarios;

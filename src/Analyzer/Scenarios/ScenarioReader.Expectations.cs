@@ -1,4 +1,3 @@
-using Walsim.Simulator.Scenarios;
 using YamlDotNet.RepresentationModel;
 
 namespace Walsim.Analyzer.Scenarios;

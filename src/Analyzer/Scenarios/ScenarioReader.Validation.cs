@@ -1,8 +1,4 @@
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Scenarios;
 

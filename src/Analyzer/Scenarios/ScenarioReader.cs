@@ -1,7 +1,3 @@
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 using YamlDotNet.RepresentationModel;
 
 namespace Walsim.Analyzer.Scenarios;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Scenarios;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

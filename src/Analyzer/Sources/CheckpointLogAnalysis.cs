@@ -1,7 +1,5 @@
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Sources;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Sources;
 

@@ -1,8 +1,5 @@
 using System.Globalization;
 using Walsim.Analyzer.Live;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Sources;
 

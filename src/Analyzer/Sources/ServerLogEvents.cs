@@ -1,6 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
-
 namespace Walsim.Analyzer.Sources;
 
 /// <summary>

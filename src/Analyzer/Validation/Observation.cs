@@ -1,6 +1,5 @@
 using System.Globalization;
 using Npgsql;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Validation;
 

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Analyzer.Validation;
 
 /// <summary>Real PostgreSQL server binaries for one major: where they are and which minor they are.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Npgsql;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Validation;
 

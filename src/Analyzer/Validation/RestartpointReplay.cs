@@ -1,8 +1,5 @@
 using System.Globalization;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Validation;
 

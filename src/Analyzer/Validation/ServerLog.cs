@@ -1,7 +1,5 @@
 using System.Text.RegularExpressions;
 using Walsim.Analyzer.Sources;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Validation;
 

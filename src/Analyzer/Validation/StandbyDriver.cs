@@ -1,7 +1,4 @@
 using Npgsql;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Validation;
 

@@ -1,9 +1,5 @@
 using Npgsql;
 using Npgsql.Replication;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Validation;
 

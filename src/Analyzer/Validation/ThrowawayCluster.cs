@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Npgsql;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Validation;
 

@@ -3,8 +3,6 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli.Commands;
 
@@ -85,58 +83,45 @@ internal static class CliOptions
     // ---- versions
 
     /// <summary>One version (<c>--pg 15</c>, <c>--from 13.3</c>); a major alone means its newest known minor.</summary>
-    public static Option<PgVersion?> Version(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "version",
-        CustomParser = r =>
-        {
-            var text = Last(r);
-            if (TryParseVersion(text, out var v, out var error)) return v;
-            r.AddError(VersionError(name, text, error));
-            return null;
-        },
-    };
+    public static Option<PgVersion?> Version(string name, string description) =>
+        SingleValue(name, description, "version", (text, r) => ParseVersion(name, text, r));
 
     /// <summary><c>--pg 12,13.3 --pg 15</c>: every token, split at commas, parsed as a version; duplicates dropped.</summary>
-    public static Option<IReadOnlyList<PgVersion>> Versions(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "versions",
-        CustomParser = r =>
-        {
-            var versions = new List<PgVersion>();
-            foreach (var text in Entries(r))
-            {
-                if (!TryParseVersion(text, out var v, out var error))
-                {
-                    r.AddError(VersionError(name, text, error));
-                    return [];
-                }
-                if (!versions.Contains(v)) versions.Add(v);
-            }
-            return versions;
-        },
-    };
+    public static Option<IReadOnlyList<PgVersion>> Versions(string name, string description) =>
+        DistinctList(name, description, "versions", (text, r) => ParseVersion(name, text, r));
 
     /// <summary><c>--pg 12,15 --pg 18</c>: majors only (validate runs the installed servers, one per major).</summary>
-    public static Option<IReadOnlyList<int>> Majors(string name, string description) => new(name)
+    public static Option<IReadOnlyList<int>> Majors(string name, string description) =>
+        DistinctList<int>(name, description, "majors", (text, r) =>
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var m) && SupportedVersions.IsSupported(m)) return m;
+            r.AddError($"{name}: expected a major from {SupportedVersions.Range}, got \"{text}\"");
+            return null;
+        });
+
+    private static PgVersion? ParseVersion(string name, string text, ArgumentResult r)
+    {
+        if (TryParseVersion(text, out var v, out var error)) return v;
+        r.AddError(VersionError(name, text, error));
+        return null;
+    }
+
+    /// <summary>Every token, split at commas, read by <paramref name="parse"/> (null after adding an error, and then
+    /// the list is empty); duplicates dropped, first-given order kept.</summary>
+    private static Option<IReadOnlyList<T>> DistinctList<T>(string name, string description, string helpName, Func<string, ArgumentResult, T?> parse)
+        where T : struct => new(name)
     {
         Description = description,
-        HelpName = "majors",
+        HelpName = helpName,
         CustomParser = r =>
         {
-            var majors = new List<int>();
+            var items = new List<T>();
             foreach (var text in Entries(r))
             {
-                if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var m) || !SupportedVersions.IsSupported(m))
-                {
-                    r.AddError($"{name}: expected a major from {SupportedVersions.Range}, got \"{text}\"");
-                    return [];
-                }
-                if (!majors.Contains(m)) majors.Add(m);
+                if (parse(text, r) is not { } item) return [];
+                if (!items.Contains(item)) items.Add(item);
             }
-            return majors;
+            return items;
         },
     };
 
@@ -187,38 +172,29 @@ internal static class CliOptions
     /// <c>--disk 200GB</c>: the pg_wal volume's size, more than zero. Where <paramref name="noneAllowed"/>, <c>none</c>
     /// (or <c>unlimited</c>) gives null: no volume, told apart from the option's absence by <c>GetResult</c>.
     /// </summary>
-    public static Option<ByteCount?> Disk(string description, bool noneAllowed = false) => new("--disk")
-    {
-        Description = description,
-        HelpName = "size",
-        CustomParser = r =>
+    public static Option<ByteCount?> Disk(string description, bool noneAllowed = false) =>
+        SingleValue<ByteCount?>("--disk", description, "size", (text, r) =>
         {
-            var text = Last(r);
             if (noneAllowed && text is "none" or "unlimited") return null;
             var orNone = noneAllowed ? " (or none, to plan without a volume)" : "";
             if (!ValueParser.TryParseSize(text, out var size, out var error)) r.AddError($"--disk: {error}{orNone}");
             else if (size.Bytes <= 0) r.AddError($"--disk: expected a size more than 0, like 200GB, got \"{text}\"{orNone}");
             else return size;
             return null;
-        },
-    };
+        });
 
     /// <summary>
     /// <c>--read-only-at 95%</c>: a managed service's read-only threshold, a share of the volume above 0 and at most
     /// 100%. With <paramref name="needs"/>, that option must be given too (forecast has no scenario volume to fall back on).
     /// </summary>
-    public static Option<double?> ReadOnlyAt(string description, Option<ByteCount?>? needs = null) => new("--read-only-at")
-    {
-        Description = description,
-        HelpName = "share",
-        CustomParser = r =>
+    public static Option<double?> ReadOnlyAt(string description, Option<ByteCount?>? needs = null) =>
+        SingleValue("--read-only-at", description, "share", (text, r) =>
         {
-            var share = ParseShare(Last(r), r.AddError, "--read-only-at", f => f is > 0 and <= 1, "a share of the volume above 0% and at most 100%, like 95%");
+            var share = ParseShare(text, r.AddError, "--read-only-at", f => f is > 0 and <= 1, "a share of the volume above 0% and at most 100%, like 95%");
             // Checked here rather than by a command validator, which would hide a bad value behind the missing option.
             if (share is not null && needs is not null && r.GetResult(needs) is null) r.AddError($"--read-only-at needs {needs.Name}: the threshold is a share of the volume");
             return share;
-        },
-    };
+        });
 
     /// <summary>
     /// A share (<c>95%</c> or <c>0.95</c>) with a default, that <paramref name="accept"/> accepts, else an error saying
@@ -311,35 +287,34 @@ internal static class CliOptions
     // ---- time
 
     /// <summary>A duration in PostgreSQL's unit syntax (<c>500ms</c>, <c>10s</c>, <c>5min</c>, <c>1h</c>, <c>7d</c>), more than zero.</summary>
-    public static Option<SimDuration?> Duration(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "duration",
-        CustomParser = r =>
+    public static Option<SimDuration?> Duration(string name, string description) =>
+        SingleValue<SimDuration?>(name, description, "duration", (text, r) =>
         {
-            var text = Last(r);
             if (!ValueParser.TryParseDuration(text, out var d, out var error)) r.AddError($"{name}: {error}");
             else if (d.Microseconds <= 0) r.AddError($"{name}: must be more than 0, got \"{text}\"");
             else return d;
             return null;
-        },
-    };
+        });
 
     /// <summary><c>--until</c>: a duration from the first sample, or an absolute UTC time.</summary>
-    public static Option<ReplayLimit> Until(string description) => new("--until")
-    {
-        Description = description,
-        HelpName = "when",
-        CustomParser = r =>
+    public static Option<ReplayLimit> Until(string description) =>
+        SingleValue("--until", description, "when", (text, r) =>
         {
-            var text = Last(r);
             if (ValueParser.TryParseDuration(text, out var d, out _) && d.Microseconds > 0)
                 return new ReplayLimit(null, TimeSpan.FromMicroseconds(d.Microseconds));
             if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
                 return new ReplayLimit(t, null);
             r.AddError($"--until: expected a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z), got \"{text}\"");
-            return default;
-        },
+            return default(ReplayLimit);
+        });
+
+    /// <summary>An option of one value (the last given wins, <see cref="Last"/>) read by <paramref name="parse"/>,
+    /// which returns the value or adds an error to the result.</summary>
+    private static Option<T> SingleValue<T>(string name, string description, string helpName, Func<string, ArgumentResult, T> parse) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = r => parse(Last(r), r),
     };
 
     /// <summary>A single-value option's value: the last one given wins, as with most Unix tools.</summary>

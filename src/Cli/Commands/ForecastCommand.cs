@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Walsim.Analyzer.Live;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;

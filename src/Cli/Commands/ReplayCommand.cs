@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Walsim.Analyzer.Scenarios;
-using Walsim.Simulator.Units;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;

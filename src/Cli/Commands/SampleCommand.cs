@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Walsim.Simulator.Versions;
-using Walsim.Simulator.Units;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;

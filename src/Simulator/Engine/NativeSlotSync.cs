@@ -1,6 +1,3 @@
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Simulator.Engine;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Engine;
 
 /// <summary>

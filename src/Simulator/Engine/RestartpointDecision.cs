@@ -1,6 +1,3 @@
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Engine;
 
 /// <summary>A replication slot on the standby as a restartpoint sees it: its name and the WAL it holds.</summary>

@@ -1,8 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Engine;
 

@@ -1,7 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Simulator.Engine;
 
 /// <summary>Runs a scenario on one PostgreSQL version. Pure and deterministic: same inputs, same output.</summary>

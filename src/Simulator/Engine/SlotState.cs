@@ -1,7 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Engine;
 
 /// <summary>A replication slot's shared-memory state (<c>ReplicationSlot</c>) plus its consumer's connection.</summary>

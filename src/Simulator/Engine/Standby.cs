@@ -1,9 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Simulator.Engine;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Simulator.Engine;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Simulator.Forecasting;
 

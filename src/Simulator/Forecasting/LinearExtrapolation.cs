@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Forecasting;
 
 /// <summary>A value of a series at a point of time (pg_wal bytes, an LSN as a number, ...).</summary>

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Forecasting;
 
 /// <summary>

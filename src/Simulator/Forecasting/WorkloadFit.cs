@@ -1,8 +1,6 @@
 using System.Globalization;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Simulator.Forecasting;
 

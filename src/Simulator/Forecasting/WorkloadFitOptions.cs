@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Forecasting;
 
 /// <summary>Knobs of <see cref="WorkloadFit.Fit"/>. Every default is stated where it is defined.</summary>

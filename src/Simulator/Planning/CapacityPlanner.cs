@@ -1,11 +1,6 @@
 using System.Globalization;
 using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Planning;
 

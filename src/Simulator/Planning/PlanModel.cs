@@ -1,7 +1,4 @@
 using Walsim.Simulator.Forecasting;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Planning;
 

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Scenarios;
-
 namespace Walsim.Simulator.Results;
 
 /// <summary>One expectation checked against one version's run.</summary>

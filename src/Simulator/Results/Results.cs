@@ -1,7 +1,3 @@
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Simulator.Results;
 
 /// <summary><c>pg_replication_slots.wal_status</c> (13+), plus <see cref="Null"/> for a slot whose restart_lsn was never set.</summary>

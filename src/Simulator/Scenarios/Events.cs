@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Scenarios;
 
 /// <summary>Something that happens at a moment: a step of a TAP-style list or a timed event.</summary>

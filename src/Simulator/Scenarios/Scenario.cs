@@ -1,6 +1,3 @@
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Simulator.Scenarios;
 
 /// <summary>Where something came from in a scenario file, for errors and check output.</summary>

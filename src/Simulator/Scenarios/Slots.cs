@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Scenarios;
 
 public enum SlotKind { Physical, Logical }

@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Scenarios;
 
 /// <summary>What a node is at the start of a scenario.</summary>

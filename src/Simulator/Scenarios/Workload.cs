@@ -1,5 +1,3 @@
-using Walsim.Simulator.Units;
-
 namespace Walsim.Simulator.Scenarios;
 
 /// <summary>The WAL insertion workload: the sum of its components' rates, plus periodic writes.</summary>

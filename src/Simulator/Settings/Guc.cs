@@ -1,5 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Settings;
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Settings;
 

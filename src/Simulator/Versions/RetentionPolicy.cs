@@ -17,7 +17,9 @@ public enum WalKeepKnob { WalKeepSegments, WalKeepSize }
 /// <summary>
 /// Everything that differs between PostgreSQL releases for WAL retention, asked of one object instead of
 /// <c>version &gt;= 13</c> at call sites. One subclass per behaviour band (12; 13.0–13.3; 13.4+; 14; 15; 16; 17; 18);
-/// minor-release change points inside a band are decided in the band's constructor. Chosen by <see cref="For"/>.
+/// minor-release change points inside a band are decided in the band's members. Chosen by <see cref="For"/>.
+/// The defaults here are PostgreSQL 12's behaviour, and each major's band derives from the previous one and states
+/// only what that release changed, so a band reads as its release notes (13.0–13.3 is 13.4+ without 13.4's fixes).
 /// Sources: retention-model.md §2 and the functions named on each member.
 /// </summary>
 public abstract class RetentionPolicy
@@ -30,30 +32,30 @@ public abstract class RetentionPolicy
     public abstract string Band { get; }
 
     /// <summary><c>wal_keep_segments</c> (12) or <c>wal_keep_size</c> (13+).</summary>
-    public virtual WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSize;
+    public virtual WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSegments;
 
     /// <summary><c>max_slot_wal_keep_size</c> exists and slots can be invalidated (13+).</summary>
-    public virtual bool CapsSlotRetention => true;
+    public virtual bool CapsSlotRetention => false;
 
     /// <summary><c>pg_replication_slots.wal_status</c> / <c>safe_wal_size</c> exist (13+).</summary>
-    public virtual bool ReportsWalStatus => true;
+    public virtual bool ReportsWalStatus => false;
 
     /// <summary><c>InvalidateObsoleteReplicationSlots</c> returns whether it invalidated, and the checkpoint
     /// recomputes the slot minimum and re-runs <c>KeepLogSeg</c> (13.4+, commit 866237a6fa).</summary>
-    public virtual bool RecomputesHorizonAfterInvalidation => true;
+    public virtual bool RecomputesHorizonAfterInvalidation => false;
 
     /// <summary><c>KeepLogSeg</c> ignores a slot minimum at or beyond <c>recptr</c> (13.11+, 14.8+, 15.3+, 16+).</summary>
-    public abstract bool KeepLogSegUnderflowGuard { get; }
+    public virtual bool KeepLogSegUnderflowGuard => false;
 
     /// <summary>When the slot minimum used for removal is read (retention-model.md §6.2).</summary>
-    public abstract SlotMinimumSampling SlotMinimumSampling { get; }
+    public virtual SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.AtCheckpointEnd;
 
     /// <summary>After terminating a slot's walsender, the slot is re-read before invalidating it (retention-model.md §7.3).</summary>
-    public abstract bool RechecksSlotAfterTerminating { get; }
+    public virtual bool RechecksSlotAfterTerminating => false;
 
     /// <summary><c>ReplicationSlotsComputeRequiredLSN</c> skips invalidated slots explicitly (16+), so a
     /// physical standby reconnecting to an invalidated slot does not make it hold WAL again (retention-model.md §6.1, TV-22).</summary>
-    public virtual bool MinimumSkipsInvalidatedSlots => true;
+    public virtual bool MinimumSkipsInvalidatedSlots => false;
 
     /// <summary><c>pg_replication_slots.inactive_since</c> and <c>invalidation_reason</c> (17+).</summary>
     public virtual bool ReportsInactiveSince => false;
@@ -69,7 +71,7 @@ public abstract class RetentionPolicy
     /// (<c>InstallXLogFileSegmentActive</c>); restoring from the archive it deletes instead (13.21+, 14.18+, 15+;
     /// docs/design/failover.md §2.2). Before that a standby always recycled.
     /// </summary>
-    public virtual bool RecyclesOnlyWhileStreaming => true;
+    public virtual bool RecyclesOnlyWhileStreaming => false;
 
     /// <summary>Logical slots can be synchronized to standbys (<c>sync_replication_slots</c>, <c>failover</c> slots; 17+).</summary>
     public virtual bool SyncsFailoverSlots => false;
@@ -80,7 +82,7 @@ public abstract class RetentionPolicy
     /// reserved in recovery got <c>GetRedoRecPtr()</c>, the last restartpoint's redo. What a copy made by
     /// pg_failover_slots on a standby starts from (docs/design/failover.md §1.4).
     /// </summary>
-    public virtual bool LogicalSlotOnStandbyReservesAtReplay => true;
+    public virtual bool LogicalSlotOnStandbyReservesAtReplay => false;
 
     /// <summary>
     /// <c>reserve_wal_for_local_slot</c>: a new synced copy reserves at the remote restart_lsn but not before the
@@ -90,17 +92,17 @@ public abstract class RetentionPolicy
     public virtual bool SyncedSlotReservesAtRedo => false;
 
     /// <summary>Default <c>checkpoint_completion_target</c>: 0.5 until 13, 0.9 from 14 (guc.c).</summary>
-    public virtual double DefaultCheckpointCompletionTarget => 0.9;
+    public virtual double DefaultCheckpointCompletionTarget => 0.5;
 
     /// <summary>Default <c>log_checkpoints</c>: on from 15.</summary>
-    public virtual bool DefaultLogCheckpoints => true;
+    public virtual bool DefaultLogCheckpoints => false;
 
     /// <summary>
     /// <c>ReplicationSlotInvalidationCause</c> (16+, commit 15f8203a59): a slot records why it was invalidated, and
     /// <c>ReportSlotInvalidation</c> logs "invalidating obsolete replication slot" with the cause in a DETAIL; 13–15
     /// keep only <c>invalidated_at</c> and log one line naming <c>max_slot_wal_keep_size</c>.
     /// </summary>
-    public virtual bool NamesInvalidationCause => true;
+    public virtual bool NamesInvalidationCause => false;
 
     /// <summary>The LOG line (and DETAIL, 16+) written when a slot is invalidated for removed WAL (retention-model.md §7.1).</summary>
     public virtual string InvalidationMessage(string slot, Units.Lsn restartLsn, Units.Lsn oldestLsn) => NamesInvalidationCause
@@ -112,7 +114,8 @@ public abstract class RetentionPolicy
     public virtual string IdleTimeoutMessage(string slot, Units.SimDuration idle, Units.SimDuration timeout) =>
         $"invalidating obsolete replication slot \"{slot}\"; DETAIL: The slot's idle time of {(long)idle.TotalSeconds}s exceeds the configured \"idle_replication_slot_timeout\" duration of {(long)timeout.TotalSeconds}s.";
 
-    /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (retention-model.md §7.1).</summary>
+    /// <summary>The LOG line written when the slot's owner is terminated so it can be invalidated (retention-model.md §7.1);
+    /// 12 invalidates nothing, so this is 13.4's wording.</summary>
     public virtual string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} to release replication slot \"{slot}\"";
 
@@ -131,107 +134,89 @@ public abstract class RetentionPolicy
             : throw new ArgumentOutOfRangeException(nameof(v), v, $"walsim models PostgreSQL {SupportedVersions.Range}");
 }
 
-/// <summary>PG12: <c>wal_keep_segments</c>; slots hold WAL without limit; nothing is ever invalidated.</summary>
-public sealed class Pg12Policy(PgVersion v) : RetentionPolicy(v)
+/// <summary>PG12: <c>wal_keep_segments</c>; slots hold WAL without limit; nothing is ever invalidated (the defaults).</summary>
+public class Pg12Policy(PgVersion v) : RetentionPolicy(v)
 {
     public override string Band => "12";
-    public override WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSegments;
-    public override bool CapsSlotRetention => false;
-    public override bool ReportsWalStatus => false;
-    public override bool RecomputesHorizonAfterInvalidation => false;
-    public override bool KeepLogSegUnderflowGuard => false;
-    public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.AtCheckpointEnd;
-    public override bool RechecksSlotAfterTerminating => false;
-    public override bool MinimumSkipsInvalidatedSlots => false;
-    public override double DefaultCheckpointCompletionTarget => 0.5;
-    public override bool DefaultLogCheckpoints => false;
-    public override bool NamesInvalidationCause => false;
-    public override bool RecyclesOnlyWhileStreaming => false;
-    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
 /// <summary>
-/// 13.0–13.3: the first <c>max_slot_wal_keep_size</c>. <c>InvalidateObsoleteReplicationSlots</c> is void: no
-/// recompute of the slot minimum and no second <c>KeepLogSeg</c>, so the stale minimum keeps capping removal
-/// (release note 13.4: "If all slots were invalidated, the horizon would not move again").
+/// 13.4–13.23: <c>wal_keep_size</c>, <c>max_slot_wal_keep_size</c> and <c>wal_status</c>; the horizon recomputed after
+/// invalidation; the walsender terminated and the slot re-read before invalidating it; underflow guard 13.11+;
+/// standbys recycle only while streaming 13.21+; start-of-checkpoint slot minimum 13.22+.
 /// </summary>
-public sealed class Pg13EarlyPolicy(PgVersion v) : RetentionPolicy(v)
+public class Pg13Policy(PgVersion v) : Pg12Policy(v)
+{
+    public override string Band => "13.4+";
+    public override WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSize;
+    public override bool CapsSlotRetention => true;
+    public override bool ReportsWalStatus => true;
+    public override bool RecomputesHorizonAfterInvalidation => true;
+    public override bool RechecksSlotAfterTerminating => true;
+    public override bool KeepLogSegUnderflowGuard => Version.Minor >= 11;
+    public override SlotMinimumSampling SlotMinimumSampling =>
+        Version.Minor >= 22 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
+    public override bool RecyclesOnlyWhileStreaming => Version.Minor >= 21;
+}
+
+/// <summary>
+/// 13.0–13.3: the first <c>max_slot_wal_keep_size</c>, before 13.4's fixes. <c>InvalidateObsoleteReplicationSlots</c>
+/// is void: no recompute of the slot minimum and no second <c>KeepLogSeg</c>, so the stale minimum keeps capping
+/// removal (release note 13.4: "If all slots were invalidated, the horizon would not move again"); no re-check after
+/// terminating, and the older termination wording. (13.4+'s later minor fixes do not reach these minors.)
+/// </summary>
+public sealed class Pg13EarlyPolicy(PgVersion v) : Pg13Policy(v)
 {
     public override string Band => "13.0-13.3";
     public override bool RecomputesHorizonAfterInvalidation => false;
-    public override bool KeepLogSegUnderflowGuard => false;
-    public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.AtCheckpointEnd;
     public override bool RechecksSlotAfterTerminating => false;
-    public override bool MinimumSkipsInvalidatedSlots => false;
-    public override double DefaultCheckpointCompletionTarget => 0.5;
-    public override bool DefaultLogCheckpoints => false;
-    public override bool NamesInvalidationCause => false;
-    public override bool RecyclesOnlyWhileStreaming => false;
-    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 
     public override string TerminationMessage(int pid, string slot) =>
         $"terminating process {pid} because replication slot \"{slot}\" is too far behind";
 }
 
-/// <summary>13.4–13.23: horizon recomputed after invalidation; underflow guard 13.11+; start-of-checkpoint slot minimum 13.22+.</summary>
-public sealed class Pg13Policy(PgVersion v) : RetentionPolicy(v)
-{
-    public override string Band => "13.4+";
-    public override bool KeepLogSegUnderflowGuard => Version.Minor >= 11;
-    public override SlotMinimumSampling SlotMinimumSampling =>
-        Version.Minor >= 22 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
-    public override bool RechecksSlotAfterTerminating => true;
-    public override bool MinimumSkipsInvalidatedSlots => false;
-    public override double DefaultCheckpointCompletionTarget => 0.5;
-    public override bool DefaultLogCheckpoints => false;
-    public override bool NamesInvalidationCause => false;
-    public override bool RecyclesOnlyWhileStreaming => Version.Minor >= 21;
-    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
-}
-
-/// <summary>14.x: <c>checkpoint_completion_target</c> default 0.9; underflow guard 14.8+; start sampling 14.19+.</summary>
-public sealed class Pg14Policy(PgVersion v) : RetentionPolicy(v)
+/// <summary>14.x: <c>checkpoint_completion_target</c> default 0.9; underflow guard 14.8+; recycles only while streaming 14.18+; start sampling 14.19+.</summary>
+public class Pg14Policy(PgVersion v) : Pg13Policy(v)
 {
     public override string Band => "14";
+    public override double DefaultCheckpointCompletionTarget => 0.9;
     public override bool KeepLogSegUnderflowGuard => Version.Minor >= 8;
     public override SlotMinimumSampling SlotMinimumSampling =>
         Version.Minor >= 19 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
-    public override bool RechecksSlotAfterTerminating => true;
-    public override bool MinimumSkipsInvalidatedSlots => false;
-    public override bool DefaultLogCheckpoints => false;
-    public override bool NamesInvalidationCause => false;
     public override bool RecyclesOnlyWhileStreaming => Version.Minor >= 18;
-    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
-/// <summary>15.x: <c>log_checkpoints</c> on by default; underflow guard 15.3+; start sampling 15.14+.</summary>
-public sealed class Pg15Policy(PgVersion v) : RetentionPolicy(v)
+/// <summary>15.x: <c>log_checkpoints</c> on by default; recycles only while streaming; underflow guard 15.3+; start sampling 15.14+.</summary>
+public class Pg15Policy(PgVersion v) : Pg14Policy(v)
 {
     public override string Band => "15";
+    public override bool DefaultLogCheckpoints => true;
+    public override bool RecyclesOnlyWhileStreaming => true;
     public override bool KeepLogSegUnderflowGuard => Version.Minor >= 3;
     public override SlotMinimumSampling SlotMinimumSampling =>
         Version.Minor >= 14 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
-    public override bool RechecksSlotAfterTerminating => true;
-    public override bool MinimumSkipsInvalidatedSlots => false;
-    public override bool NamesInvalidationCause => false;
-    public override bool LogicalSlotOnStandbyReservesAtReplay => false;
 }
 
-/// <summary>16.x: invalidation cause enum, new log wording; no re-check after terminating in 16.3–16.10; start sampling 16.10+.</summary>
-public sealed class Pg16Policy(PgVersion v) : RetentionPolicy(v)
+/// <summary>
+/// 16.x: invalidation cause enum, new log wording; the slot minimum skips invalidated slots; logical slots on a
+/// standby reserve at replay; underflow guard; no re-check after terminating in 16.3–16.10; start sampling 16.10+.
+/// </summary>
+public class Pg16Policy(PgVersion v) : Pg15Policy(v)
 {
     public override string Band => "16";
+    public override bool NamesInvalidationCause => true;
+    public override bool MinimumSkipsInvalidatedSlots => true;
+    public override bool LogicalSlotOnStandbyReservesAtReplay => true;
     public override bool KeepLogSegUnderflowGuard => true;
     public override SlotMinimumSampling SlotMinimumSampling =>
         Version.Minor >= 10 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
     public override bool RechecksSlotAfterTerminating => Version.Minor <= 2 || Version.Minor >= 11;
 }
 
-/// <summary>17.x: <c>XLOG_CHECKPOINT_REDO</c>, <c>inactive_since</c>/<c>invalidation_reason</c>; no re-check 17.0–17.6; start sampling 17.6+.</summary>
-public sealed class Pg17Policy(PgVersion v) : RetentionPolicy(v)
+/// <summary>17.x: <c>XLOG_CHECKPOINT_REDO</c>, <c>inactive_since</c>/<c>invalidation_reason</c>, failover slots, quoted parameter names; no re-check 17.0–17.6; start sampling 17.6+.</summary>
+public class Pg17Policy(PgVersion v) : Pg16Policy(v)
 {
     public override string Band => "17";
-    public override bool KeepLogSegUnderflowGuard => true;
     public override SlotMinimumSampling SlotMinimumSampling =>
         Version.Minor >= 6 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
     public override bool RechecksSlotAfterTerminating => Version.Minor >= 7;
@@ -243,16 +228,11 @@ public sealed class Pg17Policy(PgVersion v) : RetentionPolicy(v)
 }
 
 /// <summary>18.x: <c>last_saved_restart_lsn</c> in the slot minimum; <c>idle_replication_slot_timeout</c>; no re-check in 18.0.</summary>
-public sealed class Pg18Policy(PgVersion v) : RetentionPolicy(v)
+public sealed class Pg18Policy(PgVersion v) : Pg17Policy(v)
 {
     public override string Band => "18";
-    public override bool KeepLogSegUnderflowGuard => true;
     public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.LastSavedRestartLsn;
     public override bool RechecksSlotAfterTerminating => Version.Minor >= 1;
-    public override bool ReportsInactiveSince => true;
     public override bool HasIdleReplicationSlotTimeout => true;
-    public override bool WritesCheckpointRedoRecord => true;
-    public override bool SyncsFailoverSlots => true;
     public override bool SyncedSlotReservesAtRedo => Version.Minor >= 2;
-    public override string ParameterInMessage(string name) => $"\"{name}\"";
 }

@@ -1,6 +1,5 @@
 using ScottPlot;
 using ScottPlot.TickGenerators;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports.Charts;
 

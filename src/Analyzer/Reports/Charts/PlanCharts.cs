@@ -1,7 +1,6 @@
 using ScottPlot;
 using Walsim.Analyzer.Planning;
 using Walsim.Simulator.Planning;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports.Charts;
 

@@ -1,7 +1,5 @@
 using ScottPlot;
 using Walsim.Analyzer.Reports.Html;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports.Charts;
 

@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Analyzer.Reports.Html;
 

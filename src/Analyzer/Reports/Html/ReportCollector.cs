@@ -1,8 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
-
 namespace Walsim.Analyzer.Reports.Html;
 
 /// <summary>A checkpoint as the charts mark it: when it ended and what it did to pg_wal and the slots.</summary>

@@ -1,7 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
 
 namespace Walsim.Analyzer.Reports.Html;
 
@@ -119,10 +117,8 @@ public static class ReportJson
         j.WriteStartArray("files");
         foreach (var p in v.Points) j.WriteNumberValue(p.Files);
         j.WriteEndArray();
-        j.WriteStartArray("slots");
-        for (var i = 0; i < v.SlotNames.Count; i++)
+        j.WriteObjects("slots", Enumerable.Range(0, v.SlotNames.Count), i =>
         {
-            j.WriteStartObject();
             j.WriteString("name", v.SlotNames[i]);
             j.WriteStartArray("retained_bytes");
             foreach (var p in v.Points)
@@ -134,17 +130,11 @@ public static class ReportJson
                 if (p.Status[i] is { } st && st != WalStatus.Null && r.Policy.ReportsWalStatus) j.WriteStringValue(st.ToSql());
                 else j.WriteNullValue();
             j.WriteEndArray();
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        });
         j.WriteEndObject();
 
-        j.WriteStartObject("checkpoints");
-        j.WriteNumber("seen", v.CheckpointsSeen);
-        j.WriteStartArray("items");
-        foreach (var c in v.Checkpoints)
+        SeenItems(j, "checkpoints", v.CheckpointsSeen, v.Checkpoints, c =>
         {
-            j.WriteStartObject();
             Seconds(j, "t", c.EndMicroseconds);
             j.WriteNumber("number", c.Number);
             j.WriteString("cause", c.Cause);
@@ -155,27 +145,27 @@ public static class ReportJson
             j.WriteStartArray("invalidated");
             foreach (var name in c.Invalidated) j.WriteStringValue(name);
             j.WriteEndArray();
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
-        j.WriteEndObject();
+        });
 
-        j.WriteStartObject("events");
-        j.WriteNumber("seen", v.EventsSeen);
-        j.WriteStartArray("items");
-        foreach (var e in v.Events)
+        SeenItems(j, "events", v.EventsSeen, v.Events, e =>
         {
-            j.WriteStartObject();
             Seconds(j, "t", e.At.Microseconds);
             j.WriteString("kind", e.Kind);
             if (e.Slot is { } slotName) j.WriteString("slot", slotName);
             else j.WriteNull("slot");
             j.WriteString("message", e.Message);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
-        j.WriteEndObject();
+        });
 
+        j.WriteEndObject();
+    }
+
+    /// <summary><c>name: { seen, items: [...] }</c>: the items kept for the page, each an object written by
+    /// <paramref name="writeItem"/>, and how many the run had (more than kept when the collector capped them).</summary>
+    private static void SeenItems<T>(Utf8JsonWriter j, string name, long seen, IEnumerable<T> items, Action<T> writeItem)
+    {
+        j.WriteStartObject(name);
+        j.WriteNumber("seen", seen);
+        j.WriteObjects("items", items, writeItem);
         j.WriteEndObject();
     }
 

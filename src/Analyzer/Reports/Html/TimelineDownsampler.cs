@@ -1,5 +1,3 @@
-using Walsim.Simulator.Results;
-
 namespace Walsim.Analyzer.Reports.Html;
 
 /// <summary>
