@@ -26,6 +26,9 @@ public sealed class ModelReplay
     /// <summary>Slots whose part of the global minimum (XLogCtl->replicationSlotMinLSN) is not their restart_lsn:
     /// moved by decoding without a recompute (<see cref="Decoded"/>). Absent: the minimum has their restart_lsn.</summary>
     private readonly Dictionary<string, Lsn> _required = new(StringComparer.Ordinal);
+    /// <summary>Where each observed checkpoint logged its running_xacts: at its redo, after the 32 B
+    /// XLOG_CHECKPOINT_REDO record on 17+ (the restart points a decoder can take).</summary>
+    private readonly List<Lsn> _runningXacts = [];
     private int _checkpoints;
 
     public ModelReplay(RetentionPolicy policy, ServerSettings settings)
@@ -60,7 +63,15 @@ public sealed class ModelReplay
         if (after.RestartLsn == before.RestartLsn) return;
         if (after.CatalogXmin == before.CatalogXmin) _required[before.Name] = held;
         else if (after.RestartLsn > before.ConfirmedFlush) _required.Clear();
-        else { _required.Clear(); _required[before.Name] = before.RestartLsn; }
+        else
+        {
+            // Taken at once: the recompute ran with the restart point the decoder had taken just before (the
+            // previous checkpoint's running_xacts it passed, or where it started).
+            var prior = before.RestartLsn;
+            foreach (var rx in _runningXacts) if (rx > prior && rx < after.RestartLsn) prior = rx;
+            _required.Clear();
+            _required[before.Name] = prior;
+        }
     }
 
     /// <summary>What a slot contributes to the server's minimum: its restart_lsn unless decoding left the minimum behind.</summary>
@@ -76,6 +87,7 @@ public sealed class ModelReplay
         var redo = logged.RedoLsn ?? after.RedoLsn;
         // The end of the checkpoint record, which KeepLogSeg and PreallocXlogFiles use, is not observable.
         var recptr = CheckpointDecision.RecPtrAfter(logged.CheckpointLsn ?? after.CheckpointLsn);
+        _runningXacts.Add(_policy.WritesCheckpointRedoRecord ? redo + new ByteCount(CheckpointDecision.RedoRecordBytes) : redo);
         var prior = before.RedoLsn;
 
         // The slots as they stood before the checkpoint (the model's minimum for KeepLogSeg), without those it knows lost.

@@ -17,7 +17,7 @@ internal sealed partial class Server
 {
     // Record sizes (bytes reserved, MAXALIGNed): retention-model.md §3.5 and retention-model.md §14.1.
     private const long CheckpointRecordBytes = 120;
-    private const long RedoRecordBytes = 32;
+    private const long RedoRecordBytes = CheckpointDecision.RedoRecordBytes;
     private const long RunningXactsBytes = 56;
     private const long XLogBlockSize = 8192;
     private static readonly SimDuration BgWriterSnapshotInterval = SimDuration.FromSeconds(15); // LOG_SNAPSHOT_INTERVAL_MS
