@@ -16,7 +16,7 @@ internal sealed partial class ScenarioReader
     private static readonly string[] ActionKeys =
     [
         "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
-        "stop_consumer", "start_consumer", "hold_slot", "release_slot", "begin_transaction", "end_transaction", "observe",
+        "consume_slot", "peek_slot", "stop_consumer", "start_consumer", "hold_slot", "release_slot", "begin_transaction", "end_transaction", "observe",
         "failover", "switchover", "rejoin",
     ];
 
@@ -30,7 +30,7 @@ internal sealed partial class ScenarioReader
     private static string[] Companions(string action) => action switch
     {
         "set" => ["versions"],
-        "advance_slot" => ["to"],
+        "advance_slot" or "consume_slot" or "peek_slot" => ["to"],
         _ => [],
     };
 
@@ -111,6 +111,9 @@ internal sealed partial class ScenarioReader
             case "advance_slot":
                 Lsn? target = m!["to"] is { } to && to.Scalar("current or an LSN like 0/16B3748") != "current" ? to.Lsn() : null;
                 return new Action(new AdvanceSlot(SlotName(v), target), v);
+            case "consume_slot" or "peek_slot":
+                Lsn? upto = m!["to"] is { } u && u.Scalar("end or an LSN like 0/16B3748") != "end" ? u.Lsn() : null;
+                return new Action(new ConsumeSlot(SlotName(v), upto, Peek: action == "peek_slot"), v);
             case "stop_consumer":
                 return new Action(new StopConsumer(SlotName(v)), v);
             case "begin_transaction":

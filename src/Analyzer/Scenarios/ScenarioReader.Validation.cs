@@ -103,6 +103,7 @@ internal sealed partial class ScenarioReader
             {
                 DropSlot d => (d.Slot, "drop"),
                 AdvanceSlot a => (a.Slot, "advance"),
+                ConsumeSlot d => (d.Slot, d.Peek ? "peek changes of" : "consume changes of"),
                 StopConsumer c => (c.Slot, "stop the consumer of"),
                 StartConsumer c => (c.Slot, "start the consumer of"),
                 HoldSlot h => (h.Slot, "hold"),
@@ -118,6 +119,8 @@ internal sealed partial class ScenarioReader
                         : $"cannot {verb} slot \"{name}\": no such slot ({DeclaredList(everCreated)})");
             if (evt is StopConsumer or StartConsumer && !slot.Consumer.Connected)
                 throw node.Error($"slot \"{name}\" has no consumer (consumer: none), so there is none to {(evt is StopConsumer ? "stop" : "start")}");
+            if (evt is ConsumeSlot && slot.Kind != SlotKind.Logical)
+                throw node.Error($"slot \"{name}\" is physical: {(((ConsumeSlot)evt).Peek ? "peek_slot" : "consume_slot")} decodes a logical slot (use advance_slot)");
             if (evt is HoldSlot && slot.Consumer.Connected)
                 throw node.Error($"slot \"{name}\" has a consumer, whose walsender holds it already; hold_slot is for a slot declared with consumer: none");
             if (evt is DropSlot)

@@ -19,6 +19,12 @@ public sealed class ModelReplay
     private double _estimate;                   // CheckPointDistanceEstimate: 0 when the postmaster starts
     private SegmentNumber _lastRemoved;         // XLogCtl->lastRemovedSegNo: 0 at start, raised by RemoveOldXlogFiles
     private readonly HashSet<string> _invalidated = new(StringComparer.Ordinal);
+    /// <summary>Slots whose part of the global minimum (XLogCtl->replicationSlotMinLSN) is not their restart_lsn:
+    /// moved by decoding without a recompute (<see cref="Decoded"/>). Absent: the minimum has their restart_lsn.</summary>
+    private readonly Dictionary<string, Lsn> _required = new(StringComparer.Ordinal);
+    /// <summary>Where each observed checkpoint logged its running_xacts: at its redo, after the 32 B
+    /// XLOG_CHECKPOINT_REDO record on 17+ (the restart points a decoder can take).</summary>
+    private readonly List<Lsn> _runningXacts = [];
     private int _checkpoints;
 
     public ModelReplay(RetentionPolicy policy, ServerSettings settings)
@@ -35,6 +41,38 @@ public sealed class ModelReplay
     /// <summary>A reload with changed settings (the scenario's <c>set</c>).</summary>
     public void Reload(IEnumerable<KeyValuePair<string, string>> changes) => _settings = _settings.With(changes);
 
+    /// <summary>Something ran <c>ReplicationSlotsComputeRequiredLSN</c> (slot created, dropped or advanced): the
+    /// minimum has every slot's restart_lsn again.</summary>
+    public void MinimumRecomputed() => _required.Clear();
+
+    /// <summary>
+    /// <c>pg_logical_slot_get_changes</c>/<c>peek_changes</c> decoded a logical slot (retention-model.md §12.2):
+    /// logical.c recomputes the global minimum only when catalog_xmin moves (<c>LogicalConfirmReceivedLocation</c>,
+    /// updated_xmin). A new xmin taken at the final confirmation is applied together with a pending restart
+    /// candidate (restart_lsn past the old confirmed_flush): the minimum then has the new restart_lsn. One taken
+    /// at once (its running_xacts at or before the old confirmed_flush) is recomputed before that record's restart
+    /// point is applied: the minimum keeps the restart_lsn from before. Without an xmin move nothing changes it.
+    /// </summary>
+    public void Decoded(ObservedSlot before, ObservedSlot after)
+    {
+        var held = _required.TryGetValue(before.Name, out var r) ? r : before.RestartLsn;
+        if (after.RestartLsn == before.RestartLsn) return;
+        if (after.CatalogXmin == before.CatalogXmin) _required[before.Name] = held;
+        else if (after.RestartLsn > before.ConfirmedFlush) _required.Clear();
+        else
+        {
+            // Taken at once: the recompute ran with the restart point the decoder had taken just before (the
+            // previous checkpoint's running_xacts it passed, or where it started).
+            var prior = before.RestartLsn;
+            foreach (var rx in _runningXacts) if (rx > prior && rx < after.RestartLsn) prior = rx;
+            _required.Clear();
+            _required[before.Name] = prior;
+        }
+    }
+
+    /// <summary>What a slot contributes to the server's minimum: its restart_lsn unless decoding left the minimum behind.</summary>
+    private Lsn Required(ObservedSlot s) => _required.TryGetValue(s.Name, out var r) && r < s.RestartLsn ? r : s.RestartLsn;
+
     /// <summary>
     /// One checkpoint that completed between <paramref name="before"/> and <paramref name="after"/> (and no other did):
     /// the model's decisions from the observed inputs, compared with the log line and the snapshot after.
@@ -45,6 +83,7 @@ public sealed class ModelReplay
         var redo = logged.RedoLsn ?? after.RedoLsn;
         // The end of the checkpoint record, which KeepLogSeg and PreallocXlogFiles use, is not observable.
         var recptr = CheckpointDecision.RecPtrAfter(logged.CheckpointLsn ?? after.CheckpointLsn);
+        _runningXacts.Add(_policy.WritesCheckpointRedoRecord ? redo + new ByteCount(CheckpointDecision.RedoRecordBytes) : redo);
         var prior = before.RedoLsn;
 
         // The slots as they stood before the checkpoint (the model's minimum for KeepLogSeg), without those it knows lost.
@@ -53,6 +92,9 @@ public sealed class ModelReplay
         // RemoveOldXlogFiles runs over the files that existed then: those seen before, plus the segments written since
         // (up to the checkpoint record's).
         var dir = new WalDirectory(before.OldestFile, SegmentNumber.Max(before.NewestFile, _seg.SegmentOf(recptr)));
+        // The minimum KeepLogSeg reads, when decoding left it behind a slot's restart_lsn (else the slots' own).
+        var stale = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)).ToArray();
+        Lsn? keepMinimum = stale.Any(s => Required(s) != s.RestartLsn) ? CheckpointDecision.MinRestart(stale.Select(Required)) : null;
         var o = CheckpointDecision.Decide(_settings, new CheckpointInputs
         {
             Redo = redo,
@@ -60,6 +102,7 @@ public sealed class ModelReplay
             RecPtr = recptr,
             Estimate = _estimate,
             Slots = slots,
+            KeepSlotMinimum = keepMinimum,
             Files = dir,
             LastRemoved = _lastRemoved,
         });
@@ -67,7 +110,7 @@ public sealed class ModelReplay
         _lastRemoved = o.LastRemoved;
         foreach (var i in o.Invalidated) _invalidated.Add(i.Name);
 
-        var slotMin = CheckpointDecision.MinRestart(slots.Select(s => s.RestartLsn));
+        var slotMin = keepMinimum ?? CheckpointDecision.MinRestart(slots.Select(s => s.RestartLsn));
         var inputs = string.Create(CultureInfo.InvariantCulture,
             $"redo={redo} prior_redo={prior} recptr~{recptr} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} files_before={dir.Oldest.Value:X}..{dir.Newest.Value:X} keep={o.KeepBeforeInvalidation.Value:X}{(o.Keep != o.KeepBeforeInvalidation ? $"->{o.Keep.Value:X}" : "")} recycleSegNo={o.RecycleSegNo.Value:X} estimate={_estimate:0} settings: max_wal_size={_settings.MaxWalSizeMb}MB min_wal_size={_settings.MinWalSizeMb}MB wal_keep={(_policy.KeepKnob == WalKeepKnob.WalKeepSegments ? _settings.WalKeepSegments + "segs" : _settings.WalKeepSizeMb + "MB")} max_slot_wal_keep_size={_settings.MaxSlotWalKeepSizeMb}MB");
         void Compare(string field, string predicted, string observed) =>
@@ -91,7 +134,7 @@ public sealed class ModelReplay
     {
         if (!_policy.ReportsWalStatus) return;
         var valid = snap.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name));
-        var availability = WalAvailability.At(_settings, snap.WriteLsn, CheckpointDecision.MinRestart(valid.Select(s => s.RestartLsn)), _lastRemoved);
+        var availability = WalAvailability.At(_settings, snap.WriteLsn, CheckpointDecision.MinRestart(valid.Select(Required)), _lastRemoved);
         foreach (var s in snap.Slots)
         {
             var (status, safe) = availability.SlotColumns(s.RestartLsn, _invalidated.Contains(s.Name), s.Active);

@@ -127,13 +127,26 @@ public sealed class StepDriver
                     break;
                 case CreateSlot cr:
                     await CreateSlotAsync(c, cr.Slot, ct);
+                    _replay.MinimumRecomputed();
                     break;
                 case DropSlot d:
                     await ExecAsync(c, $"SELECT pg_drop_replication_slot('{d.Slot}')", ct);
+                    _replay.MinimumRecomputed();
                     break;
                 case AdvanceSlot a:
                     await AdvanceAsync(cluster, c, a, snap, ct);
+                    _replay.MinimumRecomputed();
                     break;
+                case ConsumeSlot d:
+                    if (snap.Slot(d.Slot) is not { RestartLsn.IsValid: true } decodedBefore)
+                    {
+                        _notes.Add($"step {step}: {d.Slot} not decoded (invalidated or absent), as in the model");
+                        break;
+                    }
+                    var upto = d.Target is { } u ? $"'{u}'::pg_lsn" : "NULL";
+                    await ExecAsync(c, $"SELECT count(*) FROM pg_logical_slot_{(d.Peek ? "peek" : "get")}_changes('{d.Slot}', {upto}, NULL)", ct);
+                    snap = await ObserveAsync(cluster, c, snap, step, ct, decodedBefore);
+                    continue;
                 case BeginTransaction b:
                     // Its own session, and a first record in the transaction: the decoder pins its restart point only
                     // for a transaction it has seen a record of (an xid alone, without WAL, pins nothing).
@@ -255,7 +268,8 @@ public sealed class StepDriver
     /// Waits until no checkpoint is running (one requested by WAL volume starts within milliseconds of the write that
     /// crossed CheckPointSegments; the model says when to expect one), then observes and compares.
     /// </summary>
-    private async Task<ServerSnapshot> ObserveAsync(ThrowawayCluster cluster, NpgsqlConnection c, ServerSnapshot? before, int step, CancellationToken ct)
+    private async Task<ServerSnapshot> ObserveAsync(ThrowawayCluster cluster, NpgsqlConnection c, ServerSnapshot? before, int step, CancellationToken ct,
+        ObservedSlot? decoded = null)
     {
         if (before is not null)
         {
@@ -272,6 +286,7 @@ public sealed class StepDriver
             }
         }
         var snap = await ServerSnapshot.ReadAsync(c, _install.Major, _scenario.SegmentSize, ct);
+        if (decoded is not null && snap.Slot(decoded.Name) is { } decodedAfter) _replay.Decoded(decoded, decodedAfter);
         if (!snap.FilesContiguous) _notes.Add($"step {step}: pg_wal files are not contiguous");
         cluster.ReadLog();
         var logged = cluster.Log.Checkpoints.Skip(_logCheckpointsSeen).Where(x => !ServerLog.IsLifecycle(x)).ToList();

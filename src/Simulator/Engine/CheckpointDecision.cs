@@ -132,6 +132,10 @@ public static class CheckpointDecision
     /// </summary>
     public const long MinCheckpointRecordBytes = 114;
 
+    /// <summary>The <c>XLOG_CHECKPOINT_REDO</c> record an online checkpoint writes at its redo on 17+ (MAXALIGNed);
+    /// its running_xacts follows it.</summary>
+    public const long RedoRecordBytes = 32;
+
     /// <summary>recptr as far as an observer can tell it from <c>checkpoint_lsn</c> (see <see cref="MinCheckpointRecordBytes"/>).</summary>
     public static Lsn RecPtrAfter(Lsn checkpointLsn) => checkpointLsn + new ByteCount(MinCheckpointRecordBytes);
 

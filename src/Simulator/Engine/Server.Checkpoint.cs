@@ -77,7 +77,7 @@ internal sealed partial class Server
         _ckptEndByLsn = Lsn.Invalid;
         UpdateSlots();
 
-        if (_settings.WalLevel != "minimal") { var rx = InsertRecord(RunningXactsBytes, important: false); _checkpointRunningXacts.Add(rx); }
+        if (_settings.WalLevel != "minimal") LogRunningXacts();
         var ckptLsn = InsertRecord(CheckpointRecordBytes, important: true);
         var recptr = Insert;
         var redo = _ckptRedo;

@@ -34,10 +34,11 @@ internal sealed partial class Server
         else if (spec.Kind == SlotKind.Logical)
         {
             // ReplicationSlotReserveWal on a primary: the current insert position, then a running_xacts is logged.
+            // DecodingContextFindStartpoint: consistent at once at that record; confirmed_flush = its end.
             s.RestartLsn = Insert;
+            LogRunningXacts();
             s.ConfirmedFlush = Insert;
-            var rx = InsertRecord(RunningXactsBytes, important: false);
-            _checkpointRunningXacts.Add(rx);
+            s.CatalogXmin = XminAt(Insert);
         }
         else if (spec.Reserve)
         {
@@ -89,11 +90,11 @@ internal sealed partial class Server
         if (_slotsUpdatedAt == _now && _slotsUpdatedInsert == _insert) return;
         _slotsUpdatedAt = _now;
         _slotsUpdatedInsert = _insert;
-        var moved = false;
+        var recompute = false;
         // Physical slots first: a failover slot's consumer may wait for them (synchronized_standby_slots).
-        foreach (var s in Slots) if (s.Kind == SlotKind.Physical) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
-        foreach (var s in Slots) if (s.Kind == SlotKind.Logical) moved |= UpdateSlot(s, _now, beforeDisconnect: false);
-        if (moved) ComputeRequiredLsn();
+        foreach (var s in Slots) if (s.Kind == SlotKind.Physical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
+        foreach (var s in Slots) if (s.Kind == SlotKind.Logical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
+        if (recompute) ComputeRequiredLsn();
     }
 
     private void MarkSlotsChanged() => _statusWatchDirty = true;
@@ -119,7 +120,26 @@ internal sealed partial class Server
         s.LastInputs = _slotInputs;
         var target = live ? Insert : _history.At(new SimTime(report - s.LagMicros));
         if (s.Spec.Failover && _settings.SynchronizedStandbySlots.Count > 0) target = Lsn.Min(target, StandbySlotsFlushed());
-        return Advance(s, target.Value > s.LagBytes ? new Lsn(target.Value - s.LagBytes) : Lsn.Invalid);
+        var confirmed = target.Value > s.LagBytes ? new Lsn(target.Value - s.LagBytes) : Lsn.Invalid;
+        if (s.Kind == SlotKind.Physical) return Advance(s, confirmed);
+        return Follow(s, confirmed);
+    }
+
+    /// <summary>
+    /// A streaming consumer's confirmation, at the granularity walsim keeps for timed scenarios (retention-model.md
+    /// §12.2, §15 U-6): restart_lsn moves to the newest running_xacts restart point at or before the confirmed
+    /// position, and the minimum is recomputed at every move. The SQL functions (<see cref="Decode"/>) follow the
+    /// snapshot builder's candidates record by record instead.
+    /// </summary>
+    private bool Follow(SlotState s, Lsn confirmed)
+    {
+        if (!confirmed.IsValid) return false;
+        if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
+        var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
+        foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
+        if (candidate <= s.RestartLsn) return false;
+        SetRestart(s, candidate);
+        return true;
     }
 
     /// <summary>
@@ -139,7 +159,12 @@ internal sealed partial class Server
         return min;
     }
 
-    /// <summary>Moves a slot forward to a confirmed position (never back); returns whether restart_lsn changed.</summary>
+    /// <summary>
+    /// Moves a physical slot forward to a confirmed position (never back); a logical slot as
+    /// <c>pg_replication_slot_advance</c> does (decode, confirm). Returns whether the global minimum must be
+    /// recomputed: a physical slot's restart_lsn moved, or always after a logical advance (slotfuncs.c recomputes
+    /// at the end of <c>pg_replication_slot_advance</c>).
+    /// </summary>
     private bool Advance(SlotState s, Lsn confirmed)
     {
         if (!confirmed.IsValid) return false;
@@ -150,16 +175,118 @@ internal sealed partial class Server
             s.RestartLsn = confirmed;
             return true;
         }
-        // Logical (retention-model.md §12.2): restart_lsn moves to the newest decoded running_xacts at or before the confirmed
-        // position, held back by the oldest transaction that was open there.
-        if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
-        var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
-        foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
-        if (candidate <= s.RestartLsn) return false;
-        s.RestartLsn = candidate;
-        // LogicalConfirmReceivedLocation saves the slot when restart_lsn moves (PG18: last_saved_restart_lsn follows).
-        s.LastSavedRestartLsn = candidate;
+        Decode(s, confirmed, confirm: true);
         return true;
+    }
+
+    /// <summary>
+    /// The snapshot builder and the slot's candidates while a logical slot is decoded from its restart_lsn up to
+    /// <paramref name="upTo"/>, then (unless peeking) the confirmation of <paramref name="upTo"/>
+    /// (retention-model.md §12.2). For each running_xacts record R decoded, in WAL order:
+    /// <c>LogicalIncreaseXminForSlot</c>: a newer xmin is taken at once when R is at or before confirmed_flush (and
+    /// the global minimum is recomputed then, with restart_lsn as it stands before R's restart point is applied),
+    /// else it becomes the pending candidate if none is pending;
+    /// <c>LogicalIncreaseRestartDecodingForSlot</c>: R's restart point (R itself, or the restart point of the oldest
+    /// transaction running at R) is ignored if not past restart_lsn, taken at once when R is at or before
+    /// confirmed_flush, else pending if none is, else dropped.
+    /// <c>LogicalConfirmReceivedLocation(upTo)</c> then applies the pending candidates valid by then and recomputes
+    /// the minimum only if the xmin moved. Returns whether the minimum was recomputed.
+    /// </summary>
+    private bool Decode(SlotState s, Lsn upTo, bool confirm)
+    {
+        var recomputed = false;
+        foreach (var rx in RunningXactsBetween(s.RestartLsn, upTo))
+        {
+            if (rx.Xmin > s.CatalogXmin)
+            {
+                if (rx.At <= s.ConfirmedFlush)
+                {
+                    s.CatalogXmin = rx.Xmin;
+                    s.PendingXminValid = Lsn.Invalid;
+                    ComputeRequiredLsn();
+                    recomputed = true;
+                }
+                else if (!s.PendingXminValid.IsValid) { s.PendingXminValid = rx.At; s.PendingXmin = rx.Xmin; }
+            }
+            if (rx.RestartPoint <= s.RestartLsn) continue;
+            if (rx.At <= s.ConfirmedFlush)
+            {
+                SetRestart(s, rx.RestartPoint);
+                s.PendingRestartValid = Lsn.Invalid;
+            }
+            else if (!s.PendingRestartValid.IsValid) { s.PendingRestartValid = rx.At; s.PendingRestart = rx.RestartPoint; }
+        }
+        if (!confirm) return recomputed;
+        if (upTo > s.ConfirmedFlush) s.ConfirmedFlush = upTo;
+        var xminMoved = false;
+        if (s.PendingXminValid.IsValid && s.PendingXminValid <= upTo)
+        {
+            xminMoved = s.PendingXmin > s.CatalogXmin;
+            if (xminMoved) s.CatalogXmin = s.PendingXmin;
+            s.PendingXminValid = Lsn.Invalid;
+        }
+        if (s.PendingRestartValid.IsValid && s.PendingRestartValid <= upTo)
+        {
+            SetRestart(s, s.PendingRestart);
+            s.PendingRestartValid = Lsn.Invalid;
+        }
+        if (!xminMoved) return recomputed;
+        ComputeRequiredLsn();
+        return true;
+    }
+
+    private static void SetRestart(SlotState s, Lsn restart)
+    {
+        if (restart <= s.RestartLsn) return;
+        s.RestartLsn = restart;
+        // LogicalConfirmReceivedLocation saves the slot when restart_lsn moves (PG18: last_saved_restart_lsn follows).
+        s.LastSavedRestartLsn = restart;
+    }
+
+    /// <summary>
+    /// Logs an xl_running_xacts at the insert position (<c>LogStandbySnapshot</c>): at checkpoints and logical slot
+    /// creation. It records the restart point a decoder gets there (the oldest open transaction's, else its own
+    /// position) and the xmin it proposes (the oldest open transaction's first write, else the last xid assigned).
+    /// </summary>
+    private void LogRunningXacts()
+    {
+        var at = InsertRecord(RunningXactsBytes, important: false);
+        var restart = at;
+        foreach (var pin in _txPins.Values) if (pin < restart) restart = pin;
+        _runningXacts.Add(new RunningXacts(at, restart, XminAt(at)));
+    }
+
+    private Lsn XminAt(Lsn at)
+    {
+        var xmin = _lastXid;
+        foreach (var (_, began, ended) in _txSpans) if (began < at && ended > at && began < xmin) xmin = began;
+        return xmin;
+    }
+
+    /// <summary>The running_xacts records a decoder reads after <paramref name="from"/> and before
+    /// <paramref name="upTo"/>, in WAL order: those logged explicitly and the bgwriter's (every 15 s, when WAL was written).</summary>
+    private List<RunningXacts> RunningXactsBetween(Lsn from, Lsn upTo)
+    {
+        var list = new List<RunningXacts>();
+        foreach (var rx in _runningXacts) if (rx.At > from && rx.At < upTo) list.Add(rx);
+        var first = _history.TimeOf(from).Microseconds / BgWriterSnapshotInterval.Microseconds + 1;
+        var last = _history.TimeOf(upTo).Microseconds / BgWriterSnapshotInterval.Microseconds;
+        first = Math.Max(first, Math.Max(1, (_now - _historyWindow).Microseconds / BgWriterSnapshotInterval.Microseconds));
+        var bgwriter = false;
+        for (var k = first; k <= last; k++)
+        {
+            var tick = new SimTime(k * BgWriterSnapshotInterval.Microseconds);
+            var at = _history.At(tick);
+            if (at <= from || at >= upTo || at <= _history.At(tick - BgWriterSnapshotInterval)) continue;
+            var restart = at;
+            foreach (var (pin, began, ended) in _txSpans) if (began < at && ended > at && pin < restart) restart = pin;
+            var xmin = at;
+            foreach (var (_, began, ended) in _txSpans) if (began < at && ended > at && began < xmin) xmin = began;
+            list.Add(new RunningXacts(at, restart, xmin));
+            bgwriter = true;
+        }
+        if (bgwriter) list.Sort((a, b) => a.At.CompareTo(b.At));
+        return list;
     }
 
     /// <summary>The newest xl_running_xacts at or before <paramref name="lsn"/>: logged at checkpoints, at logical slot
@@ -168,8 +295,8 @@ internal sealed partial class Server
     {
         var best = Lsn.Invalid;
         // Appended in LSN order: the newest one at or before lsn is the first found from the end.
-        for (var i = _checkpointRunningXacts.Count - 1; i >= 0; i--)
-            if (_checkpointRunningXacts[i] <= lsn) { best = _checkpointRunningXacts[i]; break; }
+        for (var i = _runningXacts.Count - 1; i >= 0; i--)
+            if (_runningXacts[i].At <= lsn) { best = _runningXacts[i].At; break; }
         var t = _history.TimeOf(lsn);
         var tick = new SimTime(t.Microseconds / BgWriterSnapshotInterval.Microseconds * BgWriterSnapshotInterval.Microseconds);
         var atTick = _history.At(tick);
@@ -303,7 +430,7 @@ internal sealed partial class Server
         switch (e)
         {
             case WriteWal w when !_readOnly:
-                InsertRecord(w.Bytes.Bytes, important: true);
+                _lastXid = InsertRecord(w.Bytes.Bytes, important: true);
                 break;
             case WriteSegments ws when !_readOnly:
                 // TAP advance_wal, n times "a small record, then pg_switch_wal()": each ends exactly at the next
@@ -312,7 +439,7 @@ internal sealed partial class Server
                 for (var i = 0; i < ws.Segments && !_readOnly; i++)
                 {
                     var start = PageAdjusted(Insert);
-                    InsertRecord((_seg.StartOf(_seg.SegmentOf(start) + 1) - start).Bytes, important: true);
+                    _lastXid = InsertRecord((_seg.StartOf(_seg.SegmentOf(start) + 1) - start).Bytes, important: true);
                     if (CheckDisk()) break;
                     CheckWalTriggers();
                 }
@@ -345,6 +472,12 @@ internal sealed partial class Server
                 var slot = Find(a.Slot) ?? throw Unknown(a.Slot, e);
                 if (slot.Invalidated == InvalidationCause.None && Advance(slot, Lsn.Min(a.Target ?? Insert, Insert)))
                     ComputeRequiredLsn();
+                break;
+            case ConsumeSlot d:
+                var decoded = Find(d.Slot) ?? throw Unknown(d.Slot, e);
+                // pg_logical_slot_get_changes / peek_changes: no recompute of their own (logicalfuncs.c).
+                if (decoded.Invalidated == InvalidationCause.None) Decode(decoded, Lsn.Min(d.Target ?? Insert, Insert), confirm: !d.Peek);
+                MarkSlotsChanged();
                 break;
             case StopConsumer stop:
                 _ = Find(stop.Slot) ?? throw Unknown(stop.Slot, e);
@@ -380,6 +513,9 @@ internal sealed partial class Server
                 break;
         }
     }
+
+    /// <summary>An xl_running_xacts as the snapshot builder uses it: where it is, the restart point it offers, the xmin it proposes.</summary>
+    private readonly record struct RunningXacts(Lsn At, Lsn RestartPoint, Lsn Xmin);
 
     private static ScenarioValidationException Unknown(string slot, ScenarioEvent e) =>
         new($"replication slot \"{slot}\" does not exist at {e.At}", e.Location, "slot");

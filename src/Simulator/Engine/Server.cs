@@ -12,7 +12,7 @@ internal sealed partial class Server
 {
     // Record sizes (bytes reserved, MAXALIGNed): retention-model.md §3.5 and retention-model.md §14.1.
     private const long CheckpointRecordBytes = 120;
-    private const long RedoRecordBytes = 32;
+    private const long RedoRecordBytes = CheckpointDecision.RedoRecordBytes;
     private const long RunningXactsBytes = 56;
     private const long XLogBlockSize = 8192;
     private static readonly SimDuration BgWriterSnapshotInterval = SimDuration.FromSeconds(15); // LOG_SNAPSHOT_INTERVAL_MS
@@ -70,8 +70,14 @@ internal sealed partial class Server
     private readonly List<SlotState> _allSlots = [];
     private Lsn _slotMin;                   // XLogCtl->replicationSlotMinLSN, refreshed only when PostgreSQL does
     private int _nextPid = 4100;
-    private readonly List<Lsn> _checkpointRunningXacts = [];
+    private readonly List<RunningXacts> _runningXacts = [];
     private readonly Dictionary<string, Lsn> _txPins = [];
+    /// <summary>Transactions that wrote WAL, open or ended (their pin and when they began and ended): what a bgwriter
+    /// running_xacts, computed after the fact, listed as running.</summary>
+    private readonly List<(Lsn Pin, Lsn Began, Lsn Ended)> _txSpans = [];
+    private readonly Dictionary<string, int> _txOpen = [];
+    /// <summary>The start of the last write that took an xid (stands in for nextXid: grows exactly when one is assigned).</summary>
+    private Lsn _lastXid;
 
     // Scheduling.
     private readonly List<(SimTime At, int Order, Action Act, int? Step)> _agenda = [];
@@ -171,8 +177,21 @@ internal sealed partial class Server
     }
 
     // A transaction with an xid: the decoder's restart point cannot pass the running_xacts logged before it began.
-    private void BeginTransaction(string name) { _txPins[name] = LatestRunningXactsAtOrBefore(Insert); _slotInputs++; }
-    private void EndTransaction(string name) { _txPins.Remove(name); _slotInputs++; }
+    private void BeginTransaction(string name)
+    {
+        var pin = LatestRunningXactsAtOrBefore(Insert);
+        _txPins[name] = pin;
+        _txOpen[name] = _txSpans.Count;
+        _txSpans.Add((pin, Insert, new Lsn(ulong.MaxValue)));
+        _slotInputs++;
+    }
+
+    private void EndTransaction(string name)
+    {
+        _txPins.Remove(name);
+        if (_txOpen.Remove(name, out var i)) _txSpans[i] = _txSpans[i] with { Ended = Insert };
+        _slotInputs++;
+    }
 
     private void AddOutages(SlotSpec s, Action<SimTime, Action, int?> add)
     {
@@ -300,6 +319,7 @@ internal sealed partial class Server
             var before = _insert;
             _insert += rate * (t - from).TotalSeconds;
             OnInserted(before, from, rate, important: true);
+            _lastXid = _lastImportant; // a workload's writes are transactions that take xids
         }
     }
 
@@ -373,7 +393,7 @@ internal sealed partial class Server
         {
             var p = _scenario.Workload.PeriodicWrites[i];
             if (_periodicNext[i] > _now) continue;
-            if (_periodicNext[i] < p.Until && !_readOnly) { InsertRecord(p.Bytes.Bytes, important: true); CheckWalTriggers(); }
+            if (_periodicNext[i] < p.Until && !_readOnly) { _lastXid = InsertRecord(p.Bytes.Bytes, important: true); CheckWalTriggers(); }
             _periodicNext[i] = _periodicNext[i] + p.Every;
             if (_periodicNext[i] >= p.Until) _periodicNext[i] = SimTime.Never;
         }
@@ -412,7 +432,7 @@ internal sealed partial class Server
         _history.Record(_now, _insert, CurrentRate());
         if (_walLog is not null) RecordForStandbys();
         _history.Prune(_now - _historyWindow);
-        if (_checkpointRunningXacts.Count > 64) _checkpointRunningXacts.RemoveRange(0, _checkpointRunningXacts.Count - 64);
+        if (_runningXacts.Count > 256) _runningXacts.RemoveRange(0, _runningXacts.Count - 256);
         return false;
     }
 

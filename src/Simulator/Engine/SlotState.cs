@@ -15,6 +15,15 @@ internal sealed class SlotState(SlotSpec spec, int pid)
 
     public Lsn RestartLsn;
     public Lsn ConfirmedFlush;
+    /// <summary>
+    /// Logical: <c>data.catalog_xmin</c>, as the position of the last xid-assigning write it covers (a stand-in for
+    /// the xid: it grows exactly when a transaction took an xid), and the snapshot builder's pending candidates
+    /// (<c>candidate_xmin_lsn</c>/<c>candidate_catalog_xmin</c>, <c>candidate_restart_valid</c>/<c>candidate_restart_lsn</c>;
+    /// <see cref="Lsn.Invalid"/> valid = none). retention-model.md §12.2.
+    /// </summary>
+    public Lsn CatalogXmin;
+    public Lsn PendingXminValid, PendingXmin;
+    public Lsn PendingRestartValid, PendingRestart;
     /// <summary>13–15 <c>invalidated_at</c>: the restart_lsn the slot had when invalidated.</summary>
     public Lsn InvalidatedAt;
     public InvalidationCause Invalidated;

@@ -31,6 +31,15 @@ public sealed record DropSlot(string Slot) : ScenarioEvent;
 /// <summary><c>pg_replication_slot_advance(slot, target)</c>; null target = the current insert position.</summary>
 public sealed record AdvanceSlot(string Slot, Lsn? Target) : ScenarioEvent;
 
+/// <summary>
+/// <c>pg_logical_slot_get_changes(slot, upto, NULL)</c> (<see cref="Peek"/> false) or <c>pg_logical_slot_peek_changes</c>
+/// (true) on a logical slot: decodes from restart_lsn to <see cref="Target"/> (null = the end of WAL). Consuming
+/// confirms that position; peeking confirms nothing, yet a restart point the decoder reaches at or before the slot's
+/// confirmed_flush is taken all the same. Unlike <see cref="AdvanceSlot"/>, the global slot minimum is recomputed only
+/// when the slot's catalog_xmin moves too (retention-model.md §12.2).
+/// </summary>
+public sealed record ConsumeSlot(string Slot, Lsn? Target, bool Peek) : ScenarioEvent;
+
 /// <summary>The slot's consumer disconnects (a standby stopped, a connector down).</summary>
 public sealed record StopConsumer(string Slot) : ScenarioEvent;
 
