@@ -109,6 +109,10 @@ public sealed class ModelReplay
         }
     }
 
+    /// <summary>A step's own outcome as the model and the server give it (an advance the server must refuse).</summary>
+    public void StepOutcome(int step, string subject, string field, string predicted, string observed, string inputs) =>
+        Decisions.Add(new Decision(DecisionPoint.AtStep(step), null, subject, field, predicted, observed, predicted == observed, inputs));
+
     /// <summary>
     /// Checkpoints that completed together between two snapshots: their inputs were not observed one by one, so
     /// they are not compared; the estimate and the removal horizon follow the server's own figures.
