@@ -20,6 +20,10 @@ public sealed record ValidationRun(
     public int Agreed => Decisions.Count(d => d.Agrees);
     public int Disagreed => Decisions.Count(d => !d.Agrees);
     public bool Agrees => Disagreed == 0;
+
+    /// <summary>Agreement per compared field (removed, recycled, cutoff, wal_status, …), in the order first compared.</summary>
+    public IReadOnlyList<(string Field, int Compared, int Agreed)> Fields =>
+        Decisions.GroupBy(d => d.Field, StringComparer.Ordinal).Select(g => (g.Key, g.Count(), g.Count(d => d.Agrees))).ToList();
 }
 
 /// <summary>
