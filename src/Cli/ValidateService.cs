@@ -59,6 +59,10 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
 
         var agreed = runs.Count(r => r.Agrees);
         stdout.WriteLine($"{runs.Count} run(s): {agreed} agree, {runs.Count - agreed} disagree; decisions {runs.Sum(r => r.Agreed)}/{runs.Sum(r => r.Decisions.Count)} agree");
+        // Each compared field on its own (removed, recycled, added, cutoff, files, oldest_file, wal_status, …) over all runs.
+        var byField = runs.SelectMany(r => r.Fields).GroupBy(f => f.Field, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} {g.Sum(f => f.Agreed)}/{g.Sum(f => f.Compared)}").ToList();
+        if (byField.Count > 0) stdout.WriteLine($"by field: {string.Join("  ", byField)}");
         if (runs.Count > 0) stdout.WriteLine($"reports: {string.Join(", ", files.Select(f => f.Path))}");
         foreach (var m in missing) stderr.WriteLine($"walsim: {m}");
         if (runs.Any(r => !r.Agrees)) return ExitCode.ExpectationsFailed;

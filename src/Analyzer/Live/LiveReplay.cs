@@ -87,17 +87,19 @@ public sealed class LiveReplay
         _last = s;
         if (s.PgWalFiles > _peakFiles) { _peakFiles = s.PgWalFiles; _peakFilesAt = s.ServerTime; }
 
-        var changes = _sampledSettings!.ChangesThrough(s.Sample);
-        if (changes.Count > 0) _settings = _settings!.With(changes);
-
         var prev = _prev;
         var gap = prev is null || s.Gap || s.TimelineId != prev.Server.TimelineId || s.InRecovery != prev.Server.InRecovery;
         if (prev is not null)
         {
-            // The slot columns of the previous sample, now that this one bounds the write position they were read at.
+            // The slot columns of the previous sample, now that this one bounds the write position they were read at —
+            // with the settings that sample saw: a reload first seen in this sample applies from this sample on.
             CompareSlotColumns(prev, gap ? prev.Server.WriteLsn : s.WriteLsn);
             if (gap) _gaps++;
         }
+        // The settings this sample saw (the sidecar records a reload at the first sample that read the new value):
+        // from here on they judge this sample's slot columns and the checkpoint first seen in it.
+        var changes = _sampledSettings!.ChangesThrough(s.Sample);
+        if (changes.Count > 0) _settings = _settings!.With(changes);
 
         var settledHere = false;                  // a checkpoint's outcome was judged on this sample
         if (_pending is { } pending)
@@ -210,21 +212,26 @@ public sealed class LiveReplay
         var files = _filesSinceRedo is { } known
             ? new WalDirectory(known.Oldest, SegmentNumber.Max(known.Newest, recSeg))
             : new WalDirectory(recSeg, recSeg);
-        CheckpointOutcome Decide(IReadOnlyList<SlotSample> minimumOf, Lsn slotMin) => CheckpointDecision.Decide(settings, new CheckpointInputs
+        // 18's idle_replication_slot_timeout is checked by InvalidateObsoleteReplicationSlots at the checkpoint's end
+        // (after CheckPointGuts, a spread checkpoint's whole write phase), with GetCurrentTimestamp() then: between this
+        // sample and the one before. Each end of that window is one side of the bracket: idle measured to the earlier
+        // sample times out fewer slots (keeps more, like the lower slot minimum).
+        CheckpointOutcome Decide(IReadOnlyList<SlotSample> minimumOf, Lsn slotMin, DateTimeOffset checkedAt) => CheckpointDecision.Decide(settings, new CheckpointInputs
         {
             Redo = a.RedoLsn,
             PriorRedo = b.RedoLsn,
             RecPtr = recptr,
             Estimate = _estimate ?? 0, // unknown before the first checkpoint seen, which seeds it
-            Slots = DecisionSlots(slots, lastSaved ? minimumOf : null),
+            Slots = DecisionSlots(slots, lastSaved ? minimumOf : null, checkedAt),
             KeepSlotMinimum = slotMin,
             Files = files,
             LastRemoved = _lastRemoved,
             ArchivedThrough = ArchivedThrough(b),
         });
-        var low = Decide(lowSlots, minLow);
-        var bracketed = !ReferenceEquals(lowSlots, highSlots);
-        var high = bracketed ? Decide(highSlots, minHigh) : low;
+        var low = Decide(lowSlots, minLow, b.ServerTime);
+        var idleBracketed = IdleWindowMatters(settings, slots, b.ServerTime, a.ServerTime);
+        var bracketed = !ReferenceEquals(lowSlots, highSlots) || idleBracketed;
+        var high = bracketed ? Decide(highSlots, minHigh, a.ServerTime) : low;
         _estimate = low.Estimate;
 
         static string Min(Lsn l) => l.IsValid ? l.ToString() : "none";
@@ -232,8 +239,11 @@ public sealed class LiveReplay
             string.Create(CultureInfo.InvariantCulture, $"{x.KeepBeforeInvalidation.Value:X}{(x.Keep != x.KeepBeforeInvalidation ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
             $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
-        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, Decision.Names(low.Invalidated.Select(i => i.Name)), low, high,
-            _filesSinceRedo is not null,
+        // Slots invalidated for sure (the lower bracket's), and those an idle timeout may also have reached by the end.
+        var certain = low.Invalidated.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var possible = certain.Union(high.Invalidated.Where(i => i.Cause == InvalidationCause.IdleTimeout).Select(i => i.Name)).ToHashSet(StringComparer.Ordinal);
+        var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, certain, possible, low, high,
+            _filesSinceRedo?.Oldest,
             before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
             _invalidated.Where(n => !_lostEarly.ContainsKey(n)).ToHashSet(StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
@@ -244,17 +254,34 @@ public sealed class LiveReplay
     /// minimum recomputed after counts their restart_lsn, or on 18 (<paramref name="savedAt"/>) each slot's as sampled
     /// where KeepLogSeg's minimum was read — its last saved restart_lsn — slots seen only there included.
     /// </summary>
-    private static CheckpointSlot[] DecisionSlots(List<SlotSample> slots, IReadOnlyList<SlotSample>? savedAt)
+    private static CheckpointSlot[] DecisionSlots(List<SlotSample> slots, IReadOnlyList<SlotSample>? savedAt, DateTimeOffset checkedAt)
     {
-        if (savedAt is null) return slots.Select(s => CheckpointSlot.Holding(s.Name, s.RestartLsn, s.Active)).ToArray();
+        if (savedAt is null) return slots.Select(s => CheckpointSlot.Holding(s.Name, s.RestartLsn, s.Active) with { IdleFor = IdleFor(s, checkedAt) }).ToArray();
         var saved = new Dictionary<string, Lsn>(StringComparer.Ordinal);
         foreach (var s in savedAt) saved[s.Name] = s.RestartLsn;
         var list = new List<CheckpointSlot>(slots.Count + savedAt.Count);
         foreach (var s in slots)
-            list.Add(new CheckpointSlot(s.Name, s.RestartLsn, saved.Remove(s.Name, out var r) ? r : Lsn.Invalid, s.Active));
+            list.Add(new CheckpointSlot(s.Name, s.RestartLsn, saved.Remove(s.Name, out var r) ? r : Lsn.Invalid, s.Active, IdleFor(s, checkedAt)));
         foreach (var s in savedAt)
             if (saved.ContainsKey(s.Name)) list.Add(new CheckpointSlot(s.Name, Lsn.Invalid, s.RestartLsn));
         return [.. list];
+    }
+
+    /// <summary>now − <c>inactive_since</c> (17+) of a released slot at <paramref name="at"/>; null while in use or unknown.</summary>
+    private static SimDuration? IdleFor(SlotSample s, DateTimeOffset at) =>
+        !s.Active && s.InactiveSince is { } since && at > since ? SimDuration.FromSeconds((at - since).TotalSeconds) : null;
+
+    /// <summary>Whether some released slot's idle time crosses <c>idle_replication_slot_timeout</c> between the two
+    /// samples a checkpoint ended between (18): then the checkpoint's end decides, and both outcomes are possible.</summary>
+    private static bool IdleWindowMatters(ServerSettings settings, List<SlotSample> slots, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (!settings.Policy.HasIdleReplicationSlotTimeout || settings.IdleReplicationSlotTimeout <= SimDuration.Zero) return false;
+        var timeout = (long)settings.IdleReplicationSlotTimeout.TotalSeconds;
+        foreach (var s in slots)
+            if (IdleFor(s, to) is { } late && (long)Math.Floor(late.TotalSeconds) >= timeout
+                && (IdleFor(s, from) is not { } early || (long)Math.Floor(early.TotalSeconds) < timeout))
+                return true;
+        return false;
     }
 
     /// <summary>
@@ -301,7 +328,20 @@ public sealed class LiveReplay
         string? filesVerdict = null, predictedOldest = null, predictedFiles = null;
         var okFiles = true;
         var oldestAgrees = false;
-        if (p.FilesKnown && Oldest(a) is { } observedOldest)
+        // CreateCheckPoint updates pg_control, then invalidates slots, then removes files: the only sample left to judge
+        // the checkpoint by (the next is past another checkpoint, or the file ends) may have caught it before the
+        // removal — pg_wal exactly as before, where the model removes something. Like the other races, that is not a
+        // disagreement: the files are not judged, and the next checkpoint starts from the model's pg_wal.
+        var removalUnseen = final && a.Sample == p.Completed.Sample && p.OldestBefore is { } ob && Oldest(a) == ob && p.Low.After.Oldest > ob;
+        if (removalUnseen)
+        {
+            _notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"sample {a.Sample}: checkpoint {p.Number} caught between its invalidations and its file removal, and no later sample shows it alone: its files were not judged"));
+            var head = _seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn);
+            _filesSinceRedo = p.Low.After.Through(head);
+            _lastRemoved = SegmentNumber.Max(_lastRemoved, p.Low.LastRemoved);
+        }
+        else if (p.FilesKnown && Oldest(a) is { } observedOldest)
         {
             var (dl, dh) = (p.Low.After, p.High.After);
             // The segments insertion reached after the checkpoint, up to this sample.
@@ -321,8 +361,10 @@ public sealed class LiveReplay
         var okSlots = true;
         if (_policy!.CapsSlotRetention)
         {
-            seen = Decision.Names(frame.Slots.Where(s => IsLostToWal(s) && !p.LostBefore.Contains(s.Name) && p.SlotsBefore.Contains(s.Name)).Select(s => s.Name));
-            okSlots = seen == p.Invalidated;
+            var seenNames = frame.Slots.Where(s => IsInvalidatedByCheckpoint(s) && !p.LostBefore.Contains(s.Name) && p.SlotsBefore.Contains(s.Name))
+                .Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            seen = Decision.Names(seenNames);
+            okSlots = p.Certain.IsSubsetOf(seenNames) && seenNames.IsSubsetOf(p.Possible);
         }
         if (!final && !(okFiles && okSlots)) return false;
 
@@ -332,11 +374,12 @@ public sealed class LiveReplay
             Record(new Decision(DecisionPoint.AtSample(a.Sample, a.ServerTime), p.Number, $"checkpoint {p.Number}", "oldest_file", predictedOldest, a.OldestWalFile ?? "-", oldestAgrees, p.Inputs + note));
             Record(new Decision(DecisionPoint.AtSample(a.Sample, a.ServerTime), p.Number, $"checkpoint {p.Number}", "files", predictedFiles!, a.PgWalFiles.ToString(CultureInfo.InvariantCulture), okFiles, p.Inputs + note));
         }
-        if (seen is not null) Compare(a, p.Number, "invalidated", p.Invalidated, seen, p.Inputs + note);
+        if (seen is not null)
+            Record(new Decision(DecisionPoint.AtSample(a.Sample, a.ServerTime), p.Number, $"checkpoint {p.Number}", "invalidated", p.Invalidated, seen, okSlots, p.Inputs + note));
 
         // The horizon the server settled on (lastRemovedSegNo: the file before the oldest left) — the model's when it
         // agrees, the server's when not — so that the next checkpoint is judged on its own.
-        if (p.FilesKnown && Oldest(a) is { } ao && ao.Value > 0)
+        if (!removalUnseen && p.FilesKnown && Oldest(a) is { } ao && ao.Value > 0)
             _lastRemoved = SegmentNumber.Max(_lastRemoved, ao - 1);
         var slotVerdict = okSlots ? null : $"invalidated: model {p.Invalidated}, server {seen}";
         var line = new CheckpointComparison(p.Number, a.Sample, p.Completed.CheckpointTime, p.Completed.RedoLsn, p.Distance, p.ByWalVolume,
@@ -346,8 +389,15 @@ public sealed class LiveReplay
     }
 
     private sealed record PendingCheckpoint(int Number, ServerSample Before, ServerSample Completed, ByteCount Distance, bool ByWalVolume,
-        string Invalidated, CheckpointOutcome Low, CheckpointOutcome High, bool FilesKnown, HashSet<string> SlotsBefore, HashSet<string> LostBefore,
-        string Inputs);
+        HashSet<string> Certain, HashSet<string> Possible, CheckpointOutcome Low, CheckpointOutcome High, SegmentNumber? OldestBefore,
+        HashSet<string> SlotsBefore, HashSet<string> LostBefore, string Inputs)
+    {
+        /// <summary>pg_wal was known before the checkpoint, so its removal can be judged.</summary>
+        public bool FilesKnown => OldestBefore is not null;
+
+        /// <summary>The slots predicted invalidated: a range ("-..cdc") when an idle timeout may or may not have been reached.</summary>
+        public string Invalidated => Possible.SetEquals(Certain) ? Decision.Names(Certain) : $"{Decision.Names(Certain)}..{Decision.Names(Possible)}";
+    }
 
     private void Keep<T>(List<T> list, T item, ref long dropped)
     {
@@ -405,9 +455,6 @@ public sealed class LiveReplay
 
     private static string Text(WalStatus w) => w == WalStatus.Null ? "null" : w.ToSql();
 
-    private void Compare(ServerSample at, int checkpoint, string field, string predicted, string observed, string inputs) =>
-        Record(new Decision(DecisionPoint.AtSample(at.Sample, at.ServerTime), checkpoint, $"checkpoint {checkpoint}", field, predicted, observed, predicted == observed, inputs));
-
     private void Count(string field, bool agrees)
     {
         ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byField, field, out _);
@@ -461,7 +508,7 @@ public sealed class LiveReplay
     {
         foreach (var slot in frame.Slots)
         {
-            if (IsLostToWal(slot))
+            if (IsInvalidatedByCheckpoint(slot))
             {
                 if (_invalidated.Add(slot.Name) && comparable && !checkpointSeen && _lastRestart.TryGetValue(slot.Name, out var last))
                     _lostEarly[slot.Name] = last;
@@ -475,9 +522,10 @@ public sealed class LiveReplay
         if (_invalidated.Count > 0) _invalidated.RemoveWhere(name => frame.Slot(name) is null);
     }
 
-    /// <summary>Lost because its WAL was removed (not a PG17+ conflict on a standby or a PG18 idle timeout).</summary>
-    private static bool IsLostToWal(SlotSample s) =>
-        s.WalStatus == WalStatus.Lost && (s.InvalidationReason is null or "wal_removed");
+    /// <summary>Invalidated by a checkpoint's <c>InvalidateObsoleteReplicationSlots</c>: its WAL removed, or (18) idle
+    /// past <c>idle_replication_slot_timeout</c> — not a PG17+ conflict on a standby.</summary>
+    private static bool IsInvalidatedByCheckpoint(SlotSample s) =>
+        s.WalStatus == WalStatus.Lost && (s.InvalidationReason is null or "wal_removed" or "idle_timeout");
 
     private SegmentNumber? Oldest(ServerSample s) => s.OldestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;
     private SegmentNumber? Newest(ServerSample s) => s.NewestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;

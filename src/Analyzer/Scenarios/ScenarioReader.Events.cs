@@ -26,11 +26,12 @@ internal sealed partial class ScenarioReader
     /// <summary>Events and steps in time order (then file order).</summary>
     private readonly List<ParsedEvent> parsedEvents = [];
 
-    /// <summary>Keys that may accompany an action: <c>versions:</c> on <c>set</c>, <c>to:</c> on <c>advance_slot</c>.</summary>
+    /// <summary>Keys that may accompany an action: <c>versions:</c> on <c>set</c>, <c>to:</c>, <c>via:</c> and <c>error:</c> on <c>advance_slot</c>.</summary>
     private static string[] Companions(string action) => action switch
     {
         "set" => ["versions"],
-        "advance_slot" or "consume_slot" or "peek_slot" => ["to"],
+        "advance_slot" => ["to", "via", "error"],
+        "consume_slot" or "peek_slot" => ["to"],
         _ => [],
     };
 
@@ -110,7 +111,13 @@ internal sealed partial class ScenarioReader
                 return new Action(new DropSlot(SlotName(v)), v);
             case "advance_slot":
                 Lsn? target = m!["to"] is { } to && to.Scalar("current or an LSN like 0/16B3748") != "current" ? to.Lsn() : null;
-                return new Action(new AdvanceSlot(SlotName(v), target), v);
+                var via = m!["via"] is { } viaNode && viaNode.Choice("function", "walsender") == "walsender" ? AdvanceVia.Walsender : AdvanceVia.Function;
+                // error: the SQLSTATE the server answers with (55000: the slot never reserved WAL, or was invalidated).
+                var errorNode = m!["error"];
+                var error = errorNode?.Choice("55000");
+                if (errorNode is { } en && via == AdvanceVia.Walsender)
+                    throw en.Error("error: applies to pg_replication_slot_advance (via: function), not to a walsender's report");
+                return new Action(new AdvanceSlot(SlotName(v), target, via, error), v);
             case "consume_slot" or "peek_slot":
                 Lsn? upto = m!["to"] is { } u && u.Scalar("end or an LSN like 0/16B3748") != "end" ? u.Lsn() : null;
                 return new Action(new ConsumeSlot(SlotName(v), upto, Peek: action == "peek_slot"), v);

@@ -142,6 +142,16 @@ public static partial class CheckpointMessages
         RecoveryRestartPointPattern().Match(message) is { Success: true } m ? Lsn.Parse(m.Groups["lsn"].Value) : null;
 
     /// <summary>"skipping restartpoint, already performed at 0/600028" (DEBUG2) → the replayed checkpoint's redo it names.</summary>
+    /// <summary>
+    /// <c>RemoveOldXlogFiles</c>' DEBUG2 "attempting to remove WAL segments older than log file %s": the cut-off file,
+    /// named with timeline 0 (<c>XLogFileName(lastoff, 0, segno)</c>); files whose segment part sorts at or below it go.
+    /// </summary>
+    public static string? ParseRemovalCutoff(string message) =>
+        RemovalCutoffPattern().Match(message) is { Success: true } m ? m.Groups["file"].Value : null;
+
+    [GeneratedRegex(@"^attempting to remove WAL segments older than log file (?<file>[0-9A-F]{24})$")]
+    private static partial Regex RemovalCutoffPattern();
+
     public static Lsn? ParseSkippedRestartpoint(string message) =>
         SkippedRestartpointPattern().Match(message) is { Success: true } m ? Lsn.Parse(m.Groups["lsn"].Value) : null;
 

@@ -125,7 +125,13 @@ public sealed class ModelReplay
         Compare("removed", Num(o.Removed), Num(logged.Removed));
         Compare("recycled", Num(o.Recycled), Num(logged.Recycled));
         Compare("added", Num(o.Added), Num(logged.Added));
+        // RemoveOldXlogFiles(_logSegNo - 1): the server names the cut-off with timeline 0 in its DEBUG2 line.
+        if (logged.RemovalCutoff is { } cutoff)
+            Compare("cutoff", _seg.FileName(o.Keep.Value > 0 ? o.Keep - 1 : o.Keep, timeline: 0), cutoff);
         Compare("oldest_file", Segment(o.After.Oldest), Segment(after.OldestFile));
+        // The first file kept, counted from the redo segment (0: pg_wal starts at the redo segment; -3: three before it).
+        var redoSeg = _seg.SegmentOf(redo);
+        Compare("oldest_vs_redo", Relative(o.After.Oldest, redoSeg), Relative(after.OldestFile, redoSeg));
         Compare("files", Num(o.After.Count), Num(after.Files));
     }
 
@@ -148,6 +154,10 @@ public sealed class ModelReplay
         }
     }
 
+    /// <summary>A step's own outcome as the model and the server give it (an advance the server must refuse).</summary>
+    public void StepOutcome(int step, string subject, string field, string predicted, string observed, string inputs) =>
+        Decisions.Add(new Decision(DecisionPoint.AtStep(step), null, subject, field, predicted, observed, predicted == observed, inputs));
+
     /// <summary>
     /// Checkpoints that completed together between two snapshots: their inputs were not observed one by one, so
     /// they are not compared; the estimate and the removal horizon follow the server's own figures.
@@ -164,6 +174,9 @@ public sealed class ModelReplay
     }
 
     private string Segment(SegmentNumber s) => _seg.FileName(s);
+
+    private static string Relative(SegmentNumber s, SegmentNumber redo) =>
+        (unchecked((long)s.Value - (long)redo.Value)).ToString("+0;-0;0", CultureInfo.InvariantCulture);
 
     private static string Cause(CheckpointCause c) => c switch
     {

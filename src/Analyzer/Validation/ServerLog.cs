@@ -23,6 +23,10 @@ public sealed record LoggedCheckpoint(
 {
     /// <summary>When the "checkpoint starting" / "restartpoint starting" line was logged; null without one.</summary>
     public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>The file <c>RemoveOldXlogFiles</c> removed up to ("attempting to remove WAL segments older than log
+    /// file …", DEBUG2; the cluster runs with <c>log_min_messages = debug2</c>); null when it was not logged.</summary>
+    public string? RemovalCutoff { get; init; }
 }
 
 /// <summary>"skipping restartpoint, already performed at X" (DEBUG2) and when it was logged (null: a time the log
@@ -57,6 +61,7 @@ public sealed partial class ServerLog
     private LoggedCheckpoint? _restartpointAwaitingRedo;
     private readonly List<LoggedInvalidation> _invalidations = [];
     private readonly List<LoggedTermination> _terminated = [];
+    private string? _removalCutoff;
     // A message whose DETAIL line is still to come, and the process that logs it (its DETAIL follows in the same write).
     private (string Pid, Action<string> Join)? _awaitingDetail;
     private string _partial = "";
@@ -122,7 +127,8 @@ public sealed partial class ServerLog
         switch (level)
         {
             case "DEBUG":
-                if (CheckpointMessages.ParseSkippedRestartpoint(msg) is { } performedAt) _skipped.Add(new LoggedSkip(performedAt, time));
+                if (CheckpointMessages.ParseRemovalCutoff(msg) is { } cutoff) _removalCutoff = cutoff;
+                else if (CheckpointMessages.ParseSkippedRestartpoint(msg) is { } performedAt) _skipped.Add(new LoggedSkip(performedAt, time));
                 else ReadSlotSync(pid, msg); // "could not synchronize" is DEBUG1 for a persistent copy
                 return;
             case "ERROR":
@@ -140,6 +146,7 @@ public sealed partial class ServerLog
         {
             _startFlags = startFlags;
             _startedAt = time;
+            _removalCutoff = null;
             _startIsRestartpoint = restartpoint;
             return;
         }
@@ -151,11 +158,15 @@ public sealed partial class ServerLog
                 done.Added, done.Removed, done.Recycled, done.DistanceKb, done.EstimateKb,
                 done.CheckpointLsn, done.RedoLsn,
                 [.. _invalidations], [.. _terminated])
-            { StartedAt = _startFlags is not null && _startIsRestartpoint == done.IsRestartpoint ? _startedAt : null };
+            {
+                StartedAt = _startFlags is not null && _startIsRestartpoint == done.IsRestartpoint ? _startedAt : null,
+                RemovalCutoff = _removalCutoff,
+            };
             // CreateRestartPoint logs "recovery restart point at" right after: the restartpoint is reported with it.
             if (done.IsRestartpoint) _restartpointAwaitingRedo = logged;
             else _completed.Add(logged);
             _startFlags = null;
+            _removalCutoff = null;
             _invalidations.Clear();
             _terminated.Clear();
             return;

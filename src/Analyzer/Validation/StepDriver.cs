@@ -16,6 +16,10 @@ public sealed record ValidationRun(
     public int Agreed => Decisions.Count(d => d.Agrees);
     public int Disagreed => Decisions.Count(d => !d.Agrees);
     public bool Agrees => Disagreed == 0;
+
+    /// <summary>Agreement per compared field (removed, recycled, cutoff, wal_status, …), in the order first compared.</summary>
+    public IReadOnlyList<(string Field, int Compared, int Agreed)> Fields =>
+        Decisions.GroupBy(d => d.Field, StringComparer.Ordinal).Select(g => (g.Key, g.Count(), g.Count(d => d.Agrees))).ToList();
 }
 
 /// <summary>
@@ -202,18 +206,36 @@ public sealed class StepDriver
     }
 
     /// <summary>
-    /// Moves a slot to the current (or given) position. pg_replication_slot_advance needs a slot that has reserved
-    /// WAL; a physical slot that never did is moved the way a standby moves it: a walsender on the slot receives a
-    /// flush position (PhysicalConfirmReceivedLocation).
+    /// Moves a slot to the current (or given) position: with pg_replication_slot_advance (which refuses a slot that
+    /// never reserved WAL: <c>error: 55000</c> compares that refusal), or <c>via: walsender</c> the way a standby
+    /// moves it: a walsender on the slot receives a flush position (PhysicalConfirmReceivedLocation).
     /// </summary>
     private async Task AdvanceAsync(ThrowawayCluster cluster, NpgsqlConnection c, AdvanceSlot a, ServerSnapshot snap, CancellationToken ct)
     {
         var slot = snap.Slot(a.Slot);
-        if (slot is null || slot.WalStatus == "lost") { _notes.Add($"step {a.Step}: {a.Slot} not advanced (invalidated or absent), as in the model"); return; }
         var target = a.Target is { } t ? t.ToString() : null;
-        if (slot.RestartLsn.IsValid)
+        var call = $"SELECT pg_replication_slot_advance('{a.Slot}', {(target is null ? "pg_current_wal_lsn()" : $"'{target}'::pg_lsn")})";
+        if (a.ExpectError is { } expected)
         {
-            await ExecAsync(c, $"SELECT pg_replication_slot_advance('{a.Slot}', {(target is null ? "pg_current_wal_lsn()" : $"'{target}'::pg_lsn")})", ct);
+            // The scenario says the server refuses (a slot that never reserved WAL): compare the SQLSTATE it answers with.
+            string observed;
+            try
+            {
+                await ExecAsync(c, call, ct);
+                observed = "none";
+            }
+            catch (PostgresException pe)
+            {
+                observed = pe.SqlState;
+            }
+            _replay.StepOutcome(a.Step!.Value, $"advance_slot {a.Slot}", "error", expected, observed,
+                $"pg_replication_slot_advance on restart_lsn={(slot?.RestartLsn.IsValid == true ? slot.RestartLsn.ToString() : "null")}");
+            return;
+        }
+        if (slot is null || slot.WalStatus == "lost") { _notes.Add($"step {a.Step}: {a.Slot} not advanced (invalidated or absent), as in the model"); return; }
+        if (a.Via == AdvanceVia.Function)
+        {
+            await ExecAsync(c, call, ct);
             return;
         }
         Lsn to;

@@ -94,6 +94,8 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         Set("checkpoint_timeout", "1d");
         // Durability does not enter any retention decision; skipping fsync makes a run take seconds.
         Set("fsync", "off");
+        // RemoveOldXlogFiles' cut-off ("attempting to remove WAL segments older than log file …") is a DEBUG2 line.
+        Set("log_min_messages", "debug2");
         foreach (var (name, value) in settings) Set(name, value);
         Set("log_checkpoints", "on");
         return b.ToString();

@@ -12,6 +12,8 @@ public static class ValidationReport
     {
         w.WriteLine($"  PostgreSQL {run.Version}: {run.Checkpoints} checkpoint(s) compared, {run.Agreed}/{run.Decisions.Count} decisions agree"
             + (run.UnobservedCheckpoints > 0 ? $", {run.UnobservedCheckpoints} checkpoint(s) not observed one by one" : ""));
+        if (run.Decisions.Count > 0)
+            w.WriteLine($"    by field: {string.Join("  ", run.Fields.Select(f => $"{f.Field} {f.Agreed}/{f.Compared}"))}");
         foreach (var group in run.Decisions.Where(d => d.Checkpoint is not null).GroupBy(d => d.Checkpoint))
         {
             var first = group.First();
@@ -71,6 +73,15 @@ public static class ValidationReport
             j.WriteNumber("decisions", run.Decisions.Count);
             j.WriteNumber("agreed", run.Agreed);
             j.WriteBoolean("agrees", run.Agrees);
+            j.WriteStartObject("fields");
+            foreach (var (field, compared, agreed) in run.Fields)
+            {
+                j.WriteStartObject(field);
+                j.WriteNumber("compared", compared);
+                j.WriteNumber("agreed", agreed);
+                j.WriteEndObject();
+            }
+            j.WriteEndObject();
             j.WriteStartArray("disagreements");
             foreach (var d in run.Decisions.Where(d => !d.Agrees))
             {

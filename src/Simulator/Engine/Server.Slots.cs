@@ -470,6 +470,21 @@ internal sealed partial class Server
                 break;
             case AdvanceSlot a:
                 var slot = Find(a.Slot) ?? throw Unknown(a.Slot, e);
+                if (AdvanceRefused(slot, a, e) is { } refused)
+                {
+                    // As on the server: the call fails and the slot is left as it was (a never-reserved slot stays
+                    // unreserved: restart_lsn, wal_status and safe_wal_size's target NULL, never invalidated).
+                    if (a.ExpectError != refused)
+                        throw new ScenarioValidationException(
+                            $"replication slot \"{a.Slot}\" cannot be advanced at {e.At}: this slot has never previously reserved WAL " +
+                            "(pg_replication_slot_advance fails with SQLSTATE 55000); write error: 55000 if that is the point, " +
+                            "or via: walsender to move it as a standby's flush report does", e.Location, "advance_slot");
+                    break;
+                }
+                if (a.ExpectError is { } expected)
+                    throw new ScenarioValidationException(
+                        $"advance_slot of \"{a.Slot}\" at {e.At} declares error: {expected}, but the slot {(slot.Invalidated != InvalidationCause.None ? "was invalidated (the model leaves it alone)" : $"has reserved WAL at {slot.RestartLsn}: the server would advance it")}",
+                        e.Location, "error");
                 if (slot.Invalidated == InvalidationCause.None && Advance(slot, Lsn.Min(a.Target ?? Insert, Insert)))
                     ComputeRequiredLsn();
                 break;
@@ -516,6 +531,22 @@ internal sealed partial class Server
 
     /// <summary>An xl_running_xacts as the snapshot builder uses it: where it is, the restart point it offers, the xmin it proposes.</summary>
     private readonly record struct RunningXacts(Lsn At, Lsn RestartPoint, Lsn Xmin);
+
+    /// <summary>
+    /// The SQLSTATE <c>pg_replication_slot_advance</c> answers with, or null when it advances: "A slot whose
+    /// restart_lsn has never been reserved cannot be advanced" (slotfuncs.c, 12–18: ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE).
+    /// A walsender's flush report has no such check (<c>PhysicalConfirmReceivedLocation</c> sets restart_lsn).
+    /// </summary>
+    private static string? AdvanceRefused(SlotState slot, AdvanceSlot a, ScenarioEvent e)
+    {
+        if (a.Via == AdvanceVia.Walsender)
+        {
+            if (slot.Kind != SlotKind.Physical)
+                throw new ScenarioValidationException($"via: walsender moves a physical slot; \"{a.Slot}\" is logical", e.Location, "via");
+            return null;
+        }
+        return slot.Invalidated == InvalidationCause.None && !slot.RestartLsn.IsValid ? "55000" : null;
+    }
 
     private static ScenarioValidationException Unknown(string slot, ScenarioEvent e) =>
         new($"replication slot \"{slot}\" does not exist at {e.At}", e.Location, "slot");

@@ -29,7 +29,15 @@ public sealed record CreateSlot(SlotSpec Slot) : ScenarioEvent;
 public sealed record DropSlot(string Slot) : ScenarioEvent;
 
 /// <summary><c>pg_replication_slot_advance(slot, target)</c>; null target = the current insert position.</summary>
-public sealed record AdvanceSlot(string Slot, Lsn? Target) : ScenarioEvent;
+public sealed record AdvanceSlot(string Slot, Lsn? Target, AdvanceVia Via = AdvanceVia.Function, string? ExpectError = null) : ScenarioEvent;
+
+/// <summary>
+/// How a slot is moved: <see cref="Function"/> is <c>pg_replication_slot_advance()</c>, which refuses (SQLSTATE 55000) a
+/// slot that has never reserved WAL or was invalidated; <see cref="Walsender"/> is a standby streaming from the slot
+/// and reporting a flush position (<c>PhysicalConfirmReceivedLocation</c>), which also gives a never-reserved
+/// physical slot its first restart_lsn.
+/// </summary>
+public enum AdvanceVia { Function, Walsender }
 
 /// <summary>
 /// <c>pg_logical_slot_get_changes(slot, upto, NULL)</c> (<see cref="Peek"/> false) or <c>pg_logical_slot_peek_changes</c>

@@ -172,6 +172,83 @@ public sealed class LiveReplayTests
         Assert.Equal("cdc", r.CheckpointLines.Single().Invalidated);
     }
 
+    // Issue 15 item 5: ALTER SYSTEM SET max_slot_wal_keep_size = '32MB' + pg_reload_conf() between samples 1 and 2;
+    // the sidecar records 4MB at sample 1 and 32MB at sample 2. Slot at 0/1000000 (segment 1), write position
+    // 0/3000100 (segment 3), lastRemovedSegNo 0 (pg_wal from segment 1). With 4MB (MBtoSegs = 0 segments of 16MB):
+    // KeepLogSeg(currpos) = 3 − 0 = 3 > 1, segment 1 still there → 'unreserved', safe_wal_size = (1 + 0 + 1) × 16MB −
+    // 0x3000100 = −16777472. With 32MB (2 segments): 3 − 1 = 2, not > 2 → keeps segment 1 → 'reserved', safe_wal_size =
+    // (1 + 2 + 1) × 16MB − 0x3000100 = 16776960. Sample 1 is judged with the 4MB it saw, sample 2 with 32MB.
+    [Fact]
+    public void A_reloaded_setting_applies_from_the_first_sample_that_saw_it_not_to_the_sample_before()
+    {
+        SettingSample[] settings = [Setting("max_slot_wal_keep_size", "4", "MB"), Setting("max_slot_wal_keep_size", "32", "MB", sample: 2)];
+        var (r, d) = Replay(settings,
+            Frame(1, 2, 0x3000100, 1, 3, slots: Slot("rep1", 0x1000000, WalStatus.Unreserved, -0x1000100)),
+            Frame(2, 2, 0x3000100, 1, 3, slots: Slot("rep1", 0x1000000, WalStatus.Reserved, 0x1000000 - 0x100)));
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        Assert.Equal([("unreserved", 1L), ("reserved", 2L)], d.Where(x => x.Field == "wal_status").Select(x => (x.Predicted, x.Sample)));
+        Assert.Equal(["-16777472", "16776960"], d.Where(x => x.Field == "safe_wal_size").Select(x => x.Predicted));
+    }
+
+    private static readonly PgVersion Pg18 = new(18, 4);
+
+    /// <summary>Slot rep1 on 18, released at <paramref name="inactiveSince"/> seconds after T0 (it never moves: segment 1).</summary>
+    private static SlotSample Idle(double inactiveSince, WalStatus status, string? reason = null) =>
+        Slot("rep1", 0x1000000, status, null) with { InactiveSince = LiveFixtures.T0.AddSeconds(inactiveSince), InvalidationReason = reason };
+
+    // Issue 20 item 4, PostgreSQL 18 (slot.c DetermineSlotInvalidationCause, RS_INVAL_IDLE_TIMEOUT; called from
+    // CreateCheckPoint after CheckPointGuts and UpdateControlFile, REL_18_STABLE): idle_replication_slot_timeout = 240s,
+    // rep1 released at T0 − 225 s. The checkpoint whose redo moves from segment 2 to 3 started long before (its
+    // checkpoint_time T0 − 50 s: idle 175 s, under the timeout) and ended between sample 1 (T0 + 10.12 s: idle 235.1 s)
+    // and sample 2 (idle 245.1 s): only its end can time the slot out, and the window contains 240 s, so both outcomes
+    // are possible; the server shows it lost (idle_timeout). Without the slot the recomputed horizon is the redo
+    // segment 3: segments 1 and 2 recycled to 4 and 5 (the worked numbers above); with it, nothing goes.
+    [Fact]
+    public void An_idle_timeout_is_checked_at_the_end_of_a_spread_checkpoint_and_the_lost_slot_stops_holding_wal()
+    {
+        SettingSample[] timeout = [Setting("idle_replication_slot_timeout", "240", "s")];
+        var (r, d) = Replay(timeout,
+            Frame(1, 2, 0x3000100, 1, 3, version: Pg18, slots: Idle(-225, WalStatus.Reserved)),
+            Frame(2, 3, 0x3000200, 3, 5, version: Pg18, slots: Idle(-225, WalStatus.Lost, "idle_timeout")) is var f2
+                ? f2 with { Server = f2.Server with { CheckpointTime = LiveFixtures.T0.AddSeconds(-50) } } : null!,
+            // The next checkpoint (redo segment 4): the lost slot holds nothing; segment 3 is recycled.
+            Frame(3, 4, 0x4000200, 4, 6, version: Pg18, slots: Idle(-225, WalStatus.Lost, "idle_timeout")));
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        var inv = d.Where(x => x.Field == "invalidated").ToList();
+        Assert.Equal(("-..rep1", "rep1"), (inv[0].Predicted, inv[0].Observed));
+        Assert.Equal(("-", "-"), (inv[1].Predicted, inv[1].Observed));
+        Assert.Equal(["reserved", "lost", "lost"], d.Where(x => x.Field == "wal_status").Select(x => x.Predicted));
+        Assert.Equal(($"{File(1)}..{File(3)}", File(3)), d.Where(x => x.Field == "oldest_file").Select(x => (x.Predicted, x.Observed)).First());
+
+        // Idle for 250.1 s already at sample 1: the checkpoint that ended after it certainly timed the slot out, and a
+        // server that did not is a disagreement.
+        var (r2, d2) = Replay(timeout,
+            Frame(1, 2, 0x3000100, 1, 3, version: Pg18, slots: Idle(-240, WalStatus.Reserved)),
+            Frame(2, 3, 0x3000200, 1, 5, version: Pg18, slots: Idle(-240, WalStatus.Reserved)));
+        Assert.False(r2.Agrees);
+        Assert.Equal(("rep1", "-"), d2.Where(x => x.Field == "invalidated").Select(x => (x.Predicted, x.Observed)).Single());
+    }
+
+    // Issue 15 item 6, 18.4 with WAL-requested spread checkpoints: CreateCheckPoint updates pg_control, then
+    // InvalidateObsoleteReplicationSlots, then RemoveOldXlogFiles. Sample 2 fell between the last two: redo moved to
+    // segment 9, cdc already lost, segments 1..8 still in pg_wal. Sample 3 already shows the next checkpoint (redo 10):
+    // the first checkpoint's removal is never seen on its own. Cap 64MB: the worked numbers of the stalled-slot test
+    // above (keep 9 → files 9..13). It is the pg_control race again: the files are judged on the next sample, and when
+    // that one is past another checkpoint they are not judged (a note says so), while the invalidation is.
+    [Fact]
+    public void On_18_a_sample_between_the_invalidation_and_the_removal_is_a_race_not_a_disagreement()
+    {
+        SettingSample[] cap = [Setting("max_slot_wal_keep_size", "64", "MB")];
+        var lost = Slot("cdc", 0, WalStatus.Lost, null) with { InvalidationReason = "wal_removed" };
+        var (r, d) = Replay(cap,
+            Frame(1, 8, 0x9000100, 1, 9, version: Pg18, slots: Slot("cdc", 0x1000000, WalStatus.Unreserved, -0x3000100)),
+            Frame(2, 9, 0x9000200, 1, 9, version: Pg18, slots: lost),
+            Frame(3, 10, 0xA000200, 10, 14, version: Pg18, slots: lost));
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        Assert.Equal(("cdc", "cdc"), d.Where(x => x.Field == "invalidated").Select(x => (x.Predicted, x.Observed)).First());
+        Assert.Contains(r.Notes, n => n.Contains("between its invalidations and its file removal", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Nothing_is_compared_across_a_gap_the_horizon_is_taken_from_the_oldest_file_after_it()
     {

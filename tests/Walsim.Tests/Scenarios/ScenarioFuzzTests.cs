@@ -64,6 +64,7 @@ public sealed partial class ScenarioFuzzTests
           - checkpoint
           - switch_wal
           - advance_slot: rep1
+            via: walsender
           - write_segments: 4
           - set: {max_slot_wal_keep_size: 6MB}
           - write: 512kB
