@@ -35,9 +35,8 @@ internal static class LogJson
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
+            // kubectl logs --timestamps puts its time before the object; the record has the server's own.
             var brace = line.IndexOf('{', StringComparison.Ordinal);
-            DateTimeOffset? wrapperTime = null;
-            if (brace > 0 && LogLine.TryIso(line[..brace].Trim(), out var w)) wrapperTime = w;
             JsonDocument doc;
             try
             {
@@ -51,7 +50,7 @@ internal static class LogJson
             {
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                     throw new LogFileException(fileName, number, 0, "", "expected one JSON log object per line (jsonlog, CloudNativePG or Cloud Logging)");
-                if (Record(doc.RootElement, number, fileName, options, wrapperTime) is { } r) yield return r;
+                if (Record(doc.RootElement, number, fileName, options) is { } r) yield return r;
             }
         }
     }
@@ -74,7 +73,7 @@ internal static class LogJson
             foreach (var entry in doc.RootElement.EnumerateArray())
             {
                 index++;
-                if (entry.ValueKind == JsonValueKind.Object && Record(entry, index, fileName, options, null) is { } r) yield return r;
+                if (entry.ValueKind == JsonValueKind.Object && Record(entry, index, fileName, options) is { } r) yield return r;
             }
         }
     }
@@ -87,7 +86,7 @@ internal static class LogJson
             _ => null,
         } : null;
 
-    private static LogRecord? Record(JsonElement root, int number, string fileName, LogReadOptions options, DateTimeOffset? wrapperTime)
+    private static LogRecord? Record(JsonElement root, int number, string fileName, LogReadOptions options)
     {
         // Cloud Logging: the stderr line in textPayload.
         if (Text(root, "textPayload") is { } payload)
@@ -106,7 +105,6 @@ internal static class LogJson
             return Fields(root, "timestamp", "pid", number, fileName);
         // CloudNativePG's instance manager and other programs sharing the stream: not the server's log.
         if (root.TryGetProperty("logger", out _) || root.TryGetProperty("level", out _) || root.TryGetProperty("msg", out _)) return null;
-        _ = wrapperTime;
         throw new LogFileException(fileName, number, 0, "",
             "expected a PostgreSQL log entry: jsonlog (\"timestamp\", \"error_severity\", \"message\"), CloudNativePG (\"record\": {\"log_time\", \"message\", …}) or Cloud Logging (\"textPayload\")");
     }
