@@ -7,7 +7,8 @@
 #
 # Usage (as root; the servers run as user walsim): scripts/capture-checkpoint-logs.sh OUTDIR [--standby] MAJOR...
 # Environment: PREFIX (log_line_prefix, default pgBadger's '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h '),
-# LOG_TZ (log_timezone, default UTC), SUFFIX (appended to the log file names).
+# LOG_TZ (log_timezone, default UTC), SUFFIX (appended to the log file names), EXTRA_CONF (lines appended to
+# postgresql.conf, e.g. 'log_checkpoints = off' or 'log_error_verbosity = verbose'), DESTS (log_destination).
 set -euo pipefail
 prefix=${PREFIX:-'%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h '}
 tz=${LOG_TZ:-UTC}
@@ -29,6 +30,7 @@ for major in "$@"; do
   dir=$(mktemp -d /tmp/walsim-logcap-$major-XXXX); chown walsim "$dir"
   as "$bin/initdb" -D "$dir/data" --wal-segsize=1 -U walsim --auth=trust -E UTF8 --no-locale --no-sync >/dev/null
   dests="stderr,csvlog"; [[ $major -ge 15 ]] && dests="stderr,csvlog,jsonlog"
+  dests=${DESTS:-$dests}
   cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$dir'
@@ -50,6 +52,7 @@ max_wal_senders = 5
 wal_level = replica
 CONF
   [[ $major -ge 13 ]] && echo "max_slot_wal_keep_size = '2MB'" >>"$dir/data/postgresql.conf"
+  [[ -n ${EXTRA_CONF:-} ]] && printf '%s\n' "$EXTRA_CONF" >>"$dir/data/postgresql.conf"
   # hba: allow replication over the socket for the standby
   echo "local replication all trust" >>"$dir/data/pg_hba.conf"
   as "$bin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/startup.log" start >/dev/null
@@ -96,6 +99,6 @@ CONF
     rm -rf "$sdir"
   fi
   as "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
-  cp "$dir"/log/pg$major$suffix.* "$dir"/log/pg$major$suffix "$out/"
+  cp "$dir"/log/pg$major$suffix* "$out/"
   rm -rf "$dir"
 done

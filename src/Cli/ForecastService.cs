@@ -23,6 +23,12 @@ public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IR
 
     /// <summary>Forecast from the first part of the file (up to <see cref="Until"/>, default half-way) and compare with the rest.</summary>
     public bool Backtest { get; init; }
+
+    /// <summary>For a server log given to <see cref="WorkloadFrom"/>: its format (<c>--log-format</c>).</summary>
+    public Walsim.Analyzer.Sources.LogFormat? LogFormat { get; init; }
+
+    /// <summary>For a server log given to <see cref="WorkloadFrom"/>: its log_line_prefix (<c>--log-line-prefix</c>).</summary>
+    public Walsim.Analyzer.Sources.LogLinePrefix? LogLinePrefix { get; init; }
 }
 
 /// <summary><c>walsim forecast</c>: fits the workload to the samples and runs seeded Monte Carlo futures through the model.</summary>
@@ -33,15 +39,22 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
         {
             var settingRows = samples.Settings;
             var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket };
+            var workloadOptions = HistoryOptions.Default with { LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix };
+            var workloadFrom = request.WorkloadFrom is { } from ? HistorySources.Open(from, HistoryUse.WorkloadFit, workloadOptions) : null;
+            if (workloadFrom?.Version is { } other && samples.Version is { } own && other.Major != own.Major)
+                stderr.WriteLine($"walsim: warning: --workload-from {workloadFrom.Name} is from PostgreSQL {other}, the samples from {own}: the workload is fitted across a major upgrade, which may change the WAL it writes");
             if (request.Backtest)
             {
+                // The slots lost after the split, as every history given shows them: a server log's invalidation lines
+                // date a loss to the millisecond, where samples only bracket it.
+                var losses = samples.SlotLosses().Concat(workloadFrom?.SlotLosses() ?? []).ToList();
                 var result = Backtest.Run(samples.Name, samples.Frames, settingRows,
-                    request.Until, fitOptions, request.Runs, request.Seed, Environment.ProcessorCount);
+                    request.Until, fitOptions, request.Runs, request.Seed, Environment.ProcessorCount, losses: losses);
                 ForecastRenderers.Backtest.Default.Render(new BacktestOutcome(request.SamplesPath, result, request.Runs, request.Seed), stdout);
                 return ExitCode.Ok;
             }
             var input = ForecastInput.Read(samples, request.Until);
-            var history = request.WorkloadFrom is { } from ? WorkloadHistory.Read(HistorySources.Open(from, HistoryUse.WorkloadFit)) : null;
+            var history = workloadFrom is null ? null : WorkloadHistory.Read(workloadFrom);
             var fit = WorkloadFitException.Fit(history?.File ?? request.SamplesPath, history?.Observations ?? input.Observations, fitOptions);
             var fitNow = history?.Clock(input.Last.ServerTime);
             var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;

@@ -17,6 +17,10 @@ public sealed record ReplayRequest(string SamplesPath, ReplayLimit Until, string
     public Walsim.Simulator.Units.WalSegmentSize SegmentSize { get; init; } = Walsim.Simulator.Units.WalSegmentSize.Default;
     /// <summary>For a server log: settings in force when it starts.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    /// <summary>For a server log: its format, when given (<c>--log-format</c>).</summary>
+    public Walsim.Analyzer.Sources.LogFormat? LogFormat { get; init; }
+    /// <summary>For a server log: its log_line_prefix, when given (<c>--log-line-prefix</c>).</summary>
+    public Walsim.Analyzer.Sources.LogLinePrefix? LogLinePrefix { get; init; }
 }
 
 /// <summary><c>walsim replay</c>: a real cluster's samples through the retention model, checkpoint by checkpoint.</summary>
@@ -24,7 +28,11 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
 {
     public ExitCode Run(ReplayRequest request)
     {
-        var options = new HistoryOptions { Version = request.Version, SegmentSize = request.SegmentSize, Settings = request.Settings };
+        var options = new HistoryOptions
+        {
+            Version = request.Version, SegmentSize = request.SegmentSize, Settings = request.Settings,
+            LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix,
+        };
         return Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Replay, options, ExitCode.InvalidScenario,
             history => history is ServerLogHistory log ? RunLog(log) : RunDecisions(request, history));
     }
@@ -52,7 +60,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
     private ExitCode RunLog(ServerLogHistory log) =>
         Failures.GuardInput(stderr, log.SettingsOrigin, ExitCode.UsageError, () =>
         {
-            var summary = Walsim.Analyzer.Sources.LogReplay.Run(log.Name, log.Options.Version, log.Options.SegmentSize, log.Options.Settings, log.Format);
+            var summary = Walsim.Analyzer.Sources.LogReplay.Run(log.Name, log.Options.Version, log.Options.SegmentSize, log.Options.Settings, log.Options.LogFormat, log.Options.LogLinePrefix);
             ReplayRenderers.Log.Default.Render(summary, stdout);
             return summary.Agrees ? ExitCode.Ok : ExitCode.ExpectationsFailed;
         });

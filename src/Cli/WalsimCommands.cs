@@ -67,7 +67,7 @@ public sealed class WalsimCommands
         Add(ValidateCommand.Create(validate), ValidateCommand.Examples);
         Add(SampleCommand.Create(sample), SampleCommand.Examples);
         Add(ReplayCommand.Create(replay, stderr), ReplayCommand.Examples);
-        Add(ForecastCommand.Create(forecast), ForecastCommand.Examples);
+        Add(ForecastCommand.Create(forecast, stderr), ForecastCommand.Examples);
         Add(WhatIfCommand.Create(whatIf, stderr), WhatIfCommand.Examples);
         Add(PlanCommand.Create(plan), PlanCommand.Examples);
         _epilogues[Root] = Epilogue(RootExamples);

@@ -1,4 +1,5 @@
 using System.Text;
+using Walsim.Analyzer.Sources;
 
 namespace Walsim.Analyzer.History;
 
@@ -94,12 +95,16 @@ public sealed class HistoryProbe
     {
         if (Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
             return new HistoryProbe(pathOrUrl, url, []);
-        if (Directory.Exists(pathOrUrl))
+        // A server log's rotated set (a directory of logs, or a glob): probed by its oldest file.
+        var file = pathOrUrl;
+        if (LogFiles.IsLogSet(pathOrUrl)) file = LogFiles.Resolve(pathOrUrl)[0];
+        else if (Directory.Exists(pathOrUrl))
             throw new HistorySourceException(pathOrUrl, HistoryProblem.Missing,
                 "is a directory: give one file (a sample file written by walsim sample, or a server log)");
-        if (!File.Exists(pathOrUrl))
+        else if (!File.Exists(pathOrUrl))
             throw new HistorySourceException(pathOrUrl, HistoryProblem.Missing, "no such file or directory");
-        using var reader = new StreamReader(pathOrUrl, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        // Compressed logs (gzip, bzip2, zstd) are probed as their text.
+        using var reader = LogFiles.OpenText(file);
         var buffer = new char[MaxChars];
         var read = reader.ReadBlock(buffer, 0, buffer.Length);
         var text = new string(buffer, 0, read);
@@ -127,6 +132,12 @@ public sealed record HistoryOptions
 
     /// <summary>wal_segment_size, when the source does not record it.</summary>
     public WalSegmentSize SegmentSize { get; init; } = WalSegmentSize.Default;
+
+    /// <summary>A server log's format, when its content would be misjudged (<c>--log-format</c>); null: detected.</summary>
+    public LogFormat? LogFormat { get; init; }
+
+    /// <summary>A server log's <c>log_line_prefix</c>, when the detection is not enough (<c>--log-line-prefix</c>).</summary>
+    public LogLinePrefix? LogLinePrefix { get; init; }
 
     /// <summary>Settings in force at the start, when the source does not record them (postgresql.conf text values).</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();

@@ -38,4 +38,9 @@ public interface IRecordedHistory
     /// <summary>The frames in time order, read from the start on each call and streamed: a sample file can be
     /// gigabytes, so nothing is kept but the frame being built.</summary>
     IEnumerable<SampleFrame> Frames();
+
+    /// <summary>Each slot the history shows lost, the first time it shows it, in time order; empty when it shows none
+    /// (or cannot: <see cref="HistoryEvidence.SlotInvalidations"/> not in <see cref="Shows"/>). Streams like
+    /// <see cref="Frames"/>.</summary>
+    IEnumerable<RecordedSlotLoss> SlotLosses();
 }

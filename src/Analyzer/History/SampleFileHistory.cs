@@ -49,6 +49,17 @@ public sealed class SampleFileHistory : IRecordedHistory
 
     public IEnumerable<SampleFrame> Frames() => SampleFrames.Group(SampleFile.Read(Name));
 
+    /// <summary>The first sample showing each slot with wal_status = lost (or an invalidation reason, 17+).</summary>
+    public IEnumerable<RecordedSlotLoss> SlotLosses()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in Frames())
+            foreach (var slot in f.Slots)
+                if ((slot.WalStatus == WalStatus.Lost || slot.InvalidationReason is not null) && seen.Add(slot.Name))
+                    yield return new RecordedSlotLoss(slot.Name, f.Server.ServerTime, slot.RestartLsn.IsValid ? slot.RestartLsn : null, null,
+                        $"{Name} sample {f.Server.Sample}");
+    }
+
     /// <summary>At least two of the sample file's column names in the header line: a file walsim wrote, or one whose
     /// header another tool rewrote (the reader then names any column missing). The settings sidecar is recognised too,
     /// to be refused with a pointer to its sample file.</summary>

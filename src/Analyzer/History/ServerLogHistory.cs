@@ -32,7 +32,8 @@ public sealed class ServerLogHistory : IRecordedHistory
     public string Readings => "log_checkpoints";
     public HistoryEvidence Shows => HistoryEvidence.WalPositions | HistoryEvidence.Checkpoints | HistoryEvidence.SlotInvalidations;
 
-    /// <summary>stderr, csvlog or jsonlog, as the first lines show.</summary>
+    /// <summary>stderr, csvlog or jsonlog: as the user said (<c>--log-format</c>), else as the first lines show (each
+    /// file of a rotated set is judged by its own).</summary>
     public LogFormat Format { get; }
 
     /// <summary>What the user said about the server that the log does not.</summary>
@@ -65,7 +66,12 @@ public sealed class ServerLogHistory : IRecordedHistory
     }
 
     /// <summary>Every event of the log (checkpoints, starts and stops, reloads), streamed.</summary>
-    public IEnumerable<ServerLogEvent> Events() => CheckpointLog.ReadEvents(Name, Format);
+    public IEnumerable<ServerLogEvent> Events() => CheckpointLog.ReadEvents(Name, Options.LogFormat, Options.LogLinePrefix);
+
+    /// <summary>Every "invalidating … slot" line (logged whether or not log_checkpoints is on), with its DETAIL.</summary>
+    public IEnumerable<RecordedSlotLoss> SlotLosses() =>
+        Events().OfType<SlotLost>().Select(l => new RecordedSlotLoss(l.Slot, l.At, l.RestartLsn,
+            l.ExceedsBy is { } b ? new ByteCount(b) : null, $"{Path.GetFileName(l.File)}:{l.Line}"));
 
     public IEnumerable<SampleFrame> Frames() => Read(null);
 
@@ -108,10 +114,11 @@ public sealed class ServerLogHistory : IRecordedHistory
     /// format judged from the content alone (a csvlog need not be called .csv).</summary>
     private static bool Recognises(HistoryProbe probe) => probe.Url is null && CheckpointLog.IsLikely("", probe.Head);
 
+
     private static IRecordedHistory Open(HistoryProbe probe, HistoryUse use, HistoryOptions options)
     {
         _ = use; // nothing beside the log itself to check: what it lacks, HistorySources.Open says
         var first = probe.Lines.FirstOrDefault(l => l.Trim().Length > 0);
-        return new ServerLogHistory(probe.Target, LogRecords.Detect("", first), options);
+        return new ServerLogHistory(probe.Target, options.LogFormat ?? LogRecords.Detect(probe.Target, first), options);
     }
 }

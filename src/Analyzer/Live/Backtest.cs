@@ -46,8 +46,11 @@ public static class Backtest
     /// <param name="seed">Master seed.</param>
     /// <param name="parallelism">Threads.</param>
     /// <param name="linearWindow">predict_linear's range; default: the last hour before the split, or its last half if shorter.</param>
+    /// <param name="losses">Slot losses the histories record (<see cref="Walsim.Analyzer.History.IRecordedHistory.SlotLosses"/>):
+    /// each one after the split is what happened, when it is earlier than the first sample showing it.</param>
     public static BacktestResult Run(string fileName, Func<IEnumerable<SampleFrame>> frames, IReadOnlyList<SettingSample> settings,
-        ReplayLimit split, WorkloadFitOptions fitOptions, int runs, int seed, int parallelism, SimDuration? linearWindow = null)
+        ReplayLimit split, WorkloadFitOptions fitOptions, int runs, int seed, int parallelism, SimDuration? linearWindow = null,
+        IReadOnlyList<Walsim.Analyzer.History.RecordedSlotLoss>? losses = null)
     {
         // Where the file starts and ends, and so where "half-way" is.
         DateTimeOffset? first = null, last = null;
@@ -93,6 +96,13 @@ public static class Backtest
                 if (slot.WalStatus >= WalStatus.Unreserved) actualUnreserved.TryAdd(slot.Name, since);
                 if (slot.WalStatus == WalStatus.Lost) actualLost.TryAdd(slot.Name, since);
             }
+        }
+
+        foreach (var loss in losses ?? [])
+        {
+            if (loss.At <= splitAt) continue;
+            var since = input.Clock(loss.At) - input.Now;
+            if (!actualLost.TryGetValue(loss.Slot, out var seen) || since < seen) actualLost[loss.Slot] = since;
         }
 
         var linear = LinearExtrapolation.FitWindow(sizeBefore, input.Now, window);

@@ -35,32 +35,56 @@ public static partial class CheckpointLog
     public static IEnumerable<LogCheckpoint> Read(TextReader reader, string fileName) =>
         ReadEvents(reader, fileName).OfType<LogCheckpoint>();
 
-    /// <summary>Every event of the log at <paramref name="path"/> (checkpoints, starts and stops, setting changes), lazily.</summary>
+    /// <summary>Every event of the log at <paramref name="path"/> (checkpoints, starts and stops, setting changes, slot
+    /// losses, notes), lazily. <paramref name="path"/> may name a rotated set (a directory or a glob, see
+    /// <see cref="LogFiles"/>): its files are read in time order as one log, each in the format its content shows
+    /// unless <paramref name="format"/> says.</summary>
     public static IEnumerable<ServerLogEvent> ReadEvents(string path, LogFormat? format = null, LogLinePrefix? logLinePrefix = null)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        foreach (var e in ReadEvents(reader, path, format, logLinePrefix)) yield return e;
+        var files = LogFiles.Resolve(path);
+        var assembler = new CheckpointAssembler(files[0]);
+        var output = new List<ServerLogEvent>();
+        if (files.Count > 1)
+            assembler.Note(0, null, string.Create(CultureInfo.InvariantCulture,
+                $"read {files.Count} files in time order (by the first time each holds): {string.Join(", ", files.Select(Path.GetFileName))}"), output);
+        foreach (var file in files)
+        {
+            assembler.File = file;
+            using var reader = LogFiles.OpenText(file);
+            foreach (var e in ReadFile(reader, file, format, logLinePrefix, LogReadOptions.For(file), assembler, output)) yield return e;
+        }
+        assembler.Finish(output);
+        foreach (var e in output) yield return e;
     }
 
-    /// <summary>Every event of a log read from <paramref name="reader"/>, in log order; <paramref name="format"/>
-    /// overrides the detection, <paramref name="logLinePrefix"/> (stderr only) the prefix detection.</summary>
-    public static IEnumerable<ServerLogEvent> ReadEvents(TextReader reader, string fileName, LogFormat? format = null, LogLinePrefix? logLinePrefix = null)
+    /// <summary>Every event of a log read from <paramref name="reader"/>, in time order; <paramref name="format"/>
+    /// overrides the detection, <paramref name="logLinePrefix"/> (stderr only) the prefix detection;
+    /// <paramref name="options"/> give a BSD syslog header its year (default: the current year).</summary>
+    public static IEnumerable<ServerLogEvent> ReadEvents(TextReader reader, string fileName, LogFormat? format = null, LogLinePrefix? logLinePrefix = null,
+        LogReadOptions? options = null)
+    {
+        var assembler = new CheckpointAssembler(fileName);
+        var output = new List<ServerLogEvent>();
+        foreach (var e in ReadFile(reader, fileName, format, logLinePrefix, options ?? LogReadOptions.For(fileName), assembler, output)) yield return e;
+        assembler.Finish(output);
+        foreach (var e in output) yield return e;
+    }
+
+    private static IEnumerable<ServerLogEvent> ReadFile(TextReader reader, string fileName, LogFormat? format, LogLinePrefix? logLinePrefix,
+        LogReadOptions options, CheckpointAssembler assembler, List<ServerLogEvent> output)
     {
         // Detection needs the first line; it is read here and put back in front of the rest.
         var first = reader.ReadLine();
         if (first is null)
             throw new LogFileException(fileName, 0, 0, "", "the file is empty: " + NothingFoundHint);
         var fmt = format ?? LogRecords.Detect(fileName, first);
-        var assembler = new CheckpointAssembler(fileName);
-        var output = new List<ServerLogEvent>();
-        foreach (var record in LogRecords.Read(new PrependedReader(first, reader), fileName, fmt, logLinePrefix))
+        var records = LogRecords.Read(new PrependedReader(first, reader), fileName, fmt, logLinePrefix, options);
+        foreach (var record in LogOrder.Forward(records, (line, text) => assembler.Note(line, null, text, output)))
         {
             assembler.Accept(record, output);
             foreach (var e in output) yield return e;
             output.Clear();
         }
-        assembler.Finish(output);
-        foreach (var e in output) yield return e;
     }
 
     /// <summary>
@@ -76,7 +100,8 @@ public static partial class CheckpointLog
         {
             switch (format)
             {
-                case LogFormat.Jsonlog when line.StartsWith('{') && line.Contains("\"error_severity\"", StringComparison.Ordinal):
+                case LogFormat.Jsonlog when line.Contains("\"error_severity\"", StringComparison.Ordinal) || line.Contains("\"textPayload\"", StringComparison.Ordinal)
+                                             || line.Contains("\"log_time\"", StringComparison.Ordinal):
                     return true;
                 case LogFormat.Csvlog when CsvSeverity().IsMatch(line):
                     return true;
@@ -138,7 +163,9 @@ public static partial class CheckpointLog
 /// The state machine behind <see cref="CheckpointLog"/>: pairs "checkpoint starting" with "checkpoint complete",
 /// collects the invalidations and terminations logged in between (joining a 16+ invalidation with its DETAIL from
 /// the same process, whatever other processes log in between), attaches "recovery restart point at" to the
-/// restartpoint it follows, and notes server starts (the checkpointer's estimate restarts from 0).
+/// restartpoint it follows, notes server starts (the checkpointer's estimate restarts from 0) and infers the ones a
+/// log does not show (a shutdown checkpoint, or a checkpointer with another process ID than the one before). Slot
+/// losses are events of their own too, for logs written without <c>log_checkpoints</c>.
 /// </summary>
 internal sealed partial class CheckpointAssembler(string fileName)
 {
@@ -148,33 +175,60 @@ internal sealed partial class CheckpointAssembler(string fileName)
 
     private const int MaxHeld = 1000;
 
+    /// <summary>The file being read (a rotated set changes it between files).</summary>
+    public string File { get; set; } = fileName;
+
     private (DateTimeOffset Time, string Flags, bool Restartpoint)? _start;
     private readonly List<LoggedInvalidation> _invalidations = [];
     private readonly List<LoggedTermination> _terminations = [];
     private int? _detailPid;
     private bool _awaitingDetail;
+    private (LogRecord Record, string File)? _pendingLoss;
+    private readonly List<int> _terminatedSinceLoss = [];
     private LogCheckpoint? _held;
     private readonly List<ServerLogEvent> _queue = [];
     private bool _afterStart;
     private bool _startSinceStop;
     private bool _sawCheckpointLine;
     private bool _sawEnglish;
+    private int _slotEvents;
     private int _records;
+    private int? _checkpointerPid;
+    private bool _lastWasShutdown;
+    private readonly HashSet<string> _noted = new(StringComparer.Ordinal);
+
+    /// <summary>Says <paramref name="text"/> once (a note of the same text again is dropped).</summary>
+    public void Note(int line, DateTimeOffset? at, string text, List<ServerLogEvent> output)
+    {
+        if (_noted.Add(text)) Emit(new LogNote(File, line, at ?? DateTimeOffset.MinValue, text), output);
+    }
 
     public void Accept(LogRecord r, List<ServerLogEvent> output)
     {
         _records++;
+        if (r.Time is not null && r.TimeSource != LogTimeSource.Server) NoteTimeSource(r, output);
         if (r.Level == "DETAIL")
         {
             if (_awaitingDetail && (_detailPid is null || r.Pid is null || _detailPid == r.Pid))
             {
                 _invalidations[^1] = CheckpointMessages.WithDetail(_invalidations[^1], r.Message);
                 _awaitingDetail = false;
+                EmitLoss(_invalidations[^1], output);
             }
             return;
         }
+        if (r.Level == "ERROR" && CheckpointMessages.ParseSegmentRemoved(r.Message) is { } segment)
+        {
+            _slotEvents++;
+            Emit(new WalSegmentRemoved(File, r.Line, TimeOf(r), segment, r.Pid), output);
+            return;
+        }
         if (r.Level != "LOG") return;
-        if (_awaitingDetail && (_detailPid is null || _detailPid == r.Pid)) _awaitingDetail = false;
+        if (_awaitingDetail && (_detailPid is null || _detailPid == r.Pid))
+        {
+            _awaitingDetail = false;
+            EmitLoss(_invalidations[^1], output);
+        }
         var msg = r.Message;
         if (!_sawEnglish && EnglishPattern().IsMatch(msg)) _sawEnglish = true;
 
@@ -182,6 +236,7 @@ internal sealed partial class CheckpointAssembler(string fileName)
         {
             _sawCheckpointLine = true;
             Release(output);
+            InferRestart(r, flags, output);
             _start = (TimeOf(r), flags, restartpoint);
             _invalidations.Clear();
             _terminations.Clear();
@@ -190,9 +245,13 @@ internal sealed partial class CheckpointAssembler(string fileName)
         if (CheckpointMessages.LooksLikeComplete(msg))
         {
             _sawCheckpointLine = true;
+            if (CheckpointMessages.IsBefore10(msg))
+                throw new LogFileException(File, r.Line, 0, "message",
+                    "logs from before PostgreSQL 10 are not supported (this checkpoint line counts \"transaction log file(s)\", as 9.x wrote it); walsim models 12-18");
             var stats = CheckpointMessages.ParseComplete(msg)
-                ?? throw new LogFileException(fileName, r.Line, 0, "message", $"expected {CheckpointMessages.CompleteShape}, got \"{msg}\"");
+                ?? throw new LogFileException(File, r.Line, 0, "message", $"expected {CheckpointMessages.CompleteShape}, got \"{msg}\"");
             Release(output);
+            if (_start is null) InferRestart(r, "", output);
             Complete(r, stats, output);
             return;
         }
@@ -207,31 +266,41 @@ internal sealed partial class CheckpointAssembler(string fileName)
         }
         if (CheckpointMessages.ParseInvalidation(msg, out var detailFollows) is { } inv)
         {
+            _slotEvents++;
+            _pendingLoss = (r, File);
             if (detailFollows && r.Detail is { } inlineDetail) inv = CheckpointMessages.WithDetail(inv, inlineDetail);
             else if (detailFollows) { _awaitingDetail = true; _detailPid = r.Pid; }
             _invalidations.Add(inv);
+            if (!_awaitingDetail) EmitLoss(inv, output);
             return;
         }
         if (CheckpointMessages.ParseTermination(msg) is { } term)
         {
+            _slotEvents++;
             _terminations.Add(term);
+            _terminatedSinceLoss.Add(term.Pid);
             return;
         }
         if (CheckpointMessages.TryParseParameterChanged(msg, out var name, out var value))
         {
-            Emit(new SettingChanged(fileName, r.Line, TimeOf(r), name, value), output);
+            Emit(new SettingChanged(File, r.Line, TimeOf(r), name, value), output);
             return;
         }
         if (CheckpointMessages.ParseLifecycle(msg, out var version) is { } kind)
         {
+            if (version is not null && int.TryParse(version.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major) && major < 10)
+                throw new LogFileException(File, r.Line, 0, "message", $"logs from before PostgreSQL 10 are not supported (the server says \"starting PostgreSQL {version}\"); walsim models 12-18");
             switch (kind)
             {
                 case LifecycleKind.Starting or LifecycleKind.Reinitializing:
                     _afterStart = _startSinceStop = true;
+                    _checkpointerPid = null;
+                    _lastWasShutdown = false;
                     break;
                 case LifecycleKind.Ready:
                     // A log that begins after the "starting PostgreSQL" line (rotation) still shows the start here.
                     if (!_startSinceStop) _afterStart = _startSinceStop = true;
+                    _lastWasShutdown = false;
                     break;
                 case LifecycleKind.ShutDown or LifecycleKind.Crashed:
                     _startSinceStop = false;
@@ -239,20 +308,56 @@ internal sealed partial class CheckpointAssembler(string fileName)
                     if (kind == LifecycleKind.Crashed) _start = null;
                     break;
             }
-            Emit(new ServerLifecycle(fileName, r.Line, TimeOf(r), kind, version), output);
+            Emit(new ServerLifecycle(File, r.Line, TimeOf(r), kind, version), output);
         }
+    }
+
+    // A checkpoint after a shutdown checkpoint, or from another checkpointer process, comes after a restart the log
+    // does not show (its start lines grepped away, or in another file): the estimate starts again from 0, and the
+    // interval is no rate. A pid reused by chance after a restart escapes this; a start line, when present, does not.
+    private void InferRestart(LogRecord r, string flags, List<ServerLogEvent> output)
+    {
+        // 12–14 write the end-of-recovery checkpoint from the startup process, not the checkpointer.
+        var byStartup = flags.Contains("end-of-recovery", StringComparison.Ordinal);
+        var newPid = !byStartup && r.Pid is { } p && _checkpointerPid is { } q && p != q;
+        if ((newPid || _lastWasShutdown) && !_afterStart)
+        {
+            Note(r.Line, r.Time, $"restarts the log does not show are inferred where {(newPid ? "the checkpointer's process ID changes" : "a shutdown checkpoint is followed by another checkpoint")} (first at {Path.GetFileName(File)}:{r.Line})", output);
+            Emit(new ServerLifecycle(File, r.Line, TimeOf(r), LifecycleKind.Starting, null) { Inferred = true }, output);
+            _afterStart = true;
+        }
+        if (r.Pid is not null && !byStartup) _checkpointerPid = r.Pid;
+        _lastWasShutdown = false;
+    }
+
+    private void NoteTimeSource(LogRecord r, List<ServerLogEvent> output)
+    {
+        var text = r.TimeSource == LogTimeSource.SyslogNoYear
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"times are the syslog headers' (the lines carry no time of the server's: add %m to log_line_prefix), which have no year and no zone: assumed {r.Time!.Value.Year} (from the file's last change) and UTC")
+            : "times are a collector's (the ISO time in front of each line), not the server's: the lines carry none of their own (add %m to log_line_prefix)";
+        Note(r.Line, r.Time, text, output);
+    }
+
+    private void EmitLoss(LoggedInvalidation inv, List<ServerLogEvent> output)
+    {
+        if (_pendingLoss is not { } pending) return;
+        _pendingLoss = null;
+        Emit(new SlotLost(pending.File, pending.Record.Line, TimeOf(pending.Record), inv.Slot, inv.RestartLsn, inv.ExceedsBy, [.. _terminatedSinceLoss]), output);
+        _terminatedSinceLoss.Clear();
     }
 
     public void Finish(List<ServerLogEvent> output)
     {
+        if (_pendingLoss is not null) EmitLoss(_invalidations[^1], output);
         Release(output);
-        if (_sawCheckpointLine) return;
+        if (_sawCheckpointLine || _slotEvents > 0) return;
         var reason = _records == 0
             ? $"no PostgreSQL log lines found (expected a line prefix with a time such as %m or %t, then a level like \"LOG:  \"; csvlog files as .csv, jsonlog as .json): {CheckpointLog.NothingFoundHint}"
             : _sawEnglish
                 ? string.Create(CultureInfo.InvariantCulture, $"no checkpoint lines among {_records} log messages: the server ran with log_checkpoints = off; set log_checkpoints = on (the default from PostgreSQL 15), reload, and collect the log again")
                 : string.Create(CultureInfo.InvariantCulture, $"no checkpoint lines and no English messages among {_records} log messages: the server seems to log in another language (lc_messages), which walsim cannot parse; set lc_messages = 'C' and log_checkpoints = on in postgresql.conf, reload, and collect the log again");
-        throw new LogFileException(fileName, 0, 0, "", reason);
+        throw new LogFileException(File, 0, 0, "", reason);
     }
 
     private void Complete(LogRecord r, CheckpointStats stats, List<ServerLogEvent> output)
@@ -260,7 +365,7 @@ internal sealed partial class CheckpointAssembler(string fileName)
         var complete = TimeOf(r);
         var started = _start is { } s && s.Restartpoint == stats.IsRestartpoint ? s : ((DateTimeOffset, string, bool)?)null;
         var checkpoint = new LogCheckpoint(
-            fileName, r.Line,
+            File, r.Line,
             started?.Item1 ?? complete - stats.Total, started is not null, complete,
             started?.Item2 ?? "", stats, stats.RedoLsn,
             [.. _invalidations], [.. _terminations], _afterStart);
@@ -269,6 +374,8 @@ internal sealed partial class CheckpointAssembler(string fileName)
         _terminations.Clear();
         _awaitingDetail = false;
         _afterStart = false;
+        _lastWasShutdown = checkpoint.Flags.Contains("shutdown", StringComparison.Ordinal);
+        if (r.Pid is not null && !checkpoint.Flags.Contains("end-of-recovery", StringComparison.Ordinal)) _checkpointerPid = r.Pid;
         // 12–15 restartpoints name their redo pointer on the next line ("recovery restart point at"): hold them.
         if (stats.IsRestartpoint && stats.RedoLsn is null) _held = checkpoint;
         else output.Add(checkpoint);
@@ -295,6 +402,6 @@ internal sealed partial class CheckpointAssembler(string fileName)
     }
 
     private DateTimeOffset TimeOf(LogRecord r) => r.Time
-        ?? throw new LogFileException(fileName, r.Line, 1, "timestamp",
+        ?? throw new LogFileException(File, r.Line, 1, "timestamp",
             "no time before the level: walsim needs %m or %t in log_line_prefix (e.g. log_line_prefix = '%m [%p] ')");
 }

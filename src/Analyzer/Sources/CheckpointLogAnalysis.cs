@@ -51,7 +51,7 @@ public sealed record RecycleCheck(LogCheckpoint Checkpoint, long? MaxRecycled, s
 public sealed record FileCountPoint(DateTimeOffset At, LogCheckpoint Checkpoint, long NetChange);
 
 /// <summary>
-/// What walsim derives from a server log, as pure functions over <see cref="CheckpointLog.ReadEvents(TextReader, string, LogFormat?, LogLinePrefix?)"/>:
+/// What walsim derives from a server log, as pure functions over <see cref="CheckpointLog.ReadEvents(TextReader, string, LogFormat?, LogLinePrefix?, LogReadOptions?)"/>:
 /// WAL positions for <see cref="WorkloadFit"/>, a replay of the checkpointer's distance estimate, a plausibility
 /// check of the recycle/remove split, the pg_wal file-count trajectory, and the settings a log's reloads changed.
 /// All stream: each keeps only the previous checkpoint.

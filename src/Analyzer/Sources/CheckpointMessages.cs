@@ -61,14 +61,15 @@ public static partial class CheckpointMessages
 {
     // LogCheckpointStart, 12–18: "checkpoint starting:" + one " word" per flag (shutdown end-of-recovery immediate
     // force wait wal time flush-all); the standby prints "restartpoint" instead.
-    [GeneratedRegex(@"^(?<kind>checkpoint|restartpoint) starting:(?<flags>[ a-z-]*)$")]
+    // Azure Database for PostgreSQL prints a number in parentheses before the colon ("checkpoint complete (212): …").
+    [GeneratedRegex(@"^(?<kind>checkpoint|restartpoint) starting(?: \(\d+\))?:(?<flags>[ a-z-]*)$")]
     private static partial Regex StartPattern();
 
     // LogCheckpointEnd. 12–15: "...; distance=%d kB, estimate=%d kB"; 16+ adds "; lsn=%X/%X, redo lsn=%X/%X"
     // (commit 62c46eee22, first released in 16.0: REL_15_STABLE does not print it); 18 adds ", wrote %d SLRU
     // buffers" after the buffer percentage; the development branch after 18 prints the flags again
     // ("checkpoint complete: fast force wait: wrote …") and LSNs as %X/%08X, both accepted here.
-    [GeneratedRegex(@"^(?<kind>checkpoint|restartpoint) complete:(?:(?<flags>[ a-z-]+):)? wrote (?<buffers>\d+) buffers \([0-9.]+%\)(?:, wrote (?<slru>\d+) SLRU buffers)?; (?<added>\d+) WAL file\(s\) added, (?<removed>\d+) removed, (?<recycled>\d+) recycled; write=(?<write>\d+\.\d{3}) s, sync=(?<sync>\d+\.\d{3}) s, total=(?<total>\d+\.\d{3}) s; sync files=\d+, longest=\d+\.\d{3} s, average=\d+\.\d{3} s; distance=(?<distance>\d+) kB, estimate=(?<estimate>\d+) kB(?:; lsn=(?<lsn>[0-9A-F]+/[0-9A-F]+), redo lsn=(?<redo>[0-9A-F]+/[0-9A-F]+))?")]
+    [GeneratedRegex(@"^(?<kind>checkpoint|restartpoint) complete(?: \(\d+\))?:(?:(?<flags>[ a-z-]+):)? wrote (?<buffers>\d+) buffers \([0-9.]+%\)(?:, wrote (?<slru>\d+) SLRU buffers)?; (?<added>\d+) WAL file\(s\) added, (?<removed>\d+) removed, (?<recycled>\d+) recycled; write=(?<write>\d+\.\d{3}) s, sync=(?<sync>\d+\.\d{3}) s, total=(?<total>\d+\.\d{3}) s; sync files=\d+, longest=\d+\.\d{3} s, average=\d+\.\d{3} s; distance=(?<distance>\d+) kB, estimate=(?<estimate>\d+) kB(?:; lsn=(?<lsn>[0-9A-F]+/[0-9A-F]+), redo lsn=(?<redo>[0-9A-F]+/[0-9A-F]+))?")]
     private static partial Regex CompletePattern();
 
     // CreateRestartPoint (12–18), right after LogCheckpointEnd: the restartpoint's redo pointer, which 12–15 do not
@@ -99,6 +100,10 @@ public static partial class CheckpointMessages
     [GeneratedRegex(@"^parameter ""(?<name>[^""]+)"" changed to ""(?<value>[^""]*)""")]
     private static partial Regex ParameterChangedPattern();
 
+    // CheckXLogRemoved (xlog.c) and WALRead's caller in xlogutils.c, 12–18.
+    [GeneratedRegex(@"^requested WAL segment (?<seg>[0-9A-F]{24}) has already been removed")]
+    private static partial Regex SegmentRemovedPattern();
+
     [GeneratedRegex(@"^starting PostgreSQL (?<version>\d+(?:\.\d+)?)")]
     private static partial Regex StartingPattern();
 
@@ -113,7 +118,16 @@ public static partial class CheckpointMessages
 
     /// <summary>True when the message claims to be a checkpoint or restartpoint end, parseable or not.</summary>
     public static bool LooksLikeComplete(string message) =>
-        message.StartsWith("checkpoint complete:", StringComparison.Ordinal) || message.StartsWith("restartpoint complete:", StringComparison.Ordinal);
+        (message.StartsWith("checkpoint complete", StringComparison.Ordinal) || message.StartsWith("restartpoint complete", StringComparison.Ordinal))
+        && message.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon && colon < 32;
+
+    /// <summary>A 9.x "checkpoint complete" ("… transaction log file(s) added …"; 10 renamed it "WAL file(s)").</summary>
+    public static bool IsBefore10(string message) =>
+        LooksLikeComplete(message) && message.Contains(" transaction log file(s) added", StringComparison.Ordinal);
+
+    /// <summary>"requested WAL segment 000000010000000000000003 has already been removed" → the segment's name.</summary>
+    public static string? ParseSegmentRemoved(string message) =>
+        SegmentRemovedPattern().Match(message) is { Success: true } m ? m.Groups["seg"].Value : null;
 
     /// <summary>The counts of a "checkpoint complete" / "restartpoint complete" message; null when it is not one.</summary>
     public static CheckpointStats? ParseComplete(string message)

@@ -44,8 +44,33 @@ public sealed record LogCheckpoint(
 /// <summary>A server start, crash restart, or stop line (see <see cref="LifecycleKind"/>); <c>Version</c> is what
 /// "starting PostgreSQL 15.18" names (<c>15.18</c>), null on other lines.</summary>
 public sealed record ServerLifecycle(string File, int Line, DateTimeOffset At, LifecycleKind Kind, string? Version)
-    : ServerLogEvent(File, Line, At);
+    : ServerLogEvent(File, Line, At)
+{
+    /// <summary>Not logged but inferred: a shutdown checkpoint, or a checkpoint from another checkpointer process than
+    /// the one before, means the server started again in between (a log grepped for checkpoints, or rotated).</summary>
+    public bool Inferred { get; init; }
+}
 
 /// <summary><c>parameter "name" changed to "value"</c>: a reload that changed a setting (postgresql.conf units).</summary>
 public sealed record SettingChanged(string File, int Line, DateTimeOffset At, string Name, string Value)
     : ServerLogEvent(File, Line, At);
+
+/// <summary>
+/// A slot the server invalidated, as logged whether or not <c>log_checkpoints</c> is on (<c>InvalidatePossiblyObsoleteSlot</c>,
+/// slot.c): 13–15 "invalidating slot "s" because its restart_lsn X/X exceeds max_slot_wal_keep_size"; 16+ "invalidating
+/// obsolete replication slot "s"" with a DETAIL "The slot's restart_lsn X/X exceeds the limit by N bytes."
+/// <c>ExceedsBy</c> is that N (16+; null before, where the limit is not logged). <c>Terminated</c>: the processes
+/// "terminating process N to release replication slot" named for it first.
+/// </summary>
+public sealed record SlotLost(string File, int Line, DateTimeOffset At, string Slot, Walsim.Simulator.Units.Lsn? RestartLsn, long? ExceedsBy,
+    IReadOnlyList<int> Terminated) : ServerLogEvent(File, Line, At);
+
+/// <summary>"requested WAL segment 000000010000000000000003 has already been removed" (ERROR, xlog.c
+/// <c>CheckXLogRemoved</c>): a walsender (or a backend reading WAL) asked for a segment already removed — its consumer
+/// has lost WAL it needed.</summary>
+public sealed record WalSegmentRemoved(string File, int Line, DateTimeOffset At, string Segment, int? Pid) : ServerLogEvent(File, Line, At);
+
+/// <summary>Something walsim inferred or assumed while reading, said once: a collector's times taken for want of the
+/// server's, a syslog year assumed, a newest-first log read backwards, the files of a set and their order, a restart
+/// inferred from a new checkpointer.</summary>
+public sealed record LogNote(string File, int Line, DateTimeOffset At, string Text) : ServerLogEvent(File, Line, At);

@@ -54,6 +54,8 @@ internal static class CliOptions
     private static string? InputProblem(string path, InputKind kind)
     {
         if (File.Exists(path)) return null;
+        // A rotated server log: its directory, or a glob the shell was told to leave alone.
+        if (kind.LogSets && Walsim.Analyzer.Sources.LogFiles.IsLogSet(path)) return null;
         if (!Directory.Exists(path)) return $"{path}: no such file or directory";
         string? example = null;
         try
@@ -69,6 +71,40 @@ internal static class CliOptions
         var like = example is null ? "" : $", like {example}";
         var hint = kind.FolderHint is null ? "" : $" ({kind.FolderHint})";
         return $"{path}: is a directory; give {kind.Expected}{like}{hint}";
+    }
+
+    /// <summary><c>--log-format</c>: a server log's format when its content would be misjudged.</summary>
+    public static Option<string> LogFormat() =>
+        new Option<string>("--log-format") { Description = "Server logs only: stderr, csvlog or jsonlog (jsonlog also reads CloudNativePG and Cloud Logging JSON), when the content would be misjudged. [default: told by each file's content]", HelpName = "format" }
+            .AcceptOnlyFromAmong("stderr", "csvlog", "jsonlog");
+
+    /// <summary><c>--log-line-prefix</c>: a stderr log's log_line_prefix when the detection is not enough.</summary>
+    public static Option<string> LogLinePrefix() =>
+        new("--log-line-prefix") { Description = "Server logs only: the server's log_line_prefix (e.g. '%s %m [%p] '), when the time is not the first date-time before the level (a session start %s before it, an epoch %n). [default: detected]", HelpName = "prefix" };
+
+    /// <summary>The two log options as <see cref="Walsim.Analyzer.History.HistoryOptions"/> fields; a prefix walsim cannot use is a usage error.</summary>
+    public static bool TryLogOptions(ParseResult r, Option<string> format, Option<string> prefix, TextWriter stderr,
+        out Walsim.Analyzer.Sources.LogFormat? logFormat, out Walsim.Analyzer.Sources.LogLinePrefix? logLinePrefix)
+    {
+        logFormat = r.GetValue(format) switch
+        {
+            "csvlog" => Walsim.Analyzer.Sources.LogFormat.Csvlog,
+            "jsonlog" => Walsim.Analyzer.Sources.LogFormat.Jsonlog,
+            "stderr" => Walsim.Analyzer.Sources.LogFormat.Stderr,
+            _ => null,
+        };
+        logLinePrefix = null;
+        if (r.GetValue(prefix) is not { } text) return true;
+        try
+        {
+            logLinePrefix = Walsim.Analyzer.Sources.LogLinePrefix.Parse(text);
+            return true;
+        }
+        catch (FormatException e)
+        {
+            stderr.WriteLine($"walsim: --log-line-prefix: {e.Message}");
+            return false;
+        }
     }
 
     /// <summary><c>--out DIR</c>: where a command writes its reports. Whether they can be written there is checked by
@@ -325,11 +361,12 @@ internal static class CliOptions
 /// <param name="Expected">The input in words, as in "give …".</param>
 /// <param name="Patterns">Files in a directory that would do, in order of preference, to name one as an example.</param>
 /// <param name="FolderHint">What takes a whole folder, if something does.</param>
-internal sealed record InputKind(string Expected, string[] Patterns, string? FolderHint = null)
+/// <param name="LogSets">A server log's rotated set (a directory of logs, or a glob) will do too.</param>
+internal sealed record InputKind(string Expected, string[] Patterns, string? FolderHint = null, bool LogSets = false)
 {
     public static readonly InputKind Scenario = new("a scenario file (YAML)", ["*.yaml", "*.yml"], "walsim check runs every scenario in a folder");
     public static readonly InputKind StepScenario = new("a step scenario file (YAML)", ["*.yaml", "*.yml"]);
     public static readonly InputKind Samples = new("a sample file written by walsim sample", ["*.csv"]);
-    public static readonly InputKind History = new("a sample file written by walsim sample, or a server log", ["*.csv", "*.log"]);
+    public static readonly InputKind History = new("a sample file written by walsim sample, or a server log", ["*.csv", "*.log"], LogSets: true);
     public static readonly InputKind ScenarioOrSamples = new("a scenario file (YAML) or a sample file written by walsim sample", ["*.csv", "*.yaml", "*.yml"]);
 }

@@ -16,7 +16,7 @@ internal static class ForecastCommand
         walsim forecast scenarios/traces/diurnal-pg15/samples.csv --backtest --period 10min --bucket 20s
         """;
 
-    public static Command Create(ForecastService service)
+    public static Command Create(ForecastService service, TextWriter stderr)
     {
         var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).", InputKind.Samples);
         var horizon = Duration("--horizon", "How far ahead to forecast (6h, 7d, 30d). [default: 7d]");
@@ -34,17 +34,23 @@ internal static class ForecastCommand
         var period = Duration("--period", "The cycle to look for in the write rate. [default: 24h]");
         var bucket = Duration("--bucket", "The fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
         var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend).", InputKind.History);
+        var logFormat = LogFormat();
+        var logLinePrefix = LogLinePrefix();
         var backtest = new Option<bool>("--backtest") { Description = "Forecast from the first part of the file (up to --until, default half-way) and compare with what the rest shows, side by side with predict_linear." };
 
         var command = new Command("forecast", """
             Forecasts, from a sample file, when each slot becomes extended, unreserved and lost, when pg_wal fills the disk (or a managed service goes read-only), and how big pg_wal gets. Fits the WAL rate with a daily cycle and a trend where the data shows them, then runs seeded Monte Carlo futures of that workload through the model of the sampled version, starting from the cluster as the last sample saw it; consumers that kept up keep up, stalled ones stay stalled. Prints p10/p50/p90 under the current trend and under each --what-if.
-            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, workloadFrom, backtest };
-        command.SetAction(r => (int)service.Run(new ForecastRequest(r.GetRequiredValue(samples),
-            r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
-            r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))
+            """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, workloadFrom, logFormat, logLinePrefix, backtest };
+        command.SetAction(r =>
         {
-            Backtest = r.GetValue(backtest), WorkloadFrom = r.GetValue(workloadFrom),
-        }));
+            if (!TryLogOptions(r, logFormat, logLinePrefix, stderr, out var format, out var prefix)) return (int)ExitCode.UsageError;
+            return (int)service.Run(new ForecastRequest(r.GetRequiredValue(samples),
+                r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
+                r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))
+            {
+                Backtest = r.GetValue(backtest), WorkloadFrom = r.GetValue(workloadFrom), LogFormat = format, LogLinePrefix = prefix,
+            });
+        });
         return command;
     }
 

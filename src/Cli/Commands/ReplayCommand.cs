@@ -30,10 +30,13 @@ internal static class ReplayCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var logFormat = LogFormat();
+        var logLinePrefix = LogLinePrefix();
+
         var command = new Command("replay", """
             Replays a real cluster's samples through walsim's retention model, as validate does on a throwaway cluster. Reconstructs the WAL write rate, the checkpoints (each new redo_lsn) and how each slot's consumer behaved; then, for every checkpoint seen, recomputes KeepLogSeg, the slot invalidations and RemoveOldXlogFiles/PreallocXlogFiles from the state sampled just before, and compares with the sample after: the files in pg_wal, the oldest file, the slots invalidated; and at every sample each slot's wal_status and safe_wal_size (13+). Exit code 1 if any decision disagrees.
-            Also reads a server log written with log_checkpoints = on (stderr, csvlog or jsonlog): then it checks what a log decides — each checkpoint's distance estimate, and files added and recycled against PreallocXlogFiles and XLOGfileslop — and sums WAL, file changes and invalidations.
-            """) { samples, until, csv, checkpoints, pg, segment, set };
+            Also reads a server log written with log_checkpoints = on (stderr with any prefix, wrapped or not by docker, kubectl, journald, syslog or a CI job; csvlog; jsonlog; CloudNativePG or Cloud Logging JSON; gzip, bzip2 or zstd; a rotated set as a directory or a quoted glob): then it checks what a log decides — each checkpoint's distance estimate, and files added and recycled against PreallocXlogFiles and XLOGfileslop — and sums WAL, file changes and invalidations. The slots a log shows lost are read with or without log_checkpoints.
+            """) { samples, until, csv, checkpoints, pg, segment, set, logFormat, logLinePrefix };
         command.SetAction(r =>
         {
             var seg = WalSegmentSize.Default;
@@ -46,6 +49,7 @@ internal static class ReplayCommand
                 }
                 seg = new WalSegmentSize(size.Bytes);
             }
+            if (!TryLogOptions(r, logFormat, logLinePrefix, stderr, out var format, out var prefix)) return (int)ExitCode.UsageError;
             var settings = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var pair in r.GetValue(set) ?? [])
             {
@@ -55,7 +59,7 @@ internal static class ReplayCommand
             }
             return (int)service.Run(new ReplayRequest(r.GetRequiredValue(samples), r.GetValue(until), r.GetValue(csv), r.GetValue(checkpoints))
             {
-                Version = r.GetValue(pg), SegmentSize = seg, Settings = settings,
+                Version = r.GetValue(pg), SegmentSize = seg, Settings = settings, LogFormat = format, LogLinePrefix = prefix,
             });
         });
         return command;

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Walsim.Analyzer.History;
+using Walsim.Analyzer.Sources;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Tests.Sources;
+
+/// <summary>
+/// Every file of the corpus (<c>corpus/</c>, see its README): real captures from PostgreSQL 12–18 as collectors wrap
+/// them. <c>manifest.tsv</c> holds, per file, what the capture itself shows, counted by the script that built it and
+/// not by walsim: the major, the checkpoint-complete lines, the server's times of the first and last, the slot losses,
+/// and what walsim must say it inferred.
+/// </summary>
+public sealed class LogCorpusTests
+{
+    private static string Dir([CallerFilePath] string source = "") => Path.Combine(Path.GetDirectoryName(source)!, "corpus");
+
+    public sealed record Row(string File, int Major, int Checkpoints, string First, string Last, int Losses, string Notes);
+
+    private static IEnumerable<Row> Manifest() =>
+        File.ReadLines(Path.Combine(Dir(), "manifest.tsv")).Skip(1).Select(l => l.Split('\t')).Select(f =>
+            new Row(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture), f[3], f[4],
+                int.Parse(f[5], CultureInfo.InvariantCulture), f[6]));
+
+    public static TheoryData<string> Files => [.. Manifest().Select(r => r.File)];
+
+    private static DateTimeOffset Utc(string text) =>
+        DateTimeOffset.ParseExact(text, ["yyyy-MM-dd HH:mm:ss.fff", "yyyy-MM-dd HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    [Fact]
+    public void The_corpus_has_at_least_thirty_formats() => Assert.True(Manifest().Count() >= 30, $"{Manifest().Count()} files");
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Each_file_gives_its_version_checkpoints_span_in_the_servers_time_and_slot_losses(string file)
+    {
+        var row = Manifest().Single(r => r.File == file);
+        var path = Path.Combine(Dir(), file);
+        var events = CheckpointLog.ReadEvents(path).ToList();
+        var checkpoints = events.OfType<LogCheckpoint>().ToList();
+        var notes = events.OfType<LogNote>().Select(n => n.Text).ToList();
+
+        Assert.Equal(row.Checkpoints, checkpoints.Count);
+        Assert.Equal(row.Losses, events.OfType<SlotLost>().Count());
+        var version = events.OfType<ServerLifecycle>().Select(l => l.Version).FirstOrDefault(v => v is not null);
+        if (version is not null) Assert.Equal(row.Major, int.Parse(version.Split('.')[0], CultureInfo.InvariantCulture));
+        if (row.Checkpoints > 0)
+        {
+            var (first, last) = (Utc(row.First), Utc(row.Last));
+            if (row.Notes.Contains("syslog-year", StringComparison.Ordinal))
+            {
+                // No year in a BSD syslog header, and whole seconds: walsim assumes a year, and says which.
+                var year = checkpoints[0].Complete.Year;
+                Assert.Contains(notes, n => n.Contains($"assumed {year}", StringComparison.Ordinal));
+                static DateTimeOffset Whole(DateTimeOffset t, int years) => new DateTimeOffset(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, t.Offset).AddYears(years);
+                (first, last) = (Whole(first, year - first.Year), Whole(last, year - first.Year));
+            }
+            // %t logs have whole seconds; the capture's times are what the lines say.
+            Assert.Equal(first, checkpoints[0].Complete);
+            Assert.Equal(last, checkpoints[^1].Complete);
+        }
+        if (row.Notes.Contains("collector-time", StringComparison.Ordinal) || row.Notes.Contains("syslog-year", StringComparison.Ordinal))
+            Assert.Contains(notes, n => n.StartsWith("times are", StringComparison.Ordinal));
+        else
+            Assert.DoesNotContain(notes, n => n.StartsWith("times are", StringComparison.Ordinal));
+        if (row.Notes.Contains("newest-first", StringComparison.Ordinal)) Assert.Contains(notes, n => n.Contains("newest-first", StringComparison.Ordinal));
+        if (row.Notes.Contains("inferred-restart", StringComparison.Ordinal)) Assert.Contains(events.OfType<ServerLifecycle>(), l => l.Inferred);
+        if (row.Notes.Contains("set", StringComparison.Ordinal)) Assert.Contains(notes, n => n.StartsWith("read 3 files in time order", StringComparison.Ordinal));
+    }
+
+    // What replay prints from the corpus: every capture has a restart in the middle; none of them is a disagreement.
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Replaying_each_file_finds_no_disagreement(string file)
+    {
+        var row = Manifest().Single(r => r.File == file);
+        var summary = LogReplay.Run(Path.Combine(Dir(), file), null, WalSegmentSize.FromMegabytes(1),
+            new Dictionary<string, string> { ["max_wal_size"] = "4MB", ["min_wal_size"] = "2MB" });
+        Assert.Empty(summary.Disagreements);
+        Assert.Equal(row.Losses, summary.Losses.Count);
+    }
+
+    [Fact]
+    public void A_log_without_log_checkpoints_reports_each_slot_lost_with_its_time_and_the_bytes_over_the_limit()
+    {
+        var losses = HistorySources.Open(Path.Combine(Dir(), "pg16-nockpt.log"), HistoryUse.Replay).SlotLosses().ToList();
+        var loss = Assert.Single(losses);
+        Assert.Equal("stalled", loss.Slot);
+        Assert.NotNull(loss.RestartLsn);
+        Assert.True(loss.ExceedsBy?.Bytes > 0);
+    }
+}
