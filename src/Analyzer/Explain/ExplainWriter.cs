@@ -174,7 +174,7 @@ public static class ExplainWriter
                 var role = index == 0 ? "the minimum" : index == 1 ? "next behind the minimum" : $"{Ordinal(index + 1)} oldest";
                 var past = b.Files.Count(f => f.Slot == slot && f.PastCap);
                 var cap = hold.OverCapBy is { } over
-                    ? string.Create(Inv, $"; past max_slot_wal_keep_size = {s.MaxSlotWalKeepSizeMb}MB by {over.Bytes} bytes: the next checkpoint invalidates it{(past > 0 ? $" and lets {past} file(s) go" : "")}")
+                    ? string.Create(Inv, $"; past max_slot_wal_keep_size = {s.MaxSlotWalKeepSizeMb}MB by {over.Bytes} bytes ({past} file(s) below the cap's limit): the next checkpoint invalidates it")
                     : "";
                 var status = hold.WalStatus is { } ws && ws != WalStatus.Null ? $", {ws.ToSql()}" : "";
                 return $"restart_lsn {hold.RestartLsn} ({role}{status}){cap}";
