@@ -12,7 +12,7 @@ internal static class ExplainCommand
     public const string Examples = """
         walsim explain scenarios/019-replslot-limit.yaml --pg 15          # at its pg_wal peak
         walsim explain scenarios/standby-stalled-past-cap.yaml --at 2h --format markdown
-        walsim explain "host=db1 user=monitor" --estimate 120MB          # a live server, now
+        PGHOST=db1 PGUSER=monitor walsim explain --estimate 120MB        # a live server, now
         walsim explain db1.csv --at 2026-11-21T10:30:00Z --format json
         """;
 
