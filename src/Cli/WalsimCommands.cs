@@ -32,6 +32,7 @@ public sealed class WalsimCommands
         walsim forecast samples.csv --horizon 7d --what-if "slot cdc stops now" --disk 200GB
         walsim whatif scenarios/standby-stalled-past-cap.yaml --from 12 --to 15 --to 17
         walsim plan scenarios/plan-cdc-and-standby-30d.yaml --slot cdc --target 12h
+        walsim explain scenarios/019-replslot-limit.yaml --pg 15
         """;
 
     private readonly TextWriter _stdout;
@@ -58,6 +59,7 @@ public sealed class WalsimCommands
         var forecast = new ForecastService(stdout, stderr);
         var whatIf = new WhatIfService(stdout, stderr, load);
         var plan = new PlanService(stdout, stderr, load, stderrIsTerminal);
+        var explain = new ExplainService(stdout, stderr, load, environment);
 
         Root = new RootCommand($"""
             walsim predicts how PostgreSQL {SupportedVersions.Range} retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
@@ -70,6 +72,7 @@ public sealed class WalsimCommands
         Add(ForecastCommand.Create(forecast, stderr), ForecastCommand.Examples);
         Add(WhatIfCommand.Create(whatIf, stderr), WhatIfCommand.Examples);
         Add(PlanCommand.Create(plan), PlanCommand.Examples);
+        Add(ExplainCommand.Create(explain), ExplainCommand.Examples);
         _epilogues[Root] = Epilogue(RootExamples);
 
         var help = Root.Options.OfType<HelpOption>().Single();

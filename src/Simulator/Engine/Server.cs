@@ -346,7 +346,7 @@ internal sealed partial class Server
         var bytes = _dir.Bytes(_seg);
         // The segment whose creation finds no space never exists: the server PANICs instead (see CheckDisk).
         if (_scenario.Disk is { Enforced: true } disk && bytes + disk.OtherUsage > disk.Size) return;
-        if (bytes > _peakBytes) { _peakBytes = bytes; _peakFiles = _dir.Count; _peakAt = _now; }
+        if (bytes > _peakBytes) { _peakBytes = bytes; _peakFiles = _dir.Count; _peakAt = _now; if (CapturePeak) CapturePeakState(); }
     }
 
     /// <summary>Inserts a record of <paramref name="bytes"/> at the current instant; returns its start.</summary>

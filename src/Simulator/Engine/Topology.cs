@@ -231,7 +231,7 @@ public static class Topology
     /// <summary>The primary as a one-server scenario: the scenario's settings with its node's on top, its volume,
     /// and a physical slot for each standby that names one, reported by the walreceiver every
     /// wal_receiver_status_interval at what it had received (the link's lag), disconnected during link outages.</summary>
-    private static Scenario PrimaryScenario(Scenario scenario, NodeSpec primary)
+    internal static Scenario PrimaryScenario(Scenario scenario, NodeSpec primary)
     {
         var settings = new Dictionary<string, string>(scenario.Settings, StringComparer.Ordinal);
         foreach (var (k, v) in primary.Settings) settings[k] = v;

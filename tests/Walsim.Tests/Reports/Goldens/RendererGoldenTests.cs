@@ -46,6 +46,7 @@ public sealed class RendererGoldenTests
         new ReportFixture<IReadOnlyList<ValidationRun>>("validate", ValidationRenderers.Registry, Fixtures.Validation),
         new ReportFixture<ForecastOutcome>("forecast", ForecastRenderers.Forecast, Fixtures.Forecast),
         new ReportFixture<BacktestOutcome>("forecast-backtest", ForecastRenderers.Backtest, Fixtures.Backtest),
+        new ReportFixture<IReadOnlyList<Walsim.Analyzer.Explain.ExplainReport>>("explain", Walsim.Analyzer.Explain.ExplainRenderers.Registry, Fixtures.Explain),
     }.ToDictionary(f => f.Name);
 
     public static TheoryData<string, string> Formats()
@@ -191,6 +192,11 @@ public sealed class RendererGoldenTests
         }
 
         /// <summary>A CDC slot on a 2MB/s primary with a 2GB volume: three caps, three outages, a few runs.</summary>
+        /// <summary>A bundled scenario's primary at its pg_wal peak: two slots, one past its cap.</summary>
+        public static IReadOnlyList<Walsim.Analyzer.Explain.ExplainReport> Explain() =>
+            [Walsim.Analyzer.Explain.ExplainSources.FromScenario(Walsim.Analyzer.Scenarios.ScenarioLoader.Load(Repo("scenarios", "step-two-slots.yaml")),
+                "scenarios/step-two-slots.yaml", PgVersion.Parse("16.4"), null)];
+
         public static PlanReport Plan()
         {
             var scenario = new Scenario

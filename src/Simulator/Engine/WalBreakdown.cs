@@ -1,0 +1,303 @@
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+
+namespace Walsim.Simulator.Engine;
+
+/// <summary>Why one segment file is in pg_wal (<c>walsim explain</c>): each file has exactly one.</summary>
+public enum WalHoldReason
+{
+    /// <summary>From the last checkpoint's redo segment to the insert segment: crash recovery replays it.</summary>
+    Redo,
+    /// <summary>A standby's WAL received but not yet replayed (past the replay segment).</summary>
+    NotReplayed,
+    /// <summary>Within <c>wal_keep_size</c> (13+) / <c>wal_keep_segments</c> (12) of the insert segment.</summary>
+    WalKeep,
+    /// <summary>At or past a replication slot's restart_lsn segment and below the next slot's (stacked: each slot
+    /// holds what advancing it to the next one would free; the last one, up to the redo segment).</summary>
+    Slot,
+    /// <summary>Not yet archived (<c>.ready</c>): <c>XLogArchiveCheckDone</c> keeps it whatever else says.</summary>
+    Archiver,
+    /// <summary>Past the insert segment: recycled ahead by <c>RemoveOldXlogFiles</c> or pre-allocated.</summary>
+    RecycledAhead,
+    /// <summary>Nothing holds it: no checkpoint has run since it was released; the next one removes or recycles it.</summary>
+    Removable,
+    /// <summary>Kept by <c>KeepLogSeg</c> for no reason walsim can name: reported, never hidden.</summary>
+    Other,
+}
+
+public static class WalHoldReasonText
+{
+    /// <summary>The label a metric and JSON use (<c>walsim_pg_wal_bytes{reason="wal_keep"}</c>).</summary>
+    public static string Label(this WalHoldReason r) => r switch
+    {
+        WalHoldReason.Redo => "redo",
+        WalHoldReason.NotReplayed => "not_replayed",
+        WalHoldReason.WalKeep => "wal_keep",
+        WalHoldReason.Slot => "slot",
+        WalHoldReason.Archiver => "archiver",
+        WalHoldReason.RecycledAhead => "recycled_ahead",
+        WalHoldReason.Removable => "removable",
+        _ => "other",
+    };
+}
+
+/// <summary>One segment file as pg_wal shows it (<c>pg_ls_waldir()</c>: name and size).</summary>
+public readonly record struct WalFile(SegmentNumber Segment, string Name, ByteCount Size);
+
+/// <summary>A replication slot as <c>walsim explain</c> reads it.</summary>
+/// <remarks>Slot: What <see cref="CheckpointDecision"/> reads of it (restart_lsn; invalid for a lost slot).</remarks>
+/// <remarks>WalStatus: <c>wal_status</c> as the server showed it (13+), null when not shown.</remarks>
+public readonly record struct ExplainSlot(CheckpointSlot Slot, WalStatus? WalStatus = null)
+{
+    public string Name => Slot.Name;
+}
+
+/// <summary>
+/// The state a server shows, as values: what <see cref="WalBreakdown.Of"/> explains. Built from a live server, a
+/// sample, or the engine at an instant.
+/// </summary>
+public sealed record WalState
+{
+    public required ServerSettings Settings { get; init; }
+
+    /// <summary>Every segment file in pg_wal (any timeline), any order.</summary>
+    public required IReadOnlyList<WalFile> Files { get; init; }
+
+    /// <summary>The insert position (a standby: the received, else replayed, position).</summary>
+    public required Lsn Insert { get; init; }
+
+    /// <summary><c>pg_control_checkpoint().redo_lsn</c>: the redo of the last completed checkpoint (restartpoint).</summary>
+    public required Lsn Redo { get; init; }
+
+    /// <summary>The redo the next checkpoint will have: a running checkpoint's when the engine knows it; null = a
+    /// checkpoint started now (the insert position).</summary>
+    public Lsn? NextRedo { get; init; }
+
+    /// <summary><c>CheckPointDistanceEstimate</c> in bytes; null when unknown (a live server does not show it: the
+    /// log's <c>estimate=… kB</c> does).</summary>
+    public double? Estimate { get; init; }
+
+    public IReadOnlyList<ExplainSlot> Slots { get; init; } = [];
+
+    /// <summary>The slot minimum <c>KeepLogSeg</c> reads, when it differs from the slots' (the engine's refresh
+    /// points); null = the minimum of the slots' required LSNs.</summary>
+    public Lsn? SlotMinimum { get; init; }
+
+    /// <summary>The newest segment archiving no longer needs (the oldest <c>.ready</c> − 1); default: all of them.</summary>
+    public SegmentNumber ArchivedThrough { get; init; } = new(ulong.MaxValue);
+
+    /// <summary><c>XLogCtl->lastRemovedSegNo</c> (or the oldest file − 1).</summary>
+    public SegmentNumber LastRemoved { get; init; }
+
+    /// <summary>A standby's replay position (<see cref="Lsn.Invalid"/> on a primary).</summary>
+    public Lsn ReplayLsn { get; init; }
+
+    /// <summary>A standby: its WAL goes at restartpoints, which this does not predict.</summary>
+    public bool InRecovery { get; init; }
+}
+
+/// <summary>The files and bytes of one reason (and slot).</summary>
+public readonly record struct WalReasonTotal(WalHoldReason Reason, string? Slot, long Files, ByteCount Bytes)
+{
+    public string Label => Reason.Label();
+}
+
+/// <summary>One file and why it is there.</summary>
+/// <remarks>PastCap: A slot's file below <c>max_slot_wal_keep_size</c>'s limit: the next checkpoint invalidates
+/// the slot and lets it go.</remarks>
+public readonly record struct WalFileReason(WalFile File, WalHoldReason Reason, string? Slot, bool PastCap);
+
+/// <summary>A slot and what it holds.</summary>
+/// <remarks>Files: Files attributed to it (stacked: see <see cref="WalHoldReason.Slot"/>).</remarks>
+/// <remarks>Retained: Insert − restart_lsn: all the WAL it needs, shared with the slots behind it.</remarks>
+/// <remarks>OverCapBy: 16+ "exceeds the limit by N bytes" if the next checkpoint invalidates it, else null.</remarks>
+public readonly record struct WalSlotHold(string Name, Lsn RestartLsn, WalStatus? WalStatus, long Files, ByteCount Bytes,
+    ByteCount Retained, ByteCount? OverCapBy);
+
+/// <summary>Which bound set <c>XLOGfileslop</c>'s recycle limit.</summary>
+public enum RecycleBound { Estimate, MinWalSize, MaxWalSize, Unknown }
+
+/// <summary>Why the recycled-ahead files are there and how many the last checkpoint's rule allows (<c>XLOGfileslop</c>).</summary>
+/// <remarks>Limit: The highest name a file may be recycled to, from the last redo and the estimate.</remarks>
+/// <remarks>MinSegNo: redo segment + min_wal_size − 1.</remarks>
+/// <remarks>MaxSegNo: redo segment + max_wal_size − 1.</remarks>
+/// <remarks>AllowedAhead: Names past the insert segment up to Limit.</remarks>
+public readonly record struct RecycleExplanation(SegmentNumber Limit, SegmentNumber MinSegNo, SegmentNumber MaxSegNo, RecycleBound Bound,
+    double? Estimate, long AllowedAhead);
+
+/// <summary>What the next checkpoint (started now) does, from <see cref="CheckpointDecision.Decide"/>.</summary>
+/// <remarks>Redo: The redo it was given.</remarks>
+/// <remarks>Keep: The oldest segment it keeps (final <c>KeepLogSeg</c>).</remarks>
+/// <remarks>Going: Per reason (and slot), the files it removes or recycles.</remarks>
+/// <remarks>EstimateAssumed: The estimate was unknown: assumed 0 (the checkpoint's own distance then sets it).</remarks>
+public sealed record NextCheckpoint(Lsn Redo, SegmentNumber Keep, int Removed, int Recycled, int Added,
+    IReadOnlyList<CheckpointInvalidation> Invalidated, IReadOnlyList<WalReasonTotal> Going, long FilesAfter, bool EstimateAssumed);
+
+/// <summary>
+/// <c>walsim explain</c>'s answer: every segment file in pg_wal with exactly one reason, their totals (adding up to
+/// the files and bytes the server shows), what each slot holds, why the recycled-ahead files are there, and what the
+/// next checkpoint will do. A pure value, built by <see cref="Of"/>, reused by reports and metrics.
+/// </summary>
+public sealed record WalBreakdown(
+    IReadOnlyList<WalFileReason> Files,
+    IReadOnlyList<WalReasonTotal> Totals,
+    long FileCount,
+    ByteCount Bytes,
+    SegmentNumber RedoSegment,
+    SegmentNumber InsertSegment,
+    SegmentNumber KeepNow,
+    SegmentNumber WalKeepFloor,
+    IReadOnlyList<WalSlotHold> Slots,
+    RecycleExplanation Recycle,
+    NextCheckpoint? Next,
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The slot holding the oldest WAL, and the next one behind it (null when fewer slots hold WAL).</summary>
+    public WalSlotHold? MinimumSlot => Slots.Count > 0 ? Slots[0] : null;
+    public WalSlotHold? NextSlot => Slots.Count > 1 ? Slots[1] : null;
+
+    /// <summary>
+    /// Explains <paramref name="state"/>. Each file gets the first reason that holds it, in this order: past the
+    /// insert segment (recycled ahead); received, not replayed (standby); from the redo segment on; within
+    /// <c>wal_keep_size</c>; a slot's; not yet archived; else removable — and a file <c>KeepLogSeg</c> keeps that none
+    /// of those names is "other". The order asks what would still hold a file if the later reasons went away.
+    /// </summary>
+    public static WalBreakdown Of(WalState state)
+    {
+        var settings = state.Settings;
+        var seg = settings.SegmentSize;
+        var notes = new List<string>();
+        var insertSeg = seg.SegmentOf(state.Insert);
+        var redoSeg = seg.SegmentOf(state.Redo);
+        var replaySeg = state.ReplayLsn.IsValid ? seg.SegmentOf(state.ReplayLsn) : (SegmentNumber?)null;
+
+        // Holding slots, oldest first (ReplicationSlotsComputeRequiredLSN reads RequiredLsn).
+        var holding = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).OrderBy(s => s.Slot.RequiredLsn.Value)
+            .ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
+        var slotMin = state.SlotMinimum ?? CheckpointDecision.MinRestart(holding.Select(s => s.Slot.RequiredLsn));
+
+        // KeepLogSeg as a checkpoint at the insert position would call it (GetWALAvailability's view): with the
+        // slots, and without them (what wal_keep_size/wal_keep_segments alone keep).
+        var keepNow = Retention.KeepLogSeg(settings, state.Insert, slotMin, redoSeg);
+        var walKeepFloor = Retention.KeepLogSeg(settings, state.Insert, Lsn.Invalid, redoSeg);
+        // Where the cap cuts the slots off (13+ with max_slot_wal_keep_size >= 0): files below it are past the cap.
+        var slotFloor = SegmentNumber.Min(keepNow, walKeepFloor);
+
+        var files = state.Files.OrderBy(f => f.Segment.Value).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
+        var reasons = new List<WalFileReason>(files.Count);
+        foreach (var f in files)
+        {
+            var s = f.Segment;
+            if (s > insertSeg) reasons.Add(new(f, WalHoldReason.RecycledAhead, null, false));
+            else if (replaySeg is { } rs && s > rs && state.InRecovery) reasons.Add(new(f, WalHoldReason.NotReplayed, null, false));
+            else if (s >= redoSeg) reasons.Add(new(f, WalHoldReason.Redo, null, false));
+            else if (s >= walKeepFloor && walKeepFloor < redoSeg) reasons.Add(new(f, WalHoldReason.WalKeep, null, false));
+            // KeepLogSeg reads only the global minimum: below it no slot holds a file, whatever a slot's own position.
+            else if (slotMin.IsValid && s >= seg.SegmentOf(slotMin)
+                     && SlotFor(holding, s, seg, state.Insert, settings.Policy.KeepLogSegUnderflowGuard) is { } slot)
+                reasons.Add(new(f, WalHoldReason.Slot, slot, s < slotFloor));
+            else if (s > state.ArchivedThrough) reasons.Add(new(f, WalHoldReason.Archiver, null, false));
+            else if (s >= keepNow) reasons.Add(new(f, WalHoldReason.Other, null, false));
+            else reasons.Add(new(f, WalHoldReason.Removable, null, false));
+        }
+        if (reasons.Any(r => r.Reason == WalHoldReason.Other))
+            notes.Add($"{reasons.Count(r => r.Reason == WalHoldReason.Other)} file(s) at or past KeepLogSeg's segment {keepNow} are held by no reason walsim names");
+
+        var totals = TotalsOf(reasons);
+        var slots = new List<WalSlotHold>();
+        var recycle = RecycleOf(settings, state.Redo, state.Estimate, insertSeg);
+
+        NextCheckpoint? next = null;
+        if (state.InRecovery)
+            notes.Add("a standby removes WAL at restartpoints (when it replays the primary's next checkpoint): not predicted here");
+        else if (files.Count > 0)
+            next = PredictNext(state, settings, files, reasons, notes);
+
+        foreach (var h in holding)
+        {
+            var mine = reasons.Where(r => r.Reason == WalHoldReason.Slot && r.Slot == h.Name).ToList();
+            var over = next?.Invalidated.FirstOrDefault(i => i.Name == h.Name && i.Cause == InvalidationCause.WalRemoved);
+            slots.Add(new WalSlotHold(h.Name, h.Slot.RestartLsn.IsValid ? h.Slot.RestartLsn : h.Slot.RequiredLsn, h.WalStatus, mine.Count,
+                Sum(mine.Select(m => m.File.Size)), state.Insert - h.Slot.RequiredLsn, over is { Name: not null } o ? o.ExceedsBy : null));
+        }
+        return new WalBreakdown(reasons, totals, files.Count, Sum(files.Select(f => f.Size)), redoSeg, insertSeg, keepNow, walKeepFloor,
+            slots, recycle, next, notes);
+    }
+
+    /// <summary>The slot a file below the redo and wal_keep floors is attributed to: the newest holding slot whose
+    /// restart segment is at or before it (16+: a slot at or past the insert position holds nothing, TV-13).</summary>
+    private static string? SlotFor(List<ExplainSlot> holding, SegmentNumber s, WalSegmentSize seg, Lsn insert, bool guard)
+    {
+        string? owner = null;
+        foreach (var h in holding)
+        {
+            if (guard && h.Slot.RequiredLsn >= insert) continue;
+            if (seg.SegmentOf(h.Slot.RequiredLsn) <= s) owner = h.Name;
+            else break;
+        }
+        return owner;
+    }
+
+    /// <summary>
+    /// <c>XLOGfileslop</c> from the last checkpoint's redo and the estimate: the highest name a removed file could be
+    /// recycled to (retention-model.md §8.2), and which clamp decided it.
+    /// </summary>
+    private static RecycleExplanation RecycleOf(ServerSettings settings, Lsn redo, double? estimate, SegmentNumber insertSeg)
+    {
+        var seg = settings.SegmentSize;
+        var redoSeg = seg.SegmentOf(redo).Value;
+        var min = new SegmentNumber(redoSeg + seg.MegabytesToSegments(settings.MinWalSizeMb) - 1);
+        var max = new SegmentNumber(redoSeg + seg.MegabytesToSegments(settings.MaxWalSizeMb) - 1);
+        if (estimate is not { } e)
+            return new RecycleExplanation(max, min, max, RecycleBound.Unknown, null, max > insertSeg ? (long)(max.Value - insertSeg.Value) : 0);
+        var limit = Retention.XLogFileSlop(settings, redo, e);
+        var bound = limit == max ? RecycleBound.MaxWalSize : limit == min ? RecycleBound.MinWalSize : RecycleBound.Estimate;
+        return new RecycleExplanation(limit, min, max, bound, e, limit > insertSeg ? (long)(limit.Value - insertSeg.Value) : 0);
+    }
+
+    /// <summary>The next checkpoint, started now: <see cref="CheckpointDecision.Decide"/> on the state, and which of
+    /// today's files it takes (those below its keep segment that archiving no longer needs).</summary>
+    private static NextCheckpoint PredictNext(WalState state, ServerSettings settings, List<WalFile> files, List<WalFileReason> reasons, List<string> notes)
+    {
+        var seg = settings.SegmentSize;
+        var redo = state.NextRedo ?? state.Insert;
+        // Only the checkpoint record's start is not known: its end is at least the smallest record past it.
+        var recptr = CheckpointDecision.RecPtrAfter(redo);
+        var dir = new WalDirectory(files[0].Segment, SegmentNumber.Max(files[^1].Segment, seg.SegmentOf(state.Insert)));
+        var distinct = files.Select(f => f.Segment).Distinct().Count();
+        if (distinct != (long)dir.Count)
+            notes.Add($"pg_wal's segments are not one run ({distinct} distinct in {dir}): the next checkpoint's counts assume one");
+        var outcome = CheckpointDecision.Decide(settings, new CheckpointInputs
+        {
+            Redo = redo,
+            PriorRedo = state.Redo,
+            RecPtr = recptr,
+            Estimate = state.Estimate ?? 0,
+            Slots = state.Slots.Select(s => s.Slot).ToArray(),
+            KeepSlotMinimum = state.SlotMinimum,
+            Files = dir,
+            LastRemoved = state.LastRemoved,
+            ArchivedThrough = state.ArchivedThrough,
+        });
+        if (state.Estimate is null)
+            notes.Add("CheckPointDistanceEstimate is not known (give --estimate from the log's \"estimate=… kB\"): the next checkpoint's recycling assumes its own distance");
+        var cutoff = outcome.Keep.Value > 0 ? outcome.Keep - 1 : outcome.Keep;
+        var top = SegmentNumber.Min(cutoff, state.ArchivedThrough);
+        var going = TotalsOf(reasons.Where(r => r.File.Segment <= top && outcome.Keep.Value > 0));
+        return new NextCheckpoint(redo, outcome.Keep, outcome.Removed, outcome.Recycled, outcome.Added, outcome.Invalidated, going,
+            outcome.After.Count, state.Estimate is null);
+    }
+
+    private static List<WalReasonTotal> TotalsOf(IEnumerable<WalFileReason> reasons) =>
+        reasons.GroupBy(r => (r.Reason, r.Slot))
+            .Select(g => new WalReasonTotal(g.Key.Reason, g.Key.Slot, g.Count(), Sum(g.Select(r => r.File.Size))))
+            .OrderBy(t => t.Reason).ThenBy(t => t.Slot, StringComparer.Ordinal).ToList();
+
+    private static ByteCount Sum(IEnumerable<ByteCount> sizes)
+    {
+        long total = 0;
+        foreach (var s in sizes) total += s.Bytes;
+        return new ByteCount(total);
+    }
+}

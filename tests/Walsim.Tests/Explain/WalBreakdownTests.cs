@@ -1,0 +1,113 @@
+using Walsim.Simulator.Engine;
+using Walsim.Simulator.Settings;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+using Xunit;
+
+namespace Walsim.Tests.Explain;
+
+/// <summary>
+/// <see cref="WalBreakdown.Of"/> with worked numbers, 1 MB segments. pg_wal holds segments 10..40; insert in 30, the
+/// last checkpoint's redo in 28; wal_keep_size 5MB; slot a at segment 12, slot b at 20; max_wal_size 32MB,
+/// min_wal_size 4MB, estimate 2 MB.
+/// </summary>
+public sealed class WalBreakdownTests
+{
+    private static readonly WalSegmentSize Seg = WalSegmentSize.FromMegabytes(1);
+
+    private static Lsn At(ulong segment, long offset = 0x100) => Seg.StartOf(new SegmentNumber(segment)) + new ByteCount(offset);
+
+    private static WalState State(string version, long capMb = -1, ulong archivedThrough = ulong.MaxValue)
+    {
+        var policy = RetentionPolicy.For(PgVersion.Parse(version));
+        var keep = policy.KeepKnob == WalKeepKnob.WalKeepSegments ? new KeyValuePair<string, string>("wal_keep_segments", "5") : new("wal_keep_size", "5MB");
+        var settings = ServerSettings.Create(policy, Seg, [keep, new("max_wal_size", "32MB"), new("min_wal_size", "4MB"),
+            .. policy.CapsSlotRetention ? [new KeyValuePair<string, string>("max_slot_wal_keep_size", $"{capMb}MB".Replace("-1MB", "-1"))] : Array.Empty<KeyValuePair<string, string>>()]);
+        return new WalState
+        {
+            Settings = settings,
+            Files = Enumerable.Range(10, 31).Select(s => new WalFile(new SegmentNumber((ulong)s), Seg.FileName(new SegmentNumber((ulong)s)), Seg.Size)).ToList(),
+            Insert = At(30),
+            Redo = At(28),
+            Estimate = 2 * ByteCount.MiB,
+            Slots = [new ExplainSlot(CheckpointSlot.Holding("a", At(12))), new ExplainSlot(CheckpointSlot.Holding("b", At(20)))],
+            ArchivedThrough = new SegmentNumber(archivedThrough),
+            LastRemoved = new SegmentNumber(9),
+        };
+    }
+
+    private static long Files(WalBreakdown b, WalHoldReason reason, string? slot = null) =>
+        b.Totals.Where(t => t.Reason == reason && t.Slot == slot).Sum(t => t.Files);
+
+    [Fact]
+    public void Every_file_has_one_reason_redo_then_wal_keep_then_the_slots_stacked_then_recycled_ahead()
+    {
+        var b = WalBreakdown.Of(State("15.8"));
+        // Redo 28..30; KeepLogSeg without slots: 30 − 5 = 25, so wal_keep 25..27; slot a 12..19 (up to b's 20), b 20..24;
+        // past the insert segment 31..40 recycled ahead; 10..11 are below every slot: removable.
+        Assert.Equal(3, Files(b, WalHoldReason.Redo));
+        Assert.Equal(3, Files(b, WalHoldReason.WalKeep));
+        Assert.Equal(8, Files(b, WalHoldReason.Slot, "a"));
+        Assert.Equal(5, Files(b, WalHoldReason.Slot, "b"));
+        Assert.Equal(10, Files(b, WalHoldReason.RecycledAhead));
+        Assert.Equal(2, Files(b, WalHoldReason.Removable));
+        Assert.Equal(31, b.Totals.Sum(t => t.Files));
+        Assert.Equal(31 * ByteCount.MiB, b.Bytes.Bytes);
+        Assert.Equal("a", b.MinimumSlot?.Name);
+        Assert.Equal("b", b.NextSlot?.Name);
+    }
+
+    [Fact]
+    public void XLOGfileslop_names_the_estimate_as_what_set_the_recycle_limit()
+    {
+        var b = WalBreakdown.Of(State("15.8"));
+        // ceil((28 MiB + 0x100 + (1 + 0.9) × 1.1 × 2 MiB) / 1 MiB) = ceil(32.18) = 33, inside [28 + 4 − 1, 28 + 32 − 1] = [31, 59].
+        Assert.Equal(new SegmentNumber(33), b.Recycle.Limit);
+        Assert.Equal(RecycleBound.Estimate, b.Recycle.Bound);
+        Assert.Equal(3, b.Recycle.AllowedAhead);
+    }
+
+    [Fact]
+    public void The_next_checkpoint_removes_what_RemoveOldXlogFiles_would_below_KeepLogSeg()
+    {
+        var b = WalBreakdown.Of(State("15.8"));
+        // KeepLogSeg from a redo in 30 keeps from slot a's 12: 10 and 11 go. Names 31..40 exist, so the free ones for
+        // recycling start at 41 and XLOGfileslop (redo 30, estimate max(2 MiB, distance 2 MiB)) stops below them: removed.
+        var next = b.Next!;
+        Assert.Equal(new SegmentNumber(12), next.Keep);
+        Assert.Equal(2, next.Removed + next.Recycled);
+        Assert.Equal(2, next.Going.Single(g => g.Reason == WalHoldReason.Removable).Files);
+    }
+
+    [Fact]
+    public void A_slot_past_max_slot_wal_keep_size_is_invalidated_by_the_next_checkpoint_and_its_files_go()
+    {
+        var b = WalBreakdown.Of(State("16.4", capMb: 12));
+        // 16+: the cap keeps 30 − 12 = 18 onwards; a's 12..17 are past it; b (20) stays.
+        Assert.Equal(6, b.Files.Count(f => f.Slot == "a" && f.PastCap));
+        var next = b.Next!;
+        var inv = Assert.Single(next.Invalidated);
+        Assert.Equal("a", inv.Name);
+        // "exceeds the limit by": start of segment 18 − restart_lsn (12 MiB + 0x100).
+        Assert.Equal(6 * ByteCount.MiB - 0x100, inv.ExceedsBy.Bytes);
+        Assert.Equal(new SegmentNumber(20), next.Keep);
+    }
+
+    [Fact]
+    public void Files_archiving_still_needs_are_waiting_for_the_archiver_not_removable()
+    {
+        var b = WalBreakdown.Of(State("15.8", archivedThrough: 10));
+        Assert.Equal(1, Files(b, WalHoldReason.Archiver)); // 11: below every slot, not archived
+        Assert.Equal(1, Files(b, WalHoldReason.Removable)); // 10
+        Assert.Equal(1, b.Next!.Removed + b.Next.Recycled);
+    }
+
+    [Fact]
+    public void PostgreSQL_12_keeps_wal_keep_segments_and_every_slot_without_a_cap()
+    {
+        var b = WalBreakdown.Of(State("12.22"));
+        Assert.Equal(3, Files(b, WalHoldReason.WalKeep));
+        Assert.Empty(b.Next!.Invalidated);
+        Assert.Equal(new SegmentNumber(12), b.Next.Keep);
+    }
+}
