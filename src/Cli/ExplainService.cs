@@ -3,9 +3,6 @@ using Walsim.Analyzer.Explain;
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Reports;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Cli;
 

@@ -1,6 +1,4 @@
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Explain;
 

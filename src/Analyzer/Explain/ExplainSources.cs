@@ -2,11 +2,6 @@ using System.Globalization;
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Explain;
 

@@ -1,10 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Explain;
 

@@ -3,10 +3,6 @@ using System.Globalization;
 using Npgsql;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Analyzer.Explain;
 

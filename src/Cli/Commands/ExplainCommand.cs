@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Walsim.Analyzer.Explain;
 using Walsim.Analyzer.Scenarios;
-using Walsim.Simulator.Units;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;

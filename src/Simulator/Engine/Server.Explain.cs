@@ -1,7 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Scenarios;
-using Walsim.Simulator.Units;
-using Walsim.Simulator.Versions;
 
 namespace Walsim.Simulator.Engine;
 

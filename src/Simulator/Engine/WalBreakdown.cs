@@ -1,6 +1,3 @@
-using Walsim.Simulator.Results;
-using Walsim.Simulator.Settings;
-using Walsim.Simulator.Units;
 
 namespace Walsim.Simulator.Engine;
 
