@@ -51,16 +51,7 @@ public sealed class ExplainService(TextWriter stdout, TextWriter stderr, Func<st
             stderr.WriteLine("walsim: --at applies to a scenario or a sample file; a live server is explained now");
             return ExitCode.UsageError;
         }
-        LiveConnection connection;
-        try
-        {
-            connection = LiveConnection.Create(request.Input, environment);
-        }
-        catch (ArgumentException e)
-        {
-            stderr.WriteLine($"walsim: {LiveConnection.ScrubConnectionString(e.Message)}");
-            return ExitCode.UsageError;
-        }
+        if (LiveConnections.Create(request.Input, environment, stderr) is not { } connection) return ExitCode.UsageError;
         try
         {
             var report = await LiveExplain.ReadAsync(connection, request.Estimate, ct);

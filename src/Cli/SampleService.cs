@@ -20,16 +20,7 @@ public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool std
 {
     public async Task<ExitCode> RunAsync(SampleRequest request, CancellationToken ct)
     {
-        LiveConnection connection;
-        try
-        {
-            connection = LiveConnection.Create(request.Connection, environment);
-        }
-        catch (ArgumentException e)
-        {
-            stderr.WriteLine($"walsim: {LiveConnection.ScrubConnectionString(e.Message)}");
-            return ExitCode.UsageError;
-        }
+        if (LiveConnections.Create(request.Connection, environment, stderr) is not { } connection) return ExitCode.UsageError;
         var progress = new ProgressLine(stderr, stderrIsTerminal);
         try
         {

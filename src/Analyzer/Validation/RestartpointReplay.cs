@@ -110,25 +110,25 @@ public sealed class RestartpointReplay(ServerSettings settings)
 
         Compared++;
         var o = atHigh;
-        _estimate = o.Estimate;
-        _lastRemoved = o.LastRemoved;
+        _estimate = o.Checkpoint.Estimate;
+        _lastRemoved = o.Checkpoint.LastRemoved;
         foreach (var i in o.Invalidated) _invalidated.Add(i.Name);
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={redo} prior_redo={before.RedoLsn} endptr={low}..{high} (received {after.Received}, replayed {after.Replayed}) slots={(slots.Count == 0 ? "none" : string.Join(",", slots.Select(s => $"{s.Name}@{s.RestartLsn}")))} files_before={before.Files.Oldest.Value:X}..{before.Files.Newest.Value:X} keep={o.KeepBeforeInvalidation.Value:X}{(o.Keep != o.KeepBeforeInvalidation ? $"->{o.Keep.Value:X}" : "")} recycleSegNo={o.RecycleSegNo.Value:X} estimate={o.Estimate:0} settings: max_wal_size={_settings.MaxWalSizeMb}MB min_wal_size={_settings.MinWalSizeMb}MB wal_keep={(_settings.Policy.KeepKnob == Simulator.Versions.WalKeepKnob.WalKeepSegments ? _settings.WalKeepSegments + "segs" : _settings.WalKeepSizeMb + "MB")} max_slot_wal_keep_size={_settings.MaxSlotWalKeepSizeMb}MB");
+            $"redo={redo} prior_redo={before.RedoLsn} endptr={low}..{high} (received {after.Received}, replayed {after.Replayed}) slots={(slots.Count == 0 ? "none" : string.Join(",", slots.Select(s => $"{s.Name}@{s.RestartLsn}")))} files_before={before.Files.Oldest.Value:X}..{before.Files.Newest.Value:X} keep={o.Checkpoint.KeepBeforeInvalidation.Value:X}{(o.Checkpoint.Keep != o.Checkpoint.KeepBeforeInvalidation ? $"->{o.Checkpoint.Keep.Value:X}" : "")} recycleSegNo={o.Checkpoint.RecycleSegNo.Value:X} estimate={o.Checkpoint.Estimate:0} settings: max_wal_size={_settings.MaxWalSizeMb}MB min_wal_size={_settings.MinWalSizeMb}MB wal_keep={(_settings.Policy.KeepKnob == Simulator.Versions.WalKeepKnob.WalKeepSegments ? _settings.WalKeepSegments + "segs" : _settings.WalKeepSizeMb + "MB")} max_slot_wal_keep_size={_settings.MaxSlotWalKeepSizeMb}MB");
         void Compare(string field, string predicted, string observed) => Add(step, n, subject, field, predicted, observed, inputs);
 
         if (newestReplayedRedo is { } expected) Compare("redo", expected.ToString(), redo.ToString());
-        Compare("distance_kB", Num(o.DistanceKb), Num(logged.DistanceKb));
-        Compare("estimate_kB", Num(o.EstimateKb), Num(logged.EstimateKb));
+        Compare("distance_kB", Num(o.Checkpoint.DistanceKb), Num(logged.DistanceKb));
+        Compare("estimate_kB", Num(o.Checkpoint.EstimateKb), Num(logged.EstimateKb));
         Compare("invalidated", Decision.Names(o.Invalidated.Select(i => i.Name)), Decision.Names(logged.Invalidations.Select(i => i.Slot)));
         foreach (var i in logged.Invalidations.Where(i => i.ExceedsBy is not null))
         {
             var predicted = o.Invalidated.FirstOrDefault(p => p.Name == i.Slot);
             Compare($"exceeds_by {i.Slot}", predicted.Name is null ? "-" : Num(predicted.ExceedsBy), Num(i.ExceedsBy!.Value));
         }
-        Compare("removed", Num(o.Removed), Num(logged.Removed));
-        Compare("recycled", Num(o.Recycled), Num(logged.Recycled));
-        Compare("added", Num(o.Added), Num(logged.Added));
+        Compare("removed", Num(o.Checkpoint.Removed), Num(logged.Removed));
+        Compare("recycled", Num(o.Checkpoint.Recycled), Num(logged.Recycled));
+        Compare("added", Num(o.Checkpoint.Added), Num(logged.Added));
         var (oldest, files) = Fields(o, after);
         Compare("oldest_file", oldest, _settings.SegmentSize.FileName(after.Files.Oldest));
         Compare("files", files, Num(after.Files.Count));
@@ -172,12 +172,12 @@ public sealed class RestartpointReplay(ServerSettings settings)
 
     // Everything compared that depends on endptr, to tell whether the two ends of its range decide alike.
     private string Observable(RestartpointOutcome o, StandbySnapshot after) =>
-        $"{Decision.Names(o.Invalidated.Select(i => $"{i.Name}:{i.ExceedsBy}"))} {o.Removed} {o.Recycled} {o.Added} {Fields(o, after)}";
+        $"{Decision.Names(o.Invalidated.Select(i => $"{i.Name}:{i.ExceedsBy}"))} {o.Checkpoint.Removed} {o.Checkpoint.Recycled} {o.Checkpoint.Added} {Fields(o, after)}";
 
     // The pg_wal the standby is left with: the restartpoint's, plus what the walreceiver wrote after it.
     private (string Oldest, string Files) Fields(RestartpointOutcome o, StandbySnapshot after)
     {
-        var dir = after.Received.IsValid ? o.After.Through(_settings.SegmentSize.PrevSegmentOf(after.Received)) : o.After;
+        var dir = after.Received.IsValid ? o.Checkpoint.After.Through(_settings.SegmentSize.PrevSegmentOf(after.Received)) : o.Checkpoint.After;
         return (_settings.SegmentSize.FileName(dir.Oldest), Num(dir.Count));
     }
 

@@ -54,21 +54,7 @@ public readonly record struct RestartpointInvalidation(string Name, Lsn RestartL
 
 /// <summary>What one performed restartpoint decided: a checkpoint's decision (<see cref="Checkpoint"/>, field by
 /// field as <c>log_checkpoints</c> and pg_wal show it) at the replayed redo and <c>endptr</c>.</summary>
-public sealed record RestartpointOutcome(Lsn Redo, Lsn EndPtr, CheckpointOutcome Checkpoint, IReadOnlyList<RestartpointInvalidation> Invalidated)
-{
-    public long DistanceBytes => Checkpoint.DistanceBytes;
-    public double Estimate => Checkpoint.Estimate;
-    public SegmentNumber KeepBeforeInvalidation => Checkpoint.KeepBeforeInvalidation;
-    public SegmentNumber Keep => Checkpoint.Keep;
-    public SegmentNumber RecycleSegNo => Checkpoint.RecycleSegNo;
-    public int Removed => Checkpoint.Removed;
-    public int Recycled => Checkpoint.Recycled;
-    public int Added => Checkpoint.Added;
-    public WalDirectory After => Checkpoint.After;
-    public SegmentNumber LastRemoved => Checkpoint.LastRemoved;
-    public long DistanceKb => Checkpoint.DistanceKb;
-    public long EstimateKb => Checkpoint.EstimateKb;
-}
+public sealed record RestartpointOutcome(Lsn Redo, Lsn EndPtr, CheckpointOutcome Checkpoint, IReadOnlyList<RestartpointInvalidation> Invalidated);
 
 /// <summary>
 /// <c>CreateRestartPoint</c> (xlog.c, the same shape in every branch 12–18) as a pure function of what it reads:

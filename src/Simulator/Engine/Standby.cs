@@ -325,11 +325,11 @@ internal sealed class StandbyServer
             KeepSlotMinimum = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd ? null : _rpSlotMin,
         })!; // never null: the start found a checkpoint newer than pg_control's redo
         var endptr = outcome.EndPtr;
-        var keep = outcome.Keep;
-        var keepFirst = outcome.KeepBeforeInvalidation;
+        var keep = outcome.Checkpoint.Keep;
+        var keepFirst = outcome.Checkpoint.KeepBeforeInvalidation;
         _controlRedo = redo;
-        _estimate = outcome.Estimate;
-        var distance = outcome.DistanceBytes;
+        _estimate = outcome.Checkpoint.Estimate;
+        var distance = outcome.Checkpoint.DistanceBytes;
         var invalidated = new List<string>();
         foreach (var inv in outcome.Invalidated)
         {
@@ -341,11 +341,11 @@ internal sealed class StandbyServer
             _observer.OnLogEvent(new LogEvent(_now, "slot_invalidated", inv.Name,
                 $"{_node.Name}: invalidating obsolete replication slot \"{inv.Name}\" (restartpoint): its restart_lsn {inv.RestartLsn} exceeds the limit by {inv.ExceedsBy} bytes"));
         }
-        var recycleSegNo = outcome.RecycleSegNo;
-        var removal = (Removed: outcome.Removed, Recycled: outcome.Recycled);
-        var added = outcome.Added;
-        _dir = outcome.After;
-        _lastRemoved = outcome.LastRemoved;
+        var recycleSegNo = outcome.Checkpoint.RecycleSegNo;
+        var removal = (Removed: outcome.Checkpoint.Removed, Recycled: outcome.Checkpoint.Recycled);
+        var added = outcome.Checkpoint.Added;
+        _dir = outcome.Checkpoint.After;
+        _lastRemoved = outcome.Checkpoint.LastRemoved;
         _lastKeep = keep;
         _restartpoints++;
         // What the synchronized copies cost this standby (docs/design/failover.md §3.6 retained_by_copies): the segments this restartpoint

@@ -54,13 +54,13 @@ public class RestartpointDecisionTests
         var o = RestartpointDecision.Decide(s, Inputs("0/1000028", "0/D000D8", "0/1000130", "0/1000130", 7_340_208,
             Dir(7, 16), ("cdc", "0/717608")))!;
 
-        Assert.Equal((S(14), S(16)), (o.KeepBeforeInvalidation, o.Keep));
+        Assert.Equal((S(14), S(16)), (o.Checkpoint.KeepBeforeInvalidation, o.Checkpoint.Keep));
         Assert.Equal(new RestartpointInvalidation("cdc", L("0/717608"), 7_244_280), Assert.Single(o.Invalidated));
-        Assert.Equal((3_145_552L, 3071L), (o.DistanceBytes, o.DistanceKb));
-        Assert.Equal((6_920_742.4, 6758L), (Math.Round(o.Estimate, 1), o.EstimateKb));
-        Assert.Equal(S(23), o.RecycleSegNo);
-        Assert.Equal((0, 2, 7), (o.Added, o.Removed, o.Recycled));
-        Assert.Equal(Dir(16, 23), o.After);
+        Assert.Equal((3_145_552L, 3071L), (o.Checkpoint.DistanceBytes, o.Checkpoint.DistanceKb));
+        Assert.Equal((6_920_742.4, 6758L), (Math.Round(o.Checkpoint.Estimate, 1), o.Checkpoint.EstimateKb));
+        Assert.Equal(S(23), o.Checkpoint.RecycleSegNo);
+        Assert.Equal((0, 2, 7), (o.Checkpoint.Added, o.Checkpoint.Removed, o.Checkpoint.Recycled));
+        Assert.Equal(Dir(16, 23), o.Checkpoint.After);
     }
 
     // 13.0–13.3 (family B) invalidate without recomputing the horizon: the same restartpoint keeps 14 and 15.
@@ -71,10 +71,10 @@ public class RestartpointDecisionTests
             ("checkpoint_completion_target", "0.9"), ("max_slot_wal_keep_size", "2MB"));
         var o = RestartpointDecision.Decide(s, Inputs("0/1000028", "0/D000D8", "0/1000130", "0/1000130", 7_340_208,
             Dir(7, 16), ("cdc", "0/717608")))!;
-        Assert.Equal((S(14), S(14)), (o.KeepBeforeInvalidation, o.Keep));
+        Assert.Equal((S(14), S(14)), (o.Checkpoint.KeepBeforeInvalidation, o.Checkpoint.Keep));
         Assert.Equal("cdc", Assert.Single(o.Invalidated).Name);
-        Assert.Equal((0, 0, 7), (o.Added, o.Removed, o.Recycled));
-        Assert.Equal(Dir(14, 23), o.After);
+        Assert.Equal((0, 0, 7), (o.Checkpoint.Added, o.Checkpoint.Removed, o.Checkpoint.Recycled));
+        Assert.Equal(Dir(14, 23), o.Checkpoint.After);
     }
 
     // endptr = max(GetWalRcvFlushRecPtr(), GetXLogReplayRecPtr()). Observed on 16.14 (restartpoint 3 of the real-server
@@ -89,14 +89,14 @@ public class RestartpointDecisionTests
         var s = RetentionVectorTests.Settings("16.14", 1, ("min_wal_size", "2MB"), ("max_wal_size", "4MB"), ("wal_keep_size", "3MB"));
         var o = RestartpointDecision.Decide(s, Inputs("0/1100100", "0/1100050", "0/16000B8", "0/11001B0", 6_291_456, Dir(0xE, 0x16)))!;
         Assert.Equal(L("0/16000B8"), o.EndPtr);
-        Assert.Equal(S(0x11), o.Keep);
-        Assert.Equal((0L, 5529L), (o.DistanceKb, o.EstimateKb)); // 176 bytes; 0.9 · 6,291,456 + 17.6
-        Assert.Equal(S(0x14), o.RecycleSegNo);
-        Assert.Equal((0, 3, 0), (o.Added, o.Removed, o.Recycled));
-        Assert.Equal(Dir(0x11, 0x16), o.After);
+        Assert.Equal(S(0x11), o.Checkpoint.Keep);
+        Assert.Equal((0L, 5529L), (o.Checkpoint.DistanceKb, o.Checkpoint.EstimateKb)); // 176 bytes; 0.9 · 6,291,456 + 17.6
+        Assert.Equal(S(0x14), o.Checkpoint.RecycleSegNo);
+        Assert.Equal((0, 3, 0), (o.Checkpoint.Added, o.Checkpoint.Removed, o.Checkpoint.Recycled));
+        Assert.Equal(Dir(0x11, 0x16), o.Checkpoint.After);
 
         var fromReplay = RestartpointDecision.Decide(s, Inputs("0/1100100", "0/1100050", "0/0", "0/11001B0", 6_291_456, Dir(0xE, 0x16)))!;
-        Assert.Equal((S(0xE), 0), (fromReplay.Keep, fromReplay.Removed + fromReplay.Recycled));
+        Assert.Equal((S(0xE), 0), (fromReplay.Checkpoint.Keep, fromReplay.Checkpoint.Removed + fromReplay.Checkpoint.Recycled));
     }
 
     // 12's KeepLogSeg: wal_keep_segments from endptr too (the same restartpoint on a 12.22 standby, wal_keep_segments
@@ -106,7 +106,7 @@ public class RestartpointDecisionTests
     {
         var s = RetentionVectorTests.Settings("12.22", 1, ("min_wal_size", "2MB"), ("max_wal_size", "4MB"), ("wal_keep_segments", "3"));
         var o = RestartpointDecision.Decide(s, Inputs("0/1100100", "0/1100050", "0/16000B8", "0/11001B0", 6_291_456, Dir(0xE, 0x16)))!;
-        Assert.Equal((S(0x11), 0, 3, 0), (o.Keep, o.Added, o.Removed, o.Recycled));
+        Assert.Equal((S(0x11), 0, 3, 0), (o.Checkpoint.Keep, o.Checkpoint.Added, o.Checkpoint.Removed, o.Checkpoint.Recycled));
     }
 
     // [S] XLogWalRcvWrite opens a segment only for the bytes it writes into it: received exactly through a WAL switch
@@ -118,12 +118,12 @@ public class RestartpointDecisionTests
     {
         var s = RetentionVectorTests.Settings("16.14", 1, ("min_wal_size", "2MB"), ("max_wal_size", "4MB"));
         var recycled = RestartpointDecision.Decide(s, Inputs("0/B00050", "0/600028", "0/C00000", "0/C00000", 0, Dir(6, 0xB)))!;
-        Assert.Equal((0, 2, 3), (recycled.Added, recycled.Removed, recycled.Recycled));
-        Assert.Equal(Dir(0xB, 0xE), recycled.After);
+        Assert.Equal((0, 2, 3), (recycled.Checkpoint.Added, recycled.Checkpoint.Removed, recycled.Checkpoint.Recycled));
+        Assert.Equal(Dir(0xB, 0xE), recycled.Checkpoint.After);
 
         var preallocated = RestartpointDecision.Decide(s, Inputs("0/B00050", "0/A00028", "0/C00000", "0/C00000", 0, Dir(0xB, 0xB)))!;
-        Assert.Equal((1, 0, 0), (preallocated.Added, preallocated.Removed, preallocated.Recycled));
-        Assert.Equal(Dir(0xB, 0xC), preallocated.After);
+        Assert.Equal((1, 0, 0), (preallocated.Checkpoint.Added, preallocated.Checkpoint.Removed, preallocated.Checkpoint.Recycled));
+        Assert.Equal(Dir(0xB, 0xC), preallocated.Checkpoint.After);
     }
 
     // InstallXLogFileSegmentActive (13.21+, 14.18+, 15+): a standby that is not streaming (restoring from the archive)
@@ -138,7 +138,7 @@ public class RestartpointDecisionTests
     {
         var s = RetentionVectorTests.Settings(version, 1, ("min_wal_size", "2MB"), ("max_wal_size", "4MB"));
         var o = RestartpointDecision.Decide(s, Inputs("0/B00050", "0/600028", "0/B00100", "0/B00100", 0, Dir(6, 0xB)) with { Streaming = false })!;
-        Assert.Equal((added, removed, recycled), (o.Added, o.Removed, o.Recycled));
+        Assert.Equal((added, removed, recycled), (o.Checkpoint.Added, o.Checkpoint.Removed, o.Checkpoint.Recycled));
     }
 
     // UpdateCheckPointDistanceEstimate runs only "if (PriorRedoPtr != InvalidXLogRecPtr)": no distance, estimate unchanged.
@@ -147,6 +147,6 @@ public class RestartpointDecisionTests
     {
         var s = RetentionVectorTests.Settings("18.4", 1);
         var o = RestartpointDecision.Decide(s, Inputs("0/B00050", "0/0", "0/B00100", "0/B00100", 1_048_576, Dir(6, 0xB)))!;
-        Assert.Equal((0L, 1_048_576d), (o.DistanceBytes, o.Estimate));
+        Assert.Equal((0L, 1_048_576d), (o.Checkpoint.DistanceBytes, o.Checkpoint.Estimate));
     }
 }

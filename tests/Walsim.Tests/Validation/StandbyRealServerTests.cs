@@ -145,7 +145,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
             ReplayedCheckpointRedo = redo, PriorRedo = paused.RedoLsn, Received = Lsn.Invalid, Replayed = paused.Replayed,
             Estimate = 0, Slots = [], Files = new WalDirectory(paused.Files.Oldest, paused.Files.Newest),
         })!;
-        Assert.Equal(Seg.SegmentOf(redo) - 3, fromReplay.Keep);
+        Assert.Equal(Seg.SegmentOf(redo) - 3, fromReplay.Checkpoint.Keep);
 
         await d.ResumeReplayAsync(Ct);
         await ReplayedPrimaryCheckpointAsync(d, 0);
