@@ -83,13 +83,10 @@ public static class SummaryWriter
     {
         var slots = results.SelectMany(r => r.Slots.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
         using var csv = TimelineCsvWriter.NewCsv(w);
-        string[] head =
-        [
-            "scenario", "version", "band", "settings", "end_s", "peak_pg_wal_bytes", "peak_pg_wal_files", "peak_at_s",
-            "disk_full_s", "read_only_s", "checkpoints", "skipped_checkpoints", "invalidations", "files_added",
-            "files_removed", "files_recycled", "final_insert_lsn",
-        ];
-        string[] slotHead = ["kind", "extended_s", "unreserved_s", "lost_s", "invalidation", "peak_retained_bytes"];
+        // The columns are the JSON report's fields (RunJson), so the two cannot drift apart; every run and every
+        // slot has the same fields, so the first of each names them.
+        string[] head = ["scenario", "version", "band", "settings", .. results.Take(1).SelectMany(r => RunJson.SummaryFields(r.Summary)).Select(f => f.Name)];
+        string[] slotHead = [.. results.SelectMany(r => r.Slots).Take(1).SelectMany(s => RunJson.SlotFields(s)).Select(f => f.Name)];
         foreach (var h in head) csv.WriteField(h);
         foreach (var name in slots)
             foreach (var h in slotHead) csv.WriteField($"{name}.{h}");
@@ -97,33 +94,16 @@ public static class SummaryWriter
 
         foreach (var r in results)
         {
-            var s = r.Summary;
             csv.WriteField(r.Scenario.Name);
             csv.WriteField(r.Policy.Version.ToString());
             csv.WriteField(r.Policy.Band);
             csv.WriteField(string.Join(' ', KeySettings.For(r.Scenario, r.Policy).Select(kv => $"{kv.Key}={kv.Value}")));
-            csv.WriteField(Formats.Seconds(s.End));
-            csv.WriteField(Formats.Number(s.PeakPgWalBytes.Bytes));
-            csv.WriteField(Formats.Number(s.PeakPgWalFiles));
-            csv.WriteField(Formats.Seconds(s.PeakAt));
-            csv.WriteField(Formats.Seconds(s.DiskFull));
-            csv.WriteField(Formats.Seconds(s.ReadOnly));
-            csv.WriteField(Formats.Number(s.Checkpoints));
-            csv.WriteField(Formats.Number(s.SkippedCheckpoints));
-            csv.WriteField(Formats.Number(s.Invalidations));
-            csv.WriteField(Formats.Number(s.FilesAdded));
-            csv.WriteField(Formats.Number(s.FilesRemoved));
-            csv.WriteField(Formats.Number(s.FilesRecycled));
-            csv.WriteField(Formats.Lsn(s.FinalInsertLsn));
+            foreach (var (_, value) in RunJson.SummaryFields(r.Summary)) csv.WriteField(value.Cell);
             foreach (var name in slots)
             {
                 var slot = r.Slots.FirstOrDefault(x => x.Name == name);
-                csv.WriteField(slot is null ? "" : Formats.Kind(slot.Kind));
-                csv.WriteField(Formats.Seconds(slot?.FirstExtended));
-                csv.WriteField(Formats.Seconds(slot?.FirstUnreserved));
-                csv.WriteField(Formats.Seconds(slot?.Lost));
-                csv.WriteField(slot is null ? "" : Formats.Invalidation(slot.Cause));
-                csv.WriteField(slot is null ? "" : Formats.Number(slot.PeakRetained.Bytes));
+                foreach (var cell in slot is null ? slotHead.Select(_ => "") : RunJson.SlotFields(slot).Select(f => f.Value.Cell))
+                    csv.WriteField(cell);
             }
             csv.EndRecord();
         }
