@@ -66,7 +66,7 @@ public sealed class FailoverSlotsPair : IHaCluster
     public async Task CrashAsync(CancellationToken ct)
     {
         var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(_set.Primary.DataDir, "postmaster.pid"), ct))[0], CultureInfo.InvariantCulture);
-        await HaProcess.SignalAsync("KILL", postmaster, group: true);
+        await HaProcess.CrashPostmasterAsync(postmaster);
         await _set.Standby.PromoteAsync(ct);
     }
 

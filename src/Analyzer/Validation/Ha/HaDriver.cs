@@ -119,7 +119,7 @@ public static partial class HaDriver
         var got = before.Select(x => x.Id).ToHashSet();
         var again = after.Select(x => x.Id).ToHashSet();
         var resume = copy.Confirmed.IsValid ? copy.Confirmed : recreated;
-        var peak = PeakLag(samples, stoppedAt);
+        var peak = PeakLag(samples, 2 * cluster.Interval.TotalSeconds, stoppedAt);
         return new HaObservation(cluster.Mechanism, ev, cluster.Description, cluster.Interval, cluster.Version,
             rate, ConsumerPeriod.TotalSeconds, stoppedAt, eventAt, s, oldInsert, p,
             copy.Confirmed.IsValid, copy.Restart, copy.Confirmed, recreated,
@@ -127,11 +127,12 @@ public static partial class HaDriver
             before.Count(x => x.CommitEnd > resume), peak, samples);
     }
 
-    /// <summary>The largest lag of b's copy behind a's slot (confirmed_flush) while the consumer ran, from samples of the same tick.</summary>
-    private static long PeakLag(List<HaSample> samples, double until)
+    /// <summary>The largest lag of b's copy behind a's slot (confirmed_flush) while the consumer ran, from samples of
+    /// the same tick, after the first <paramref name="from"/> seconds (the first confirmation jumps over the set-up's WAL).</summary>
+    private static long PeakLag(List<HaSample> samples, double from, double until)
     {
         long peak = 0;
-        foreach (var g in samples.Where(x => x.At <= until).GroupBy(x => Math.Round(x.At * 2)))
+        foreach (var g in samples.Where(x => x.At >= from && x.At <= until).GroupBy(x => Math.Round(x.At * 2)))
         {
             var pa = g.FirstOrDefault(x => x.Node == "a");
             var pb = g.FirstOrDefault(x => x.Node == "b");

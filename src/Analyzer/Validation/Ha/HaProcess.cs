@@ -35,6 +35,9 @@ internal sealed class HaProcess
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script);
         psi.UseShellExecute = false;
+        // runuser's own messages ("Terminated" when the program is stopped) stay out of walsim's output.
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         psi.Environment["HOME"] = dir; // Patroni writes ~/.pgpass-like files and reads ~/.config
         psi.Environment["LC_ALL"] = "C.UTF-8";
         try
@@ -71,6 +74,22 @@ internal sealed class HaProcess
         psi.ArgumentList.Add((group ? -pid : pid).ToString(CultureInfo.InvariantCulture));
         using var p = Process.Start(psi)!;
         await p.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// A crash of a PostgreSQL server: SIGKILL of its postmaster and of every process it started. Each backend is in a
+    /// process group of its own (PostgreSQL's children call setsid), so a group signal would not reach them; they are
+    /// listed from /proc before the postmaster dies (they would exit on postmaster death anyway, a moment later).
+    /// </summary>
+    public static async Task CrashPostmasterAsync(int postmaster)
+    {
+        var children = new List<int>();
+        var list = $"/proc/{postmaster}/task/{postmaster}/children";
+        if (File.Exists(list))
+            foreach (var t in (await File.ReadAllTextAsync(list)).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) children.Add(pid);
+        await SignalAsync("KILL", postmaster, group: false);
+        foreach (var pid in children) await SignalAsync("KILL", pid, group: false);
     }
 
     /// <summary>SIGTERM, then SIGKILL if it is still there after <paramref name="patience"/>.</summary>

@@ -156,7 +156,7 @@ public sealed class PatroniCluster : IHaCluster
         // Patroni a first (else it would restart its PostgreSQL and keep the leader key), then a's postmaster and backends.
         var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(_dir, "a", "data", "postmaster.pid"), ct))[0], CultureInfo.InvariantCulture);
         await HaProcess.SignalAsync("KILL", _members["a"].Pid, group: false);
-        await HaProcess.SignalAsync("KILL", postmaster, group: true);
+        await HaProcess.CrashPostmasterAsync(postmaster);
     }
 
     private async Task<bool> SlotExistsAsync(string node, CancellationToken ct)
@@ -213,7 +213,7 @@ public sealed class PatroniCluster : IHaCluster
         {
             var pidFile = Path.Combine(_dir, node, "data", "postmaster.pid");
             if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pm) && HaProcess.IsRunning(pm))
-                await HaProcess.SignalAsync("KILL", pm, group: true);
+                await HaProcess.CrashPostmasterAsync(pm);
         }
         await _etcd.StopAsync(TimeSpan.FromSeconds(10));
         if (!_keep) TryDelete(_dir);
