@@ -27,7 +27,7 @@ internal static class ValidateCommand
         var ha = new Option<string[]>("--ha")
         {
             Description = "Also run failover-slot mechanisms on real servers, comma-separated: patroni (Patroni + etcd), pg-failover-slots (the extension). Each runs a switchover and a crash failover on Debian's PostgreSQL 15 and compares slot positions, WAL held and what a logical consumer misses or receives twice with walsim's model.",
-            HelpName = "patroni,pg-failover-slots",
+            HelpName = "mechanisms",
             AllowMultipleArgumentsPerToken = false,
         };
         ha.Validators.Add(r =>
