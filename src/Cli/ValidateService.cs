@@ -1,5 +1,6 @@
 using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Validation;
+using Walsim.Analyzer.Validation.Ha;
 
 namespace Walsim.Cli;
 
@@ -8,7 +9,9 @@ namespace Walsim.Cli;
 /// <param name="BinDir">A directory holding initdb/pg_ctl/postgres (one major) instead of the install root.</param>
 /// <param name="Keep">Leave the clusters' directories behind for inspection.</param>
 /// <param name="OutDir">Where validation-*.csv/json go; null = <c>reports/validate</c>.</param>
-public sealed record ValidateRequest(IReadOnlyList<string> ScenarioPaths, IReadOnlyList<int> Majors, string? BinDir, bool Keep, string? OutDir);
+/// <param name="Ha">Failover-slot mechanisms to run on real servers (<c>--ha</c>): patroni, pg-failover-slots.</param>
+public sealed record ValidateRequest(IReadOnlyList<string> ScenarioPaths, IReadOnlyList<int> Majors, string? BinDir, bool Keep, string? OutDir,
+    IReadOnlyList<string>? Ha = null);
 
 /// <summary><c>walsim validate</c>: replays step scenarios on real servers and compares every retention decision.</summary>
 public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<string, Scenario> loadScenario)
@@ -23,7 +26,8 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
                 return ExitCode.InvalidScenario;
             }
 
-        OutputPaths.CheckDirectory("--out", request.OutDir ?? Path.Combine("reports", "validate")); // before the servers run
+        var dir0 = request.OutDir ?? Path.Combine("reports", "validate");
+        OutputPaths.CheckDirectory("--out", dir0); // before the servers run
         var root = PostgresInstall.DefaultRoot();
         var runs = new List<ValidationRun>();
         var missing = new List<string>();
@@ -53,19 +57,48 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
             stdout.WriteLine();
         }
 
-        var dir = request.OutDir ?? Path.Combine("reports", "validate");
+        var dir = dir0;
         var files = ValidationRenderers.Registry.OutFilesIn(dir).ToList();
         if (runs.Count > 0) AtomicFile.WriteAll<IReadOnlyList<ValidationRun>>(runs, files);
 
+        var haFailed = false;
+        if (request.Ha is { Count: > 0 } haNames)
+        {
+            var cases = new List<HaCase>();
+            foreach (var mechanism in haNames.Select(n => HaValidation.Parse(n)!.Value))
+            {
+                if (HaEnvironment.Missing(mechanism) is { } why)
+                {
+                    missing.Add($"--ha {HaComparison.Name(mechanism)}: {why}");
+                    continue;
+                }
+                stdout.WriteLine($"HA {HaComparison.Name(mechanism)} on real servers (switchover, then crash failover)");
+                foreach (var ev in new[] { HaEvent.Switchover, HaEvent.Crash })
+                {
+                    var c = HaValidation.RunCaseAsync(mechanism, ev, request.Keep, m => stdout.WriteLine($"  {m}"), ct).GetAwaiter().GetResult();
+                    HaValidation.WriteTable(stdout, c);
+                    cases.Add(c);
+                }
+                stdout.WriteLine();
+            }
+            if (cases.Count > 0)
+            {
+                var haFiles = HaValidation.WriteFiles(dir0, cases);
+                var fields = cases.SelectMany(c => c.Fields).ToList();
+                stdout.WriteLine($"HA: {cases.Count} case(s), fields {fields.Count(f => f.Agrees)}/{fields.Count} agree; files: {string.Join(", ", haFiles)}");
+                haFailed = cases.Any(c => !c.Agrees);
+            }
+        }
+
         var agreed = runs.Count(r => r.Agrees);
-        stdout.WriteLine($"{runs.Count} run(s): {agreed} agree, {runs.Count - agreed} disagree; decisions {runs.Sum(r => r.Agreed)}/{runs.Sum(r => r.Decisions.Count)} agree");
+        if (request.ScenarioPaths.Count > 0) stdout.WriteLine($"{runs.Count} run(s): {agreed} agree, {runs.Count - agreed} disagree; decisions {runs.Sum(r => r.Agreed)}/{runs.Sum(r => r.Decisions.Count)} agree");
         // Each compared field on its own (removed, recycled, added, cutoff, files, oldest_file, wal_status, …) over all runs.
         var byField = runs.SelectMany(r => r.Fields).GroupBy(f => f.Field, StringComparer.Ordinal)
             .Select(g => $"{g.Key} {g.Sum(f => f.Agreed)}/{g.Sum(f => f.Compared)}").ToList();
         if (byField.Count > 0) stdout.WriteLine($"by field: {string.Join("  ", byField)}");
         if (runs.Count > 0) stdout.WriteLine($"reports: {string.Join(", ", files.Select(f => f.Path))}");
         foreach (var m in missing) stderr.WriteLine($"walsim: {m}");
-        if (runs.Any(r => !r.Agrees)) return ExitCode.ExpectationsFailed;
+        if (runs.Any(r => !r.Agrees) || haFailed) return ExitCode.ExpectationsFailed;
         return missing.Count > 0 ? ExitCode.ServerUnavailable : ExitCode.Ok;
     });
 }

@@ -549,7 +549,10 @@ internal sealed class StandbyServer
             if (_upstream.SlotAt(name, leaderAt) is { Logical: true, Permanent: true, Invalidated: false } p)
                 _published[name] = (leaderAt, p.ConfirmedFlush, p.RestartLsn);
         var replayed = Replayed(_now);
-        foreach (var copy in _slots.Where(x => x.Synced && x.Invalidated).ToList()) _slots.Remove(copy);
+        // Patroni 3.0's SlotsAdvanceThread.sync_slot re-copies only on SQLSTATE 58P01; an invalidated copy fails its
+        // advance with 55000 and stays (lost_copy: keep). Later versions drop a lost permanent slot and copy it again.
+        if (_node.SlotSyncOptions.RecopiesLostCopy)
+            foreach (var copy in _slots.Where(x => x.Synced && x.Invalidated).ToList()) _slots.Remove(copy);
         foreach (var (name, pub) in _published)
         {
             var copy = _slots.FirstOrDefault(x => x.Spec.Name == name);
@@ -563,7 +566,7 @@ internal sealed class StandbyServer
                 continue;
             }
             var target = Lsn.Min(pub.Confirmed, replayed);
-            if (target > copy.Confirmed)
+            if (!copy.Invalidated && target > copy.Confirmed)
             {
                 copy.Confirmed = target;
                 // pg_replication_slot_advance on the replica: restart_lsn follows, to at most the published restart_lsn.

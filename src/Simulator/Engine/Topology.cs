@@ -202,12 +202,12 @@ public static class Topology
             }
 
             string state;
-            Lsn? copyConfirmed = null;
+            Lsn? copyConfirmed = null, copyRestart = null;
             if (!copies.TryGetValue(spec.Name, out var c)) state = "missing";
             else if (c.Invalidated) state = "invalidated";
             else if (to.Mechanism == SlotSyncMechanism.Patroni && c.Temporary) state = "not-ready";
             else if (!NativeSlotSync.SurvivesPromotion(c.Temporary)) state = "temporary-dropped";
-            else { state = "exists"; copyConfirmed = c.Confirmed; }
+            else { state = "exists"; copyConfirmed = c.Confirmed; copyRestart = c.Restart; }
 
             var request = consumer.Resume == ResumeFrom.Origin ? s : Lsn.Invalid;
             // A slot re-created on the new primary starts at its insert position when the consumer reconnects: the
@@ -219,7 +219,7 @@ public static class Topology
             slots.Add(new SlotFailover(spec.Name, state, s, copyConfirmed, r,
                 Phantom: s > p ? s - p : ByteCount.Zero,
                 ReceivedTwice: floor > r ? floor - r : ByteCount.Zero,
-                Missed: r > floor ? r - floor : ByteCount.Zero));
+                Missed: r > floor ? r - floor : ByteCount.Zero) { CopyRestart = copyRestart });
         }
         var stale = !f.Planned ? [] : log.SlotNames
             .Select(n => (Name: n, Point: log.SlotAt(n, t)))

@@ -133,7 +133,11 @@ public sealed record SlotSummary(
 /// <param name="ReceivedTwice">WAL sent again: max(0, min(S, P) − R).</param>
 /// <param name="Missed">WAL never sent: max(0, R − min(S, P)) (a copy ahead of the consumer, or a slot re-created later).</param>
 public sealed record SlotFailover(string Slot, string OnNewPrimary, Lsn ConsumerPosition, Lsn? CopyConfirmed, Lsn ResumeAt,
-    ByteCount Phantom, ByteCount ReceivedTwice, ByteCount Missed);
+    ByteCount Phantom, ByteCount ReceivedTwice, ByteCount Missed)
+{
+    /// <summary>The usable copy's restart_lsn at promotion: the new primary keeps its WAL from there (P − this).</summary>
+    public Lsn? CopyRestart { get; init; }
+}
 
 /// <summary>A failover (or switchover) to <paramref name="To"/> at <paramref name="At"/>, with the new primary's switch point.</summary>
 public sealed record FailoverOutcome(SimTime At, string To, bool Planned, Lsn SwitchPoint, IReadOnlyList<SlotFailover> Slots)

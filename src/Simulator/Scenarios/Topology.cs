@@ -51,6 +51,11 @@ public sealed record SlotSyncOptions
 {
     public SimDuration Interval { get; init; } = SimDuration.FromSeconds(60);
     public SimDuration CopyRestart { get; init; } = SimDuration.FromSeconds(5);
+    /// <summary>Patroni: what happens to a copy the replica's own restartpoint invalidated (<c>lost_copy</c>). Newer
+    /// Patroni drops a permanent slot whose wal_status is lost and copies it again (<c>recopy</c>, the default); Patroni
+    /// 3.0.x (<c>keep</c>) has no such check and re-copies only when an advance fails with 58P01 (WAL removed), while
+    /// advancing an invalidated slot fails with 55000: the copy stays invalidated (docs/design/failover.md §1.3).</summary>
+    public bool RecopiesLostCopy { get; init; } = true;
 
     /// <summary>The mechanism's defaults: Patroni loops every 10 s, pg_failover_slots naps 60 s.</summary>
     public static SlotSyncOptions DefaultFor(SlotSyncMechanism m) =>

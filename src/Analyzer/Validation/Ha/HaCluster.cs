@@ -1,0 +1,77 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Walsim.Analyzer.Validation.Ha;
+
+/// <summary>The failover-slot mechanisms the HA harness runs on real servers.</summary>
+public enum HaMechanism { Patroni, PgFailoverSlots }
+
+/// <summary>How the primary goes away: a planned switchover or a crash (SIGKILL).</summary>
+public enum HaEvent { Switchover, Crash }
+
+/// <summary>
+/// Two PostgreSQL 15 nodes, <c>a</c> (the primary) and <c>b</c> (its streaming standby), with one failover-slot
+/// mechanism keeping a copy of the logical slot <see cref="SlotName"/> on <c>b</c>.
+/// </summary>
+public interface IHaCluster : IAsyncDisposable
+{
+    const string SlotName = "cdc";
+
+    HaMechanism Mechanism { get; }
+    /// <summary>What ran, for the report (versions and the mechanism's settings).</summary>
+    string Description { get; }
+    /// <summary>Patroni's <c>loop_wait</c> or pg_failover_slots' <c>worker_nap_time</c>: the timing noise of every comparison.</summary>
+    TimeSpan Interval { get; }
+    string ConnectionString(string node);
+    /// <summary>The version the model runs (Debian's 15.x, modelled as the newest 15 minor walsim knows).</summary>
+    PgVersion Version { get; }
+    /// <summary>Makes the permanent/synchronized logical slot exist on the primary (Patroni creates it itself).</summary>
+    Task CreateSlotAsync(NpgsqlConnection primary, CancellationToken ct);
+    /// <summary>Planned: Patroni <c>patronictl switchover --force</c>; pg_failover_slots: <c>pg_ctl stop -m fast</c> of a,
+    /// then <c>pg_ctl promote</c> of b. Returns when the command returned (not when b is writable).</summary>
+    Task SwitchoverAsync(CancellationToken ct);
+    /// <summary>SIGKILL of a's postmaster and backends (and its Patroni); pg_failover_slots: then <c>pg_ctl promote</c> of b.</summary>
+    Task CrashAsync(CancellationToken ct);
+    /// <summary>The last lines of the logs, for an error message.</summary>
+    string Diagnostics();
+}
+
+/// <summary>What the harness needs installed, and where (Debian's packages; the extension built by .ci/run).</summary>
+public static class HaEnvironment
+{
+    public const string DebianBin = "/usr/lib/postgresql/15/bin";
+    public const string DebianLib = "/usr/lib/postgresql/15/lib";
+
+    /// <summary>Why <paramref name="m"/> cannot run here, or null when everything it needs is installed.</summary>
+    public static string? Missing(HaMechanism m)
+    {
+        var missing = new List<string>();
+        if (!File.Exists(Path.Combine(DebianBin, "postgres")) || !File.Exists(Path.Combine(DebianBin, "pg_ctl")))
+            missing.Add($"Debian's PostgreSQL 15 ({DebianBin}; apt-get install postgresql-15)");
+        if (m == HaMechanism.Patroni)
+        {
+            if (!File.Exists("/usr/bin/patroni") || !File.Exists("/usr/bin/patronictl")) missing.Add("Patroni (/usr/bin/patroni; apt-get install patroni)");
+            if (!File.Exists("/usr/bin/etcd")) missing.Add("etcd (/usr/bin/etcd; apt-get install etcd-server)");
+        }
+        else if (!File.Exists(Path.Combine(DebianLib, "pg_failover_slots.so")))
+            missing.Add($"pg_failover_slots ({DebianLib}/pg_failover_slots.so; .ci/run builds it from $WALSIM_THIRD_PARTY/pg_failover_slots-1.2.1 with postgresql-server-dev-15)");
+        return missing.Count == 0 ? null : "not installed: " + string.Join("; ", missing);
+    }
+
+    /// <summary>The base of the harness's loopback ports (etcd client and peer, Patroni REST, PostgreSQL): <c>$WALSIM_HA_PORT</c>, default 55600.</summary>
+    public static int BasePort =>
+        int.TryParse(Environment.GetEnvironmentVariable("WALSIM_HA_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 55600;
+
+    internal static async Task<bool> WritableAsync(string connectionString, CancellationToken ct)
+    {
+        try
+        {
+            await using var c = new NpgsqlConnection(connectionString);
+            await c.OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand("SELECT NOT pg_is_in_recovery()", c);
+            return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+        catch (NpgsqlException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text;
+using Walsim.Analyzer.Scenarios;
+using Walsim.Simulator.Engine;
+
+namespace Walsim.Analyzer.Validation.Ha;
+
+/// <summary>One field compared: walsim's model against the servers, agreeing within <see cref="Tolerance"/> bytes.</summary>
+public sealed record HaField(string Field, long Model, long Server, long Tolerance, string Unit = "bytes")
+{
+    public bool Agrees => Math.Abs(Model - Server) <= Tolerance;
+}
+
+/// <summary>An HA case: what the servers did and what the model predicts for the same topology and timings.</summary>
+public sealed record HaCase(HaObservation Observed, string ModelScenario, SlotFailover? Model, IReadOnlyList<HaField> Fields)
+{
+    public string Name => $"{HaComparison.Name(Observed.Mechanism)} {Observed.Event.ToString().ToLowerInvariant()}";
+    public bool Agrees => Fields.All(f => f.Agrees);
+}
+
+/// <summary>
+/// Runs the observed topology through walsim's model (docs/design/failover.md §4.4): the same two nodes on the same
+/// version, <c>slot_sync</c> with the real <c>loop_wait</c> / <c>worker_nap_time</c>, the observed write rate as a
+/// constant workload, a consumer confirming every second that stops when the real one stopped and resumes from the slot
+/// (<c>resume: slot</c>: the SQL consumer asks for nothing), and the switchover or failover at the observed time —
+/// all shifted by a minute of warm-up, because the real copy existed before the workload started. Then compares field by
+/// field. The tolerance is what one interval of the mechanism plus one consumer period of the workload's WAL can move:
+/// the phase of Patroni's loop or the worker's nap relative to the consumer's stop is not controlled on the servers,
+/// and restart_lsn (WAL held) moves only at xl_running_xacts, which the bgwriter logs every 15 s, so that field also
+/// allows 15 s of WAL.
+/// </summary>
+public static class HaComparison
+{
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RunningXactsInterval = TimeSpan.FromSeconds(15); // LOG_SNAPSHOT_INTERVAL_MS
+
+    public static string Name(HaMechanism m) => m == HaMechanism.Patroni ? "patroni" : "pg-failover-slots";
+
+    /// <summary>The topology scenario that mirrors <paramref name="o"/>, as YAML (written next to the results).</summary>
+    public static string ScenarioYaml(HaObservation o)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Ms(double seconds) => ((long)Math.Round((seconds + WarmUp.TotalSeconds) * 1000)).ToString(inv) + "ms";
+        var interval = ((long)o.Interval.TotalMilliseconds).ToString(inv) + "ms";
+        var sync = o.Mechanism == HaMechanism.Patroni
+            ? $"{{mechanism: patroni, loop_wait: {interval}}}"
+            : $"{{mechanism: pg_failover_slots, worker_nap_time: {interval}}}";
+        var ev = o.Event == HaEvent.Switchover ? "switchover" : "failover";
+        var b = new StringBuilder();
+        b.AppendLine(inv, $"name: ha-{Name(o.Mechanism)}-{o.Event.ToString().ToLowerInvariant()}");
+        b.AppendLine(inv, $"description: >");
+        b.AppendLine(inv, $"  The real-server run of walsim validate --ha {Name(o.Mechanism)} ({o.Description}), as a model scenario: {o.WriteBytesPerSecond:0} B/s");
+        b.AppendLine(inv, $"  of writes, a consumer confirming every {o.ConsumerPeriod:0} s that stops at {o.ConsumerStoppedAt:0.0} s, the {ev} at {o.EventAt:0.0} s (after {WarmUp.TotalSeconds:0} s of warm-up).");
+        b.AppendLine(inv, $"versions: [{o.Version}]");
+        b.AppendLine("wal_segment_size: 1MB");
+        b.AppendLine(inv, $"duration: {Ms(o.EventAt + 5)}");
+        b.AppendLine("sample_interval: 1s");
+        b.AppendLine("settings: {wal_level: logical, max_wal_size: 1GB, checkpoint_timeout: 1d}");
+        b.AppendLine("workload:");
+        b.AppendLine(inv, $"  - constant: {Math.Max(1, (long)Math.Round(o.WriteBytesPerSecond))}B/s");
+        b.AppendLine("nodes:");
+        b.AppendLine("  - {name: a, role: primary}");
+        b.AppendLine("  - name: b");
+        b.AppendLine("    upstream: a");
+        b.AppendLine(inv, $"    primary_slot_name: {ReplicaSet.SlotName}");
+        b.AppendLine(inv, $"    slot_sync: {sync}");
+        b.AppendLine("slots:");
+        b.AppendLine(inv, $"  - name: {IHaCluster.SlotName}");
+        b.AppendLine("    type: logical");
+        b.AppendLine("    permanent: true");
+        b.AppendLine(inv, $"    consumer: {{confirm_every: {(long)(o.ConsumerPeriod * 1000)}ms, outages: [{{from: {Ms(o.ConsumerStoppedAt)}, until: {Ms(o.EventAt + 10)}}}], resume: slot}}");
+        b.AppendLine("events:");
+        b.AppendLine(inv, $"  - {{at: {Ms(o.EventAt)}, {ev}: {{to: b}}}}");
+        return b.ToString();
+    }
+
+    public static HaCase Compare(HaObservation o)
+    {
+        var yaml = ScenarioYaml(o);
+        var scenario = ScenarioLoader.Parse(yaml, $"ha-{Name(o.Mechanism)}-{o.Event.ToString().ToLowerInvariant()}.yaml");
+        var result = Simulation.Run(scenario, scenario.Versions[0]);
+        var m = result.Failovers.FirstOrDefault()?.Slots.FirstOrDefault(s => s.Slot == IHaCluster.SlotName);
+        var tol = (long)Math.Ceiling(o.WriteBytesPerSecond * (o.Interval.TotalSeconds + o.ConsumerPeriod));
+        var restartTol = tol + (long)Math.Ceiling(o.WriteBytesPerSecond * RunningXactsInterval.TotalSeconds);
+        var fields = new List<HaField>();
+        if (m is null)
+        {
+            fields.Add(new HaField("model produced a failover outcome for cdc", 0, 1, 0, "yes/no"));
+            return new HaCase(o, yaml, null, fields);
+        }
+        var modelExists = m.OnNewPrimary == "exists";
+        fields.Add(new HaField("slot present and usable on the new primary", modelExists ? 1 : 0, o.SlotOnNewPrimary ? 1 : 0, 0, "yes/no"));
+        // Copy position relative to the consumer's confirmed LSN (and so to the old primary's slot, which the stopped consumer left there).
+        var modelRel = m.CopyConfirmed is { } cc ? Signed(cc, m.ConsumerPosition) : 0;
+        var serverRel = o.SlotOnNewPrimary ? Signed(o.CopyConfirmed, o.ConsumerConfirmed) : 0;
+        fields.Add(new HaField("copy confirmed_flush − consumer's confirmed (= − copy lag behind the primary's slot)", modelRel, serverRel, tol));
+        fields.Add(new HaField("WAL held by the copy on the new primary at promotion (P − restart_lsn)",
+            m.CopyRestart is { IsValid: true } cr ? Signed(result.Failovers[0].SwitchPoint, cr) : 0,
+            o.HeldByCopyBytes, restartTol));
+        fields.Add(new HaField("received twice", m.ReceivedTwice.Bytes, o.ReceivedTwiceBytes, tol));
+        fields.Add(new HaField("missed", m.Missed.Bytes, o.MissedBytes, tol));
+        fields.Add(new HaField("phantom (applied, not on the new primary)", m.Phantom.Bytes,
+            o.ConsumerConfirmed > o.SwitchPoint ? (o.ConsumerConfirmed - o.SwitchPoint).Bytes : 0, tol));
+        return new HaCase(o, yaml, m, fields);
+    }
+
+    private static long Signed(Lsn a, Lsn b) => a >= b ? (a - b).Bytes : -(b - a).Bytes;
+}

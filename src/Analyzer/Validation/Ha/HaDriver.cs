@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Walsim.Analyzer.Validation.Ha;
+
+/// <summary>One node as seen at one moment of an HA run (<c>At</c>: seconds from the workload's start): whether it is
+/// the primary, its position (the primary's insert LSN, a standby's received LSN), the slot cdc's restart_lsn and
+/// confirmed_flush_lsn there (invalid when absent), and pg_wal's size and file count (<c>pg_ls_waldir()</c>).</summary>
+public sealed record HaSample(double At, string Node, bool Primary, Lsn Position, Lsn SlotRestart, Lsn SlotConfirmed, long PgWalBytes, long PgWalFiles);
+
+/// <summary>What one HA run observed (docs/design/failover.md §4.4): the workload, the consumer, the event and what
+/// the consumer got from the new primary. S = the consumer's last confirmed position on the old primary; P = the
+/// new primary's switch point (its timeline history); C = the slot on the new primary at promotion.</summary>
+public sealed record HaObservation(
+    HaMechanism Mechanism, HaEvent Event, string Description, TimeSpan Interval, PgVersion Version,
+    double WriteBytesPerSecond, double ConsumerPeriod, double ConsumerStoppedAt, double EventAt,
+    Lsn ConsumerConfirmed, Lsn OldPrimaryInsert, Lsn SwitchPoint,
+    bool SlotOnNewPrimary, Lsn CopyRestart, Lsn CopyConfirmed, Lsn RecreatedAt,
+    int RowsCommitted, int RowsBefore, int RowsAfter, int RowsTwice, int RowsMissed, int RowsTwiceByPosition,
+    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples)
+{
+    /// <summary>Where decoding resumed: the copy's confirmed_flush (the consumer asks for 0/0), or a re-created slot's start.</summary>
+    public Lsn ResumeAt => SlotOnNewPrimary ? CopyConfirmed : RecreatedAt;
+    private Lsn Floor => Lsn.Min(ConsumerConfirmed, SwitchPoint);
+    public long ReceivedTwiceBytes => Floor > ResumeAt ? (Floor - ResumeAt).Bytes : 0;
+    public long MissedBytes => ResumeAt > Floor ? (ResumeAt - Floor).Bytes : 0;
+    /// <summary>WAL the copy made the new primary keep at promotion: P − its restart_lsn.</summary>
+    public long HeldByCopyBytes => SlotOnNewPrimary && CopyRestart.IsValid ? (SwitchPoint - CopyRestart).Bytes : 0;
+}
+
+/// <summary>
+/// Runs one case on an <see cref="IHaCluster"/>: a write workload on a (a 1 kB row every 100 ms), a logical consumer
+/// calling <c>pg_logical_slot_get_changes('cdc', NULL, NULL)</c> on a every <see cref="ConsumerPeriod"/> (each call
+/// confirms everything decoded), a sampler reading both nodes every 500 ms (position, the slot's restart_lsn and
+/// confirmed_flush_lsn, pg_wal's size). After three intervals the consumer stops; half an interval later the writes stop
+/// and the event happens; once b accepts writes, the slot on b is read and the consumer reconnects to it, and every
+/// row on b is matched with what the consumer received before and after (missed, received twice).
+/// </summary>
+public static partial class HaDriver
+{
+    public static readonly TimeSpan ConsumerPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private const string Slot = IHaCluster.SlotName;
+
+    [GeneratedRegex(@"id\[bigint\]:(\d+)")]
+    private static partial Regex RowId();
+
+    private sealed record Change(long Xid, long Id, Lsn CommitEnd);
+
+    public static async Task<HaObservation> RunAsync(IHaCluster cluster, HaEvent ev, Action<string> log, CancellationToken ct)
+    {
+        var a = cluster.ConnectionString("a");
+        var b = cluster.ConnectionString("b");
+        await using (var c = await Open(a, ct))
+        {
+            await Exec(c, "CREATE TABLE t (id bigint PRIMARY KEY, pad text)", ct);
+            await cluster.CreateSlotAsync(c, ct);
+        }
+        // The copy must exist on b before the run: Patroni copies it at its first loops, pg_failover_slots at a nap.
+        if (!await Poll.UntilAsync(async () => (await SlotAsync(b, ct)).Confirmed.IsValid, Patience, TimeSpan.FromMilliseconds(250), ct))
+            throw new ValidationEnvironmentException($"{cluster.Mechanism}: no copy of slot {Slot} appeared on b within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
+        log($"{cluster.Description}: copy of {Slot} on b; workload and consumer start");
+
+        var clock = Stopwatch.StartNew();
+        double Now() => clock.Elapsed.TotalSeconds;
+        var samples = new List<HaSample>();
+        var before = new List<Change>();
+        using var stopWrites = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stopConsumer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var startLsn = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
+        var writer = WriteAsync(a, stopWrites.Token);
+        var sampler = SampleAsync(a, b, samples, Now, stopSampling.Token);
+        var consumer = ConsumeAsync(a, before, stopConsumer.Token);
+
+        var run = cluster.Interval * 3 + TimeSpan.FromSeconds(1);
+        await Task.Delay(run, ct);
+        stopConsumer.Cancel();
+        await consumer;
+        var stoppedAt = Now();
+        var s = (await SlotAsync(a, ct)).Confirmed;
+        await Task.Delay(cluster.Interval / 2, ct);
+        stopWrites.Cancel();
+        var rows = await writer;
+        var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
+        var eventAt = Now();
+        var rate = (oldInsert - startLsn).Bytes / eventAt;
+        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s)");
+        if (ev == HaEvent.Switchover) await cluster.SwitchoverAsync(ct);
+        else await cluster.CrashAsync(ct);
+        if (!await Poll.UntilAsync(() => HaEnvironment.WritableAsync(b, ct), Patience, TimeSpan.FromMilliseconds(250), ct))
+            throw new ValidationEnvironmentException($"{cluster.Mechanism} {ev}: b did not become a primary within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
+        log($"b is primary {Now() - eventAt:0.0} s after the event");
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        stopSampling.Cancel();
+        await sampler;
+
+        // P: where b's new timeline starts (the history file names the switch point of timeline 1).
+        var history = await Scalar<string>(b, "SELECT pg_read_file('pg_wal/00000002.history')", ct);
+        var p = Lsn.Parse(history.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('1')).Split('\t')[1]);
+        var copy = await SlotAsync(b, ct);
+        var recreated = Lsn.Invalid;
+        if (!copy.Confirmed.IsValid)
+        {
+            // The slot is gone: a consumer re-creates it and starts from b's position then.
+            await using var c = await Open(b, ct);
+            await Exec(c, $"SELECT pg_create_logical_replication_slot('{Slot}', 'test_decoding')", ct);
+            recreated = (await SlotAsync(b, ct)).Confirmed;
+        }
+        var after = new List<Change>();
+        await using (var c = await Open(b, ct)) await GetChangesAsync(c, after, ct);
+        var onB = new HashSet<long>();
+        await using (var c = await Open(b, ct))
+        await using (var cmd = new NpgsqlCommand("SELECT id FROM t", c))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct)) onB.Add(r.GetInt64(0));
+        var got = before.Select(x => x.Id).ToHashSet();
+        var again = after.Select(x => x.Id).ToHashSet();
+        var resume = copy.Confirmed.IsValid ? copy.Confirmed : recreated;
+        var peak = PeakLag(samples, 2 * cluster.Interval.TotalSeconds, stoppedAt);
+        return new HaObservation(cluster.Mechanism, ev, cluster.Description, cluster.Interval, cluster.Version,
+            rate, ConsumerPeriod.TotalSeconds, stoppedAt, eventAt, s, oldInsert, p,
+            copy.Confirmed.IsValid, copy.Restart, copy.Confirmed, recreated,
+            onB.Count, got.Count, again.Count, got.Intersect(again).Count(), onB.Count(id => !got.Contains(id) && !again.Contains(id)),
+            before.Count(x => x.CommitEnd > resume), peak, samples);
+    }
+
+    /// <summary>The largest lag of b's copy behind a's slot (confirmed_flush) while the consumer ran, from samples of
+    /// the same tick, after the first <paramref name="from"/> seconds (the first confirmation jumps over the set-up's WAL).</summary>
+    private static long PeakLag(List<HaSample> samples, double from, double until)
+    {
+        long peak = 0;
+        foreach (var g in samples.Where(x => x.At >= from && x.At <= until).GroupBy(x => Math.Round(x.At * 2)))
+        {
+            var pa = g.FirstOrDefault(x => x.Node == "a");
+            var pb = g.FirstOrDefault(x => x.Node == "b");
+            if (pa is null || pb is null || !pa.SlotConfirmed.IsValid || !pb.SlotConfirmed.IsValid) continue;
+            peak = Math.Max(peak, (pa.SlotConfirmed - pb.SlotConfirmed).Bytes);
+        }
+        return peak;
+    }
+
+    private static async Task<int> WriteAsync(string cs, CancellationToken ct)
+    {
+        var n = 0;
+        await using var c = await Open(cs, CancellationToken.None);
+        while (!ct.IsCancellationRequested)
+        {
+            await Exec(c, $"INSERT INTO t VALUES ({++n}, repeat('x', 1000))", CancellationToken.None);
+            try { await Task.Delay(100, ct); } catch (OperationCanceledException) { break; }
+        }
+        return n;
+    }
+
+    private static async Task ConsumeAsync(string cs, List<Change> into, CancellationToken ct)
+    {
+        await using var c = await Open(cs, CancellationToken.None);
+        while (true)
+        {
+            await GetChangesAsync(c, into, CancellationToken.None);
+            try { await Task.Delay(ConsumerPeriod, ct); } catch (OperationCanceledException) { break; }
+        }
+        await GetChangesAsync(c, into, CancellationToken.None); // a last call: what it confirmed is S
+    }
+
+    /// <summary>One <c>pg_logical_slot_get_changes</c> call: every INSERT of t with its xid and its commit's end LSN.</summary>
+    private static async Task GetChangesAsync(NpgsqlConnection c, List<Change> into, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT lsn::text, xid::text::bigint, data FROM pg_logical_slot_get_changes('{Slot}', NULL, NULL)", c);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var pending = new List<(long Xid, long Id)>();
+        while (await r.ReadAsync(ct))
+        {
+            var data = r.GetString(2);
+            if (RowId().Match(data) is { Success: true } m) pending.Add((r.GetInt64(1), long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)));
+            else if (data.StartsWith("COMMIT", StringComparison.Ordinal))
+            {
+                var end = Lsn.Parse(r.GetString(0));
+                into.AddRange(pending.Select(x => new Change(x.Xid, x.Id, end)));
+                pending.Clear();
+            }
+        }
+    }
+
+    private static async Task SampleAsync(string a, string b, List<HaSample> into, Func<double> now, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var at = now();
+            foreach (var (node, cs) in new[] { ("a", a), ("b", b) })
+            {
+                try
+                {
+                    await using var c = await Open(cs, CancellationToken.None);
+                    await using var cmd = new NpgsqlCommand(
+                        $"""
+                        SELECT NOT pg_is_in_recovery(),
+                               (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_insert_lsn() END)::text,
+                               (SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{Slot}'),
+                               (SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{Slot}'),
+                               (SELECT coalesce(sum(size), 0)::bigint FROM pg_ls_waldir()), (SELECT count(*) FROM pg_ls_waldir())
+                        """, c);
+                    await using var r = await cmd.ExecuteReaderAsync(CancellationToken.None);
+                    await r.ReadAsync(CancellationToken.None);
+                    Lsn L(int i) => r.IsDBNull(i) ? Lsn.Invalid : Lsn.Parse(r.GetString(i));
+                    lock (into) into.Add(new HaSample(at, node, r.GetBoolean(0), L(1), L(2), L(3), r.GetInt64(4), r.GetInt64(5)));
+                }
+                catch (NpgsqlException) { /* a node that is down has no sample */ }
+                catch (InvalidOperationException) { }
+            }
+            try { await Task.Delay(500, ct); } catch (OperationCanceledException) { break; }
+        }
+    }
+
+    private static async Task<(Lsn Restart, Lsn Confirmed)> SlotAsync(string cs, CancellationToken ct)
+    {
+        try
+        {
+            await using var c = await Open(cs, ct);
+            await using var cmd = new NpgsqlCommand($"SELECT restart_lsn::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{Slot}'", c);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct)) return (Lsn.Invalid, Lsn.Invalid);
+            return (r.IsDBNull(0) ? Lsn.Invalid : Lsn.Parse(r.GetString(0)), r.IsDBNull(1) ? Lsn.Invalid : Lsn.Parse(r.GetString(1)));
+        }
+        catch (NpgsqlException) { return (Lsn.Invalid, Lsn.Invalid); }
+    }
+
+    private static async Task<NpgsqlConnection> Open(string cs, CancellationToken ct)
+    {
+        var c = new NpgsqlConnection(cs);
+        await c.OpenAsync(ct);
+        return c;
+    }
+
+    private static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<T> Scalar<T>(string cs, string sql, CancellationToken ct)
+    {
+        await using var c = await Open(cs, ct);
+        await using var cmd = new NpgsqlCommand(sql, c);
+        return (T)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<Lsn> ScalarLsn(string cs, string sql, CancellationToken ct) => Lsn.Parse(await Scalar<string>(cs, sql + "::text", ct));
+}
