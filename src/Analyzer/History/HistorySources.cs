@@ -1,4 +1,4 @@
-using System.Text;
+using Walsim.Analyzer.Live;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
@@ -101,7 +101,7 @@ public sealed class HistoryProbe
                 "is a directory: give one file (a sample file written by walsim sample, or a server log)");
         if (!File.Exists(pathOrUrl))
             throw new HistorySourceException(pathOrUrl, HistoryProblem.Missing, "no such file or directory");
-        using var reader = new StreamReader(pathOrUrl, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        using var reader = SampleFile.OpenMaybeCompressed(pathOrUrl);
         var buffer = new char[MaxChars];
         var read = reader.ReadBlock(buffer, 0, buffer.Length);
         var text = new string(buffer, 0, read);

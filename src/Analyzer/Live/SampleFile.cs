@@ -33,6 +33,8 @@ public static class SampleFile
     {
         var dir = Path.GetDirectoryName(samplesPath) ?? "";
         var name = Path.GetFileName(samplesPath);
+        // A compressed file (x.csv.gz, as the backtest corpus keeps them) has its sidecar uncompressed: x.settings.csv.
+        if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) name = name[..^3];
         var stem = name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? name[..^4] : name;
         return Path.Combine(dir, stem + ".settings.csv");
     }
@@ -198,11 +200,33 @@ public static class SampleFile
     {
         try
         {
-            return new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 });
+            return OpenMaybeCompressed(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SampleFileException(path, 0, "", e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> as UTF-8 text, gunzipped on the fly when it starts with gzip's magic bytes (1F 8B): the
+    /// recorded histories of scenarios/histories are kept compressed. Recognised by content, never by name.
+    /// </summary>
+    public static StreamReader OpenMaybeCompressed(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        try
+        {
+            Span<byte> magic = stackalloc byte[2];
+            var gzip = file.Read(magic) == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+            file.Position = 0;
+            Stream stream = gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+            return new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
         }
     }
 
