@@ -113,7 +113,7 @@ public static class Backtest
         var splitAt = input.Last.ServerTime;
         if (last.Value - splitAt < TimeSpan.FromSeconds(1))
             throw new SampleFileException(fileName, 0, "", "nothing after the split to compare with: choose an earlier --until");
-        var fit = WorkloadFitException.Fit(fileName, input.Observations, fitOptions);
+        var fit = WorkloadFitException.Fit(fileName, input.Observations, fitOptions with { Bucket = fitOptions.Bucket ?? WorkloadFit.BucketFromData(input.Observations) });
         var horizon = SimDuration.FromSeconds((last.Value - splitAt).TotalSeconds);
         var window = linearWindow ?? SimDuration.FromSeconds(Math.Min(3600, (splitAt - first.Value).TotalSeconds / 2));
 

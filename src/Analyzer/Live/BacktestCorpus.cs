@@ -89,7 +89,7 @@ public static class CorpusWriter
         return string.Create(Inv,
             $"{r.Cases.Count} lost slots scored over {r.Sizes.Count} (history, split) pairs; actual inside p10-p90: {r.Covered}/{r.Cases.Count} ({r.Coverage:P0}); mean width {r.MeanWidth:0} s; " +
             $"mean pinball loss walsim p10/p50/p90 {r.MeanPinball:0.0} s (p50 alone {r.MeanP50Pinball:0.0} s), predict_linear {r.MeanLinearPinball:0.0} s; " +
-            $"consumer already stopped at the split: walsim's p50 error at most half of predict_linear's in {stopped.Count(c => c.HalfOfLinear)}/{stopped.Count}");
+            $"consumer already stopped at the split: inside p10-p90 {stopped.Count(c => c.Score.Covered)}/{stopped.Count}, walsim's p50 error at most half of predict_linear's in {stopped.Count(c => c.HalfOfLinear)}/{stopped.Count}");
     }
 
     public static void WriteTable(TextWriter w, CorpusReport r)
@@ -152,6 +152,7 @@ public static class CorpusWriter
             j.WriteNumber("mean_linear_pinball_s", Math.Round(r.MeanLinearPinball, 3));
             j.WriteNumber("mean_width_s", Math.Round(r.MeanWidth, 3));
             j.WriteNumber("stopped_cases", r.Stopped.Count);
+            j.WriteNumber("stopped_covered", r.Stopped.Count(c => c.Score.Covered));
             j.WriteNumber("stopped_p50_at_most_half_linear", r.Stopped.Count(c => c.HalfOfLinear));
             j.WriteEndObject();
             j.WriteStartArray("cases");

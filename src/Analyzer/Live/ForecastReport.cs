@@ -132,7 +132,7 @@ public static class BacktestReport
                 var c = slot.Score!;
                 var name = slot.Name + (slot.StoppedAtSplit ? " *" : "");
                 w.WriteLine(string.Create(Inv,
-                    $"  {name,-16} {c.Actual,8:0} {c.P10,8:0} {c.P50,8:0} {c.P90,8:0} {(c.Covered ? "yes" : "no"),10} {c.Width,8:0} {$"{c.PinballP10:0.0}/{c.PinballP50:0.0}/{c.PinballP90:0.0} ({c.Pinball3:0.0})",32} {c.Linear,8:0} {c.LinearPinball,8:0.0}"));
+                    $"  {name,-16} {c.Actual,8:0} {c.P10,8:0} {c.P50,8:0} {c.P90,8:0} {(c.Covered ? "yes" : "no"),10} {c.Width,8:0} {string.Create(Inv, $"{c.PinballP10:0.0}/{c.PinballP50:0.0}/{c.PinballP90:0.0} ({c.Pinball3:0.0})"),32} {c.Linear,8:0} {c.LinearPinball,8:0.0}"));
             }
             w.WriteLine("  * the consumer had already stopped for good at the split (its slot never moved after it).");
         }

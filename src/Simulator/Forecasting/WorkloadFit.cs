@@ -73,8 +73,8 @@ public sealed class WorkloadFit
     public SimDuration Bucket => new(_bucketUs);
 
     /// <summary>
-    /// The default bucket for a series, chosen from the data: a 48th of its span, at most 5 minutes, and at least
-    /// 4 × the median spacing of its non-gap readings (so a bucket holds several readings), rounded up to a whole second.
+    /// The default bucket for a series: 5 minutes, or 4 × the median spacing of its non-gap readings when that is
+    /// longer (so a bucket holds several readings), rounded up to a whole second.
     /// </summary>
     public static SimDuration DefaultBucket(IReadOnlyList<WalObservation> observations)
     {
@@ -86,10 +86,29 @@ public sealed class WorkloadFit
         if (spacings.Count == 0) return new SimDuration(fiveMin);
         spacings.Sort();
         var median = spacings[(spacings.Count - 1) / 2];
-        // A short history at a fine spacing gets a finer bucket, so that the fit has some 48 of them to judge the
-        // spread by (two 5-minute buckets of a 10-minute history say nothing about bursts or level shifts).
+        var us = Math.Max(fiveMin, 4 * median);
+        return new SimDuration((us + 999_999) / 1_000_000 * 1_000_000);
+    }
+
+    /// <summary>
+    /// The bucket a forecast chooses from the data when none is given: a 48th of the series' span, at most
+    /// <see cref="DefaultBucket"/>, and at least 4 × the median spacing of its readings, rounded up to a whole second —
+    /// so a short history at a fine spacing gets some 48 buckets to judge the spread, bursts and level shifts by (two
+    /// 5-minute buckets of a 10-minute history say nothing of them), and a long one the default.
+    /// </summary>
+    public static SimDuration BucketFromData(IReadOnlyList<WalObservation> observations)
+    {
+        var standard = DefaultBucket(observations).Microseconds;
+        if (observations.Count < 2) return new SimDuration(standard);
+        var spacings = new List<long>(observations.Count);
+        for (var i = 1; i < observations.Count; i++)
+            if (!observations[i].AfterGap && observations[i].At > observations[i - 1].At)
+                spacings.Add((observations[i].At - observations[i - 1].At).Microseconds);
+        if (spacings.Count == 0) return new SimDuration(standard);
+        spacings.Sort();
+        var median = spacings[(spacings.Count - 1) / 2];
         var span = (observations[^1].At - observations[0].At).Microseconds;
-        var us = Math.Max(4 * median, Math.Min(fiveMin, span / 48));
+        var us = Math.Min(standard, Math.Max(4 * median, span / 48));
         return new SimDuration((us + 999_999) / 1_000_000 * 1_000_000);
     }
 
