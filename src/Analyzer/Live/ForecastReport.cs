@@ -40,6 +40,8 @@ public static class ForecastReport
     private static string Describe(SlotAtEnd s, DateTimeOffset firstSample) =>
         $"{s.Name} ({(s.Kind == Simulator.Scenarios.SlotKind.Logical ? "logical" : "physical")}, {s.WalStatus?.ToSql() ?? "no wal_status"}) " + s.Consumer switch
         {
+            ConsumerState.KeepsUp when s.StopProbability > 0 => string.Create(CultureInfo.InvariantCulture,
+                $"keeps up, {s.TypicalLag} behind, but paused for {ReplayReport.Duration(s.PausedFor)}: does not come back in {s.StopProbability:P0} of the runs ({s.EarlierPauses.Count} of its {s.PausesSeen} earlier pauses lasted as long)"),
             ConsumerState.KeepsUp => $"keeps up, {s.TypicalLag} behind",
             ConsumerState.Stalled when s.NeverMoved && s.StalledSince == firstSample =>
                 $"stalled since before the first sample ({ReplayReport.Time(s.StalledSince!.Value)}): inactive, never moved",
