@@ -55,7 +55,9 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
             }
             var input = ForecastInput.Read(samples, request.Until);
             var history = workloadFrom is null ? null : WorkloadHistory.Read(workloadFrom);
-            var fit = WorkloadFitException.Fit(history?.File ?? request.SamplesPath, history?.Observations ?? input.Observations, fitOptions);
+            var observations = history?.Observations ?? input.Observations;
+            var fit = WorkloadFitException.Fit(history?.File ?? request.SamplesPath, observations,
+                fitOptions with { Bucket = fitOptions.Bucket ?? WorkloadFit.BucketFromData(observations) });
             var fitNow = history?.Clock(input.Last.ServerTime);
             var disk = request.Disk is { } size ? new DiskSpec(size, ByteCount.Zero, request.ReadOnlyAt) : null;
             var options = new ForecastOptions(request.Horizon, request.Runs, request.Seed, disk, Environment.ProcessorCount);

@@ -70,6 +70,7 @@ public sealed class WalsimCommands
         Add(SampleCommand.Create(sample), SampleCommand.Examples);
         Add(ReplayCommand.Create(replay, stderr), ReplayCommand.Examples);
         Add(ForecastCommand.Create(forecast, stderr), ForecastCommand.Examples);
+        Add(BacktestCommand.Create(stdout, stderr), BacktestCommand.Examples);
         Add(WhatIfCommand.Create(whatIf, stderr), WhatIfCommand.Examples);
         Add(PlanCommand.Create(plan), PlanCommand.Examples);
         Add(ExplainCommand.Create(explain), ExplainCommand.Examples);

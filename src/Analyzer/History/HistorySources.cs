@@ -1,4 +1,5 @@
 using System.Text;
+using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Sources;
 
 namespace Walsim.Analyzer.History;
@@ -103,7 +104,7 @@ public sealed class HistoryProbe
                 "is a directory: give one file (a sample file written by walsim sample, or a server log)");
         else if (!File.Exists(pathOrUrl))
             throw new HistorySourceException(pathOrUrl, HistoryProblem.Missing, "no such file or directory");
-        // Compressed logs (gzip, bzip2, zstd) are probed as their text.
+        // Compressed files (gzip, bzip2, zstd) are probed as their text.
         using var reader = LogFiles.OpenText(file);
         var buffer = new char[MaxChars];
         var read = reader.ReadBlock(buffer, 0, buffer.Length);

@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Live;
+using Walsim.Simulator.Engine;
 using Walsim.Simulator.Forecasting;
 
 namespace Walsim.Analyzer.History;
@@ -52,7 +53,7 @@ public sealed class WorkloadObserver(bool keepPositions = false)
 
     /// <summary>
     /// Observes the next frame. <paramref name="settings"/>, the settings in force at it, tell a checkpoint requested
-    /// by WAL volume (a redo distance of <c>CheckPointSegments</c> or more) from others; without them none is counted so.
+    /// by WAL volume (a new redo at or past <see cref="Retention.CheckpointRequestLsn"/> of the previous one) from others; without them none is counted so.
     /// </summary>
     public void Observe(SampleFrame frame, ServerSettings? settings = null)
     {
@@ -89,8 +90,10 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         _checkpoints++;
         _firstCheckpointTime ??= after.CheckpointTime;
         _lastCheckpointTime = after.CheckpointTime;
-        var distance = (after.RedoLsn - before.RedoLsn).Bytes;
-        if (settings is not null && distance >= (long)settings.CheckPointSegments * _seg.Bytes) _checkpointsByWal++;
+        // Requested by WAL volume when the new redo is past the point XLogWrite requests one at: the start of the
+        // segment CheckPointSegments after the previous redo's (retention-model.md §3.2) — up to a segment sooner than
+        // a full CheckPointSegments of distance, which undercounted them. One rule, the engine's.
+        if (settings is not null && after.RedoLsn >= Retention.CheckpointRequestLsn(settings, before.RedoLsn)) _checkpointsByWal++;
         _writePhases.Enqueue((WritePhaseBounds.Between(before.ServerTime, after.ServerTime, after.CheckpointTime), after.ServerTime - before.ServerTime));
         if (_writePhases.Count > CheckpointWritePhases.Kept) _writePhases.Dequeue();
     }
@@ -145,6 +148,9 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         private DateTimeOffset _movedAt;
         private Lsn _headAtMove;
         private TimeSpan _longestPause;                // the longest time between two moves while it kept moving
+        private readonly List<TimeSpan> _pauses = [];  // every time between two moves of a minute or more, since it appeared
+        private readonly List<TimeSpan> _gaps = [];    // the last 60 times between two moves (its usual confirmation rhythm)
+        private int _readingsSinceMove;                // readings since its position last changed
 
         public void Observe(ServerSample s, SlotSample slot, WalSegmentSize seg, long reading)
         {
@@ -182,13 +188,19 @@ public sealed class WorkloadObserver(bool keepPositions = false)
             {
                 if (_position.IsValid)
                 {
-                    _longestPause = TimeSpan.FromTicks(Math.Max(_longestPause.Ticks, (s.ServerTime - _movedAt).Ticks));
+                    var gap = s.ServerTime - _movedAt;
+                    _longestPause = TimeSpan.FromTicks(Math.Max(_longestPause.Ticks, gap.Ticks));
                     _moved = true;
+                    if (gap >= PauseAtLeast) _pauses.Add(gap);
+                    _gaps.Add(gap);
+                    if (_gaps.Count > 60) _gaps.RemoveAt(0);
                 }
                 _position = pos;
                 _movedAt = s.ServerTime;
                 _headAtMove = s.HeadLsn;
+                _readingsSinceMove = 0;
             }
+            else _readingsSinceMove++;
             if (pos.IsValid && s.HeadLsn.IsValid)
             {
                 _lags.Enqueue(Math.Max(0, (s.HeadLsn - pos).Bytes));
@@ -204,6 +216,8 @@ public sealed class WorkloadObserver(bool keepPositions = false)
             _movedAt = default;
             _headAtMove = default;
             _longestPause = default;
+            _pauses.Clear();
+            _gaps.Clear();
         }
 
         public SlotBehaviour Behaviour() => new(name, kind, _firstSeen, _lastSeen, _samples, _samples == 0 ? 0 : (double)_active / _samples,
@@ -221,14 +235,44 @@ public sealed class WorkloadObserver(bool keepPositions = false)
             var state = slot.WalStatus == WalStatus.Lost || slot.InvalidationReason is not null ? ConsumerState.Lost
                 : !_position.IsValid || neverConsumed || (unmoved > threshold && (s.HeadLsn - _headAtMove).Bytes >= seg.Bytes) ? ConsumerState.Stalled
                 : ConsumerState.KeepsUp;
-            var lags = _lags.Order().ToList();
+            var (paused, stop, resumed) = state == ConsumerState.KeepsUp ? CurrentPause(unmoved, (s.HeadLsn - _headAtMove).Bytes >= seg.Bytes) : (TimeSpan.Zero, 0.0, (IReadOnlyList<TimeSpan>)[]);
+            // A paused consumer that comes back keeps the lag it kept before the pause, not the one the pause built up.
+            var lags = (paused > TimeSpan.Zero ? _lags.Take(Math.Max(0, _lags.Count - _readingsSinceMove)) : _lags).Order().ToList();
             var typical = lags.Count == 0 ? 0 : lags[(lags.Count - 1) / 2];
             return new SlotAtEnd(slot.Name, slot.Kind, slot.RestartLsn, slot.ConfirmedFlushLsn, slot.Active, slot.WalStatus, state,
                 new ByteCount(typical), state == ConsumerState.Stalled ? _movedAt : null)
             {
                 NeverMoved = state == ConsumerState.Stalled && neverConsumed,
+                InactiveSince = slot.Active ? null : slot.InactiveSince,
+                PausedFor = paused,
+                StopProbability = state == ConsumerState.Stalled ? 1 : stop,
+                EarlierPauses = resumed,
+                PausesSeen = _pauses.Count,
             };
         }
+
+        /// <summary>A pause is a time between two moves of at least 20 s, two of wal_receiver_status_interval's default
+        /// 10 s (a consumer that confirms every 10 s does not pause between two confirmations).</summary>
+        private static readonly TimeSpan PauseAtLeast = TimeSpan.FromSeconds(20);
+
+        /// <summary>
+        /// A consumer that keeps up by the stall rule but has not moved for a while, with WAL written meanwhile, may
+        /// have stopped for good. Bayes, with even odds that a pause is the final one: a pause that ends lasts this
+        /// long with the chance its earlier pauses show, S = (n + 1) / (k + 2) when n of its k earlier pauses lasted
+        /// as long (Laplace's rule), so P(final) = 1 / (1 + S) = (k + 2) / (k + n + 3) — two thirds for a consumer
+        /// that never paused before, 0.8 for one whose two earlier pauses were both shorter, falling as more earlier
+        /// pauses outlasted this one. A pause counts once it is 20 s and three of its usual times between moves.
+        /// </summary>
+        private (TimeSpan Paused, double StopProbability, IReadOnlyList<TimeSpan> Resumed) CurrentPause(TimeSpan unmoved, bool walWritten)
+        {
+            var usual = _gaps.Count == 0 ? TimeSpan.Zero : _gaps.Order().ElementAt((_gaps.Count - 1) / 2);
+            if (!walWritten || !_position.IsValid || unmoved < PauseAtLeast || unmoved < 3 * usual) return (TimeSpan.Zero, 0, []);
+            var longer = _pauses.Where(p => p >= unmoved).ToList();
+            return (unmoved, (_pauses.Count + 2.0) / (_pauses.Count + longer.Count + 3), longer);
+        }
+
+        /// <summary>Pauses (moves 20 s or more apart) since the slot appeared.</summary>
+        public int PausesSeen => _pauses.Count;
     }
 
     /// <summary>The WAL rate between consecutive readings: total, peak, and a log-scale histogram for quantiles.</summary>

@@ -11,7 +11,58 @@ namespace Walsim.Analyzer.Live;
 /// <param name="LinearLost">When <c>predict_linear(safe_wal_size[window])</c> reaches 0 (null: never; 13+ only).</param>
 /// <param name="HasSafeWalSize">The samples had safe_wal_size for it (13+, a cap set), so the linear forecast exists.</param>
 public sealed record SlotBacktest(string Name, SimDuration? ActualUnreserved, SimDuration? ActualLost, SlotForecast Walsim, SimDuration? LinearLost,
-    bool HasSafeWalSize);
+    bool HasSafeWalSize)
+{
+    /// <summary>The consumer had already stopped for good at the split: the slot's position never moved after it.</summary>
+    public bool StoppedAtSplit { get; init; }
+
+    /// <summary>The forecast of the loss scored as a forecast, when the slot was lost after the split.</summary>
+    public ForecastScore? Score { get; init; }
+}
+
+/// <summary>
+/// A time-to-loss forecast scored against what happened (seconds after the split): the pinball loss of walsim's
+/// p10, p50 and p90 and of predict_linear's point forecast (scored at τ = 0.5: half its absolute error), whether the
+/// actual time fell inside p10–p90, and that interval's width. A quantile or a line that does not reach the event
+/// within the rest of the history counts as the history's end (so its loss is a lower bound).
+/// </summary>
+/// <param name="Actual">When the first sample showing the slot lost was taken.</param>
+/// <param name="ActualEarliest">When the sample before it was taken: the loss happened in between, so an interval
+/// that reaches into (<paramref name="ActualEarliest"/>, <paramref name="Actual"/>] covers it.</param>
+/// <param name="P10">walsim's 10th percentile.</param>
+/// <param name="P50">Its median.</param>
+/// <param name="P90">Its 90th percentile.</param>
+/// <param name="Linear">predict_linear's point forecast.</param>
+/// <param name="Horizon">The rest of the history after the split: where a forecast that does not reach the event is put.</param>
+public sealed record ForecastScore(double Actual, double ActualEarliest, double P10, double P50, double P90, double Linear, double Horizon)
+{
+    /// <summary>The pinball (quantile) loss of <paramref name="q"/> as the τ-quantile of an outcome <paramref name="y"/>:
+    /// τ·(y − q) when the outcome is above it, (1 − τ)·(q − y) when below.</summary>
+    public static double Pinball(double y, double q, double tau) => y >= q ? tau * (y - q) : (1 - tau) * (q - y);
+
+    public double PinballP10 => Pinball(Actual, P10, 0.1);
+    public double PinballP50 => Pinball(Actual, P50, 0.5);
+    public double PinballP90 => Pinball(Actual, P90, 0.9);
+    /// <summary>The mean of the three: a discrete approximation of the CRPS of the forecast.</summary>
+    public double Pinball3 => (PinballP10 + PinballP50 + PinballP90) / 3;
+    public double LinearPinball => Pinball(Actual, Linear, 0.5);
+    public double P50Error => Math.Abs(P50 - Actual);
+    public double LinearError => Math.Abs(Linear - Actual);
+    /// <summary>Inside p10–p90 to the resolution of the observation: the interval reaches into the samples' window
+    /// around the loss, widened by <see cref="Resolution"/> either side.</summary>
+    public bool Covered => P10 - Resolution <= Actual && ActualEarliest - Resolution <= P90;
+
+    /// <summary>How precisely the samples place the loss: checkpoint_time is in whole seconds and a checkpoint's end is
+    /// seen a sampling interval late, so two sampling intervals and at least 2 s.</summary>
+    public double Resolution => Math.Max(2, 2 * (Actual - ActualEarliest));
+    public double Width => P90 - P10;
+
+    public static ForecastScore Of(SimDuration actual, SimDuration sampleBefore, OutcomeSummary walsim, SimDuration? linear, SimDuration horizon)
+    {
+        double S(SimDuration? d) => d is { } v && v <= horizon ? v.TotalSeconds : horizon.TotalSeconds;
+        return new ForecastScore(actual.TotalSeconds, sampleBefore.TotalSeconds, S(walsim.Quantile(0.1)), S(walsim.P50), S(walsim.P90), S(linear), horizon.TotalSeconds);
+    }
+}
 
 /// <summary>pg_wal size after the split: each method's error against the samples.</summary>
 /// <param name="Points">Samples after the split compared.</param>
@@ -62,7 +113,7 @@ public static class Backtest
         var splitAt = input.Last.ServerTime;
         if (last.Value - splitAt < TimeSpan.FromSeconds(1))
             throw new SampleFileException(fileName, 0, "", "nothing after the split to compare with: choose an earlier --until");
-        var fit = WorkloadFitException.Fit(fileName, input.Observations, fitOptions);
+        var fit = WorkloadFitException.Fit(fileName, input.Observations, fitOptions with { Bucket = fitOptions.Bucket ?? WorkloadFit.BucketFromData(input.Observations) });
         var horizon = SimDuration.FromSeconds((last.Value - splitAt).TotalSeconds);
         var window = linearWindow ?? SimDuration.FromSeconds(Math.Min(3600, (splitAt - first.Value).TotalSeconds / 2));
 
@@ -77,6 +128,10 @@ public static class Backtest
         var actualUnreserved = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
         var actualLost = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
         var after = new List<(SimDuration At, long Bytes)>();
+        var lostAfter = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
+        var atSplit = new Dictionary<string, Lsn>(StringComparer.Ordinal);
+        var movedAfter = new HashSet<string>(StringComparer.Ordinal);
+        static Lsn Position(SlotSample slot) => slot.Kind == SlotKind.Logical && slot.ConfirmedFlushLsn.IsValid ? slot.ConfirmedFlushLsn : slot.RestartLsn;
         foreach (var f in frames())
         {
             var s = f.Server;
@@ -87,6 +142,7 @@ public static class Backtest
                 foreach (var slot in f.Slots)
                     if (slot.SafeWalSize is { } safe)
                         (safeBefore.TryGetValue(slot.Name, out var l) ? l : safeBefore[slot.Name] = []).Add(new TimedValue(t, safe.Bytes));
+                foreach (var slot in f.Slots) atSplit[slot.Name] = Position(slot);
                 continue;
             }
             var since = t - input.Now;
@@ -94,7 +150,10 @@ public static class Backtest
             foreach (var slot in f.Slots)
             {
                 if (slot.WalStatus >= WalStatus.Unreserved) actualUnreserved.TryAdd(slot.Name, since);
-                if (slot.WalStatus == WalStatus.Lost) actualLost.TryAdd(slot.Name, since);
+                if (slot.WalStatus == WalStatus.Lost && actualLost.TryAdd(slot.Name, since))
+                    lostAfter[slot.Name] = after.Count > 1 ? after[^2].At : SimDuration.Zero;
+                var pos = Position(slot);
+                if (pos.IsValid && slot.WalStatus != WalStatus.Lost && atSplit.TryGetValue(slot.Name, out var was) && pos != was) movedAfter.Add(slot.Name);
             }
         }
 
@@ -131,10 +190,14 @@ public static class Backtest
             var has = safeBefore.TryGetValue(sf.Name, out var points);
             if (has && LinearExtrapolation.FitWindow(points!, input.Now, window) is { } line && line.SlopePerSecond < 0)
                 linearLost = line.TimeToReach(0, input.Now) is { IsNever: false } at ? at - input.Now : null;
+            var lostAt = actualLost.TryGetValue(sf.Name, out var lost) ? lost : (SimDuration?)null;
             return new SlotBacktest(sf.Name,
                 actualUnreserved.TryGetValue(sf.Name, out var u) ? u : null,
-                actualLost.TryGetValue(sf.Name, out var lost) ? lost : null,
-                sf, linearLost, has);
+                lostAt, sf, linearLost, has)
+            {
+                StoppedAtSplit = !movedAfter.Contains(sf.Name),
+                Score = lostAt is { } y ? ForecastScore.Of(y, lostAfter[sf.Name], sf.Lost, linearLost, horizon) : null,
+            };
         }).ToList();
         return new BacktestResult(first.Value, splitAt, last.Value, window, input, fit, size, slots);
     }

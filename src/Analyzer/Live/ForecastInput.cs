@@ -21,6 +21,41 @@ public sealed record SlotAtEnd(string Name, SlotKind Kind, Lsn RestartLsn, Lsn C
     /// <summary>Stalled because it is inactive and never moved since it was first seen: its stall began before that
     /// (<see cref="StalledSince"/> is its first reading), perhaps when it was created and forgotten.</summary>
     public bool NeverMoved { get; init; }
+
+    /// <summary>The sampled <c>inactive_since</c> (17+) of a slot nobody is connected to: what 18's
+    /// <c>idle_replication_slot_timeout</c> counts from.</summary>
+    public DateTimeOffset? InactiveSince { get; init; }
+
+    /// <summary>A consumer that keeps up but has not moved for a while: how long (zero when it is not paused).</summary>
+    public TimeSpan PausedFor { get; init; }
+
+    /// <summary>The chance that the consumer does not come back: 1 when <see cref="ConsumerState.Stalled"/>, 0 when it
+    /// keeps up unpaused, in between for a current pause (<see cref="PausedFor"/>): (k + 2) / (k + n + 3) with k
+    /// <see cref="PausesSeen"/> and n of them as long as this one (<see cref="EarlierPauses"/>).</summary>
+    public double StopProbability { get; init; }
+
+    /// <summary>The consumer's earlier pauses at least as long as the current one, all of which ended: how long the
+    /// current one may last if it ends too.</summary>
+    public IReadOnlyList<TimeSpan> EarlierPauses { get; init; } = [];
+
+    /// <summary>All the consumer's earlier pauses (moves 20 s or more apart), those that ended sooner included.</summary>
+    public int PausesSeen { get; init; }
+}
+
+/// <summary>The archiver as the last sample showed it (<c>pg_stat_archiver</c>).</summary>
+/// <param name="Failing">archive_command fails now: the last WAL it failed on is newer than the last it archived
+/// (pgarch archives oldest first, so it is stuck on that one).</param>
+/// <param name="LastArchived">The newest segment archived, when it names one.</param>
+/// <param name="FailedCount">failed_count at the last sample.</param>
+public sealed record ArchiverAtEnd(bool Failing, SegmentNumber? LastArchived, long FailedCount)
+{
+    public static ArchiverAtEnd Of(ServerSample s)
+    {
+        var seg = s.SegmentSize;
+        SegmentNumber? archived = s.LastArchivedWal is { } a && a.Length >= 24 && seg.TryParseFileName(a.AsSpan(0, 24), out var an) ? an : null;
+        SegmentNumber? failed = s.LastFailedWal is { } f && f.Length >= 24 && seg.TryParseFileName(f.AsSpan(0, 24), out var fn) ? fn : null;
+        return new ArchiverAtEnd(failed is { } x && (archived is not { } y || x > y), archived, s.ArchiveFailedCount);
+    }
 }
 
 /// <summary>
@@ -48,6 +83,9 @@ public sealed class ForecastInput(IReadOnlyList<WalObservation> observations, Se
     public CheckpointWritePhases WritePhases { get; } = writePhases;
     public PgVersion Version => Last.Version;
     public WalSegmentSize SegmentSize => Last.SegmentSize;
+
+    /// <summary>The archiver at the last sample: failing or not.</summary>
+    public ArchiverAtEnd Archiver => ArchiverAtEnd.Of(Last);
 
     /// <summary>The sample clock's time of the last sample (the forecast's "now").</summary>
     public SimTime Now => Clock(Last.ServerTime);

@@ -32,4 +32,12 @@ public static class ForecastRenderers
 
     public static readonly RendererRegistry<BacktestOutcome> Backtest = new("backtest",
         [new TextRenderer<BacktestOutcome>("text", "txt", (w, r) => BacktestReport.Write(w, r.File, r.Result, r.Runs, r.Seed))]);
+
+    /// <summary>The formats of <c>walsim backtest DIR</c>: the corpus's scored forecasts.</summary>
+    public static readonly RendererRegistry<CorpusReport> Corpus = new("backtest",
+    [
+        new TextRenderer<CorpusReport>("table", "txt", CorpusWriter.WriteTable, "a table"),
+        new TextRenderer<CorpusReport>("markdown", "md", CorpusWriter.WriteMarkdown, "Markdown"),
+        new TextRenderer<CorpusReport>("json", "json", CorpusWriter.WriteJson, "JSON"),
+    ]);
 }

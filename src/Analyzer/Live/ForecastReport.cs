@@ -38,6 +38,8 @@ public static class ForecastReport
     private static string Describe(SlotAtEnd s, DateTimeOffset firstSample) =>
         $"{s.Name} ({(s.Kind == Simulator.Scenarios.SlotKind.Logical ? "logical" : "physical")}, {s.WalStatus?.ToSql() ?? "no wal_status"}) " + s.Consumer switch
         {
+            ConsumerState.KeepsUp when s.StopProbability > 0 => string.Create(CultureInfo.InvariantCulture,
+                $"keeps up, {s.TypicalLag} behind, but paused for {ReplayReport.Duration(s.PausedFor)}: does not come back in {s.StopProbability:P0} of the runs ({s.EarlierPauses.Count} of its {s.PausesSeen} earlier pauses lasted as long)"),
             ConsumerState.KeepsUp => $"keeps up, {s.TypicalLag} behind",
             ConsumerState.Stalled when s.NeverMoved && s.StalledSince == firstSample =>
                 $"stalled since before the first sample ({ReplayReport.Time(s.StalledSince!.Value)}): inactive, never moved",
@@ -119,6 +121,20 @@ public static class BacktestReport
             string Range(OutcomeSummary o) => $"{D(o.Quantile(0.1))}..{D(o.P90)}";
             w.WriteLine($"  {slot.Name,-16} {"unreserved",-11} {D(slot.ActualUnreserved),10} {D(f.Unreserved.P50),11} {Range(f.Unreserved),20} {"",15}");
             w.WriteLine($"  {"",-16} {"lost",-11} {D(slot.ActualLost),10} {D(f.Lost.P50),11} {Range(f.Lost),20} {(slot.HasSafeWalSize ? D(slot.LinearLost) : "n/a"),15}");
+        }
+        var scored = b.Slots.Where(x => x.Score is not null).ToList();
+        if (scored.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine($"  {"loss scored (s)",-16} {"actual",8} {"p10",8} {"p50",8} {"p90",8} {"in p10-p90",10} {"width",8} {"pinball p10/p50/p90 (mean)",32} {"linear",8} {"pinball",8}");
+            foreach (var slot in scored)
+            {
+                var c = slot.Score!;
+                var name = slot.Name + (slot.StoppedAtSplit ? " *" : "");
+                w.WriteLine(string.Create(Inv,
+                    $"  {name,-16} {c.Actual,8:0} {c.P10,8:0} {c.P50,8:0} {c.P90,8:0} {(c.Covered ? "yes" : "no"),10} {c.Width,8:0} {string.Create(Inv, $"{c.PinballP10:0.0}/{c.PinballP50:0.0}/{c.PinballP90:0.0} ({c.Pinball3:0.0})"),32} {c.Linear,8:0} {c.LinearPinball,8:0.0}"));
+            }
+            w.WriteLine("  * the consumer had already stopped for good at the split (its slot never moved after it).");
         }
         w.WriteLine("""
 

@@ -14,6 +14,13 @@ namespace Walsim.Analyzer.Live;
 public sealed partial record WhatIf(string Text, IReadOnlyDictionary<string, SimDuration> StopSlots, double RateFactor,
     IReadOnlyDictionary<string, string> Settings)
 {
+    /// <summary>A failing archiver is fixed this long from now (<c>archiver fixed</c>, <c>archiver fixed in 30min</c>);
+    /// null = it goes on as the samples left it.</summary>
+    public SimDuration? ArchiverFixedIn { get; init; }
+
+    [GeneratedRegex(@"^archiver\s+(?:is\s+)?fixed(?:\s+(?:now|in\s+(?<in>\S+)))?$", RegexOptions.IgnoreCase)]
+    private static partial Regex ArchiverPattern();
+
     public static readonly WhatIf CurrentTrend = new("current trend", new Dictionary<string, SimDuration>(), 1, new Dictionary<string, string>());
 
     [GeneratedRegex(@"^slot\s+(?<slot>\S+)\s+stops(?:\s+(?:now|in\s+(?<in>\S+)))?$", RegexOptions.IgnoreCase)]
@@ -36,6 +43,7 @@ public sealed partial record WhatIf(string Text, IReadOnlyDictionary<string, Sim
         var stops = new Dictionary<string, SimDuration>(StringComparer.Ordinal);
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         var factor = 1.0;
+        SimDuration? archiverFixed = null;
         foreach (var part in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (StopPattern().Match(part) is { Success: true } stop)
@@ -52,14 +60,24 @@ public sealed partial record WhatIf(string Text, IReadOnlyDictionary<string, Sim
                      && double.TryParse(rate.Groups["f"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && f >= 0)
                 factor *= f;
             else if (DoublesPattern().IsMatch(part)) factor *= 2;
+            else if (ArchiverPattern().Match(part) is { Success: true } fixedArchiver)
+            {
+                var at = SimDuration.Zero;
+                if (fixedArchiver.Groups["in"].Success && !ValueParser.TryParseDuration(fixedArchiver.Groups["in"].Value, out at, out var e))
+                {
+                    error = $"\"{part}\": {e}";
+                    return false;
+                }
+                archiverFixed = at;
+            }
             else if (SetPattern().Match(part) is { Success: true } set) settings[set.Groups["name"].Value] = set.Groups["value"].Value;
             else
             {
-                error = $"\"{part}\": expected \"slot NAME stops now\", \"slot NAME stops in 2h\", \"rate x2\" or \"set name=value\" (several joined with ';')";
+                error = $"\"{part}\": expected \"slot NAME stops now\", \"slot NAME stops in 2h\", \"rate x2\", \"archiver fixed in 1h\" or \"set name=value\" (several joined with ';')";
                 return false;
             }
         }
-        whatIf = new WhatIf(text.Trim(), stops, factor, settings);
+        whatIf = new WhatIf(text.Trim(), stops, factor, settings) { ArchiverFixedIn = archiverFixed };
         return true;
     }
 }
@@ -129,8 +147,17 @@ public static class Forecaster
                 RestartLsn = s.RestartLsn,
                 ConfirmedFlushLsn = s.ConfirmedFlushLsn.IsValid ? s.ConfirmedFlushLsn : null,
                 Consumer = consumer,
+                // Idle since the sampled inactive_since, not since the forecast's start (18's idle timeout counts it).
+                InactiveFor = s.InactiveSince is { } since && since < last.ServerTime ? SimDuration.FromSeconds((last.ServerTime - since).TotalSeconds) : null,
             });
         }
+
+        // An archiver failing at the last sample keeps failing (nothing in the samples says when it will be fixed),
+        // frozen at the last segment it archived, unless the what-if fixes it.
+        var archiver = ArchiverSpec.KeepsUp;
+        var archiverNow = input.Archiver;
+        if (archiverNow.Failing)
+            archiver = new ArchiverSpec(SimDuration.Zero, [new Outage(SimTime.Zero, whatIf.ArchiverFixedIn is { } fixedIn ? SimTime.Zero + fixedIn : SimTime.Never)]);
 
         return new Scenario
         {
@@ -142,7 +169,8 @@ public static class Forecaster
             Disk = options.Disk,
             Duration = options.Horizon,
             SampleInterval = SimDuration.Zero,
-            Start = SampleStart.Of(last, input.LastRedoDistance),
+            Start = SampleStart.Of(last, input.LastRedoDistance) with { ArchivedThrough = archiverNow.Failing ? archiverNow.LastArchived : null },
+            Archiver = archiver,
             // The write phase the samples' checkpoints showed: a server with few dirty buffers decides at once.
             CheckpointWrite = input.WritePhases.ForForecast,
         };
@@ -164,12 +192,17 @@ public static class Forecaster
         var every = options.TrajectoryEvery is { } e && e > SimDuration.Zero ? e : (SimDuration?)null;
         var points = every is { } ev ? (int)(options.Horizon.Microseconds / ev.Microseconds) + 1 : 0;
         if (every is { } sampleEvery) scenario = scenario with { SampleInterval = sampleEvery };
-        var runs = MonteCarlo.Run(options.Runs, options.Seed, (_, rng) =>
+        // A fine bucket over a long horizon: several buckets per engine step (same volume, fewer rate changes).
+        var bucketsPerStep = Math.Max(1, fit.BucketsIn(options.Horizon) / 4096);
+        var paused = scenario.Slots.Select(spec => input.Slots.Single(x => x.Name == spec.Name))
+            .Where(x => x.Consumer == ConsumerState.KeepsUp && x.StopProbability > 0 && !whatIf.StopSlots.ContainsKey(x.Name)).ToList();
+        var runs = MonteCarlo.Run(options.Runs, options.Seed, (i, rng) =>
         {
-            var workload = fit.SamplePath(rng, now, options.Horizon, whatIf.RateFactor);
+            var workload = fit.SamplePath(rng, now, options.Horizon, whatIf.RateFactor, bucketsPerStep);
             // No observer unless the trajectory is wanted: an unobserved run builds no timeline rows at all.
             var recorder = every is null ? null : new PgWalRecorder(every, points);
-            return (Result: Simulation.Run(scenario with { Workload = workload }, version, recorder), Bytes: recorder?.Bytes ?? []);
+            var run = paused.Count == 0 ? scenario : WithPauses(scenario, paused, new Random(MonteCarlo.RunSeed(options.Seed ^ PauseSeed, i)));
+            return (Result: Simulation.Run(run with { Workload = workload }, version, recorder), Bytes: recorder?.Bytes ?? []);
         }, options.Parallelism);
         var outcomes = runs.Select(r => r.Result).ToArray();
 
@@ -181,7 +214,9 @@ public static class Forecaster
             var t = SimTime.Zero + fit.Bucket * k;
             steps[k] = new RateStep(t, fit.MedianRateAt(now + fit.Bucket * k + fit.Bucket * 0.5) * whatIf.RateFactor);
         }
-        var typical = Simulation.Run(scenario with { Workload = new Workload([new PiecewiseRate(steps)]) }, version);
+        // The typical run takes each paused consumer's likelier fate: gone when that is at least an even chance.
+        var typicalScenario = WithPauses(scenario, [.. paused.Where(p => p.StopProbability >= 0.5).Select(p => p with { StopProbability = 1 })], new Random(0));
+        var typical = Simulation.Run(typicalScenario with { Workload = new Workload([new PiecewiseRate(steps)]) }, version);
 
         static SimDuration? Since(SimTime? t) => t is { IsNever: false } v ? v - SimTime.Zero : null;
         var slotForecasts = scenario.Slots.Select(spec =>
@@ -204,6 +239,33 @@ public static class Forecaster
         {
             PgWalTrajectory = Trajectory(runs.Select(r => r.Bytes).ToList(), every, points),
         };
+    }
+
+    /// <summary>Mixed into the master seed for the paused consumers' draws, so that the workload paths stay those of the
+    /// same seed without a paused consumer.</summary>
+    private const int PauseSeed = 0x5BD1E995;
+
+    /// <summary>
+    /// One run's fate of each paused consumer: with its <see cref="SlotAtEnd.StopProbability"/> it never comes back;
+    /// otherwise it comes back when one of its earlier pauses at least as long would have ended (at once when none).
+    /// </summary>
+    private static Scenario WithPauses(Scenario scenario, IReadOnlyList<SlotAtEnd> paused, Random rng)
+    {
+        var slots = scenario.Slots.ToList();
+        foreach (var p in paused)
+        {
+            var i = slots.FindIndex(x => x.Name == p.Name);
+            var gone = rng.NextDouble() < p.StopProbability;
+            var back = SimTime.Never;
+            if (!gone)
+            {
+                if (p.EarlierPauses.Count == 0) continue;
+                var pause = p.EarlierPauses[rng.Next(p.EarlierPauses.Count)];
+                back = SimTime.Zero + SimDuration.FromSeconds(Math.Max(0, (pause - p.PausedFor).TotalSeconds));
+            }
+            slots[i] = slots[i] with { Consumer = slots[i].Consumer with { Outages = [new Outage(SimTime.Zero, back)] } };
+        }
+        return scenario with { Slots = slots };
     }
 
     private static List<TrajectoryPoint> Trajectory(List<long[]> runs, SimDuration? every, int points)

@@ -28,6 +28,8 @@ public static class SampleFile
     {
         var dir = Path.GetDirectoryName(samplesPath) ?? "";
         var name = Path.GetFileName(samplesPath);
+        // A compressed file (x.csv.gz, as the backtest corpus keeps them) has its sidecar uncompressed: x.settings.csv.
+        if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) name = name[..^3];
         var stem = name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? name[..^4] : name;
         return Path.Combine(dir, stem + ".settings.csv");
     }
@@ -189,11 +191,13 @@ public static class SampleFile
         foreach (var row in read(reader, path)) yield return row;
     }
 
-    private static StreamReader OpenText(string path)
+    /// <summary>The file as text, decompressed when its first bytes say so (the recorded histories of
+    /// scenarios/histories are kept gzipped): recognised by content, never by name.</summary>
+    private static TextReader OpenText(string path)
     {
         try
         {
-            return new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 });
+            return Sources.LogFiles.OpenText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -77,17 +77,25 @@ public static class LogFiles
     public static TextReader OpenText(string path)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-        Span<byte> magic = stackalloc byte[4];
-        var n = file.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-        file.Position = 0;
-        Stream stream = n switch
+        try
         {
-            >= 2 when magic[0] == 0x1f && magic[1] == 0x8b => new GZipStream(file, CompressionMode.Decompress),
-            >= 3 when magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h' => new BZip2InputStream(file),
-            4 when magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd => new DecompressionStream(file),
-            _ => file,
-        };
-        return new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+            Span<byte> magic = stackalloc byte[4];
+            var n = file.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+            file.Position = 0;
+            Stream stream = n switch
+            {
+                >= 2 when magic[0] == 0x1f && magic[1] == 0x8b => new GZipStream(file, CompressionMode.Decompress),
+                >= 3 when magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h' => new BZip2InputStream(file),
+                4 when magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd => new DecompressionStream(file),
+                _ => file,
+            };
+            return new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The first time among the first lines of <paramref name="path"/> (the server's or a collector's); null

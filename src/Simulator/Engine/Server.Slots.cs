@@ -47,7 +47,7 @@ internal sealed partial class Server
         s.LastSavedRestartLsn = s.RestartLsn;
         s.Active = spec.Consumer.Connected && !InOutage(spec, _now);
         s.ConnectedSince = _now;
-        if (!s.Active && _policy.ReportsInactiveSince) s.InactiveSince = _now;
+        if (!s.Active && _policy.ReportsInactiveSince) s.InactiveSince = _now - (spec.InactiveFor ?? SimDuration.Zero);
         _slots.Add(s);
         _allSlots.Add(s);
         ComputeRequiredLsn();

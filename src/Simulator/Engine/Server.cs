@@ -160,7 +160,9 @@ internal sealed partial class Server
         foreach (var s in _scenario.Slots) AddOutages(s, Add);
         foreach (var f in _scenario.Archiver.Failures)
         {
-            Add(f.From, () => _archiverFrozen = ArchivedThrough());
+            // A failure already under way at the start (a forecast from samples) stays where the samples left it.
+            Add(f.From, () => _archiverFrozen = f.From == SimTime.Zero && _scenario.Start.ArchivedThrough is { } done
+                ? SegmentNumber.Min(done, ArchivedThrough()) : ArchivedThrough());
             if (!f.Until.IsNever) Add(f.Until, () => _archiverFrozen = null);
         }
         foreach (var tx in _scenario.Transactions)

@@ -51,9 +51,14 @@ public sealed record FitReport(
                 : "trend       none: " + Trend.Reason,
             string.Create(ci, $"noise       AR(1) phi={Noise.Ar1:0.###}, log sd={Noise.StdDev:0.###} (innovations {Noise.InnovationStdDev:0.###}); model R2={ModelRSquared:0.###}"),
         };
+        if (Check is { } check) lines.Add("model       " + check.Describe());
         lines.AddRange(Notes.Select(n => "note        " + n));
         return lines;
     }
+
+    /// <summary>How the model was checked against the history, and whether the forecast resamples the history instead
+    /// (null when there were too few buckets to check).</summary>
+    public ModelCheck? Check { get; init; }
 }
 
 /// <summary>

@@ -37,6 +37,7 @@ public sealed class WorkloadFit
     private readonly double _idleAfterIdle, _idleAfterBusy, _idleStationary;
     private readonly bool? _lastIdle;
     private readonly long _lastMeasuredMidUs;
+    private readonly ResampledRates? _resampled;
 
     private WorkloadFit(FitReport report, Model m)
     {
@@ -60,6 +61,7 @@ public sealed class WorkloadFit
         _idleStationary = m.IdleStationary;
         _lastIdle = m.LastIdle;
         _lastMeasuredMidUs = m.LastMeasuredMidUs;
+        _resampled = m.Resampled;
     }
 
     /// <summary>What was fitted and what it is worth.</summary>
@@ -83,6 +85,28 @@ public sealed class WorkloadFit
         spacings.Sort();
         var median = spacings[(spacings.Count - 1) / 2];
         var us = Math.Max(fiveMin, 4 * median);
+        return new SimDuration((us + 999_999) / 1_000_000 * 1_000_000);
+    }
+
+    /// <summary>
+    /// The bucket a forecast chooses from the data when none is given: a 48th of the series' span, at most
+    /// <see cref="DefaultBucket"/>, and at least 4 × the median spacing of its readings, rounded up to a whole second —
+    /// so a short history at a fine spacing gets some 48 buckets to judge the spread, bursts and level shifts by (two
+    /// 5-minute buckets of a 10-minute history say nothing of them), and a long one the default.
+    /// </summary>
+    public static SimDuration BucketFromData(IReadOnlyList<WalObservation> observations)
+    {
+        var standard = DefaultBucket(observations).Microseconds;
+        if (observations.Count < 2) return new SimDuration(standard);
+        var spacings = new List<long>(observations.Count);
+        for (var i = 1; i < observations.Count; i++)
+            if (!observations[i].AfterGap && observations[i].At > observations[i - 1].At)
+                spacings.Add((observations[i].At - observations[i - 1].At).Microseconds);
+        if (spacings.Count == 0) return new SimDuration(standard);
+        spacings.Sort();
+        var median = spacings[(spacings.Count - 1) / 2];
+        var span = (observations[^1].At - observations[0].At).Microseconds;
+        var us = Math.Min(standard, Math.Max(4 * median, span / 48));
         return new SimDuration((us + 999_999) / 1_000_000 * 1_000_000);
     }
 
@@ -278,14 +302,71 @@ public sealed class WorkloadFit
         var noise = new NoiseModel(model.Phi, model.SigmaE, model.SigmaU, residualKs);
         var report = new FitReport(new SimDuration(rb.WidthMicroseconds), from, until, k1 - k0 + 1, measured, idle,
             rates, cycle, trend, noise, modelR2, notes);
-        return new WorkloadFit(report, model);
+        var parametric = new WorkloadFit(report, model);
+
+        // ---- the model checked against the history it was fitted to
+        var series = new List<double>(measured);
+        for (var k = k0; k <= k1; k++) if (!double.IsNaN(rb.Rates[k])) series.Add(rb.Rates[k]);
+        if (series.Count < 8) return parametric;
+        var check = parametric.Check(rb, k0, k1, useCycle || useTrend);
+        if (!check.Resampled) return new WorkloadFit(report with { Check = check }, model);
+        model.Resampled = ResampledRates.Of([.. series], check.LevelShifts);
+        return new WorkloadFit(report with { Check = check }, model);
+    }
+
+    /// <summary>
+    /// Draws WAL volumes over windows of the history's length scale from this (log-normal) model, starting anywhere
+    /// in the history, and compares their median and 90th percentile with the history's own windows: a model whose
+    /// volumes are off by more than <see cref="ModelCheck.Tolerance"/> either way (a batch load's spread makes the
+    /// log-normal's mean explode) is replaced by resampling the history, and so is a constant level where the history
+    /// shows level shifts that no accepted cycle or trend explains.
+    /// </summary>
+    private ModelCheck Check(RateBuckets rb, int k0, int k1, bool explained)
+    {
+        var span = k1 - k0 + 1;
+        var window = Math.Clamp(span / 8, 1, 30);
+        var history = new List<double>();
+        for (var k = k0; k + window - 1 <= k1; k++)
+        {
+            double sum = 0;
+            var ok = true;
+            for (var j = 0; j < window && ok; j++) { var r = rb.Rates[k + j]; ok = !double.IsNaN(r); sum += r; }
+            if (ok) history.Add(sum);
+        }
+        var series = new List<double>();
+        for (var k = k0; k <= k1; k++) if (!double.IsNaN(rb.Rates[k])) series.Add(rb.Rates[k]);
+        IReadOnlyList<int> shifts = explained ? [] : LevelShifts.Find(series);
+        if (history.Count == 0) return new ModelCheck(shifts.Count > 0, window, 1, 1, shifts, "too few whole windows to check");
+
+        const int paths = 400;
+        var rng = new Random(20_261_204);
+        var model = new double[paths];
+        var buffer = new double[window];
+        for (var i = 0; i < paths; i++)
+        {
+            SampleRates(rng, rb.BucketStart(k0 + i % span), buffer);
+            model[i] = buffer.Sum();
+        }
+        Array.Sort(model);
+        history.Sort();
+        double Q(IReadOnlyList<double> sorted, double p) => sorted[EmpiricalQuantile.Type1Index(sorted.Count, p)];
+        double Ratio(double a, double b) => b > 0 ? a / b : a > 0 ? double.PositiveInfinity : 1;
+        var median = Ratio(Q(model, 0.5), Q(history, 0.5));
+        var p90 = Ratio(Q(model, 0.9), Q(history, 0.9));
+        bool Off(double r) => r > ModelCheck.Tolerance || r < 1 / ModelCheck.Tolerance;
+        var ci = CultureInfo.InvariantCulture;
+        var reason = Off(median) || Off(p90)
+            ? string.Create(ci, $"the log-normal misses the history's WAL volumes by more than x{ModelCheck.Tolerance:0.#}")
+            : shifts.Count > 0 ? string.Create(ci, $"{shifts.Count} level shift(s) in the history")
+            : "the log-normal matches the history's WAL volumes";
+        return new ModelCheck(Off(median) || Off(p90) || shifts.Count > 0, window, median, p90, shifts, reason);
     }
 
     /// <summary>
     /// The deterministic part of the fitted log-rate at <paramref name="at"/> (level + trend + cycle, no noise), as
     /// bytes per second: the median busy rate there.
     /// </summary>
-    public double MedianRateAt(SimTime at) => _hasBusy ? Math.Exp(Mean(_beta, at.Microseconds)) : 0;
+    public double MedianRateAt(SimTime at) => _resampled is { } r ? r.TypicalRate : _hasBusy ? Math.Exp(Mean(_beta, at.Microseconds)) : 0;
 
     /// <summary>
     /// A random future of the WAL rate: one rate per bucket for <paramref name="horizon"/> (rounded up to whole
@@ -327,6 +408,11 @@ public sealed class WorkloadFit
     public void SampleRates(Random rng, SimTime from, Span<double> rates, double rateFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(rng);
+        if (_resampled is { } resampled)
+        {
+            resampled.Sample(rng, rates, rateFactor);
+            return;
+        }
         var normal = new Gaussian(rng);
         var beta = _beta;
         if (_betaCholesky is { } l)
@@ -509,5 +595,6 @@ public sealed class WorkloadFit
         public double[] Beta = [];
         public double[,]? BetaCholesky;
         public double? LastResidual;
+        public ResampledRates? Resampled;
     }
 }

@@ -144,6 +144,10 @@ public sealed record StartState
     public SimDuration SinceLastCheckpoint { get; init; } = SimDuration.Zero;
     /// <summary><c>CheckPointDistanceEstimate</c> at time 0; default 0, as after a postmaster start.</summary>
     public ByteCount DistanceEstimate { get; init; } = ByteCount.Zero;
+    /// <summary>The newest segment the archiver had finished at time 0 (<c>pg_stat_archiver.last_archived_wal</c>),
+    /// for an archiver failure that is already under way: it stays frozen there, not at the insert segment; null =
+    /// everything completed is archived.</summary>
+    public SegmentNumber? ArchivedThrough { get; init; }
 }
 
 /// <summary>The pg_wal volume.</summary>

@@ -16,6 +16,10 @@ public sealed record SlotSpec
     /// <see cref="ConfirmedFlushLsn"/> says otherwise.</summary>
     public Lsn? RestartLsn { get; init; }
     public Lsn? ConfirmedFlushLsn { get; init; }
+    /// <summary>A slot that already exists and nobody uses (forecasts from samples): how long it has been inactive at
+    /// the start — the sampled <c>inactive_since</c> — so that <c>idle_replication_slot_timeout</c> (18) counts from
+    /// when it really went idle, not from the start (<c>ReplicationSlotRelease</c> sets it; retention-model.md §7.5).</summary>
+    public SimDuration? InactiveFor { get; init; }
     /// <summary>A logical slot created with <c>failover = true</c> (17+): standbys with slot synchronization keep a copy.</summary>
     public bool Failover { get; init; }
     /// <summary>A Patroni permanent slot (<c>slots:</c> in the DCS configuration): copied to replicas by Patroni.</summary>

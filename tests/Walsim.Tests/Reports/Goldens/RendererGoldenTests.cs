@@ -47,6 +47,7 @@ public sealed class RendererGoldenTests
         new ReportFixture<ForecastOutcome>("forecast", ForecastRenderers.Forecast, Fixtures.Forecast),
         new ReportFixture<BacktestOutcome>("forecast-backtest", ForecastRenderers.Backtest, Fixtures.Backtest),
         new ReportFixture<IReadOnlyList<Walsim.Analyzer.Explain.ExplainReport>>("explain", Walsim.Analyzer.Explain.ExplainRenderers.Registry, Fixtures.Explain),
+        new ReportFixture<CorpusReport>("backtest", ForecastRenderers.Corpus, Fixtures.Corpus),
     }.ToDictionary(f => f.Name);
 
     public static TheoryData<string, string> Formats()
@@ -307,6 +308,13 @@ public sealed class RendererGoldenTests
             var fit = new WorkloadFitOptions { CyclePeriod = SimDuration.FromMinutes(10), Bucket = SimDuration.FromSeconds(20) };
             var result = Walsim.Analyzer.Live.Backtest.Run(path, () => SampleFrames.Group(SampleFile.Read(path)), settings, default, fit, runs: 20, seed: 1, parallelism: 2);
             return new BacktestOutcome("steady-batch-pg13/samples.csv", result, 20, 1);
+        }
+
+        /// <summary>The two recorded traces (scenarios/traces) as a corpus, forecast from half-way with 20 runs.</summary>
+        public static CorpusReport Corpus()
+        {
+            var fit = new WorkloadFitOptions { CyclePeriod = SimDuration.FromMinutes(10), Bucket = SimDuration.FromSeconds(20) };
+            return BacktestCorpus.Run(Repo("scenarios", "traces"), [0.5], fit, runs: 20, seed: 1, parallelism: 2) with { Directory = "scenarios/traces" };
         }
 
         private static string Repo(params string[] parts) =>

@@ -1,0 +1,203 @@
+using System.Globalization;
+
+namespace Walsim.Simulator.Forecasting;
+
+/// <summary>
+/// How the fitted workload was checked against the history it was fitted to, and which model the forecast uses.
+/// </summary>
+/// <param name="Resampled">The forecast resamples the history (<see cref="ResampledRates"/>) instead of drawing from
+/// the log-normal AR(1) model.</param>
+/// <param name="Window">The window the check compares WAL volumes over, in buckets.</param>
+/// <param name="MedianRatio">The log-normal model's median WAL volume over the window, over the history's.</param>
+/// <param name="P90Ratio">The same for the 90th percentile.</param>
+/// <param name="LevelShifts">Where the history's level changed (bucket indexes from the first measured bucket).</param>
+/// <param name="Reason">Why this model, in words.</param>
+public sealed record ModelCheck(bool Resampled, int Window, double MedianRatio, double P90Ratio, IReadOnlyList<int> LevelShifts, string Reason)
+{
+    /// <summary>The log-normal model passes when its window volumes' median and p90 are within this factor of the history's.</summary>
+    public const double Tolerance = 2;
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{(Resampled ? "resampled history (blocks, recent weighted)" : "log-normal AR(1)")}: {Reason}; log-normal's {Window}-bucket WAL volume vs the history's: median x{MedianRatio:0.##}, p90 x{P90Ratio:0.##}");
+}
+
+/// <summary>
+/// An empirical model of the WAL rate for loads the log-normal cannot describe — batches (a quiet rate with bursts
+/// hundreds of times above it: a compound process of arrivals and sizes) and loads that step between levels. A future
+/// path is the history's own bucket rates: first the current level goes on for a while (drawn from the buckets since
+/// the last level shift, for a time like the history's level durations), then blocks of consecutive buckets from one
+/// stretch of the history a third of its length, recent stretches more likely (weight halves every quarter of the
+/// history), so that bursts keep their sizes and frequency, every level the history showed can come back, and the
+/// paths' mean rates spread as the history's stretches did. Pure: randomness only from the
+/// <see cref="Random"/> passed in.
+/// </summary>
+internal sealed class ResampledRates
+{
+    private readonly double[] _rates;
+    private readonly double[] _cumulativeWeight;
+    private readonly int _block;
+    private readonly int _lastLevelStart;
+    private readonly double _meanLevelBuckets;
+
+    private ResampledRates(double[] rates, int block, int lastLevelStart, double meanLevelBuckets)
+    {
+        _rates = rates;
+        _block = block;
+        _lastLevelStart = lastLevelStart;
+        _meanLevelBuckets = meanLevelBuckets;
+        var starts = rates.Length - block + 1;
+        _cumulativeWeight = new double[starts];
+        var halfLife = Math.Max(1.0, rates.Length / 4.0);
+        double sum = 0;
+        for (var s = 0; s < starts; s++)
+        {
+            sum += Math.Pow(0.5, (starts - 1 - s) / halfLife);
+            _cumulativeWeight[s] = sum;
+        }
+        double weighted = 0, total = 0;
+        for (var s = 0; s < starts; s++)
+        {
+            var w = _cumulativeWeight[s] - (s > 0 ? _cumulativeWeight[s - 1] : 0);
+            double block_ = 0;
+            for (var j = 0; j < block; j++) block_ += rates[s + j];
+            weighted += w * block_ / block;
+            total += w;
+        }
+        TypicalRate = total > 0 ? weighted / total : 0;
+    }
+
+    /// <summary>The recency-weighted mean rate: what the volume of a long path comes to (the "typical" run's rate).</summary>
+    public double TypicalRate { get; }
+
+    /// <param name="rates">The measured bucket rates in time order.</param>
+    /// <param name="levelShifts">Indexes where a new level began (<see cref="LevelShifts.Find"/>).</param>
+    public static ResampledRates Of(double[] rates, IReadOnlyList<int> levelShifts)
+    {
+        var n = rates.Length;
+        int block;
+        double meanLevel;
+        if (levelShifts.Count > 0)
+        {
+            // Blocks as long as the history's levels lasted, so a drawn block is a level, not a blend of them.
+            var bounds = new List<int> { 0 };
+            bounds.AddRange(levelShifts);
+            bounds.Add(n);
+            var lengths = bounds.Zip(bounds.Skip(1), (a, b) => b - a).Order().ToList();
+            block = Math.Max(1, lengths[(lengths.Count - 1) / 2]);
+            meanLevel = lengths.Average();
+        }
+        else
+        {
+            // Blocks as long as the rates stay correlated: (1 + ρ) / (1 − ρ) buckets for a lag-1 autocorrelation ρ.
+            var rho = Math.Clamp(Lag1(rates), 0, 0.95);
+            block = (int)Math.Clamp(Math.Round((1 + rho) / (1 - rho)), 1, Math.Max(1, n / 4));
+            meanLevel = 0;
+        }
+        block = Math.Min(block, n);
+        return new ResampledRates(rates, block, levelShifts.Count > 0 ? levelShifts[^1] : 0, meanLevel);
+    }
+
+    /// <summary>Fills <paramref name="output"/> with one random future, every rate times <paramref name="factor"/>.</summary>
+    public void Sample(Random rng, Span<double> output, double factor)
+    {
+        var k = 0;
+        if (_meanLevelBuckets > 0)
+        {
+            // The current level goes on for a geometric number of buckets with the history's mean level length.
+            var stay = 1 + (int)Math.Floor(Math.Log(1 - rng.NextDouble()) / Math.Log(1 - 1 / Math.Max(1.0001, _meanLevelBuckets)));
+            var span = _rates.Length - _lastLevelStart;
+            for (; k < output.Length && k < stay; k++) output[k] = Cap(factor * _rates[_lastLevelStart + rng.Next(span)]);
+        }
+        // The rest resembles one stretch of the history a third of its length (recent stretches likelier), so that
+        // the future's mean rate varies between paths as much as the history's did between such stretches.
+        var era = Math.Max(_block, _rates.Length / 3);
+        var from = Math.Min(PickStart(rng), _rates.Length - era);
+        var starts = era - _block + 1;
+        while (k < output.Length)
+        {
+            var s = from + rng.Next(starts);
+            for (var j = 0; j < _block && k < output.Length; j++, k++) output[k] = Cap(factor * _rates[s + j]);
+        }
+    }
+
+    private static double Cap(double rate) => Math.Min(WorkloadFit.MaxBytesPerSecond, rate);
+
+    private int PickStart(Random rng)
+    {
+        var u = rng.NextDouble() * _cumulativeWeight[^1];
+        var i = Array.BinarySearch(_cumulativeWeight, u);
+        return Math.Clamp(i < 0 ? ~i : i, 0, _cumulativeWeight.Length - 1);
+    }
+
+    private static double Lag1(double[] x)
+    {
+        if (x.Length < 3) return 0;
+        var mean = x.Average();
+        double num = 0, den = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            den += (x[i] - mean) * (x[i] - mean);
+            if (i > 0) num += (x[i] - mean) * (x[i - 1] - mean);
+        }
+        return den > 0 ? num / den : 0;
+    }
+}
+
+/// <summary>
+/// Level shifts of a rate series: binary segmentation of the log-rates, a split kept when it lowers the squared error
+/// by more than a BIC-like penalty (2 σ² ln n, σ from the median absolute first difference, which a shift barely
+/// moves), the levels on each side at least a third apart (×1.4) and each side at least <c>max(4, n/16)</c> buckets.
+/// </summary>
+public static class LevelShifts
+{
+    /// <summary>At most this many shifts are looked for.</summary>
+    public const int Max = 8;
+
+    /// <summary>The indexes where a new level begins, ascending (empty: one level).</summary>
+    public static IReadOnlyList<int> Find(IReadOnlyList<double> rates)
+    {
+        var n = rates.Count;
+        var minLen = Math.Max(4, n / 16);
+        if (n < 2 * minLen) return [];
+        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
+        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
+        var diffs = new double[n - 1];
+        for (var i = 1; i < n; i++) diffs[i - 1] = Math.Abs(y[i] - y[i - 1]);
+        Array.Sort(diffs);
+        var sigma = diffs[(diffs.Length - 1) / 2] / 0.6745 / Math.Sqrt(2);
+        if (sigma < 1e-6) sigma = 1e-6;
+        var penalty = 2 * sigma * sigma * Math.Log(n);
+
+        var prefix = new double[n + 1];
+        var prefix2 = new double[n + 1];
+        for (var i = 0; i < n; i++) { prefix[i + 1] = prefix[i] + y[i]; prefix2[i + 1] = prefix2[i] + y[i] * y[i]; }
+        double Sse(int a, int b) { var m = b - a; var s = prefix[b] - prefix[a]; return prefix2[b] - prefix2[a] - s * s / m; }
+        double Mean(int a, int b) => (prefix[b] - prefix[a]) / (b - a);
+
+        var cuts = new List<int>();
+        var segments = new List<(int A, int B)> { (0, n) };
+        while (cuts.Count < Max)
+        {
+            double best = 0;
+            int bestCut = -1, bestSeg = -1;
+            for (var si = 0; si < segments.Count; si++)
+            {
+                var (a, b) = segments[si];
+                var whole = Sse(a, b);
+                for (var c = a + minLen; c <= b - minLen; c++)
+                {
+                    if (Math.Abs(Mean(a, c) - Mean(c, b)) < Math.Log(1.4)) continue;
+                    var gain = whole - Sse(a, c) - Sse(c, b);
+                    if (gain > best) { best = gain; bestCut = c; bestSeg = si; }
+                }
+            }
+            if (bestCut < 0 || best <= penalty) break;
+            var (sa, sb) = segments[bestSeg];
+            segments[bestSeg] = (sa, bestCut);
+            segments.Insert(bestSeg + 1, (bestCut, sb));
+            cuts.Add(bestCut);
+        }
+        cuts.Sort();
+        return cuts;
+    }
+}

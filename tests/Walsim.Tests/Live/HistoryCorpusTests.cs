@@ -1,0 +1,165 @@
+using Walsim.Analyzer.History;
+using Walsim.Analyzer.Live;
+using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Units;
+using Xunit;
+
+namespace Walsim.Tests.Live;
+
+/// <summary>
+/// Forecasts from the real histories of scenarios/histories (recorded by scripts/record-history.sh, 1-s samples,
+/// 1 MB segments), each pinning one point of issue 20: batch loads, a consumer's current pause, a failing archiver,
+/// idle_replication_slot_timeout counted from inactive_since, level shifts — and the scores the backtest reports.
+/// </summary>
+public sealed class HistoryCorpusTests
+{
+    private static string History(string name) =>
+        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "histories", name, "samples.csv.gz"));
+
+    private static IRecordedHistory Open(string name) => HistorySources.Open(History(name), HistoryUse.Forecast);
+
+    private static ForecastInput InputAt(string name, double seconds) =>
+        ForecastInput.Read(Open(name), new ReplayLimit(null, TimeSpan.FromSeconds(seconds)));
+
+    private static BacktestResult BacktestAt(string name, double fraction)
+    {
+        var h = Open(name);
+        DateTimeOffset? first = null, last = null;
+        foreach (var f in h.Frames()) { first ??= f.Server.ServerTime; last = f.Server.ServerTime; }
+        return Backtest.Run(h.Name, h.Frames, h.Settings, new ReplayLimit(null, (last!.Value - first!.Value) * fraction),
+            new WorkloadFitOptions(), runs: 200, seed: 1, parallelism: 2);
+    }
+
+    [Fact]
+    public void A_batch_load_fails_the_log_normal_check_and_is_forecast_by_resampling_its_own_batches()
+    {
+        // batch-pg17: 2 kB/s with a 2-26 MB batch at 2 MB/s every 20-90 s; cdc stopped for good at 11:00, lost ~1.3 min
+        // after the half-way split. One log-normal over the buckets has a spread whose mean is far above the history's.
+        var b = BacktestAt("batch-pg17", 0.5);
+        var report = b.Fit.Report;
+        Assert.True(report.BucketWidth < SimDuration.FromMinutes(1), $"bucket {report.BucketWidth}: chosen from a 12-minute history, not 5 min");
+        var check = Assert.IsType<ModelCheck>(report.Check);
+        Assert.True(check.Resampled);
+        Assert.True(check.P90Ratio > ModelCheck.Tolerance || check.MedianRatio < 1 / ModelCheck.Tolerance, check.Describe());
+        var cdc = b.Slots.Single(s => s.Name == "cdc");
+        var score = Assert.IsType<ForecastScore>(cdc.Score);
+        Assert.True(cdc.StoppedAtSplit);
+        Assert.True(score.Covered, $"actual {score.Actual} s outside {score.P10}..{score.P90}");
+        // Not hundreds of times above anything the server did: the earliest tenth of runs is not "at once".
+        Assert.True(score.P10 >= 5, $"p10 {score.P10} s");
+        Assert.True(score.P50Error <= 0.5 * score.LinearError, $"p50 error {score.P50Error} s, predict_linear's {score.LinearError} s");
+    }
+
+    [Fact]
+    public void A_pause_longer_than_every_earlier_one_is_more_likely_final_than_not()
+    {
+        // batch-pg17: cdc paused 110 s and 73 s before, last confirmed at 10:30 and stopped for good at 11:00. At
+        // 13:20 the stall rule (three times the longest pause, 330 s) still says it keeps up; no earlier pause lasted
+        // 140 s: with k earlier pauses, none as long, it does not come back with probability (k + 2) / (k + 3).
+        var input = InputAt("batch-pg17", 800);
+        var cdc = input.Slots.Single(s => s.Name == "cdc");
+        Assert.Equal(ConsumerState.KeepsUp, cdc.Consumer);
+        Assert.InRange(cdc.PausedFor.TotalSeconds, 130, 150);
+        Assert.Empty(cdc.EarlierPauses);
+        Assert.True(cdc.PausesSeen >= 2, $"{cdc.PausesSeen} pauses");
+        Assert.Equal((cdc.PausesSeen + 2.0) / (cdc.PausesSeen + 3), cdc.StopProbability, 9);
+        var fit = WorkloadFit.Fit(input.Observations);
+        var forecast = Forecaster.Run(input, fit, new ForecastOptions(SimDuration.FromMinutes(15), 200, 1, null, 2), WhatIf.CurrentTrend);
+        var lost = forecast.Slots.Single(s => s.Name == "cdc").Lost;
+        Assert.InRange(lost.Runs - lost.Never, (int)(200 * cdc.StopProbability) - 25, (int)(200 * cdc.StopProbability) + 25);
+        // The typical run takes the likelier fate: it loses the slot.
+        Assert.NotNull(forecast.Slots.Single(s => s.Name == "cdc").TypicalRun?.Lost);
+    }
+
+    [Fact]
+    public void A_pause_the_history_has_seen_end_before_is_less_likely_final()
+    {
+        // intermittent-pg16 at 13:00: cdc has not confirmed for about a minute; two of its k earlier pauses (its
+        // consumer was away 120 s and 80 s) lasted longer and ended, so it does not come back with probability
+        // (k + 2) / (k + 2 + 3): less than a pause none had outlasted, (k + 2) / (k + 3).
+        var cdc = InputAt("intermittent-pg16", 780).Slots.Single(s => s.Name == "cdc");
+        Assert.Equal(ConsumerState.KeepsUp, cdc.Consumer);
+        Assert.InRange(cdc.PausedFor.TotalSeconds, 50, 70);
+        Assert.Equal(2, cdc.EarlierPauses.Count);
+        Assert.Equal((cdc.PausesSeen + 2.0) / (cdc.PausesSeen + 5), cdc.StopProbability, 9);
+        Assert.InRange(cdc.StopProbability, 0.5, (cdc.PausesSeen + 2.0) / (cdc.PausesSeen + 3));
+    }
+
+    [Fact]
+    public void An_archiver_failing_at_the_last_sample_keeps_failing_in_the_forecast_unless_the_what_if_fixes_it()
+    {
+        // archiver-pg14: archive_command fails from 4:00 to 20:00. At 12:30 failed_count is rising and last_failed_wal
+        // is after last_archived_wal: pg_wal keeps everything since then, as the server did (79 MB by 20:00).
+        var input = InputAt("archiver-pg14", 750);
+        Assert.True(input.Archiver.Failing);
+        Assert.NotNull(input.Archiver.LastArchived);
+        var fit = WorkloadFit.Fit(input.Observations);
+        var options = new ForecastOptions(SimDuration.FromMinutes(7), 100, 1, null, 2);
+        var failing = Forecaster.Run(input, fit, options, WhatIf.CurrentTrend);
+        Assert.True(WhatIf.TryParse("archiver fixed", out var fix, out var error), error);
+        var fixedNow = Forecaster.Run(input, fit, options, fix);
+        // 7 minutes at 80 kB/s is about 33 MB more WAL, none of it removable while the archiver fails.
+        var now = input.Last.PgWalBytes.Bytes;
+        Assert.True(failing.TypicalRun.PeakPgWalBytes.Bytes >= now + 25 * ByteCount.MiB, $"failing: peak {failing.TypicalRun.PeakPgWalBytes}, now {input.Last.PgWalBytes}");
+        Assert.True(fixedNow.TypicalRun.PeakPgWalBytes.Bytes < failing.TypicalRun.PeakPgWalBytes.Bytes - 10 * ByteCount.MiB,
+            $"fixed: peak {fixedNow.TypicalRun.PeakPgWalBytes}");
+    }
+
+    [Fact]
+    public void Idle_replication_slot_timeout_counts_from_the_sampled_inactive_since()
+    {
+        // idle-pg18: idle_replication_slot_timeout = 4min; cdc's consumer stopped at 5:00 and the server invalidated
+        // it at the first checkpoint end after 9:00. Forecast from 7:00 (two minutes idle already): the loss comes in
+        // about two minutes, not four — within the samples' resolution of the real one.
+        var b = BacktestAt("idle-pg18", 0.35);
+        var cdc = b.Slots.Single(s => s.Name == "cdc");
+        Assert.NotNull(b.Input.Slots.Single(s => s.Name == "cdc").InactiveSince);
+        var score = Assert.IsType<ForecastScore>(cdc.Score);
+        Assert.InRange(score.Actual, 100, 160);
+        Assert.True(Math.Abs(score.P50 - score.Actual) <= 3, $"p50 {score.P50} s, actual {score.Actual} s");
+        Assert.True(score.Covered);
+    }
+
+    [Fact]
+    public void Level_shifts_in_the_history_are_found_and_widen_the_forecast()
+    {
+        // regime-pg15: the rate steps every 3 min (80, 150, 50, 130, 45, then 160 kB/s); at the half-way split the
+        // history ends on its slowest step. The slot nobody ever used is lost 4 min later.
+        var b = BacktestAt("regime-pg15", 0.5);
+        var check = Assert.IsType<ModelCheck>(b.Fit.Report.Check);
+        Assert.True(check.LevelShifts.Count >= 3, check.Describe());
+        Assert.True(check.Resampled);
+        var score = Assert.IsType<ForecastScore>(b.Slots.Single(s => s.Name == "forgotten").Score);
+        Assert.True(score.Covered, $"actual {score.Actual} s outside {score.P10}..{score.P90}");
+        Assert.True(score.Width >= 60, $"width {score.Width} s");
+    }
+
+    [Fact]
+    public void Checkpoints_requested_by_WAL_volume_are_counted_by_the_servers_own_request_point()
+    {
+        // batch-pg17's log shows 12 checkpoints started for WAL volume ("checkpoint starting: wal"). CheckPointSegments
+        // is 32MB / 1MB / 1.9 = 16: XLogWrite requests one when the write position enters the segment 16 after the
+        // previous redo's, up to a segment short of 16 MB of distance; counting 16 MB or more of distance found 9.
+        var input = InputAt("batch-pg17", 3600);
+        Assert.Equal(12, input.Checkpoints.ByWalVolume);
+    }
+
+    [Theory]
+    // y above q: τ·(y − q); below: (1 − τ)·(q − y).
+    [InlineData(100, 80, 0.9, 18)]
+    [InlineData(100, 80, 0.1, 2)]
+    [InlineData(60, 80, 0.1, 18)]
+    [InlineData(60, 80, 0.5, 10)]
+    public void The_pinball_loss_weighs_a_quantile_by_which_side_the_outcome_falls(double y, double q, double tau, double loss) =>
+        Assert.Equal(loss, ForecastScore.Pinball(y, q, tau), 9);
+
+    [Fact]
+    public void A_loss_seen_between_two_samples_is_covered_by_an_interval_reaching_into_that_window()
+    {
+        // Lost between the samples at 334.3 s and 335.3 s; p10..p90 = 244..333: 1.3 s short of the window, inside the
+        // 2 s resolution (checkpoint_time has whole seconds).
+        Assert.True(new ForecastScore(335.3, 334.3, 244, 244, 333, 303, 600).Covered);
+        Assert.False(new ForecastScore(335.3, 334.3, 244, 244, 330, 303, 600).Covered);
+        Assert.Equal(0.5 * 32.3, new ForecastScore(335.3, 334.3, 244, 244, 333, 303, 600).LinearPinball, 9);
+    }
+}
