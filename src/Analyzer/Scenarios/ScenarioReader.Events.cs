@@ -17,6 +17,7 @@ internal sealed partial class ScenarioReader
     [
         "checkpoint", "switch_wal", "write", "write_segments", "set", "create_slot", "drop_slot", "advance_slot",
         "consume_slot", "peek_slot", "stop_consumer", "start_consumer", "hold_slot", "release_slot", "begin_transaction", "end_transaction", "observe",
+        "sleep", "mark",
         "failover", "switchover", "rejoin",
     ];
 
@@ -41,6 +42,7 @@ internal sealed partial class ScenarioReader
         foreach (var item in node.List("a list of events like - {at: 2h, checkpoint: true}"))
         {
             var action = SingleKey(item, ActionKeys, "event");
+            if (action == "sleep") throw item.Error("sleep is a step (time between two steps); timed events already say when with at:");
             var m = item.Map(A($"{action} event"), ["at", action, .. Companions(action)]);
             var atNode = m.Required("at");
             var at = atNode.Time();
@@ -53,10 +55,14 @@ internal sealed partial class ScenarioReader
     private List<ParsedEvent> ReadSteps(Node node)
     {
         var list = new List<ParsedEvent>();
+        var previous = SimTime.Zero;
         foreach (var item in node.List("a list of steps like - checkpoint or - write: 512kB"))
         {
             var n = list.Count + 1;
-            var at = new SimTime(checked(StepSpacing.Microseconds * n));
+            // One second after the previous step; a sleep step happens at the end of its sleep instead.
+            var at = previous + (item.Yaml is YamlMappingNode map && map.Children.ContainsKey(new YamlScalarNode("sleep"))
+                ? item.Map("a sleep step", ["sleep"]).Required("sleep").PositiveDuration() : StepSpacing);
+            previous = at;
             Action a;
             if (item.Yaml is YamlScalarNode && !item.IsNull)
             {
@@ -72,7 +78,45 @@ internal sealed partial class ScenarioReader
             }
             list.Add(new ParsedEvent(a.Event with { At = at, Step = n, Location = item.Location }, item, item, a.SlotNode, a.Set, a.VersionsNode));
         }
+        CheckMarks(list);
         return list;
+    }
+
+    /// <summary>A <c>to: name+16kB</c> needs a <c>mark: name</c> step before it (the position it names must exist by then).</summary>
+    private static void CheckMarks(List<ParsedEvent> steps)
+    {
+        var marks = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in steps)
+        {
+            if (p.Event is MarkPosition m) marks.Add(m.Name);
+            var used = p.Event switch { AdvanceSlot a => a.ToMark, ConsumeSlot c => c.ToMark, _ => null };
+            if (used is { } u && !marks.Contains(u.Mark))
+                throw p.Node.Error(marks.Count == 0
+                    ? $"to: {u} names mark \"{u.Mark}\", but no mark: step comes before it (write - mark: {u.Mark} where that position is)"
+                    : $"to: {u} names mark \"{u.Mark}\", which no earlier step set; marks so far: {string.Join(", ", marks.Order(StringComparer.Ordinal))}");
+        }
+    }
+
+    /// <summary>
+    /// <c>to:</c> of advance_slot/consume_slot: <paramref name="keyword"/> (the current insert position / the end of
+    /// WAL: null), an LSN, or a mark with an optional offset (<c>before</c>, <c>before+16kB</c>, <c>before-8kB</c>).
+    /// </summary>
+    private static (Lsn? Lsn, MarkOffset? Mark) ReadTarget(Node? written, string keyword)
+    {
+        if (written is not { } to) return (null, null);
+        var expected = $"{keyword}, an LSN like 0/16B3748, or a mark like start+16kB";
+        var text = to.Scalar(expected).Trim();
+        if (text == keyword) return (null, null);
+        if (Lsn.TryParse(text, out var lsn)) return (lsn, null);
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"^([a-z_][a-z0-9_]*)\s*(?:([+-])\s*(\S+))?$");
+        if (!match.Success) throw to.Error($"expected {expected}, got {ValueParser.Show(text)}");
+        long bytes = 0;
+        if (match.Groups[2].Success)
+        {
+            if (!ValueParser.TryParseSize(match.Groups[3].Value, out var size, out var error)) throw to.Error(error!);
+            bytes = match.Groups[2].Value == "-" ? -size.Bytes : size.Bytes;
+        }
+        return (null, new MarkOffset(match.Groups[1].Value, bytes));
     }
 
     /// <summary>Reads one action; <paramref name="m"/> is null for a bare step.</summary>
@@ -90,6 +134,11 @@ internal sealed partial class ScenarioReader
             case "observe":
                 Flag(value, action);
                 return new Action(new Observe());
+            case "sleep":
+                // The time itself was read by ReadSteps (the step happens at the end of its sleep).
+                return new Action(new Sleep(value!.Value.PositiveDuration()));
+            case "mark":
+                return new Action(new MarkPosition(MarkName(value!.Value)));
         }
         var v = value!.Value;
         switch (action)
@@ -110,21 +159,24 @@ internal sealed partial class ScenarioReader
             case "drop_slot":
                 return new Action(new DropSlot(SlotName(v)), v);
             case "advance_slot":
-                Lsn? target = m!["to"] is { } to && to.Scalar("current or an LSN like 0/16B3748") != "current" ? to.Lsn() : null;
+                var (target, toMark) = ReadTarget(m!["to"], "current");
                 var via = m!["via"] is { } viaNode && viaNode.Choice("function", "walsender") == "walsender" ? AdvanceVia.Walsender : AdvanceVia.Function;
                 // error: the SQLSTATE the server answers with (55000: the slot never reserved WAL, or was invalidated).
                 var errorNode = m!["error"];
                 var error = errorNode?.Choice("55000");
                 if (errorNode is { } en && via == AdvanceVia.Walsender)
                     throw en.Error("error: applies to pg_replication_slot_advance (via: function), not to a walsender's report");
-                return new Action(new AdvanceSlot(SlotName(v), target, via, error), v);
+                return new Action(new AdvanceSlot(SlotName(v), target, via, error, toMark), v);
             case "consume_slot" or "peek_slot":
-                Lsn? upto = m!["to"] is { } u && u.Scalar("end or an LSN like 0/16B3748") != "end" ? u.Lsn() : null;
-                return new Action(new ConsumeSlot(SlotName(v), upto, Peek: action == "peek_slot"), v);
+                var (upto, uptoMark) = ReadTarget(m!["to"], "end");
+                return new Action(new ConsumeSlot(SlotName(v), upto, Peek: action == "peek_slot", uptoMark), v);
             case "stop_consumer":
                 return new Action(new StopConsumer(SlotName(v)), v);
             case "begin_transaction":
-                return new Action(new BeginTransaction(TransactionName(v)));
+                // begin_transaction: report, or {name: report, write: 8kB}: its first statement writes that much WAL.
+                if (v.Yaml is not YamlMappingNode) return new Action(new BeginTransaction(TransactionName(v)));
+                var bm = v.Map("{name: report, write: 8kB}", ["name", "write"]);
+                return new Action(new BeginTransaction(TransactionName(bm.Required("name")), bm["write"]?.PositiveSize() ?? ByteCount.Zero));
             case "end_transaction":
                 return new Action(new EndTransaction(TransactionName(v)));
             case "hold_slot":
@@ -144,6 +196,14 @@ internal sealed partial class ScenarioReader
             default:
                 return new Action(new StartConsumer(SlotName(v)), v);
         }
+    }
+
+    private static string MarkName(Node v)
+    {
+        var name = v.Scalar("a mark name like burst_start").Trim();
+        return System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z_][a-z0-9_]*$")
+            ? name
+            : throw v.Error($"a mark name is lower case letters, digits and underscores (like burst_start), got {ValueParser.Show(name)}");
     }
 
     private static string TransactionName(Node v)

@@ -13,6 +13,8 @@ internal sealed partial class ScenarioReader
         CheckExpectations(s);
         CheckSettings(s);
         CheckWalAddressSpace(s);
+        if (s.Start.Initdb && s.SegmentSize.Bytes != ByteCount.MiB)
+            throw startNode!.Value.Error($"start: initdb is pg_wal as initdb --wal-segsize=1 leaves it (measured with 1MB segments); this scenario has wal_segment_size {s.SegmentSize}: give start: {{insert_lsn: ..., files_ahead: ...}} instead");
     }
 
     private Node? startNode, workloadNode;
@@ -29,7 +31,7 @@ internal sealed partial class ScenarioReader
         var end = estimate.EndLsn(s) + 4.0 * s.SegmentSize.Bytes;
         if (end < RunEstimate.LastLsn) return;
         var from = s.Start.InsertLsn ?? s.SegmentSize.StartOf(new SegmentNumber(1));
-        var lsnNode = startNode is { } sn ? sn.Map("", ["insert_lsn", "files_ahead"])["insert_lsn"] : null;
+        var lsnNode = startNode is { Yaml: YamlDotNet.RepresentationModel.YamlMappingNode } sn ? sn.Map("", ["insert_lsn", "files_ahead"])["insert_lsn"] : null;
         var wal = RunEstimate.Bytes(estimate.WalBytes);
         throw lsnNode is not null && workloadNode is null || estimate.WalBytes < s.SegmentSize.Bytes
             ? (lsnNode ?? root).Error($"from {from}, the scenario's {wal} of WAL would run past the end of the WAL address space (FFFFFFFF/FFFFFFFF); give a lower insert_lsn")

@@ -63,7 +63,7 @@ internal sealed partial class ScenarioReader(string file)
         parsedEvents.AddRange(timed.Concat(steps).OrderBy(e => e.Event.At).ThenBy(e => e.Node.Line));
 
         var duration = top["duration"]?.PositiveDuration()
-            ?? (steps.Count > 0 ? new SimDuration(checked(StepSpacing.Microseconds * (steps.Count + 1))) : SimDuration.FromDays(1));
+            ?? (steps.Count > 0 ? new SimDuration(checked(steps[^1].Event.At.Microseconds + StepSpacing.Microseconds)) : SimDuration.FromDays(1));
 
         // Slots first, then nodes (a standby's primary_slot_name becomes a slot of the primary, and must not clash).
         if (top["slots"] is { } slotsNode) ReadSlots(slotsNode);
@@ -136,6 +136,12 @@ internal sealed partial class ScenarioReader(string file)
 
     private static StartState ReadStart(Node node)
     {
+        // start: initdb — pg_wal as each version's initdb leaves it (measured with 1 MB segments).
+        if (node.Yaml is YamlDotNet.RepresentationModel.YamlScalarNode)
+        {
+            node.Choice("initdb");
+            return new StartState { Initdb = true };
+        }
         var m = node.Map("a mapping with insert_lsn: and files_ahead:", ["insert_lsn", "files_ahead"]);
         var lsn = m["insert_lsn"]?.Lsn();
         if (lsn is { IsValid: false }) throw m["insert_lsn"]!.Value.Error("insert_lsn 0/0 is InvalidXLogRecPtr; give a position after the start of segment 1");

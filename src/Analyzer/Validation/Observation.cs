@@ -5,8 +5,10 @@ namespace Walsim.Analyzer.Validation;
 
 /// <summary>One row of <c>pg_replication_slots</c> (wal_status and safe_wal_size are null on 12; confirmed_flush_lsn
 /// and catalog_xmin only for logical slots, where a step decodes).</summary>
+/// <summary><see cref="IdleSeconds"/>: now − inactive_since (17+; null while active or before 17), what 18's
+/// idle_replication_slot_timeout compares.</summary>
 public sealed record ObservedSlot(string Name, string Type, Lsn RestartLsn, bool Active, string? WalStatus, long? SafeWalSize,
-    Lsn ConfirmedFlush = default, string? CatalogXmin = null);
+    Lsn ConfirmedFlush = default, string? CatalogXmin = null, double? IdleSeconds = null);
 
 /// <summary>What the server showed at one moment: positions, pg_control, slots and pg_wal.</summary>
 public sealed record ServerSnapshot(
@@ -41,8 +43,9 @@ public sealed record ServerSnapshot(
 
         var slots = new List<ObservedSlot>();
         var columns = major >= 13 ? "wal_status, safe_wal_size" : "NULL::text, NULL::bigint";
+        var idle = major >= 17 ? "extract(epoch from clock_timestamp() - inactive_since)::float8" : "NULL::float8";
         await using (var cmd = new NpgsqlCommand(
-            $"SELECT pg_current_wal_lsn()::text, slot_name::text, slot_type, restart_lsn::text, active, {columns}, confirmed_flush_lsn::text, catalog_xmin::text FROM pg_replication_slots ORDER BY slot_name", c))
+            $"SELECT pg_current_wal_lsn()::text, slot_name::text, slot_type, restart_lsn::text, active, {columns}, confirmed_flush_lsn::text, catalog_xmin::text, {idle} FROM pg_replication_slots ORDER BY slot_name", c))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
@@ -50,7 +53,8 @@ public sealed record ServerSnapshot(
                 write = Lsn.Parse(r.GetString(0));
                 slots.Add(new ObservedSlot(r.GetString(1), r.GetString(2), r.IsDBNull(3) ? Lsn.Invalid : Lsn.Parse(r.GetString(3)),
                     r.GetBoolean(4), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt64(6),
-                    r.IsDBNull(7) ? Lsn.Invalid : Lsn.Parse(r.GetString(7)), r.IsDBNull(8) ? null : r.GetString(8)));
+                    r.IsDBNull(7) ? Lsn.Invalid : Lsn.Parse(r.GetString(7)), r.IsDBNull(8) ? null : r.GetString(8),
+                    r.IsDBNull(9) ? null : r.GetDouble(9)));
             }
         }
 

@@ -38,6 +38,7 @@ public sealed class StepDriver
     private int _logCheckpointsSeen;
     private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NpgsqlConnection> _transactions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lsn> _marks = new(StringComparer.Ordinal);
 
     public StepDriver(Scenario scenario, PostgresInstall install)
     {
@@ -113,7 +114,7 @@ public sealed class StepDriver
                     continue;
                 case WriteWal w:
                     // A message of the declared size (its record header adds a few dozen bytes).
-                    await ExecAsync(c, $"SELECT pg_logical_emit_message(true, 'walsim', repeat('x', {Math.Max(1, w.Bytes.Bytes - 64)}))", ct);
+                    await ExecAsync(c, $"SELECT pg_logical_emit_message(true, 'walsim', repeat('x', {MessageBytes(w.Bytes)}))", ct);
                     break;
                 case SwitchWal:
                     await ExecAsync(c, "SELECT pg_switch_wal()", ct);
@@ -147,16 +148,26 @@ public sealed class StepDriver
                         _notes.Add($"step {step}: {d.Slot} not decoded (invalidated or absent), as in the model");
                         break;
                     }
-                    var upto = d.Target is { } u ? $"'{u}'::pg_lsn" : "NULL";
+                    var upto = Target(d.Target, d.ToMark) is { } u ? $"'{u}'::pg_lsn" : "NULL";
                     await ExecAsync(c, $"SELECT count(*) FROM pg_logical_slot_{(d.Peek ? "peek" : "get")}_changes('{d.Slot}', {upto}, NULL)", ct);
                     snap = await ObserveAsync(cluster, c, snap, step, ct, decodedBefore);
                     continue;
                 case BeginTransaction b:
                     // Its own session, and a first record in the transaction: the decoder pins its restart point only
-                    // for a transaction it has seen a record of (an xid alone, without WAL, pins nothing).
+                    // for a transaction it has seen a record of (an xid alone, without WAL, pins nothing). With write:
+                    // that first record has the declared size (a transactional message, as an INSERT would write).
                     var session = await cluster.ConnectAsync(ct);
                     _transactions[b.Name] = session;
-                    await ExecAsync(session, "BEGIN; SELECT pg_logical_emit_message(true, 'walsim', 'begin')", ct);
+                    await ExecAsync(session, b.Write.Bytes > 0
+                        ? $"BEGIN; SELECT pg_logical_emit_message(true, 'walsim', repeat('x', {MessageBytes(b.Write)}))"
+                        : "BEGIN; SELECT pg_logical_emit_message(true, 'walsim', 'begin')", ct);
+                    break;
+                case MarkPosition m:
+                    _marks[m.Name] = await InsertLsnAsync(c, ct);
+                    break;
+                case Sleep z:
+                    // Real time on the server: its timed checkpoints, the bgwriter's running_xacts, idle timeouts.
+                    await Task.Delay(z.Duration.ToTimeSpan(), ct);
                     break;
                 case EndTransaction t:
                     if (_transactions.Remove(t.Name, out var done))
@@ -191,6 +202,13 @@ public sealed class StepDriver
             _notes, cluster.Log.Lines);
     }
 
+    /// <summary>A message's payload for a record of about <paramref name="bytes"/> (its header adds a few dozen bytes).</summary>
+    private static long MessageBytes(ByteCount bytes) => Math.Max(1, bytes.Bytes - 64);
+
+    /// <summary>An advance's or decode's target on this server: an LSN, or a mark ± bytes resolved against the position
+    /// this server's <c>mark</c> step read (pg_current_wal_insert_lsn()); null = now / the end of WAL.</summary>
+    private Lsn? Target(Lsn? lsn, MarkOffset? mark) => mark is { } m ? m.Resolve(_marks[m.Mark]) : lsn;
+
     internal static async Task ExecAsync(NpgsqlConnection c, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, c);
@@ -213,7 +231,7 @@ public sealed class StepDriver
     private async Task AdvanceAsync(ThrowawayCluster cluster, NpgsqlConnection c, AdvanceSlot a, ServerSnapshot snap, CancellationToken ct)
     {
         var slot = snap.Slot(a.Slot);
-        var target = a.Target is { } t ? t.ToString() : null;
+        var target = Target(a.Target, a.ToMark) is { } t ? t.ToString() : null;
         var call = $"SELECT pg_replication_slot_advance('{a.Slot}', {(target is null ? "pg_current_wal_lsn()" : $"'{target}'::pg_lsn")})";
         if (a.ExpectError is { } expected)
         {

@@ -275,9 +275,7 @@ internal sealed partial class Server
         var bgwriter = false;
         for (var k = first; k <= last; k++)
         {
-            var tick = new SimTime(k * BgWriterSnapshotInterval.Microseconds);
-            var at = _history.At(tick);
-            if (at <= from || at >= upTo || at <= _history.At(tick - BgWriterSnapshotInterval)) continue;
+            if (BgWriterRunningXacts(k) is not { } at || at <= from || at >= upTo) continue;
             var restart = at;
             foreach (var (pin, began, ended) in _txSpans) if (began < at && ended > at && pin < restart) restart = pin;
             var xmin = at;
@@ -289,8 +287,28 @@ internal sealed partial class Server
         return list;
     }
 
+    /// <summary>
+    /// The bgwriter's xl_running_xacts at its <paramref name="k"/>-th 15 s tick since the server started, or null when
+    /// it logs none there: <c>BackgroundWriterMain</c> (bgwriter.c, the same in 12–18) logs only when
+    /// <c>XLogStandbyInfoActive()</c> (wal_level replica or logical), LOG_SNAPSHOT_INTERVAL_MS has passed since its last
+    /// one, and <c>last_snapshot_lsn &lt;= GetLastImportantRecPtr()</c> — WAL was inserted since its previous record
+    /// (last_snapshot_lsn starts invalid, so the first tick always logs). A tick that logs nothing inserted nothing,
+    /// so "since the tick before" is "since its previous record". The record's own bytes are not inserted (walsim
+    /// places it at the position the history gives for the tick; retention-model.md §12.2). One rule for timed and step
+    /// scenarios; on a real idle server the bgwriter hibernates (10 s naps), so a record can come up to 25 s after the last.
+    /// </summary>
+    private Lsn? BgWriterRunningXacts(long k)
+    {
+        if (k < 1 || _settings.WalLevel == "minimal") return null;
+        var tick = new SimTime(k * BgWriterSnapshotInterval.Microseconds);
+        var at = _history.At(tick);
+        return k == 1 || at > _history.At(tick - BgWriterSnapshotInterval) ? at : null;
+    }
+
     /// <summary>The newest xl_running_xacts at or before <paramref name="lsn"/>: logged at checkpoints, at logical slot
-    /// creation, and by the bgwriter every 15 s when important WAL was written (LOG_SNAPSHOT_INTERVAL_MS).</summary>
+    /// creation, and by the bgwriter every 15 s when important WAL was written (LOG_SNAPSHOT_INTERVAL_MS). A tick the
+    /// bgwriter skipped (<see cref="BgWriterRunningXacts"/>) sits where its last record does, so the tick's position is
+    /// that record's; before the first tick, the start position stands in (nothing before it can be decoded).</summary>
     private Lsn LatestRunningXactsAtOrBefore(Lsn lsn)
     {
         var best = Lsn.Invalid;
@@ -485,13 +503,13 @@ internal sealed partial class Server
                     throw new ScenarioValidationException(
                         $"advance_slot of \"{a.Slot}\" at {e.At} declares error: {expected}, but the slot {(slot.Invalidated != InvalidationCause.None ? "was invalidated (the model leaves it alone)" : $"has reserved WAL at {slot.RestartLsn}: the server would advance it")}",
                         e.Location, "error");
-                if (slot.Invalidated == InvalidationCause.None && Advance(slot, Lsn.Min(a.Target ?? Insert, Insert)))
+                if (slot.Invalidated == InvalidationCause.None && Advance(slot, Lsn.Min(Target(a.Target, a.ToMark) ?? Insert, Insert)))
                     ComputeRequiredLsn();
                 break;
             case ConsumeSlot d:
                 var decoded = Find(d.Slot) ?? throw Unknown(d.Slot, e);
                 // pg_logical_slot_get_changes / peek_changes: no recompute of their own (logicalfuncs.c).
-                if (decoded.Invalidated == InvalidationCause.None) Decode(decoded, Lsn.Min(d.Target ?? Insert, Insert), confirm: !d.Peek);
+                if (decoded.Invalidated == InvalidationCause.None) Decode(decoded, Lsn.Min(Target(d.Target, d.ToMark) ?? Insert, Insert), confirm: !d.Peek);
                 MarkSlotsChanged();
                 break;
             case StopConsumer stop:
@@ -506,6 +524,11 @@ internal sealed partial class Server
                 break;
             case BeginTransaction b:
                 BeginTransaction(b.Name);
+                // Its first statement (an INSERT) writes WAL inside the transaction: that record takes the xid.
+                if (b.Write.Bytes > 0 && !_readOnly) _lastXid = InsertRecord(b.Write.Bytes, important: true);
+                break;
+            case MarkPosition m:
+                _marks[m.Name] = Insert;
                 break;
             case EndTransaction t:
                 EndTransaction(t.Name);
@@ -547,6 +570,12 @@ internal sealed partial class Server
         }
         return slot.Invalidated == InvalidationCause.None && !slot.RestartLsn.IsValid ? "55000" : null;
     }
+
+    /// <summary>Where a mark remembered the insert position (<see cref="MarkPosition"/> steps).</summary>
+    private readonly Dictionary<string, Lsn> _marks = new(StringComparer.Ordinal);
+
+    /// <summary>An advance's or decode's target: an LSN, a mark ± bytes resolved against this server's mark, or null (now).</summary>
+    private Lsn? Target(Lsn? lsn, MarkOffset? mark) => mark is { } m ? m.Resolve(_marks[m.Mark]) : lsn;
 
     private static ScenarioValidationException Unknown(string slot, ScenarioEvent e) =>
         new($"replication slot \"{slot}\" does not exist at {e.At}", e.Location, "slot");

@@ -115,19 +115,20 @@ internal sealed partial class Server
         _rate = new RateFunction(scenario.Workload);
         _end = SimTime.Zero + scenario.Duration;
 
-        var start = scenario.Start.InsertLsn ?? _seg.StartOf(new SegmentNumber(1)) + new ByteCount(40);
+        var initial = scenario.Start.For(policy, _settings.WalLevel);
+        var start = initial.InsertLsn ?? _seg.StartOf(new SegmentNumber(1)) + new ByteCount(40);
         _insert = start.Value;
         _lastImportant = start;
-        var redo = scenario.Start.RedoLsn is { } r && r <= start ? r : start;
+        var redo = initial.RedoLsn is { } r && r <= start ? r : start;
         _controlCheckPoint = redo;
         _controlRedo = redo;
         _redoRecPtr = redo;
-        _estimate = scenario.Start.DistanceEstimate.Bytes;
-        _lastCheckpointStart = SimTime.Zero - scenario.Start.SinceLastCheckpoint;
+        _estimate = initial.DistanceEstimate.Bytes;
+        _lastCheckpointStart = SimTime.Zero - initial.SinceLastCheckpoint;
         _lastSegSwitchLsn = _seg.StartOf(_seg.SegmentOf(start));
         var startSeg = _seg.SegmentOf(start);
-        var oldest = scenario.Start.OldestFile is { } o && o <= startSeg ? o : startSeg;
-        _dir = new WalDirectory(oldest, startSeg + (ulong)Math.Max(0, scenario.Start.FilesAhead));
+        var oldest = initial.OldestFile is { } o && o <= startSeg ? o : startSeg;
+        _dir = new WalDirectory(oldest, startSeg + (ulong)Math.Max(0, initial.FilesAhead));
         if (oldest.Value > 0) _lastRemoved = oldest - 1;
         _lastKeep = oldest;
 
@@ -140,7 +141,9 @@ internal sealed partial class Server
         var maxLag = scenario.Slots.Select(s => s.Consumer.Lag + s.Consumer.ConfirmEvery)
             .Concat(scenario.Events.OfType<CreateSlot>().Select(c => c.Slot.Consumer.Lag + c.Slot.Consumer.ConfirmEvery))
             .DefaultIfEmpty(SimDuration.Zero).Max();
-        _historyWindow = maxLag + scenario.Archiver.Lag + BgWriterSnapshotInterval + SimDuration.FromSeconds(1);
+        // A sleep step keeps the position of the bgwriter's running_xacts logged during it within reach of a decode after it.
+        var longestSleep = scenario.Events.OfType<Sleep>().Select(s => s.Duration).DefaultIfEmpty(SimDuration.Zero).Max();
+        _historyWindow = maxLag + scenario.Archiver.Lag + BgWriterSnapshotInterval + longestSleep + SimDuration.FromSeconds(1);
 
         BuildAgenda();
         _history.Record(_now, _insert, CurrentRate());

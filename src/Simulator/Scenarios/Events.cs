@@ -29,7 +29,29 @@ public sealed record CreateSlot(SlotSpec Slot) : ScenarioEvent;
 public sealed record DropSlot(string Slot) : ScenarioEvent;
 
 /// <summary><c>pg_replication_slot_advance(slot, target)</c>; null target = the current insert position.</summary>
-public sealed record AdvanceSlot(string Slot, Lsn? Target, AdvanceVia Via = AdvanceVia.Function, string? ExpectError = null) : ScenarioEvent;
+public sealed record AdvanceSlot(string Slot, Lsn? Target, AdvanceVia Via = AdvanceVia.Function, string? ExpectError = null, MarkOffset? ToMark = null) : ScenarioEvent;
+
+/// <summary>
+/// A position relative to a <see cref="MarkPosition"/> step (<c>to: before+16kB</c>): the insert position the mark remembered
+/// plus <see cref="Bytes"/> (negative: before it). The engine and a real server each resolve it against their own
+/// mark, so a step list can say "where the burst began" without knowing either server's LSNs.
+/// </summary>
+public readonly record struct MarkOffset(string Mark, long Bytes)
+{
+    public Lsn Resolve(Lsn marked) => marked + new ByteCount(Bytes);
+
+    public override string ToString() => Bytes == 0 ? Mark : Bytes > 0 ? $"{Mark}+{new ByteCount(Bytes)}" : $"{Mark}-{new ByteCount(-Bytes)}";
+}
+
+/// <summary>Remembers the current insert position (<c>pg_current_wal_insert_lsn()</c>) under <see cref="Name"/>.</summary>
+public sealed record MarkPosition(string Name) : ScenarioEvent;
+
+/// <summary>
+/// Real time passes between two steps (<c>sleep: 16s</c>): nothing is written by the session, but the server's own
+/// processes go on — timed checkpoints, the bgwriter's running_xacts every 15 s after important WAL
+/// (LOG_SNAPSHOT_INTERVAL_MS), 18's idle_replication_slot_timeout. The step happens at the end of its sleep.
+/// </summary>
+public sealed record Sleep(SimDuration Duration) : ScenarioEvent;
 
 /// <summary>
 /// How a slot is moved: <see cref="Function"/> is <c>pg_replication_slot_advance()</c>, which refuses (SQLSTATE 55000) a
@@ -46,7 +68,7 @@ public enum AdvanceVia { Function, Walsender }
 /// confirmed_flush is taken all the same. Unlike <see cref="AdvanceSlot"/>, the global slot minimum is recomputed only
 /// when the slot's catalog_xmin moves too (retention-model.md §12.2).
 /// </summary>
-public sealed record ConsumeSlot(string Slot, Lsn? Target, bool Peek) : ScenarioEvent;
+public sealed record ConsumeSlot(string Slot, Lsn? Target, bool Peek, MarkOffset? ToMark = null) : ScenarioEvent;
 
 /// <summary>The slot's consumer disconnects (a standby stopped, a connector down).</summary>
 public sealed record StopConsumer(string Slot) : ScenarioEvent;
@@ -65,8 +87,10 @@ public sealed record HoldSlot(string Slot) : ScenarioEvent;
 public sealed record ReleaseSlot(string Slot) : ScenarioEvent;
 
 /// <summary>A session opens a transaction and takes an xid (a step's <see cref="LongTransaction"/>): logical slots
-/// cannot move their restart_lsn past the running_xacts logged before it until it ends (retention-model.md §12.2).</summary>
-public sealed record BeginTransaction(string Name) : ScenarioEvent;
+/// cannot move their restart_lsn past the running_xacts logged before it until it ends (retention-model.md §12.2).
+/// <see cref="Write"/>: the transaction's first statement writes this much WAL (an INSERT), which takes its xid and
+/// moves the insert position; zero = a pin only (the harness's first record is a few dozen bytes).</summary>
+public sealed record BeginTransaction(string Name, ByteCount Write = default) : ScenarioEvent;
 
 /// <summary>The transaction <see cref="BeginTransaction"/> opened commits.</summary>
 public sealed record EndTransaction(string Name) : ScenarioEvent;

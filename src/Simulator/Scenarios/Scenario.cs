@@ -39,7 +39,8 @@ public sealed record Scenario
     public SimDuration SampleInterval { get; init; } = SimDuration.FromMinutes(5);
     public StartState Start { get; init; } = new();
     public IReadOnlyList<Expectation> Expectations { get; init; } = [];
-    /// <summary>Number of steps when the scenario is a step list (step n happens at <see cref="StepSpacing"/> × n).</summary>
+    /// <summary>Number of steps when the scenario is a step list (each <see cref="StepSpacing"/> after the one before;
+    /// a <c>sleep</c> step at the end of its sleep).</summary>
     public int StepCount { get; init; }
     public SimDuration StepSpacing { get; init; } = SimDuration.FromSeconds(1);
 }
@@ -148,6 +149,24 @@ public sealed record StartState
     /// for an archiver failure that is already under way: it stays frozen there, not at the insert segment; null =
     /// everything completed is archived.</summary>
     public SegmentNumber? ArchivedThrough { get; init; }
+
+    /// <summary><c>start: initdb</c>: pg_wal as initdb left it on each version (<see cref="RetentionPolicy.Initdb"/>),
+    /// the server just started: the other members are ignored.</summary>
+    public bool Initdb { get; init; }
+
+    /// <summary>
+    /// The start on <paramref name="policy"/>: this one, or for <see cref="Initdb"/> the version's initdb state —
+    /// insert position just past the shutdown checkpoint record (120 B; 56 B more for the XLOG_PARAMETER_CHANGE that
+    /// StartupXLOG's XLogReportParameters writes when wal_level differs from initdb's replica), redo there, pg_wal from
+    /// the insert segment up <c>FilesAhead</c> files.
+    /// </summary>
+    public StartState For(RetentionPolicy policy, string walLevel)
+    {
+        if (!Initdb) return this;
+        var initdb = policy.Initdb;
+        var insert = initdb.Redo + new ByteCount(120 + (walLevel == "replica" ? 0 : 56));
+        return new StartState { InsertLsn = insert, RedoLsn = initdb.Redo, FilesAhead = initdb.FilesAhead };
+    }
 }
 
 /// <summary>The pg_wal volume.</summary>

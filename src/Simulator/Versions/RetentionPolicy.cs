@@ -125,6 +125,15 @@ public abstract class RetentionPolicy
     /// </summary>
     public virtual string ParameterInMessage(string name) => name;
 
+    /// <summary>
+    /// pg_wal as <c>initdb --wal-segsize=1</c> leaves it (the step scenarios' <c>start: initdb</c>): the redo of its
+    /// shutdown checkpoint and how many segment files it left above the insert segment (recycled ahead by the
+    /// checkpoints initdb's own WAL asked for, under the default min_wal_size of 80MB); none below it. Measured on
+    /// 12.22, 13.23, 14.23, 15.18, 16.14, 17.10 and 18.4 (pg_controldata, pg_ls_waldir()); initdb's WAL differs per major
+    /// as the catalogs do.
+    /// </summary>
+    public virtual InitdbWal Initdb => new(new Lsn(0x7430E0), 6);
+
     public override string ToString() => $"PostgreSQL {Version} ({Band})";
 
     /// <summary>The one place a version is turned into behaviour: its band in <see cref="SupportedVersions"/>.</summary>
@@ -133,6 +142,10 @@ public abstract class RetentionPolicy
             ? major.BandOf(v.Minor).Create(v)
             : throw new ArgumentOutOfRangeException(nameof(v), v, $"walsim models PostgreSQL {SupportedVersions.Range}");
 }
+
+/// <summary>pg_wal after initdb with 1 MB segments: the shutdown checkpoint's redo (= its location) and the files above
+/// the insert segment (<see cref="RetentionPolicy.Initdb"/>).</summary>
+public sealed record InitdbWal(Lsn Redo, int FilesAhead);
 
 /// <summary>PG12: <c>wal_keep_segments</c>; slots hold WAL without limit; nothing is ever invalidated (the defaults).</summary>
 public class Pg12Policy(PgVersion v) : RetentionPolicy(v)
@@ -148,6 +161,7 @@ public class Pg12Policy(PgVersion v) : RetentionPolicy(v)
 public class Pg13Policy(PgVersion v) : Pg12Policy(v)
 {
     public override string Band => "13.4+";
+    public override InitdbWal Initdb => new(new Lsn(0x6C49B0), 5);
     public override WalKeepKnob KeepKnob => WalKeepKnob.WalKeepSize;
     public override bool CapsSlotRetention => true;
     public override bool ReportsWalStatus => true;
@@ -179,6 +193,7 @@ public sealed class Pg13EarlyPolicy(PgVersion v) : Pg13Policy(v)
 public class Pg14Policy(PgVersion v) : Pg13Policy(v)
 {
     public override string Band => "14";
+    public override InitdbWal Initdb => new(new Lsn(0x7EFE78), 6);
     public override double DefaultCheckpointCompletionTarget => 0.9;
     public override bool KeepLogSegUnderflowGuard => Version.Minor >= 8;
     public override SlotMinimumSampling SlotMinimumSampling =>
@@ -190,6 +205,7 @@ public class Pg14Policy(PgVersion v) : Pg13Policy(v)
 public class Pg15Policy(PgVersion v) : Pg14Policy(v)
 {
     public override string Band => "15";
+    public override InitdbWal Initdb => new(new Lsn(0x5F4AB0), 4);
     public override bool DefaultLogCheckpoints => true;
     public override bool RecyclesOnlyWhileStreaming => true;
     public override bool KeepLogSegUnderflowGuard => Version.Minor >= 3;
@@ -204,6 +220,7 @@ public class Pg15Policy(PgVersion v) : Pg14Policy(v)
 public class Pg16Policy(PgVersion v) : Pg15Policy(v)
 {
     public override string Band => "16";
+    public override InitdbWal Initdb => new(new Lsn(0x5DDE40), 4);
     public override bool NamesInvalidationCause => true;
     public override bool MinimumSkipsInvalidatedSlots => true;
     public override bool LogicalSlotOnStandbyReservesAtReplay => true;
@@ -217,6 +234,7 @@ public class Pg16Policy(PgVersion v) : Pg15Policy(v)
 public class Pg17Policy(PgVersion v) : Pg16Policy(v)
 {
     public override string Band => "17";
+    public override InitdbWal Initdb => new(new Lsn(0x5D8A08), 4);
     public override SlotMinimumSampling SlotMinimumSampling =>
         Version.Minor >= 6 ? SlotMinimumSampling.AtCheckpointStart : SlotMinimumSampling.AtCheckpointEnd;
     public override bool RechecksSlotAfterTerminating => Version.Minor >= 7;
@@ -231,6 +249,7 @@ public class Pg17Policy(PgVersion v) : Pg16Policy(v)
 public sealed class Pg18Policy(PgVersion v) : Pg17Policy(v)
 {
     public override string Band => "18";
+    public override InitdbWal Initdb => new(new Lsn(0x84B2B8), 7);
     public override SlotMinimumSampling SlotMinimumSampling => SlotMinimumSampling.LastSavedRestartLsn;
     public override bool RechecksSlotAfterTerminating => Version.Minor >= 1;
     public override bool HasIdleReplicationSlotTimeout => true;
