@@ -9,14 +9,14 @@ namespace Walsim.Cli.Commands;
 internal static class CheckSlotsCommand
 {
     public const string Examples = """
-        walsim check-slots /var/lib/walsim/db1.csv --warning 6h --critical 1h --disk 200GB
+        walsim check-slots scenarios/traces/diurnal-pg15/samples.csv --warning 6h --critical 1h --disk 200GB --period 10min --bucket 20s
         walsim check-slots --connection "host=db1 user=monitor" --live-for 2min
         walsim check-slots /var/log/postgresql/postgresql-15-main.log
         """;
 
     public static Command Create(CheckSlotsService service)
     {
-        var source = new Argument<string?>("source")
+        var source = new Argument<string?>("input")
         {
             Description = "A sample file (walsim sample or watch --append: the forecast starts at its last sample), or a server log (only slots already lost can be seen in one). [default: a live server]",
             Arity = ArgumentArity.ZeroOrOne,

@@ -2,6 +2,9 @@ using System.Diagnostics;
 using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Watch;
 using Walsim.Simulator.Forecasting;
+using Walsim.Simulator.Results;
+using Walsim.Simulator.Scenarios;
+using Walsim.Simulator.Units;
 using Walsim.Tests.Live;
 using Xunit;
 
