@@ -60,6 +60,8 @@ public sealed class WalsimCommands
         var whatIf = new WhatIfService(stdout, stderr, load);
         var plan = new PlanService(stdout, stderr, load, stderrIsTerminal);
         var explain = new ExplainService(stdout, stderr, load, environment);
+        var watch = new WatchService(stdout, stderr, stderrIsTerminal, time ?? TimeProvider.System, environment);
+        var checkSlots = new CheckSlotsService(stdout, stderr, time ?? TimeProvider.System, environment);
 
         Root = new RootCommand($"""
             walsim predicts how PostgreSQL {SupportedVersions.Range} retain WAL: how full pg_wal gets, when checkpoints remove or recycle segment files, and when a replication slot becomes extended, unreserved or lost. Describe a server, its workload and its slots in a scenario file (see docs/scenarios.md), then simulate it or check the expectations it states.
@@ -74,6 +76,8 @@ public sealed class WalsimCommands
         Add(WhatIfCommand.Create(whatIf, stderr), WhatIfCommand.Examples);
         Add(PlanCommand.Create(plan), PlanCommand.Examples);
         Add(ExplainCommand.Create(explain), ExplainCommand.Examples);
+        Add(WatchCommand.Create(watch), WatchCommand.Examples);
+        Add(CheckSlotsCommand.Create(checkSlots), CheckSlotsCommand.Examples);
         _epilogues[Root] = Epilogue(RootExamples);
 
         var help = Root.Options.OfType<HelpOption>().Single();

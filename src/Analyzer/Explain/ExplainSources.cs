@@ -64,9 +64,26 @@ public static class ExplainSources
         if (chosen is null)
             throw new HistorySourceException(history.Name, HistoryProblem.Unsuitable, at == default ? "it holds no sample" : "it holds no sample at or before --at");
         var s = chosen.Server;
-        var seg = s.SegmentSize;
-        var settings = ServerSettings.Create(RetentionPolicy.For(s.Version), seg, settingsText);
+        var settings = ServerSettings.Create(RetentionPolicy.For(s.Version), s.SegmentSize, settingsText);
         var notes = new List<string>();
+        var state = StateAt(chosen, settings, estimate, notes);
+        notes.Add(estimate is null
+            ? "the samples saw no checkpoint: the distance estimate is unknown"
+            : string.Create(CultureInfo.InvariantCulture, $"the distance estimate is replayed from the {checkpoints} checkpoint(s) the samples saw (it starts at 0: early ones are low)"));
+        var when = string.Create(CultureInfo.InvariantCulture, $"at sample {s.Sample} ({s.ServerTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})");
+        return ExplainReport.Of($"sample file {history.Name}", s.InRecovery ? "standby" : "primary", when, s.Version, state, notes);
+    }
+
+    /// <summary>
+    /// The state one sample shows, as <see cref="WalBreakdown.Of"/> reads it (for <c>explain</c> on a sample file and
+    /// for <c>watch</c>'s <c>walsim_pg_wal_bytes</c>): pg_wal as the run between its oldest and newest file names,
+    /// archiving done through <c>last_archived_wal</c>. What it had to assume is added to <paramref name="notes"/>.
+    /// </summary>
+    public static WalState StateAt(SampleFrame chosen, ServerSettings settings, double? estimate, List<string>? notes = null)
+    {
+        notes ??= [];
+        var s = chosen.Server;
+        var seg = s.SegmentSize;
         var files = new List<WalFile>();
         if (s.OldestWalFile is { } oldestName && s.NewestWalFile is { } newestName
             && seg.TryParseFileName(oldestName, out var oldest) && seg.TryParseFileName(newestName, out var newest))
@@ -83,10 +100,7 @@ public static class ExplainSources
             archived = s.LastArchivedWal is { } la && seg.TryParseFileName(la, out var a) ? a : files.Count > 0 ? files[0].Segment - 1 : archived;
             notes.Add($"archiving is taken as done through last_archived_wal ({s.LastArchivedWal ?? "none"}): a sample does not list the .ready files");
         }
-        notes.Add(estimate is null
-            ? "the samples saw no checkpoint: the distance estimate is unknown"
-            : string.Create(CultureInfo.InvariantCulture, $"the distance estimate is replayed from the {checkpoints} checkpoint(s) the samples saw (it starts at 0: early ones are low)"));
-        var state = new WalState
+        return new WalState
         {
             Settings = settings,
             Files = files,
@@ -99,8 +113,6 @@ public static class ExplainSources
             ReplayLsn = s.InRecovery ? s.ReplayLsn : Lsn.Invalid,
             InRecovery = s.InRecovery,
         };
-        var when = string.Create(CultureInfo.InvariantCulture, $"at sample {s.Sample} ({s.ServerTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})");
-        return ExplainReport.Of($"sample file {history.Name}", s.InRecovery ? "standby" : "primary", when, s.Version, state, notes);
     }
 
     /// <summary>A sampled (or live) slot as a checkpoint reads it: a lost one holds nothing.</summary>

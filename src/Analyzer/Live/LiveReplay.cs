@@ -72,6 +72,18 @@ public sealed class LiveReplay
     /// <summary>The checkpoint and disagreement lists the summary keeps (the CSV stream has all of them).</summary>
     public int KeepAtMost { get; init; } = 1000;
 
+    /// <summary>Checkpoints seen so far (a new redo_lsn between two samples without a gap), each judged.</summary>
+    public int CheckpointsSeen => _checkpoints;
+
+    /// <summary>Decisions compared so far (checkpoint outcomes, wal_status, safe_wal_size).</summary>
+    public long DecisionsCompared
+    {
+        get { long n = 0; foreach (var f in _byField.Values) n += f.Decisions; return n; }
+    }
+
+    /// <summary>Decisions so far on which the model and the server disagreed (a watcher's counter).</summary>
+    public long DisagreementCount => _disagreements.Count + _disagreementsDropped;
+
     /// <summary>Feeds the next sample; false once past <c>--until</c> (the caller can stop reading).</summary>
     public bool Add(SampleFrame frame)
     {

@@ -13,7 +13,7 @@ public sealed class SampleOutputException(string message, Exception? inner = nul
 /// is taken: a crash or a killed process loses at most the sample being written. Nothing is created until the first
 /// sample arrives, so a run that cannot connect leaves no empty file behind.
 /// </summary>
-public sealed class SampleFileWriter : IDisposable
+public sealed class SampleFileWriter : ISampleSink, IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly bool _append;

@@ -93,7 +93,13 @@ public sealed partial class SampledSettings
     private readonly List<(long Sample, string Name, string Text)> _changes;
     private int _next;
 
-    private SampledSettings(List<(long, string, string)> changes) => _changes = changes;
+    private readonly PgVersion _version;
+
+    private SampledSettings(List<(long, string, string)> changes, PgVersion version)
+    {
+        _changes = changes;
+        _version = version;
+    }
 
     /// <summary>Reads the sidecar rows, ordered by sample, keeping the parameters <paramref name="version"/> has.</summary>
     public static SampledSettings From(IEnumerable<SettingSample> rows, PgVersion version)
@@ -105,7 +111,17 @@ public sealed partial class SampledSettings
             list.Add((r.Sample, r.Name, ToGucText(r.Value, r.Unit)));
         }
         list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return new SampledSettings(list);
+        return new SampledSettings(list, version);
+    }
+
+    /// <summary>A setting read after those given to <see cref="From"/> (a watcher sees a reload as it happens); its
+    /// sample must not be before the last one added.</summary>
+    public void Add(SettingSample row)
+    {
+        if (!GucCatalog.All.TryGetValue(row.Name, out var def) || !def.ExistsIn(_version)) return;
+        if (_changes.Count > 0 && row.Sample < _changes[^1].Sample)
+            throw new ArgumentException($"setting {row.Name} at sample {row.Sample} is before the last one added ({_changes[^1].Sample})", nameof(row));
+        _changes.Add((row.Sample, row.Name, ToGucText(row.Value, row.Unit)));
     }
 
     /// <summary>The changes recorded at or before <paramref name="sample"/> not yet returned.</summary>

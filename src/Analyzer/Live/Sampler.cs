@@ -43,7 +43,7 @@ public sealed record SamplerResult(long Samples, long Rows, int ConnectionsLost,
 /// exponential backoff; a reconnect that reaches another cluster (another <c>system_identifier</c>) stops the run.
 /// All waiting goes through <see cref="TimeProvider"/>, so tests run the loop on a simulated clock.
 /// </summary>
-public sealed class Sampler(ISampleSource source, SampleFileWriter writer, SamplerOptions options, TimeProvider time,
+public sealed class Sampler(ISampleSource source, ISampleSink writer, SamplerOptions options, TimeProvider time,
     ProgressLine progress, Func<string, string>? scrub = null)
 {
     private readonly Func<string, string> _scrub = scrub ?? (s => s);
@@ -91,9 +91,11 @@ public sealed class Sampler(ISampleSource source, SampleFileWriter writer, Sampl
                     gap = true;
                     previous = null;
                     lost++;
+                    writer.ConnectionLost(time.GetUtcNow());
                     var again = await ReconnectAsync(identity, start, ct);
                     if (again is null) { endedDisconnected = true; break; }
                     reconnects++;
+                    writer.Reconnected(time.GetUtcNow());
                     identity = again;
                 }
                 tick = Math.Max(tick + 1, (long)Math.Ceiling(time.GetElapsedTime(start) / options.Interval));
