@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Globalization;
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Walsim.Analyzer.Reports.Charts;
 
 namespace Walsim.Cli.Commands;

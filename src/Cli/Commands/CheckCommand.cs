@@ -1,4 +1,3 @@
-using System.CommandLine;
 using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Walsim.Analyzer.Live;
 using Walsim.Simulator.Forecasting;
 using static Walsim.Cli.Commands.CliOptions;

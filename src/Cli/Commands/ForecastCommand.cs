@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
 using Walsim.Analyzer.Live;
 using static Walsim.Cli.Commands.CliOptions;

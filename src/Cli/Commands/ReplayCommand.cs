@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Walsim.Analyzer.Scenarios;
 using static Walsim.Cli.Commands.CliOptions;
 
