@@ -33,33 +33,17 @@ public sealed class SampleService(TextWriter stdout, TextWriter stderr, bool std
             var every = request.Interval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             stdout.WriteLine($"Sampling {connection.Describe()} every {every}s {(request.Duration is { } d ? $"for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s" : "until Ctrl-C")} into {writer.Path}{(writer.LastSample > 0 ? string.Create(CultureInfo.InvariantCulture, $" (appending after sample {writer.LastSample})") : "")}");
             var result = await sampler.RunAsync(ct);
-            var connections = result.ConnectionsLost == 0 ? ""
-                : string.Create(CultureInfo.InvariantCulture, $", connection lost {result.ConnectionsLost} time(s), reconnected {result.Reconnects}");
+            var connections = LiveConnections.Losses(result);
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"PostgreSQL {result.Server.Version} (system {result.Server.SystemIdentifier}): {result.Samples} sample(s), {result.Rows} row(s) in {result.Elapsed.TotalSeconds:0.#}s{connections}{(result.Interrupted ? ", interrupted" : "")}"));
             stdout.WriteLine($"samples: {writer.Path}, settings: {writer.SettingsPath}");
-            if (result.EndedDisconnected)
-            {
-                // The file is fine up to the loss, but the run did not cover its duration: not a success.
-                stderr.WriteLine($"walsim: the run ended while disconnected from {connection.Describe()}: no samples after the last loss of the connection");
-                return ExitCode.ServerUnavailable;
-            }
-            return ExitCode.Ok;
+            // The file is fine up to a loss, but a run that ended disconnected did not cover its duration.
+            return LiveConnections.Ended(result, connection, stderr, ": no samples after the last loss of the connection");
         }
         catch (Exception e)
         {
             progress.Complete();
-            var (message, code) = e switch
-            {
-                SampleOutputException => (connection.Scrub(e.Message), ExitCode.UsageError),
-                LiveServerException => (connection.Scrub(e.Message), ExitCode.ServerUnavailable),
-                // Authentication failed, the database does not exist, a query the server rejected ...
-                Npgsql.NpgsqlException => ($"{connection.Describe()}: {connection.Scrub(e.Message)}", ExitCode.ServerUnavailable),
-                IOException or UnauthorizedAccessException => (connection.Scrub(e.Message), ExitCode.IoError),
-                _ => ($"internal error, please report it: {connection.Scrub(e.ToString())}", ExitCode.InternalError),
-            };
-            stderr.WriteLine($"walsim: {message}");
-            return code;
+            return LiveConnections.Failed(e, connection, stderr);
         }
     }
 }

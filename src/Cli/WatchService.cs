@@ -110,31 +110,16 @@ public sealed class WatchService(TextWriter stdout, TextWriter stderr, bool stde
             Started?.Invoke(watcher, endpoint);
             var result = await sampler.RunAsync(ct);
             if (watcher.PendingForecast is { } pending) await pending;
-            var connections = result.ConnectionsLost == 0 ? ""
-                : string.Create(CultureInfo.InvariantCulture, $", connection lost {result.ConnectionsLost} time(s), reconnected {result.Reconnects}");
+            var connections = LiveConnections.Losses(result);
             var snapshot = watcher.Snapshot();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"PostgreSQL {result.Server.Version} (system {result.Server.SystemIdentifier}): {result.Samples} sample(s) in {result.Elapsed.TotalSeconds:0.#}s{connections}; {snapshot.CheckpointsJudged} checkpoint(s) judged, {snapshot.Disagreements} disagreement(s); {snapshot.Forecasts} forecast(s){(result.Interrupted ? "; interrupted" : "")}"));
-            if (result.EndedDisconnected)
-            {
-                stderr.WriteLine($"walsim: the run ended while disconnected from {connection.Describe()}");
-                return ExitCode.ServerUnavailable;
-            }
-            return ExitCode.Ok;
+            return LiveConnections.Ended(result, connection, stderr);
         }
         catch (Exception e)
         {
             progress.Complete();
-            var (message, code) = e switch
-            {
-                SampleOutputException or HistorySourceException or SampleFileException => (connection.Scrub(e.Message), ExitCode.UsageError),
-                LiveServerException => (connection.Scrub(e.Message), ExitCode.ServerUnavailable),
-                Npgsql.NpgsqlException => ($"{connection.Describe()}: {connection.Scrub(e.Message)}", ExitCode.ServerUnavailable),
-                IOException or UnauthorizedAccessException => (connection.Scrub(e.Message), ExitCode.IoError),
-                _ => ($"internal error, please report it: {connection.Scrub(e.ToString())}", ExitCode.InternalError),
-            };
-            stderr.WriteLine($"walsim: {message}");
-            return code;
+            return LiveConnections.Failed(e, connection, stderr);
         }
     }
 }

@@ -20,11 +20,7 @@ internal static class CheckSlotsCommand
             Description = "A sample file (walsim sample or watch --append: the forecast starts at its last sample), or a server log (only slots already lost can be seen in one). [default: a live server]",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var connection = new Option<string>("--connection")
-        {
-            Description = "Check a live server: sample it for --live-for, then forecast. What the string leaves out comes from the libpq environment.",
-            HelpName = "string",
-        };
+        var connection = ConnectionOption("Check a live server: sample it for --live-for, then forecast. What the string leaves out comes from the libpq environment.");
         var warning = Duration("--warning", "WARNING when a slot is predicted lost, or pg_wal to fill --disk, within this (at p10). [default: 6h]");
         var critical = Duration("--critical", "CRITICAL within this. [default: 1h]");
         var horizon = Duration("--horizon", "How far ahead to forecast. [default: 48h]");

@@ -319,6 +319,16 @@ internal static class CliOptions
         return null;
     }
 
+    // ---- live servers
+
+    /// <summary>The optional <c>connection</c> argument of a command that talks to a live server (as psql takes it).</summary>
+    public static Argument<string?> ConnectionArgument(string description) =>
+        new("connection") { Description = description, Arity = ArgumentArity.ZeroOrOne };
+
+    /// <summary><c>--connection STRING</c>: a live server named by option.</summary>
+    public static Option<string> ConnectionOption(string description) =>
+        new("--connection") { Description = description, HelpName = "string" };
+
     // ---- time
 
     /// <summary>A duration in PostgreSQL's unit syntax (<c>500ms</c>, <c>10s</c>, <c>5min</c>, <c>1h</c>, <c>7d</c>), more than zero.</summary>

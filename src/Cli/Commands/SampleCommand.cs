@@ -15,16 +15,8 @@ internal static class SampleCommand
 
     public static Command Create(SampleService service)
     {
-        var connectionArgument = new Argument<string?>("connection")
-        {
-            Description = "How to connect, as psql takes it: a connection string (\"host=db1 user=monitor\"), a postgresql:// URI, or a database name; or an Npgsql connection string (Host=db1;Username=monitor). What it leaves out comes from the libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE or ~/.pgpass, PGSSLMODE. [default: the environment alone]",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var connection = new Option<string>("--connection")
-        {
-            Description = "The same as the connection argument (for scripts written before it).",
-            HelpName = "string",
-        };
+        var connectionArgument = ConnectionArgument("How to connect, as psql takes it: a connection string (\"host=db1 user=monitor\"), a postgresql:// URI, or a database name; or an Npgsql connection string (Host=db1;Username=monitor). What it leaves out comes from the libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGPASSFILE or ~/.pgpass, PGSSLMODE. [default: the environment alone]");
+        var connection = ConnectionOption("The same as the connection argument (for scripts written before it).");
         var interval = Duration("--interval", "Time between samples (500ms, 10s, 1min). [default: 10s]");
         var duration = Duration("--duration", "Stop after this long (30min, 1h, 7d). [default: until Ctrl-C]");
         var outPath = new Option<string>("--out")

@@ -20,11 +20,7 @@ internal static class WatchCommand
 
     public static Command Create(WatchService service)
     {
-        var connectionArgument = new Argument<string?>("connection")
-        {
-            Description = "How to connect, as walsim sample takes it (a connection string, a postgresql:// URI, a database name); what it leaves out comes from the libpq environment (PGHOST, PGUSER, PGPASSWORD or ~/.pgpass ...). The role needs pg_monitor. [default: the environment alone]",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var connectionArgument = ConnectionArgument("How to connect, as walsim sample takes it (a connection string, a postgresql:// URI, a database name); what it leaves out comes from the libpq environment (PGHOST, PGUSER, PGPASSWORD or ~/.pgpass ...). The role needs pg_monitor. [default: the environment alone]");
         var interval = Duration("--interval", "Time between samples. [default: 10s]");
         var wait = Duration("--wait", "If the server is not up yet, keep trying to connect for this long, with backoff. [default: the first failure ends the run]");
         var append = new Option<string>("--append")
