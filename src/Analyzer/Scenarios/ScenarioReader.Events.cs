@@ -27,12 +27,13 @@ internal sealed partial class ScenarioReader
     /// <summary>Events and steps in time order (then file order).</summary>
     private readonly List<ParsedEvent> parsedEvents = [];
 
-    /// <summary>Keys that may accompany an action: <c>versions:</c> on <c>set</c>, <c>to:</c>, <c>via:</c> and <c>error:</c> on <c>advance_slot</c>.</summary>
+    /// <summary>Keys that may accompany an action: <c>versions:</c> on <c>set</c>, <c>to:</c>, <c>via:</c> and <c>error:</c> on <c>advance_slot</c>, <c>dirty:</c> on <c>write</c>.</summary>
     private static string[] Companions(string action) => action switch
     {
         "set" => ["versions"],
         "advance_slot" => ["to", "via", "error"],
         "consume_slot" or "peek_slot" => ["to"],
+        "write" => ["dirty"],
         _ => [],
     };
 
@@ -144,7 +145,8 @@ internal sealed partial class ScenarioReader
         switch (action)
         {
             case "write":
-                return new Action(new WriteWal(v.PositiveSize()));
+                // dirty: true — the WAL of a table write (an INSERT), whose dirty buffers the next checkpoint must write.
+                return new Action(new WriteWal(v.PositiveSize(), m?["dirty"]?.Bool() ?? false));
             case "write_segments":
                 return new Action(new WriteSegments((int)v.Integer(1, 1_000_000)));
             case "set":

@@ -87,13 +87,14 @@ public sealed class ModelReplay
         var prior = before.RedoLsn;
 
         // The slots as they stood before the checkpoint (the model's minimum for KeepLogSeg), without those it knows lost.
-        // 18's idle_replication_slot_timeout is checked at the checkpoint's end: how long the slot had been inactive
-        // then, read just after it (now − inactive_since; the few milliseconds since the end do not cross a whole second
-        // of a timeout in practice).
+        // 18's idle_replication_slot_timeout is checked at the checkpoint's end (CreateCheckPoint, after CheckPointGuts):
+        // how long the slot had been inactive then: now − inactive_since read after it, less the time since the
+        // "checkpoint complete" line (a spread checkpoint may have ended seconds before the observation).
+        var sinceEnd = after.Clock is { } clock && logged.CompletedAt is { } end && clock > end ? (clock - end).TotalSeconds : 0;
         var slots = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name))
             .Select(s => CheckpointSlot.Holding(s.Name, s.RestartLsn, s.Active) with
             {
-                IdleFor = !s.Active && after.Slot(s.Name) is { IdleSeconds: { } idle } ? SimDuration.FromSeconds(Math.Floor(idle)) : null,
+                IdleFor = !s.Active && after.Slot(s.Name) is { IdleSeconds: { } idle } ? SimDuration.FromSeconds(Math.Floor(idle - sinceEnd)) : null,
             }).ToArray();
         // RemoveOldXlogFiles runs over the files that existed then: those seen before, plus the segments written since
         // (up to the checkpoint record's).

@@ -25,6 +25,9 @@ public sealed record ServerSnapshot(
 {
     public ObservedSlot? Slot(string name) => Slots.FirstOrDefault(s => s.Name == name);
 
+    /// <summary>The server's clock when the slots were read (clock_timestamp()); null if not read.</summary>
+    public DateTimeOffset? Clock { get; init; }
+
     /// <summary>Reads a snapshot; the slot columns and the write position come from one statement so that
     /// safe_wal_size (computed by the server from its write position) can be recomputed exactly.</summary>
     public static async Task<ServerSnapshot> ReadAsync(NpgsqlConnection c, int major, WalSegmentSize seg, CancellationToken ct)
@@ -42,15 +45,17 @@ public sealed record ServerSnapshot(
         }
 
         var slots = new List<ObservedSlot>();
+        DateTimeOffset? clock = null;
         var columns = major >= 13 ? "wal_status, safe_wal_size" : "NULL::text, NULL::bigint";
         var idle = major >= 17 ? "extract(epoch from clock_timestamp() - inactive_since)::float8" : "NULL::float8";
         await using (var cmd = new NpgsqlCommand(
-            $"SELECT pg_current_wal_lsn()::text, slot_name::text, slot_type, restart_lsn::text, active, {columns}, confirmed_flush_lsn::text, catalog_xmin::text, {idle} FROM pg_replication_slots ORDER BY slot_name", c))
+            $"SELECT pg_current_wal_lsn()::text, slot_name::text, slot_type, restart_lsn::text, active, {columns}, confirmed_flush_lsn::text, catalog_xmin::text, {idle}, extract(epoch from clock_timestamp())::float8 FROM pg_replication_slots ORDER BY slot_name", c))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
                 write = Lsn.Parse(r.GetString(0));
+                clock = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(r.GetDouble(10) * 1000));
                 slots.Add(new ObservedSlot(r.GetString(1), r.GetString(2), r.IsDBNull(3) ? Lsn.Invalid : Lsn.Parse(r.GetString(3)),
                     r.GetBoolean(4), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt64(6),
                     r.IsDBNull(7) ? Lsn.Invalid : Lsn.Parse(r.GetString(7)), r.IsDBNull(8) ? null : r.GetString(8),
@@ -59,7 +64,7 @@ public sealed record ServerSnapshot(
         }
 
         var files = await WalFiles.ReadAsync(c, seg, ct);
-        return new ServerSnapshot(insert, write, ckpt, redo, slots, files.Oldest, files.Newest, files.Count, files.Bytes, files.Contiguous);
+        return new ServerSnapshot(insert, write, ckpt, redo, slots, files.Oldest, files.Newest, files.Count, files.Bytes, files.Contiguous) { Clock = clock };
     }
 
     /// <summary>XLogFromFileName of a name pg_ls_waldir() returned through the segment-file filter.</summary>

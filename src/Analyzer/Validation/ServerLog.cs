@@ -24,6 +24,10 @@ public sealed record LoggedCheckpoint(
     /// <summary>When the "checkpoint starting" / "restartpoint starting" line was logged; null without one.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>When the "checkpoint complete" line was logged (just after InvalidateObsoleteReplicationSlots and
+    /// RemoveOldXlogFiles ran); null when the prefix's time could not be read.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
     /// <summary>The file <c>RemoveOldXlogFiles</c> removed up to ("attempting to remove WAL segments older than log
     /// file …", DEBUG2; the cluster runs with <c>log_min_messages = debug2</c>); null when it was not logged.</summary>
     public string? RemovalCutoff { get; init; }
@@ -161,6 +165,7 @@ public sealed partial class ServerLog
             {
                 StartedAt = _startFlags is not null && _startIsRestartpoint == done.IsRestartpoint ? _startedAt : null,
                 RemovalCutoff = _removalCutoff,
+                CompletedAt = time,
             };
             // CreateRestartPoint logs "recovery restart point at" right after: the restartpoint is reported with it.
             if (done.IsRestartpoint) _restartpointAwaitingRedo = logged;

@@ -39,6 +39,9 @@ public sealed class StepDriver
     private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NpgsqlConnection> _transactions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _marks = new(StringComparer.Ordinal);
+    /// <summary>A <c>dirty: true</c> write since the last checkpoint completed: a checkpoint now spreads its write
+    /// phase over cct × checkpoint_timeout (or CheckPointSegments of WAL), across the steps that follow.</summary>
+    private bool _dirtyPending;
 
     public StepDriver(Scenario scenario, PostgresInstall install)
     {
@@ -112,6 +115,10 @@ public sealed class StepDriver
                         snap = await ObserveAsync(cluster, c, snap, step, ct);
                     }
                     continue;
+                case WriteWal { Dirty: true } w:
+                    await WriteDirtyAsync(c, w.Bytes, ct);
+                    _dirtyPending = true;
+                    break;
                 case WriteWal w:
                     // A message of the declared size (its record header adds a few dozen bytes).
                     await ExecAsync(c, $"SELECT pg_logical_emit_message(true, 'walsim', repeat('x', {MessageBytes(w.Bytes)}))", ct);
@@ -121,6 +128,7 @@ public sealed class StepDriver
                     break;
                 case RequestCheckpoint:
                     await ExecAsync(c, "CHECKPOINT", ct);
+                    _dirtyPending = false; // an immediate checkpoint writes every dirty buffer before it returns
                     break;
                 case ChangeSettings cs when cs.Versions.Contains(_install.Version):
                     foreach (var (name, value) in cs.Settings)
@@ -200,6 +208,24 @@ public sealed class StepDriver
         cluster.ReadLog();
         return new ValidationRun(_scenario.Name, _install.Version, _replay.Decisions, _replay.CheckpointsCompared, _unobserved,
             _notes, cluster.Log.Lines);
+    }
+
+    /// <summary>
+    /// <c>write: … dirty: true</c>: WAL written by a table write, which leaves its pages dirty in shared buffers (the
+    /// next checkpoint's BufferSync must write them, paced by CheckpointWriteDelay). Rows of 1000 uncompressed bytes
+    /// (STORAGE PLAIN: no TOAST, no compression), about seven to a page, for roughly three quarters of the size; then
+    /// a message tops the WAL up to the declared size, measured from the insert position, as a plain write does.
+    /// </summary>
+    private static async Task WriteDirtyAsync(NpgsqlConnection c, ByteCount bytes, CancellationToken ct)
+    {
+        var start = await InsertLsnAsync(c, ct);
+        await ExecAsync(c, "CREATE TABLE IF NOT EXISTS walsim_dirty (v text); ALTER TABLE walsim_dirty ALTER COLUMN v SET STORAGE PLAIN", ct);
+        var rows = Math.Max(1, bytes.Bytes * 3 / 4 / 1100);
+        await ExecAsync(c, $"INSERT INTO walsim_dirty SELECT repeat('x', 1000) FROM generate_series(1, {rows})", ct);
+        var written = (await InsertLsnAsync(c, ct)).Value - start.Value;
+        var rest = bytes.Bytes - (long)written;
+        if (rest > 128)
+            await ExecAsync(c, $"SELECT pg_logical_emit_message(true, 'walsim', repeat('x', {MessageBytes(new ByteCount(rest))}))", ct);
     }
 
     /// <summary>A message's payload for a record of about <paramref name="bytes"/> (its header adds a few dozen bytes).</summary>
@@ -321,6 +347,9 @@ public sealed class StepDriver
                 cluster.ReadLog();
                 var fresh = cluster.Log.Checkpoints.Count - _logCheckpointsSeen;
                 if (!cluster.Log.CheckpointInProgress && (!expectWal || fresh > 0)) break;
+                // A checkpoint writing dirty buffers spans the next steps, as on the server: observe it under way
+                // (the slots as its end will find them); it is compared at the observation after it completes.
+                if (cluster.Log.CheckpointInProgress && _dirtyPending) break;
                 if (DateTime.UtcNow > deadline) { _notes.Add($"step {step}: waited in vain for a checkpoint to {(expectWal ? "start" : "finish")}"); break; }
                 await Task.Delay(20, ct);
             }
@@ -331,6 +360,7 @@ public sealed class StepDriver
         cluster.ReadLog();
         var logged = cluster.Log.Checkpoints.Skip(_logCheckpointsSeen).Where(x => !ServerLog.IsLifecycle(x)).ToList();
         _logCheckpointsSeen = cluster.Log.Checkpoints.Count;
+        if (logged.Count > 0 && !cluster.Log.CheckpointInProgress) _dirtyPending = false;
         if (before is not null)
         {
             if (logged.Count == 1) _replay.Checkpoint(step, before, snap, logged[0]);

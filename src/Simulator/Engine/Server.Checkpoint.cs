@@ -30,6 +30,9 @@ internal sealed partial class Server
         _ckptStart = _now;
         _ckptRunning = true;
         _ckptSlotMinAtStart = _slotMin;
+        // BufferSync writes the buffers dirty at the start (BM_CHECKPOINT_NEEDED); later ones wait for the next checkpoint.
+        var write = _scenario.CheckpointWrite.WithDirtyBuffers(_dirtyBuffers);
+        _dirtyBuffers = false;
         if (_policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn)
         {
             // CheckPointReplicationSlots saves dirty slots: last_saved_restart_lsn := restart_lsn (ca307d5cec).
@@ -44,7 +47,7 @@ internal sealed partial class Server
             FinishCheckpoint();
             return;
         }
-        (_ckptEndByTime, _ckptEndByLsn) = WritePhaseEnd(_scenario.CheckpointWrite, _settings, _now, Insert);
+        (_ckptEndByTime, _ckptEndByLsn) = WritePhaseEnd(write, _settings, _now, Insert);
         if (_ckptEndByTime <= _now) FinishCheckpoint();
     }
 

@@ -448,6 +448,7 @@ internal sealed partial class Server
         switch (e)
         {
             case WriteWal w when !_readOnly:
+                _dirtyBuffers |= w.Dirty;
                 _lastXid = InsertRecord(w.Bytes.Bytes, important: true);
                 break;
             case WriteSegments ws when !_readOnly:

@@ -57,6 +57,8 @@ internal sealed partial class Server
     private SimTime _ckptStart;
     private SimTime _ckptEndByTime;
     private Lsn _ckptEndByLsn;
+    /// <summary>A <c>write: … dirty: true</c> since the last checkpoint started: buffers its write phase must write.</summary>
+    private bool _dirtyBuffers;
     private Lsn _ckptRedo;
     private Lsn _ckptSlotMinAtStart;
     private CheckpointCause? _pendingRequest;

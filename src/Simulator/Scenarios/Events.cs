@@ -9,8 +9,10 @@ public abstract record ScenarioEvent
     public SourceLocation Location { get; init; } = SourceLocation.None;
 }
 
-/// <summary>Insert <see cref="Bytes"/> of WAL at once (e.g. <c>pg_logical_emit_message</c> or a bulk insert).</summary>
-public sealed record WriteWal(ByteCount Bytes) : ScenarioEvent;
+/// <summary>Insert <see cref="Bytes"/> of WAL at once (e.g. <c>pg_logical_emit_message</c> or a bulk insert).
+/// <see cref="Dirty"/>: the WAL of a table write, which leaves dirty shared buffers for the next checkpoint to write
+/// (its write phase then takes time: <see cref="CheckpointWrite.WithDirtyBuffers"/>).</summary>
+public sealed record WriteWal(ByteCount Bytes, bool Dirty = false) : ScenarioEvent;
 
 /// <summary>Insert WAL up to the start of the next segment plus <see cref="Segments"/> − 1 whole segments (TAP's <c>advance_wal</c>).</summary>
 public sealed record WriteSegments(int Segments) : ScenarioEvent;

@@ -65,6 +65,14 @@ public readonly record struct CheckpointWrite
     public static readonly CheckpointWrite Instant = new(CheckpointWriteKind.Instant, SimDuration.Zero);
     public static CheckpointWrite Fixed(SimDuration d) => new(CheckpointWriteKind.Fixed, d);
 
+    /// <summary>
+    /// The write phase of a checkpoint that finds buffers dirtied by a table write (<c>write: … dirty: true</c>):
+    /// <c>BufferSync</c> writes them paced by <c>CheckpointWriteDelay</c>, which naps 100 ms after each buffer while
+    /// <c>IsCheckpointOnSchedule</c>, so a few hundred buffers last until the schedule's end: instant becomes spread.
+    /// A declared spread or fixed write phase stays as declared.
+    /// </summary>
+    public CheckpointWrite WithDirtyBuffers(bool dirty) => dirty && Kind == CheckpointWriteKind.Instant ? Spread : this;
+
     public override string ToString() => Kind switch
     {
         CheckpointWriteKind.Spread => "spread",

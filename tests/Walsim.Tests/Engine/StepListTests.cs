@@ -1,5 +1,6 @@
 using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
 using Walsim.Simulator.Scenarios;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
@@ -76,5 +77,65 @@ public sealed class StepListTests
     {
         var ex = Assert.Throws<ScenarioException>(() => Parse("versions: 16\nstart: initdb\nsteps:\n  - observe\n"));
         Assert.Contains("measured with 1MB segments", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The restart_lsn of slot cdc after each consume_slot step, read through at_step expectations.</summary>
+    private static string RestartAfterSecondConsume(string between)
+    {
+        var s = Parse("versions: [16]\nwal_segment_size: 1MB\nsample_interval: 0\nsettings: {wal_level: logical, max_wal_size: 32MB, checkpoint_timeout: 1d}\n" +
+            "slots: [{name: cdc, type: logical, consumer: none}]\nsteps:\n  - write: 64kB\n  - sleep: 20s\n  - consume_slot: cdc\n" +
+            between + "  - sleep: 20s\n  - write: 8kB\n  - consume_slot: cdc\nexpect:\n  - {at_step: 7, slot: cdc, restart_lsn: 0/0}\n");
+        return Assert.Single(ExpectationEvaluator.Evaluate(s, Simulation.Run(s, new PgVersion(16, 14)))).Observed;
+    }
+
+    [Fact]
+    public void The_bgwriter_logs_running_xacts_every_15_s_only_if_WAL_was_inserted_since_its_previous_one()
+    {
+        // BackgroundWriterMain (bgwriter.c, REL_12_STABLE … REL_18_STABLE): with XLogStandbyInfoActive(), once
+        // LOG_SNAPSHOT_INTERVAL_MS (15 s) has passed it calls LogStandbySnapshot() only when
+        // last_snapshot_lsn <= GetLastImportantRecPtr(). Steps: 64kB at 1 s (insert 0/100028 + the slot's own 56 B
+        // running_xacts + 64kB = 0/110060), the 15 s tick logs there (the first always does), a consume at 22 s.
+        // Then 64kB more at 23 s: the 30 s tick logs at 0/120060 and the last consume (44 s) restarts from it.
+        Assert.Equal("0/120060", RestartAfterSecondConsume("  - write: 64kB\n"));
+        // Nothing written between the 15 s and 30 s ticks: the 30 s tick logs nothing; the 8kB at 43 s comes before
+        // the 45 s tick, so the decoder's newest restart point is still the 15 s record.
+        Assert.Equal("0/110060", RestartAfterSecondConsume("  - observe\n"));
+    }
+
+    [Fact]
+    public void A_dirty_write_makes_the_next_non_immediate_checkpoint_spread_its_write_phase()
+    {
+        // BufferSync paced by CheckpointWriteDelay (checkpointer.c): 100 ms naps while IsCheckpointOnSchedule, so the
+        // buffers of a table write last until cct x checkpoint_timeout = 0.3 x 30 s = 9 s. Step 1 CHECKPOINT at 1 s,
+        // the write at 2 s, the timed checkpoint at 31 s: it completes at 40 s with dirty buffers, at once without.
+        const string head = "versions: [16]\nwal_segment_size: 1MB\nsample_interval: 0\n" +
+            "settings: {max_wal_size: 32MB, checkpoint_timeout: 30s, checkpoint_completion_target: 0.3}\nsteps:\n  - checkpoint\n";
+        var dirty = Parse(head + "  - write: 4MB\n    dirty: true\n  - sleep: 31s\n  - sleep: 5s\n  - sleep: 8s\n");
+        var clean = Parse(head + "  - write: 4MB\n  - sleep: 31s\n  - sleep: 5s\n  - sleep: 8s\n");
+        Assert.True(Assert.IsType<WriteWal>(dirty.Events[1]).Dirty);
+        Assert.Equal(CheckpointWrite.Instant, dirty.CheckpointWrite);
+        Assert.Equal(CheckpointWrite.Spread, dirty.CheckpointWrite.WithDirtyBuffers(true));
+        Assert.Equal(CheckpointWrite.Fixed(SimDuration.FromSeconds(270)), CheckpointWrite.Fixed(SimDuration.FromSeconds(270)).WithDirtyBuffers(true));
+        static double[] ends(Scenario s)
+        {
+            var observer = new CollectingObserver();
+            Simulation.Run(s, new PgVersion(16, 14), observer);
+            return [.. observer.Checkpoints.Where(c => !c.Skipped).Select(c => c.End.TotalSeconds)];
+        }
+        Assert.Equal([1.0, 40.0], ends(dirty));
+        Assert.Equal([1.0, 31.0], ends(clean));
+    }
+
+    [Fact]
+    public void PG18_checks_the_idle_timeout_when_a_spread_checkpoint_ends_not_when_it_starts()
+    {
+        // CreateCheckPoint (xlog.c, REL_18_STABLE) calls InvalidateObsoleteReplicationSlots(RS_INVAL_IDLE_TIMEOUT …)
+        // after CheckPointGuts: the timed checkpoint starts at 31 s (idle1 idle 31 s < 35 s) and ends at 40 s (40 s ≥ 35 s).
+        var s = ScenarioLoader.Load(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "step-idle-timeout-spread-checkpoint.yaml"));
+        var outcomes = ExpectationEvaluator.Evaluate(s, Simulation.Run(s, new PgVersion(18, 4)));
+        Assert.All(outcomes, o => Assert.True(o.Passed, $"{o.Expectation}: {o.Observed}"));
+        var withoutDirt = s with { Events = [.. s.Events.Select(e => e is WriteWal w ? w with { Dirty = false } : e)] };
+        // Without dirty buffers the timed checkpoint ends at 31 s, idle 31 s: the slot survives it.
+        Assert.Contains(ExpectationEvaluator.Evaluate(withoutDirt, Simulation.Run(withoutDirt, new PgVersion(18, 4))), o => !o.Passed);
     }
 }

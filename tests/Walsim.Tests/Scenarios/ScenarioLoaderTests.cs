@@ -631,7 +631,7 @@ public sealed class ScenarioLoaderTests
     [InlineData("events:\n  - {at: 1h, checkpoint: true, switch_wal: true}", "scenarios/x.yaml:3: events[0]: an event takes exactly one of checkpoint, switch_wal, write, write_segments, set, create_slot, drop_slot, advance_slot, consume_slot, peek_slot, stop_consumer, start_consumer, hold_slot, release_slot, begin_transaction, end_transaction, observe, sleep, mark, failover, switchover, rejoin; found checkpoint and switch_wal")]
     [InlineData("events: [{checkpoint: true}]", "scenarios/x.yaml:2: events[0]: missing key \"at\"")]
     [InlineData("events: [{at: 1h, checkpoint: false}]", "scenarios/x.yaml:2: events[0].checkpoint: checkpoint: false does nothing; remove the event or write checkpoint: true")]
-    [InlineData("events: [{at: 1h, write: 1MB, versions: \"13+\"}]", "scenarios/x.yaml:2: events[0].versions: unknown key \"versions\"; valid keys: at, write")]
+    [InlineData("events: [{at: 1h, write: 1MB, versions: \"13+\"}]", "scenarios/x.yaml:2: events[0].versions: unknown key \"versions\"; valid keys: at, write, dirty")]
     [InlineData("steps: [write]", "scenarios/x.yaml:2: steps[0]: step write needs a value, like - write: ...")]
     [InlineData("steps: [{write_segments: 0}]", "scenarios/x.yaml:2: steps[0].write_segments: expected a whole number from 1 to 1000000, got \"0\"")]
     [InlineData("expect: [{disk_full: sometimes}]", "scenarios/x.yaml:2: expect[0].disk_full: expected never, {before: t}, {after: t} or {between: [a, b]}, got \"sometimes\"")]
