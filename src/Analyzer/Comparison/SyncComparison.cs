@@ -83,7 +83,7 @@ public static class SyncComparison
         foreach (var (label, cells) in rows)
             w.WriteLine(("  " + label.PadRight(labelWidth) + string.Concat(cells.Select((c, i) => c.PadRight(widths[i])))).TrimEnd());
         w.WriteLine();
-        w.WriteLine("Native sync is validated on real PostgreSQL 17/18 where the harness covers it; pg_failover_slots and Patroni are modelled from their source, not validated (docs/design/failover.md §4).");
+        w.WriteLine("Native sync is validated on real PostgreSQL 17/18 where the harness covers it; Patroni 3.0.2 and pg_failover_slots 1.2.1 on real PostgreSQL 15 (switchover and crash failover, one slot; walsim validate --ha; docs/design/failover.md §4.4).");
     }
 
     /// <summary>The same as Markdown.</summary>
