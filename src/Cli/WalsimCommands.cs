@@ -71,7 +71,7 @@ public sealed class WalsimCommands
         Add(ReplayCommand.Create(replay, stderr), ReplayCommand.Examples);
         Add(ForecastCommand.Create(forecast, stderr), ForecastCommand.Examples);
         Add(WhatIfCommand.Create(whatIf, stderr), WhatIfCommand.Examples);
-        Add(PlanCommand.Create(plan), PlanCommand.Examples);
+        Add(PlanCommand.Create(plan, stderr), PlanCommand.Examples);
         Add(ExplainCommand.Create(explain), ExplainCommand.Examples);
         _epilogues[Root] = Epilogue(RootExamples);
 
