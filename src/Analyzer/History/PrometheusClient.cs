@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json;
 
 namespace Walsim.Analyzer.History;
 
@@ -55,7 +54,7 @@ public sealed class PromSeries(Dictionary<string, string> labels, List<long> tim
 
 /// <summary>
 /// The few calls of the Prometheus HTTP API walsim makes (<c>/api/v1/query</c>, <c>/api/v1/query_range</c>), over
-/// System.Net.Http, answers read with a streaming <see cref="Utf8JsonReader"/> (a month of 15-second points for a
+/// System.Net.Http, answers read by a small scanner of their own (<see cref="Parse"/>: a month of 15-second points for a
 /// hundred slots is gigabytes of JSON). A range is cut into chunks of at most <see cref="MaxPointsPerSeries"/> points,
 /// under Prometheus's limit of 11,000 points per series and query. Every failure is a
 /// <see cref="HistorySourceException"/> naming the URL and what to check.
@@ -199,18 +198,20 @@ public sealed class PrometheusClient : IDisposable
         }
     }
 
-    private static byte[] ReadBody(HttpResponseMessage response)
+    private static ArraySegment<byte> ReadBody(HttpResponseMessage response)
     {
         using var stream = response.Content.ReadAsStream();
         var length = response.Content.Headers.ContentLength;
-        using var buffer = length is { } n and > 0 and < int.MaxValue ? new MemoryStream((int)n) : new MemoryStream();
+        var buffer = length is { } n and > 0 and < int.MaxValue ? new MemoryStream((int)n) : new MemoryStream();
         stream.CopyTo(buffer);
-        return buffer.ToArray();
+        return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     /// <summary>
     /// Reads <c>{"status":"success","data":{"resultType":"matrix"|"vector","result":[{"metric":{…},"values":[[t,"v"],…]}]}}</c>,
-    /// or an error answer (<c>{"status":"error","error":"…"}</c>) into an exception quoting Prometheus.
+    /// or an error answer (<c>{"status":"error","error":"…"}</c>) into an exception quoting Prometheus. A small
+    /// scanner of its own rather than a general JSON reader: the points are nearly all of the bytes, and reading each
+    /// <c>[t,"v"]</c> as four tokens made the JSON the slowest part of a month's history.
     /// </summary>
     public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path)
     {
@@ -218,18 +219,24 @@ public sealed class PrometheusClient : IDisposable
         string? error = null, errorType = null, state = null;
         try
         {
-            var r = new Utf8JsonReader(json);
-            Expect(ref r, JsonTokenType.StartObject);
-            while (Next(ref r) == JsonTokenType.PropertyName)
-            {
-                if (r.ValueTextEquals("status")) { r.Read(); state = r.GetString(); }
-                else if (r.ValueTextEquals("error")) { r.Read(); error = r.GetString(); }
-                else if (r.ValueTextEquals("errorType")) { r.Read(); errorType = r.GetString(); }
-                else if (r.ValueTextEquals("data")) ReadData(ref r, result);
-                else { r.Read(); r.Skip(); }
-            }
+            var r = new Scanner(json);
+            r.Expect((byte)'{');
+            if (!r.TryEnd((byte)'}'))
+                do
+                {
+                    var key = r.String();
+                    r.Expect((byte)':');
+                    switch (key)
+                    {
+                        case "status": state = r.StringOrNull(); break;
+                        case "error": error = r.StringOrNull(); break;
+                        case "errorType": errorType = r.StringOrNull(); break;
+                        case "data": ReadData(ref r, result); break;
+                        default: r.SkipValue(); break;
+                    }
+                } while (r.NextMember((byte)'}'));
         }
-        catch (JsonException e)
+        catch (FormatException e)
         {
             throw new HistorySourceException(_name, HistoryProblem.Unrecognised,
                 $"{path} answered HTTP {status} with something that is not the Prometheus API's JSON ({e.Message}); check that the URL is a Prometheus server");
@@ -240,73 +247,209 @@ public sealed class PrometheusClient : IDisposable
         return result;
     }
 
-    private static void ReadData(ref Utf8JsonReader r, List<PromSeries> result)
+    private static void ReadData(ref Scanner r, List<PromSeries> result)
     {
-        Expect(ref r, JsonTokenType.StartObject);
-        while (Next(ref r) == JsonTokenType.PropertyName)
+        if (r.TryNull()) return;
+        r.Expect((byte)'{');
+        if (r.TryEnd((byte)'}')) return;
+        do
         {
-            if (!r.ValueTextEquals("result")) { r.Read(); r.Skip(); continue; }
-            Expect(ref r, JsonTokenType.StartArray);
-            while (Next(ref r) == JsonTokenType.StartObject) result.Add(ReadSeries(ref r));
-        }
+            var key = r.String();
+            r.Expect((byte)':');
+            if (key != "result") { r.SkipValue(); continue; }
+            r.Expect((byte)'[');
+            if (r.TryEnd((byte)']')) continue;
+            do result.Add(ReadSeries(ref r)); while (r.NextMember((byte)']'));
+        } while (r.NextMember((byte)'}'));
     }
 
-    private static PromSeries ReadSeries(ref Utf8JsonReader r)
+    private static PromSeries ReadSeries(ref Scanner r)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         var times = new List<long>();
         var values = new List<double>();
-        while (Next(ref r) == JsonTokenType.PropertyName)
-        {
-            if (r.ValueTextEquals("metric"))
+        r.Expect((byte)'{');
+        if (!r.TryEnd((byte)'}'))
+            do
             {
-                Expect(ref r, JsonTokenType.StartObject);
-                while (Next(ref r) == JsonTokenType.PropertyName)
+                var key = r.String();
+                r.Expect((byte)':');
+                switch (key)
                 {
-                    var key = r.GetString()!;
-                    r.Read();
-                    labels[key] = r.GetString() ?? "";
+                    case "metric":
+                        r.Expect((byte)'{');
+                        if (r.TryEnd((byte)'}')) break;
+                        do
+                        {
+                            var name = r.String();
+                            r.Expect((byte)':');
+                            labels[name] = r.String();
+                        } while (r.NextMember((byte)'}'));
+                        break;
+                    case "values":
+                        r.Expect((byte)'[');
+                        if (r.TryEnd((byte)']')) break;
+                        do r.Point(times, values); while (r.NextMember((byte)']'));
+                        break;
+                    case "value":
+                        r.Point(times, values);
+                        break;
+                    default:
+                        r.SkipValue();
+                        break;
                 }
-            }
-            else if (r.ValueTextEquals("values"))
-            {
-                Expect(ref r, JsonTokenType.StartArray);
-                while (Next(ref r) == JsonTokenType.StartArray) ReadPoint(ref r, times, values);
-            }
-            else if (r.ValueTextEquals("value"))
-            {
-                Expect(ref r, JsonTokenType.StartArray);
-                ReadPoint(ref r, times, values);
-            }
-            else { r.Read(); r.Skip(); }
-        }
+            } while (r.NextMember((byte)'}'));
         return new PromSeries(labels, times, values);
     }
 
-    /// <summary>One <c>[1733330000.123,"42"]</c>: the time in seconds (a JSON number), the value as a string (Go's
-    /// float formatting, with NaN and ±Inf).</summary>
-    private static void ReadPoint(ref Utf8JsonReader r, List<long> times, List<double> values)
+    /// <summary>The JSON a Prometheus answers, read byte by byte; any surprise is a <see cref="FormatException"/>.</summary>
+    private ref struct Scanner(ReadOnlySpan<byte> json)
     {
-        r.Read();
-        var seconds = r.GetDecimal();
-        r.Read();
-        var span = r.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(r.ValueSequence) : r.ValueSpan;
-        if (!Utf8Parser.TryParse(span, out double value, out var used) || used != span.Length)
-            value = Encoding.ASCII.GetString(span) switch { "+Inf" => double.PositiveInfinity, "-Inf" => double.NegativeInfinity, _ => double.NaN };
-        Expect(ref r, JsonTokenType.EndArray);
-        times.Add((long)(seconds * 1000m));
-        values.Add(value);
-    }
+        private readonly ReadOnlySpan<byte> _s = json;
+        private int _i;
 
-    private static JsonTokenType Next(ref Utf8JsonReader r)
-    {
-        if (!r.Read()) throw new JsonException("the answer ends early");
-        return r.TokenType;
-    }
+        private void Space()
+        {
+            while (_i < _s.Length && _s[_i] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') _i++;
+        }
 
-    private static void Expect(ref Utf8JsonReader r, JsonTokenType type)
-    {
-        if (Next(ref r) != type) throw new JsonException($"expected {type}, found {r.TokenType}");
+        private byte Peek()
+        {
+            Space();
+            if (_i >= _s.Length) throw new FormatException("the answer ends early");
+            return _s[_i];
+        }
+
+        public void Expect(byte c)
+        {
+            if (Peek() != c) throw new FormatException($"expected '{(char)c}' at byte {_i}, found '{(char)_s[_i]}'");
+            _i++;
+        }
+
+        public bool TryEnd(byte close)
+        {
+            if (Peek() != close) return false;
+            _i++;
+            return true;
+        }
+
+        /// <summary>After a member or an element: true at a comma (another follows), false at the closing bracket.</summary>
+        public bool NextMember(byte close)
+        {
+            var c = Peek();
+            _i++;
+            if (c == (byte)',') return true;
+            if (c == close) return false;
+            throw new FormatException($"expected ',' or '{(char)close}' at byte {_i - 1}, found '{(char)c}'");
+        }
+
+        public bool TryNull()
+        {
+            if (Peek() != (byte)'n') return false;
+            Literal("null"u8);
+            return true;
+        }
+
+        public string? StringOrNull() => TryNull() ? null : String();
+
+        public string String()
+        {
+            Expect((byte)'"');
+            var start = _i;
+            var end = _s[start..].IndexOfAny((byte)'"', (byte)'\\');
+            if (end < 0) throw new FormatException("a string does not end");
+            if (_s[start + end] == (byte)'"')
+            {
+                _i = start + end + 1;
+                return Encoding.UTF8.GetString(_s.Slice(start, end));
+            }
+            // Escapes (a label value may hold quotes, backslashes, \u sequences): the slow way, rarely.
+            var bytes = new List<byte>();
+            var sb = new StringBuilder();
+            while (true)
+            {
+                if (_i >= _s.Length) throw new FormatException("a string does not end");
+                var c = _s[_i++];
+                if (c == (byte)'"') break;
+                if (c != (byte)'\\') { bytes.Add(c); continue; }
+                Flush(bytes, sb);
+                var e = _s[_i++];
+                switch (e)
+                {
+                    case (byte)'n': sb.Append('\n'); break;
+                    case (byte)'t': sb.Append('\t'); break;
+                    case (byte)'r': sb.Append('\r'); break;
+                    case (byte)'b': sb.Append('\b'); break;
+                    case (byte)'f': sb.Append('\f'); break;
+                    case (byte)'u':
+                        sb.Append((char)int.Parse(Encoding.ASCII.GetString(_s.Slice(_i, 4)), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                        _i += 4;
+                        break;
+                    default: sb.Append((char)e); break; // \" \\ \/
+                }
+            }
+            Flush(bytes, sb);
+            return sb.ToString();
+
+            static void Flush(List<byte> bytes, StringBuilder sb)
+            {
+                if (bytes.Count == 0) return;
+                sb.Append(Encoding.UTF8.GetString([.. bytes]));
+                bytes.Clear();
+            }
+        }
+
+        /// <summary>One <c>[1733330000.123,"42"]</c>: the time in seconds (a JSON number), the value as a string (Go's
+        /// float formatting, with NaN and ±Inf).</summary>
+        public void Point(List<long> times, List<double> values)
+        {
+            Expect((byte)'[');
+            Space();
+            if (!Utf8Parser.TryParse(_s[_i..], out double seconds, out var used)) throw new FormatException($"expected a time at byte {_i}");
+            _i += used;
+            Expect((byte)',');
+            Expect((byte)'"');
+            var end = _s[_i..].IndexOf((byte)'"');
+            if (end < 0) throw new FormatException("a value does not end");
+            var text = _s.Slice(_i, end);
+            if (!Utf8Parser.TryParse(text, out double value, out used) || used != text.Length)
+                value = Encoding.ASCII.GetString(text) switch { "+Inf" => double.PositiveInfinity, "-Inf" => double.NegativeInfinity, _ => double.NaN };
+            _i += end + 1;
+            Expect((byte)']');
+            times.Add((long)Math.Round(seconds * 1000));
+            values.Add(value);
+        }
+
+        public void SkipValue()
+        {
+            switch (Peek())
+            {
+                case (byte)'"': String(); break;
+                case (byte)'{':
+                    _i++;
+                    if (TryEnd((byte)'}')) break;
+                    do { String(); Expect((byte)':'); SkipValue(); } while (NextMember((byte)'}'));
+                    break;
+                case (byte)'[':
+                    _i++;
+                    if (TryEnd((byte)']')) break;
+                    do SkipValue(); while (NextMember((byte)']'));
+                    break;
+                case (byte)'t': Literal("true"u8); break;
+                case (byte)'f': Literal("false"u8); break;
+                case (byte)'n': Literal("null"u8); break;
+                default:
+                    if (!Utf8Parser.TryParse(_s[_i..], out double _, out var used)) throw new FormatException($"unexpected '{(char)_s[_i]}' at byte {_i}");
+                    _i += used;
+                    break;
+            }
+        }
+
+        private void Literal(ReadOnlySpan<byte> word)
+        {
+            if (!_s[_i..].StartsWith(word)) throw new FormatException($"unexpected '{(char)_s[_i]}' at byte {_i}");
+            _i += word.Length;
+        }
     }
 
     public void Dispose() => _http.Dispose();

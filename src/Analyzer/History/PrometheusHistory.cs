@@ -230,14 +230,32 @@ public sealed class PrometheusHistory : IRecordedHistory
     {
         var lastScrape = long.MinValue;
         var chunk = _stepMs * PrometheusClient.MaxPointsPerSeries;
+        // The next chunk's queries run while this chunk's frames are built and used (on two cores, the JSON of a
+        // month of a hundred slots is read in the time the frames take rather than on top of it).
+        Task<Chunk>? next = Task.Run(() => Fetch(_startMs, Math.Min(_endMs, _startMs + chunk - _stepMs)));
         for (var from = _startMs; from <= _endMs; from += chunk)
         {
-            var to = Math.Min(_endMs, from + chunk - _stepMs);
-            foreach (var frame in ChunkFrames(from, to, ref lastScrape)) yield return frame;
+            var data = next!.GetAwaiter().GetResult();
+            var following = from + chunk;
+            next = following <= _endMs ? Task.Run(() => Fetch(following, Math.Min(_endMs, following + chunk - _stepMs))) : null;
+            List<SampleFrame> frames;
+            try
+            {
+                frames = ChunkFrames(data, ref lastScrape);
+            }
+            catch
+            {
+                next?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed: the error in hand is the one to report
+                throw;
+            }
+            foreach (var frame in frames) yield return frame;
         }
     }
 
-    private List<SampleFrame> ChunkFrames(long from, long to, ref long lastScrape)
+    /// <summary>One chunk's series on its grid: the scrape times, the WAL position, the server's series, each slot's.</summary>
+    private sealed record Chunk(long From, int N, double[] Scrapes, double[] Heads, Dictionary<string, double[]> Server, List<SlotSeries> Slots);
+
+    private Chunk Fetch(long from, long to)
     {
         var n = (int)((to - from) / _stepMs) + 1;
         var headSelector = _head is not null ? $"{_head}{{{_cluster}}}" : $"max({_headOnSlot}{{{_cluster}}})";
@@ -251,7 +269,12 @@ public sealed class PrometheusHistory : IRecordedHistory
             foreach (var g in _client.QueryRangeChunk($"{{__name__=~\"{string.Join('|', serverFamilies)}\",{_cluster}}}", from, to, _stepMs).GroupBy(s => s.Label("__name__")))
                 server[g.Key] = Grid(g, from, n, max: true);
 
-        var slots = ReadSlots(from, to, n);
+        return new Chunk(from, n, scrapes, heads, server, ReadSlots(from, to, n));
+    }
+
+    private List<SampleFrame> ChunkFrames(Chunk chunk, ref long lastScrape)
+    {
+        var (from, n, scrapes, heads, server, slots) = (chunk.From, chunk.N, chunk.Scrapes, chunk.Heads, chunk.Server, chunk.Slots);
         var frames = new List<SampleFrame>();
         var gap = 10 * _stepMs;
         for (var i = 0; i < n; i++)
