@@ -21,13 +21,13 @@ public sealed class PrometheusHistory : IRecordedHistory
 
     /// <summary>The current WAL position, one series per cluster.</summary>
     private static readonly string[] HeadFamilies = ["walsim_wal_lsn_bytes", "pg_xlog_location_bytes", "pgwatch_wal_xlog_location_b"];
-    /// <summary>Exporters 0.13+ repeat the current position on every slot's series (the only place 0.13 has it).</summary>
-    private static readonly string[] HeadOnSlotFamilies = ["pg_replication_slots_slot_current_wal_lsn", "pg_replication_slot_slot_current_wal_lsn"];
+    /// <summary>Exporters 0.12+ repeat the current position on every slot's series (the only place 0.12-0.13 have it).</summary>
+    private static readonly string[] HeadOnSlotFamilies = ["pg_replication_slots_slot_current_wal_lsn", "pg_replication_slot_slot_current_wal_lsn", "pg_replication_slot_current_wal_lsn"];
     private static readonly string[] RestartFamilies = ["walsim_slot_restart_lsn_bytes"];
     /// <summary>pg_current_wal_lsn() - restart_lsn: the restart position follows from the current one.</summary>
     private static readonly string[] RestartLagFamilies = ["pg_replication_slots_pg_wal_lsn_diff", "pgwatch_replication_slots_restart_lsn_lag_b"];
-    private static readonly string[] ConfirmedFamilies = ["walsim_slot_confirmed_flush_lsn_bytes", "pg_replication_slots_slot_confirmed_flush_lsn", "pg_replication_slot_slot_confirmed_flush_lsn"];
-    private static readonly string[] ActiveFamilies = ["walsim_slot_active", "pg_replication_slots_slot_is_active", "pg_replication_slot_slot_is_active", "pg_replication_slots_active", "pgwatch_replication_slots_active"];
+    private static readonly string[] ConfirmedFamilies = ["walsim_slot_confirmed_flush_lsn_bytes", "pg_replication_slots_slot_confirmed_flush_lsn", "pg_replication_slot_slot_confirmed_flush_lsn", "pg_replication_slot_confirmed_flush_lsn"];
+    private static readonly string[] ActiveFamilies = ["walsim_slot_active", "pg_replication_slots_slot_is_active", "pg_replication_slot_slot_is_active", "pg_replication_slot_is_active", "pg_replication_slots_active", "pgwatch_replication_slots_active"];
     private static readonly string[] SafeFamilies = ["walsim_slot_safe_wal_size_bytes", "pg_replication_slots_safe_wal_size_bytes", "pg_replication_slot_safe_wal_size_bytes"];
     /// <summary>walsim's: a number (0 NULL … 4 lost); the exporters': 1 on a series labelled with the status.</summary>
     private static readonly string[] StatusFamilies = ["walsim_slot_wal_status", "pg_replication_slots_wal_status", "pg_replication_slot_wal_status"];
