@@ -320,7 +320,8 @@ public sealed class PrometheusHistory : IRecordedHistory
             var safe = s.Safe?[i] ?? double.NaN;
             rows.Add(new SlotSample(s.Name, s.Kind, null, s.Database, false, active > 0, null, restartLsn,
                 LsnOf(s.Confirmed?[i] is { } c && c > 0 ? c : double.NaN), s.Status?[i] is { } w and > 0 ? (WalStatus)w : null,
-                double.IsFinite(safe) && !(_safe!.StartsWith("walsim_", StringComparison.Ordinal) && safe < 0) ? new ByteCount((long)safe) : null,
+                // walsim's query writes NULL as -1 (an unreserved slot's real value is any negative number of bytes).
+                double.IsFinite(safe) && !(_safe!.StartsWith("walsim_", StringComparison.Ordinal) && safe == -1) ? new ByteCount((long)safe) : null,
                 null, null, null, null, null, null));
         }
         return new SampleFrame(server1, rows);

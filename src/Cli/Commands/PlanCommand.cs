@@ -15,7 +15,7 @@ internal static class PlanCommand
 
     public static Command Create(PlanService service, TextWriter stderr)
     {
-        var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it).", InputKind.ScenarioOrSamples);
+        var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it); or --prometheus URL.", InputKind.ScenarioOrSamples);
         input.Arity = ArgumentArity.ZeroOrOne;
         var prometheus = PrometheusOptions.Create();
         var pg = Version("--pg", "The version to plan for. [default: the scenario's newest version, or the sampled server's]");

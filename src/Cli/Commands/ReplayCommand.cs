@@ -17,7 +17,7 @@ internal static class ReplayCommand
 
     public static Command Create(ReplayService service, TextWriter stderr)
     {
-        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).", InputKind.History);
+        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it), or a server log; or --prometheus URL.", InputKind.History);
         samples.Arity = ArgumentArity.ZeroOrOne;
         var prometheus = PrometheusOptions.Create();
         var until = Until("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");

@@ -16,7 +16,7 @@ internal static class WhatIfCommand
 
     public static Command Create(WhatIfService service, TextWriter stderr)
     {
-        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version.", InputKind.ScenarioOrSamples);
+        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version; or --prometheus URL.", InputKind.ScenarioOrSamples);
         scenario.Arity = ArgumentArity.ZeroOrOne;
         var prometheus = PrometheusOptions.Create();
         var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
