@@ -13,6 +13,14 @@ if (args is ["replay", ..])
     Walsim.Benchmarks.ReplayBenchmark.Run(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000);
     return;
 }
+if (args is ["prometheus", ..])
+{
+    // `Walsim.Benchmarks prometheus [days] [slots] [step seconds]`: issue 16's 30 days of 15 s history for 100 slots.
+    Walsim.Benchmarks.PrometheusBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 15);
+    return;
+}
 if (args is ["plan", ..])
 {
     var planArgs = args.Skip(1).Where(a => a != "from-day-0").ToArray();

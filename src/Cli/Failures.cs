@@ -98,7 +98,12 @@ internal static class Failures
     {
         IRecordedHistory? history = null;
         return GuardInput(stderr, () => history?.SettingsOrigin ?? pathOrUrl, settingError,
-            () => action(history = HistorySources.Open(pathOrUrl, use, options)));
+            () =>
+            {
+                history = HistorySources.Open(pathOrUrl, use, options);
+                if (history.Without(use) is { } note) stderr.WriteLine($"walsim: note: {note}");
+                return action(history);
+            });
     }
 
     private static ExitCode GuardInput(TextWriter stderr, Func<string> settingsOrigin, ExitCode settingError, Func<ExitCode> action)

@@ -24,6 +24,9 @@ public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IR
     /// <summary>Forecast from the first part of the file (up to <see cref="Until"/>, default half-way) and compare with the rest.</summary>
     public bool Backtest { get; init; }
 
+    /// <summary>For a Prometheus URL as <see cref="SamplesPath"/>: which cluster and stretch (<c>--prometheus</c> and its options).</summary>
+    public PrometheusQuery? Prometheus { get; init; }
+
     /// <summary>For a server log given to <see cref="WorkloadFrom"/>: its format (<c>--log-format</c>).</summary>
     public Walsim.Analyzer.Sources.LogFormat? LogFormat { get; init; }
 
@@ -35,7 +38,7 @@ public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IR
 public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
 {
     public ExitCode Run(ForecastRequest request) =>
-        Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Forecast, HistoryOptions.Default, ExitCode.UsageError, samples =>
+        Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Forecast, HistoryOptions.Default with { Prometheus = request.Prometheus }, ExitCode.UsageError, samples =>
         {
             var settingRows = samples.Settings;
             var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket };
@@ -45,6 +48,7 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
                 stderr.WriteLine($"walsim: warning: --workload-from {workloadFrom.Name} is from PostgreSQL {other}, the samples from {own}: the workload is fitted across a major upgrade, which may change the WAL it writes");
             if (request.Backtest)
             {
+                samples.Require(HistoryUse.Backtest);
                 // The slots lost after the split, as every history given shows them: a server log's invalidation lines
                 // date a loss to the millisecond, where samples only bracket it.
                 var losses = samples.SlotLosses().Concat(workloadFrom?.SlotLosses() ?? []).ToList();

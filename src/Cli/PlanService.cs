@@ -32,6 +32,9 @@ public sealed record PlanRequest(string Path, PgVersion? Version, IReadOnlyList<
     string Outages, string? Caps, int Steps, SimDuration? Target, double Risk, double Margin, int Runs, int Seed, SimDuration? Window,
     string Format, string? OutDir, string? Html, int Threads)
 {
+    /// <summary>For a Prometheus URL as <see cref="Path"/>: which cluster and stretch (<c>--prometheus</c>).</summary>
+    public PrometheusQuery? Prometheus { get; init; }
+
     /// <summary>A managed service's read-only threshold, as a fraction of the volume.</summary>
     public double? ReadOnlyAt { get; init; }
 
@@ -54,7 +57,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
         if (request.Target is { } t && !outages.Contains(t)) outages = outages.Append(t).Order().ToList();
 
         return HistorySources.Recognises(request.Path)
-            ? Failures.WithHistory(stderr, request.Path, HistoryUse.Plan, HistoryOptions.Default, ExitCode.UsageError, samples => Plan(request, outages, FromSamples(request, samples)))
+            ? Failures.WithHistory(stderr, request.Path, HistoryUse.Plan, HistoryOptions.Default with { Prometheus = request.Prometheus }, ExitCode.UsageError, samples => Plan(request, outages, FromSamples(request, samples)))
             : Failures.Guard(stderr, () => Plan(request, outages, PlanSource.FromScenario(loadScenario(request.Path), request.Version)));
     }
 

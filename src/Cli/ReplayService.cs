@@ -21,6 +21,8 @@ public sealed record ReplayRequest(string SamplesPath, ReplayLimit Until, string
     public Walsim.Analyzer.Sources.LogFormat? LogFormat { get; init; }
     /// <summary>For a server log: its log_line_prefix, when given (<c>--log-line-prefix</c>).</summary>
     public Walsim.Analyzer.Sources.LogLinePrefix? LogLinePrefix { get; init; }
+    /// <summary>For a Prometheus URL: which cluster and stretch (<c>--prometheus</c> and its options).</summary>
+    public PrometheusQuery? Prometheus { get; init; }
 }
 
 /// <summary><c>walsim replay</c>: a real cluster's samples through the retention model, checkpoint by checkpoint.</summary>
@@ -31,7 +33,7 @@ public sealed class ReplayService(TextWriter stdout, TextWriter stderr)
         var options = new HistoryOptions
         {
             Version = request.Version, SegmentSize = request.SegmentSize, Settings = request.Settings,
-            LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix,
+            LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix, Prometheus = request.Prometheus,
         };
         return Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Replay, options, ExitCode.InvalidScenario,
             history => history is ServerLogHistory log ? RunLog(log) : RunDecisions(request, history));

@@ -73,7 +73,7 @@ public sealed class WalsimCommands
         Add(ForecastCommand.Create(forecast, stderr), ForecastCommand.Examples);
         Add(BacktestCommand.Create(stdout, stderr), BacktestCommand.Examples);
         Add(WhatIfCommand.Create(whatIf, stderr), WhatIfCommand.Examples);
-        Add(PlanCommand.Create(plan), PlanCommand.Examples);
+        Add(PlanCommand.Create(plan, stderr), PlanCommand.Examples);
         Add(ExplainCommand.Create(explain), ExplainCommand.Examples);
         Add(WatchCommand.Create(watch), WatchCommand.Examples);
         Add(CheckSlotsCommand.Create(checkSlots), CheckSlotsCommand.Examples);

@@ -23,6 +23,9 @@ public sealed record WhatIfRequest(string ScenarioPath, PgVersion From, IReadOnl
 
     /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>; in <see cref="OutDir"/>, else beside the page), and their size.</summary>
     public ChartOutput Charts { get; init; } = ChartOutput.None;
+
+    /// <summary>For a Prometheus URL as <see cref="ScenarioPath"/>: which cluster and stretch (<c>--prometheus</c>).</summary>
+    public PrometheusQuery? Prometheus { get; init; }
 }
 
 /// <summary><c>walsim whatif</c>: one scenario on several versions, side by side, with the first divergence explained.</summary>
@@ -39,7 +42,7 @@ public sealed class WhatIfService(TextWriter stdout, TextWriter stderr, Func<str
                 return ExitCode.InvalidScenario;
             });
         // A recorded history: what the sampled cluster went through, replayed under each version.
-        return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default, ExitCode.InvalidScenario, samples =>
+        return Failures.WithHistory(stderr, request.ScenarioPath, HistoryUse.WhatIf, HistoryOptions.Default with { Prometheus = request.Prometheus }, ExitCode.InvalidScenario, samples =>
         {
             var scenario = SampledScenario.Build(samples.Name, samples.Frames(), samples.Settings);
             var sampled = scenario.Versions[0];

@@ -16,6 +16,7 @@ public static class HistorySources
     [
         SampleFileHistory.Source,
         ServerLogHistory.Source,
+        PrometheusHistory.Source,
     ];
 
     /// <summary>
@@ -139,6 +140,9 @@ public sealed record HistoryOptions
 
     /// <summary>A server log's <c>log_line_prefix</c>, when the detection is not enough (<c>--log-line-prefix</c>).</summary>
     public LogLinePrefix? LogLinePrefix { get; init; }
+
+    /// <summary>For a Prometheus URL: which cluster, which stretch, the step and the credentials (<c>--match</c>, <c>--instance</c>, …).</summary>
+    public PrometheusQuery? Prometheus { get; init; }
 
     /// <summary>Settings in force at the start, when the source does not record them (postgresql.conf text values).</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();

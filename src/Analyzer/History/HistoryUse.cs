@@ -6,6 +6,14 @@ namespace Walsim.Analyzer.History;
 /// <param name="Instead">What to give instead, for the message when a history lacks something.</param>
 public sealed record HistoryUse(string Purpose, HistoryEvidence Needs, string Instead)
 {
+    /// <summary>What the use takes when a history shows it and does without otherwise, saying so once
+    /// (<see cref="RecordedHistoryExtensions.Without"/>): a Prometheus without walsim's custom queries shows neither
+    /// the redo pointer nor pg_wal, and a forecast can still start from the positions it does show.</summary>
+    public HistoryEvidence Optional { get; init; }
+
+    /// <summary>What the use assumes in place of <see cref="Optional"/> evidence a history lacks, in words.</summary>
+    public string? Assumes { get; init; }
+
     private const string SampleFile = "give a sample file written by walsim sample";
 
     /// <summary>Any replay: the checkpoints are what it checks (a server log's replay checks what its lines decide).</summary>
@@ -18,7 +26,17 @@ public sealed record HistoryUse(string Purpose, HistoryEvidence Needs, string In
     public static readonly HistoryUse WorkloadFit = new("a workload fit", HistoryEvidence.WalPositions, SampleFile + " or a server log written with log_checkpoints = on");
 
     /// <summary>A forecast starts from the cluster as last recorded: pg_wal, the last checkpoint, each slot.</summary>
-    public static readonly HistoryUse Forecast = new("a forecast", StateOfCluster, SampleFile + " (a server log can give the workload: --workload-from)");
+    public static readonly HistoryUse Forecast = new("a forecast", StateOfCluster & ~StartingFiles, SampleFile + " (a server log can give the workload: --workload-from)")
+    {
+        Optional = StartingFiles,
+        Assumes = "the forecast starts as if a checkpoint began at the last reading (redo = the WAL position then) and pg_wal held only the files from that segment up",
+    };
+
+    /// <summary>A backtest compares pg_wal's size as forecast with the size recorded: it needs pg_wal itself.</summary>
+    public static readonly HistoryUse Backtest = new("a backtest", StateOfCluster, SampleFile);
+
+    /// <summary>Where a forecast's files begin: a source without them can still give the positions.</summary>
+    private const HistoryEvidence StartingFiles = HistoryEvidence.RedoPointer | HistoryEvidence.PgWalListing;
 
     /// <summary>A what-if replays the recorded WAL and slot movements under other versions.</summary>
     public static readonly HistoryUse WhatIf = new("a what-if", StateOfCluster, SampleFile + ", or a scenario");
@@ -61,11 +79,21 @@ public static class RecordedHistoryExtensions
     /// <summary>True when <paramref name="history"/> shows everything <paramref name="use"/> needs.</summary>
     public static bool CanServe(this IRecordedHistory history, HistoryUse use) => (history.Shows & use.Needs) == use.Needs;
 
+    /// <summary>What <paramref name="use"/> does without because <paramref name="history"/> cannot show it, as one
+    /// sentence for stderr; null when it shows everything the use takes.</summary>
+    public static string? Without(this IRecordedHistory history, HistoryUse use)
+    {
+        var lacking = use.Optional & ~history.Shows;
+        return lacking == HistoryEvidence.None ? null
+            : $"{history.Name}: a {history.Kind} does not show {HistoryUse.Describe(lacking)}: {use.Assumes}";
+    }
+
     /// <summary>Throws, naming what is missing, unless <paramref name="history"/> can serve <paramref name="use"/>.</summary>
     public static void Require(this IRecordedHistory history, HistoryUse use)
     {
         if (history.CanServe(use)) return;
-        var missing = use.Needs & ~history.Shows;
+        // The optional evidence is named too: it is what the command would use, and what to look for instead.
+        var missing = (use.Needs | use.Optional) & ~history.Shows;
         throw new HistorySourceException(history.Name, HistoryProblem.Unsuitable,
             $"{use.Purpose} needs {HistoryUse.Describe(missing)}, which a {history.Kind} does not show; {use.Instead}");
     }

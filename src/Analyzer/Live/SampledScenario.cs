@@ -93,7 +93,8 @@ public static class SampledScenario
         var seg = f.SegmentSize;
         return new Scenario
         {
-            Name = Path.GetFileNameWithoutExtension(fileName),
+            // A Prometheus URL names its host (reports go to reports/<host>), not the last piece of its address.
+            Name = Uri.TryCreate(fileName, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url.Host : Path.GetFileNameWithoutExtension(fileName),
             Description = $"The {steps.Count + 1} samples of {fileName} (PostgreSQL {f.Version}, {f.ServerTime:yyyy-MM-dd HH:mm:ss} UTC, {at.Display()}) replayed: the WAL written, each slot moved as sampled.",
             SourceFile = fileName,
             Versions = [f.Version],

@@ -13,11 +13,14 @@ internal static class ForecastCommand
         walsim forecast db1.csv --what-if "slot cdc stops now; set max_slot_wal_keep_size=50GB" --runs 1000 --seed 7
         walsim forecast scenarios/traces/diurnal-pg15/samples.csv --workload-from scenarios/traces/diurnal-pg15/server.log --period 10min --bucket 20s
         walsim forecast scenarios/traces/diurnal-pg15/samples.csv --backtest --period 10min --bucket 20s
+        walsim forecast --prometheus http://prometheus:9090 --instance db1:9187 --range 30d
         """;
 
     public static Command Create(ForecastService service, TextWriter stderr)
     {
-        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).", InputKind.Samples);
+        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it); or --prometheus URL.", InputKind.Samples);
+        samples.Arity = ArgumentArity.ZeroOrOne;
+        var prometheus = PrometheusOptions.Create();
         var horizon = Duration("--horizon", "How far ahead to forecast (6h, 7d, 30d). [default: 7d]");
         var whatIf = new Option<IReadOnlyList<WhatIf>>("--what-if")
         {
@@ -40,14 +43,17 @@ internal static class ForecastCommand
         var command = new Command("forecast", """
             Forecasts, from a sample file, when each slot becomes extended, unreserved and lost, when pg_wal fills the disk (or a managed service goes read-only), and how big pg_wal gets. Fits the WAL rate with a daily cycle and a trend where the data shows them, then runs seeded Monte Carlo futures of that workload through the model of the sampled version, starting from the cluster as the last sample saw it; consumers that kept up keep up, stalled ones stay stalled. Prints p10/p50/p90 under the current trend and under each --what-if.
             """) { samples, horizon, whatIf, disk, readOnly, runs, seed, until, period, bucket, workloadFrom, logFormat, logLinePrefix, backtest };
+        foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
             if (!TryLogOptions(r, logFormat, logLinePrefix, stderr, out var format, out var prefix)) return (int)ExitCode.UsageError;
-            return (int)service.Run(new ForecastRequest(r.GetRequiredValue(samples),
+            if (!prometheus.TryRead(r, samples, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            return (int)service.Run(new ForecastRequest(path,
                 r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))
             {
                 Backtest = r.GetValue(backtest), WorkloadFrom = r.GetValue(workloadFrom), LogFormat = format, LogLinePrefix = prefix,
+                Prometheus = query,
             });
         });
         return command;

@@ -12,9 +12,11 @@ internal static class PlanCommand
         walsim plan scenarios/standby-stalled-past-cap.yaml --pg 15 --disk none --out reports/plan
         """;
 
-    public static Command Create(PlanService service)
+    public static Command Create(PlanService service, TextWriter stderr)
     {
-        var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it).", InputKind.ScenarioOrSamples);
+        var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it); or --prometheus URL.", InputKind.ScenarioOrSamples);
+        input.Arity = ArgumentArity.ZeroOrOne;
+        var prometheus = PrometheusOptions.Create();
         var pg = Version("--pg", "The version to plan for. [default: the scenario's newest version, or the sampled server's]");
         var slot = new Option<string[]>("--slot") { Description = "A slot to plan for; repeatable. [default: every slot with a consumer]", HelpName = "name" };
         var disk = Disk("The pg_wal volume (250GB), instead of the scenario's; 'none' to plan without one (the plan then sizes it).", noneAllowed: true);
@@ -51,10 +53,12 @@ internal static class PlanCommand
         var command = new Command("plan", """
             Capacity planning: for each slot, how long its consumer may be away under each candidate max_slot_wal_keep_size before the slot is invalidated or the pg_wal volume fills, over seeded Monte Carlo runs of the workload (a scenario's declared noise, or the rate fitted to samples), and a recommended cap and volume size with the margin and the reason. Each run stops one consumer at a random time in the window and never brings it back; the other consumers keep up. On a terminal a progress bar shows on stderr.
             """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket, format, outDir, html, charts.Png, charts.Svg, charts.Size, threads };
+        foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
+            if (!prometheus.TryRead(r, input, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
             var htmlPath = r.GetResult(html) is { } hr ? (hr.Tokens.Count > 0 ? hr.Tokens[0].Value : "") : null;
-            return (int)service.Run(new PlanRequest(r.GetRequiredValue(input), r.GetValue(pg), r.GetValue(slot) ?? [],
+            return (int)service.Run(new PlanRequest(path, r.GetValue(pg), r.GetValue(slot) ?? [],
                 r.GetValue(disk), NoDisk: r.GetResult(disk) is not null && r.GetValue(disk) is null,
                 r.GetRequiredValue(outage), r.GetValue(cap), r.GetValue(steps), r.GetValue(target), ShareOf(r, risk), ShareOf(r, margin),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(window),
@@ -64,6 +68,7 @@ internal static class PlanCommand
                 Period = r.GetValue(period) ?? SimDuration.FromDays(1),
                 Bucket = r.GetValue(bucket),
                 Charts = charts.From(r),
+                Prometheus = query,
             });
         });
         return command;

@@ -10,12 +10,15 @@ internal static class ReplayCommand
         walsim replay samples.csv
         walsim replay db1.csv --until 6h --checkpoints
         walsim replay db1.csv --csv reports/db1-replay.csv
+        walsim replay --prometheus http://prometheus:9090 --instance db1:9187 --range 2d
         walsim replay scenarios/traces/diurnal-pg15/server.log --wal-segment-size 1MB --set min_wal_size=16MB --set max_wal_size=32MB
         """;
 
     public static Command Create(ReplayService service, TextWriter stderr)
     {
-        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it).", InputKind.History);
+        var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it), or a server log; or --prometheus URL.", InputKind.History);
+        samples.Arity = ArgumentArity.ZeroOrOne;
+        var prometheus = PrometheusOptions.Create();
         var until = Until("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");
         var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
         csv.AcceptLegalFilePathsOnly();
@@ -36,8 +39,10 @@ internal static class ReplayCommand
             Replays a real cluster's samples through walsim's retention model, as validate does on a throwaway cluster. Reconstructs the WAL write rate, the checkpoints (each new redo_lsn) and how each slot's consumer behaved; then, for every checkpoint seen, recomputes KeepLogSeg, the slot invalidations and RemoveOldXlogFiles/PreallocXlogFiles from the state sampled just before, and compares with the sample after: the files in pg_wal, the oldest file, the slots invalidated; and at every sample each slot's wal_status and safe_wal_size (13+). Exit code 1 if any decision disagrees.
             Also reads a server log written with log_checkpoints = on (stderr with any prefix, wrapped or not by docker, kubectl, journald, syslog or a CI job; csvlog; jsonlog; CloudNativePG or Cloud Logging JSON; gzip, bzip2 or zstd; a rotated set as a directory or a quoted glob): then it checks what a log decides — each checkpoint's distance estimate, and files added and recycled against PreallocXlogFiles and XLOGfileslop — and sums WAL, file changes and invalidations. The slots a log shows lost are read with or without log_checkpoints.
             """) { samples, until, csv, checkpoints, pg, segment, set, logFormat, logLinePrefix };
+        foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
+            if (!prometheus.TryRead(r, samples, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
             var seg = WalSegmentSize.Default;
             if (r.GetValue(segment) is { } text)
             {
@@ -56,9 +61,10 @@ internal static class ReplayCommand
                 if (eq <= 0) { stderr.WriteLine($"walsim: --set: expected name=value, got \"{pair}\""); return (int)ExitCode.UsageError; }
                 settings[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
             }
-            return (int)service.Run(new ReplayRequest(r.GetRequiredValue(samples), r.GetValue(until), r.GetValue(csv), r.GetValue(checkpoints))
+            return (int)service.Run(new ReplayRequest(path, r.GetValue(until), r.GetValue(csv), r.GetValue(checkpoints))
             {
                 Version = r.GetValue(pg), SegmentSize = seg, Settings = settings, LogFormat = format, LogLinePrefix = prefix,
+                Prometheus = query,
             });
         });
         return command;

@@ -15,7 +15,9 @@ internal static class WhatIfCommand
 
     public static Command Create(WhatIfService service, TextWriter stderr)
     {
-        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version.", InputKind.ScenarioOrSamples);
+        var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version; or --prometheus URL.", InputKind.ScenarioOrSamples);
+        scenario.Arity = ArgumentArity.ZeroOrOne;
+        var prometheus = PrometheusOptions.Create();
         var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
         var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
         var format = Format(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry, $"How the report is printed on stdout: {Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.DescribePrintable()}.");
@@ -34,20 +36,22 @@ internal static class WhatIfCommand
         var command = new Command("whatif", """
             Runs one scenario on the version it is written for and on each version you might move to, and lays the results side by side: when each slot becomes extended, unreserved and lost, pg_wal's peak, the disk, checkpoints and invalidations. Moves the settings across versions (wal_keep_segments <-> wal_keep_size, parameters a version lacks, defaults that changed) and says what it did; finds the first checkpoint where a version decides differently and names the PostgreSQL change behind it; warns when a minor release has a retention bug fixed later and shows what the fix changes for this workload.
             """) { scenario, from, to, format, outDir, html, charts.Png, charts.Svg, charts.Size, sync, force };
+        foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
+            if (!prometheus.TryRead(r, scenario, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
             var fmt = r.GetRequiredValue(format);
             if (r.GetValue(sync) is { } mechanisms)
-                return (int)service.RunSync(r.GetRequiredValue(scenario), r.GetValue(from), mechanisms, fmt);
+                return (int)service.RunSync(path, r.GetValue(from), mechanisms, fmt);
             if (r.GetValue(from) is not { } fromVersion || (r.GetValue(to) ?? []).Count == 0)
             {
                 stderr.WriteLine("walsim: whatif needs --from and --to (versions), or --sync (mechanisms) for a topology scenario");
                 return (int)ExitCode.UsageError;
             }
-            return (int)service.Run(new WhatIfRequest(r.GetRequiredValue(scenario), fromVersion, r.GetValue(to) ?? [], fmt, r.GetValue(outDir),
+            return (int)service.Run(new WhatIfRequest(path, fromVersion, r.GetValue(to) ?? [], fmt, r.GetValue(outDir),
                 // --html alone: the default file; absent: no HTML report.
                 r.GetResult(html) is null ? null : r.GetValue(html) ?? "")
-            { Force = r.GetValue(force), Charts = charts.From(r) });
+            { Force = r.GetValue(force), Charts = charts.From(r), Prometheus = query });
         });
         return command;
     }

@@ -210,10 +210,12 @@ public sealed class HistorySourcesTests : IDisposable
     [Fact]
     public void A_url_is_left_to_a_source_that_reads_urls()
     {
-        // No source reads one yet (Prometheus, issue 16): the opener says so rather than looking for a file.
-        var e = Assert.Throws<HistorySourceException>(() => HistorySources.Open("http://prometheus:9090", HistoryUse.Forecast));
-        Assert.Equal(HistoryProblem.Unrecognised, e.Problem);
-        Assert.StartsWith("http://prometheus:9090: no history source reads http URLs yet", e.Message);
+        // Prometheus reads URLs (issue 16): the opener asks it rather than looking for a file; one that does not
+        // answer is named, with what to check.
+        var e = Assert.Throws<HistorySourceException>(() => HistorySources.Open("http://127.0.0.1:1", HistoryUse.Forecast));
+        Assert.Equal(HistoryProblem.Missing, e.Problem);
+        Assert.StartsWith("http://127.0.0.1:1: cannot reach Prometheus: ", e.Message);
+        Assert.True(HistorySources.Recognises("https://prometheus.example:9090"));
     }
 
     [Fact]

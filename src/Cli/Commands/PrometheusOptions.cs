@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Walsim.Analyzer.History;
+
+namespace Walsim.Cli.Commands;
+
+/// <summary>
+/// <c>--prometheus URL</c> and its companions, shared by the commands that read a recorded history (replay, forecast,
+/// whatif, plan): a Prometheus that scraped postgres_exporter or pgwatch, in place of the history file. Basic auth is
+/// read from <c>WALSIM_PROMETHEUS_USER</c>/<c>WALSIM_PROMETHEUS_PASSWORD</c>, never from the command line.
+/// </summary>
+internal sealed class PrometheusOptions
+{
+    public const string UserVariable = "WALSIM_PROMETHEUS_USER";
+    public const string PasswordVariable = "WALSIM_PROMETHEUS_PASSWORD";
+
+    private PrometheusOptions() { }
+
+    public Option<string> Url { get; } = Validated(new Option<string>("--prometheus")
+    {
+        Description = "Read the history from this Prometheus server (http://prometheus:9090) instead of a file: the series postgres_exporter (best with deploy/postgres_exporter/walsim-queries.yaml) or pgwatch publish; see docs/cli.md.",
+        HelpName = "url",
+    });
+
+    public Option<string> Instance { get; } = new("--instance") { Description = "With --prometheus: the cluster's instance label (its exporter as Prometheus scrapes it, e.g. db1:9187).", HelpName = "name" };
+
+    public Option<string> Match { get; } = new("--match") { Description = "With --prometheus: label matchers picking the cluster, e.g. '{job=\"postgres\",cluster=\"db1\"}'.", HelpName = "selector" };
+
+    public Option<SimDuration?> Range { get; } = CliOptions.Duration("--range", "With --prometheus: how far back from now to read. [default: 7d]");
+
+    public Option<SimDuration?> Step { get; } = CliOptions.Duration("--step", "With --prometheus: the range queries' step. [default: the scrape interval]");
+
+    public Option<string> BearerTokenFile { get; } = new("--bearer-token-file") { Description = "With --prometheus: a file holding a bearer token. (Basic auth: WALSIM_PROMETHEUS_USER and WALSIM_PROMETHEUS_PASSWORD in the environment.)", HelpName = "file" };
+
+    public Option<string> Ca { get; } = new("--prometheus-ca") { Description = "With --prometheus: the CA certificate (PEM) that signed the server's certificate.", HelpName = "file" };
+
+    public IEnumerable<Option> All => [Url, Instance, Match, Range, Step, BearerTokenFile, Ca];
+
+    public static PrometheusOptions Create() => new();
+
+    private static Option<string> Validated(Option<string> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } text
+                && !(Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+                r.AddError($"--prometheus: expected an http or https URL like http://prometheus:9090, got \"{text}\"");
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// The history to open: the positional file, or the Prometheus URL, exactly one of them; with the Prometheus
+    /// options as a <see cref="PrometheusQuery"/>. False (after saying why) when neither or both were given, or an
+    /// option needs --prometheus.
+    /// </summary>
+    public bool TryRead(ParseResult r, Argument<string> file, TextWriter stderr, out string path, out PrometheusQuery? query)
+    {
+        query = null;
+        path = "";
+        var url = r.GetValue(Url);
+        var given = r.GetValue(file);
+        if (url is not null && given is not null)
+        {
+            stderr.WriteLine($"walsim: give either {file.Name} or --prometheus, not both");
+            return false;
+        }
+        if (url is null)
+        {
+            foreach (var o in All.Skip(1))
+                if (r.GetResult(o) is not null)
+                {
+                    stderr.WriteLine($"walsim: {o.Name} needs --prometheus URL");
+                    return false;
+                }
+            if (given is null)
+            {
+                stderr.WriteLine($"walsim: give {file.Name} (a file) or --prometheus URL");
+                return false;
+            }
+            path = given;
+            return true;
+        }
+        var match = new List<string>();
+        if (r.GetValue(Match) is { } m && m.Trim().TrimStart('{').TrimEnd('}').Trim() is { Length: > 0 } inner) match.Add(inner);
+        if (r.GetValue(Instance) is { } instance) match.Add($"instance=\"{instance.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        var user = Environment.GetEnvironmentVariable(UserVariable);
+        query = new PrometheusQuery
+        {
+            Match = match.Count > 0 ? string.Join(",", match) : null,
+            Range = r.GetValue(Range) is { } range ? TimeSpan.FromMicroseconds(range.Microseconds) : TimeSpan.FromDays(7),
+            Step = r.GetValue(Step) is { } step ? TimeSpan.FromMicroseconds(step.Microseconds) : null,
+            BearerTokenFile = r.GetValue(BearerTokenFile),
+            User = user is { Length: > 0 } ? user : null,
+            Password = Environment.GetEnvironmentVariable(PasswordVariable),
+            CaFile = r.GetValue(Ca),
+        };
+        path = url;
+        return true;
+    }
+}
