@@ -21,6 +21,9 @@ public sealed record ForecastRequest(string SamplesPath, SimDuration Horizon, IR
     /// <summary>Fit the workload to this history instead (a longer sample file, or a server log with log_checkpoints).</summary>
     public string? WorkloadFrom { get; init; }
 
+    /// <summary>No <c>--period</c> given: look for the cycle's period in the history when it is too short for two days.</summary>
+    public bool DetectPeriod { get; init; }
+
     /// <summary>Forecast from the first part of the file (up to <see cref="Until"/>, default half-way) and compare with the rest.</summary>
     public bool Backtest { get; init; }
 
@@ -41,7 +44,7 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
         Failures.WithHistory(stderr, request.SamplesPath, HistoryUse.Forecast, HistoryOptions.Default with { Prometheus = request.Prometheus }, ExitCode.UsageError, samples =>
         {
             var settingRows = samples.Settings;
-            var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket };
+            var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket, DetectPeriod = request.DetectPeriod };
             var workloadOptions = HistoryOptions.Default with { LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix };
             var workloadFrom = request.WorkloadFrom is { } from ? HistorySources.Open(from, HistoryUse.WorkloadFit, workloadOptions) : null;
             if (workloadFrom?.Version is { } other && samples.Version is { } own && other.Major != own.Major)

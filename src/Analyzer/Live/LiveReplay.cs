@@ -43,6 +43,9 @@ public sealed class LiveReplay
     private readonly Dictionary<string, Lsn> _lostEarly = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _lastRestart = new(StringComparer.Ordinal);
     private bool _standbyNoted;
+    // Each logical slot's restart_lsn as of the last moment the global slot minimum was certainly recomputed (see
+    // TrackMinimumRecompute): KeepLogSeg's minimum may still count it there.
+    private readonly Dictionary<string, Lsn> _logicalAtRecompute = new(StringComparer.Ordinal);
 
     // What was seen, for the summary.
     private ServerSample _first, _last;
@@ -118,9 +121,16 @@ public sealed class LiveReplay
         {
             // The retry is fair only if nothing else happened in between: no gap, no newer checkpoint.
             var clean = !gap && s.RedoLsn == prev!.Server.RedoLsn;
-            Judge(pending, clean ? frame : prev!, final: true);
-            _pending = null;
-            settledHere = clean;
+            // RemoveOldXlogFiles can outlast a sampling interval (142 removed and 28 recycled took 1.6 s on
+            // batch-forgotten-pg13): while the oldest file still moves up between two samples it is running, and
+            // the sample after judges the checkpoint instead.
+            var removing = clean && Oldest(s) is { } o && Oldest(prev!.Server) is { } po && o > po;
+            if (!(removing && !Judge(pending, frame, final: false)))
+            {
+                if (!removing) Judge(pending, clean ? frame : prev!, final: true);
+                _pending = null;
+                settledHere = clean;
+            }
         }
 
         if (s.InRecovery)
@@ -140,6 +150,7 @@ public sealed class LiveReplay
         RememberDirectory(frame, prev is null || gap || settledHere || (s.RedoLsn != prev.Server.RedoLsn && _pending is null));
         _workload.Observe(frame, _settings);
         if (settledHere || (prev is not null && !gap && s.RedoLsn != prev.Server.RedoLsn && _pending is null)) _lostEarly.Clear();
+        TrackMinimumRecompute(prev, frame, gap);
         AdoptObservedInvalidations(frame, checkpointSeen: prev is not null && s.RedoLsn != prev.Server.RedoLsn, comparable: prev is not null && !gap && !s.InRecovery);
         RememberSlots(frame);
         _prev = frame;
@@ -216,6 +227,10 @@ public sealed class LiveReplay
         // of that moment bracket it, and the model's outcome for each end brackets the server's.
         var (lowSlots, highSlots) = SlotMinimumBracket(before, after, a.RedoLsn);
         var (minLow, minHigh) = (MinRestart(lowSlots), MinRestart(highSlots));
+        // ...and a logical slot counts in that minimum only as far as the last recompute saw it: the low side keeps
+        // from there.
+        var staleLow = StaleLogicalMinimum(slots) is { IsValid: true } stale && minLow.IsValid && stale < minLow;
+        if (staleLow) minLow = StaleLogicalMinimum(slots);
         // 18 reads each slot's last saved restart_lsn for the recomputed minimum too; earlier versions the current one.
         var lastSaved = _policy!.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
         // RemoveOldXlogFiles runs over the files present when it ran (those sampled before, plus the segments written
@@ -242,7 +257,7 @@ public sealed class LiveReplay
         });
         var low = Decide(lowSlots, minLow, b.ServerTime);
         var idleBracketed = IdleWindowMatters(settings, slots, b.ServerTime, a.ServerTime);
-        var bracketed = !ReferenceEquals(lowSlots, highSlots) || idleBracketed;
+        var bracketed = !ReferenceEquals(lowSlots, highSlots) || idleBracketed || staleLow;
         var high = bracketed ? Decide(highSlots, minHigh, a.ServerTime) : low;
         _estimate = low.Estimate;
 
@@ -547,6 +562,42 @@ public sealed class LiveReplay
     {
         if (_settings!.ArchiveMode == ArchiveMode.Off) return new SegmentNumber(ulong.MaxValue);
         return s.LastArchivedWal is { } f && f.Length >= 24 && _seg.TryParseFileName(f.AsSpan(0, 24), out var n) ? n : default;
+    }
+
+    /// <summary>
+    /// KeepLogSeg reads the global slot minimum (<c>XLogGetReplicationSlotMinimumLSN</c>), which only
+    /// <c>ReplicationSlotsComputeRequiredLSN</c> sets. A logical slot's restart_lsn moving does not call it unless its
+    /// catalog_xmin moved too (<c>LogicalConfirmReceivedLocation</c>: only under <c>updated_xmin</c>), which the samples
+    /// do not show; what certainly calls it is a physical slot moving (<c>PhysicalConfirmReceivedLocation</c>,
+    /// <c>pg_physical_replication_slot_advance</c>), a slot created, dropped or invalidated
+    /// (<c>ReplicationSlotReserveWal</c>, <c>ReplicationSlotDropPtr</c>, <c>InvalidateObsoleteReplicationSlots</c>) and a
+    /// restart. So between such moments the minimum may still hold a logical slot where it was at the last one: each
+    /// logical slot's restart_lsn as sampled just before it (retention-model.md §12.2). idle-pg18 kept segment 1C for
+    /// seven minutes after the invalidation that last recomputed it, while its logical slot moved on to 0x24.
+    /// </summary>
+    private void TrackMinimumRecompute(SampleFrame? prev, SampleFrame frame, bool gap)
+    {
+        var logical = frame.Slots.Where(x => x.Kind == SlotKind.Logical && x.RestartLsn.IsValid && !IsInvalidatedByCheckpoint(x)).ToList();
+        bool recomputed = prev is null || gap
+            || prev.Slots.Count != frame.Slots.Count
+            || frame.Slots.Any(x => prev.Slot(x.Name) is not { } p
+                || (x.Kind == SlotKind.Physical && x.RestartLsn != p.RestartLsn)
+                || (IsInvalidatedByCheckpoint(x) && !IsInvalidatedByCheckpoint(p)));
+        if (!recomputed) return;
+        _logicalAtRecompute.Clear();
+        foreach (var x in logical)
+            _logicalAtRecompute[x.Name] = prev?.Slot(x.Name) is { RestartLsn.IsValid: true } p && p.RestartLsn < x.RestartLsn && !gap ? p.RestartLsn : x.RestartLsn;
+    }
+
+    /// <summary>The lowest logical restart_lsn the global minimum may still hold (see <see cref="TrackMinimumRecompute"/>),
+    /// among the slots the checkpoint sees.</summary>
+    private Lsn StaleLogicalMinimum(List<SlotSample> slots)
+    {
+        var min = Lsn.Invalid;
+        foreach (var x in slots)
+            if (x.Kind == SlotKind.Logical && _logicalAtRecompute.TryGetValue(x.Name, out var at) && at < x.RestartLsn && (!min.IsValid || at < min))
+                min = at;
+        return min;
     }
 
     private static Lsn MinRestart(IEnumerable<SlotSample> slots) => CheckpointDecision.MinRestart(slots.Select(s => s.RestartLsn));

@@ -45,7 +45,7 @@ internal static class BacktestCommand
             }
             try
             {
-                var fit = new WorkloadFitOptions { CyclePeriod = r.GetValue(period) ?? SimDuration.FromDays(1) };
+                var fit = new WorkloadFitOptions { CyclePeriod = r.GetValue(period) ?? SimDuration.FromDays(1), DetectPeriod = r.GetValue(period) is null };
                 var report = BacktestCorpus.Run(path, fractions, fit, r.GetValue(runs), r.GetValue(seed), Environment.ProcessorCount);
                 ForecastRenderers.Corpus.GetPrintable(r.GetValue(format) ?? "table").Render(report, stdout);
                 return (int)ExitCode.Ok;

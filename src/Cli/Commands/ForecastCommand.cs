@@ -52,7 +52,7 @@ internal static class ForecastCommand
                 r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))
             {
-                Backtest = r.GetValue(backtest), WorkloadFrom = r.GetValue(workloadFrom), LogFormat = format, LogLinePrefix = prefix,
+                Backtest = r.GetValue(backtest), DetectPeriod = r.GetValue(period) is null, WorkloadFrom = r.GetValue(workloadFrom), LogFormat = format, LogLinePrefix = prefix,
                 Prometheus = query,
             });
         });

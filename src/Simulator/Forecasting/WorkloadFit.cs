@@ -121,6 +121,68 @@ public sealed class WorkloadFit
         if (o.CyclePeriod <= SimDuration.Zero) throw new ArgumentOutOfRangeException(nameof(options), o.CyclePeriod, "CyclePeriod must be positive");
         var bucket = o.Bucket ?? DefaultBucket(observations);
         var rb = RateBuckets.Build(observations, bucket, o);
+        if (o.DetectPeriod && DetectCyclePeriod(rb, o) is { } found)
+            return FitBuckets(observations, o with { CyclePeriod = found, DetectPeriod = false }, bucket, rb,
+                $"no --period given: a {found.Display()} cycle found in the history (periods from 4 buckets to half the history tried, Bonferroni-corrected F-test)");
+        return FitBuckets(observations, o, bucket, rb, null);
+    }
+
+    /// <summary>
+    /// The period of a cycle in the busy buckets' log-rates, when none was given and the history is too short for
+    /// two of the configured period: every period from 4 buckets (the shortest a sine is resolved at) to a
+    /// <see cref="WorkloadFitOptions.MinCyclePeriods"/>-th of the history (so at least that many cycles are seen) is
+    /// fitted as the one-harmonic cycle with the trend, the best kept, and accepted only if its F-test against the
+    /// trend alone stays below the significance level multiplied out over every period tried (Bonferroni: trying many
+    /// periods must not find a cycle in noise or in a few level shifts more often than one given period would). Null
+    /// when none passes.
+    /// </summary>
+    internal static SimDuration? DetectCyclePeriod(RateBuckets rb, WorkloadFitOptions o)
+    {
+        var busyK = new List<int>();
+        int k0 = -1, k1 = -1;
+        for (var k = 0; k < rb.Count; k++)
+        {
+            if (double.IsNaN(rb.Rates[k])) continue;
+            if (k0 < 0) k0 = k;
+            k1 = k;
+            if (rb.Rates[k] >= o.IdleBelowBytesPerSecond) busyK.Add(k);
+        }
+        var n = busyK.Count;
+        if (k0 < 0 || n < o.MinBuckets) return null;
+        var width = rb.WidthMicroseconds;
+        var spanBuckets = k1 - k0 + 1;
+        if (new SimDuration(spanBuckets * width) >= o.CyclePeriod * o.MinCyclePeriods) return null; // the given period is testable
+        var maxBuckets = (int)Math.Floor(spanBuckets / o.MinCyclePeriods);
+        if (maxBuckets < 4) return null;
+        var y = Vector<double>.Build.Dense(n, i => Math.Log(rb.Rates[busyK[i]]));
+        var runStart = new bool[n];
+        for (var i = 0; i < n; i++) runStart[i] = i == 0 || busyK[i - 1] != busyK[i] - 1;
+        var tRef = busyK.Average(k => (double)rb.BucketMiddle(k).Microseconds);
+        Matrix<double> Design(long periodUs, bool withCycle)
+        {
+            var x = Matrix<double>.Build.Dense(n, withCycle ? 4 : 2);
+            for (var i = 0; i < n; i++)
+                FillRow(x, i, rb.BucketMiddle(busyK[i]).Microseconds, true, withCycle ? 1 : 0, tRef, periodUs, o.MidnightAt.Microseconds);
+            return x;
+        }
+        if (n <= 5) return null;
+        long bestPeriod = 0;
+        Regression.Result? best = null;
+        var tried = 0;
+        for (var m = 4; m <= maxBuckets; m++)
+        {
+            tried++;
+            var full = Regression.Fit(Design(m * width, true), y, runStart);
+            if (best is null || full.Rss < best.Rss) { best = full; bestPeriod = m * width; }
+        }
+        if (best is null) return null;
+        var restricted = Regression.Fit(Design(bestPeriod, false), y, runStart, best.Phi);
+        var (_, p) = PartialF(restricted.Rss, best.Rss, 2, n - best.P);
+        return !double.IsNaN(p) && p * tried < o.SignificanceLevel ? new SimDuration(bestPeriod) : null;
+    }
+
+    private static WorkloadFit FitBuckets(IReadOnlyList<WalObservation> observations, WorkloadFitOptions o, SimDuration bucket, RateBuckets rb, string? detected)
+    {
         var ci = CultureInfo.InvariantCulture;
 
         // ---- measured, idle and busy buckets
@@ -168,6 +230,7 @@ public sealed class WorkloadFit
         var until = rb.BucketStart(k1 + 1);
         var span = until - from;
         var notes = new List<string>();
+        if (detected is not null) notes.Add(detected);
         var rates = Distribution(rb, k0, k1, y, measured, idleFraction);
 
         var periodUs = o.CyclePeriod.Microseconds;

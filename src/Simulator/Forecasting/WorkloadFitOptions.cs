@@ -10,6 +10,10 @@ public sealed record WorkloadFitOptions
     /// <summary>Period of the cycle looked for; default 24 h. Tests and short recordings may use a compressed period.</summary>
     public SimDuration CyclePeriod { get; init; } = SimDuration.FromDays(1);
 
+    /// <summary>No period was given (<c>--period</c>): when the history is too short for two <see cref="CyclePeriod"/>s,
+    /// look for the cycle's period in the data instead (<see cref="WorkloadFit.DetectCyclePeriod"/>). Default false.</summary>
+    public bool DetectPeriod { get; init; }
+
     /// <summary>Harmonics of <see cref="CyclePeriod"/> in the cycle: 1 = 24 h only, 2 = 24 h + 12 h. Default 1.</summary>
     public int Harmonics { get; init; } = 1;
 
