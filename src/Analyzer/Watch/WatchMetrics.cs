@@ -26,25 +26,18 @@ public static class WatchMetrics
         var s = w.Newest?.Server;
 
         // Watcher health.
-        m.Family("walsim_up", "gauge", "1 while the last attempt to sample the server succeeded, 0 while disconnected.");
-        m.Sample("walsim_up", w.Connected ? 1 : 0);
-        m.Family("walsim_samples_total", "counter", "Samples taken by this watcher.");
-        m.Sample("walsim_samples_total", w.Samples);
-        m.Family("walsim_sample_gaps_total", "counter", "Samples that follow a gap (a lost connection, a server restart).");
-        m.Sample("walsim_sample_gaps_total", w.Gaps);
-        m.Family("walsim_connections_lost_total", "counter", "Times the connection to the server was lost.");
-        m.Sample("walsim_connections_lost_total", w.ConnectionsLost);
-        m.Family("walsim_reconnects_total", "counter", "Times the connection was re-established.");
-        m.Sample("walsim_reconnects_total", w.Reconnects);
+        m.Single("walsim_up", "gauge", "1 while the last attempt to sample the server succeeded, 0 while disconnected.", w.Connected ? 1 : 0);
+        m.Single("walsim_samples_total", "counter", "Samples taken by this watcher.", w.Samples);
+        m.Single("walsim_sample_gaps_total", "counter", "Samples that follow a gap (a lost connection, a server restart).", w.Gaps);
+        m.Single("walsim_connections_lost_total", "counter", "Times the connection to the server was lost.", w.ConnectionsLost);
+        m.Single("walsim_reconnects_total", "counter", "Times the connection was re-established.", w.Reconnects);
         m.Family("walsim_last_error_timestamp_seconds", "gauge", "When the watcher last failed at something, by kind (connection_lost, replay, forecast); the message is on stderr.");
         foreach (var (kind, at) in w.LastErrors.OrderBy(e => e.Key))
             m.Sample("walsim_last_error_timestamp_seconds", Seconds(at), ("kind", Kind(kind)));
-        m.Family("walsim_history_samples", "gauge", "Samples held in the rolling history the forecast is fitted to.");
-        m.Sample("walsim_history_samples", w.HistorySamples);
+        m.Single("walsim_history_samples", "gauge", "Samples held in the rolling history the forecast is fitted to.", w.HistorySamples);
         if (w.HistoryFrom is { } from && s is { } ns)
         {
-            m.Family("walsim_history_seconds", "gauge", "Time the rolling history covers.");
-            m.Sample("walsim_history_seconds", (ns.LocalTime - from).TotalSeconds);
+            m.Single("walsim_history_seconds", "gauge", "Time the rolling history covers.", (ns.LocalTime - from).TotalSeconds);
         }
 
         if (s is { } server)
@@ -53,19 +46,14 @@ public static class WatchMetrics
             m.Family("walsim_server_info", "gauge", "The server sampled: version, system identifier, role.");
             m.Sample("walsim_server_info", 1, ("version", server.Version.ToString()), ("system_identifier", server.SystemIdentifier.ToString(CultureInfo.InvariantCulture)),
                 ("role", server.InRecovery ? "standby" : "primary"));
-            m.Family("walsim_last_sample_timestamp_seconds", "gauge", "When the last sample was taken (the watcher's clock).");
-            m.Sample("walsim_last_sample_timestamp_seconds", Seconds(server.LocalTime));
-            m.Family("walsim_wal_lsn_bytes", "gauge", "The newest WAL position (insert LSN on a primary, received on a standby) as a byte offset.");
-            m.Sample("walsim_wal_lsn_bytes", server.HeadLsn.Value);
+            m.Single("walsim_last_sample_timestamp_seconds", "gauge", "When the last sample was taken (the watcher's clock).", Seconds(server.LocalTime));
+            m.Single("walsim_wal_lsn_bytes", "gauge", "The newest WAL position (insert LSN on a primary, received on a standby) as a byte offset.", server.HeadLsn.Value);
             if (w.WalRate is { } rate)
             {
-                m.Family("walsim_wal_rate_bytes_per_second", "gauge", "WAL written per second between the last two samples.");
-                m.Sample("walsim_wal_rate_bytes_per_second", rate);
+                m.Single("walsim_wal_rate_bytes_per_second", "gauge", "WAL written per second between the last two samples.", rate);
             }
-            m.Family("walsim_pg_wal_files", "gauge", "WAL segment files in pg_wal.");
-            m.Sample("walsim_pg_wal_files", server.PgWalFiles);
-            m.Family("walsim_pg_wal_size_bytes", "gauge", "Total size of the WAL segment files in pg_wal.");
-            m.Sample("walsim_pg_wal_size_bytes", server.PgWalBytes.Bytes);
+            m.Single("walsim_pg_wal_files", "gauge", "WAL segment files in pg_wal.", server.PgWalFiles);
+            m.Single("walsim_pg_wal_size_bytes", "gauge", "Total size of the WAL segment files in pg_wal.", server.PgWalBytes.Bytes);
             if (w.Breakdown is { } b)
             {
                 m.Family("walsim_pg_wal_bytes", "gauge", "pg_wal's bytes by the reason each file is kept (walsim explain): redo, wal_keep, slot (with the slot), archiver, recycled_ahead, removable, other.");
@@ -89,35 +77,23 @@ public static class WatchMetrics
         }
 
         // The model's health.
-        m.Family("walsim_model_checkpoints_judged_total", "counter", "Checkpoints seen in the samples and re-decided by the model.");
-        m.Sample("walsim_model_checkpoints_judged_total", w.CheckpointsJudged);
-        m.Family("walsim_model_decisions_total", "counter", "Decisions compared with the server: checkpoint outcomes, wal_status, safe_wal_size.");
-        m.Sample("walsim_model_decisions_total", w.Decisions);
-        m.Family("walsim_model_disagreements_total", "counter", "Decisions on which the model and this server disagreed (walsim replay on the samples shows each).");
-        m.Sample("walsim_model_disagreements_total", w.Disagreements);
-        m.Family("walsim_model_replay_restarts_total", "counter", "Times the model's replay started over (the server came back as another major version).");
-        m.Sample("walsim_model_replay_restarts_total", w.ReplayRestarts);
+        m.Single("walsim_model_checkpoints_judged_total", "counter", "Checkpoints seen in the samples and re-decided by the model.", w.CheckpointsJudged);
+        m.Single("walsim_model_decisions_total", "counter", "Decisions compared with the server: checkpoint outcomes, wal_status, safe_wal_size.", w.Decisions);
+        m.Single("walsim_model_disagreements_total", "counter", "Decisions on which the model and this server disagreed (walsim replay on the samples shows each).", w.Disagreements);
+        m.Single("walsim_model_replay_restarts_total", "counter", "Times the model's replay started over (the server came back as another major version).", w.ReplayRestarts);
 
         // The forecast.
-        m.Family("walsim_forecasts_total", "counter", "Forecasts made.");
-        m.Sample("walsim_forecasts_total", w.Forecasts);
-        m.Family("walsim_forecast_failures_total", "counter", "Forecasts that could not be made (too little history to fit, a standby).");
-        m.Sample("walsim_forecast_failures_total", w.ForecastFailures);
+        m.Single("walsim_forecasts_total", "counter", "Forecasts made.", w.Forecasts);
+        m.Single("walsim_forecast_failures_total", "counter", "Forecasts that could not be made (too little history to fit, a standby).", w.ForecastFailures);
         if (w.Forecast is { } f)
         {
             var age = (w.Now - f.AsOf).TotalSeconds;
-            m.Family("walsim_forecast_timestamp_seconds", "gauge", "The sample the last forecast started from.");
-            m.Sample("walsim_forecast_timestamp_seconds", Seconds(f.AsOf));
-            m.Family("walsim_forecast_age_seconds", "gauge", "How old the last forecast's starting sample is.");
-            m.Sample("walsim_forecast_age_seconds", age);
-            m.Family("walsim_forecast_duration_seconds", "gauge", "How long the last forecast took to compute.");
-            m.Sample("walsim_forecast_duration_seconds", f.Took.TotalSeconds);
-            m.Family("walsim_forecast_horizon_seconds", "gauge", "How far ahead the forecast looks; a time to an event beyond it is +Inf.");
-            m.Sample("walsim_forecast_horizon_seconds", f.Horizon.TotalSeconds);
-            m.Family("walsim_forecast_fit_r_squared", "gauge", "The workload fit's R² on the rolling history's rate buckets (how much of the rate's variation the level, trend and cycle explain).");
-            m.Sample("walsim_forecast_fit_r_squared", f.Fit.ModelRSquared);
-            m.Family("walsim_forecast_fit_buckets", "gauge", "Rate buckets the workload fit measured.");
-            m.Sample("walsim_forecast_fit_buckets", f.Fit.MeasuredBuckets);
+            m.Single("walsim_forecast_timestamp_seconds", "gauge", "The sample the last forecast started from.", Seconds(f.AsOf));
+            m.Single("walsim_forecast_age_seconds", "gauge", "How old the last forecast's starting sample is.", age);
+            m.Single("walsim_forecast_duration_seconds", "gauge", "How long the last forecast took to compute.", f.Took.TotalSeconds);
+            m.Single("walsim_forecast_horizon_seconds", "gauge", "How far ahead the forecast looks; a time to an event beyond it is +Inf.", f.Horizon.TotalSeconds);
+            m.Single("walsim_forecast_fit_r_squared", "gauge", "The workload fit's R² on the rolling history's rate buckets (how much of the rate's variation the level, trend and cycle explain).", f.Fit.ModelRSquared);
+            m.Single("walsim_forecast_fit_buckets", "gauge", "Rate buckets the workload fit measured.", f.Fit.MeasuredBuckets);
 
             m.Family("walsim_slot_predicted_seconds", "gauge", "Seconds from now until the slot's wal_status becomes extended, unreserved or lost, at the 0.1/0.5/0.9 quantile of the forecast's runs (0.1: one run in ten sees it sooner); +Inf beyond the horizon, 0 when already lost.");
             foreach (var slot in f.Result.Slots)
@@ -161,6 +137,13 @@ public static class WatchMetrics
         public void Family(string name, string type, string help) =>
             _b.Append("# HELP ").Append(name).Append(' ').Append(help.Replace("\\", "\\\\").Replace("\n", "\\n")).Append('\n')
               .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+        /// <summary>A family of one unlabelled sample (the watcher's and the model's counters, pg_wal's size).</summary>
+        public void Single(string name, string type, string help, double value)
+        {
+            Family(name, type, help);
+            Sample(name, value);
+        }
 
         public void Sample(string name, double value, params (string Name, string Value)[] labels)
         {

@@ -46,32 +46,36 @@ public static class HaComparison
             ? $"{{mechanism: patroni, loop_wait: {interval}}}"
             : $"{{mechanism: pg_failover_slots, worker_nap_time: {interval}}}";
         var ev = o.Event == HaEvent.Switchover ? "switchover" : "failover";
-        var b = new StringBuilder();
-        b.AppendLine(inv, $"name: ha-{Name(o.Mechanism)}-{o.Event.ToString().ToLowerInvariant()}");
-        b.AppendLine(inv, $"description: >");
-        b.AppendLine(inv, $"  The real-server run of walsim validate --ha {Name(o.Mechanism)} ({o.Description}), as a model scenario: {o.WriteBytesPerSecond:0} B/s");
-        b.AppendLine(inv, $"  of writes, a consumer confirming every {o.ConsumerPeriod:0} s that stops at {o.ConsumerStoppedAt:0.0} s, the {ev} at {o.EventAt:0.0} s (after {WarmUp.TotalSeconds:0} s of warm-up).");
-        b.AppendLine(inv, $"versions: [{o.Version}]");
-        b.AppendLine("wal_segment_size: 1MB");
-        b.AppendLine(inv, $"duration: {Ms(o.EventAt + 5)}");
-        b.AppendLine("sample_interval: 1s");
-        b.AppendLine("settings: {wal_level: logical, max_wal_size: 1GB, checkpoint_timeout: 1d}");
-        b.AppendLine("workload:");
-        b.AppendLine(inv, $"  - constant: {Math.Max(1, (long)Math.Round(o.WriteBytesPerSecond))}B/s");
-        b.AppendLine("nodes:");
-        b.AppendLine("  - {name: a, role: primary}");
-        b.AppendLine("  - name: b");
-        b.AppendLine("    upstream: a");
-        b.AppendLine(inv, $"    primary_slot_name: {ReplicaSet.SlotName}");
-        b.AppendLine(inv, $"    slot_sync: {sync}");
-        b.AppendLine("slots:");
-        b.AppendLine(inv, $"  - name: {IHaCluster.SlotName}");
-        b.AppendLine("    type: logical");
-        b.AppendLine("    permanent: true");
-        b.AppendLine(inv, $"    consumer: {{confirm_every: {(long)(o.ConsumerPeriod * 1000)}ms, outages: [{{from: {Ms(o.ConsumerStoppedAt)}, until: {Ms(o.EventAt + 10)}}}], resume: slot}}");
-        b.AppendLine("events:");
-        b.AppendLine(inv, $"  - {{at: {Ms(o.EventAt)}, {ev}: {{to: b}}}}");
-        return b.ToString();
+        var name = Name(o.Mechanism);
+        var rate = o.WriteBytesPerSecond.ToString("0", inv);
+        return string.Create(inv, $$"""
+            name: ha-{{name}}-{{o.Event.ToString().ToLowerInvariant()}}
+            description: >
+              The real-server run of walsim validate --ha {{name}} ({{o.Description}}), as a model scenario: {{rate}} B/s
+              of writes, a consumer confirming every {{o.ConsumerPeriod:0}} s that stops at {{o.ConsumerStoppedAt:0.0}} s, the {{ev}} at {{o.EventAt:0.0}} s (after {{WarmUp.TotalSeconds:0}} s of warm-up).
+            versions: [{{o.Version}}]
+            wal_segment_size: 1MB
+            duration: {{Ms(o.EventAt + 5)}}
+            sample_interval: 1s
+            settings: {wal_level: logical, max_wal_size: 1GB, checkpoint_timeout: 1d}
+            workload:
+              - constant: {{Math.Max(1, (long)Math.Round(o.WriteBytesPerSecond))}}B/s
+            nodes:
+              - {name: a, role: primary}
+              - name: b
+                upstream: a
+                primary_slot_name: {{ReplicaSet.SlotName}}
+                slot_sync: {{sync}}
+            slots:
+              - name: {{IHaCluster.SlotName}}
+                type: logical
+                permanent: true
+                consumer: {confirm_every: {{(long)(o.ConsumerPeriod * 1000)}}ms, outages: [{from: {{Ms(o.ConsumerStoppedAt)}}, until: {{Ms(o.EventAt + 10)}}}], resume: slot}
+            events:
+              - at: {{Ms(o.EventAt)}}
+                {{ev}}: {to: b}
+
+            """);
     }
 
     public static HaCase Compare(HaObservation o)
