@@ -37,6 +37,9 @@ public sealed class StepDriver
     private int _unobserved;
     private int _logCheckpointsSeen;
     private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
+    /// <summary>Slots whose streaming consumer (<c>consumer:</c>) is connected now, and how often each reports.</summary>
+    private readonly Dictionary<string, StreamingConsumer> _consumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConsumerSpec> _consumerSpecs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NpgsqlConnection> _transactions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _marks = new(StringComparer.Ordinal);
     /// <summary>A <c>dirty: true</c> write since the last checkpoint completed: a checkpoint now spreads its write
@@ -61,15 +64,30 @@ public sealed class StepDriver
         if (s.Archiver.Failures.Count > 0 || s.Settings.ContainsKey("archive_mode")) problems.Add("archiving");
         if (s.Disk is not null) problems.Add("a disk");
         foreach (var slot in s.Slots.Concat(s.Events.OfType<CreateSlot>().Select(c => c.Slot)))
-            if (slot.Consumer.Connected) problems.Add($"a consumer on slot \"{slot.Name}\" (slots move by advance_slot steps)");
+            if (slot.Consumer.Connected && ConsumerProblem(slot) is { } why) problems.Add($"the consumer of slot \"{slot.Name}\": {why}");
         var logical = s.Slots.Concat(s.Events.OfType<CreateSlot>().Select(c => c.Slot))
             .Where(x => x.Kind == SlotKind.Logical).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var e in s.Events)
         {
-            if (e is StopConsumer or StartConsumer) problems.Add($"step {e.Step}: {e.GetType().Name}");
             if (e is HoldSlot h && logical.Contains(h.Slot)) problems.Add($"step {e.Step}: hold_slot on logical slot \"{h.Slot}\" (physical slots only)");
         }
         return problems;
+    }
+
+    /// <summary>
+    /// What validate cannot drive of a streaming consumer. The driver waits after every step until the consumer has
+    /// confirmed all WAL flushed by then, so a checkpoint never races a report; that is what the model says of a
+    /// consumer with no lag reporting at least once a step (steps are one second apart): at every step it has
+    /// confirmed the position of the step before.
+    /// </summary>
+    private static string? ConsumerProblem(SlotSpec slot)
+    {
+        var c = slot.Consumer;
+        if (slot.Kind == SlotKind.Logical) return "validate streams physical slots only (move logical slots with consume_slot steps)";
+        if (c.Lag > SimDuration.Zero || c.LagBytes > ByteCount.Zero) return "lag and lag_bytes must be 0 (validate waits for every report to catch up)";
+        if (c.ConfirmEvery > SimDuration.FromSeconds(1)) return $"confirm_every {c.ConfirmEvery} is longer than a step (1s); use at most 1s";
+        if (c.Outages.Count > 0) return "outages (use stop_consumer and start_consumer steps)";
+        return null;
     }
 
     public static IEnumerable<KeyValuePair<string, string>> InitialSettings(Scenario s, PgVersion v) =>
@@ -89,6 +107,8 @@ public sealed class StepDriver
         {
             foreach (var h in _held.Values) await h.DisposeAsync();
             _held.Clear();
+            foreach (var consumer in _consumers.Values) await consumer.DisposeAsync();
+            _consumers.Clear();
             foreach (var tx in _transactions.Values) await tx.DisposeAsync();
             _transactions.Clear();
         }
@@ -98,7 +118,12 @@ public sealed class StepDriver
     {
 
         // The declared slots exist from the start, like the model's.
-        foreach (var slot in _scenario.Slots) await CreateSlotAsync(c, slot, ct);
+        foreach (var slot in _scenario.Slots)
+        {
+            await CreateSlotAsync(c, slot, ct);
+            await StartConsumerAsync(cluster, c, slot, 0, ct);
+        }
+        if (_consumers.Count > 0) await CatchUpAsync(c, 0, ct);
         var snap = await ObserveAsync(cluster, c, null, 0, ct);
 
         foreach (var e in _scenario.Events.Where(e => e.Step is not null).OrderBy(e => e.Step))
@@ -141,8 +166,28 @@ public sealed class StepDriver
                 case CreateSlot cr:
                     await CreateSlotAsync(c, cr.Slot, ct);
                     _replay.MinimumRecomputed();
+                    await StartConsumerAsync(cluster, c, cr.Slot, step, ct);
+                    break;
+                case StopConsumer sc:
+                    if (_consumers.Remove(sc.Slot, out var stopped)) await stopped.DisposeAsync();
+                    await WaitForActiveAsync(c, sc.Slot, false, ct);
+                    break;
+                case StartConsumer sc:
+                    if (_consumerSpecs.TryGetValue(sc.Slot, out var spec) && !_consumers.ContainsKey(sc.Slot))
+                    {
+                        // Like the model, a consumer does not come back to an invalidated slot (it must be rebuilt).
+                        if (snap.Slot(sc.Slot) is not { RestartLsn.IsValid: true } back || back.WalStatus == "lost")
+                            _notes.Add($"step {step}: {sc.Slot}'s consumer not started (invalidated or absent), as in the model");
+                        else
+                            _consumers[sc.Slot] = await StreamingConsumer.StartAsync(cluster.ConnectionString, c, sc.Slot, back.RestartLsn, spec.ConfirmEvery, ct);
+                    }
                     break;
                 case DropSlot d:
+                    if (_consumers.Remove(d.Slot, out var dropped))
+                    {
+                        await dropped.DisposeAsync();
+                        await WaitForActiveAsync(c, d.Slot, false, ct);
+                    }
                     await ExecAsync(c, $"SELECT pg_drop_replication_slot('{d.Slot}')", ct);
                     _replay.MinimumRecomputed();
                     break;
@@ -354,6 +399,7 @@ public sealed class StepDriver
                 await Task.Delay(20, ct);
             }
         }
+        if (before is not null && _consumers.Count > 0) await CatchUpAsync(c, step, ct);
         var snap = await ServerSnapshot.ReadAsync(c, _install.Major, _scenario.SegmentSize, ct);
         if (decoded is not null && snap.Slot(decoded.Name) is { } decodedAfter) _replay.Decoded(decoded, decodedAfter);
         if (!snap.FilesContiguous) _notes.Add($"step {step}: pg_wal files are not contiguous");
@@ -373,6 +419,62 @@ public sealed class StepDriver
             _replay.Slots(step, snap);
         }
         return snap;
+    }
+
+    /// <summary>
+    /// Starts the streaming consumer of a slot that has one (<c>consumer:</c>), from its restart_lsn, as the model
+    /// connects it when the slot is created.
+    /// </summary>
+    private async Task StartConsumerAsync(ThrowawayCluster cluster, NpgsqlConnection c, SlotSpec slot, int step, CancellationToken ct)
+    {
+        if (!slot.Consumer.Connected) return;
+        _consumerSpecs[slot.Name] = slot.Consumer;
+        await using var cmd = new NpgsqlCommand($"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{slot.Name}'", c);
+        if (await cmd.ExecuteScalarAsync(ct) is not string restart)
+        {
+            _notes.Add($"step {step}: {slot.Name}'s consumer not started (the slot reserved no WAL)");
+            return;
+        }
+        _consumers[slot.Name] = await StreamingConsumer.StartAsync(cluster.ConnectionString, c, slot.Name, Lsn.Parse(restart), slot.Consumer.ConfirmEvery, ct);
+    }
+
+    /// <summary>
+    /// Waits until every connected consumer has confirmed all WAL flushed now (restart_lsn ≥ pg_current_wal_flush_lsn()),
+    /// so that no report moves a slot between this observation and the next step's checkpoint (the model's consumer
+    /// has confirmed the previous step's position by the next step). A report moves the slot with
+    /// PhysicalConfirmReceivedLocation, which recomputes the global minimum. A consumer whose walsender the server
+    /// terminated (an invalidation) is dropped: its slot is lost.
+    /// </summary>
+    private async Task CatchUpAsync(NpgsqlConnection c, int step, CancellationToken ct)
+    {
+        Lsn flush;
+        await using (var cmd = new NpgsqlCommand("SELECT pg_current_wal_flush_lsn()::text", c))
+            flush = Lsn.Parse((string)(await cmd.ExecuteScalarAsync(ct))!);
+        foreach (var (name, consumer) in _consumers.ToList())
+        {
+            var longest = _consumerSpecs[name].ConfirmEvery.ToTimeSpan() + TimeSpan.FromSeconds(10);
+            var deadline = DateTime.UtcNow + longest;
+            string? restart = null;
+            while (true)
+            {
+                await using var cmd = new NpgsqlCommand($"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{name}'", c);
+                restart = await cmd.ExecuteScalarAsync(ct) as string;
+                if (restart is null || consumer.Ended)
+                {
+                    _consumers.Remove(name);
+                    await consumer.DisposeAsync();
+                    _notes.Add($"step {step}: {name}'s consumer ended (the server terminated its walsender)");
+                    break;
+                }
+                if (Lsn.Parse(restart) >= flush) break;
+                if (DateTime.UtcNow > deadline)
+                    throw new ValidationEnvironmentException(
+                        $"{_scenario.SourceFile}: step {step} on PostgreSQL {_install.Version}: the consumer of slot \"{name}\" did not catch up " +
+                        $"within {longest.TotalSeconds:0.#} s (restart_lsn {restart}, flushed WAL ends at {flush}); is the server overloaded?");
+                await Task.Delay(20, ct);
+            }
+        }
+        _replay.MinimumRecomputed();
     }
 
     private bool ExpectWalCheckpoint(ServerSnapshot before, Lsn insert)

@@ -14,7 +14,7 @@ internal static class ValidateCommand
 
     public static Command Create(ValidateService service)
     {
-        var scenarios = InputPaths("scenario", "Step scenarios to replay on real servers (steps only: no workload, timed events or consumers).", folders: false, InputKind.StepScenario);
+        var scenarios = InputPaths("scenario", "Step scenarios to replay on real servers (steps only: no workload or timed events; streaming consumers on physical slots only).", folders: false, InputKind.StepScenario);
         var pg = Majors("--pg", $"PostgreSQL majors to run ({SupportedVersions.Range}), comma-separated and/or repeated. [default: the majors of the scenario's versions]");
         var bin = new Option<string>("--bin")
         {

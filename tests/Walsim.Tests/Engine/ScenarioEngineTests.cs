@@ -434,6 +434,67 @@ public class ScenarioEngineTests
         Assert.False(result.Probes.Single(p => p.Step == 5).Slot("cdc")!.Value.Active);
     }
 
+    // ------------------------------------------------------------------------------------------------ streaming consumer in steps
+
+    // A standby streaming from its physical slot reports its flush position every 200 ms (PhysicalConfirmReceivedLocation
+    // moves restart_lsn and recomputes the minimum): by the next step (1 s later) it has confirmed everything written
+    // before. stop_consumer freezes the slot; start_consumer resumes the reports. 1MB segments, cap 4MB (13+),
+    // start insert 0/200028. Step 2 writes 3 segments (insert seg 5), step 3's CHECKPOINT keeps seg 5 (the slot's);
+    // switched off at step 4, 5 more segments (insert seg 10): 10 − 5 = 5 > 4 → 'unreserved'. Back at step 6 the
+    // standby catches up to seg 10 ('reserved'), and step 7's CHECKPOINT invalidates nothing. Without the return the
+    // same CHECKPOINT invalidates the slot (keep 6 > seg 5; InvalidateObsoleteReplicationSlots).
+    [Theory]
+    [InlineData("13.23", true)]
+    [InlineData("13.23", false)]
+    [InlineData("18.4", true)]
+    [InlineData("18.4", false)]
+    public void Streaming_consumer_back_before_the_checkpoint_saves_its_unreserved_slot(string version, bool comesBack)
+    {
+        var consumer = new ConsumerSpec { ConfirmEvery = SimDuration.FromSeconds(0.2) };
+        ScenarioEvent[] events =
+        [
+            new CreateSlot(new SlotSpec { Name = "rep1", Consumer = consumer }) { At = T(1), Step = 1 },
+            new WriteSegments(3) { At = T(2), Step = 2 },
+            new RequestCheckpoint { At = T(3), Step = 3 },
+            new StopConsumer("rep1") { At = T(4), Step = 4 },
+            new WriteSegments(5) { At = T(5), Step = 5 },
+            new StartConsumer("rep1") { At = T(6), Step = 6 },
+            new RequestCheckpoint { At = T(7), Step = 7 },
+        ];
+        var scenario = new Scenario
+        {
+            Name = "streaming",
+            Versions = [V(version)],
+            SegmentSize = WalSegmentSize.FromMegabytes(1),
+            Settings = Gucs(("max_wal_size", "32MB"), ("min_wal_size", "2MB"), ("checkpoint_timeout", "1d"), ("max_slot_wal_keep_size", "4MB")),
+            Start = new StartState { InsertLsn = Lsn.Parse("0/200028") },
+            Events = comesBack ? events : events.Where(e => e is not StartConsumer).ToArray(),
+            SampleInterval = SimDuration.Zero,
+            Duration = SimDuration.FromSeconds(8),
+        };
+        var (result, obs) = Run(scenario, version);
+        var seg = WalSegmentSize.FromMegabytes(1);
+        SlotView Rep1(int step) => result.Probes.Single(p => p.Step == step).Slot("rep1")!.Value;
+
+        Assert.True(Rep1(2).Active);
+        Assert.Equal(5UL, seg.SegmentOf(Rep1(3).RestartLsn).Value);           // followed the writes of step 2
+        Assert.False(Rep1(5).Active);
+        Assert.Equal(5UL, seg.SegmentOf(Rep1(5).RestartLsn).Value);           // frozen while switched off
+        Assert.Equal(WalStatus.Unreserved, Rep1(5).WalStatus);
+        if (comesBack)
+        {
+            Assert.True(Rep1(6).Active);
+            Assert.Equal(10UL, seg.SegmentOf(Rep1(6).RestartLsn).Value);      // caught up at once
+            Assert.Equal(WalStatus.Reserved, Rep1(6).WalStatus);
+            Assert.DoesNotContain(obs.Events, e => e.Slot == "rep1" && e.Kind == "invalidate");
+        }
+        else
+        {
+            Assert.Equal(["invalidate"], obs.Events.Where(e => e.Slot == "rep1").Select(e => e.Kind));
+            Assert.Equal(WalStatus.Lost, Rep1(7).WalStatus);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ PG18 idle timeout
 
     // InvalidatePossiblyObsoleteSlot (18, RS_INVAL_IDLE_TIMEOUT) runs only inside non-skipped checkpoints (TV-20/TV-21):
