@@ -163,40 +163,20 @@ public sealed record WalBreakdown(
     public static WalBreakdown Of(WalState state)
     {
         var settings = state.Settings;
-        var seg = settings.SegmentSize;
         var notes = new List<string>();
-        var insertSeg = seg.SegmentOf(state.Insert);
-        var redoSeg = seg.SegmentOf(state.Redo);
-        var replaySeg = state.ReplayLsn.IsValid ? seg.SegmentOf(state.ReplayLsn) : (SegmentNumber?)null;
-
-        // Holding slots, oldest first (ReplicationSlotsComputeRequiredLSN reads RequiredLsn).
-        var holding = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).OrderBy(s => s.Slot.RequiredLsn.Value)
-            .ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
-        var slotMin = state.SlotMinimum ?? CheckpointDecision.MinRestart(holding.Select(s => s.Slot.RequiredLsn));
-
-        // KeepLogSeg as a checkpoint at the insert position would call it (GetWALAvailability's view): with the
-        // slots, and without them (what wal_keep_size/wal_keep_segments alone keep).
-        var keepNow = Retention.KeepLogSeg(settings, state.Insert, slotMin, redoSeg);
-        var walKeepFloor = Retention.KeepLogSeg(settings, state.Insert, Lsn.Invalid, redoSeg);
-        // Where the cap cuts the slots off (13+ with max_slot_wal_keep_size >= 0): files below it are past the cap.
-        var slotFloor = SegmentNumber.Min(keepNow, walKeepFloor);
+        var c = new Classifier(state);
+        var insertSeg = c.InsertSeg;
+        var redoSeg = c.RedoSeg;
+        var holding = c.Holding;
+        var keepNow = c.KeepNow;
+        var walKeepFloor = c.WalKeepFloor;
 
         var files = state.Files.OrderBy(f => f.Segment.Value).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
         var reasons = new List<WalFileReason>(files.Count);
         foreach (var f in files)
         {
-            var s = f.Segment;
-            if (s > insertSeg) reasons.Add(new(f, WalHoldReason.RecycledAhead, null, false));
-            else if (replaySeg is { } rs && s > rs && state.InRecovery) reasons.Add(new(f, WalHoldReason.NotReplayed, null, false));
-            else if (s >= redoSeg) reasons.Add(new(f, WalHoldReason.Redo, null, false));
-            else if (s >= walKeepFloor && walKeepFloor < redoSeg) reasons.Add(new(f, WalHoldReason.WalKeep, null, false));
-            // KeepLogSeg reads only the global minimum: below it no slot holds a file, whatever a slot's own position.
-            else if (slotMin.IsValid && s >= seg.SegmentOf(slotMin)
-                     && SlotFor(holding, s, seg, state.Insert, settings.Policy.KeepLogSegUnderflowGuard) is { } slot)
-                reasons.Add(new(f, WalHoldReason.Slot, slot, s < slotFloor));
-            else if (s > state.ArchivedThrough) reasons.Add(new(f, WalHoldReason.Archiver, null, false));
-            else if (s >= keepNow) reasons.Add(new(f, WalHoldReason.Other, null, false));
-            else reasons.Add(new(f, WalHoldReason.Removable, null, false));
+            var (reason, slot, pastCap) = c.Classify(f.Segment);
+            reasons.Add(new(f, reason, slot, pastCap));
         }
         if (reasons.Any(r => r.Reason == WalHoldReason.Other))
             notes.Add($"{reasons.Count(r => r.Reason == WalHoldReason.Other)} file(s) at or past KeepLogSeg's segment {keepNow} are held by no reason walsim names");
@@ -220,6 +200,97 @@ public sealed record WalBreakdown(
         }
         return new WalBreakdown(reasons, totals, files.Count, Sum(files.Select(f => f.Size)), redoSeg, insertSeg, keepNow, walKeepFloor,
             slots, recycle, next, notes);
+    }
+
+    /// <summary>
+    /// The totals of <see cref="Of"/> for a pg_wal that is one run of full segments, <paramref name="oldest"/> to
+    /// <paramref name="newest"/> (the engine's directory), without a value per file: every reason is decided by
+    /// comparing the segment with a few bounds, so between two neighbouring bounds all files share one reason, and one
+    /// file per stretch decides it. Costs O(slots), whatever the file count: the HTML report takes it at every row.
+    /// </summary>
+    public static IReadOnlyList<WalReasonTotal> TotalsOfRun(WalState state, SegmentNumber oldest, SegmentNumber newest)
+    {
+        if (newest < oldest) return [];
+        var c = new Classifier(state);
+        var size = state.Settings.SegmentSize.Size.Bytes;
+        // Each bound is the first segment of a stretch: a reason can change only there.
+        var starts = new List<ulong>(12 + c.Holding.Count) { oldest.Value };
+        void Bound(ulong b)
+        {
+            if (b > oldest.Value && b <= newest.Value) starts.Add(b);
+        }
+        Bound(c.InsertSeg.Value + 1);
+        if (c.ReplaySeg is { } rs) Bound(rs.Value + 1);
+        Bound(c.RedoSeg.Value);
+        Bound(c.WalKeepFloor.Value);
+        Bound(c.SlotFloor.Value);
+        Bound(c.KeepNow.Value);
+        if (c.SlotMinSeg is { } ms) Bound(ms.Value);
+        foreach (var h in c.Holding) Bound(c.Seg.SegmentOf(h.Slot.RequiredLsn).Value);
+        if (state.ArchivedThrough.Value < ulong.MaxValue) Bound(state.ArchivedThrough.Value + 1);
+        starts.Sort();
+        var distinct = starts.Distinct().ToList();
+        var totals = new Dictionary<(WalHoldReason, string?), long>();
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            var end = i + 1 < distinct.Count ? distinct[i + 1] : newest.Value + 1;
+            var (reason, slot, _) = c.Classify(new SegmentNumber(distinct[i]));
+            totals[(reason, slot)] = totals.GetValueOrDefault((reason, slot)) + (long)(end - distinct[i]);
+        }
+        return totals.Select(t => new WalReasonTotal(t.Key.Item1, t.Key.Item2, t.Value, new ByteCount(t.Value * size)))
+            .OrderBy(t => t.Reason).ThenBy(t => t.Slot, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// The bounds every file is compared with, and the comparison: a file gets the first reason that holds it, in
+    /// this order: past the insert segment (recycled ahead); received, not replayed (standby); from the redo segment
+    /// on; within <c>wal_keep_size</c>; a slot's; not yet archived; else removable — and a file <c>KeepLogSeg</c> keeps
+    /// that none of those names is "other".
+    /// </summary>
+    private sealed class Classifier
+    {
+        private readonly WalState _state;
+        private readonly bool _guard;
+        public readonly WalSegmentSize Seg;
+        public readonly SegmentNumber InsertSeg, RedoSeg, KeepNow, WalKeepFloor, SlotFloor;
+        public readonly SegmentNumber? ReplaySeg, SlotMinSeg;
+        public readonly List<ExplainSlot> Holding;
+
+        public Classifier(WalState state)
+        {
+            _state = state;
+            var settings = state.Settings;
+            Seg = settings.SegmentSize;
+            _guard = settings.Policy.KeepLogSegUnderflowGuard;
+            InsertSeg = Seg.SegmentOf(state.Insert);
+            RedoSeg = Seg.SegmentOf(state.Redo);
+            ReplaySeg = state.ReplayLsn.IsValid && state.InRecovery ? Seg.SegmentOf(state.ReplayLsn) : null;
+            // Holding slots, oldest first (ReplicationSlotsComputeRequiredLSN reads RequiredLsn).
+            Holding = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).OrderBy(s => s.Slot.RequiredLsn.Value)
+                .ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
+            var slotMin = state.SlotMinimum ?? CheckpointDecision.MinRestart(Holding.Select(s => s.Slot.RequiredLsn));
+            SlotMinSeg = slotMin.IsValid ? Seg.SegmentOf(slotMin) : null;
+            // KeepLogSeg as a checkpoint at the insert position would call it (GetWALAvailability's view): with the
+            // slots, and without them (what wal_keep_size/wal_keep_segments alone keep).
+            KeepNow = Retention.KeepLogSeg(settings, state.Insert, slotMin, RedoSeg);
+            WalKeepFloor = Retention.KeepLogSeg(settings, state.Insert, Lsn.Invalid, RedoSeg);
+            // Where the cap cuts the slots off (13+ with max_slot_wal_keep_size >= 0): files below it are past the cap.
+            SlotFloor = SegmentNumber.Min(KeepNow, WalKeepFloor);
+        }
+
+        public (WalHoldReason Reason, string? Slot, bool PastCap) Classify(SegmentNumber s)
+        {
+            if (s > InsertSeg) return (WalHoldReason.RecycledAhead, null, false);
+            if (ReplaySeg is { } rs && s > rs) return (WalHoldReason.NotReplayed, null, false);
+            if (s >= RedoSeg) return (WalHoldReason.Redo, null, false);
+            if (s >= WalKeepFloor && WalKeepFloor < RedoSeg) return (WalHoldReason.WalKeep, null, false);
+            // KeepLogSeg reads only the global minimum: below it no slot holds a file, whatever a slot's own position.
+            if (SlotMinSeg is { } ms && s >= ms && SlotFor(Holding, s, Seg, _state.Insert, _guard) is { } slot)
+                return (WalHoldReason.Slot, slot, s < SlotFloor);
+            if (s > _state.ArchivedThrough) return (WalHoldReason.Archiver, null, false);
+            if (s >= KeepNow) return (WalHoldReason.Other, null, false);
+            return (WalHoldReason.Removable, null, false);
+        }
     }
 
     /// <summary>The slot a file below the redo and wal_keep floors is attributed to: the newest holding slot whose

@@ -1,4 +1,5 @@
 using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
@@ -100,6 +101,54 @@ public sealed class WalBreakdownTests
         Assert.Equal(1, Files(b, WalHoldReason.Archiver)); // 11: below every slot, not archived
         Assert.Equal(1, Files(b, WalHoldReason.Removable)); // 10
         Assert.Equal(1, b.Next!.Removed + b.Next.Recycled);
+    }
+
+    [Theory]
+    [InlineData("15.8", -1, ulong.MaxValue)]
+    [InlineData("15.8", -1, 10UL)]
+    [InlineData("15.8", -1, 22UL)]
+    [InlineData("16.4", 12, ulong.MaxValue)]
+    [InlineData("16.4", 3, 15UL)]
+    [InlineData("12.22", -1, 35UL)]
+    public void The_totals_of_a_run_of_files_counted_by_stretches_equal_the_file_by_file_ones(string version, long capMb, ulong archivedThrough)
+    {
+        var state = State(version, capMb, archivedThrough);
+        Assert.Equal(WalBreakdown.Of(state).Totals, WalBreakdown.TotalsOfRun(state, new SegmentNumber(10), new SegmentNumber(40)));
+    }
+
+    [Fact]
+    public void The_totals_of_a_run_equal_the_file_by_file_ones_at_every_row_of_a_run_and_add_up_to_pg_wal()
+    {
+        // The engine's states along archiver-failure (the archiver, slots, recycling) and step-two-slots, on 12 and 16:
+        // a row's breakdown is TotalsOfRun; the explain of the same instant is Of.
+        foreach (var (file, version) in new[] { ("archiver-failure.yaml", "16"), ("step-two-slots.yaml", "12"), ("step-two-slots.yaml", "16") })
+        {
+            var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", file)));
+            var rows = new BreakdownRows();
+            Simulation.Run(scenario, PgVersion.Parse(version), rows);
+            Assert.NotEmpty(rows.Rows);
+            if (file == "archiver-failure.yaml")
+                Assert.Contains(rows.Rows, r => r.Breakdown!.Any(t => t.Reason == WalHoldReason.Archiver && t.Files > 0));
+            foreach (var row in rows.Rows)
+            {
+                var sum = row.Breakdown!.Sum(t => t.Bytes.Bytes);
+                Assert.True(sum == row.PgWalBytes.Bytes, $"{file} on {version} at {row.At}: reasons add up to {sum}, pg_wal is {row.PgWalBytes.Bytes}");
+            }
+            var end = rows.Rows[^1].At;
+            foreach (var at in new[] { 0.25, 0.5, 0.75, 1.0 }.Select(f => SimTime.Zero + new SimDuration((long)(f * (end - SimTime.Zero).Microseconds))))
+            {
+                var state = SimulationState.At(scenario, PgVersion.Parse(version), at).State;
+                var files = state.Files;
+                Assert.Equal(WalBreakdown.Of(state).Totals, WalBreakdown.TotalsOfRun(state, files[0].Segment, files[^1].Segment));
+            }
+        }
+    }
+
+    private sealed class BreakdownRows : ISimulationObserver
+    {
+        public List<TimelineRow> Rows { get; } = [];
+        public bool WantsWalBreakdown => true;
+        public void OnTimelineRow(TimelineRow row) => Rows.Add(row.Detach());
     }
 
     [Fact]
