@@ -160,3 +160,27 @@ public sealed class WalBreakdownTests
         Assert.Equal(new SegmentNumber(12), b.Next.Keep);
     }
 }
+
+/// <summary><c>walsim explain</c> on a topology: one breakdown per node, the standbys at the primary's instant.</summary>
+public sealed class TopologyExplainTests
+{
+    [Fact]
+    public void Each_standby_of_a_topology_is_explained_at_the_same_instant_from_its_last_restartpoint()
+    {
+        // a streams to b (17, 16MB segments, a long primary checkpoint_timeout): at the primary's pg_wal peak (1h25m)
+        // b holds 22 files too, every one from its last restartpoint's redo (the primary checkpoint it replayed) on.
+        var path = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios",
+            "standby-restartpoint-long-primary-checkpoint-timeout.yaml"));
+        var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
+        var reports = Walsim.Analyzer.Explain.ExplainSources.FromScenarioNodes(scenario, "x.yaml", PgVersion.Parse("17"), null);
+        Assert.Equal(["a", "b"], reports.Select(r => r.Node));
+        var b = reports[1];
+        Assert.True(b.State.InRecovery);
+        Assert.Null(b.Breakdown.Next); // restartpoints are not predicted
+        Assert.Equal(b.State.Files.Count, b.Breakdown.Totals.Sum(t => t.Files));
+        Assert.Equal(22, b.Breakdown.FileCount);
+        Assert.Equal(22, b.Breakdown.Totals.Single(t => t.Reason == WalHoldReason.Redo).Files);
+        Assert.Equal(reports[0].State.Redo, b.State.Redo);
+        Assert.True(b.State.ReplayLsn <= b.State.Insert);
+    }
+}
