@@ -186,10 +186,8 @@ public sealed record WalBreakdown(
         var recycle = RecycleOf(settings, state.Redo, state.Estimate, insertSeg);
 
         NextCheckpoint? next = null;
-        if (state.InRecovery)
-            notes.Add("a standby removes WAL at restartpoints (when it replays the primary's next checkpoint): not predicted here");
-        else if (files.Count > 0)
-            next = PredictNext(state, settings, files, reasons, notes);
+        if (files.Count > 0)
+            next = state.InRecovery ? PredictRestartpoint(state, settings, files, reasons, notes) : PredictNext(state, settings, files, reasons, notes);
 
         foreach (var h in holding)
         {
@@ -350,6 +348,45 @@ public sealed record WalBreakdown(
         });
         if (state.Estimate is null)
             notes.Add("CheckPointDistanceEstimate is not known (give --estimate from the log's \"estimate=… kB\"): the next checkpoint's recycling assumes its own distance");
+        return NextOf(state, redo, outcome, reasons);
+    }
+
+    /// <summary>
+    /// A standby's next restartpoint (<see cref="RestartpointDecision.Decide"/>): it runs when the startup process has
+    /// replayed a primary checkpoint newer than the last restartpoint, with that checkpoint's redo, which no view shows.
+    /// Taken as a checkpoint whose redo is the replay position (the newest it can be): its <c>KeepLogSeg</c> then keeps
+    /// the least, so the files it shows going are the most the next restartpoint can remove.
+    /// </summary>
+    private static NextCheckpoint? PredictRestartpoint(WalState state, ServerSettings settings, List<WalFile> files, List<WalFileReason> reasons, List<string> notes)
+    {
+        var seg = settings.SegmentSize;
+        var redo = state.NextRedo ?? state.ReplayLsn;
+        var outcome = RestartpointDecision.Decide(settings, new RestartpointInputs
+        {
+            ReplayedCheckpointRedo = redo,
+            PriorRedo = state.Redo,
+            Received = state.Insert,
+            Replayed = state.ReplayLsn,
+            Estimate = state.Estimate ?? 0,
+            Slots = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).Select(s => new RestartpointSlot(s.Name, s.Slot.RequiredLsn)).ToList(),
+            KeepSlotMinimum = state.SlotMinimum,
+            Files = new WalDirectory(files[0].Segment, files[^1].Segment),
+            LastRemoved = state.LastRemoved,
+        });
+        if (outcome is null)
+        {
+            notes.Add("nothing has been replayed past the last restartpoint's redo: the next restartpoint is skipped");
+            return null;
+        }
+        notes.Add(state.NextRedo is null
+            ? "a standby removes WAL at restartpoints: shown is the next one as if the primary's checkpoint replayed next had its redo at the replay position (the most it can remove)"
+            : "a standby removes WAL at restartpoints: shown is the next one, from the primary checkpoint already replayed");
+        return NextOf(state, redo, outcome.Checkpoint, reasons);
+    }
+
+    /// <summary>Which of today's files a checkpoint (restartpoint) takes: those below its keep segment that archiving no longer needs.</summary>
+    private static NextCheckpoint NextOf(WalState state, Lsn redo, CheckpointOutcome outcome, List<WalFileReason> reasons)
+    {
         var cutoff = outcome.Keep.Value > 0 ? outcome.Keep - 1 : outcome.Keep;
         var top = SegmentNumber.Min(cutoff, state.ArchivedThrough);
         var going = TotalsOf(reasons.Where(r => r.File.Segment <= top && outcome.Keep.Value > 0));

@@ -176,7 +176,11 @@ public sealed class TopologyExplainTests
         Assert.Equal(["a", "b"], reports.Select(r => r.Node));
         var b = reports[1];
         Assert.True(b.State.InRecovery);
-        Assert.Null(b.Breakdown.Next); // restartpoints are not predicted
+        // The next restartpoint, taken at the replay position: it keeps from b's slot-less KeepLogSeg at that redo.
+        var next = b.Breakdown.Next!;
+        Assert.Equal(b.State.ReplayLsn, next.Redo);
+        Assert.Equal(b.State.Settings.SegmentSize.SegmentOf(b.State.ReplayLsn), next.Keep);
+        Assert.Equal(next.Removed + next.Recycled, next.Going.Sum(g => g.Files));
         Assert.Equal(b.State.Files.Count, b.Breakdown.Totals.Sum(t => t.Files));
         Assert.Equal(22, b.Breakdown.FileCount);
         Assert.Equal(22, b.Breakdown.Totals.Single(t => t.Reason == WalHoldReason.Redo).Files);
