@@ -42,8 +42,8 @@ public sealed class ExplainService(TextWriter stdout, TextWriter stderr, Func<st
                     }
                     at = SimTime.Zero + d;
                 }
-                var report = Failures.OnVersion(scenario, version, () => ExplainSources.FromScenario(scenario, path, version, at));
-                return Write(request, [report]);
+                var reports = Failures.OnVersion(scenario, version, () => ExplainSources.FromScenarioNodes(scenario, path, version, at));
+                return Write(request, reports);
             });
         }
         if (request.At is not null)

@@ -70,7 +70,7 @@ public static class WhatIfAnalysis
     /// <summary><paramref name="run"/>, also streaming to a <see cref="ReportCollector"/> whose data it files under the result.</summary>
     private static RunVersion Collecting(RunVersion run, ConcurrentDictionary<SimulationResult, VersionReport> collected) => (s, v, o) =>
     {
-        var collector = new ReportCollector(s, v);
+        var collector = new ReportCollector(s, v) { WantsWalBreakdown = false };
         var result = run(s, v, new TeeObserver(o, collector));
         collected[result] = collector.Finish(result);
         return result;

@@ -26,9 +26,21 @@ public static class ExplainSources
         var notes = new List<string>();
         if (at is null && run.State.Files.Count != run.PeakFiles)
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"pg_wal peaked at {run.PeakFiles} files at {run.PeakAt}; a checkpoint ended at that instant, and this is the directory after it"));
-        if (scenario.Nodes.Count(n => n.Role == NodeRole.Standby) is > 0 and var standbys)
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"the topology's {standbys} standby node(s) are not explained yet: the primary only"));
         return ExplainReport.Of($"scenario {path}", node, when, version, run.State, notes);
+    }
+
+    /// <summary>
+    /// A scenario at <paramref name="at"/> (null: the primary's pg_wal peak), per node: the primary
+    /// (<see cref="FromScenario"/>), then each standby of a topology at the same instant, run up to it.
+    /// </summary>
+    public static IReadOnlyList<ExplainReport> FromScenarioNodes(Scenario scenario, string path, PgVersion version, SimTime? at)
+    {
+        var primary = FromScenario(scenario, path, version, at);
+        if (scenario.Nodes.All(n => n.Role != NodeRole.Standby)) return [primary];
+        var instant = at ?? SimulationState.At(scenario, version, null).At;
+        var when = at is null ? $"at the primary's pg_wal peak, {instant}" : $"at {instant}";
+        return [primary, .. SimulationState.Standbys(scenario, version, instant).Select(s =>
+            ExplainReport.Of($"scenario {path}", s.Node, when, version, s.State))];
     }
 
     /// <summary>

@@ -207,7 +207,7 @@ public static class ExplainWriter
             yield return string.Create(Inv, $"Oldest slot: {min.Name} (restart_lsn {min.RestartLsn}, {min.Retained} behind the insert position){(b.NextSlot is { } nx ? $"; next behind it: {nx.Name} (restart_lsn {nx.RestartLsn}, {nx.Retained})" : "")}.");
         if (b.Next is { } n)
         {
-            yield return string.Create(Inv, $"Next checkpoint (if it started now, redo {n.Redo}): keeps from segment {n.Keep} ({seg.FileName(n.Keep)}); removes {n.Removed}, recycles {n.Recycled}, adds {n.Added} file(s); {n.FilesAfter} after.");
+            yield return string.Create(Inv, $"{(r.State.InRecovery ? "Next restartpoint (at the replay position" : "Next checkpoint (if it started now")}, redo {n.Redo}): keeps from segment {n.Keep} ({seg.FileName(n.Keep)}); removes {n.Removed}, recycles {n.Recycled}, adds {n.Added} file(s); {n.FilesAfter} after.");
             foreach (var g in n.Going)
                 yield return string.Create(Inv, $"  takes {g.Files} file(s), {g.Bytes}, now held as {g.Label}{(g.Slot is null ? "" : $" ({g.Slot})")}");
             foreach (var i in n.Invalidated)

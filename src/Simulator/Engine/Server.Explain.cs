@@ -47,7 +47,7 @@ internal sealed partial class Server
     private void CapturePeakState() => PeakState = ExplainState(update: false);
 
     /// <summary>The files of a directory, named on timeline 1, built when read (a peak is taken often, read once).</summary>
-    private sealed class DirectoryFiles(WalDirectory dir, WalSegmentSize seg) : IReadOnlyList<WalFile>
+    internal sealed class DirectoryFiles(WalDirectory dir, WalSegmentSize seg) : IReadOnlyList<WalFile>
     {
         public int Count => checked((int)dir.Count);
         public WalFile this[int index] => (uint)index < (uint)Count
@@ -59,6 +59,28 @@ internal sealed partial class Server
         }
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
+}
+
+internal sealed partial class StandbyServer
+{
+    /// <summary>
+    /// The standby's retention state now, for <see cref="WalBreakdown.Of"/>: its pg_wal, the received and replayed
+    /// positions (the received one is what <c>wal_keep_size</c> and the cap count from, <see cref="RestartpointDecision.EndPtr"/>),
+    /// the last restartpoint's redo, and its own slots and synced copies (an invalidated one holds nothing).
+    /// </summary>
+    internal WalState ExplainState() => new()
+    {
+        Settings = _settings,
+        Files = new Server.DirectoryFiles(_dir, _seg),
+        Insert = RestartpointDecision.EndPtr(Received(_now), Replayed(_now)),
+        Redo = _controlRedo,
+        Estimate = _estimate,
+        Slots = _slots.Where(s => s.Created).Select(s =>
+            new ExplainSlot(CheckpointSlot.Holding(s.Spec.Name, s.Invalidated ? Lsn.Invalid : s.RestartLsn, s.Active(_now)))).ToList(),
+        LastRemoved = _lastRemoved,
+        ReplayLsn = Replayed(_now),
+        InRecovery = true,
+    };
 }
 
 /// <summary>A scenario's primary stopped at an instant, for <c>walsim explain</c>.</summary>
@@ -91,6 +113,37 @@ public static class SimulationState
         var server = new Server(primary with { Duration = when - SimTime.Zero, Expectations = [] }, policy, NullObserver.Instance);
         var result = server.Run();
         return new SimulatedState(when, server.ExplainState(), result.Summary.PeakPgWalFiles, result.Summary.PeakAt);
+    }
+
+    /// <summary>
+    /// A topology's standby nodes at <paramref name="at"/>: the primary runs up to it recording its WAL, then each
+    /// standby runs over that record up to it (as <see cref="Topology"/> runs them). Empty for a scenario without
+    /// standbys; a failover at or before <paramref name="at"/> is refused (the nodes' roles changed).
+    /// </summary>
+    public static IReadOnlyList<(string Node, WalState State)> Standbys(Scenario scenario, PgVersion version, SimTime at)
+    {
+        var standbys = scenario.Nodes.Where(n => n.Role == NodeRole.Standby).ToList();
+        if (standbys.Count == 0) return [];
+        if (scenario.Events.OfType<Failover>().Any(f => f.At <= at))
+            throw new ScenarioValidationException("explain: the standbys are explained before a failover only: give --at before it", SourceLocation.None, "at");
+        var policy = RetentionPolicy.For(version);
+        var end = SimTime.Zero + scenario.Duration;
+        if (at > end) at = end;
+        var run = scenario with
+        {
+            Duration = at - SimTime.Zero,
+            Events = scenario.Events.Where(e => e is not Failover and not Rejoin && e.At <= at).ToList(),
+            Expectations = [],
+        };
+        var log = new WalLog();
+        var primary = scenario.Nodes.Single(n => n.Role == NodeRole.Primary);
+        new Server(Topology.PrimaryScenario(run, primary), policy, NullObserver.Instance, log).Run();
+        return standbys.Select(n =>
+        {
+            var server = new StandbyServer(run, n, policy, log, NullObserver.Instance);
+            server.Run();
+            return (n.Name, server.ExplainState());
+        }).ToList();
     }
 
     private static Scenario Primary(Scenario scenario)

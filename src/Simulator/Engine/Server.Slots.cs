@@ -405,7 +405,10 @@ internal sealed partial class Server
         }
         if (!_observed && !keep) return null;
         var row = new TimelineRow(_now, reason, step, Insert, _controlRedo, _lastKeep, _dir.Count, _dir.Bytes(_seg),
-            _dir.Oldest, _dir.Newest, _lastRemoved, _rowSlots);
+            _dir.Oldest, _dir.Newest, _lastRemoved, _rowSlots)
+        {
+            Breakdown = _breakdown && _dir.Count > 0 ? WalBreakdown.TotalsOfRun(ExplainState(update: false), _dir.Oldest, _dir.Newest) : null,
+        };
         _observer.OnTimelineRow(row);
         return row;
     }

@@ -24,6 +24,7 @@ internal sealed partial class Server
     // False for a run nobody watches (a Monte Carlo run wants only the result): then no checkpoint record or timeline
     // row is built unless the result itself keeps it (a step's checkpoint, a probe).
     private readonly bool _observed;
+    private readonly bool _breakdown;
     private readonly RateFunction _rate;
     private readonly LsnHistory _history = new();
     private readonly WalSegmentSize _seg;
@@ -112,6 +113,7 @@ internal sealed partial class Server
         _reportsInactiveSince = policy.ReportsInactiveSince;
         _observer = observer;
         _observed = observer is not NullObserver;
+        _breakdown = observer.WantsWalBreakdown;
         _seg = scenario.SegmentSize;
         _settings = ServerSettings.Create(policy, _seg, SettingsFor(scenario.Settings, scenario.VersionSettings));
         _rate = new RateFunction(scenario.Workload);

@@ -16,7 +16,7 @@ namespace Walsim.Simulator.Engine;
 /// <c>PreallocXlogFiles</c>. The walreceiver creates segment files as WAL arrives.
 /// </para>
 /// </summary>
-internal sealed class StandbyServer
+internal sealed partial class StandbyServer
 {
     private const long RetryMicros = 15_000_000; // a skipped restartpoint is retried 15 s later (CheckpointerMain)
 

@@ -163,40 +163,20 @@ public sealed record WalBreakdown(
     public static WalBreakdown Of(WalState state)
     {
         var settings = state.Settings;
-        var seg = settings.SegmentSize;
         var notes = new List<string>();
-        var insertSeg = seg.SegmentOf(state.Insert);
-        var redoSeg = seg.SegmentOf(state.Redo);
-        var replaySeg = state.ReplayLsn.IsValid ? seg.SegmentOf(state.ReplayLsn) : (SegmentNumber?)null;
-
-        // Holding slots, oldest first (ReplicationSlotsComputeRequiredLSN reads RequiredLsn).
-        var holding = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).OrderBy(s => s.Slot.RequiredLsn.Value)
-            .ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
-        var slotMin = state.SlotMinimum ?? CheckpointDecision.MinRestart(holding.Select(s => s.Slot.RequiredLsn));
-
-        // KeepLogSeg as a checkpoint at the insert position would call it (GetWALAvailability's view): with the
-        // slots, and without them (what wal_keep_size/wal_keep_segments alone keep).
-        var keepNow = Retention.KeepLogSeg(settings, state.Insert, slotMin, redoSeg);
-        var walKeepFloor = Retention.KeepLogSeg(settings, state.Insert, Lsn.Invalid, redoSeg);
-        // Where the cap cuts the slots off (13+ with max_slot_wal_keep_size >= 0): files below it are past the cap.
-        var slotFloor = SegmentNumber.Min(keepNow, walKeepFloor);
+        var c = new Classifier(state);
+        var insertSeg = c.InsertSeg;
+        var redoSeg = c.RedoSeg;
+        var holding = c.Holding;
+        var keepNow = c.KeepNow;
+        var walKeepFloor = c.WalKeepFloor;
 
         var files = state.Files.OrderBy(f => f.Segment.Value).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
         var reasons = new List<WalFileReason>(files.Count);
         foreach (var f in files)
         {
-            var s = f.Segment;
-            if (s > insertSeg) reasons.Add(new(f, WalHoldReason.RecycledAhead, null, false));
-            else if (replaySeg is { } rs && s > rs && state.InRecovery) reasons.Add(new(f, WalHoldReason.NotReplayed, null, false));
-            else if (s >= redoSeg) reasons.Add(new(f, WalHoldReason.Redo, null, false));
-            else if (s >= walKeepFloor && walKeepFloor < redoSeg) reasons.Add(new(f, WalHoldReason.WalKeep, null, false));
-            // KeepLogSeg reads only the global minimum: below it no slot holds a file, whatever a slot's own position.
-            else if (slotMin.IsValid && s >= seg.SegmentOf(slotMin)
-                     && SlotFor(holding, s, seg, state.Insert, settings.Policy.KeepLogSegUnderflowGuard) is { } slot)
-                reasons.Add(new(f, WalHoldReason.Slot, slot, s < slotFloor));
-            else if (s > state.ArchivedThrough) reasons.Add(new(f, WalHoldReason.Archiver, null, false));
-            else if (s >= keepNow) reasons.Add(new(f, WalHoldReason.Other, null, false));
-            else reasons.Add(new(f, WalHoldReason.Removable, null, false));
+            var (reason, slot, pastCap) = c.Classify(f.Segment);
+            reasons.Add(new(f, reason, slot, pastCap));
         }
         if (reasons.Any(r => r.Reason == WalHoldReason.Other))
             notes.Add($"{reasons.Count(r => r.Reason == WalHoldReason.Other)} file(s) at or past KeepLogSeg's segment {keepNow} are held by no reason walsim names");
@@ -206,10 +186,8 @@ public sealed record WalBreakdown(
         var recycle = RecycleOf(settings, state.Redo, state.Estimate, insertSeg);
 
         NextCheckpoint? next = null;
-        if (state.InRecovery)
-            notes.Add("a standby removes WAL at restartpoints (when it replays the primary's next checkpoint): not predicted here");
-        else if (files.Count > 0)
-            next = PredictNext(state, settings, files, reasons, notes);
+        if (files.Count > 0)
+            next = state.InRecovery ? PredictRestartpoint(state, settings, files, reasons, notes) : PredictNext(state, settings, files, reasons, notes);
 
         foreach (var h in holding)
         {
@@ -220,6 +198,97 @@ public sealed record WalBreakdown(
         }
         return new WalBreakdown(reasons, totals, files.Count, Sum(files.Select(f => f.Size)), redoSeg, insertSeg, keepNow, walKeepFloor,
             slots, recycle, next, notes);
+    }
+
+    /// <summary>
+    /// The totals of <see cref="Of"/> for a pg_wal that is one run of full segments, <paramref name="oldest"/> to
+    /// <paramref name="newest"/> (the engine's directory), without a value per file: every reason is decided by
+    /// comparing the segment with a few bounds, so between two neighbouring bounds all files share one reason, and one
+    /// file per stretch decides it. Costs O(slots), whatever the file count: the HTML report takes it at every row.
+    /// </summary>
+    public static IReadOnlyList<WalReasonTotal> TotalsOfRun(WalState state, SegmentNumber oldest, SegmentNumber newest)
+    {
+        if (newest < oldest) return [];
+        var c = new Classifier(state);
+        var size = state.Settings.SegmentSize.Size.Bytes;
+        // Each bound is the first segment of a stretch: a reason can change only there.
+        var starts = new List<ulong>(12 + c.Holding.Count) { oldest.Value };
+        void Bound(ulong b)
+        {
+            if (b > oldest.Value && b <= newest.Value) starts.Add(b);
+        }
+        Bound(c.InsertSeg.Value + 1);
+        if (c.ReplaySeg is { } rs) Bound(rs.Value + 1);
+        Bound(c.RedoSeg.Value);
+        Bound(c.WalKeepFloor.Value);
+        Bound(c.SlotFloor.Value);
+        Bound(c.KeepNow.Value);
+        if (c.SlotMinSeg is { } ms) Bound(ms.Value);
+        foreach (var h in c.Holding) Bound(c.Seg.SegmentOf(h.Slot.RequiredLsn).Value);
+        if (state.ArchivedThrough.Value < ulong.MaxValue) Bound(state.ArchivedThrough.Value + 1);
+        starts.Sort();
+        var distinct = starts.Distinct().ToList();
+        var totals = new Dictionary<(WalHoldReason, string?), long>();
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            var end = i + 1 < distinct.Count ? distinct[i + 1] : newest.Value + 1;
+            var (reason, slot, _) = c.Classify(new SegmentNumber(distinct[i]));
+            totals[(reason, slot)] = totals.GetValueOrDefault((reason, slot)) + (long)(end - distinct[i]);
+        }
+        return totals.Select(t => new WalReasonTotal(t.Key.Item1, t.Key.Item2, t.Value, new ByteCount(t.Value * size)))
+            .OrderBy(t => t.Reason).ThenBy(t => t.Slot, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// The bounds every file is compared with, and the comparison: a file gets the first reason that holds it, in
+    /// this order: past the insert segment (recycled ahead); received, not replayed (standby); from the redo segment
+    /// on; within <c>wal_keep_size</c>; a slot's; not yet archived; else removable — and a file <c>KeepLogSeg</c> keeps
+    /// that none of those names is "other".
+    /// </summary>
+    private sealed class Classifier
+    {
+        private readonly WalState _state;
+        private readonly bool _guard;
+        public readonly WalSegmentSize Seg;
+        public readonly SegmentNumber InsertSeg, RedoSeg, KeepNow, WalKeepFloor, SlotFloor;
+        public readonly SegmentNumber? ReplaySeg, SlotMinSeg;
+        public readonly List<ExplainSlot> Holding;
+
+        public Classifier(WalState state)
+        {
+            _state = state;
+            var settings = state.Settings;
+            Seg = settings.SegmentSize;
+            _guard = settings.Policy.KeepLogSegUnderflowGuard;
+            InsertSeg = Seg.SegmentOf(state.Insert);
+            RedoSeg = Seg.SegmentOf(state.Redo);
+            ReplaySeg = state.ReplayLsn.IsValid && state.InRecovery ? Seg.SegmentOf(state.ReplayLsn) : null;
+            // Holding slots, oldest first (ReplicationSlotsComputeRequiredLSN reads RequiredLsn).
+            Holding = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).OrderBy(s => s.Slot.RequiredLsn.Value)
+                .ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
+            var slotMin = state.SlotMinimum ?? CheckpointDecision.MinRestart(Holding.Select(s => s.Slot.RequiredLsn));
+            SlotMinSeg = slotMin.IsValid ? Seg.SegmentOf(slotMin) : null;
+            // KeepLogSeg as a checkpoint at the insert position would call it (GetWALAvailability's view): with the
+            // slots, and without them (what wal_keep_size/wal_keep_segments alone keep).
+            KeepNow = Retention.KeepLogSeg(settings, state.Insert, slotMin, RedoSeg);
+            WalKeepFloor = Retention.KeepLogSeg(settings, state.Insert, Lsn.Invalid, RedoSeg);
+            // Where the cap cuts the slots off (13+ with max_slot_wal_keep_size >= 0): files below it are past the cap.
+            SlotFloor = SegmentNumber.Min(KeepNow, WalKeepFloor);
+        }
+
+        public (WalHoldReason Reason, string? Slot, bool PastCap) Classify(SegmentNumber s)
+        {
+            if (s > InsertSeg) return (WalHoldReason.RecycledAhead, null, false);
+            if (ReplaySeg is { } rs && s > rs) return (WalHoldReason.NotReplayed, null, false);
+            if (s >= RedoSeg) return (WalHoldReason.Redo, null, false);
+            if (s >= WalKeepFloor && WalKeepFloor < RedoSeg) return (WalHoldReason.WalKeep, null, false);
+            // KeepLogSeg reads only the global minimum: below it no slot holds a file, whatever a slot's own position.
+            if (SlotMinSeg is { } ms && s >= ms && SlotFor(Holding, s, Seg, _state.Insert, _guard) is { } slot)
+                return (WalHoldReason.Slot, slot, s < SlotFloor);
+            if (s > _state.ArchivedThrough) return (WalHoldReason.Archiver, null, false);
+            if (s >= KeepNow) return (WalHoldReason.Other, null, false);
+            return (WalHoldReason.Removable, null, false);
+        }
     }
 
     /// <summary>The slot a file below the redo and wal_keep floors is attributed to: the newest holding slot whose
@@ -279,6 +348,45 @@ public sealed record WalBreakdown(
         });
         if (state.Estimate is null)
             notes.Add("CheckPointDistanceEstimate is not known (give --estimate from the log's \"estimate=… kB\"): the next checkpoint's recycling assumes its own distance");
+        return NextOf(state, redo, outcome, reasons);
+    }
+
+    /// <summary>
+    /// A standby's next restartpoint (<see cref="RestartpointDecision.Decide"/>): it runs when the startup process has
+    /// replayed a primary checkpoint newer than the last restartpoint, with that checkpoint's redo, which no view shows.
+    /// Taken as a checkpoint whose redo is the replay position (the newest it can be): its <c>KeepLogSeg</c> then keeps
+    /// the least, so the files it shows going are the most the next restartpoint can remove.
+    /// </summary>
+    private static NextCheckpoint? PredictRestartpoint(WalState state, ServerSettings settings, List<WalFile> files, List<WalFileReason> reasons, List<string> notes)
+    {
+        var seg = settings.SegmentSize;
+        var redo = state.NextRedo ?? state.ReplayLsn;
+        var outcome = RestartpointDecision.Decide(settings, new RestartpointInputs
+        {
+            ReplayedCheckpointRedo = redo,
+            PriorRedo = state.Redo,
+            Received = state.Insert,
+            Replayed = state.ReplayLsn,
+            Estimate = state.Estimate ?? 0,
+            Slots = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).Select(s => new RestartpointSlot(s.Name, s.Slot.RequiredLsn)).ToList(),
+            KeepSlotMinimum = state.SlotMinimum,
+            Files = new WalDirectory(files[0].Segment, files[^1].Segment),
+            LastRemoved = state.LastRemoved,
+        });
+        if (outcome is null)
+        {
+            notes.Add("nothing has been replayed past the last restartpoint's redo: the next restartpoint is skipped");
+            return null;
+        }
+        notes.Add(state.NextRedo is null
+            ? "a standby removes WAL at restartpoints: shown is the next one as if the primary's checkpoint replayed next had its redo at the replay position (the most it can remove)"
+            : "a standby removes WAL at restartpoints: shown is the next one, from the primary checkpoint already replayed");
+        return NextOf(state, redo, outcome.Checkpoint, reasons);
+    }
+
+    /// <summary>Which of today's files a checkpoint (restartpoint) takes: those below its keep segment that archiving no longer needs.</summary>
+    private static NextCheckpoint NextOf(WalState state, Lsn redo, CheckpointOutcome outcome, List<WalFileReason> reasons)
+    {
         var cutoff = outcome.Keep.Value > 0 ? outcome.Keep - 1 : outcome.Keep;
         var top = SegmentNumber.Min(cutoff, state.ArchivedThrough);
         var going = TotalsOf(reasons.Where(r => r.File.Segment <= top && outcome.Keep.Value > 0));

@@ -53,6 +53,10 @@ public sealed record TimelineRow(
     SegmentNumber LastRemovedSegment,
     IReadOnlyList<SlotView> Slots)
 {
+    /// <summary>pg_wal by reason at this instant (<see cref="Engine.WalBreakdown.TotalsOfRun"/>): set only for an
+    /// observer that asks (<see cref="ISimulationObserver.WantsWalBreakdown"/>); a value the observer may keep.</summary>
+    public IReadOnlyList<Engine.WalReasonTotal>? Breakdown { get; init; }
+
     /// <summary>This row with its own copy of the slot list, safe to keep after the callback returns.</summary>
     public TimelineRow Detach() => this with { Slots = [.. Slots] };
 
@@ -211,6 +215,9 @@ public sealed record SimulationResult(
 /// </summary>
 public interface ISimulationObserver
 {
+    /// <summary>Whether the primary's rows should carry <see cref="TimelineRow.Breakdown"/> (it costs a little per row).</summary>
+    bool WantsWalBreakdown => false;
+
     void OnTimelineRow(TimelineRow row) { }
     void OnCheckpoint(CheckpointRecord checkpoint) { }
     void OnLogEvent(LogEvent logEvent) { }

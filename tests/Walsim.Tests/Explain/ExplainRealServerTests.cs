@@ -16,9 +16,16 @@ namespace Walsim.Tests.Explain;
 /// <summary>
 /// <c>walsim explain</c> on real servers, 12–18: a slot left behind past max_slot_wal_keep_size (13+), a newer slot,
 /// wal_keep_size (wal_keep_segments on 12), an archive_command that starts failing and a 12 MB spike that raises the
-/// distance estimate. Three rounds: explain, then CHECKPOINT — the breakdown adds up to pg_ls_waldir(), the checkpoint's
+/// distance estimate. Five rounds: explain, then CHECKPOINT — the breakdown adds up to pg_ls_waldir(), the checkpoint's
 /// "removed"/"recycled" counts are the predicted ones, and exactly the files predicted to go are gone.
 /// </summary>
+/// <remarks>
+/// The archiver fails while the file <c>archive-fails</c> exists in the data directory (archive_command runs there):
+/// archive_mode is a restart setting, so it is on from the start, and a flag file needs no reload to take effect. A
+/// physical slot created with immediately_reserve starts at the last checkpoint's redo (ReplicationSlotReserveWal), so
+/// s2 holds every file written after the archiver started failing: those files are "slot", not "archiver", until s2
+/// and wal_keep_size let go of them (round 4); once the archiver recovers they are removable (round 5).
+/// </remarks>
 public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
 {
     [RealServerTheory(12, 13, 14, 15, 16, 17, 18)]
@@ -38,7 +45,7 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
         [
             new("wal_level", "logical"), new("max_wal_senders", "5"), new("max_replication_slots", "5"),
             new("max_wal_size", "64MB"), new("min_wal_size", "4MB"),
-            new("archive_mode", "on"), new("archive_command", "true"),
+            new("archive_mode", "on"), new("archive_command", $"test ! -e {ArchiveFails}"),
             policy.KeepKnob == WalKeepKnob.WalKeepSegments ? new("wal_keep_segments", "8") : new("wal_keep_size", "8MB"),
             .. policy.CapsSlotRetention ? [new KeyValuePair<string, string>("max_slot_wal_keep_size", "24MB")] : Array.Empty<KeyValuePair<string, string>>(),
         ];
@@ -51,10 +58,8 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
             await WriteMb(c, 12); // the spike: the estimate jumps to its distance
             await Exec(c, "CHECKPOINT");
             await ArchiverCaughtUp(c);
-            // From here on every archive attempt fails; a second lets the archiver read the reloaded setting.
-            await Exec(c, "ALTER SYSTEM SET archive_command = 'false'");
-            await Exec(c, "SELECT pg_reload_conf()");
-            await Task.Delay(1000);
+            // From here on every archive attempt fails (the archiver retries, and keeps the oldest .ready first).
+            await File.WriteAllTextAsync(Path.Combine(cluster.DataDir, ArchiveFails), "");
             await WriteMb(c, 3); // not archived: .ready from here on
             await Exec(c, "SELECT pg_create_physical_replication_slot('s2', true)");
             await WriteMb(c, 4);
@@ -71,15 +76,41 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
             if (policy.CapsSlotRetention) Assert.Contains(round1.Next!.Invalidated, i => i.Name == "s1");
 
             await Exec(c, "SELECT pg_drop_replication_slot('s1')");
-            // TODO(issue 19): the files written after archive_command became 'false' were still archived (the
-            // checkpoint removed them as the breakdown predicted), so no round shows the archiver reason yet.
             await Round(cluster, c, "2: s1 dropped");
 
             await WriteMb(c, 1);
             var round3 = await Round(cluster, c, "3: recycled ahead");
             Assert.Contains(round3.Totals, t => t.Reason == WalHoldReason.RecycledAhead && t.Files > 0);
+
+            // Nothing but the archiver holds the files written since it started failing: every .ready file below the
+            // redo segment is "archiver", and RemoveOldXlogFiles keeps exactly them (XLogArchiveCheckDone).
+            await Exec(c, $"ALTER SYSTEM SET {(policy.KeepKnob == WalKeepKnob.WalKeepSegments ? "wal_keep_segments" : "wal_keep_size")} = 0");
+            await Exec(c, "SELECT pg_reload_conf()");
+            await Task.Delay(1000); // the checkpointer reads the reloaded setting before its next checkpoint
+            await Exec(c, "SELECT pg_drop_replication_slot('s2')");
+            await WriteMb(c, 3);
+            await Exec(c, "CHECKPOINT");
+            var ready = await Ready(c);
+            var round4 = await Round(cluster, c, "4: only the archiver holds");
+            var archiver = round4.Files.Where(f => f.Reason == WalHoldReason.Archiver).Select(f => f.File.Name).ToList();
+            Assert.NotEmpty(archiver);
+            Assert.Equal(ready, archiver);
+            Assert.Equal(round4.FileCount - archiver.Count, round4.Totals.Where(t => t.Reason is WalHoldReason.Redo or WalHoldReason.RecycledAhead).Sum(t => t.Files));
+
+            // The archiver recovers (a new .ready file wakes it): the same files are now removable, and the next
+            // checkpoint takes exactly them.
+            File.Delete(Path.Combine(cluster.DataDir, ArchiveFails));
+            await WriteMb(c, 1);
+            await ArchiverCaughtUp(c);
+            var round5 = await Round(cluster, c, "5: the archiver caught up");
+            Assert.Equal(archiver, round5.Files.Where(f => f.Reason == WalHoldReason.Removable).Select(f => f.File.Name));
+            // (It also takes the old redo segment: with wal_keep at 0 nothing holds it once the redo moves on.)
+            Assert.Equal(archiver.Count, round5.Next!.Going.Where(g => g.Reason == WalHoldReason.Removable).Sum(g => g.Files));
         }
     }
+
+    /// <summary>The file whose presence makes archive_command fail (relative: it runs in the data directory).</summary>
+    private const string ArchiveFails = "archive-fails";
 
     /// <summary>Explains the server, checks the total against pg_ls_waldir(), runs CHECKPOINT and checks what it took.</summary>
     private async Task<WalBreakdown> Round(ThrowawayCluster cluster, NpgsqlConnection c, string name)
@@ -92,7 +123,13 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
         var b = report.Breakdown;
 
         var before = await Files(c);
+        var ready = await Ready(c);
+        output.WriteLine($".ready: {ready.Count} file(s){(ready.Count > 0 ? $", {ready[0]}..{ready[^1]}" : "")}");
         Assert.Equal(before.Count, b.FileCount);
+        // A file is "archiver" only if it is .ready; a .ready file nothing earlier in the order holds is "archiver".
+        foreach (var f in b.Files)
+            if (f.Reason == WalHoldReason.Archiver || (ready.Contains(f.File.Name) && f.Reason is WalHoldReason.Removable or WalHoldReason.Other))
+                Assert.True(f.Reason == WalHoldReason.Archiver && ready.Contains(f.File.Name), $"{f.File.Name}: {f.Reason.Label()}, .ready: {ready.Contains(f.File.Name)}");
         Assert.Equal(before.Count, b.Totals.Sum(t => t.Files));
         Assert.Equal(b.Bytes.Bytes, b.Totals.Sum(t => t.Bytes.Bytes));
 
@@ -114,6 +151,16 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
                 $"{f.File.Name} ({f.Reason.Label()}{(f.Slot is null ? "" : " " + f.Slot)}): predicted to {(going.Contains(f.File.Name) ? "go" : "stay")}");
         Assert.Equal(next.FilesAfter, after.Count);
         return b;
+    }
+
+    /// <summary>The segment files waiting for the archiver (<c>.ready</c> in pg_wal/archive_status), by name.</summary>
+    private static async Task<List<string>> Ready(NpgsqlConnection c)
+    {
+        var list = new List<string>();
+        await using var cmd = new NpgsqlCommand("SELECT left(name, 24) FROM pg_ls_archive_statusdir() WHERE name ~ '^[0-9A-F]{24}[.]ready$' ORDER BY name", c);
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync()) list.Add(r.GetString(0));
+        return list;
     }
 
     private static ByteCount? LastEstimate(string log) =>

@@ -1,4 +1,5 @@
 using Walsim.Simulator.Engine;
+using Walsim.Simulator.Results;
 using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
@@ -102,6 +103,54 @@ public sealed class WalBreakdownTests
         Assert.Equal(1, b.Next!.Removed + b.Next.Recycled);
     }
 
+    [Theory]
+    [InlineData("15.8", -1, ulong.MaxValue)]
+    [InlineData("15.8", -1, 10UL)]
+    [InlineData("15.8", -1, 22UL)]
+    [InlineData("16.4", 12, ulong.MaxValue)]
+    [InlineData("16.4", 3, 15UL)]
+    [InlineData("12.22", -1, 35UL)]
+    public void The_totals_of_a_run_of_files_counted_by_stretches_equal_the_file_by_file_ones(string version, long capMb, ulong archivedThrough)
+    {
+        var state = State(version, capMb, archivedThrough);
+        Assert.Equal(WalBreakdown.Of(state).Totals, WalBreakdown.TotalsOfRun(state, new SegmentNumber(10), new SegmentNumber(40)));
+    }
+
+    [Fact]
+    public void The_totals_of_a_run_equal_the_file_by_file_ones_at_every_row_of_a_run_and_add_up_to_pg_wal()
+    {
+        // The engine's states along archiver-failure (the archiver, slots, recycling) and step-two-slots, on 12 and 16:
+        // a row's breakdown is TotalsOfRun; the explain of the same instant is Of.
+        foreach (var (file, version) in new[] { ("archiver-failure.yaml", "16"), ("step-two-slots.yaml", "12"), ("step-two-slots.yaml", "16") })
+        {
+            var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", file)));
+            var rows = new BreakdownRows();
+            Simulation.Run(scenario, PgVersion.Parse(version), rows);
+            Assert.NotEmpty(rows.Rows);
+            if (file == "archiver-failure.yaml")
+                Assert.Contains(rows.Rows, r => r.Breakdown!.Any(t => t.Reason == WalHoldReason.Archiver && t.Files > 0));
+            foreach (var row in rows.Rows)
+            {
+                var sum = row.Breakdown!.Sum(t => t.Bytes.Bytes);
+                Assert.True(sum == row.PgWalBytes.Bytes, $"{file} on {version} at {row.At}: reasons add up to {sum}, pg_wal is {row.PgWalBytes.Bytes}");
+            }
+            var end = rows.Rows[^1].At;
+            foreach (var at in new[] { 0.25, 0.5, 0.75, 1.0 }.Select(f => SimTime.Zero + new SimDuration((long)(f * (end - SimTime.Zero).Microseconds))))
+            {
+                var state = SimulationState.At(scenario, PgVersion.Parse(version), at).State;
+                var files = state.Files;
+                Assert.Equal(WalBreakdown.Of(state).Totals, WalBreakdown.TotalsOfRun(state, files[0].Segment, files[^1].Segment));
+            }
+        }
+    }
+
+    private sealed class BreakdownRows : ISimulationObserver
+    {
+        public List<TimelineRow> Rows { get; } = [];
+        public bool WantsWalBreakdown => true;
+        public void OnTimelineRow(TimelineRow row) => Rows.Add(row.Detach());
+    }
+
     [Fact]
     public void PostgreSQL_12_keeps_wal_keep_segments_and_every_slot_without_a_cap()
     {
@@ -109,5 +158,33 @@ public sealed class WalBreakdownTests
         Assert.Equal(3, Files(b, WalHoldReason.WalKeep));
         Assert.Empty(b.Next!.Invalidated);
         Assert.Equal(new SegmentNumber(12), b.Next.Keep);
+    }
+}
+
+/// <summary><c>walsim explain</c> on a topology: one breakdown per node, the standbys at the primary's instant.</summary>
+public sealed class TopologyExplainTests
+{
+    [Fact]
+    public void Each_standby_of_a_topology_is_explained_at_the_same_instant_from_its_last_restartpoint()
+    {
+        // a streams to b (17, 16MB segments, a long primary checkpoint_timeout): at the primary's pg_wal peak (1h25m)
+        // b holds 22 files too, every one from its last restartpoint's redo (the primary checkpoint it replayed) on.
+        var path = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios",
+            "standby-restartpoint-long-primary-checkpoint-timeout.yaml"));
+        var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
+        var reports = Walsim.Analyzer.Explain.ExplainSources.FromScenarioNodes(scenario, "x.yaml", PgVersion.Parse("17"), null);
+        Assert.Equal(["a", "b"], reports.Select(r => r.Node));
+        var b = reports[1];
+        Assert.True(b.State.InRecovery);
+        // The next restartpoint, taken at the replay position: it keeps from b's slot-less KeepLogSeg at that redo.
+        var next = b.Breakdown.Next!;
+        Assert.Equal(b.State.ReplayLsn, next.Redo);
+        Assert.Equal(b.State.Settings.SegmentSize.SegmentOf(b.State.ReplayLsn), next.Keep);
+        Assert.Equal(next.Removed + next.Recycled, next.Going.Sum(g => g.Files));
+        Assert.Equal(b.State.Files.Count, b.Breakdown.Totals.Sum(t => t.Files));
+        Assert.Equal(22, b.Breakdown.FileCount);
+        Assert.Equal(22, b.Breakdown.Totals.Single(t => t.Reason == WalHoldReason.Redo).Files);
+        Assert.Equal(reports[0].State.Redo, b.State.Redo);
+        Assert.True(b.State.ReplayLsn <= b.State.Insert);
     }
 }

@@ -51,7 +51,7 @@ public sealed class BrowserTests
         // The hostile slot name is text, not markup.
         Assert.Equal(0, await page.Locator("img").CountAsync());
         Assert.Equal(1, await page.GetByText($"slot {HtmlFixtures.HostileSlot}: retained WAL", new PageGetByTextOptions { Exact = true }).CountAsync());
-        await AssertEveryChartDrew(page, 3); // pg_wal, rep1, the hostile slot
+        await AssertEveryChartDrew(page, 5); // pg_wal, pg_wal by reason on 12 and on 15, rep1, the hostile slot
 
         // The numbers in the page (the tables and the figures the script writes) are report.json's.
         var cells = await Cells(page);

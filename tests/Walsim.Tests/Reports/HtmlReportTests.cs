@@ -126,6 +126,34 @@ public sealed class HtmlReportTests : IDisposable
     }
 
     [Fact]
+    public void The_pg_wal_by_reason_series_add_up_to_pg_wal_at_every_point_and_name_the_stalled_slot()
+    {
+        // Stalled: rep1 stops at 2 min. On 12 it holds WAL to the end; on 15 the 16MB cap invalidates it, and from then
+        // on no file is the slot's. Each version has its stacked chart.
+        var scenario = HtmlFixtures.Stalled();
+        var html = Render(scenario, HtmlFixtures.Run(scenario));
+        Assert.Contains("id=\"chart-reasons-0\" data-chart=\"reasons\" data-version=\"0\"", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"chart-reasons-1\" data-chart=\"reasons\" data-version=\"1\"", html, StringComparison.Ordinal);
+        var versions = JsonNode.Parse(EmbeddedJson(html))!["versions"]!.AsArray();
+        var rep1Peak = new List<long>();
+        foreach (var v in versions)
+        {
+            var timeline = v!["timeline"]!;
+            var total = timeline["pg_wal_bytes"]!.AsArray().Select(b => (long)b!).ToList();
+            var parts = timeline["breakdown"]!.AsArray();
+            for (var k = 0; k < total.Count; k++)
+                Assert.Equal(total[k], parts.Sum(p => (long)p!["bytes"]![k]!));
+            Assert.Contains(parts, p => (string)p!["reason"]! == "redo");
+            var rep1 = parts.Single(p => (string?)p!["slot"] == "rep1")!["bytes"]!.AsArray().Select(b => (long)b!).ToList();
+            rep1Peak.Add(rep1.Max());
+            if ((string)v["version"]! == "12.22") Assert.True(rep1[^1] > 0);
+            else Assert.Equal(0, rep1[^1]);
+        }
+        // 12 lets rep1 hold WAL until the disk turns read-only; 15 lets it go at the cap.
+        Assert.True(rep1Peak[0] > rep1Peak[1] && rep1Peak[1] > 0, string.Join(", ", rep1Peak));
+    }
+
+    [Fact]
     public void Checkpoint_markers_are_thinned_to_the_cap_but_invalidating_ones_stay()
     {
         var scenario = HtmlFixtures.Stalled();

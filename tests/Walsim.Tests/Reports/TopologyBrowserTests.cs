@@ -29,8 +29,10 @@ public sealed class TopologyBrowserTests
         await using var browser = await BrowserTests.Browser.Launch();
         var page = await browser.Open(html);
         Assert.Empty(browser.Problems);
-        // pg_wal, cdc and sb1: each chart drew both nodes' series.
-        await BrowserTests.AssertEveryChartDrew(page, 3);
+        // pg_wal, cdc and sb1: each chart drew both nodes' series; the primary a's pg_wal by reason (a standby's rows
+        // carry no breakdown).
+        await BrowserTests.AssertEveryChartDrew(page, 4);
+        Assert.Equal(1, await page.Locator("#chart-reasons-0[data-drawn='true']").CountAsync());
         var headers = await page.Locator("#summary thead th").AllTextContentsAsync();
         Assert.Equal(["", "17.10 a", "17.10 b"], headers);
     }

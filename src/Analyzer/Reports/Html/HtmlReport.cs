@@ -154,6 +154,18 @@ public static class HtmlReport
                 "max_slot_wal_keep_size (at start). A dot marks each version's exact peak (it can fall between the charted instants); " +
                 "ticks along the bottom are checkpoints, one row per version, red where one invalidated a slot; a dashed red line marks a slot lost.</p>\n");
         w.Write("<div class=\"chart\" id=\"chart-pg-wal\" data-chart=\"pg_wal\"></div>\n");
+        // pg_wal by reason (walsim explain's breakdown at every charted instant), one stacked chart per version/node.
+        var explained = Enumerable.Range(0, versions.Count).Where(i => versions[i].Points.Count > 0 && versions[i].Points.All(p => p.ReasonBytes is not null)).ToList();
+        foreach (var i in explained)
+        {
+            w.Write($"<h2>pg_wal by reason: {Html.Encode(versions[i].Label)}</h2>\n");
+            w.Write($"<div class=\"chart\" id=\"chart-reasons-{i}\" data-chart=\"reasons\" data-version=\"{i}\"></div>\n");
+        }
+        if (explained.Count > 0)
+            w.Write("<p class=\"hint\">Each file of pg_wal has one reason (walsim explain), stacked from the bottom: redo (from the last " +
+                    "checkpoint's redo to the insert position), wal_keep, each slot (the WAL advancing it to the next slot would free), " +
+                    "the archiver (.ready), recycled ahead (pre-allocated names past the insert position), and removable (released, " +
+                    "waiting for the next checkpoint). Only the reasons that ever hold a file are drawn.</p>\n");
         var slotNames = versions.SelectMany(v => v.SlotNames).Distinct(StringComparer.Ordinal).ToList();
         for (var i = 0; i < slotNames.Count; i++)
         {

@@ -48,6 +48,10 @@ public sealed class ReportCollector : ISimulationObserver
 
     public PgVersion Version { get; }
 
+    /// <summary>The pg_wal-by-reason chart is drawn from the rows' breakdowns (simulate's report; a what-if page,
+    /// which compares versions, leaves it out).</summary>
+    public bool WantsWalBreakdown { get; init; } = true;
+
     public void OnTimelineRow(TimelineRow row) => _timeline.Add(row);
 
     public void OnCheckpoint(CheckpointRecord c)
@@ -75,6 +79,8 @@ public sealed class ReportCollector : ISimulationObserver
 /// <summary>Passes every streamed item to several observers (the CSV files and the HTML report of one run).</summary>
 public sealed class TeeObserver(params ISimulationObserver[] observers) : ISimulationObserver
 {
+    public bool WantsWalBreakdown => observers.Any(o => o.WantsWalBreakdown);
+
     public void OnTimelineRow(TimelineRow row)
     {
         foreach (var o in observers) o.OnTimelineRow(row);

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Walsim.Simulator.Engine;
 
 namespace Walsim.Analyzer.Reports.Html;
 
@@ -117,6 +118,7 @@ public static class ReportJson
         j.WriteStartArray("files");
         foreach (var p in v.Points) j.WriteNumberValue(p.Files);
         j.WriteEndArray();
+        WriteBreakdown(j, v);
         j.WriteObjects("slots", Enumerable.Range(0, v.SlotNames.Count), i =>
         {
             j.WriteString("name", v.SlotNames[i]);
@@ -157,6 +159,40 @@ public static class ReportJson
         });
 
         j.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>breakdown</c>: pg_wal's bytes by reason at each point (<c>walsim explain</c>'s reasons, each slot its own
+    /// series), in the order the chart stacks them, only the series that are ever non-zero; left out when the run's rows
+    /// carried none (a standby node, a what-if run). At every point the series add up to <c>pg_wal_bytes</c>.
+    /// </summary>
+    private static void WriteBreakdown(Utf8JsonWriter j, VersionReport v)
+    {
+        if (v.Points.Count == 0 || v.Points.Any(p => p.ReasonBytes is null)) return;
+        var series = new List<(string Reason, string? Slot, Func<ChartPoint, long> Bytes)>();
+        foreach (var reason in Enum.GetValues<WalHoldReason>())
+        {
+            if (reason == WalHoldReason.Slot)
+            {
+                for (var i = 0; i < v.SlotNames.Count; i++)
+                {
+                    var slot = i;
+                    series.Add((reason.Label(), v.SlotNames[i], p => p.SlotHeld![slot]));
+                }
+                continue;
+            }
+            var r = (int)reason;
+            series.Add((reason.Label(), null, p => p.ReasonBytes![r]));
+        }
+        j.WriteObjects("breakdown", series.Where(s => v.Points.Any(p => s.Bytes(p) != 0)), s =>
+        {
+            j.WriteString("reason", s.Reason);
+            if (s.Slot is { } name) j.WriteString("slot", name);
+            else j.WriteNull("slot");
+            j.WriteStartArray("bytes");
+            foreach (var p in v.Points) j.WriteNumberValue(s.Bytes(p));
+            j.WriteEndArray();
+        });
     }
 
     /// <summary><c>name: { seen, items: [...] }</c>: the items kept for the page, each an object written by

@@ -1,10 +1,20 @@
+using Walsim.Simulator.Engine;
+
 namespace Walsim.Analyzer.Reports.Html;
 
 /// <summary>
 /// One instant of the charted state: time, <c>pg_wal</c> files and bytes, and per slot its retained bytes and
 /// <c>wal_status</c> (null when the slot does not exist at that instant).
 /// </summary>
-public sealed record ChartPoint(long AtMicroseconds, long PgWalBytes, long Files, long?[] Retained, WalStatus?[] Status);
+public sealed record ChartPoint(long AtMicroseconds, long PgWalBytes, long Files, long?[] Retained, WalStatus?[] Status)
+{
+    /// <summary>pg_wal's bytes per <see cref="WalHoldReason"/> (the slot entry unused: see <see cref="SlotHeld"/>);
+    /// null when the row carried no breakdown.</summary>
+    public long[]? ReasonBytes { get; init; }
+
+    /// <summary>Per slot, the bytes the breakdown attributes to it (<see cref="WalHoldReason.Slot"/>); null as above.</summary>
+    public long[]? SlotHeld { get; init; }
+}
 
 /// <summary>
 /// Keeps a bounded, peak-preserving subset of a streamed timeline, so an HTML report of a year-long run costs the
@@ -59,7 +69,21 @@ public sealed class TimelineDownsampler
             retained[i] = s.RetainedBytes.Bytes;
             status[i] = s.WalStatus;
         }
-        var point = new ChartPoint(row.At.Microseconds, row.PgWalBytes.Bytes, row.FilesInPgWal, retained, status);
+        long[]? reasons = null, held = null;
+        if (row.Breakdown is { } breakdown)
+        {
+            reasons = new long[ReasonCount];
+            held = new long[_slots];
+            foreach (var t in breakdown)
+                if (t.Reason != WalHoldReason.Slot) reasons[(int)t.Reason] += t.Bytes.Bytes;
+                else if (t.Slot is { } name && _index.TryGetValue(name, out var i)) held[i] += t.Bytes.Bytes;
+                else reasons[(int)WalHoldReason.Other] += t.Bytes.Bytes; // a slot the scenario does not name: never hidden
+        }
+        var point = new ChartPoint(row.At.Microseconds, row.PgWalBytes.Bytes, row.FilesInPgWal, retained, status)
+        {
+            ReasonBytes = reasons,
+            SlotHeld = held,
+        };
         _last = point;
 
         var key = point.AtMicroseconds / _width;
@@ -80,6 +104,9 @@ public sealed class TimelineDownsampler
         if (_last is { } last && !all.Any(p => ReferenceEquals(p, last))) all.Add(last);
         return all;
     }
+
+    /// <summary>How many <see cref="WalHoldReason"/> values there are (the length of <see cref="ChartPoint.ReasonBytes"/>).</summary>
+    public static readonly int ReasonCount = Enum.GetValues<WalHoldReason>().Length;
 
     private int KeptPerBucket => 2 + 3 * _slots;
 

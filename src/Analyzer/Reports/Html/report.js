@@ -152,9 +152,10 @@
     ctx.restore();
   }
 
-  function lostMarkers(u, ctx, onlySlot) {
+  function lostMarkers(u, ctx, onlySlot, onlyVersion) {
     var row = 0;
     data.versions.forEach(function (v) {
+      if (onlyVersion !== undefined && v !== onlyVersion) return;
       v.slots.forEach(function (s) {
         if (s.lost_s === null || (onlySlot !== null && s.name !== onlySlot)) return;
         vline(u, ctx, s.lost_s, statusColor.lost, s.name + " lost at " + fmtTime(s.lost_s) + " (" + (v.label || v.version) + ")", row++);
@@ -299,6 +300,38 @@
     new uPlot(opts, table, container);
   }
 
+  // pg_wal by reason for one version (walsim explain's breakdown at each point), stacked: each series is drawn as
+  // the running sum up to it, filled down to zero, topmost first so each lower one is painted over it.
+  var reasonColor = { redo: "#1f6fb4", not_replayed: "#5c6bc0", wal_keep: "#15917f", archiver: "#c2185b",
+    recycled_ahead: "#9e9e9e", removable: "#d7d7d7", other: "#222222" };
+  var slotColors = ["#f28c28", "#7b3fa0", "#a0522d", "#6b8e23", "#f2c12e", "#00838f"];
+
+  function reasonsChart(container) {
+    var v = data.versions[Number(container.dataset.version)];
+    var parts = v.timeline.breakdown, sums = [], running = v.timeline.t.map(function () { return 0; });
+    parts.forEach(function (p) {
+      running = running.map(function (x, k) { return x + p.bytes[k]; });
+      sums.push(running);
+    });
+    var table = [v.timeline.t], series = [timeSeries], slot = 0;
+    var colors = parts.map(function (p) { return p.slot === null ? reasonColor[p.reason] : slotColors[slot++ % slotColors.length]; });
+    for (var k = parts.length - 1; k >= 0; k--) {
+      (function (p, raw, color) {
+        table.push(sums[k]);
+        series.push({ label: p.slot === null ? p.reason : "slot " + p.slot, stroke: color, fill: color + "cc", width: 1,
+          value: function (u, val, si, idx) { return idx === null || idx === undefined ? "--" : fmtBytes(raw[idx]); } });
+      })(parts[k], parts[k].bytes, colors[k]);
+    }
+    var opts = {
+      width: width(container), height: 280,
+      scales: { x: { time: false }, y: { range: yRange([v.summary.peak_pg_wal_bytes]) } },
+      axes: axes(false),
+      series: series,
+      hooks: { draw: [function (u) { lostMarkers(u, u.ctx, null, v); drawn(container); }] },
+    };
+    new uPlot(opts, table, container);
+  }
+
   // The key figures per version, from the same data as the tables, above the charts.
   function figures() {
     var host = document.getElementById("charts");
@@ -337,6 +370,7 @@
     if (pending === 0) { document.body.dataset.walsimReady = "true"; window.walsimReady = true; }
     charts.forEach(function (c) {
       if (c.dataset.chart === "pg_wal") pgWalChart(c);
+      else if (c.dataset.chart === "reasons") reasonsChart(c);
       else slotChart(c);
     });
   } catch (e) {
