@@ -59,7 +59,23 @@ public static partial class HaDriver
             await cluster.CreateSlotAsync(c, ct);
         }
         // The copy must exist on b before the run: Patroni copies it at its first loops, pg_failover_slots at a nap.
-        if (!await Poll.UntilAsync(async () => (await SlotAsync(b, ct)).Confirmed.IsValid, Patience, TimeSpan.FromMilliseconds(250), ct))
+        // pg_failover_slots creates its copy only once the primary's slot has passed the copy's own start (its
+        // catalog_xmin too: "waiting for remote slot cdc lsn ... and catalog xmin ... to pass local slot"), which an
+        // unconsumed new slot never does; so, every two seconds while waiting, a transaction takes an xid, a CHECKPOINT
+        // logs the running-xacts record that lets decoding move catalog_xmin past it, and the slot is consumed.
+        var nudged = Stopwatch.StartNew();
+        async Task<bool> CopyOnB()
+        {
+            if ((await SlotAsync(b, ct)).Confirmed.IsValid) return true;
+            if (nudged.Elapsed < TimeSpan.FromSeconds(2)) return false;
+            nudged.Restart();
+            await using var c = await Open(a, ct);
+            await Exec(c, "SELECT txid_current()", ct);
+            await Exec(c, "CHECKPOINT", ct);
+            await Exec(c, $"SELECT count(*) FROM pg_logical_slot_get_changes('{Slot}', NULL, NULL)", ct);
+            return false;
+        }
+        if (!await Poll.UntilAsync(CopyOnB, Patience, TimeSpan.FromMilliseconds(250), ct))
             throw new ValidationEnvironmentException($"{cluster.Mechanism}: no copy of slot {Slot} appeared on b within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
         log($"{cluster.Description}: copy of {Slot} on b; workload and consumer start");
 
