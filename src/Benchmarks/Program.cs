@@ -8,7 +8,14 @@ using Walsim.Simulator.Engine;
 // forecast-shaped runs (see ForecastBenchmark.cs). `Walsim.Benchmarks replay [rows]`: the replay benchmark of the
 // live-data issue (a 10-million-row sample file by default; see ReplayBenchmark.cs). `Walsim.Benchmarks plan [runs]
 // [threads] [scenario] [from-day-0]`: the capacity-planning sweep of the reports issue (see PlanBenchmark.cs).
+// `Walsim.Benchmarks watch [hours] [slots]`: walsim watch's watcher on a fake clock (see WatchBenchmark.cs).
 // `Walsim.Benchmarks log [MB]`: the log reader against pgbadger -j 1 on a generated stderr log (see LogBenchmark.cs).
+if (args is ["watch", ..])
+{
+    Walsim.Benchmarks.WatchBenchmark.Run(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 24,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100);
+    return;
+}
 if (args is ["log", ..])
 {
     // log [MB] [--no-pgbadger] [--keep PATH]: PATH is written once and then reused (generating 1 GB takes a while).
