@@ -61,7 +61,11 @@ internal static class LogBenchmark
                 return;
             }
             var html = Path.Combine(Path.GetTempPath(), $"walsim-log-bench-{Environment.ProcessId}.html");
-            var info = new ProcessStartInfo("/usr/bin/pgbadger", ["-j", "1", "-f", "stderr", "-p", Prefix, "-q", "-o", html, path])
+            // Under /usr/bin/time when it is there, for pgbadger's processor time too.
+            var times = Path.Combine(Path.GetTempPath(), $"walsim-log-bench-{Environment.ProcessId}.time");
+            string[] badgerArgs = ["-j", "1", "-f", "stderr", "-p", Prefix, "-q", "-o", html, path];
+            var timed = File.Exists("/usr/bin/time");
+            var info = new ProcessStartInfo(timed ? "/usr/bin/time" : "/usr/bin/pgbadger", timed ? ["-f", "%U %S", "-o", times, "/usr/bin/pgbadger", .. badgerArgs] : badgerArgs)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -76,8 +80,16 @@ internal static class LogBenchmark
                 if (p.ExitCode != 0) Console.WriteLine($"  pgbadger exited {p.ExitCode}: {err.Result.Trim()}");
             }
             File.Delete(html);
+            var cpu = "";
+            if (timed && File.Exists(times))
+            {
+                var parts = File.ReadAllText(times).Trim().Split('\n')[^1].Split(' ');
+                var seconds = double.Parse(parts[0], ci) + double.Parse(parts[1], ci);
+                cpu = string.Create(ci, $" ({seconds:0.00} s CPU = {mb / seconds:0.0} MB/CPU-s)");
+                File.Delete(times);
+            }
             Console.WriteLine(string.Create(ci,
-                $"  pgbadger -j 1: {mb,7:N0} MB in {badger.Elapsed.TotalSeconds,7:0.00} s = {mb / badger.Elapsed.TotalSeconds,6:0} MB/s (a full report: it parses every statement, walsim only what retention needs)"));
+                $"  pgbadger -j 1: {mb,7:N0} MB in {badger.Elapsed.TotalSeconds,7:0.00} s = {mb / badger.Elapsed.TotalSeconds,6:0.0} MB/s{cpu}; a full report: it parses every statement, walsim only what retention needs"));
         }
         finally
         {
