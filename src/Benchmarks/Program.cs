@@ -2,12 +2,28 @@ using System.Diagnostics;
 using System.Globalization;
 using Walsim.Simulator.Engine;
 
-// Four benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
+// Six benchmarks. Default (`Walsim.Benchmarks [days]`), the engine benchmark of the retention-engine issue: a
 // one-year scenario, checkpoint_timeout=5min, 100 slots, every behaviour band; the timeline streamed to a file so
 // memory must not grow with simulated time. `Walsim.Benchmarks forecast [runs] [buckets per step]`: Monte Carlo
 // forecast-shaped runs (see ForecastBenchmark.cs). `Walsim.Benchmarks replay [rows]`: the replay benchmark of the
 // live-data issue (a 10-million-row sample file by default; see ReplayBenchmark.cs). `Walsim.Benchmarks plan [runs]
 // [threads] [scenario] [from-day-0]`: the capacity-planning sweep of the reports issue (see PlanBenchmark.cs).
+// `Walsim.Benchmarks watch [hours] [slots]`: walsim watch's watcher on a fake clock (see WatchBenchmark.cs).
+// `Walsim.Benchmarks log [MB]`: the log reader against pgbadger -j 1 on a generated stderr log (see LogBenchmark.cs).
+if (args is ["watch", ..])
+{
+    Walsim.Benchmarks.WatchBenchmark.Run(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 24,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100);
+    return;
+}
+if (args is ["log", ..])
+{
+    // log [MB] [--no-pgbadger] [--keep PATH]: PATH is written once and then reused (generating 1 GB takes a while).
+    var keepAt = Array.IndexOf(args, "--keep");
+    Walsim.Benchmarks.LogBenchmark.Run(args.Length > 1 && char.IsAsciiDigit(args[1][0]) ? long.Parse(args[1], CultureInfo.InvariantCulture) : 1024,
+        pgbadger: !args.Contains("--no-pgbadger"), keep: keepAt > 0 && keepAt + 1 < args.Length ? args[keepAt + 1] : null);
+    return;
+}
 if (args is ["replay", ..])
 {
     Walsim.Benchmarks.ReplayBenchmark.Run(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000);

@@ -231,6 +231,7 @@ internal sealed partial class CheckpointAssembler(string fileName)
         }
         var msg = r.Message;
         if (!_sawEnglish && EnglishPattern().IsMatch(msg)) _sawEnglish = true;
+        if (!MayBeRead(msg)) return;
 
         if (CheckpointMessages.TryParseStart(msg, out var restartpoint, out var flags))
         {
@@ -311,6 +312,23 @@ internal sealed partial class CheckpointAssembler(string fileName)
             Emit(new ServerLifecycle(File, r.Line, TimeOf(r), kind, version), output);
         }
     }
+
+    // The first words of every LOG message read below (each parser is anchored at the message's start): the bulk of
+    // a busy log ("duration: …", "statement: …", "connection authorized: …") is passed over after one look instead
+    // of going through each parser in turn. A parser added below needs its first words here.
+    private static bool MayBeRead(string msg) => msg.Length > 0 && msg[0] switch
+    {
+        'c' => msg.StartsWith("checkpoint ", StringComparison.Ordinal),
+        'r' => msg.StartsWith("restartpoint ", StringComparison.Ordinal) || msg.StartsWith("recovery restart point at ", StringComparison.Ordinal)
+               || msg.StartsWith("received immediate shutdown", StringComparison.Ordinal),
+        'i' => msg.StartsWith("invalidating ", StringComparison.Ordinal),
+        't' => msg.StartsWith("terminating ", StringComparison.Ordinal),
+        'p' => msg.StartsWith("parameter \"", StringComparison.Ordinal),
+        's' => msg.StartsWith("starting PostgreSQL", StringComparison.Ordinal) || msg.StartsWith("server process (PID", StringComparison.Ordinal),
+        'a' => msg.StartsWith("all server processes terminated", StringComparison.Ordinal),
+        'd' => msg.StartsWith("database system is ", StringComparison.Ordinal),
+        _ => false,
+    };
 
     // A checkpoint after a shutdown checkpoint, or from another checkpointer process, comes after a restart the log
     // does not show (its start lines grepped away, or in another file): the estimate starts again from 0, and the

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Walsim.Analyzer.Sources;
@@ -113,14 +114,113 @@ internal static partial class LogLine
         if (!FindLevel(line, out var levelStart, out var levelEnd, out var messageStart)) return null;
         var (time, source) = TimeOf(line, levelStart, number, fileName, options);
         int? pid = null;
-        var p = Pid().Match(line, 0, levelStart);
-        if (p.Success && int.TryParse(p.Groups["pid"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var pv)) pid = pv;
-        return new LogRecord(number, time, pid, line[levelStart..levelEnd], line[messageStart..], null) { TimeSource = source };
+        if (PidDigits(line, levelStart, out var digits))
+        {
+            if (int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var pv)) pid = pv;
+        }
+        else
+        {
+            var p = Pid().Match(line, 0, levelStart);
+            if (p.Success && int.TryParse(p.Groups["pid"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var pv)) pid = pv;
+        }
+        return new LogRecord(number, time, pid, LevelText(line.AsSpan(levelStart, levelEnd - levelStart)), line[messageStart..], null) { TimeSource = source };
+    }
+
+    // The level words as constants: one string for every "LOG" of a log instead of one per line.
+    private static string LevelText(ReadOnlySpan<char> w) => w switch
+    {
+        "LOG" => "LOG", "DETAIL" => "DETAIL", "HINT" => "HINT", "STATEMENT" => "STATEMENT", "CONTEXT" => "CONTEXT", "ERROR" => "ERROR",
+        "FATAL" => "FATAL", "WARNING" => "WARNING", "LOCATION" => "LOCATION",
+        _ => w.ToString(),
+    };
+
+    /// <summary>
+    /// <see cref="Pid"/>'s match in <c>line[..end]</c> without the regex: the leftmost "[digits]" or "pid=" / "pid=\""
+    /// and digits after a non-word character. Only for ASCII text (the regex's \d and \b are Unicode's): false when
+    /// it cannot decide, and the regex answers; otherwise true, with <paramref name="digits"/> empty when nothing matches.
+    /// </summary>
+    private static bool PidDigits(string line, int end, out ReadOnlySpan<char> digits)
+    {
+        digits = default;
+        var text = line.AsSpan(0, end);
+        if (!Ascii.IsValid(text)) return false;
+        for (var i = text.IndexOfAny('[', 'p'); i >= 0 && i < text.Length; i = NextCandidate(text, i + 1))
+        {
+            var j = i + 1;
+            if (text[i] == '[')
+            {
+                while (j < text.Length && char.IsAsciiDigit(text[j])) j++;
+                if (j > i + 1 && j < text.Length && text[j] == ']')
+                {
+                    digits = text[(i + 1)..j];
+                    return true;
+                }
+            }
+            else if ((i == 0 || !(char.IsAsciiLetterOrDigit(text[i - 1]) || text[i - 1] == '_')) && text[i..].StartsWith("pid=", StringComparison.Ordinal))
+            {
+                var k = i + 4;
+                if (k < text.Length && text[k] == '"') k++;
+                var d = k;
+                while (d < text.Length && char.IsAsciiDigit(text[d])) d++;
+                if (d > k)
+                {
+                    digits = text[k..d];
+                    return true;
+                }
+            }
+        }
+        return true;
+
+        static int NextCandidate(ReadOnlySpan<char> t, int from) => from >= t.Length ? -1 : t[from..].IndexOfAny('[', 'p') is var n and >= 0 ? from + n : -1;
+    }
+
+    /// <summary>
+    /// The length of <see cref="ServerTime"/>'s match when PostgreSQL's own time starts the line (<c>%m</c> or <c>%t</c>
+    /// first in log_line_prefix, the usual case), found without the regex; 0 when the line does not start so or the
+    /// case is one the regex must decide (a numeric zone, non-ASCII digits).
+    /// </summary>
+    private static int ServerTimeAtStart(string line, int end)
+    {
+        if (end < 19) return 0;
+        var t = line.AsSpan(0, end);
+        for (var i = 0; i < 19; i++)
+        {
+            var ok = i switch { 4 or 7 => t[i] == '-', 10 => t[i] == ' ', 13 or 16 => t[i] == ':', _ => char.IsAsciiDigit(t[i]) };
+            if (!ok) return 0;
+        }
+        var n = 19;
+        if (n + 1 < t.Length && t[n] == '.' && !char.IsAscii(t[n + 1])) return 0;
+        if (n + 1 < t.Length && t[n] == '.' && char.IsAsciiDigit(t[n + 1]))
+        {
+            var k = 0;
+            while (k < 6 && n + 1 + k < t.Length && char.IsAsciiDigit(t[n + 1 + k])) k++;
+            if (n + 1 + k < t.Length && !char.IsAscii(t[n + 1 + k])) return 0;
+            n += 1 + k;
+        }
+        if (n + 1 < t.Length && t[n] == ' ')
+        {
+            var c = t[n + 1];
+            if (c is '+' or '-' || !char.IsAscii(c)) return 0;
+            if (char.IsAsciiLetter(c))
+            {
+                var k = 1;
+                while (n + 1 + k < t.Length && char.IsAsciiLetter(t[n + 1 + k])) k++;
+                // [A-Za-z]{1,6} not followed by [A-Za-z0-9]; longer words, or a digit after, are no zone.
+                if (k <= 6 && (n + 1 + k == t.Length || !char.IsAsciiDigit(t[n + 1 + k]))) n += 1 + k;
+            }
+        }
+        return n;
     }
 
     /// <summary>The time in <c>line[..end]</c>: the server's, else a collector's; (null, Server) when there is none.</summary>
     public static (DateTimeOffset? Time, LogTimeSource Source) TimeOf(string line, int end, int number, string fileName, LogReadOptions options)
     {
+        if (ServerTimeAtStart(line, end) is var length and > 0)
+        {
+            if (!LogTimestamp.TryParse(line.AsSpan(0, length), out var t, out var error))
+                throw new LogFileException(fileName, number, 1, "timestamp", error!);
+            return (t, LogTimeSource.Server);
+        }
         var ts = ServerTime().Match(line, 0, end);
         if (ts.Success)
         {
