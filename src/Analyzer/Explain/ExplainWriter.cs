@@ -102,7 +102,7 @@ public static class ExplainWriter
                     going = n.Going.Select(t => new { reason = t.Label, slot = t.Slot, files = t.Files, bytes = t.Bytes.Bytes }),
                     invalidated = n.Invalidated.Select(i => new { slot = i.Name, restart_lsn = i.RestartLsn.ToString(), cause = i.Cause == InvalidationCause.IdleTimeout ? "idle_timeout" : "wal_removed", exceeds_by_bytes = i.ExceedsBy.Bytes }),
                 } : null,
-                segments = b.Files.Select(f => new { name = f.File.Name, bytes = f.File.Size.Bytes, reason = f.Reason.Label(), slot = f.Slot, past_cap = f.PastCap ? true : (bool?)null }),
+                segments = b.Files.Select(f => new { name = f.WalFile.Name, bytes = f.WalFile.Size.Bytes, reason = f.Reason.Label(), slot = f.Slot, past_cap = f.PastCap ? true : (bool?)null }),
                 notes = r.Notes.Concat(b.Notes),
             };
         });

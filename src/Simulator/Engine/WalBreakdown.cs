@@ -103,7 +103,7 @@ public readonly record struct WalReasonTotal(WalHoldReason Reason, string? Slot,
 /// <summary>One file and why it is there.</summary>
 /// <remarks>PastCap: A slot's file below <c>max_slot_wal_keep_size</c>'s limit: the next checkpoint invalidates
 /// the slot and lets it go.</remarks>
-public readonly record struct WalFileReason(WalFile File, WalHoldReason Reason, string? Slot, bool PastCap);
+public readonly record struct WalFileReason(WalFile WalFile, WalHoldReason Reason, string? Slot, bool PastCap);
 
 /// <summary>A slot and what it holds.</summary>
 /// <remarks>Files: Files attributed to it (stacked: see <see cref="WalHoldReason.Slot"/>).</remarks>
@@ -194,7 +194,7 @@ public sealed record WalBreakdown(
             var mine = reasons.Where(r => r.Reason == WalHoldReason.Slot && r.Slot == h.Name).ToList();
             var over = next?.Invalidated.FirstOrDefault(i => i.Name == h.Name && i.Cause == InvalidationCause.WalRemoved);
             slots.Add(new WalSlotHold(h.Name, h.Slot.RestartLsn.IsValid ? h.Slot.RestartLsn : h.Slot.RequiredLsn, h.WalStatus, mine.Count,
-                Sum(mine.Select(m => m.File.Size)), state.Insert - h.Slot.RequiredLsn, over is { Name: not null } o ? o.ExceedsBy : null));
+                Sum(mine.Select(m => m.WalFile.Size)), state.Insert - h.Slot.RequiredLsn, over is { Name: not null } o ? o.ExceedsBy : null));
         }
         return new WalBreakdown(reasons, totals, files.Count, Sum(files.Select(f => f.Size)), redoSeg, insertSeg, keepNow, walKeepFloor,
             slots, recycle, next, notes);
@@ -389,14 +389,14 @@ public sealed record WalBreakdown(
     {
         var cutoff = outcome.Keep.Value > 0 ? outcome.Keep - 1 : outcome.Keep;
         var top = SegmentNumber.Min(cutoff, state.ArchivedThrough);
-        var going = TotalsOf(reasons.Where(r => r.File.Segment <= top && outcome.Keep.Value > 0));
+        var going = TotalsOf(reasons.Where(r => r.WalFile.Segment <= top && outcome.Keep.Value > 0));
         return new NextCheckpoint(redo, outcome.Keep, outcome.Removed, outcome.Recycled, outcome.Added, outcome.Invalidated, going,
             outcome.After.Count, state.Estimate is null);
     }
 
     private static List<WalReasonTotal> TotalsOf(IEnumerable<WalFileReason> reasons) =>
         reasons.GroupBy(r => (r.Reason, r.Slot))
-            .Select(g => new WalReasonTotal(g.Key.Reason, g.Key.Slot, g.Count(), Sum(g.Select(r => r.File.Size))))
+            .Select(g => new WalReasonTotal(g.Key.Reason, g.Key.Slot, g.Count(), Sum(g.Select(r => r.WalFile.Size))))
             .OrderBy(t => t.Reason).ThenBy(t => t.Slot, StringComparer.Ordinal).ToList();
 
     private static ByteCount Sum(IEnumerable<ByteCount> sizes)

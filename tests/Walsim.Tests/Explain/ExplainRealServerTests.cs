@@ -92,7 +92,7 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
             await Exec(c, "CHECKPOINT");
             var ready = await Ready(c);
             var round4 = await Round(cluster, c, "4: only the archiver holds");
-            var archiver = round4.Files.Where(f => f.Reason == WalHoldReason.Archiver).Select(f => f.File.Name).ToList();
+            var archiver = round4.Files.Where(f => f.Reason == WalHoldReason.Archiver).Select(f => f.WalFile.Name).ToList();
             Assert.NotEmpty(archiver);
             Assert.Equal(ready, archiver);
             Assert.Equal(round4.FileCount - archiver.Count, round4.Totals.Where(t => t.Reason is WalHoldReason.Redo or WalHoldReason.RecycledAhead).Sum(t => t.Files));
@@ -103,7 +103,7 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
             await WriteMb(c, 1);
             await ArchiverCaughtUp(c);
             var round5 = await Round(cluster, c, "5: the archiver caught up");
-            Assert.Equal(archiver, round5.Files.Where(f => f.Reason == WalHoldReason.Removable).Select(f => f.File.Name));
+            Assert.Equal(archiver, round5.Files.Where(f => f.Reason == WalHoldReason.Removable).Select(f => f.WalFile.Name));
             // (It also takes the old redo segment: with wal_keep at 0 nothing holds it once the redo moves on.)
             Assert.Equal(archiver.Count, round5.Next!.Going.Where(g => g.Reason == WalHoldReason.Removable).Sum(g => g.Files));
         }
@@ -128,8 +128,8 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
         Assert.Equal(before.Count, b.FileCount);
         // A file is "archiver" only if it is .ready; a .ready file nothing earlier in the order holds is "archiver".
         foreach (var f in b.Files)
-            if (f.Reason == WalHoldReason.Archiver || (ready.Contains(f.File.Name) && f.Reason is WalHoldReason.Removable or WalHoldReason.Other))
-                Assert.True(f.Reason == WalHoldReason.Archiver && ready.Contains(f.File.Name), $"{f.File.Name}: {f.Reason.Label()}, .ready: {ready.Contains(f.File.Name)}");
+            if (f.Reason == WalHoldReason.Archiver || (ready.Contains(f.WalFile.Name) && f.Reason is WalHoldReason.Removable or WalHoldReason.Other))
+                Assert.True(f.Reason == WalHoldReason.Archiver && ready.Contains(f.WalFile.Name), $"{f.WalFile.Name}: {f.Reason.Label()}, .ready: {ready.Contains(f.WalFile.Name)}");
         Assert.Equal(before.Count, b.Totals.Sum(t => t.Files));
         Assert.Equal(b.Bytes.Bytes, b.Totals.Sum(t => t.Bytes.Bytes));
 
@@ -143,12 +143,12 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
         Assert.Equal((next.Removed, next.Recycled), (removed, recycled));
 
         var after = (await Files(c)).ToHashSet(StringComparer.Ordinal);
-        var going = b.Files.Where(f => f.File.Segment < next.Keep && f.File.Segment <= report.State.ArchivedThrough).Select(f => f.File.Name).ToList();
+        var going = b.Files.Where(f => f.WalFile.Segment < next.Keep && f.WalFile.Segment <= report.State.ArchivedThrough).Select(f => f.WalFile.Name).ToList();
         Assert.Equal(next.Going.Sum(g => g.Files), going.Count);
         Assert.Equal(removed + recycled, going.Count);
         foreach (var f in b.Files)
-            Assert.True(going.Contains(f.File.Name) != after.Contains(f.File.Name),
-                $"{f.File.Name} ({f.Reason.Label()}{(f.Slot is null ? "" : " " + f.Slot)}): predicted to {(going.Contains(f.File.Name) ? "go" : "stay")}");
+            Assert.True(going.Contains(f.WalFile.Name) != after.Contains(f.WalFile.Name),
+                $"{f.WalFile.Name} ({f.Reason.Label()}{(f.Slot is null ? "" : " " + f.Slot)}): predicted to {(going.Contains(f.WalFile.Name) ? "go" : "stay")}");
         Assert.Equal(next.FilesAfter, after.Count);
         return b;
     }
