@@ -61,7 +61,7 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
 
         var file = Path.Combine(_dir, "samples.csv");
         using var stop = new CancellationTokenSource(Recorded);
-        var load = WriteSteadilyAsync(cluster, stop.Token);
+        var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stop.Token);
         var late = CreateLaterAsync(cluster, TimeSpan.FromSeconds(20), stop.Token);
         var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
         using (var writer = SampleFileWriter.Open(file, append: false))
@@ -194,23 +194,6 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
         return dir;
     }
 
-    /// <summary>256 kB/s in logical messages, paced by the clock.</summary>
-    private static async Task WriteSteadilyAsync(ThrowawayCluster cluster, CancellationToken ct)
-    {
-        await using var c = await cluster.ConnectAsync(CancellationToken.None);
-        var clock = Stopwatch.StartNew();
-        long written = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            var due = (long)(clock.Elapsed.TotalSeconds * BytesPerSecond) - written;
-            if (due >= 1024)
-            {
-                await Exec(c, $"SELECT pg_logical_emit_message(false, 'walsim', repeat('x', {due}))");
-                written += due;
-            }
-            try { await Task.Delay(100, ct); } catch (OperationCanceledException) { }
-        }
-    }
 
     private static async Task CreateLaterAsync(ThrowawayCluster cluster, TimeSpan after, CancellationToken ct)
     {

@@ -47,7 +47,7 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
         var file = Path.Combine(_dir, "forgotten.csv");
         // Sampling stops 20 s after the slot is seen lost, or after 100 s whatever happens.
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(100));
-        var load = WriteSteadilyAsync(cluster, stop.Token);
+        var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stop.Token);
         var watch = StopAfterTheLossAsync(cluster, stop);
         var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
         using (var writer = SampleFileWriter.Open(file, append: false))
@@ -107,26 +107,6 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
             $"actual loss after {notYet.TotalSeconds:0.0} s, by {S(actual)}; walsim p10..p90 {S(p10)}..{S(p90)}");
     }
 
-    /// <summary>
-    /// 192 kB/s in logical messages (no buffers dirtied: each checkpoint has nearly nothing to write), paced by the
-    /// clock rather than by sleeps, so a busy machine delays a write but does not lower the rate.
-    /// </summary>
-    private static async Task WriteSteadilyAsync(ThrowawayCluster cluster, CancellationToken ct)
-    {
-        await using var c = await cluster.ConnectAsync(CancellationToken.None);
-        var clock = Stopwatch.StartNew();
-        long written = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            var due = (long)(clock.Elapsed.TotalSeconds * BytesPerSecond) - written;
-            if (due >= 1024)
-            {
-                await Exec(c, $"SELECT pg_logical_emit_message(false, 'walsim', repeat('x', {due}))");
-                written += due;
-            }
-            try { await Task.Delay(100, ct); } catch (OperationCanceledException) { }
-        }
-    }
 
     /// <summary>Watches the slot; 20 s after it is lost, stops the sampling.</summary>
     private static async Task StopAfterTheLossAsync(ThrowawayCluster cluster, CancellationTokenSource stop)

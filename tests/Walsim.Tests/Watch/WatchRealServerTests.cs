@@ -64,7 +64,7 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         using var stopLoad = new CancellationTokenSource();
-        var load = WriteSteadilyAsync(cluster, stopLoad.Token);
+        var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stopLoad.Token);
         var alerts = new AlertWatch(PrometheusPort);
         var alertPoll = alerts.PollAsync(stopWatching.Token);
 
@@ -204,23 +204,6 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         throw new TimeoutException($"the slot was not lost within {limit.TotalSeconds} s");
     }
 
-    /// <summary>192 kB/s in logical messages, paced by the clock.</summary>
-    private static async Task WriteSteadilyAsync(ThrowawayCluster cluster, CancellationToken ct)
-    {
-        await using var c = await cluster.ConnectAsync(CancellationToken.None);
-        var clock = Stopwatch.StartNew();
-        long written = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            var due = (long)(clock.Elapsed.TotalSeconds * BytesPerSecond) - written;
-            if (due >= 1024)
-            {
-                await Exec(c, $"SELECT pg_logical_emit_message(false, 'walsim', repeat('x', {due}))");
-                written += due;
-            }
-            try { await Task.Delay(100, ct); } catch (OperationCanceledException) { }
-        }
-    }
 
     private static async Task Exec(NpgsqlConnection c, string sql)
     {
