@@ -58,15 +58,26 @@ public static partial class HaDriver
             await Exec(c, "CREATE TABLE t (id bigint PRIMARY KEY, pad text)", ct);
             await cluster.CreateSlotAsync(c, ct);
         }
-        // The copy must exist on b before the run: Patroni copies it at its first loops, pg_failover_slots at a nap.
+        // The copy must exist on b before the run, and already follow the primary's slot, as the model's copy does
+        // after its warm-up: Patroni copies it at its first loops, pg_failover_slots at a nap.
         // pg_failover_slots creates its copy only once the primary's slot has passed the copy's own start (its
         // catalog_xmin too: "waiting for remote slot cdc lsn ... and catalog xmin ... to pass local slot"), which an
-        // unconsumed new slot never does; so, every two seconds while waiting, a transaction takes an xid, a CHECKPOINT
-        // logs the running-xacts record that lets decoding move catalog_xmin past it, and the slot is consumed.
+        // unconsumed new slot never does. Patroni's copy is a file copy without the primary's serialized snapshots, so
+        // pg_replication_slot_advance on b moves its restart_lsn only once decoding there has become consistent at a
+        // running-xacts record; left to the bgwriter's (one every 15 s) that may not happen before the event, and the
+        // copy then holds everything since the slot was made (a CI run saw 401696 bytes held where the model said
+        // 42846). So, every two seconds while waiting, a transaction takes an xid, a CHECKPOINT logs a running-xacts
+        // record with nothing in progress, and the slot is consumed, until b's copy exists and its restart_lsn moved.
         var nudged = Stopwatch.StartNew();
+        var firstCopyRestart = Lsn.Invalid;
         async Task<bool> CopyOnB()
         {
-            if ((await SlotAsync(b, ct)).Confirmed.IsValid) return true;
+            var copy = await SlotAsync(b, ct);
+            if (copy.Confirmed.IsValid && copy.Restart.IsValid)
+            {
+                if (!firstCopyRestart.IsValid) firstCopyRestart = copy.Restart;
+                else if (copy.Restart > firstCopyRestart) return true;
+            }
             if (nudged.Elapsed < TimeSpan.FromSeconds(2)) return false;
             nudged.Restart();
             await using var c = await Open(a, ct);
@@ -76,7 +87,9 @@ public static partial class HaDriver
             return false;
         }
         if (!await Poll.UntilAsync(CopyOnB, Patience, TimeSpan.FromMilliseconds(250), ct))
-            throw new ValidationEnvironmentException($"{cluster.Mechanism}: no copy of slot {Slot} appeared on b within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
+            throw new ValidationEnvironmentException(firstCopyRestart.IsValid
+                ? $"{cluster.Mechanism}: the copy of slot {Slot} on b kept restart_lsn {firstCopyRestart} for {Patience.TotalSeconds:0} s while the primary's slot was consumed; {cluster.Diagnostics()}"
+                : $"{cluster.Mechanism}: no copy of slot {Slot} appeared on b within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
         log($"{cluster.Description}: copy of {Slot} on b; workload and consumer start");
 
         var clock = Stopwatch.StartNew();
