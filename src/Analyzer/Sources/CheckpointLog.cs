@@ -101,7 +101,7 @@ public static partial class CheckpointLog
             switch (format)
             {
                 case LogFormat.Jsonlog when line.Contains("\"error_severity\"", StringComparison.Ordinal) || line.Contains("\"textPayload\"", StringComparison.Ordinal)
-                                             || line.Contains("\"log_time\"", StringComparison.Ordinal):
+                                             || line.Contains("\"log_time\"", StringComparison.Ordinal) || line.Contains("\"errorLevel\"", StringComparison.Ordinal):
                     return true;
                 case LogFormat.Csvlog when CsvSeverity().IsMatch(line):
                     return true;
