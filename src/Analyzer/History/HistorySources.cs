@@ -95,8 +95,8 @@ public sealed class HistoryProbe
     /// <summary>Probes <paramref name="pathOrUrl"/>; a missing file or a directory is a <see cref="HistoryProblem.Missing"/>.</summary>
     public static HistoryProbe Of(string pathOrUrl)
     {
-        if (Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
-            return new HistoryProbe(pathOrUrl, url, []);
+        if (IsUrl(pathOrUrl))
+            return new HistoryProbe(pathOrUrl, new Uri(pathOrUrl), []);
         // A server log's rotated set (a directory of logs, or a glob): probed by its oldest file.
         var file = pathOrUrl;
         if (LogFiles.IsLogSet(pathOrUrl)) file = LogFiles.Resolve(pathOrUrl)[0];
@@ -116,6 +116,10 @@ public sealed class HistoryProbe
         var lines = text.TrimEnd('\n').Split('\n').Take(MaxLines).Select(l => l.TrimEnd('\r')).ToList();
         return new HistoryProbe(pathOrUrl, null, lines);
     }
+
+    /// <summary>True for an http or https URL (a Prometheus server), false for anything else (a path).</summary>
+    public static bool IsUrl(string pathOrUrl) =>
+        Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";
 
     /// <summary>The first lines as one text (for recognisers that look at several).</summary>
     public string Head => string.Join('\n', Lines);
