@@ -223,6 +223,12 @@ internal sealed partial class CheckpointAssembler(string fileName)
             Emit(new WalSegmentRemoved(File, r.Line, TimeOf(r), segment, r.Pid), output);
             return;
         }
+        if (r.Level is "FATAL" or "ERROR" && CheckpointMessages.ParseUpstreamSegmentRemoved(r.Message) is { } needed)
+        {
+            _slotEvents++;
+            Emit(new WalSegmentRemoved(File, r.Line, TimeOf(r), needed, r.Pid) { Upstream = true }, output);
+            return;
+        }
         if (r.Level != "LOG") return;
         if (_awaitingDetail && (_detailPid is null || _detailPid == r.Pid))
         {

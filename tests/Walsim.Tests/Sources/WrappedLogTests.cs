@@ -108,4 +108,21 @@ public sealed class WrappedLogTests
         Assert.Equal(new DateTimeOffset(2026, 2, 11, 13, 0, 1, TimeSpan.Zero), Assert.Single(events.OfType<LogCheckpoint>()).Complete);
         Assert.DoesNotContain(events.OfType<LogNote>(), n => n.Text.StartsWith("times are", StringComparison.Ordinal));
     }
+
+    // A slotless standby that fell behind: its walreceiver quotes the primary's error (FATAL, with the primary's
+    // "ERROR:  " inside), on reconnecting and while streaming. Read as the segment removed upstream, and a log with
+    // nothing else (log_checkpoints off) is not refused.
+    [Fact]
+    public void A_standbys_walreceiver_quoting_requested_wal_segment_already_removed_is_read_as_removed_upstream()
+    {
+        var events = Events("""
+            2026-02-11 13:00:00.000 UTC [51] LOG:  started streaming WAL from primary at 0/3000000 on timeline 1
+            2026-02-11 13:00:00.500 UTC [51] FATAL:  could not receive data from WAL stream: ERROR:  requested WAL segment 000000010000000000000003 has already been removed
+            2026-02-11 13:00:05.000 UTC [52] FATAL:  could not start WAL streaming: ERROR:  requested WAL segment 000000010000000000000003 has already been removed
+            """);
+        var removed = events.OfType<WalSegmentRemoved>().ToList();
+        Assert.Equal([(51, true), (52, true)], removed.Select(r => (r.Pid ?? 0, r.Upstream)));
+        Assert.All(removed, r => Assert.Equal("000000010000000000000003", r.Segment));
+        Assert.Equal(new DateTimeOffset(2026, 2, 11, 13, 0, 0, 500, TimeSpan.Zero), removed[0].At);
+    }
 }
