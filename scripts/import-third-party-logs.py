@@ -63,6 +63,8 @@ def add(name, text, source, path, note='', cut=None):
     ver = next((re.search(r'starting PostgreSQL (\d+)', m).group(1) for _, _, m in msgs if 'starting PostgreSQL' in m), '')
     notes = [note] if note else []
     if any(c for _, c, _ in msgs): notes.append('collector-time')  # walsim must say whose times it took
+    starts = sum(1 for _, _, m in msgs if m.startswith('starting PostgreSQL'))
+    if starts: notes.append(f'starts:{starts}')
     if not done and not losses: notes.append(f'refused:{len(msgs)}')
     times = sorted(t for t, _ in done)  # a newest-first file's first checkpoint is its last line's
     origin = f'{repo} {path} @ {commit[:12]} ({licence})' + (f'; {cut}' if cut else '; unchanged')

@@ -29,9 +29,12 @@ public sealed class LogCorpusTests
                 int.Parse(f[5], CultureInfo.InvariantCulture), f[6]));
 
     // "refused:N": a file with neither checkpoints nor slot losses; walsim reads its N messages and says what is missing.
-    private static int? Refused(Row row) =>
-        row.Notes.Split(' ').FirstOrDefault(n => n.StartsWith("refused:", StringComparison.Ordinal)) is { } n
-            ? int.Parse(n["refused:".Length..], CultureInfo.InvariantCulture) : null;
+    private static int? Refused(Row row) => Figure(row, "refused:");
+
+    // "starts:N" (third-party files): N "starting PostgreSQL" lines.
+    private static int? Figure(Row row, string name) =>
+        row.Notes.Split(' ').FirstOrDefault(n => n.StartsWith(name, StringComparison.Ordinal)) is { } n
+            ? int.Parse(n[name.Length..], CultureInfo.InvariantCulture) : null;
 
     // The events read before the end of the file; a refused file's refusal comes at the end, after its events.
     private static (List<ServerLogEvent> Events, LogFileException? Refusal) Read(string path)
@@ -80,6 +83,8 @@ public sealed class LogCorpusTests
         else
             Assert.Null(refusal);
         var checkpoints = events.OfType<LogCheckpoint>().ToList();
+        if (file.StartsWith("third-party/", StringComparison.Ordinal))
+            Assert.Equal(Figure(row, "starts:") ?? 0, events.OfType<ServerLifecycle>().Count(l => l.Kind == LifecycleKind.Starting && !l.Inferred));
         var notes = events.OfType<LogNote>().Select(n => n.Text).ToList();
 
         Assert.Equal(row.Checkpoints, checkpoints.Count);
