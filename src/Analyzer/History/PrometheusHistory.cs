@@ -78,12 +78,14 @@ public sealed class PrometheusHistory : IRecordedHistory
     private readonly HashSet<string> _present;       // the families found
     private readonly string? _head, _headOnSlot, _restart, _restartLag, _confirmed, _active, _safe, _status, _files, _bytes;
     private readonly long _startMs, _endMs, _stepMs;
+    private readonly ulong _systemIdentifier;        // pgwatch's sys_id label; 0 where no exporter publishes it
     private IReadOnlyList<SettingSample>? _settings;
 
     private PrometheusHistory(string name, PrometheusClient client, HistoryOptions options, string cluster, HashSet<string> present,
-        long startMs, long endMs, long stepMs, PgVersion? version, WalSegmentSize segmentSize)
+        long startMs, long endMs, long stepMs, PgVersion? version, WalSegmentSize segmentSize, ulong systemIdentifier)
     {
         Name = name;
+        _systemIdentifier = systemIdentifier;
         _client = client;
         _options = options;
         _cluster = cluster;
@@ -220,7 +222,11 @@ public sealed class PrometheusHistory : IRecordedHistory
         var first = overview.Where(s => s.Times.Count > 0).Select(s => s.Times[0]).DefaultIfEmpty(startMs).Min();
         startMs = Math.Max(startMs, first - coarse);
         startMs = Align(startMs, stepMs);
-        return new PrometheusHistory(name, client, options, cluster, present, startMs, endMs, stepMs, version, segmentSize);
+        // pgwatch labels its wal metric with the cluster's system_identifier (tag_sys_id); postgres_exporter has none.
+        var systemIdentifier = head.StartsWith("pgwatch_", StringComparison.Ordinal)
+            && client.Query($"last_over_time({head}{{{cluster}}}[{window}])", endMs) is [var labelled, ..]
+            && ulong.TryParse(labelled.Label("sys_id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0UL;
+        return new PrometheusHistory(name, client, options, cluster, present, startMs, endMs, stepMs, version, segmentSize, systemIdentifier);
     }
 
     private static long Align(long ms, long step) => ms / step * step;
@@ -320,7 +326,7 @@ public sealed class PrometheusHistory : IRecordedHistory
         var files = _files is null ? double.NaN : Get(_files);
         var bytes = _bytes is null ? double.NaN : Get(_bytes);
         var server1 = new ServerSample(
-            Sample: (from - _startMs) / _stepMs + i + 1, Gap: gap, LocalTime: time, ServerTime: time, SystemIdentifier: 0,
+            Sample: (from - _startMs) / _stepMs + i + 1, Gap: gap, LocalTime: time, ServerTime: time, SystemIdentifier: _systemIdentifier,
             Version: Version!.Value, SegmentSize: SegmentSize, InRecovery: false, TimelineId: timeline,
             WriteLsn: LsnOf(head), InsertLsn: LsnOf(Get(InsertFamily)), ReceiveLsn: Lsn.Invalid, ReplayLsn: Lsn.Invalid,
             CheckpointLsn: LsnOf(Get(CheckpointLsnFamily)), RedoLsn: LsnOf(Get(RedoFamily)),

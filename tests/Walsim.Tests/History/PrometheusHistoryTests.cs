@@ -151,7 +151,7 @@ public sealed partial class PrometheusHistoryTests
         for (var k = 0; k <= 60; k++)
         {
             var t = t0.AddMinutes(k);
-            fake.Add("pgwatch_wal_xlog_location_b", Pgwatch, t, 0x20000000L + k * 60L * 65536);
+            fake.Add("pgwatch_wal_xlog_location_b", $"{Pgwatch},sys_id=7710620091118143205", t, 0x20000000L + k * 60L * 65536);
             fake.Add("pgwatch_replication_slots_restart_lsn_lag_b", $"{Pgwatch},slot_name=cdc,plugin=pgoutput", t, k * 60L * 65536);
             fake.Add("pgwatch_replication_slots_active", $"{Pgwatch},slot_name=cdc,plugin=pgoutput", t, 0);
             if (!settingsNum || k % 10 != 0) continue; // settings_num runs less often than wal
@@ -180,8 +180,9 @@ public sealed partial class PrometheusHistoryTests
         var maxWal = history.Settings.Where(s => s.Name == "max_wal_size").ToList();
         Assert.Equal([("1024", 0L), ("2048", maxWal[1].Sample)], maxWal.Select(s => (s.Value, s.Sample)));
         Assert.Equal(End.AddMinutes(-30), maxWal[1].LocalTime);
-        // The slot: the position minus its lag, i.e. stalled at 0/20000000.
-        Assert.Equal(new Lsn(0x20000000), history.Frames().Last().Slot("cdc")!.Value.RestartLsn);
+        // The slot: the position minus its lag, i.e. stalled at 0/20000000; the cluster from pgwatch's sys_id label.
+        var last = history.Frames().Last();
+        Assert.Equal((new Lsn(0x20000000), 7710620091118143205UL), (last.Slot("cdc")!.Value.RestartLsn, last.Server.SystemIdentifier));
     }
 
     [Fact]
