@@ -475,7 +475,10 @@ public sealed class PrometheusHistory : IRecordedHistory
         else if (_present.Contains(PgwatchSettingsFamily))
         {
             var names = GucCatalog.All.Values.Where(d => d.Kind is not GucKind.SlotList).Select(d => d.Name);
-            foreach (var s in _client.QueryRangeChunk($"{PgwatchSettingsFamily}{{name=~\"{string.Join('|', names)}\",{_cluster}}}", _startMs, end, step))
+            // pgwatch's presets collect settings_num every 2 hours, beyond Prometheus's 5-minute lookback: each point
+            // takes the last value of the 3 hours before it.
+            var window = Math.Max(3 * 3600, step / 1000);
+            foreach (var s in _client.QueryRangeChunk($"last_over_time({PgwatchSettingsFamily}{{name=~\"{string.Join('|', names)}\",{_cluster}}}[{window}s])", _startMs, end, step))
                 if (GucCatalog.All.TryGetValue(s.Label("name"), out var def) && def.Kind is not GucKind.SlotList)
                     Add(def.Name, s.Times.Select((t, k) => (t, Text: PgwatchText(def, s.Values[k])))
                         .Where(p => p.Text is not null).Select(p => (p.t, p.Text!.Value.Value, p.Text.Value.Unit)));
