@@ -65,7 +65,9 @@ def add(name, text, source, path, note='', cut=None):
     if any(c for _, c, _ in msgs): notes.append('collector-time')  # walsim must say whose times it took
     starts = sum(1 for _, _, m in msgs if m.startswith('starting PostgreSQL'))
     if starts: notes.append(f'starts:{starts}')
-    if not done and not losses: notes.append(f'refused:{len(msgs)}')
+    if not msgs and re.search(r'(?<![A-Za-z])(?:LOG|ERROR|FATAL|WARNING|DETAIL|STATEMENT): \S', text):
+        notes.append('collapsed-level')  # "LOG: " with one space: not as PostgreSQL writes it, refused as such
+    elif not done and not losses: notes.append(f'refused:{len(msgs)}')
     times = sorted(t for t, _ in done)  # a newest-first file's first checkpoint is its last line's
     origin = f'{repo} {path} @ {commit[:12]} ({licence})' + (f'; {cut}' if cut else '; unchanged')
     rows.append([name, ver or '0', str(len(done)), times[0] if times else '', times[-1] if times else '', str(losses), ' '.join(notes), origin])
@@ -91,6 +93,7 @@ copy('pgbadger-weeknumber.csv', PGBADGER, 't/fixtures/weeknumber.log')          
 copy('pgbadger-rds.log', PGBADGER, 't/fixtures/rds.log.bz2', head=150)            # RDS prefix, CET, 12.2
 copy('pgbadger-pg-syslog.log', PGBADGER, 't/fixtures/pg-syslog.1.bz2', head=120)  # BSD syslog with a prefix
 copy('pgbadger-pg_vacuums.json', PGBADGER, 't/fixtures/pg_vacuums.json.gz', head=20)  # jsonlog, CEST
+copy('pgbadger-pg-timezones.log', PGBADGER, 't/fixtures/pg-timezones.log')        # RDS prefix, "LOG: " with one space
 
 # pganalyze collector: the Azure Monitor records of its Azure log test, one per line as a storage export holds them.
 src = show(pganalyze_git, PGANALYZE[1], 'input/system/azure/logs_test.go').decode('utf-8')

@@ -53,7 +53,11 @@ public static class HistorySources
     {
         var expected = string.Join("; or ", All.Select(s => s.Expected));
         if (probe.Url is { } url) return $"no history source reads {url.Scheme} URLs yet: expected {expected}";
-        return probe.Lines.Count == 0 ? $"the file is empty: expected {expected}" : $"not a recorded history walsim reads: expected {expected}";
+        if (probe.Lines.Count == 0) return $"the file is empty: expected {expected}";
+        if (CheckpointLog.CollapsedLevelLine(probe.Lines) is { } line)
+            return $"not a recorded history walsim reads: line {line} is a log line with one space after its level (\"LOG: \"), where PostgreSQL " +
+                "writes two (\"LOG:  \", elog.c): something collapsed the spaces on the way; give the log as the server wrote it";
+        return $"not a recorded history walsim reads: expected {expected}";
     }
 }
 

@@ -121,6 +121,18 @@ public static partial class CheckpointLog
         return false;
     }
 
+    /// <summary>The first of <paramref name="lines"/> (1-based) that would be a stderr log line but for one space after
+    /// its level ("2021-05-27 17:00:00 UTC:…:[24743]:LOG: duration: …"): null when there is none.</summary>
+    public static int? CollapsedLevelLine(IReadOnlyList<string> lines)
+    {
+        for (var i = 0; i < lines.Count && i < 50; i++)
+            if (CollapsedLevel().IsMatch(lines[i])) return i + 1;
+        return null;
+    }
+
+    [GeneratedRegex(@"^\S*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*?(?<![A-Za-z])(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DETAIL|HINT|STATEMENT): \S")]
+    private static partial Regex CollapsedLevel();
+
     // A csvlog record has the severity as its 12th column: ",LOG,00000," (error_severity, sql_state_code).
     [GeneratedRegex(@",(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG[1-5]?),[0-9A-Z]{5},")]
     private static partial Regex CsvSeverity();

@@ -36,6 +36,16 @@ public sealed class LogCorpusTests
         row.Notes.Split(' ').FirstOrDefault(n => n.StartsWith(name, StringComparison.Ordinal)) is { } n
             ? int.Parse(n[name.Length..], CultureInfo.InvariantCulture) : null;
 
+    // "collapsed-level": lines with one space after the level ("LOG: "), which PostgreSQL never writes: no history
+    // source recognises the file, and the refusal names the first such line.
+    private static bool Collapsed(Row row, string path)
+    {
+        if (!row.Notes.Contains("collapsed-level", StringComparison.Ordinal)) return false;
+        var e = Assert.Throws<HistorySourceException>(() => HistorySources.Open(path, HistoryUse.Replay));
+        Assert.Contains("line 1 is a log line with one space after its level", e.Message, StringComparison.Ordinal);
+        return true;
+    }
+
     // The events read before the end of the file; a refused file's refusal comes at the end, after its events.
     private static (List<ServerLogEvent> Events, LogFileException? Refusal) Read(string path)
     {
@@ -77,6 +87,7 @@ public sealed class LogCorpusTests
     {
         var row = Manifest().Single(r => r.File == file);
         var path = Path.Combine(Dir(), file);
+        if (Collapsed(row, path)) return;
         var (events, refusal) = Read(path);
         if (Refused(row) is { } messages)
             Assert.Contains($"no checkpoint lines among {messages} log messages", refusal?.Message, StringComparison.Ordinal);
@@ -121,6 +132,7 @@ public sealed class LogCorpusTests
     public void Replaying_each_file_finds_no_disagreement(string file)
     {
         var row = Manifest().Single(r => r.File == file);
+        if (Collapsed(row, Path.Combine(Dir(), file))) return;
         if (Refused(row) is not null)
         {
             Assert.Throws<LogFileException>(() => LogReplay.Run(Path.Combine(Dir(), file), null, WalSegmentSize.FromMegabytes(1), new Dictionary<string, string>()));
