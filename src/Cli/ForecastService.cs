@@ -45,7 +45,8 @@ public sealed class ForecastService(TextWriter stdout, TextWriter stderr)
         {
             var settingRows = samples.Settings;
             var fitOptions = new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket, DetectPeriod = request.DetectPeriod };
-            var workloadOptions = HistoryOptions.Default with { LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix };
+            // A Prometheus URL given to --workload-from is read with the --prometheus options (the one history opener).
+            var workloadOptions = HistoryOptions.Default with { LogFormat = request.LogFormat, LogLinePrefix = request.LogLinePrefix, Prometheus = request.Prometheus };
             var workloadFrom = request.WorkloadFrom is { } from ? HistorySources.Open(from, HistoryUse.WorkloadFit, workloadOptions) : null;
             if (workloadFrom?.Version is { } other && samples.Version is { } own && other.Major != own.Major)
                 stderr.WriteLine($"walsim: warning: --workload-from {workloadFrom.Name} is from PostgreSQL {other}, the samples from {own}: the workload is fitted across a major upgrade, which may change the WAL it writes");

@@ -53,7 +53,11 @@ public static class HistorySources
     {
         var expected = string.Join("; or ", All.Select(s => s.Expected));
         if (probe.Url is { } url) return $"no history source reads {url.Scheme} URLs yet: expected {expected}";
-        return probe.Lines.Count == 0 ? $"the file is empty: expected {expected}" : $"not a recorded history walsim reads: expected {expected}";
+        if (probe.Lines.Count == 0) return $"the file is empty: expected {expected}";
+        if (CheckpointLog.CollapsedLevelLine(probe.Lines) is { } line)
+            return $"not a recorded history walsim reads: line {line} is a log line with one space after its level (\"LOG: \"), where PostgreSQL " +
+                "writes two (\"LOG:  \", elog.c): something collapsed the spaces on the way; give the log as the server wrote it";
+        return $"not a recorded history walsim reads: expected {expected}";
     }
 }
 
@@ -95,8 +99,8 @@ public sealed class HistoryProbe
     /// <summary>Probes <paramref name="pathOrUrl"/>; a missing file or a directory is a <see cref="HistoryProblem.Missing"/>.</summary>
     public static HistoryProbe Of(string pathOrUrl)
     {
-        if (Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
-            return new HistoryProbe(pathOrUrl, url, []);
+        if (IsUrl(pathOrUrl))
+            return new HistoryProbe(pathOrUrl, new Uri(pathOrUrl), []);
         // A server log's rotated set (a directory of logs, or a glob): probed by its oldest file.
         var file = pathOrUrl;
         if (LogFiles.IsLogSet(pathOrUrl)) file = LogFiles.Resolve(pathOrUrl)[0];
@@ -116,6 +120,10 @@ public sealed class HistoryProbe
         var lines = text.TrimEnd('\n').Split('\n').Take(MaxLines).Select(l => l.TrimEnd('\r')).ToList();
         return new HistoryProbe(pathOrUrl, null, lines);
     }
+
+    /// <summary>True for an http or https URL (a Prometheus server), false for anything else (a path).</summary>
+    public static bool IsUrl(string pathOrUrl) =>
+        Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";
 
     /// <summary>The first lines as one text (for recognisers that look at several).</summary>
     public string Head => string.Join('\n', Lines);

@@ -38,6 +38,14 @@ public sealed record PrometheusQuery
     /// <summary>A PEM file of the CA that signed the server's certificate (<c>--prometheus-ca</c>).</summary>
     public string? CaFile { get; init; }
 
+    /// <summary>The version, for a Prometheus that does not publish it (pgwatch without its <c>settings_num</c>
+    /// metric): <c>--pg</c>. What the exporter publishes wins.</summary>
+    public PgVersion? Version { get; init; }
+
+    /// <summary>wal_segment_size, for a Prometheus that does not publish it: <c>--wal-segment-size</c>. What the
+    /// exporter publishes wins.</summary>
+    public WalSegmentSize? SegmentSize { get; init; }
+
     /// <summary>The HTTP handler to use instead of the network (benchmarks, tests); null: a real one.</summary>
     public HttpMessageHandler? Handler { get; init; }
 }

@@ -42,6 +42,21 @@ public sealed class PrometheusHistory : IRecordedHistory
     private const string NewestFamily = "walsim_pg_wal_newest_segno";
     private const string VersionFamily = "pg_settings_server_version_num";
     private const string SegmentSizeFamily = "pg_settings_wal_segment_size_bytes";
+    /// <summary>pgwatch 3's <c>settings_num</c> metric: every pg_settings row as a number, labelled <c>name</c>, in
+    /// pg_settings' own unit (MB, s, bytes for wal_segment_size); booleans 1/0; an enum as the 1-based position of its
+    /// value in <c>enumvals</c>.</summary>
+    private const string PgwatchSettingsFamily = "pgwatch_settings_num_value";
+    /// <summary>walsim-queries.yaml's enum settings (wal_level, archive_mode), which postgres_exporter's settings
+    /// collector leaves out: 1 on a series labelled <c>name</c> and <c>setting</c>.</summary>
+    private const string EnumSettingsFamily = "walsim_setting_info";
+
+    /// <summary>pg_settings.enumvals of the enum settings walsim models, in the order guc_tables.c lists the options
+    /// (hidden spellings left out, as pg_settings leaves them out): pgwatch exports a position in this list.</summary>
+    private static readonly Dictionary<string, string[]> EnumVals = new(StringComparer.Ordinal)
+    {
+        ["archive_mode"] = ["always", "on", "off"],       // archive_mode_options (xlog.c / guc_tables.c)
+        ["wal_level"] = ["minimal", "replica", "logical"], // wal_level_options ("archive", "hot_standby" hidden)
+    };
 
     /// <summary>Labels that tell clusters apart (Prometheus's target labels, postgres_exporter's server, pgwatch's dbname).</summary>
     private static readonly string[] ClusterLabels = ["job", "instance", "server", "dbname"];
@@ -51,7 +66,7 @@ public sealed class PrometheusHistory : IRecordedHistory
         .. HeadFamilies, .. HeadOnSlotFamilies, .. RestartFamilies, .. RestartLagFamilies, .. ConfirmedFamilies, .. ActiveFamilies,
         .. SafeFamilies, .. StatusFamilies, .. PgWalFilesFamilies, .. PgWalBytesFamilies,
         InsertFamily, RedoFamily, CheckpointLsnFamily, CheckpointTimeFamily, TimelineFamily, OldestFamily, NewestFamily,
-        VersionFamily, SettingsFamily,
+        VersionFamily, SettingsFamily, PgwatchSettingsFamily, EnumSettingsFamily,
     ];
 
     /// <summary>One of the settings the exporter's settings collector exports, to tell that it ran.</summary>
@@ -63,12 +78,14 @@ public sealed class PrometheusHistory : IRecordedHistory
     private readonly HashSet<string> _present;       // the families found
     private readonly string? _head, _headOnSlot, _restart, _restartLag, _confirmed, _active, _safe, _status, _files, _bytes;
     private readonly long _startMs, _endMs, _stepMs;
+    private readonly ulong _systemIdentifier;        // pgwatch's sys_id label; 0 where no exporter publishes it
     private IReadOnlyList<SettingSample>? _settings;
 
     private PrometheusHistory(string name, PrometheusClient client, HistoryOptions options, string cluster, HashSet<string> present,
-        long startMs, long endMs, long stepMs, PgVersion? version, WalSegmentSize segmentSize)
+        long startMs, long endMs, long stepMs, PgVersion? version, WalSegmentSize segmentSize, ulong systemIdentifier)
     {
         Name = name;
+        _systemIdentifier = systemIdentifier;
         _client = client;
         _options = options;
         _cluster = cluster;
@@ -130,9 +147,9 @@ public sealed class PrometheusHistory : IRecordedHistory
     /// <summary>HTTP calls made so far.</summary>
     public int QueryCalls => _client.Calls;
 
-    private bool HasSettings => _present.Contains(SettingsFamily);
+    private bool HasSettings => _present.Contains(SettingsFamily) || _present.Contains(PgwatchSettingsFamily);
 
-    public string SettingsOrigin => $"{Name} (pg_settings_* series)";
+    public string SettingsOrigin => _present.Contains(SettingsFamily) ? $"{Name} (pg_settings_* series)" : $"{Name} ({PgwatchSettingsFamily} series)";
 
     public IReadOnlyList<SettingSample> Settings => _settings ??= ReadSettings();
 
@@ -178,18 +195,23 @@ public sealed class PrometheusHistory : IRecordedHistory
                 $"{clusters.Count} clusters have {head}: {string.Join("; ", clusters.Take(10).Select(c => "{" + c + "}"))}{(clusters.Count > 10 ? "; …" : "")}; pick one with --instance NAME or --match '{{job=\"...\"}}'");
         var cluster = string.Join(",", new[] { match, clusters[0] }.Where(p => p.Length > 0));
 
-        long? Last(string family)
+        long? Last(string family, string matcher = "")
         {
-            var v = client.Query($"last_over_time({family}{{{cluster}}}[{window}])", endMs);
+            var v = client.Query($"last_over_time({family}{{{matcher}{cluster}}}[{window}])", endMs);
             return v.Count > 0 && v[0].Values.Count > 0 && double.IsFinite(v[0].Values[0]) ? (long)v[0].Values[0] : null;
         }
+        // pgwatch's settings_num row of one parameter (in pg_settings' unit).
+        long? LastPgwatch(string setting) => present.Contains(PgwatchSettingsFamily) ? Last(PgwatchSettingsFamily, $"name=\"{setting}\",") : null;
         PgVersion? version = options.Version;
-        if (version is null && Last(VersionFamily) is { } num && PgVersion.TryParseReported(
+        if (version is null && (Last(VersionFamily) ?? LastPgwatch("server_version_num")) is { } num && PgVersion.TryParseReported(
                 string.Create(CultureInfo.InvariantCulture, $"{num / 10000}.{num % 10000}"), out var v)) version = v;
+        version ??= query.Version;
         if (version is null)
             throw new HistorySourceException(name, HistoryProblem.Unsuitable,
-                $"no {VersionFamily} series for {{{cluster}}}: postgres_exporter exports it unless --no-collector.settings (pgwatch does not); give --pg VERSION");
-        var segmentSize = Last(SegmentSizeFamily) is { } seg && WalSegmentSize.IsValid(seg) ? new WalSegmentSize(seg) : options.SegmentSize;
+                $"no {VersionFamily} or {PgwatchSettingsFamily}{{name=\"server_version_num\"}} series for {{{cluster}}}: postgres_exporter exports the first unless " +
+                "--no-collector.settings, pgwatch the second with its settings_num metric (in the exhaustive, full, gce and rds presets); give --pg VERSION");
+        var segmentSize = (Last(SegmentSizeFamily) ?? LastPgwatch("wal_segment_size")) is { } seg && WalSegmentSize.IsValid(seg) ? new WalSegmentSize(seg)
+            : query.SegmentSize ?? options.SegmentSize;
 
         // The step: the scrape interval, as the raw samples of the last hour space them.
         var stepMs = query.Step is { } given ? Math.Max(1, (long)given.TotalMilliseconds) : ScrapeInterval(client, $"{head}{{{cluster}}}", endMs, rangeMs);
@@ -200,7 +222,11 @@ public sealed class PrometheusHistory : IRecordedHistory
         var first = overview.Where(s => s.Times.Count > 0).Select(s => s.Times[0]).DefaultIfEmpty(startMs).Min();
         startMs = Math.Max(startMs, first - coarse);
         startMs = Align(startMs, stepMs);
-        return new PrometheusHistory(name, client, options, cluster, present, startMs, endMs, stepMs, version, segmentSize);
+        // pgwatch labels its wal metric with the cluster's system_identifier (tag_sys_id); postgres_exporter has none.
+        var systemIdentifier = head.StartsWith("pgwatch_", StringComparison.Ordinal)
+            && client.Query($"last_over_time({head}{{{cluster}}}[{window}])", endMs) is [var labelled, ..]
+            && ulong.TryParse(labelled.Label("sys_id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0UL;
+        return new PrometheusHistory(name, client, options, cluster, present, startMs, endMs, stepMs, version, segmentSize, systemIdentifier);
     }
 
     private static long Align(long ms, long step) => ms / step * step;
@@ -300,7 +326,7 @@ public sealed class PrometheusHistory : IRecordedHistory
         var files = _files is null ? double.NaN : Get(_files);
         var bytes = _bytes is null ? double.NaN : Get(_bytes);
         var server1 = new ServerSample(
-            Sample: (from - _startMs) / _stepMs + i + 1, Gap: gap, LocalTime: time, ServerTime: time, SystemIdentifier: 0,
+            Sample: (from - _startMs) / _stepMs + i + 1, Gap: gap, LocalTime: time, ServerTime: time, SystemIdentifier: _systemIdentifier,
             Version: Version!.Value, SegmentSize: SegmentSize, InRecovery: false, TimelineId: timeline,
             WriteLsn: LsnOf(head), InsertLsn: LsnOf(Get(InsertFamily)), ReceiveLsn: Lsn.Invalid, ReplayLsn: Lsn.Invalid,
             CheckpointLsn: LsnOf(Get(CheckpointLsnFamily)), RedoLsn: LsnOf(Get(RedoFamily)),
@@ -406,38 +432,89 @@ public sealed class PrometheusHistory : IRecordedHistory
     // ---- settings
 
     /// <summary>
-    /// postgres_exporter's <c>pg_settings_*</c> series of the parameters walsim models, read over the whole stretch at a
-    /// step coarse enough for one query: a row at the first point (sample 0: in force from the start) and one at
-    /// each change, numbered with the grid point it was first seen at. Sizes come in bytes and times in seconds, as
-    /// the exporter converts them; booleans as 0/1. Enum parameters (archive_mode, wal_level) are not exported.
+    /// The settings walsim models, over the whole stretch at a step coarse enough for one query per family: a row at
+    /// the first point (sample 0: in force from the start) and one at each change, numbered with the grid point it
+    /// was first seen at. From postgres_exporter's <c>pg_settings_*</c> series (sizes in bytes, times in seconds,
+    /// booleans 0/1; it leaves the enums out, which walsim-queries.yaml's <c>walsim_setting_info</c> adds), else from
+    /// pgwatch's <c>settings_num</c> (pg_settings' own units; enums as positions in <c>enumvals</c>).
     /// </summary>
     private List<SettingSample> ReadSettings()
     {
-        var names = GucCatalog.All.Values.Where(d => d.Kind is not (GucKind.Enum or GucKind.SlotList)).Select(d => d.Name).ToList();
         var step = Math.Max(_stepMs, ((_endMs - _startMs) / (PrometheusClient.MaxPointsPerSeries - 1) + _stepMs - 1) / _stepMs * _stepMs);
-        var series = _client.QueryRangeChunk($"{{__name__=~\"pg_settings_({string.Join('|', names)})(_bytes|_seconds)?\",{_cluster}}}",
-            _startMs, Align(_endMs - _startMs, step) + _startMs, step);
+        var end = Align(_endMs - _startMs, step) + _startMs;
         var rows = new List<SettingSample>();
-        foreach (var s in series)
+        void Add(string name, IEnumerable<(long Ms, string Value, string? Unit)> points)
         {
-            var metric = s.Label("__name__")["pg_settings_".Length..];
-            var suffix = metric.EndsWith("_bytes", StringComparison.Ordinal) ? "_bytes" : metric.EndsWith("_seconds", StringComparison.Ordinal) ? "_seconds" : "";
-            var name = metric[..^suffix.Length];
-            if (!GucCatalog.All.TryGetValue(name, out var def)) continue;
             string? last = null;
-            for (var k = 0; k < s.Times.Count; k++)
+            foreach (var (ms, value, unit) in points.OrderBy(p => p.Ms))
             {
-                var (value, unit) = SettingText(def, suffix, s.Values[k]);
                 if (value == last) continue;
-                var sample = last is null ? 0 : (s.Times[k] - _startMs + _stepMs - 1) / _stepMs + 1;
-                rows.Add(new SettingSample(sample, DateTimeOffset.FromUnixTimeMilliseconds(s.Times[k]), name, value, unit));
+                var sample = last is null ? 0 : (ms - _startMs + _stepMs - 1) / _stepMs + 1;
+                rows.Add(new SettingSample(sample, DateTimeOffset.FromUnixTimeMilliseconds(ms), name, value, unit));
                 last = value;
             }
         }
+        if (_present.Contains(SettingsFamily))
+        {
+            var names = GucCatalog.All.Values.Where(d => d.Kind is not (GucKind.Enum or GucKind.SlotList)).Select(d => d.Name).ToList();
+            foreach (var s in _client.QueryRangeChunk($"{{__name__=~\"pg_settings_({string.Join('|', names)})(_bytes|_seconds)?\",{_cluster}}}", _startMs, end, step))
+            {
+                var metric = s.Label("__name__")["pg_settings_".Length..];
+                var suffix = metric.EndsWith("_bytes", StringComparison.Ordinal) ? "_bytes" : metric.EndsWith("_seconds", StringComparison.Ordinal) ? "_seconds" : "";
+                if (GucCatalog.All.TryGetValue(metric[..^suffix.Length], out var def))
+                    Add(def.Name, s.Times.Select((t, k) => SettingText(def, suffix, s.Values[k]) switch { var (value, unit) => (t, value, unit) }));
+            }
+            // One series per value: the value at each point is the label of the series present then. Just after a
+            // change the old series may still show through Prometheus's lookback: the one present since later wins.
+            if (_present.Contains(EnumSettingsFamily))
+                foreach (var g in _client.QueryRangeChunk($"{EnumSettingsFamily}{{{_cluster}}}", _startMs, end, step).GroupBy(s => s.Label("name")))
+                    if (GucCatalog.All.ContainsKey(g.Key))
+                        Add(g.Key, g.SelectMany(s => s.Times.Zip(RunStarts(s.Times, step), (t, since) => (t, Since: since, Value: s.Label("setting"))))
+                            .GroupBy(p => p.t).Select(at => at.MaxBy(p => p.Since)).Select(p => (p.t, p.Value, (string?)null)));
+        }
+        else if (_present.Contains(PgwatchSettingsFamily))
+        {
+            var names = GucCatalog.All.Values.Where(d => d.Kind is not GucKind.SlotList).Select(d => d.Name);
+            // pgwatch's presets collect settings_num every 2 hours, beyond Prometheus's 5-minute lookback: each point
+            // takes the last value of the 3 hours before it.
+            var window = Math.Max(3 * 3600, step / 1000);
+            foreach (var s in _client.QueryRangeChunk($"last_over_time({PgwatchSettingsFamily}{{name=~\"{string.Join('|', names)}\",{_cluster}}}[{window}s])", _startMs, end, step))
+                if (GucCatalog.All.TryGetValue(s.Label("name"), out var def) && def.Kind is not GucKind.SlotList)
+                    Add(def.Name, s.Times.Select((t, k) => (t, Text: PgwatchText(def, s.Values[k])))
+                        .Where(p => p.Text is not null).Select(p => (p.t, p.Text!.Value.Value, p.Text.Value.Unit)));
+        }
         if (rows.Count == 0)
             throw new HistorySourceException(Name, HistoryProblem.Unsuitable,
-                $"no pg_settings_* series for {{{_cluster}}}: postgres_exporter exports them unless started with --no-collector.settings; the settings decide when slots are lost");
+                $"no pg_settings_* or {PgwatchSettingsFamily} series for {{{_cluster}}}: postgres_exporter exports the first unless started with " +
+                "--no-collector.settings, pgwatch the second with its settings_num metric; the settings decide when slots are lost");
         return [.. rows.OrderBy(r => r.Sample).ThenBy(r => r.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>For each grid point of a series, when the unbroken run of points it belongs to began.</summary>
+    private static IEnumerable<long> RunStarts(List<long> times, long step)
+    {
+        var since = long.MinValue;
+        for (var k = 0; k < times.Count; k++)
+        {
+            if (k == 0 || times[k] - times[k - 1] > step) since = times[k];
+            yield return since;
+        }
+    }
+
+    /// <summary>pgwatch's number as <c>pg_settings</c> shows the setting (setting, unit): it is pg_settings.setting
+    /// itself, in the parameter's base unit; an enum's position is looked up in <see cref="EnumVals"/> (null when it
+    /// is out of range).</summary>
+    private static (string Value, string? Unit)? PgwatchText(GucDefinition def, double v)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return def.Kind switch
+        {
+            GucKind.Boolean => (v != 0 ? "on" : "off", null),
+            GucKind.Enum => EnumVals.TryGetValue(def.Name, out var vals) && v >= 1 && v <= vals.Length && v == Math.Floor(v) ? (vals[(int)v - 1], null) : null,
+            GucKind.MemoryMb => (((long)v).ToString(inv), "MB"),
+            GucKind.TimeSeconds => (((long)v).ToString(inv), "s"),
+            _ => (v.ToString("R", inv), null),
+        };
     }
 
     /// <summary>The exporter's value as <c>pg_settings</c> would show it (setting, unit): 67108864 bytes → 64 MB.</summary>

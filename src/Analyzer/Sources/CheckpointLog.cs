@@ -101,7 +101,7 @@ public static partial class CheckpointLog
             switch (format)
             {
                 case LogFormat.Jsonlog when line.Contains("\"error_severity\"", StringComparison.Ordinal) || line.Contains("\"textPayload\"", StringComparison.Ordinal)
-                                             || line.Contains("\"log_time\"", StringComparison.Ordinal):
+                                             || line.Contains("\"log_time\"", StringComparison.Ordinal) || line.Contains("\"errorLevel\"", StringComparison.Ordinal):
                     return true;
                 case LogFormat.Csvlog when CsvSeverity().IsMatch(line):
                     return true;
@@ -120,6 +120,18 @@ public static partial class CheckpointLog
         }
         return false;
     }
+
+    /// <summary>The first of <paramref name="lines"/> (1-based) that would be a stderr log line but for one space after
+    /// its level ("2021-05-27 17:00:00 UTC:…:[24743]:LOG: duration: …"): null when there is none.</summary>
+    public static int? CollapsedLevelLine(IReadOnlyList<string> lines)
+    {
+        for (var i = 0; i < lines.Count && i < 50; i++)
+            if (CollapsedLevel().IsMatch(lines[i])) return i + 1;
+        return null;
+    }
+
+    [GeneratedRegex(@"^\S*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*?(?<![A-Za-z])(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DETAIL|HINT|STATEMENT): \S")]
+    private static partial Regex CollapsedLevel();
 
     // A csvlog record has the severity as its 12th column: ",LOG,00000," (error_severity, sql_state_code).
     [GeneratedRegex(@",(?:LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG[1-5]?),[0-9A-Z]{5},")]
@@ -221,6 +233,12 @@ internal sealed partial class CheckpointAssembler(string fileName)
         {
             _slotEvents++;
             Emit(new WalSegmentRemoved(File, r.Line, TimeOf(r), segment, r.Pid), output);
+            return;
+        }
+        if (r.Level is "FATAL" or "ERROR" && CheckpointMessages.ParseUpstreamSegmentRemoved(r.Message) is { } needed)
+        {
+            _slotEvents++;
+            Emit(new WalSegmentRemoved(File, r.Line, TimeOf(r), needed, r.Pid) { Upstream = true }, output);
             return;
         }
         if (r.Level != "LOG") return;

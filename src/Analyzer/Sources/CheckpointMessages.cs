@@ -104,6 +104,11 @@ public static partial class CheckpointMessages
     [GeneratedRegex(@"^requested WAL segment (?<seg>[0-9A-F]{24}) has already been removed")]
     private static partial Regex SegmentRemovedPattern();
 
+    // The same error as a standby's walreceiver logs it, its upstream's message quoted (libpqwalreceiver.c
+    // libpqrcv_startstreaming / libpqrcv_receive, 12–18; FATAL, a walreceiver's ERROR being fatal to it).
+    [GeneratedRegex(@"^could not (?:start WAL streaming|receive data from WAL stream): ERROR:  requested WAL segment (?<seg>[0-9A-F]{24}) has already been removed")]
+    private static partial Regex UpstreamSegmentRemovedPattern();
+
     [GeneratedRegex(@"^starting PostgreSQL (?<version>\d+(?:\.\d+)?)")]
     private static partial Regex StartingPattern();
 
@@ -128,6 +133,11 @@ public static partial class CheckpointMessages
     /// <summary>"requested WAL segment 000000010000000000000003 has already been removed" → the segment's name.</summary>
     public static string? ParseSegmentRemoved(string message) =>
         SegmentRemovedPattern().Match(message) is { Success: true } m ? m.Groups["seg"].Value : null;
+
+    /// <summary>"could not receive data from WAL stream: ERROR:  requested WAL segment 000000010000000000000003 has
+    /// already been removed" (a standby's walreceiver; also "could not start WAL streaming: …") → the segment's name.</summary>
+    public static string? ParseUpstreamSegmentRemoved(string message) =>
+        message.StartsWith("could not ", StringComparison.Ordinal) && UpstreamSegmentRemovedPattern().Match(message) is { Success: true } m ? m.Groups["seg"].Value : null;
 
     /// <summary>The counts of a "checkpoint complete" / "restartpoint complete" message; null when it is not one.</summary>
     public static CheckpointStats? ParseComplete(string message)

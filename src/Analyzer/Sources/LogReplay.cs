@@ -181,7 +181,7 @@ public static class LogReplay
                 $"    {l.Slot} lost at {ReplayReport.Time(l.At)} ({Path.GetFileName(l.File)}:{l.Line}): restart_lsn {l.RestartLsn?.ToString() ?? "not logged"}, {(l.ExceedsBy is { } b ? $"{b} bytes over the limit" : "bytes over the limit not logged before 16")}{(l.Terminated.Count > 0 ? $"; terminated process {string.Join(", ", l.Terminated)}" : "")}"));
         if (r.RemovedSegmentErrors.Count > 0)
             w.WriteLine(string.Create(ci,
-                $"  \"requested WAL segment … has already been removed\": {r.RemovedSegmentErrors.Count}, first {r.RemovedSegmentErrors[0].Segment} at {ReplayReport.Time(r.RemovedSegmentErrors[0].At)} ({Path.GetFileName(r.RemovedSegmentErrors[0].File)}:{r.RemovedSegmentErrors[0].Line}): a consumer asked for WAL already removed"));
+                $"  \"requested WAL segment … has already been removed\": {r.RemovedSegmentErrors.Count}, first {r.RemovedSegmentErrors[0].Segment} at {ReplayReport.Time(r.RemovedSegmentErrors[0].At)} ({Path.GetFileName(r.RemovedSegmentErrors[0].File)}:{r.RemovedSegmentErrors[0].Line}): {(r.RemovedSegmentErrors[0].Upstream ? "this standby asked its upstream for WAL the upstream had already removed" : "a consumer asked for WAL already removed")}"));
         if (r.Reloads.Count > 0) w.WriteLine("  reloads changed: " + string.Join(", ", r.Reloads.Select(kv => $"{kv.Key}={kv.Value}")));
         w.WriteLine();
         w.WriteLine("Model vs server (what a log can decide; slot positions and the pg_wal listing need walsim sample)");

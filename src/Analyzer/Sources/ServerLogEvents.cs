@@ -68,7 +68,12 @@ public sealed record SlotLost(string File, int Line, DateTimeOffset At, string S
 /// <summary>"requested WAL segment 000000010000000000000003 has already been removed" (ERROR, xlog.c
 /// <c>CheckXLogRemoved</c>): a walsender (or a backend reading WAL) asked for a segment already removed — its consumer
 /// has lost WAL it needed.</summary>
-public sealed record WalSegmentRemoved(string File, int Line, DateTimeOffset At, string Segment, int? Pid) : ServerLogEvent(File, Line, At);
+public sealed record WalSegmentRemoved(string File, int Line, DateTimeOffset At, string Segment, int? Pid) : ServerLogEvent(File, Line, At)
+{
+    /// <summary>Logged by a standby's walreceiver ("could not receive data from WAL stream: ERROR:  requested WAL
+    /// segment … has already been removed"): this server needed the segment, and its upstream had removed it.</summary>
+    public bool Upstream { get; init; }
+}
 
 /// <summary>Something walsim inferred or assumed while reading, said once: a collector's times taken for want of the
 /// server's, a syslog year assumed, a newest-first log read backwards, the files of a set and their order, a restart

@@ -53,6 +53,7 @@ internal static class CliOptions
     private static string? InputProblem(string path, InputKind kind)
     {
         if (File.Exists(path)) return null;
+        if (kind.Urls && Walsim.Analyzer.History.HistoryProbe.IsUrl(path)) return null;
         // A rotated server log: its directory, or a glob the shell was told to leave alone.
         if (kind.LogSets && Walsim.Analyzer.Sources.LogFiles.IsLogSet(path)) return null;
         if (!Directory.Exists(path)) return $"{path}: no such file or directory";
@@ -371,11 +372,14 @@ internal static class CliOptions
 /// <param name="Patterns">Files in a directory that would do, in order of preference, to name one as an example.</param>
 /// <param name="FolderHint">What takes a whole folder, if something does.</param>
 /// <param name="LogSets">A server log's rotated set (a directory of logs, or a glob) will do too.</param>
-internal sealed record InputKind(string Expected, string[] Patterns, string? FolderHint = null, bool LogSets = false)
+/// <param name="Urls">A Prometheus server's http(s) URL will do too (the history opener recognises it).</param>
+internal sealed record InputKind(string Expected, string[] Patterns, string? FolderHint = null, bool LogSets = false, bool Urls = false)
 {
     public static readonly InputKind Scenario = new("a scenario file (YAML)", ["*.yaml", "*.yml"], "walsim check runs every scenario in a folder");
     public static readonly InputKind StepScenario = new("a step scenario file (YAML)", ["*.yaml", "*.yml"]);
     public static readonly InputKind Samples = new("a sample file written by walsim sample", ["*.csv"]);
     public static readonly InputKind History = new("a sample file written by walsim sample, or a server log", ["*.csv", "*.log"], LogSets: true);
+    /// <summary>A second history (<c>--workload-from</c>), which has no --prometheus of its own: its URL is the value.</summary>
+    public static readonly InputKind HistoryOrUrl = History with { Urls = true };
     public static readonly InputKind ScenarioOrSamples = new("a scenario file (YAML) or a sample file written by walsim sample", ["*.csv", "*.yaml", "*.yml"]);
 }

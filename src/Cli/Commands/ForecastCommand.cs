@@ -20,7 +20,7 @@ internal static class ForecastCommand
     {
         var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it); or --prometheus URL.", InputKind.Samples);
         samples.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create();
+        var prometheus = PrometheusOptions.Create(pg: true, segmentSize: true);
         var horizon = Duration("--horizon", "How far ahead to forecast (6h, 7d, 30d). [default: 7d]");
         var whatIf = new Option<IReadOnlyList<WhatIf>>("--what-if")
         {
@@ -35,7 +35,7 @@ internal static class ForecastCommand
         var until = Until("Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.");
         var period = Duration("--period", "The cycle to look for in the write rate. [default: 24h]");
         var bucket = Duration("--bucket", "The fit's rate bucket. [default: from the data: a 48th of the history, at most 5min (or 4 sample intervals if longer), at least 4 sample intervals]");
-        var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend).", InputKind.History);
+        var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend); or a Prometheus URL (read with the --prometheus options: --instance, --match, --range …).", InputKind.HistoryOrUrl);
         var logFormat = LogFormat();
         var logLinePrefix = LogLinePrefix();
         var backtest = new Option<bool>("--backtest") { Description = "Forecast from the first part of the file (up to --until, default half-way) and compare with what the rest shows, side by side with predict_linear." };
@@ -47,7 +47,7 @@ internal static class ForecastCommand
         command.SetAction(r =>
         {
             if (!TryLogOptions(r, logFormat, logLinePrefix, stderr, out var format, out var prefix)) return (int)ExitCode.UsageError;
-            if (!prometheus.TryRead(r, samples, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            if (!prometheus.TryRead(r, samples, stderr, out var path, out var query, otherHistory: r.GetValue(workloadFrom))) return (int)ExitCode.UsageError;
             return (int)service.Run(new ForecastRequest(path,
                 r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))

@@ -16,8 +16,8 @@ internal static class PlanCommand
     {
         var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it); or --prometheus URL.", InputKind.ScenarioOrSamples);
         input.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create();
-        var pg = Version("--pg", "The version to plan for. [default: the scenario's newest version, or the sampled server's]");
+        var prometheus = PrometheusOptions.Create(segmentSize: true);
+        var pg = Version("--pg", "The version to plan for (with a --prometheus that does not publish it, pgwatch without settings_num: the server's). [default: the scenario's newest version, or the sampled server's]");
         var slot = new Option<string[]>("--slot") { Description = "A slot to plan for; repeatable. [default: every slot with a consumer]", HelpName = "name" };
         var disk = Disk("The pg_wal volume (250GB), instead of the scenario's; 'none' to plan without one (the plan then sizes it).", noneAllowed: true);
         var readOnly = ReadOnlyAt("A managed service's read-only threshold as a share of the volume (95%).");
@@ -56,7 +56,8 @@ internal static class PlanCommand
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
-            if (!prometheus.TryRead(r, input, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            // --pg is also the history's version where the Prometheus does not publish it (pgwatch).
+            if (!prometheus.TryRead(r, input, stderr, out var path, out var query, version: r.GetValue(pg))) return (int)ExitCode.UsageError;
             var htmlPath = r.GetResult(html) is { } hr ? (hr.Tokens.Count > 0 ? hr.Tokens[0].Value : "") : null;
             return (int)service.Run(new PlanRequest(path, r.GetValue(pg), r.GetValue(slot) ?? [],
                 r.GetValue(disk), NoDisk: r.GetResult(disk) is not null && r.GetValue(disk) is null,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Walsim.Analyzer.History;
+using Walsim.Analyzer.Scenarios;
 
 namespace Walsim.Cli.Commands;
 
@@ -14,7 +15,33 @@ internal sealed class PrometheusOptions
     public const string UserVariable = "WALSIM_PROMETHEUS_USER";
     public const string PasswordVariable = "WALSIM_PROMETHEUS_PASSWORD";
 
-    private PrometheusOptions() { }
+    private PrometheusOptions(bool pg, bool segmentSize)
+    {
+        if (pg) Pg = CliOptions.Version("--pg", "With --prometheus, when it does not publish the version (pgwatch without its settings_num metric): the PostgreSQL version.");
+        if (segmentSize)
+        {
+            SegmentSize = new Option<string>("--wal-segment-size") { Description = "With --prometheus, when it does not publish wal_segment_size (pgwatch without its settings_num metric). [default: 16MB]", HelpName = "size" };
+            SegmentSize.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<string>() is { } text && ParseSegmentSize(text, out var error) is null) r.AddError(error!);
+            });
+        }
+    }
+
+    /// <summary><c>--pg</c>, for a command that has no version option of its own (forecast); null otherwise.</summary>
+    public Option<PgVersion?>? Pg { get; }
+
+    /// <summary><c>--wal-segment-size</c>, for a command that has none of its own (replay has, for server logs).</summary>
+    public Option<string>? SegmentSize { get; }
+
+    /// <summary>A wal_segment_size as typed (16MB), or null with the message for the user.</summary>
+    public static WalSegmentSize? ParseSegmentSize(string text, out string? error)
+    {
+        error = null;
+        if (ValueParser.TryParseSize(text, out var size, out var e) && WalSegmentSize.IsValid(size.Bytes)) return new WalSegmentSize(size.Bytes);
+        error = $"--wal-segment-size: expected a power of two from 1MB to 1GB, got \"{text}\"{(e is null ? "" : $" ({e})")}";
+        return null;
+    }
 
     public Option<string> Url { get; } = Validated(new Option<string>("--prometheus")
     {
@@ -34,9 +61,12 @@ internal sealed class PrometheusOptions
 
     public Option<string> Ca { get; } = new("--prometheus-ca") { Description = "With --prometheus: the CA certificate (PEM) that signed the server's certificate.", HelpName = "file" };
 
-    public IEnumerable<Option> All => [Url, Instance, Match, Range, Step, BearerTokenFile, Ca];
+    public IEnumerable<Option> All => new Option?[] { Url, Instance, Match, Range, Step, BearerTokenFile, Ca, Pg, SegmentSize }.OfType<Option>();
 
-    public static PrometheusOptions Create() => new();
+    /// <summary>The options; with <paramref name="pg"/> and <paramref name="segmentSize"/>, also <c>--pg</c> and
+    /// <c>--wal-segment-size</c> for what a Prometheus may not publish (a command with options of its own for them
+    /// passes their values to <see cref="TryRead"/> instead).</summary>
+    public static PrometheusOptions Create(bool pg = false, bool segmentSize = false) => new(pg, segmentSize);
 
     private static Option<string> Validated(Option<string> option)
     {
@@ -52,9 +82,12 @@ internal sealed class PrometheusOptions
     /// <summary>
     /// The history to open: the positional file, or the Prometheus URL, exactly one of them; with the Prometheus
     /// options as a <see cref="PrometheusQuery"/>. False (after saying why) when neither or both were given, or an
-    /// option needs --prometheus.
+    /// option needs --prometheus. <paramref name="otherHistory"/>: another history input of the command
+    /// (<c>--workload-from</c>); when it is a Prometheus URL, the options apply to it. <paramref name="version"/>:
+    /// the command's own version option's value, the history's version when the Prometheus does not publish it.
     /// </summary>
-    public bool TryRead(ParseResult r, Argument<string> file, TextWriter stderr, out string path, out PrometheusQuery? query)
+    public bool TryRead(ParseResult r, Argument<string> file, TextWriter stderr, out string path, out PrometheusQuery? query,
+        string? otherHistory = null, PgVersion? version = null)
     {
         query = null;
         path = "";
@@ -65,7 +98,8 @@ internal sealed class PrometheusOptions
             stderr.WriteLine($"walsim: give either {file.Name} or --prometheus, not both");
             return false;
         }
-        if (url is null)
+        var otherIsUrl = otherHistory is not null && HistoryProbe.IsUrl(otherHistory);
+        if (url is null && !otherIsUrl)
         {
             foreach (var o in All.Skip(1))
                 if (r.GetResult(o) is not null)
@@ -81,6 +115,11 @@ internal sealed class PrometheusOptions
             path = given;
             return true;
         }
+        if (url is null && given is null)
+        {
+            stderr.WriteLine($"walsim: give {file.Name} (a file) or --prometheus URL");
+            return false;
+        }
         var match = new List<string>();
         if (r.GetValue(Match) is { } m && m.Trim().TrimStart('{').TrimEnd('}').Trim() is { Length: > 0 } inner) match.Add(inner);
         if (r.GetValue(Instance) is { } instance) match.Add($"instance=\"{instance.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
@@ -94,8 +133,10 @@ internal sealed class PrometheusOptions
             User = user is { Length: > 0 } ? user : null,
             Password = Environment.GetEnvironmentVariable(PasswordVariable),
             CaFile = r.GetValue(Ca),
+            Version = (Pg is null ? null : r.GetValue(Pg)) ?? version,
+            SegmentSize = SegmentSize is not null && r.GetValue(SegmentSize) is { } seg ? ParseSegmentSize(seg, out _) : null,
         };
-        path = url;
+        path = url ?? given!;
         return true;
     }
 }

@@ -17,8 +17,8 @@ internal static class WhatIfCommand
     {
         var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version; or --prometheus URL.", InputKind.ScenarioOrSamples);
         scenario.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create();
-        var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
+        var prometheus = PrometheusOptions.Create(segmentSize: true);
+        var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14); for a --prometheus that does not publish it (pgwatch without settings_num), the server's. A major alone means its newest known minor.");
         var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
         var format = Format(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry, $"How the report is printed on stdout: {Walsim.Analyzer.Comparison.WhatIfRenderers.Registry.DescribePrintable()}.");
         var outDir = OutDir("Also write whatif.md (Markdown, showing the charts), whatif.json (every number), whatif.csv (one row per version, slot and measure) and the charts as PNG (as --png) to this directory, and whatif.html with --html. Every file is written completely before any replaces an older one.");
@@ -39,7 +39,8 @@ internal static class WhatIfCommand
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
-            if (!prometheus.TryRead(r, scenario, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            // --from is also the history's version where the Prometheus does not publish it (pgwatch).
+            if (!prometheus.TryRead(r, scenario, stderr, out var path, out var query, version: r.GetValue(from))) return (int)ExitCode.UsageError;
             var fmt = r.GetRequiredValue(format);
             if (r.GetValue(sync) is { } mechanisms)
                 return (int)service.RunSync(path, r.GetValue(from), mechanisms, fmt);

@@ -138,6 +138,171 @@ public sealed partial class PrometheusHistoryTests
         Assert.Equal(new Lsn(2_000_000_000), db2.Frames().Last().Server.WriteLsn);
     }
 
+    // pgwatch 3's Prometheus sink: <namespace>_<metric>_<column>, its tag_ columns as labels. settings_num has every
+    // pg_settings row as a number in pg_settings' own unit (MB, s, bytes for wal_segment_size), an enum as the 1-based
+    // position of its value in enumvals: wal_level {minimal, replica, logical} → 3 is logical, archive_mode
+    // {always, on, off} → 2 is on. A reload of max_wal_size from 1024 to 2048 MB 30 minutes in is a second row.
+    private const string Pgwatch = "dbname=db1,instance=pgwatch:9187,job=pgwatch";
+
+    private static FakePrometheus PgwatchFake(bool settingsNum)
+    {
+        var fake = new FakePrometheus();
+        var t0 = End.AddHours(-1);
+        for (var k = 0; k <= 60; k++)
+        {
+            var t = t0.AddMinutes(k);
+            fake.Add("pgwatch_wal_xlog_location_b", $"{Pgwatch},sys_id=7710620091118143205", t, 0x20000000L + k * 60L * 65536);
+            fake.Add("pgwatch_replication_slots_restart_lsn_lag_b", $"{Pgwatch},slot_name=cdc,plugin=pgoutput", t, k * 60L * 65536);
+            fake.Add("pgwatch_replication_slots_active", $"{Pgwatch},slot_name=cdc,plugin=pgoutput", t, 0);
+            if (!settingsNum || k % 10 != 0) continue; // settings_num runs less often than wal
+            foreach (var (name, value) in new (string, double)[]
+                     {
+                         ("server_version_num", 170006), ("wal_segment_size", 64 * 1048576), ("max_wal_size", k >= 30 ? 2048 : 1024),
+                         ("max_slot_wal_keep_size", 4096), ("checkpoint_timeout", 900), ("wal_recycle", 1), ("wal_level", 3), ("archive_mode", 2),
+                     })
+                fake.Add("pgwatch_settings_num_value", $"{Pgwatch},name={name}", t, value);
+        }
+        return fake;
+    }
+
+    [Fact]
+    public void Pgwatch_settings_num_gives_the_version_segment_size_and_settings_with_enums_by_their_position_in_enumvals()
+    {
+        var history = Open(PgwatchFake(settingsNum: true), new PrometheusQuery { End = End, Range = TimeSpan.FromHours(2) });
+
+        Assert.Equal((new PgVersion(17, 6), WalSegmentSize.FromMegabytes(64)), (history.Version!.Value, history.SegmentSize));
+        Assert.True(history.Shows.HasFlag(HistoryEvidence.Settings));
+        Assert.Contains(history.Settings, s => s is { Name: "wal_level", Value: "logical", Sample: 0 });
+        Assert.Contains(history.Settings, s => s is { Name: "archive_mode", Value: "on" });
+        Assert.Contains(history.Settings, s => s is { Name: "max_slot_wal_keep_size", Value: "4096", Unit: "MB" });
+        Assert.Contains(history.Settings, s => s is { Name: "checkpoint_timeout", Value: "900", Unit: "s" });
+        Assert.Contains(history.Settings, s => s is { Name: "wal_recycle", Value: "on" });
+        var maxWal = history.Settings.Where(s => s.Name == "max_wal_size").ToList();
+        Assert.Equal([("1024", 0L), ("2048", maxWal[1].Sample)], maxWal.Select(s => (s.Value, s.Sample)));
+        Assert.Equal(End.AddMinutes(-30), maxWal[1].LocalTime);
+        // The slot: the position minus its lag, i.e. stalled at 0/20000000; the cluster from pgwatch's sys_id label.
+        var last = history.Frames().Last();
+        Assert.Equal((new Lsn(0x20000000), 7710620091118143205UL), (last.Slot("cdc")!.Value.RestartLsn, last.Server.SystemIdentifier));
+    }
+
+    [Fact]
+    public void Pgwatch_without_settings_num_needs_the_version_and_takes_pg_and_wal_segment_size_from_the_command_line()
+    {
+        var e = Assert.Throws<HistorySourceException>(() => Open(PgwatchFake(settingsNum: false), new PrometheusQuery { End = End, Range = TimeSpan.FromHours(2) }));
+        Assert.Contains("no pg_settings_server_version_num or pgwatch_settings_num_value{name=\"server_version_num\"} series", e.Message);
+        Assert.Contains("give --pg VERSION", e.Message);
+
+        var history = Open(PgwatchFake(settingsNum: false), new PrometheusQuery
+        {
+            End = End, Range = TimeSpan.FromHours(2), Version = new PgVersion(16, 10), SegmentSize = WalSegmentSize.FromMegabytes(32),
+        });
+        Assert.Equal((new PgVersion(16, 10), WalSegmentSize.FromMegabytes(32)), (history.Version!.Value, history.SegmentSize));
+        Assert.False(history.Shows.HasFlag(HistoryEvidence.Settings));
+    }
+
+    // What the exporter publishes wins over --pg: the flag is for a Prometheus that does not publish the version.
+    [Fact]
+    public void A_published_version_wins_over_the_command_lines()
+    {
+        var history = Open(PgwatchFake(settingsNum: true), new PrometheusQuery { End = End, Range = TimeSpan.FromHours(2), Version = new PgVersion(15, 1) });
+        Assert.Equal(new PgVersion(17, 6), history.Version!.Value);
+    }
+
+    // postgres_exporter leaves enum parameters out; walsim-queries.yaml's walsim_setting exports them as labels, one
+    // series per value: wal_level replica, then logical after a restart 40 minutes in.
+    [Fact]
+    public void Walsim_queries_give_wal_level_from_the_setting_label_and_its_change()
+    {
+        var fake = new FakePrometheus();
+        var t0 = End.AddHours(-1);
+        for (var k = 0; k <= 240; k++)
+        {
+            var t = t0.AddSeconds(15 * k);
+            fake.Add("walsim_wal_lsn_bytes", Db1, t, 1e9 + k * 1e6);
+            fake.Add("pg_settings_server_version_num", Db1, t, 160004);
+            fake.Add("pg_settings_max_wal_size_bytes", Db1, t, 1024.0 * 1048576);
+            fake.Add("walsim_setting_info", $"{Db1},name=wal_level,setting={(k < 160 ? "replica" : "logical")}", t, 1);
+            fake.Add("walsim_setting_info", $"{Db1},name=archive_mode,setting=off", t, 1);
+        }
+
+        var history = Open(fake, new PrometheusQuery { End = End, Range = TimeSpan.FromHours(1) });
+
+        var walLevel = history.Settings.Where(s => s.Name == "wal_level").ToList();
+        Assert.Equal(["replica", "logical"], walLevel.Select(s => s.Value));
+        Assert.Equal((0L, t0.AddSeconds(15 * 160)), (walLevel[0].Sample, walLevel[1].LocalTime));
+        Assert.Contains(history.Settings, s => s is { Name: "archive_mode", Value: "off" });
+    }
+
+    // forecast --workload-from takes a Prometheus URL like every other history input, read with the --prometheus
+    // options (here --range), through the one history opener: two hours of pgwatch scrapes (PostgreSQL 17.6, WAL at
+    // 64 kB/s) served on loopback, the samples a PostgreSQL 15 trace. The fit is made from Prometheus (its name in
+    // the report) and the major upgrade between them is warned about.
+    [Fact]
+    public void Forecast_workload_from_takes_a_prometheus_url_with_the_prometheus_options()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var fake = new FakePrometheus();
+        for (var k = 0; k <= 480; k++)
+        {
+            var t = now.AddSeconds(-15 * (480 - k));
+            fake.Add("pgwatch_wal_xlog_location_b", Pgwatch, t, 0x20000000L + k * 15L * 65536);
+            if (k % 40 == 0)
+                foreach (var (name, value) in new (string, double)[] { ("server_version_num", 170006), ("wal_segment_size", 16 * 1048576), ("max_wal_size", 1024) })
+                    fake.Add("pgwatch_settings_num_value", $"{Pgwatch},name={name}", t, value);
+        }
+        var url = $"http://127.0.0.1:{FreePort()}/"; // a port the system picks: no fixed port to collide with
+        using var listener = new HttpListener();
+        listener.Prefixes.Add(url);
+        listener.Start();
+        var serving = Task.Run(() => Serve(listener, fake));
+        var samples = Path.Combine(RepoRoot(), "scenarios", "traces", "diurnal-pg15", "samples.csv");
+
+        var run = Walsim.Tests.Cli.CliRun.Invoke(null, "forecast", samples, "--workload-from", url, "--range", "3h", "--horizon", "1h", "--runs", "20");
+        listener.Stop();
+
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains($"walsim: warning: --workload-from {url} is from PostgreSQL 17.6, the samples from 15.18", run.Err);
+        Assert.Contains(url, run.Out);
+        Assert.True(fake.RangeQueries.Count > 0);
+    }
+
+    private static int FreePort()
+    {
+        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static void Serve(HttpListener listener, FakePrometheus fake)
+    {
+        using var invoker = new HttpMessageInvoker(fake);
+        while (listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = listener.GetContext();
+            }
+            catch (HttpListenerException)
+            {
+                return; // stopped
+            }
+            using var body = new StreamReader(context.Request.InputStream);
+            using var request = new HttpRequestMessage(HttpMethod.Post, context.Request.Url) { Content = new StringContent(body.ReadToEnd(), Encoding.UTF8, "application/x-www-form-urlencoded") };
+            using var response = invoker.Send(request, CancellationToken.None);
+            var bytes = response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+            context.Response.StatusCode = (int)response.StatusCode;
+            context.Response.ContentType = "application/json";
+            context.Response.OutputStream.Write(bytes);
+            context.Response.Close();
+        }
+    }
+
+    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", ".."));
+
     [Fact]
     public void A_prometheus_error_is_quoted_and_an_unreachable_one_named()
     {

@@ -92,4 +92,37 @@ public sealed class WrappedLogTests
         Assert.Equal(("s1", (Lsn?)Lsn.Parse("0/6CB750"), (long?)1263792, 31), (loss.Slot, loss.RestartLsn, loss.ExceedsBy, Assert.Single(loss.Terminated)));
         Assert.Equal("000000010000000000000003", Assert.Single(events.OfType<WalSegmentRemoved>()).Segment);
     }
+
+    // Azure Monitor's diagnostic records (one per line from a storage account): Flexible Server puts the whole stderr
+    // line in properties.message and the DETAIL in properties.detail; Single Server its prefix '%t-%c-' and the level
+    // apart from the message. The server's time in the line wins over the record's "time" (when Azure received it).
+    [Fact]
+    public void An_azure_monitor_record_is_read_with_the_servers_time_and_its_detail()
+    {
+        var events = Events("""
+            {"time":"2026-02-11T13:00:09.000Z","category":"PostgreSQLLogs","properties":{"timestamp":"2026-02-11 13:00:00.100 UTC","processId":10,"errorLevel":"LOG","sqlerrcode":"00000","message":"2026-02-11 13:00:00.100 UTC [10] [user=,db=,app=] LOG:  invalidating obsolete replication slot \"s1\"","detail":"The slot's restart_lsn 0/6CB750 exceeds the limit by 1263792 bytes."}}
+            {"time":"2026-02-11T13:00:09.000Z","category":"PostgreSQLLogs","properties":{"prefix":"2026-02-11 13:00:01 UTC-6b13.9-","message":"checkpoint complete (212): wrote 3 buffers (0.0%); 0 WAL file(s) added, 0 removed, 1 recycled; write=0.001 s, sync=0.001 s, total=0.002 s; sync files=0, longest=0.000 s, average=0.000 s; distance=1024 kB, estimate=1024 kB","detail":"","errorLevel":"LOG"}}
+            """, "azure.json");
+        var loss = Assert.Single(events.OfType<SlotLost>());
+        Assert.Equal(("s1", (long?)1263792, new DateTimeOffset(2026, 2, 11, 13, 0, 0, 100, TimeSpan.Zero)), (loss.Slot, loss.ExceedsBy, loss.At));
+        Assert.Equal(new DateTimeOffset(2026, 2, 11, 13, 0, 1, TimeSpan.Zero), Assert.Single(events.OfType<LogCheckpoint>()).Complete);
+        Assert.DoesNotContain(events.OfType<LogNote>(), n => n.Text.StartsWith("times are", StringComparison.Ordinal));
+    }
+
+    // A slotless standby that fell behind: its walreceiver quotes the primary's error (FATAL, with the primary's
+    // "ERROR:  " inside), on reconnecting and while streaming. Read as the segment removed upstream, and a log with
+    // nothing else (log_checkpoints off) is not refused.
+    [Fact]
+    public void A_standbys_walreceiver_quoting_requested_wal_segment_already_removed_is_read_as_removed_upstream()
+    {
+        var events = Events("""
+            2026-02-11 13:00:00.000 UTC [51] LOG:  started streaming WAL from primary at 0/3000000 on timeline 1
+            2026-02-11 13:00:00.500 UTC [51] FATAL:  could not receive data from WAL stream: ERROR:  requested WAL segment 000000010000000000000003 has already been removed
+            2026-02-11 13:00:05.000 UTC [52] FATAL:  could not start WAL streaming: ERROR:  requested WAL segment 000000010000000000000003 has already been removed
+            """);
+        var removed = events.OfType<WalSegmentRemoved>().ToList();
+        Assert.Equal([(51, true), (52, true)], removed.Select(r => (r.Pid ?? 0, r.Upstream)));
+        Assert.All(removed, r => Assert.Equal("000000010000000000000003", r.Segment));
+        Assert.Equal(new DateTimeOffset(2026, 2, 11, 13, 0, 0, 500, TimeSpan.Zero), removed[0].At);
+    }
 }
