@@ -43,31 +43,31 @@ internal static class PlanCommand
         var window = Duration("--window", "How far into the workload an outage may start. [default: the scenario's duration, leaving room for the longest outage; 7d for samples]");
         var period = Duration("--period", "Samples: the cycle to fit. [default: 24h]");
         var bucket = Duration("--bucket", "Samples: the fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
-        var format = Format(Walsim.Analyzer.Planning.PlanRenderers.Registry, $"How the plan is printed on stdout: {Walsim.Analyzer.Planning.PlanRenderers.Registry.DescribePrintable()}.");
-        var outDir = OutDir("Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).");
-        var html = HtmlPage("Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]");
-        var charts = ChartOptions.Create("per slot, plan.survival-N-SLOT.png (the longest outage survived against the cap) and plan.p-slot-lost-N-SLOT.png (P(slot lost) by outage and cap), in --out or reports/<name>",
-            " --out writes them anyway, shown in plan.md.");
+        var report = ReportOptions.Create(Walsim.Analyzer.Planning.PlanRenderers.Registry, "the plan",
+            outDir: "Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).",
+            html: "Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]",
+            charts: "per slot, plan.survival-N-SLOT.png (the longest outage survived against the cap) and plan.p-slot-lost-N-SLOT.png (P(slot lost) by outage and cap), in --out or reports/<name>");
         var threads = Threads("Threads for the runs (the plan does not depend on it). [default: the processor count]");
 
         var command = new Command("plan", """
             Capacity planning: for each slot, how long its consumer may be away under each candidate max_slot_wal_keep_size before the slot is invalidated or the pg_wal volume fills, over seeded Monte Carlo runs of the workload (a scenario's declared noise, or the rate fitted to samples), and a recommended cap and volume size with the margin and the reason. Each run stops one consumer at a random time in the window and never brings it back; the other consumers keep up. On a terminal a progress bar shows on stderr.
-            """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket, format, outDir, html, charts.Png, charts.Svg, charts.Size, threads };
+            """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket };
+        foreach (var o in report.All) command.Options.Add(o);
+        command.Options.Add(threads);
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
             if (!prometheus.TryRead(r, input, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
-            var htmlPath = r.GetResult(html) is { } hr ? (hr.Tokens.Count > 0 ? hr.Tokens[0].Value : "") : null;
             return (int)service.Run(new PlanRequest(path, r.GetValue(pg), r.GetValue(slot) ?? [],
                 r.GetValue(disk), NoDisk: r.GetResult(disk) is not null && r.GetValue(disk) is null,
                 r.GetRequiredValue(outage), r.GetValue(cap), r.GetValue(steps), r.GetValue(target), ShareOf(r, risk), ShareOf(r, margin),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(window),
-                r.GetRequiredValue(format), r.GetValue(outDir), htmlPath, r.GetValue(threads) ?? Environment.ProcessorCount)
+                r.GetRequiredValue(report.Format), r.GetValue(report.OutDir), report.HtmlPath(r), r.GetValue(threads) ?? Environment.ProcessorCount)
             {
                 ReadOnlyAt = r.GetValue(readOnly),
                 Period = r.GetValue(period) ?? SimDuration.FromDays(1),
                 Bucket = r.GetValue(bucket),
-                Charts = charts.From(r),
+                Charts = report.Charts.From(r),
                 Prometheus = query,
             });
         });

@@ -20,8 +20,7 @@ internal static class ReplayCommand
         samples.Arity = ArgumentArity.ZeroOrOne;
         var prometheus = PrometheusOptions.Create();
         var until = Until("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");
-        var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
-        csv.AcceptLegalFilePathsOnly();
+        var csv = OutFile("--csv", "Also write every decision compared (predicted, observed, inputs) to this CSV file.");
         var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
         var pg = Version("--pg", "Server logs only: the PostgreSQL version, when the log has no \"starting PostgreSQL\" line.");
         var segment = new Option<string>("--wal-segment-size") { Description = "Server logs only: wal_segment_size (a log does not say it). [default: 16MB]", HelpName = "size" };
