@@ -15,8 +15,7 @@ internal static class PlanCommand
     public static Command Create(PlanService service, TextWriter stderr)
     {
         var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it); or --prometheus URL.", InputKind.ScenarioOrSamples);
-        input.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create();
+        var prometheus = PrometheusOptions.For(input);
         var pg = Version("--pg", "The version to plan for. [default: the scenario's newest version, or the sampled server's]");
         var slot = new Option<string[]>("--slot") { Description = "A slot to plan for; repeatable. [default: every slot with a consumer]", HelpName = "name" };
         var disk = Disk("The pg_wal volume (250GB), instead of the scenario's; 'none' to plan without one (the plan then sizes it).", noneAllowed: true);
@@ -57,7 +56,7 @@ internal static class PlanCommand
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
-            if (!prometheus.TryRead(r, input, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            if (!prometheus.TryRead(r, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
             return (int)service.Run(new PlanRequest(path, r.GetValue(pg), r.GetValue(slot) ?? [],
                 r.GetValue(disk), NoDisk: r.GetResult(disk) is not null && r.GetValue(disk) is null,
                 r.GetRequiredValue(outage), r.GetValue(cap), r.GetValue(steps), r.GetValue(target), ShareOf(r, risk), ShareOf(r, margin),

@@ -14,7 +14,14 @@ internal sealed class PrometheusOptions
     public const string UserVariable = "WALSIM_PROMETHEUS_USER";
     public const string PasswordVariable = "WALSIM_PROMETHEUS_PASSWORD";
 
-    private PrometheusOptions() { }
+    private readonly Argument<string> _file;
+
+    private PrometheusOptions(Argument<string> file)
+    {
+        _file = file;
+        // --prometheus stands in for the file: the command takes one or the other (TryRead).
+        file.Arity = ArgumentArity.ZeroOrOne;
+    }
 
     public Option<string> Url { get; } = Validated(new Option<string>("--prometheus")
     {
@@ -36,7 +43,9 @@ internal sealed class PrometheusOptions
 
     public IEnumerable<Option> All => [Url, Instance, Match, Range, Step, BearerTokenFile, Ca];
 
-    public static PrometheusOptions Create() => new();
+    /// <summary>The Prometheus options of a command that reads a recorded history from <paramref name="file"/>, which
+    /// becomes optional: <see cref="TryRead"/> takes exactly one of the two.</summary>
+    public static PrometheusOptions For(Argument<string> file) => new(file);
 
     private static Option<string> Validated(Option<string> option)
     {
@@ -54,8 +63,9 @@ internal sealed class PrometheusOptions
     /// options as a <see cref="PrometheusQuery"/>. False (after saying why) when neither or both were given, or an
     /// option needs --prometheus.
     /// </summary>
-    public bool TryRead(ParseResult r, Argument<string> file, TextWriter stderr, out string path, out PrometheusQuery? query)
+    public bool TryRead(ParseResult r, TextWriter stderr, out string path, out PrometheusQuery? query)
     {
+        var file = _file;
         query = null;
         path = "";
         var url = r.GetValue(Url);

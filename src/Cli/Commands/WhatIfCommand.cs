@@ -16,8 +16,7 @@ internal static class WhatIfCommand
     public static Command Create(WhatIfService service, TextWriter stderr)
     {
         var scenario = InputFile("scenario", "The scenario file (YAML), its settings those of the --from version; or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it): the sampled WAL and slot movements replayed under each version; or --prometheus URL.", InputKind.ScenarioOrSamples);
-        scenario.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create();
+        var prometheus = PrometheusOptions.For(scenario);
         var from = Version("--from", "The version the scenario's settings are written for (12, 13.3, 15.14). A major alone means its newest known minor.");
         var to = Versions("--to", "Versions to compare with, comma-separated and/or repeated (15, 17, 13.23).");
         var report = ReportOptions.Create(Walsim.Analyzer.Comparison.WhatIfRenderers.Registry, "the report",
@@ -41,7 +40,7 @@ internal static class WhatIfCommand
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
-            if (!prometheus.TryRead(r, scenario, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            if (!prometheus.TryRead(r, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
             var fmt = r.GetRequiredValue(report.Format);
             if (r.GetValue(sync) is { } mechanisms)
                 return (int)service.RunSync(path, r.GetValue(from), mechanisms, fmt);
