@@ -61,7 +61,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n $SHAPE && -n $PG && -n $PORT && -n $OUT ]] || { usage >&2; die "--shape, --pg, --port and --out are required"; }
 [[ $(id -u) -eq 0 ]] || die "run as root: the server runs as user '$RUN_USER'"
-[[ $PG =~ ^1[2-8]$ ]] || die "--pg: 12..18, got '$PG'"
+awk -v m="$PG" '!/^#/ && $1 == m { found = 1 } END { exit !found }' "$REPO/scripts/postgres-versions.txt" ||
+    die "--pg: a major scripts/postgres-versions.txt pins, got '$PG'"
 PG_BIN=/opt/walsim/postgres/$PG/bin
 [[ -x $PG_BIN/postgres ]] || die "$PG_BIN/postgres missing (scripts/install-postgres.sh --majors $PG)"
 if [[ -e $OUT ]]; then [[ -d $OUT && -z $(ls -A -- "$OUT") ]] || die "--out $OUT exists and is not empty"; fi
