@@ -7,11 +7,8 @@
 set -euo pipefail
 
 PROG=record-history.sh
-SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd -- "$SCRIPT_DIR/.." && pwd)
-CLIENT_BIN=/usr/lib/postgresql/15/bin
-RUN_USER=${WALSIM_PG_USER:-walsim}
-WALSIM_DLL=${WALSIM_DLL:-$REPO/src/Cli/bin/Release/net10.0/walsim.dll}
+# shellcheck source=scripts/lib/recording.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/recording.sh"
 
 usage() {
     cat <<'EOF'
@@ -47,9 +44,6 @@ The server runs as user 'walsim' (run this as root); everything is stopped on ex
 EOF
 }
 
-log()  { printf '%s %s: %s\n' "$(date -u +%H:%M:%S)" "$PROG" "$*"; }
-die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
-
 SHAPE="" PG="" PORT="" OUT="" SEED=1 DURATION="" BUILD=1
 need() { [[ $# -ge 2 ]] || die "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -67,7 +61,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n $SHAPE && -n $PG && -n $PORT && -n $OUT ]] || { usage >&2; die "--shape, --pg, --port and --out are required"; }
 [[ $(id -u) -eq 0 ]] || die "run as root: the server runs as user '$RUN_USER'"
-[[ $PG =~ ^1[2-8]$ ]] || die "--pg: 12..18, got '$PG'"
+awk -v m="$PG" '!/^#/ && $1 == m { found = 1 } END { exit !found }' "$REPO/scripts/postgres-versions.txt" ||
+    die "--pg: a major scripts/postgres-versions.txt pins, got '$PG'"
 PG_BIN=/opt/walsim/postgres/$PG/bin
 [[ -x $PG_BIN/postgres ]] || die "$PG_BIN/postgres missing (scripts/install-postgres.sh --majors $PG)"
 if [[ -e $OUT ]]; then [[ -d $OUT && -z $(ls -A -- "$OUT") ]] || die "--out $OUT exists and is not empty"; fi
@@ -127,14 +122,6 @@ if [[ $BUILD -eq 1 ]]; then dotnet build "$REPO/src/Cli" -c Release -v q -nologo
 # ---- cleanup ------------------------------------------------------------------
 TMP="" SERVER_UP=0 LOAD_PID="" ADV_PID="" SAMPLE_PID=""
 declare -A CONSUMER_PID=()
-stop_pid() {
-    local pid=$1 i
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$? p
     set +e; trap - EXIT INT TERM
@@ -178,12 +165,7 @@ runuser -u "$RUN_USER" -- "$PG_BIN/initdb" -D "$TMP/data" --wal-segsize=1 -U "$R
     fi
     [[ -z $EXTRA ]] || echo "$EXTRA"
 } >> "$TMP/data/postgresql.conf"
-runuser -u "$RUN_USER" -- "$PG_BIN/pg_ctl" -D "$TMP/data" -l "$TMP/server.log" -w -t 60 start >/dev/null ||
-    { tail -n 20 "$TMP/server.log" >&2; die "the server did not start (port $PORT in use?)"; }
-SERVER_UP=1
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=$RUN_USER PGDATABASE=postgres PGCONNECT_TIMEOUT=10
-psql() { "$CLIENT_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-SERVER_VERSION=$(psql -Atc "SHOW server_version")
+start_server "$PORT" "$RUN_USER" runuser -u "$RUN_USER" --
 log "$SHAPE: PostgreSQL $SERVER_VERSION on 127.0.0.1:$PORT"
 
 for s in "${SLOTS[@]}"; do
@@ -226,15 +208,7 @@ sleep 2
 
 # ---- sampler --------------------------------------------------------------------
 SAMPLES=$TMP/samples.csv
-dotnet "$WALSIM_DLL" sample --connection "Host=127.0.0.1;Port=$PORT;Username=$RUN_USER;Database=postgres" \
-    --interval 1s --duration "$((DUR_S + 5))s" --out "$SAMPLES" >"$TMP/sample.log" 2>&1 &
-SAMPLE_PID=$!
-for ((i = 0; ; i++)); do
-    [[ -s $SAMPLES ]] && break
-    kill -0 "$SAMPLE_PID" 2>/dev/null || die "walsim sample exited: $(tail -n 3 "$TMP/sample.log")"
-    ((i < 300)) || die "walsim sample wrote nothing within 30 s"
-    sleep 0.1
-done
+start_sampler "$SAMPLES" "$PORT" "$RUN_USER" 1s "$((DUR_S + 5))s" "$TMP/sample.log"
 
 # ---- load and schedule -------------------------------------------------------------
 mkfifo "$TMP/load.fifo" "$TMP/advance.fifo"
@@ -246,7 +220,6 @@ ADV_PID=$!
 exec 4<>"$TMP/advance.fifo"
 printf '%s\n' "$LOAD" > "$TMP/load.spec"
 
-now_us() { local t=$EPOCHREALTIME; echo $((10#${t/./})); }
 due_bytes() { # the payload due by T seconds: the integral of the rate spec
     awk -v t="$1" '
         $1 == "seg" && t > $2 { e = $2 + $3; kb += $4 * ((t < e ? t : e) - $2) }

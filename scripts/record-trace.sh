@@ -8,10 +8,8 @@ set -euo pipefail
 
 PROG=record-trace.sh
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd -- "$SCRIPT_DIR/.." && pwd)
-CLIENT_BIN=/usr/lib/postgresql/15/bin
-RUN_USER=${WALSIM_PG_USER:-walsim}
-WALSIM_DLL=$REPO/src/Cli/bin/Release/net10.0/walsim.dll
+# shellcheck source=scripts/lib/recording.sh
+source "$SCRIPT_DIR/lib/recording.sh"
 
 usage() {
     cat <<'EOF'
@@ -89,8 +87,6 @@ Example (the committed traces, see scenarios/traces/README.md):
 EOF
 }
 
-log()  { printf '%s %s: %s\n' "$(date -u +%H:%M:%S)" "$PROG" "$*"; }
-die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
 # to_seconds 17min30s -> 1050
 to_seconds() {
@@ -229,17 +225,6 @@ fi
 TMP=""
 SERVER_UP=0
 LOAD_PID="" RECVWAL_PID="" RECVLOG_PID="" SAMPLE_PID=""
-stop_pid() { # stop_pid PID: SIGTERM, then SIGKILL after 10 s
-    local pid=$1 i
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     set +e
@@ -293,13 +278,7 @@ logging_collector = off
 lc_messages = 'C'
 EOF
 # pg_ctl -l: the log lives in the cluster's directory, beside data/.
-as_server "$PG_BIN/pg_ctl" -D "$TMP/data" -l "$TMP/server.log" -w -t 60 start >/dev/null ||
-    { tail -n 20 "$TMP/server.log" >&2; die "the server did not start (port $PORT in use?)"; }
-SERVER_UP=1
-
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=$DB_USER PGDATABASE=postgres PGCONNECT_TIMEOUT=10
-psql() { "$CLIENT_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-SERVER_VERSION=$(psql -Atc "SHOW server_version")
+start_server "$PORT" "$DB_USER" as_server
 log "PostgreSQL $SERVER_VERSION on 127.0.0.1:$PORT"
 psql -Atc "SELECT pg_create_physical_replication_slot('standby1', true)" >/dev/null
 psql -Atc "SELECT pg_create_logical_replication_slot('cdc', 'test_decoding')" >/dev/null
@@ -323,16 +302,7 @@ done
 
 # ---- sampler --------------------------------------------------------------
 SAMPLES=$TMP/out/samples.csv
-dotnet "$WALSIM_DLL" sample \
-    --connection "Host=127.0.0.1;Port=$PORT;Username=$DB_USER;Database=postgres" \
-    --interval "$INTERVAL" --duration "${DUR_S}s" --out "$SAMPLES" >"$TMP/sample.log" 2>&1 &
-SAMPLE_PID=$!
-for ((i = 0; ; i++)); do
-    [[ -s $SAMPLES ]] && break
-    kill -0 "$SAMPLE_PID" 2>/dev/null || die "walsim sample exited: $(tail -n 3 "$TMP/sample.log")"
-    ((i < 300)) || die "walsim sample wrote nothing within 30 s"
-    sleep 0.1
-done
+start_sampler "$SAMPLES" "$PORT" "$DB_USER" "$INTERVAL" "${DUR_S}s" "$TMP/sample.log"
 
 # ---- load -----------------------------------------------------------------
 mkfifo "$TMP/load.fifo"
@@ -341,7 +311,6 @@ LOAD_PID=$!
 # Read-write: opening never blocks, even if psql is gone; closing it is psql's EOF.
 exec 3<>"$TMP/load.fifo"
 
-now_us() { local t=$EPOCHREALTIME; echo $((10#${t/./})); }
 iso_utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.%6NZ; }  # iso_utc SECONDS.FRACTION
 T0_US=$(now_us)
 T0=${T0_US:0:-6}.${T0_US: -6}

@@ -21,27 +21,19 @@ internal static class ReplayBenchmark
         var samples = rows / slots;
         var interval = SimDuration.FromSeconds(10);
         var days = samples * interval.TotalSeconds / 86400.0;
-        var version = PgVersion.Parse("15");
-        var scenario = new Scenario
-        {
-            Name = "replay-bench",
-            Versions = [version],
-            Settings = new Dictionary<string, string> { ["max_wal_size"] = "1GB", ["checkpoint_timeout"] = "5min", ["max_slot_wal_keep_size"] = "64GB", ["wal_level"] = "logical" },
-            Workload = new Workload([new DailyCycle(1 * ByteCount.MiB, 0.6, 14, SimDuration.FromMinutes(5))]),
-            Slots =
-            [
-                new SlotSpec { Name = "standby1", Consumer = new ConsumerSpec() },
-                new SlotSpec { Name = "standby2", Consumer = new ConsumerSpec { Lag = SimDuration.FromSeconds(30) } },
-                // A CDC connector that is down for a day every 30 days; the 64GB cap outlasts 24 h at this rate.
-                new SlotSpec
-                {
-                    Name = "cdc", Kind = SlotKind.Logical,
-                    Consumer = new ConsumerSpec { Outages = [.. Enumerable.Range(0, (int)(days / 30) + 1).Select(k => new Outage(SimTime.Zero + SimDuration.FromDays(30 * k + 10), SimTime.Zero + SimDuration.FromDays(30 * k + 11)))] },
-                },
-            ],
-            SampleInterval = interval,
-            Duration = interval * (samples - 1) + SimDuration.FromSeconds(1),
-        };
+        var version = BenchPrimary.Version;
+        SlotSpec[] slotSpecs =
+        [
+            new SlotSpec { Name = "standby1", Consumer = new ConsumerSpec() },
+            new SlotSpec { Name = "standby2", Consumer = new ConsumerSpec { Lag = SimDuration.FromSeconds(30) } },
+            // A CDC connector that is down for a day every 30 days; the 64GB cap outlasts 24 h at this rate.
+            new SlotSpec
+            {
+                Name = "cdc", Kind = SlotKind.Logical,
+                Consumer = new ConsumerSpec { Outages = [.. Enumerable.Range(0, (int)(days / 30) + 1).Select(k => new Outage(SimTime.Zero + SimDuration.FromDays(30 * k + 10), SimTime.Zero + SimDuration.FromDays(30 * k + 11)))] },
+            },
+        ];
+        var scenario = BenchPrimary.Scenario("replay-bench", slotSpecs, interval, interval * (samples - 1) + SimDuration.FromSeconds(1));
 
         var path = Path.Combine(Path.GetTempPath(), $"walsim-replay-bench-{Environment.ProcessId}.csv");
         var settingsPath = SampleFile.SettingsPath(path);

@@ -22,27 +22,19 @@ internal static class WatchBenchmark
     {
         var ci = CultureInfo.InvariantCulture;
         var interval = SimDuration.FromSeconds(10);
-        var version = PgVersion.Parse("15");
-        var scenario = new Scenario
+        var version = BenchPrimary.Version;
+        var slots = Enumerable.Range(0, slotCount).Select(i => new SlotSpec
         {
-            Name = "watch-bench",
-            Versions = [version],
-            Settings = new Dictionary<string, string> { ["max_wal_size"] = "1GB", ["checkpoint_timeout"] = "5min", ["max_slot_wal_keep_size"] = "64GB", ["wal_level"] = "logical" },
-            Workload = new Workload([new DailyCycle(1 * ByteCount.MiB, 0.6, 14, SimDuration.FromMinutes(5))]),
-            Slots = [.. Enumerable.Range(0, slotCount).Select(i => new SlotSpec
+            Name = $"standby_{i:000}",
+            Kind = i % 10 == 9 ? SlotKind.Logical : SlotKind.Physical,
+            // A few consumers lag; one stops for good in the afternoon.
+            Consumer = new ConsumerSpec
             {
-                Name = $"standby_{i:000}",
-                Kind = i % 10 == 9 ? SlotKind.Logical : SlotKind.Physical,
-                // A few consumers lag; one stops for good in the afternoon.
-                Consumer = new ConsumerSpec
-                {
-                    Lag = SimDuration.FromSeconds(i % 13),
-                    Outages = i == 42 ? [new Outage(SimTime.Zero + SimDuration.FromHours(hours / 2), SimTime.Never)] : [],
-                },
-            })],
-            SampleInterval = interval,
-            Duration = SimDuration.FromHours(hours),
-        };
+                Lag = SimDuration.FromSeconds(i % 13),
+                Outages = i == 42 ? [new Outage(SimTime.Zero + SimDuration.FromHours(hours / 2), SimTime.Never)] : [],
+            },
+        }).ToArray();
+        var scenario = BenchPrimary.Scenario("watch-bench", slots, interval, SimDuration.FromHours(hours));
         var samples = (long)(hours * 3600 / interval.TotalSeconds);
         Console.WriteLine(string.Create(ci,
             $"walsim watch benchmark: {hours:0.#} simulated hours of PG {version} with {slotCount} slots sampled every 10 s ({samples:N0} samples) on a fake clock; history 6h, a 200-run forecast every 5min (awaited), /metrics every 30 s"));
@@ -102,58 +94,37 @@ internal static class WatchBenchmark
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    /// <summary>Turns the engine's sample rows into what the sampler hands the watcher (as <see cref="SimulatedSamples"/>
-    /// turns them into sample-file rows), sets the clock, feeds the watcher, waits for a forecast it started, and
-    /// renders the metrics every third sample.</summary>
+    /// <summary>Turns the engine's sample rows into what the sampler hands the watcher (<see cref="SimulatedSampler"/>,
+    /// as <see cref="SimulatedSamples"/> does for a sample file), sets the clock, feeds the watcher, waits for a forecast
+    /// it started, and renders the metrics every third sample.</summary>
     private sealed class SampleFeed(Scenario scenario, PgVersion version, Watcher? watcher) : ISimulationObserver
     {
         public static readonly DateTimeOffset T0 = new(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
-        private readonly bool _walStatus = RetentionPolicy.For(version).ReportsWalStatus;
+        private readonly SimulatedSampler _sampler = new(version, scenario.SegmentSize, T0);
         private readonly ServerSetting[] _settings = [.. scenario.Settings.Select(s => new ServerSetting(s.Key, s.Value, null))];
-        private long _sample;
-        private Lsn _checkpointLsn;
-        private SimTime _checkpointStart;
 
         public FakeClock? Clock { get; init; }
         public Action<long>? AtSample { get; set; }
         public long MetricsBytes { get; private set; }
         public long Scrapes { get; private set; }
 
-        public void OnCheckpoint(CheckpointRecord checkpoint)
-        {
-            if (checkpoint.Skipped) return;
-            _checkpointLsn = checkpoint.CheckpointLsn;
-            _checkpointStart = checkpoint.Start;
-        }
+        public void OnCheckpoint(CheckpointRecord checkpoint) => _sampler.OnCheckpoint(checkpoint);
 
         public void OnTimelineRow(TimelineRow row)
         {
-            if (row.Reason != RowReason.Sample) return;
-            var at = T0.AddTicks(row.At.Microseconds * 10);
-            var seg = scenario.SegmentSize;
-            var server = new ServerSample(++_sample, false, at, at, 7_000_000_000_000_000_001, version, seg, false, 1,
-                row.InsertLsn, row.InsertLsn, Lsn.Invalid, Lsn.Invalid,
-                _checkpointLsn.IsValid ? _checkpointLsn : row.RedoLsn, row.RedoLsn, T0.AddTicks(_checkpointStart.Microseconds * 10),
-                row.FilesInPgWal, row.PgWalBytes, seg.FileName(row.OldestFile), seg.FileName(row.NewestFile), 0, null, 0, null, null);
+            if (_sampler.Sample(row) is not { } server) return;
             var slots = new SlotSample[row.Slots.Count];
-            for (var i = 0; i < slots.Length; i++)
-            {
-                var s = row.Slots[i];
-                slots[i] = new SlotSample(s.Name, s.Kind, s.Kind == SlotKind.Logical ? "pgoutput" : null, s.Kind == SlotKind.Logical ? "postgres" : null,
-                    false, s.Active, s.Active ? 4100 + i : null, s.RestartLsn, s.ConfirmedFlushLsn,
-                    s.WalStatus == WalStatus.Null || !_walStatus ? null : s.WalStatus, _walStatus ? s.SafeWalSize : null,
-                    null, null, null, null, null, null);
-            }
+            for (var i = 0; i < slots.Length; i++) slots[i] = _sampler.Slot(row.Slots[i]);
             if (watcher is null) return;
-            Clock!.Now = at;
+            Clock!.Now = server.LocalTime;
             watcher.Write(new LiveSample(server, slots, _settings));
             watcher.PendingForecast?.Wait();
-            if (_sample % 3 == 0)
+            if (server.Sample % 3 == 0)
             {
                 MetricsBytes = WatchMetrics.Render(watcher.Snapshot()).Length;
                 Scrapes++;
             }
-            AtSample?.Invoke(_sample);
+            AtSample?.Invoke(server.Sample);
         }
     }
 }

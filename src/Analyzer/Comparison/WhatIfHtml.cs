@@ -90,52 +90,38 @@ public static class WhatIfHtml
         w.Write("</tbody>\n</table>\n</section>\n");
     }
 
-    private static void WriteComparisons(TextWriter w, WhatIfView v)
+    private static void WriteComparisons(TextWriter w, WhatIfView v) => HtmlReport.WriteSection(w, "comparisons", "", v.Comparisons, c =>
     {
-        if (v.Comparisons.Count == 0) return;
-        w.Write("<section id=\"comparisons\">\n");
-        foreach (var c in v.Comparisons)
+        var (from, to) = (Html.Encode(c.From), Html.Encode(c.To));
+        w.Write($"<div class=\"comparison\" data-from=\"{from}\" data-to=\"{to}\">\n<h2>{from} → {to}</h2>\n");
+        w.Write("<h3>First divergence</h3>\n");
+        w.Write($"<p class=\"explanation\">{Html.Encode(c.FirstDivergence)}</p>\n");
+        if (c.DifferencesAt is { } where)
         {
-            var (from, to) = (Html.Encode(c.From), Html.Encode(c.To));
-            w.Write($"<div class=\"comparison\" data-from=\"{from}\" data-to=\"{to}\">\n<h2>{from} → {to}</h2>\n");
-            w.Write("<h3>First divergence</h3>\n");
-            w.Write($"<p class=\"explanation\">{Html.Encode(c.FirstDivergence)}</p>\n");
-            if (c.DifferencesAt is { } where)
-            {
-                w.Write($"<table class=\"differences\">\n<thead><tr><th>{Html.Encode(where)}</th><th>{from}</th><th>{to}</th></tr></thead>\n<tbody>\n");
-                foreach (var x in c.Differences)
-                    w.Write($"<tr><th>{Html.Encode(x.Decision)}</th><td>{Html.Encode(x.FromValue)}</td><td>{Html.Encode(x.ToValue)}</td></tr>\n");
-                w.Write("</tbody>\n</table>\n");
-            }
-            w.Write($"<h3>Settings moved to {to}</h3>\n<ul class=\"settings-translation\">\n");
-            foreach (var line in c.Settings) w.Write($"<li>{Html.Encode(line)}</li>\n");
-            w.Write("</ul>\n");
-            if (c.AlsoDifferent.Count > 0)
-            {
-                w.Write("<h3>Also different</h3>\n<ul class=\"also-different\">\n");
-                foreach (var x in c.AlsoDifferent)
-                    w.Write($"<li><code>{Html.Encode(x.Capability)}</code> ({Html.Encode(x.FromValue)} → {Html.Encode(x.ToValue)}): {Html.Encode(x.Explanation)}</li>\n");
-                w.Write("</ul>\n");
-            }
-            w.Write("</div>\n");
+            w.Write($"<table class=\"differences\">\n<thead><tr><th>{Html.Encode(where)}</th><th>{from}</th><th>{to}</th></tr></thead>\n<tbody>\n");
+            foreach (var x in c.Differences)
+                w.Write($"<tr><th>{Html.Encode(x.Decision)}</th><td>{Html.Encode(x.FromValue)}</td><td>{Html.Encode(x.ToValue)}</td></tr>\n");
+            w.Write("</tbody>\n</table>\n");
         }
-        w.Write("</section>\n");
-    }
+        w.Write($"<h3>Settings moved to {to}</h3>\n");
+        HtmlReport.WriteList(w, " class=\"settings-translation\"", c.Settings, line => Html.Encode(line));
+        if (c.AlsoDifferent.Count > 0)
+        {
+            w.Write("<h3>Also different</h3>\n");
+            HtmlReport.WriteList(w, " class=\"also-different\"", c.AlsoDifferent, x =>
+                $"<code>{Html.Encode(x.Capability)}</code> ({Html.Encode(x.FromValue)} → {Html.Encode(x.ToValue)}): {Html.Encode(x.Explanation)}");
+        }
+        w.Write("</div>\n");
+    });
 
-    private static void WriteMinorWarnings(TextWriter w, WhatIfReport r)
+    private static void WriteMinorWarnings(TextWriter w, WhatIfReport r) => HtmlReport.WriteSection(w, "minor-warnings", "<h2>Minor releases</h2>\n", r.MinorWarnings, m =>
     {
-        if (r.MinorWarnings.Count == 0) return;
-        w.Write("<section id=\"minor-warnings\">\n<h2>Minor releases</h2>\n");
-        foreach (var m in r.MinorWarnings)
-        {
-            w.Write($"<div class=\"warning\" data-version=\"{Html.Encode(m.Version.ToString())}\">\n");
-            w.Write($"<p><strong>⚠ {Html.Encode(m.Version.ToString())} has retention bugs fixed later in {m.Version.Major}.x</strong> " +
-                    $"(compared with {Html.Encode(m.ComparedWith.ToString())}, run on the same settings):</p>\n<ul>\n");
-            foreach (var b in m.Bugs) w.Write($"<li>fixed in {Html.Encode(b.FixedIn.ToString())}: {Html.Encode(b.Description)}</li>\n");
-            w.Write($"</ul>\n<p class=\"effect\">Effect here: {Html.Encode(m.Effect)}.</p>\n</div>\n");
-        }
-        w.Write("</section>\n");
-    }
+        w.Write($"<div class=\"warning\" data-version=\"{Html.Encode(m.Version.ToString())}\">\n");
+        w.Write($"<p><strong>⚠ {Html.Encode(m.Version.ToString())} has retention bugs fixed later in {m.Version.Major}.x</strong> " +
+                $"(compared with {Html.Encode(m.ComparedWith.ToString())}, run on the same settings):</p>\n");
+        HtmlReport.WriteList(w, "", m.Bugs, b => $"fixed in {Html.Encode(b.FixedIn.ToString())}: {Html.Encode(b.Description)}");
+        w.Write($"<p class=\"effect\">Effect here: {Html.Encode(m.Effect)}.</p>\n</div>\n");
+    });
 
     private static string RoleClass(string role) => "role-" + role.Replace('_', '-');
 }

@@ -239,20 +239,16 @@ public sealed class LiveReplay
         var files = _filesSinceRedo is { } known
             ? new WalDirectory(known.Oldest, SegmentNumber.Max(known.Newest, recSeg))
             : new WalDirectory(recSeg, recSeg);
+        // The estimate is unknown before the first checkpoint seen, which seeds it.
+        var node = new NodeWalState(b.RedoLsn, _estimate ?? 0, _lastRemoved, files);
         // 18's idle_replication_slot_timeout is checked by InvalidateObsoleteReplicationSlots at the checkpoint's end
         // (after CheckPointGuts, a spread checkpoint's whole write phase), with GetCurrentTimestamp() then: between this
         // sample and the one before. Each end of that window is one side of the bracket: idle measured to the earlier
         // sample times out fewer slots (keeps more, like the lower slot minimum).
-        CheckpointOutcome Decide(IReadOnlyList<SlotSample> minimumOf, Lsn slotMin, DateTimeOffset checkedAt) => CheckpointDecision.Decide(settings, new CheckpointInputs
+        CheckpointOutcome Decide(IReadOnlyList<SlotSample> minimumOf, Lsn slotMin, DateTimeOffset checkedAt) => CheckpointDecision.Decide(settings, new CheckpointInputs(node, a.RedoLsn, recptr)
         {
-            Redo = a.RedoLsn,
-            PriorRedo = b.RedoLsn,
-            RecPtr = recptr,
-            Estimate = _estimate ?? 0, // unknown before the first checkpoint seen, which seeds it
             Slots = DecisionSlots(slots, lastSaved ? minimumOf : null, checkedAt),
             KeepSlotMinimum = slotMin,
-            Files = files,
-            LastRemoved = _lastRemoved,
             ArchivedThrough = ArchivedThrough(b),
         });
         var low = Decide(lowSlots, minLow, b.ServerTime);

@@ -11,14 +11,8 @@ namespace Walsim.Analyzer.Live;
 public sealed class SimulatedSamples : ISimulationObserver
 {
     private readonly TextWriter _out;
-    private readonly PgVersion _version;
-    private readonly bool _walStatus; // 13+: the columns exist
-    private readonly WalSegmentSize _seg;
-    private readonly DateTimeOffset _t0;
+    private readonly SimulatedSampler _sampler;
     private readonly StringBuilder _line = new();
-    private long _sample;
-    private Lsn _checkpointLsn;
-    private SimTime _checkpointStart;
 
     /// <param name="output">Receives the header and the rows.</param>
     /// <param name="version">The version the scenario runs on (the file's server_version).</param>
@@ -27,10 +21,7 @@ public sealed class SimulatedSamples : ISimulationObserver
     public SimulatedSamples(TextWriter output, PgVersion version, WalSegmentSize segmentSize, DateTimeOffset t0)
     {
         _out = output;
-        _version = version;
-        _walStatus = RetentionPolicy.For(version).ReportsWalStatus;
-        _seg = segmentSize;
-        _t0 = t0;
+        _sampler = new SimulatedSampler(version, segmentSize, t0);
         _out.Write(SampleCsv.Header);
         _out.Write('\n');
     }
@@ -52,30 +43,13 @@ public sealed class SimulatedSamples : ISimulationObserver
         }
     }
 
-    public void OnCheckpoint(CheckpointRecord checkpoint)
-    {
-        if (checkpoint.Skipped) return;
-        _checkpointLsn = checkpoint.CheckpointLsn;
-        _checkpointStart = checkpoint.Start;
-    }
+    public void OnCheckpoint(CheckpointRecord checkpoint) => _sampler.OnCheckpoint(checkpoint);
 
     public void OnTimelineRow(TimelineRow row)
     {
-        if (row.Reason != RowReason.Sample) return;
-        var at = _t0.AddTicks(row.At.Microseconds * 10);
-        var server = new ServerSample(++_sample, false, at, at, 7_000_000_000_000_000_001, _version, _seg, false, 1,
-            row.InsertLsn, row.InsertLsn, Lsn.Invalid, Lsn.Invalid,
-            _checkpointLsn.IsValid ? _checkpointLsn : row.RedoLsn, row.RedoLsn, _t0.AddTicks(_checkpointStart.Microseconds * 10),
-            row.FilesInPgWal, row.PgWalBytes, _seg.FileName(row.OldestFile), _seg.FileName(row.NewestFile), 0, null, 0, null, null);
+        if (_sampler.Sample(row) is not { } server) return;
         if (row.Slots.Count == 0) Write(server, null);
-        foreach (var s in row.Slots)
-        {
-            var slot = new SlotSample(s.Name, s.Kind, s.Kind == SlotKind.Logical ? "pgoutput" : null, s.Kind == SlotKind.Logical ? "postgres" : null,
-                false, s.Active, s.Active ? 4100 : null, s.RestartLsn, s.ConfirmedFlushLsn,
-                s.WalStatus == WalStatus.Null || !_walStatus ? null : s.WalStatus, _walStatus ? s.SafeWalSize : null,
-                null, null, null, null, null, null);
-            Write(server, slot);
-        }
+        foreach (var s in row.Slots) Write(server, _sampler.Slot(s));
     }
 
     private void Write(in ServerSample server, in SlotSample? slot)
@@ -86,4 +60,43 @@ public sealed class SimulatedSamples : ISimulationObserver
         _out.Write(_line);
         Rows++;
     }
+}
+
+/// <summary>
+/// The engine's sample rows as <c>walsim sample</c> would read them from the simulated server: the server part of each
+/// sample (numbered from 1, with the last checkpoint's record and start time) and each slot's row. What
+/// <see cref="SimulatedSamples"/> writes to a file, and what the watch benchmark hands its watcher.
+/// </summary>
+public sealed class SimulatedSampler(PgVersion version, WalSegmentSize segmentSize, DateTimeOffset t0)
+{
+    private readonly bool _walStatus = RetentionPolicy.For(version).ReportsWalStatus; // 13+: the columns exist
+    private long _sample;
+    private Lsn _checkpointLsn;
+    private SimTime _checkpointStart;
+
+    /// <summary>Remembers the last checkpoint performed: pg_control_checkpoint() shows its record and start time.</summary>
+    public void OnCheckpoint(CheckpointRecord checkpoint)
+    {
+        if (checkpoint.Skipped) return;
+        _checkpointLsn = checkpoint.CheckpointLsn;
+        _checkpointStart = checkpoint.Start;
+    }
+
+    /// <summary>The next sample's server part for a sampling row; null for the engine's other rows.</summary>
+    public ServerSample? Sample(TimelineRow row)
+    {
+        if (row.Reason != RowReason.Sample) return null;
+        var at = t0.AddTicks(row.At.Microseconds * 10);
+        return new ServerSample(++_sample, false, at, at, 7_000_000_000_000_000_001, version, segmentSize, false, 1,
+            row.InsertLsn, row.InsertLsn, Lsn.Invalid, Lsn.Invalid,
+            _checkpointLsn.IsValid ? _checkpointLsn : row.RedoLsn, row.RedoLsn, t0.AddTicks(_checkpointStart.Microseconds * 10),
+            row.FilesInPgWal, row.PgWalBytes, segmentSize.FileName(row.OldestFile), segmentSize.FileName(row.NewestFile), 0, null, 0, null, null);
+    }
+
+    /// <summary>A slot's row of the sample (a logical slot decodes with pgoutput in database postgres).</summary>
+    public SlotSample Slot(SlotView s) =>
+        new(s.Name, s.Kind, s.Kind == SlotKind.Logical ? "pgoutput" : null, s.Kind == SlotKind.Logical ? "postgres" : null,
+            false, s.Active, s.Active ? 4100 : null, s.RestartLsn, s.ConfirmedFlushLsn,
+            s.WalStatus == WalStatus.Null || !_walStatus ? null : s.WalStatus, _walStatus ? s.SafeWalSize : null,
+            null, null, null, null, null, null);
 }

@@ -102,19 +102,9 @@ public sealed class ModelReplay
         // The minimum KeepLogSeg reads, when decoding left it behind a slot's restart_lsn (else the slots' own).
         var stale = before.Slots.Where(s => s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)).ToArray();
         Lsn? keepMinimum = stale.Any(s => Required(s) != s.RestartLsn) ? CheckpointDecision.MinRestart(stale.Select(Required)) : null;
-        var o = CheckpointDecision.Decide(_settings, new CheckpointInputs
-        {
-            Redo = redo,
-            PriorRedo = prior,
-            RecPtr = recptr,
-            Estimate = _estimate,
-            Slots = slots,
-            KeepSlotMinimum = keepMinimum,
-            Files = dir,
-            LastRemoved = _lastRemoved,
-        });
-        _estimate = o.Estimate;
-        _lastRemoved = o.LastRemoved;
+        var node = new NodeWalState(prior, _estimate, _lastRemoved, dir);
+        var o = CheckpointDecision.Decide(_settings, new CheckpointInputs(node, redo, recptr) { Slots = slots, KeepSlotMinimum = keepMinimum });
+        (_, _estimate, _lastRemoved, _) = node.After(redo, o);
         foreach (var i in o.Invalidated) _invalidated.Add(i.Name);
 
         var slotMin = keepMinimum ?? CheckpointDecision.MinRestart(slots.Select(s => s.RestartLsn));

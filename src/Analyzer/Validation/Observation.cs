@@ -32,17 +32,7 @@ public sealed record ServerSnapshot(
     /// safe_wal_size (computed by the server from its write position) can be recomputed exactly.</summary>
     public static async Task<ServerSnapshot> ReadAsync(NpgsqlConnection c, int major, WalSegmentSize seg, CancellationToken ct)
     {
-        Lsn insert, write, ckpt, redo;
-        await using (var cmd = new NpgsqlCommand(
-            "SELECT pg_current_wal_insert_lsn()::text, pg_current_wal_lsn()::text, checkpoint_lsn::text, redo_lsn::text FROM pg_control_checkpoint()", c))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-        {
-            await r.ReadAsync(ct);
-            insert = Lsn.Parse(r.GetString(0));
-            write = Lsn.Parse(r.GetString(1));
-            ckpt = Lsn.Parse(r.GetString(2));
-            redo = Lsn.Parse(r.GetString(3));
-        }
+        var (insert, write, ckpt, redo) = await ControlPositions.ReadAsync(c, "pg_current_wal_insert_lsn()", "pg_current_wal_lsn()", ct);
 
         var slots = new List<ObservedSlot>();
         DateTimeOffset? clock = null;
@@ -70,6 +60,22 @@ public sealed record ServerSnapshot(
     /// <summary>XLogFromFileName of a name pg_ls_waldir() returned through the segment-file filter.</summary>
     public static ulong SegmentOfFileName(string name, WalSegmentSize seg) =>
         seg.TryParseFileName(name, out var s) ? s.Value : throw new FormatException($"not a WAL segment file name: {name}");
+}
+
+/// <summary>Two WAL positions of a server read in the same statement as its pg_control's last checkpoint and redo.</summary>
+internal static class ControlPositions
+{
+    /// <summary>The positions <paramref name="first"/> and <paramref name="second"/> (SQL such as
+    /// <c>pg_current_wal_lsn()</c>; NULL reads as <see cref="Lsn.Invalid"/>), checkpoint_lsn and redo_lsn.</summary>
+    public static async Task<(Lsn First, Lsn Second, Lsn CheckpointLsn, Lsn RedoLsn)> ReadAsync(NpgsqlConnection c, string first, string second, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT {first}::text, {second}::text, checkpoint_lsn::text, redo_lsn::text FROM pg_control_checkpoint()", c);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return (Optional(r, 0), Optional(r, 1), Lsn.Parse(r.GetString(2)), Lsn.Parse(r.GetString(3)));
+    }
+
+    private static Lsn Optional(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? Lsn.Invalid : Lsn.Parse(r.GetString(i));
 }
 
 /// <summary>The WAL segment files in pg_wal as <c>pg_ls_waldir()</c> lists them (history, backup and partial files left out).</summary>
@@ -114,17 +120,8 @@ public sealed record StandbySnapshot(
 
     public static async Task<StandbySnapshot> ReadAsync(NpgsqlConnection c, int major, WalSegmentSize seg, CancellationToken ct)
     {
-        Lsn received, replayed, ckpt, redo;
-        await using (var cmd = new NpgsqlCommand(
-            "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, checkpoint_lsn::text, redo_lsn::text FROM pg_control_checkpoint()", c))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-        {
-            await r.ReadAsync(ct);
-            received = r.IsDBNull(0) ? Lsn.Invalid : Lsn.Parse(r.GetString(0));
-            replayed = r.IsDBNull(1) ? Lsn.Invalid : Lsn.Parse(r.GetString(1));
-            ckpt = Lsn.Parse(r.GetString(2));
-            redo = Lsn.Parse(r.GetString(3));
-        }
+        // Both NULL (read as invalid) on a standby that has not received or replayed anything yet.
+        var (received, replayed, ckpt, redo) = await ControlPositions.ReadAsync(c, "pg_last_wal_receive_lsn()", "pg_last_wal_replay_lsn()", ct);
 
         var slots = new List<ObservedSlot>();
         var columns = major >= 13 ? "wal_status, safe_wal_size" : "NULL::text, NULL::bigint";

@@ -77,17 +77,8 @@ public sealed class RestartpointReplay(ServerSettings settings)
         var slots = before.Slots
             .Where(s => s.RestartLsn.IsValid && s.WalStatus != "lost" && !_invalidated.Contains(s.Name))
             .Select(s => new RestartpointSlot(s.Name, s.RestartLsn)).ToList();
-        RestartpointInputs At(Lsn endptr) => new()
-        {
-            ReplayedCheckpointRedo = redo,
-            PriorRedo = before.RedoLsn,
-            Received = endptr,
-            Replayed = Lsn.Invalid,
-            Estimate = _estimate,
-            Slots = slots,
-            Files = new WalDirectory(before.Files.Oldest, before.Files.Newest),
-            LastRemoved = _lastRemoved,
-        };
+        var node = new NodeWalState(before.RedoLsn, _estimate, _lastRemoved, new WalDirectory(before.Files.Oldest, before.Files.Newest));
+        RestartpointInputs At(Lsn endptr) => new(node, redo, Received: endptr, Replayed: Lsn.Invalid) { Slots = slots };
         var low = Lsn.Max(before.EndPtr, checkpointRecord);
         var high = Lsn.Max(after.EndPtr, low);
         var atLow = RestartpointDecision.Decide(_settings, At(low));
@@ -110,8 +101,7 @@ public sealed class RestartpointReplay(ServerSettings settings)
 
         Compared++;
         var o = atHigh;
-        _estimate = o.Checkpoint.Estimate;
-        _lastRemoved = o.Checkpoint.LastRemoved;
+        (_, _estimate, _lastRemoved, _) = node.After(redo, o.Checkpoint);
         foreach (var i in o.Invalidated) _invalidated.Add(i.Name);
         var inputs = string.Create(CultureInfo.InvariantCulture,
             $"redo={redo} prior_redo={before.RedoLsn} endptr={low}..{high} (received {after.Received}, replayed {after.Replayed}) slots={(slots.Count == 0 ? "none" : string.Join(",", slots.Select(s => $"{s.Name}@{s.RestartLsn}")))} files_before={before.Files.Oldest.Value:X}..{before.Files.Newest.Value:X} keep={o.Checkpoint.KeepBeforeInvalidation.Value:X}{(o.Checkpoint.Keep != o.Checkpoint.KeepBeforeInvalidation ? $"->{o.Checkpoint.Keep.Value:X}" : "")} recycleSegNo={o.Checkpoint.RecycleSegNo.Value:X} estimate={o.Checkpoint.Estimate:0} settings: max_wal_size={_settings.MaxWalSizeMb}MB min_wal_size={_settings.MinWalSizeMb}MB wal_keep={(_settings.Policy.KeepKnob == Simulator.Versions.WalKeepKnob.WalKeepSegments ? _settings.WalKeepSegments + "segs" : _settings.WalKeepSizeMb + "MB")} max_slot_wal_keep_size={_settings.MaxSlotWalKeepSizeMb}MB");

@@ -14,12 +14,7 @@ internal static class CheckCommand
     public static Command Create(CheckService service)
     {
         var target = InputPaths("path", "Scenario files and folders, in the order given: a folder means every *.yaml and *.yml file directly in it, in name order. A file named twice is checked once.", folders: true, InputKind.Scenario);
-        var junit = new Option<string>("--junit")
-        {
-            Description = "Also write the results as JUnit XML to this file, for CI test reports.",
-            HelpName = "file",
-        };
-        junit.AcceptLegalFilePathsOnly();
+        var junit = OutFile("--junit", "Also write the results as JUnit XML to this file, for CI test reports.");
         var force = Force();
 
         var command = new Command("check", """

@@ -116,6 +116,15 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>An option naming a file the command writes (<c>--junit</c>, <c>--csv</c>, a sample file): any legal
+    /// path; whether it can be written is the command's to find out, as for <see cref="OutDir"/>.</summary>
+    public static Option<string> OutFile(string name, string description)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = "file" };
+        option.AcceptLegalFilePathsOnly();
+        return option;
+    }
+
     // ---- versions
 
     /// <summary>One version (<c>--pg 15</c>, <c>--from 13.3</c>); a major alone means its newest known minor.</summary>

@@ -19,8 +19,7 @@ internal static class ForecastCommand
     public static Command Create(ForecastService service, TextWriter stderr)
     {
         var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it); or --prometheus URL.", InputKind.Samples);
-        samples.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create(pg: true, segmentSize: true);
+        var prometheus = PrometheusOptions.For(samples, pg: true, segmentSize: true);
         var horizon = Duration("--horizon", "How far ahead to forecast (6h, 7d, 30d). [default: 7d]");
         var whatIf = new Option<IReadOnlyList<WhatIf>>("--what-if")
         {
@@ -47,7 +46,7 @@ internal static class ForecastCommand
         command.SetAction(r =>
         {
             if (!TryLogOptions(r, logFormat, logLinePrefix, stderr, out var format, out var prefix)) return (int)ExitCode.UsageError;
-            if (!prometheus.TryRead(r, samples, stderr, out var path, out var query, otherHistory: r.GetValue(workloadFrom))) return (int)ExitCode.UsageError;
+            if (!prometheus.TryRead(r, stderr, out var path, out var query, otherHistory: r.GetValue(workloadFrom))) return (int)ExitCode.UsageError;
             return (int)service.Run(new ForecastRequest(path,
                 r.GetValue(horizon) ?? SimDuration.FromDays(7), r.GetValue(whatIf) ?? [], r.GetValue(disk), r.GetValue(readOnly),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(until), r.GetValue(period) ?? SimDuration.FromDays(1), r.GetValue(bucket))

@@ -15,8 +15,7 @@ internal static class PlanCommand
     public static Command Create(PlanService service, TextWriter stderr)
     {
         var input = InputFile("input", "A scenario file (YAML), or a sample file written by walsim sample (.csv, its NAME.settings.csv beside it); or --prometheus URL.", InputKind.ScenarioOrSamples);
-        input.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create(segmentSize: true);
+        var prometheus = PrometheusOptions.For(input, segmentSize: true);
         var pg = Version("--pg", "The version to plan for (with a --prometheus that does not publish it, pgwatch without settings_num: the server's). [default: the scenario's newest version, or the sampled server's]");
         var slot = new Option<string[]>("--slot") { Description = "A slot to plan for; repeatable. [default: every slot with a consumer]", HelpName = "name" };
         var disk = Disk("The pg_wal volume (250GB), instead of the scenario's; 'none' to plan without one (the plan then sizes it).", noneAllowed: true);
@@ -43,32 +42,32 @@ internal static class PlanCommand
         var window = Duration("--window", "How far into the workload an outage may start. [default: the scenario's duration, leaving room for the longest outage; 7d for samples]");
         var period = Duration("--period", "Samples: the cycle to fit. [default: 24h]");
         var bucket = Duration("--bucket", "Samples: the fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
-        var format = Format(Walsim.Analyzer.Planning.PlanRenderers.Registry, $"How the plan is printed on stdout: {Walsim.Analyzer.Planning.PlanRenderers.Registry.DescribePrintable()}.");
-        var outDir = OutDir("Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).");
-        var html = HtmlPage("Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]");
-        var charts = ChartOptions.Create("per slot, plan.survival-N-SLOT.png (the longest outage survived against the cap) and plan.p-slot-lost-N-SLOT.png (P(slot lost) by outage and cap), in --out or reports/<name>",
-            " --out writes them anyway, shown in plan.md.");
+        var report = ReportOptions.Create(Walsim.Analyzer.Planning.PlanRenderers.Registry, "the plan",
+            outDir: "Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).",
+            html: "Also write a self-contained HTML report: heatmaps of outage x cap, the longest outage survived against the cap, the recommendation. [default file: <--out or reports/<name>>/plan.html]",
+            charts: "per slot, plan.survival-N-SLOT.png (the longest outage survived against the cap) and plan.p-slot-lost-N-SLOT.png (P(slot lost) by outage and cap), in --out or reports/<name>");
         var threads = Threads("Threads for the runs (the plan does not depend on it). [default: the processor count]");
 
         var command = new Command("plan", """
             Capacity planning: for each slot, how long its consumer may be away under each candidate max_slot_wal_keep_size before the slot is invalidated or the pg_wal volume fills, over seeded Monte Carlo runs of the workload (a scenario's declared noise, or the rate fitted to samples), and a recommended cap and volume size with the margin and the reason. Each run stops one consumer at a random time in the window and never brings it back; the other consumers keep up. On a terminal a progress bar shows on stderr.
-            """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket, format, outDir, html, charts.Png, charts.Svg, charts.Size, threads };
+            """) { input, pg, slot, disk, readOnly, outage, cap, steps, target, risk, margin, runs, seed, window, period, bucket };
+        foreach (var o in report.All) command.Options.Add(o);
+        command.Options.Add(threads);
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
             // --pg is also the history's version where the Prometheus does not publish it (pgwatch).
-            if (!prometheus.TryRead(r, input, stderr, out var path, out var query, version: r.GetValue(pg))) return (int)ExitCode.UsageError;
-            var htmlPath = r.GetResult(html) is { } hr ? (hr.Tokens.Count > 0 ? hr.Tokens[0].Value : "") : null;
+            if (!prometheus.TryRead(r, stderr, out var path, out var query, version: r.GetValue(pg))) return (int)ExitCode.UsageError;
             return (int)service.Run(new PlanRequest(path, r.GetValue(pg), r.GetValue(slot) ?? [],
                 r.GetValue(disk), NoDisk: r.GetResult(disk) is not null && r.GetValue(disk) is null,
                 r.GetRequiredValue(outage), r.GetValue(cap), r.GetValue(steps), r.GetValue(target), ShareOf(r, risk), ShareOf(r, margin),
                 r.GetValue(runs), r.GetValue(seed), r.GetValue(window),
-                r.GetRequiredValue(format), r.GetValue(outDir), htmlPath, r.GetValue(threads) ?? Environment.ProcessorCount)
+                r.GetRequiredValue(report.Format), r.GetValue(report.OutDir), report.HtmlPath(r), r.GetValue(threads) ?? Environment.ProcessorCount)
             {
                 ReadOnlyAt = r.GetValue(readOnly),
                 Period = r.GetValue(period) ?? SimDuration.FromDays(1),
                 Bucket = r.GetValue(bucket),
-                Charts = charts.From(r),
+                Charts = report.Charts.From(r),
                 Prometheus = query,
             });
         });

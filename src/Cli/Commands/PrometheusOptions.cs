@@ -15,8 +15,13 @@ internal sealed class PrometheusOptions
     public const string UserVariable = "WALSIM_PROMETHEUS_USER";
     public const string PasswordVariable = "WALSIM_PROMETHEUS_PASSWORD";
 
-    private PrometheusOptions(bool pg, bool segmentSize)
+    private readonly Argument<string> _file;
+
+    private PrometheusOptions(Argument<string> file, bool pg, bool segmentSize)
     {
+        _file = file;
+        // --prometheus stands in for the file: the command takes one or the other (TryRead).
+        file.Arity = ArgumentArity.ZeroOrOne;
         if (pg) Pg = CliOptions.Version("--pg", "With --prometheus, when it does not publish the version (pgwatch without its settings_num metric): the PostgreSQL version.");
         if (segmentSize)
         {
@@ -63,10 +68,11 @@ internal sealed class PrometheusOptions
 
     public IEnumerable<Option> All => new Option?[] { Url, Instance, Match, Range, Step, BearerTokenFile, Ca, Pg, SegmentSize }.OfType<Option>();
 
-    /// <summary>The options; with <paramref name="pg"/> and <paramref name="segmentSize"/>, also <c>--pg</c> and
-    /// <c>--wal-segment-size</c> for what a Prometheus may not publish (a command with options of its own for them
-    /// passes their values to <see cref="TryRead"/> instead).</summary>
-    public static PrometheusOptions Create(bool pg = false, bool segmentSize = false) => new(pg, segmentSize);
+    /// <summary>The Prometheus options of a command that reads a recorded history from <paramref name="file"/>, which
+    /// becomes optional: <see cref="TryRead"/> takes exactly one of the two. With <paramref name="pg"/> and
+    /// <paramref name="segmentSize"/>, also <c>--pg</c> and <c>--wal-segment-size</c> for what a Prometheus may not
+    /// publish (a command with options of its own for them passes their values to <see cref="TryRead"/> instead).</summary>
+    public static PrometheusOptions For(Argument<string> file, bool pg = false, bool segmentSize = false) => new(file, pg, segmentSize);
 
     private static Option<string> Validated(Option<string> option)
     {
@@ -86,9 +92,10 @@ internal sealed class PrometheusOptions
     /// (<c>--workload-from</c>); when it is a Prometheus URL, the options apply to it. <paramref name="version"/>:
     /// the command's own version option's value, the history's version when the Prometheus does not publish it.
     /// </summary>
-    public bool TryRead(ParseResult r, Argument<string> file, TextWriter stderr, out string path, out PrometheusQuery? query,
+    public bool TryRead(ParseResult r, TextWriter stderr, out string path, out PrometheusQuery? query,
         string? otherHistory = null, PgVersion? version = null)
     {
+        var file = _file;
         query = null;
         path = "";
         var url = r.GetValue(Url);

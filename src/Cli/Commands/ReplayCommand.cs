@@ -17,11 +17,9 @@ internal static class ReplayCommand
     public static Command Create(ReplayService service, TextWriter stderr)
     {
         var samples = InputFile("samples", "A sample file written by walsim sample (its NAME.settings.csv must be beside it), or a server log; or --prometheus URL.", InputKind.History);
-        samples.Arity = ArgumentArity.ZeroOrOne;
-        var prometheus = PrometheusOptions.Create();
+        var prometheus = PrometheusOptions.For(samples);
         var until = Until("Replay only up to this point: a duration from the first sample (30min, 6h) or a UTC time (2026-11-21T10:30:00Z). [default: the whole file]");
-        var csv = new Option<string>("--csv") { Description = "Also write every decision compared (predicted, observed, inputs) to this CSV file.", HelpName = "file" };
-        csv.AcceptLegalFilePathsOnly();
+        var csv = OutFile("--csv", "Also write every decision compared (predicted, observed, inputs) to this CSV file.");
         var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
         var pg = Version("--pg", "Server logs and --prometheus without the version (pgwatch without settings_num): the PostgreSQL version, when the log has no \"starting PostgreSQL\" line.");
         var segment = new Option<string>("--wal-segment-size") { Description = "Server logs and --prometheus without it (pgwatch without settings_num): wal_segment_size (a log does not say it). [default: 16MB]", HelpName = "size" };
@@ -42,7 +40,7 @@ internal static class ReplayCommand
         foreach (var o in prometheus.All) command.Options.Add(o);
         command.SetAction(r =>
         {
-            if (!prometheus.TryRead(r, samples, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
+            if (!prometheus.TryRead(r, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
             var seg = WalSegmentSize.Default;
             if (r.GetValue(segment) is { } text)
             {

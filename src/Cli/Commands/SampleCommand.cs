@@ -19,13 +19,8 @@ internal static class SampleCommand
         var connection = ConnectionOption("The same as the connection argument (for scripts written before it).");
         var interval = Duration("--interval", "Time between samples (500ms, 10s, 1min). [default: 10s]");
         var duration = Duration("--duration", "Stop after this long (30min, 1h, 7d). [default: until Ctrl-C]");
-        var outPath = new Option<string>("--out")
-        {
-            Description = "The sample file; settings go to NAME.settings.csv beside it. Refused if it exists, unless --append.",
-            HelpName = "file",
-            DefaultValueFactory = _ => "samples.csv",
-        };
-        outPath.AcceptLegalFilePathsOnly();
+        var outPath = OutFile("--out", "The sample file; settings go to NAME.settings.csv beside it. Refused if it exists, unless --append.");
+        outPath.DefaultValueFactory = _ => "samples.csv";
         // A directory is refused here with sample's other --out problems (exit 3), not at the first sample's write.
         outPath.Validators.Add(r =>
         {

@@ -23,12 +23,7 @@ internal static class WatchCommand
         var connectionArgument = ConnectionArgument("How to connect, as walsim sample takes it (a connection string, a postgresql:// URI, a database name); what it leaves out comes from the libpq environment (PGHOST, PGUSER, PGPASSWORD or ~/.pgpass ...). The role needs pg_monitor. [default: the environment alone]");
         var interval = Duration("--interval", "Time between samples. [default: 10s]");
         var wait = Duration("--wait", "If the server is not up yet, keep trying to connect for this long, with backoff. [default: the first failure ends the run]");
-        var append = new Option<string>("--append")
-        {
-            Description = "Also append every sample to this sample file (created if missing; settings in NAME.settings.csv beside it). A previous run's samples in it are loaded as history, so a restarted watcher forecasts at once.",
-            HelpName = "file",
-        };
-        append.AcceptLegalFilePathsOnly();
+        var append = OutFile("--append", "Also append every sample to this sample file (created if missing; settings in NAME.settings.csv beside it). A previous run's samples in it are loaded as history, so a restarted watcher forecasts at once.");
         var history = Duration("--history", "The rolling history kept in memory, which the workload is fitted to. [default: 6h]");
         var forecastEvery = Duration("--forecast-every", "How often to refit the workload and re-run the forecast (off the sampling path). [default: 5min]");
         var horizon = Duration("--horizon", "How far ahead to forecast; a time beyond it is exported as +Inf. [default: 48h]");

@@ -35,28 +35,36 @@ public interface ICheckpointSlots
 }
 
 /// <summary>
+/// A node's WAL state as its next checkpoint or restartpoint reads it, apart from that decision's own positions and
+/// the slots: what the decisions before it left, and pg_wal. Every caller of <see cref="CheckpointDecision"/> and
+/// <see cref="RestartpointDecision"/> builds its inputs from one (the engine's primary and standby from their own
+/// state, the replays of a real server in <c>walsim validate</c> and <c>walsim replay</c> and <c>walsim explain</c>
+/// from what was sampled) and carries it to the next decision with <see cref="After"/>.
+/// </summary>
+/// <param name="ControlRedo"><c>ControlFile->checkPointCopy.redo</c>, the decision's <c>PriorRedoPtr</c>;
+/// <see cref="Lsn.Invalid"/> when none (then the distance is 0 and the estimate is not updated).</param>
+/// <param name="Estimate"><c>CheckPointDistanceEstimate</c> (the checkpointer's; 0 when the postmaster starts).</param>
+/// <param name="LastRemoved"><c>XLogCtl->lastRemovedSegNo</c> (0 when the server starts, raised by <c>RemoveOldXlogFiles</c>).</param>
+/// <param name="Files">The segment files in pg_wal (for a checkpoint, those written up to recptr included; for a
+/// restartpoint, those before the files the walreceiver created up to endptr are added).</param>
+public readonly record struct NodeWalState(Lsn ControlRedo, double Estimate, SegmentNumber LastRemoved, WalDirectory Files)
+{
+    /// <summary>The state the next decision reads after one at <paramref name="redo"/> decided <paramref name="outcome"/>.</summary>
+    public NodeWalState After(Lsn redo, in CheckpointOutcome outcome) => new(redo, outcome.Estimate, outcome.LastRemoved, outcome.After);
+}
+
+/// <summary>
 /// What the retention half of <c>CreateCheckPoint</c> (xlog.c) reads, as values, so that the engine, the replay of a
 /// real server's observations (<c>walsim validate</c>, <c>walsim replay</c>), restartpoints and tests all feed the same
 /// function (<see cref="CheckpointDecision.Decide"/>). A value, built at each of a hundred thousand checkpoints a year.
 /// </summary>
-public readonly record struct CheckpointInputs
+/// <param name="Node">pg_control's redo, the distance estimate, <c>lastRemovedSegNo</c> and pg_wal's files when
+/// <c>RemoveOldXlogFiles</c> runs.</param>
+/// <param name="Redo"><c>RedoRecPtr</c>: this checkpoint's redo pointer.</param>
+/// <param name="RecPtr"><c>recptr</c>: the end of the checkpoint record (a restartpoint's <c>endptr</c>), which
+/// <c>KeepLogSeg</c>, <c>RemoveOldXlogFiles</c> and <c>PreallocXlogFiles</c> measure from.</param>
+public readonly record struct CheckpointInputs(NodeWalState Node, Lsn Redo, Lsn RecPtr)
 {
-    public CheckpointInputs() { } // so that the defaults below apply to an initializer
-
-    /// <summary><c>RedoRecPtr</c>: this checkpoint's redo pointer.</summary>
-    public required Lsn Redo { get; init; }
-
-    /// <summary><c>PriorRedoPtr</c>: pg_control's redo before this checkpoint; <see cref="Lsn.Invalid"/> when none
-    /// (then the distance is 0 and the estimate is not updated).</summary>
-    public required Lsn PriorRedo { get; init; }
-
-    /// <summary><c>recptr</c>: the end of the checkpoint record (a restartpoint's <c>endptr</c>), which
-    /// <c>KeepLogSeg</c>, <c>RemoveOldXlogFiles</c> and <c>PreallocXlogFiles</c> measure from.</summary>
-    public required Lsn RecPtr { get; init; }
-
-    /// <summary><c>CheckPointDistanceEstimate</c> before this checkpoint.</summary>
-    public required double Estimate { get; init; }
-
     /// <summary>The slots <c>InvalidateObsoleteReplicationSlots</c> looks at, in the order it walks them.</summary>
     public ReadOnlyMemory<CheckpointSlot> Slots { get; init; }
 
@@ -64,12 +72,6 @@ public readonly record struct CheckpointInputs
     /// version reads it (<see cref="Versions.RetentionPolicy.SlotMinimumSampling"/>: at the end, at the start, or from
     /// the saved restart_lsn on 18) — the caller knows when that was; null = the minimum of the slots' required LSNs.</summary>
     public Lsn? KeepSlotMinimum { get; init; }
-
-    /// <summary>The segment files in pg_wal when <c>RemoveOldXlogFiles</c> runs (those written up to recptr included).</summary>
-    public required WalDirectory Files { get; init; }
-
-    /// <summary><c>XLogCtl->lastRemovedSegNo</c> before this checkpoint.</summary>
-    public SegmentNumber LastRemoved { get; init; }
 
     /// <summary>The newest segment archiving no longer needs (<c>XLogArchiveCheckDone</c>); the default holds nothing back.</summary>
     public SegmentNumber ArchivedThrough { get; init; } = new(ulong.MaxValue);
@@ -154,8 +156,9 @@ public static class CheckpointDecision
         var recptr = inputs.RecPtr;
 
         // "if (PriorRedoPtr != InvalidXLogRecPtr) UpdateCheckPointDistanceEstimate(RedoRecPtr - PriorRedoPtr)".
-        var distance = inputs.PriorRedo.IsValid ? (inputs.Redo - inputs.PriorRedo).Bytes : 0;
-        var estimate = inputs.PriorRedo.IsValid ? Retention.UpdateCheckPointDistanceEstimate(inputs.Estimate, distance) : inputs.Estimate;
+        var node = inputs.Node;
+        var distance = node.ControlRedo.IsValid ? (inputs.Redo - node.ControlRedo).Bytes : 0;
+        var estimate = node.ControlRedo.IsValid ? Retention.UpdateCheckPointDistanceEstimate(node.Estimate, distance) : node.Estimate;
 
         // "XLByteToSeg(RedoRecPtr, _logSegNo); KeepLogSeg(recptr, &_logSegNo); if (InvalidateObsoleteReplicationSlots(
         // …, _logSegNo, …)) { XLByteToSeg(RedoRecPtr, _logSegNo); KeepLogSeg(recptr, &_logSegNo); }".
@@ -175,8 +178,8 @@ public static class CheckpointDecision
         var recycleSegNo = Retention.XLogFileSlop(settings, inputs.Redo, estimate);
         var cutoff = keep.Value > 0 ? keep - 1 : keep;
         var install = inputs.InstallSegmentsActive;
-        var removal = Retention.RemoveOldXlogFiles(inputs.Files, cutoff, recycleSegNo, recptr, inputs.ArchivedThrough,
-            settings.WalRecycle && install, inputs.LastRemoved, seg);
+        var removal = Retention.RemoveOldXlogFiles(node.Files, cutoff, recycleSegNo, recptr, inputs.ArchivedThrough,
+            settings.WalRecycle && install, node.LastRemoved, seg);
         var after = removal.After;
         var added = install ? Retention.PreallocXlogFiles(ref after, recptr, seg) : 0;
         return new CheckpointOutcome(distance, estimate, first, keep, invalidated, recycleSegNo,

@@ -7,37 +7,21 @@ public readonly record struct RestartpointSlot(string Name, Lsn RestartLsn);
 /// What <c>CreateRestartPoint</c> (xlog.c) reads when it runs: every input of its decision, as values, so that an
 /// engine, a replay of observations from a real standby, and a test can all feed it (docs/design/failover.md §2.2).
 /// </summary>
-public sealed record RestartpointInputs
+/// <param name="Node">What the restartpoints before this one left: pg_control's redo (the last restartpoint's, or the
+/// base backup's checkpoint's on a standby that has made none), the standby checkpointer's distance estimate (0 after
+/// a server start; restartpoint distances feed it), <c>lastRemovedSegNo</c>, and the segment files in the standby's
+/// pg_wal before the restartpoint (the files the walreceiver created for WAL received up to <c>endptr</c> are added to them).</param>
+/// <param name="ReplayedCheckpointRedo"><c>XLogCtl->lastCheckPoint.redo</c>: the redo of the newest primary checkpoint
+/// record the startup process has replayed (<c>RecoveryRestartPoint</c>); <see cref="Lsn.Invalid"/> when none was.</param>
+/// <param name="Received"><c>GetWalRcvFlushRecPtr()</c>: what the walreceiver has written and flushed
+/// (<c>pg_last_wal_receive_lsn()</c>); <see cref="Lsn.Invalid"/> when no walreceiver ever ran.</param>
+/// <param name="Replayed"><c>GetXLogReplayRecPtr()</c>: the end of the last record replayed (<c>pg_last_wal_replay_lsn()</c>).</param>
+public sealed record RestartpointInputs(NodeWalState Node, Lsn ReplayedCheckpointRedo, Lsn Received, Lsn Replayed)
 {
-    /// <summary><c>XLogCtl->lastCheckPoint.redo</c>: the redo of the newest primary checkpoint record the startup
-    /// process has replayed (<c>RecoveryRestartPoint</c>); <see cref="Lsn.Invalid"/> when none was.</summary>
-    public required Lsn ReplayedCheckpointRedo { get; init; }
-
-    /// <summary><c>ControlFile->checkPointCopy.redo</c> before the restartpoint: the last restartpoint's redo, or the
-    /// base backup's checkpoint's on a standby that has made none (<c>PriorRedoPtr</c>).</summary>
-    public required Lsn PriorRedo { get; init; }
-
-    /// <summary><c>GetWalRcvFlushRecPtr()</c>: what the walreceiver has written and flushed (<c>pg_last_wal_receive_lsn()</c>);
-    /// <see cref="Lsn.Invalid"/> when no walreceiver ever ran.</summary>
-    public required Lsn Received { get; init; }
-
-    /// <summary><c>GetXLogReplayRecPtr()</c>: the end of the last record replayed (<c>pg_last_wal_replay_lsn()</c>).</summary>
-    public required Lsn Replayed { get; init; }
-
-    /// <summary><c>CheckPointDistanceEstimate</c> before this restartpoint (the checkpointer's; 0 after a server start).</summary>
-    public required double Estimate { get; init; }
-
     /// <summary>The standby's own slots that still hold WAL (not invalidated, restart_lsn valid) when the slot minimum
     /// is read (<c>XLogGetReplicationSlotMinimumLSN</c>: at restartpoint start from 13.22/14.19/15.14/16.10/17.6, at
     /// the end before that; the caller samples them at the point its version reads them).</summary>
-    public required IReadOnlyList<RestartpointSlot> Slots { get; init; }
-
-    /// <summary>The segment files in the standby's pg_wal before the restartpoint; the files the walreceiver created for
-    /// WAL received up to <c>endptr</c> are added to them.</summary>
-    public required WalDirectory Files { get; init; }
-
-    /// <summary><c>XLogCtl->lastRemovedSegNo</c> (0 since the server started).</summary>
-    public SegmentNumber LastRemoved { get; init; }
+    public IReadOnlyList<RestartpointSlot> Slots { get; init; } = [];
 
     /// <summary><c>XLogCtl->InstallXLogFileSegmentActive</c>: the walreceiver is streaming (not restoring from the
     /// archive). 13.21+/14.18+/15+ neither recycle nor preallocate without it.</summary>
@@ -83,7 +67,7 @@ public static class RestartpointDecision
     /// <summary>The restartpoint's decision, or null when it is skipped (<see cref="Skips"/>).</summary>
     public static RestartpointOutcome? Decide(ServerSettings settings, RestartpointInputs inputs)
     {
-        if (Skips(inputs.ReplayedCheckpointRedo, inputs.PriorRedo)) return null;
+        if (Skips(inputs.ReplayedCheckpointRedo, inputs.Node.ControlRedo)) return null;
         var seg = settings.SegmentSize;
         var redo = inputs.ReplayedCheckpointRedo;
         var endptr = EndPtr(inputs.Received, inputs.Replayed);
@@ -92,19 +76,14 @@ public static class RestartpointDecision
 
         // From here a restartpoint is a checkpoint with endptr for recptr: the same estimate (restartpoint distances
         // feed the one XLOGfileslop reads), KeepLogSeg, invalidation, RemoveOldXlogFiles and PreallocXlogFiles.
-        var o = CheckpointDecision.Decide(settings, new CheckpointInputs
+        // The walreceiver has created the files through the last byte it received, endptr - 1: at a segment boundary
+        // (received exactly through a WAL switch) the file endptr names does not exist yet, and a recycled file is
+        // installed under that name before PreallocXlogFiles would create it.
+        var node = inputs.Node with { Files = inputs.Node.Files.Through(seg.PrevSegmentOf(endptr)) };
+        var o = CheckpointDecision.Decide(settings, new CheckpointInputs(node, redo, endptr)
         {
-            Redo = redo,
-            PriorRedo = inputs.PriorRedo,
-            RecPtr = endptr,
-            Estimate = inputs.Estimate,
             Slots = slots,
             KeepSlotMinimum = inputs.KeepSlotMinimum,
-            // The walreceiver has created the files through the last byte it received, endptr - 1: at a segment boundary
-            // (received exactly through a WAL switch) the file endptr names does not exist yet, and a recycled file is
-            // installed under that name before PreallocXlogFiles would create it.
-            Files = inputs.Files.Through(seg.PrevSegmentOf(endptr)),
-            LastRemoved = inputs.LastRemoved,
             InstallSegmentsActive = inputs.Streaming || !settings.Policy.RecyclesOnlyWhileStreaming,
         });
         var invalidated = o.Invalidated.Count == 0 ? [] : new RestartpointInvalidation[o.Invalidated.Count];

@@ -33,7 +33,7 @@ public sealed record RunEstimate(double WalBytes, double Segments, double Checkp
             var e = Of(scenario, v);
             if (most is null || e.Work > most.Work) most = e;
         }
-        return most ?? Of(scenario, PgVersion.Parse("18"));
+        return most ?? Of(scenario, SupportedVersions.Majors[^1].Newest);
     }
 
     /// <summary>The estimate on <paramref name="version"/>.</summary>

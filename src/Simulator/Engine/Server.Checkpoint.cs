@@ -85,25 +85,16 @@ internal sealed partial class Server
         var recptr = Insert;
         var redo = _ckptRedo;
 
-        var prior = _controlRedo;
+        var node = new NodeWalState(_controlRedo, _estimate, _lastRemoved, _dir);
         _controlCheckPoint = ckptLsn;
-        _controlRedo = redo;
 
-        var outcome = CheckpointDecision.Decide(_settings, new CheckpointInputs
+        var outcome = CheckpointDecision.Decide(_settings, new CheckpointInputs(node, redo, recptr)
         {
-            Redo = redo,
-            PriorRedo = prior,
-            RecPtr = recptr,
-            Estimate = _estimate,
             KeepSlotMinimum = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointStart ? _ckptSlotMinAtStart : _slotMin,
-            Files = _dir,
-            LastRemoved = _lastRemoved,
             ArchivedThrough = ArchivedThrough(),
         }, new DecisionSlots(this));
-        _estimate = outcome.Estimate;
+        (_controlRedo, _estimate, _lastRemoved, _dir) = node.After(redo, outcome);
         var invalidated = Invalidate(outcome.Invalidated);
-        _dir = outcome.After;
-        _lastRemoved = outcome.LastRemoved;
         _lastKeep = outcome.Keep;
 
         _checkpoints++;

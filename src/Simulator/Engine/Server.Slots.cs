@@ -483,7 +483,7 @@ internal sealed partial class Server
                 CreateSlot(c.Slot);
                 break;
             case DropSlot d:
-                var drop = Find(d.Slot) ?? throw Unknown(d.Slot, e);
+                var drop = Existing(d.Slot, e);
                 if (drop.Held)
                     throw new ScenarioValidationException($"replication slot \"{d.Slot}\" is active for PID {drop.Pid} at {e.At} (held by hold_slot): release_slot first", e.Location, "drop_slot");
                 _slots.Remove(drop);
@@ -491,7 +491,7 @@ internal sealed partial class Server
                 ComputeRequiredLsn();
                 break;
             case AdvanceSlot a:
-                var slot = Find(a.Slot) ?? throw Unknown(a.Slot, e);
+                var slot = Existing(a.Slot, e);
                 if (AdvanceRefused(slot, a, e) is { } refused)
                 {
                     // As on the server: the call fails and the slot is left as it was (a never-reserved slot stays
@@ -511,17 +511,17 @@ internal sealed partial class Server
                     ComputeRequiredLsn();
                 break;
             case ConsumeSlot d:
-                var decoded = Find(d.Slot) ?? throw Unknown(d.Slot, e);
+                var decoded = Existing(d.Slot, e);
                 // pg_logical_slot_get_changes / peek_changes: no recompute of their own (logicalfuncs.c).
                 if (decoded.Invalidated == InvalidationCause.None) Decode(decoded, Lsn.Min(Target(d.Target, d.ToMark) ?? Insert, Insert), confirm: !d.Peek);
                 MarkSlotsChanged();
                 break;
             case StopConsumer stop:
-                _ = Find(stop.Slot) ?? throw Unknown(stop.Slot, e);
+                _ = Existing(stop.Slot, e);
                 Disconnect(stop.Slot);
                 break;
             case StartConsumer start:
-                var st = Find(start.Slot) ?? throw Unknown(start.Slot, e);
+                var st = Existing(start.Slot, e);
                 if (!st.Spec.Consumer.Connected)
                     throw new ScenarioValidationException($"slot \"{start.Slot}\" has no consumer to start", e.Location, "start_consumer");
                 Reconnect(start.Slot);
@@ -538,7 +538,7 @@ internal sealed partial class Server
                 EndTransaction(t.Name);
                 break;
             case HoldSlot hold:
-                var held = Find(hold.Slot) ?? throw Unknown(hold.Slot, e);
+                var held = Existing(hold.Slot, e);
                 // START_REPLICATION on an invalidated slot is refused; the event then does nothing, as the server would.
                 if (held.Active || held.Invalidated != InvalidationCause.None) break;
                 held.Active = held.Held = true;
@@ -547,7 +547,7 @@ internal sealed partial class Server
                 MarkSlotsChanged();
                 break;
             case ReleaseSlot release:
-                var released = Find(release.Slot) ?? throw Unknown(release.Slot, e);
+                var released = Existing(release.Slot, e);
                 if (!released.Held) break;
                 released.Held = released.Active = false;
                 if (_policy.ReportsInactiveSince) released.InactiveSince = _now;
@@ -581,6 +581,7 @@ internal sealed partial class Server
     /// <summary>An advance's or decode's target: an LSN, a mark ± bytes resolved against this server's mark, or null (now).</summary>
     private Lsn? Target(Lsn? lsn, MarkOffset? mark) => mark is { } m ? m.Resolve(_marks[m.Mark]) : lsn;
 
-    private static ScenarioValidationException Unknown(string slot, ScenarioEvent e) =>
-        new($"replication slot \"{slot}\" does not exist at {e.At}", e.Location, "slot");
+    /// <summary>The slot an event names; a scenario error at the event when no such slot exists then.</summary>
+    private SlotState Existing(string slot, ScenarioEvent e) =>
+        Find(slot) ?? throw new ScenarioValidationException($"replication slot \"{slot}\" does not exist at {e.At}", e.Location, "slot");
 }

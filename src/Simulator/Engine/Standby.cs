@@ -311,24 +311,17 @@ internal sealed partial class StandbyServer
         _dir = _dir.Through(_seg.PrevSegmentOf(received));
         TrackPeak();
         foreach (var s in _slots) s.Update(this, _now);
-        var outcome = RestartpointDecision.Decide(_settings, new RestartpointInputs
+        var node = new NodeWalState(_controlRedo, _estimate, _lastRemoved, _dir);
+        var outcome = RestartpointDecision.Decide(_settings, new RestartpointInputs(node, redo, received, replayed)
         {
-            ReplayedCheckpointRedo = redo,
-            PriorRedo = _controlRedo,
-            Received = received,
-            Replayed = replayed,
-            Estimate = _estimate,
             Slots = _slots.Where(x => !x.Invalidated && x.RestartLsn.IsValid).Select(x => new RestartpointSlot(x.Spec.Name, x.RestartLsn)).ToList(),
-            Files = _dir,
-            LastRemoved = _lastRemoved,
             Streaming = Streaming(_now),
             KeepSlotMinimum = _policy.SlotMinimumSampling == SlotMinimumSampling.AtCheckpointEnd ? null : _rpSlotMin,
         })!; // never null: the start found a checkpoint newer than pg_control's redo
         var endptr = outcome.EndPtr;
         var keep = outcome.Checkpoint.Keep;
         var keepFirst = outcome.Checkpoint.KeepBeforeInvalidation;
-        _controlRedo = redo;
-        _estimate = outcome.Checkpoint.Estimate;
+        (_controlRedo, _estimate, _lastRemoved, _) = node.After(redo, outcome.Checkpoint);
         var distance = outcome.Checkpoint.DistanceBytes;
         var invalidated = new List<string>();
         foreach (var inv in outcome.Invalidated)
@@ -345,7 +338,6 @@ internal sealed partial class StandbyServer
         var removal = (Removed: outcome.Checkpoint.Removed, Recycled: outcome.Checkpoint.Recycled);
         var added = outcome.Checkpoint.Added;
         _dir = outcome.Checkpoint.After;
-        _lastRemoved = outcome.Checkpoint.LastRemoved;
         _lastKeep = keep;
         _restartpoints++;
         // What the synchronized copies cost this standby (docs/design/failover.md §3.6 retained_by_copies): the segments this restartpoint

@@ -92,6 +92,9 @@ public sealed record WalState
 
     /// <summary>A standby: its WAL goes at restartpoints, which this does not predict.</summary>
     public bool InRecovery { get; init; }
+
+    /// <summary>This state as the next checkpoint (restartpoint) reads it, over <paramref name="files"/>; an unknown estimate as 0.</summary>
+    public NodeWalState Node(WalDirectory files) => new(Redo, Estimate ?? 0, LastRemoved, files);
 }
 
 /// <summary>The files and bytes of one reason (and slot).</summary>
@@ -334,16 +337,10 @@ public sealed record WalBreakdown(
         var distinct = files.Select(f => f.Segment).Distinct().Count();
         if (distinct != (long)dir.Count)
             notes.Add($"pg_wal's segments are not one run ({distinct} distinct in {dir}): the next checkpoint's counts assume one");
-        var outcome = CheckpointDecision.Decide(settings, new CheckpointInputs
+        var outcome = CheckpointDecision.Decide(settings, new CheckpointInputs(state.Node(dir), redo, recptr)
         {
-            Redo = redo,
-            PriorRedo = state.Redo,
-            RecPtr = recptr,
-            Estimate = state.Estimate ?? 0,
             Slots = state.Slots.Select(s => s.Slot).ToArray(),
             KeepSlotMinimum = state.SlotMinimum,
-            Files = dir,
-            LastRemoved = state.LastRemoved,
             ArchivedThrough = state.ArchivedThrough,
         });
         if (state.Estimate is null)
@@ -361,17 +358,11 @@ public sealed record WalBreakdown(
     {
         var seg = settings.SegmentSize;
         var redo = state.NextRedo ?? state.ReplayLsn;
-        var outcome = RestartpointDecision.Decide(settings, new RestartpointInputs
+        var node = state.Node(new WalDirectory(files[0].Segment, files[^1].Segment));
+        var outcome = RestartpointDecision.Decide(settings, new RestartpointInputs(node, redo, state.Insert, state.ReplayLsn)
         {
-            ReplayedCheckpointRedo = redo,
-            PriorRedo = state.Redo,
-            Received = state.Insert,
-            Replayed = state.ReplayLsn,
-            Estimate = state.Estimate ?? 0,
             Slots = state.Slots.Where(s => s.Slot.RequiredLsn.IsValid).Select(s => new RestartpointSlot(s.Name, s.Slot.RequiredLsn)).ToList(),
             KeepSlotMinimum = state.SlotMinimum,
-            Files = new WalDirectory(files[0].Segment, files[^1].Segment),
-            LastRemoved = state.LastRemoved,
         });
         if (outcome is null)
         {

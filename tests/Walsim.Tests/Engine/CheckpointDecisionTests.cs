@@ -20,15 +20,11 @@ public class CheckpointDecisionTests
 
     // TV-02 (retention-model.md §4 families B, C): redo 0/A5000028 (165), recptr 0/A7001000 (167), s1 at 0/90000000 (144), s2 at
     // 0/A6800000 (166), max_slot_wal_keep_size 128MB = 8 segments, 144..167 in pg_wal.
-    private static CheckpointInputs Tv02(params CheckpointSlot[] slots) => new()
-    {
-        Redo = L("0/A5000028"),
-        PriorRedo = L("0/A3000028"),
-        RecPtr = L("0/A7001000"),
-        Estimate = 0,
-        Slots = slots,
-        Files = Dir(0x90, 0xA7),
-    };
+    private static CheckpointInputs Tv02(params CheckpointSlot[] slots) =>
+        new(Node(controlRedo: "0/A3000028", estimate: 0, Dir(0x90, 0xA7)), Redo: L("0/A5000028"), RecPtr: L("0/A7001000")) { Slots = slots };
+
+    /// <summary>A primary before its checkpoint: pg_control's redo, the distance estimate, pg_wal; nothing removed yet.</summary>
+    private static NodeWalState Node(string controlRedo, double estimate, WalDirectory files) => new(L(controlRedo), estimate, default, files);
 
     // KeepLogSeg: 167 − 144 = 23 > 8 → 159; oldestLSN = 0/9F000000; InvalidatePossiblyObsoleteSlot: s1 < it, its
     // walsender is terminated; the 16+ DETAIL "exceeds the limit by" 0/9F000000 − 0/90000000 = 251,658,240 bytes.
@@ -134,14 +130,7 @@ public class CheckpointDecisionTests
         int removed, int recycled, ulong newest)
     {
         var s = Settings("12.22", ("wal_keep_segments", "8"), ("wal_recycle", walRecycle), ("min_wal_size", minWalSize));
-        var o = CheckpointDecision.Decide(s, new CheckpointInputs
-        {
-            Redo = L("0/6A0000D8"),
-            PriorRedo = L("0/68000028"),
-            RecPtr = L("0/6C002F40"),
-            Estimate = 33_554_432,
-            Files = Dir(90, 108),
-        });
+        var o = CheckpointDecision.Decide(s, new CheckpointInputs(Node(controlRedo: "0/68000028", estimate: 33_554_432, Dir(90, 108)), Redo: L("0/6A0000D8"), RecPtr: L("0/6C002F40")));
         Assert.Equal((32768L, 32768L), (o.DistanceKb, o.EstimateKb)); // log_checkpoints: distance=32768 kB, estimate=32768 kB
         Assert.Equal(S(100), o.Keep);
         Assert.Equal((removed, recycled, 0), (o.Removed, o.Recycled, o.Added));
@@ -153,15 +142,7 @@ public class CheckpointDecisionTests
     public void Files_archiving_still_needs_are_kept_and_lastRemovedSegNo_stops_at_the_last_archived()
     {
         var s = Settings("12.22", ("wal_keep_segments", "8"));
-        var o = CheckpointDecision.Decide(s, new CheckpointInputs
-        {
-            Redo = L("0/6A0000D8"),
-            PriorRedo = L("0/68000028"),
-            RecPtr = L("0/6C002F40"),
-            Estimate = 33_554_432,
-            Files = Dir(90, 108),
-            ArchivedThrough = S(95),
-        });
+        var o = CheckpointDecision.Decide(s, new CheckpointInputs(Node(controlRedo: "0/68000028", estimate: 33_554_432, Dir(90, 108)), Redo: L("0/6A0000D8"), RecPtr: L("0/6C002F40")) { ArchivedThrough = S(95) });
         Assert.Equal((4, 2), (o.Removed, o.Recycled));
         Assert.Equal((Dir(96, 110), S(95)), (o.After, o.LastRemoved));
     }
@@ -174,31 +155,16 @@ public class CheckpointDecisionTests
     public void PreallocXlogFiles_adds_the_next_segment_once_recptr_is_three_quarters_into_its_own(bool installActive, int added, ulong newest)
     {
         var s = Settings("16.14", ("wal_recycle", "off"));
-        var o = CheckpointDecision.Decide(s, new CheckpointInputs
-        {
-            Redo = L("0/6A0000D8"),
-            PriorRedo = L("0/68000028"),
-            RecPtr = L("0/6CC00001"),
-            Estimate = 0,
-            Files = Dir(90, 108),
-            InstallSegmentsActive = installActive,
-        });
+        var o = CheckpointDecision.Decide(s, new CheckpointInputs(Node(controlRedo: "0/68000028", estimate: 0, Dir(90, 108)), Redo: L("0/6A0000D8"), RecPtr: L("0/6CC00001")) { InstallSegmentsActive = installActive });
         Assert.Equal((added, Dir(106, newest)), (o.Added, o.After));
     }
 
     // "if (PriorRedoPtr != InvalidXLogRecPtr) UpdateCheckPointDistanceEstimate(...)": the first checkpoint after
-    // initdb (no prior redo) leaves the estimate alone and logs distance=0.
+    // initdb (no prior redo: 0/0, InvalidXLogRecPtr) leaves the estimate alone and logs distance=0.
     [Fact]
     public void Without_a_prior_redo_the_distance_is_zero_and_the_estimate_unchanged()
     {
-        var o = CheckpointDecision.Decide(Settings("16.14"), new CheckpointInputs
-        {
-            Redo = L("0/6A0000D8"),
-            PriorRedo = Lsn.Invalid,
-            RecPtr = L("0/6A000200"),
-            Estimate = 1_048_576,
-            Files = Dir(0x6A, 0x6A),
-        });
+        var o = CheckpointDecision.Decide(Settings("16.14"), new CheckpointInputs(Node(controlRedo: "0/0", estimate: 1_048_576, Dir(0x6A, 0x6A)), Redo: L("0/6A0000D8"), RecPtr: L("0/6A000200")));
         Assert.Equal((0L, 1_048_576d), (o.DistanceBytes, o.Estimate));
     }
 

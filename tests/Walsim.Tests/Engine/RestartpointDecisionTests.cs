@@ -15,15 +15,10 @@ public class RestartpointDecisionTests
     private static WalDirectory Dir(ulong oldest, ulong newest) => new(S(oldest), S(newest));
 
     private static RestartpointInputs Inputs(string redo, string prior, string received, string replayed, double estimate,
-        WalDirectory files, params (string Name, string RestartLsn)[] slots) => new()
+        WalDirectory files, params (string Name, string RestartLsn)[] slots) =>
+        new(new NodeWalState(L(prior), estimate, default, files), L(redo), L(received), L(replayed))
         {
-            ReplayedCheckpointRedo = L(redo),
-            PriorRedo = L(prior),
-            Received = L(received),
-            Replayed = L(replayed),
-            Estimate = estimate,
             Slots = slots.Select(s => new RestartpointSlot(s.Name, L(s.RestartLsn))).ToList(),
-            Files = files,
         };
 
     // CreateRestartPoint: "if (XLogRecPtrIsInvalid(lastCheckPointRecPtr) || lastCheckPoint.redo <=

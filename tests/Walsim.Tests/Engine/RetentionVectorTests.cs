@@ -33,14 +33,10 @@ public class RetentionVectorTests
         ServerSettings s, Lsn recptr, SegmentNumber redoSeg, params (string Name, Lsn Restart)[] slots)
     {
         var min = MinRestart(slots);
-        var o = CheckpointDecision.Decide(s, new CheckpointInputs
+        var o = CheckpointDecision.Decide(s, new CheckpointInputs(new NodeWalState(ControlRedo: Lsn.Invalid, Estimate: 0, LastRemoved: default, Files: new WalDirectory(redoSeg, redoSeg)),
+            Redo: s.SegmentSize.StartOf(redoSeg), RecPtr: recptr)
         {
-            Redo = s.SegmentSize.StartOf(redoSeg),
-            PriorRedo = Lsn.Invalid,
-            RecPtr = recptr,
-            Estimate = 0,
             Slots = slots.Select(x => CheckpointSlot.Holding(x.Name, x.Restart)).ToArray(),
-            Files = new WalDirectory(redoSeg, redoSeg),
         });
         var invalidated = o.Invalidated.Select(i => i.Name).ToArray();
         var minAfter = invalidated.Length > 0 && s.Policy.RecomputesHorizonAfterInvalidation

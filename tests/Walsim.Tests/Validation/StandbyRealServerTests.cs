@@ -140,11 +140,8 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         var redo = d.Standby.RedoLsn;
         Assert.Equal(Seg.SegmentOf(redo), d.Standby.Files.Oldest);
         // The same restartpoint counted from the replay position alone would have kept three more files.
-        var fromReplay = RestartpointDecision.Decide(d.StandbySettings, new RestartpointInputs
-        {
-            ReplayedCheckpointRedo = redo, PriorRedo = paused.RedoLsn, Received = Lsn.Invalid, Replayed = paused.Replayed,
-            Estimate = 0, Slots = [], Files = new WalDirectory(paused.Files.Oldest, paused.Files.Newest),
-        })!;
+        var fromReplay = RestartpointDecision.Decide(d.StandbySettings, new RestartpointInputs(
+            new NodeWalState(paused.RedoLsn, 0, default, new WalDirectory(paused.Files.Oldest, paused.Files.Newest)), redo, Lsn.Invalid, paused.Replayed))!;
         Assert.Equal(Seg.SegmentOf(redo) - 3, fromReplay.Checkpoint.Keep);
 
         await d.ResumeReplayAsync(Ct);

@@ -156,28 +156,51 @@ public static class HtmlReport
         w.Write("<div class=\"chart\" id=\"chart-pg-wal\" data-chart=\"pg_wal\"></div>\n");
         // pg_wal by reason (walsim explain's breakdown at every charted instant), one stacked chart per version/node.
         var explained = Enumerable.Range(0, versions.Count).Where(i => versions[i].Points.Count > 0 && versions[i].Points.All(p => p.ReasonBytes is not null)).ToList();
-        foreach (var i in explained)
-        {
-            w.Write($"<h2>pg_wal by reason: {Html.Encode(versions[i].Label)}</h2>\n");
-            w.Write($"<div class=\"chart\" id=\"chart-reasons-{i}\" data-chart=\"reasons\" data-version=\"{i}\"></div>\n");
-        }
-        if (explained.Count > 0)
-            w.Write("<p class=\"hint\">Each file of pg_wal has one reason (walsim explain), stacked from the bottom: redo (from the last " +
-                    "checkpoint's redo to the insert position), wal_keep, each slot (the WAL advancing it to the next slot would free), " +
-                    "the archiver (.ready), recycled ahead (pre-allocated names past the insert position), and removable (released, " +
-                    "waiting for the next checkpoint). Only the reasons that ever hold a file are drawn.</p>\n");
+        WriteChartSeries(w, explained, i => ($"pg_wal by reason: {Html.Encode(versions[i].Label)}", $"reasons-{i}", "reasons", $" data-version=\"{i}\""),
+            "Each file of pg_wal has one reason (walsim explain), stacked from the bottom: redo (from the last " +
+            "checkpoint's redo to the insert position), wal_keep, each slot (the WAL advancing it to the next slot would free), " +
+            "the archiver (.ready), recycled ahead (pre-allocated names past the insert position), and removable (released, " +
+            "waiting for the next checkpoint). Only the reasons that ever hold a file are drawn.");
         var slotNames = versions.SelectMany(v => v.SlotNames).Distinct(StringComparer.Ordinal).ToList();
-        for (var i = 0; i < slotNames.Count; i++)
-        {
-            w.Write($"<h2>slot {Html.Encode(slotNames[i])}: retained WAL</h2>\n");
-            w.Write($"<div class=\"chart\" id=\"chart-slot-{i}\" data-chart=\"slot\" data-slot=\"{Html.Encode(slotNames[i])}\"></div>\n");
-        }
-        if (slotNames.Count > 0)
-            w.Write("<p class=\"hint\">Band under each slot chart, one row per version: wal_status — " +
-                    "<span class=\"swatch reserved\"></span>reserved <span class=\"swatch extended\"></span>extended " +
-                    "<span class=\"swatch unreserved\"></span>unreserved <span class=\"swatch lost\"></span>lost " +
-                    "<span class=\"swatch none\"></span>no slot / no wal_status.</p>\n");
+        WriteChartSeries(w, [.. Enumerable.Range(0, slotNames.Count)], i => ($"slot {Html.Encode(slotNames[i])}: retained WAL", $"slot-{i}", "slot", $" data-slot=\"{Html.Encode(slotNames[i])}\""),
+            "Band under each slot chart, one row per version: wal_status — " +
+            "<span class=\"swatch reserved\"></span>reserved <span class=\"swatch extended\"></span>extended " +
+            "<span class=\"swatch unreserved\"></span>unreserved <span class=\"swatch lost\"></span>lost " +
+            "<span class=\"swatch none\"></span>no slot / no wal_status.");
         w.Write("</section>\n");
+    }
+
+    /// <summary>Charts of one kind, one per item (its heading, element id, <c>data-chart</c> for report.js and further
+    /// attributes saying what it draws, all already encoded), then the hint that explains them all; nothing when there
+    /// are none.</summary>
+    private static void WriteChartSeries(TextWriter w, IReadOnlyList<int> items, Func<int, (string Heading, string Id, string Chart, string Attributes)> chart, string hint)
+    {
+        foreach (var item in items)
+        {
+            var (heading, id, kind, attributes) = chart(item);
+            w.Write($"<h2>{heading}</h2>\n");
+            w.Write($"<div class=\"chart\" id=\"chart-{id}\" data-chart=\"{kind}\"{attributes}></div>\n");
+        }
+        if (items.Count > 0) w.Write($"<p class=\"hint\">{hint}</p>\n");
+    }
+
+    /// <summary>A <c>&lt;section&gt;</c> of the page, <paramref name="id"/>, opening with <paramref name="open"/> (its
+    /// heading, already encoded; empty for none), then <paramref name="writeItem"/> for each of <paramref name="items"/>;
+    /// nothing at all when there are none.</summary>
+    internal static void WriteSection<T>(TextWriter w, string id, string open, IReadOnlyList<T> items, Action<T> writeItem)
+    {
+        if (items.Count == 0) return;
+        w.Write($"<section id=\"{id}\">\n{open}");
+        foreach (var item in items) writeItem(item);
+        w.Write("</section>\n");
+    }
+
+    /// <summary>A list (<c>&lt;ul&gt;</c> with <paramref name="attributes"/>, already encoded) of items already encoded.</summary>
+    internal static void WriteList<T>(TextWriter w, string attributes, IEnumerable<T> items, Func<T, string> itemHtml)
+    {
+        w.Write($"<ul{attributes}>\n");
+        foreach (var item in items) w.Write($"<li>{itemHtml(item)}</li>\n");
+        w.Write("</ul>\n");
     }
 
     private static string Downsampling(IReadOnlyList<VersionReport> versions)
