@@ -25,6 +25,10 @@ public sealed class WorkloadObserver(bool keepPositions = false)
     private int _checkpoints, _checkpointsByWal;
     private DateTimeOffset? _firstCheckpointTime, _lastCheckpointTime;
     private readonly Queue<(WritePhaseBounds, TimeSpan)> _writePhases = new();
+    private readonly Queue<TimeSpan> _timedLateness = new();
+
+    /// <summary>The timed checkpoints' lateness kept (the most recent: the machine's load now).</summary>
+    public const int LatenessKept = 120;
 
     /// <summary>The first reading observed; null before any.</summary>
     public ServerSample? First { get; private set; }
@@ -93,7 +97,20 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         // Requested by WAL volume when the new redo is past the point XLogWrite requests one at: the start of the
         // segment CheckPointSegments after the previous redo's (retention-model.md §3.2) — up to a segment sooner than
         // a full CheckPointSegments of distance, which undercounted them. One rule, the engine's.
-        if (settings is not null && after.RedoLsn >= Retention.CheckpointRequestLsn(settings, before.RedoLsn)) _checkpointsByWal++;
+        var byWal = settings is not null && after.RedoLsn >= Retention.CheckpointRequestLsn(settings, before.RedoLsn);
+        if (byWal) _checkpointsByWal++;
+        // A timed one (not requested by WAL volume) right after the checkpoint the reading before showed: how late it
+        // came after checkpoint_timeout. Both times are time(NULL) at the start (CreateCheckPoint's checkPoint.time).
+        else if (settings is not null)
+        {
+            var timeout = TimeSpan.FromTicks(settings.CheckpointTimeout.Microseconds * 10);
+            var interval = after.CheckpointTime - before.CheckpointTime;
+            if (interval >= timeout - TimeSpan.FromSeconds(1) && interval < timeout * 1.5)
+            {
+                _timedLateness.Enqueue(interval - timeout);
+                if (_timedLateness.Count > LatenessKept) _timedLateness.Dequeue();
+            }
+        }
         _writePhases.Enqueue((WritePhaseBounds.Between(before.ServerTime, after.ServerTime, after.CheckpointTime), after.ServerTime - before.ServerTime));
         if (_writePhases.Count > CheckpointWritePhases.Kept) _writePhases.Dequeue();
     }
@@ -103,7 +120,10 @@ public sealed class WorkloadObserver(bool keepPositions = false)
 
     /// <summary>Checkpoints seen (a new redo pointer between two readings of one run), and the mean interval.</summary>
     public CheckpointRhythm Rhythm =>
-        new(_checkpoints, _checkpointsByWal, _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l ? (l - f) / (_checkpoints - 1) : null);
+        new(_checkpoints, _checkpointsByWal, _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l ? (l - f) / (_checkpoints - 1) : null)
+        {
+            TimedLateness = [.. _timedLateness],
+        };
 
     /// <summary>How long the last checkpoints seen took to write (bounded by the readings around each), and so the write
     /// phase a forecast assumes.</summary>
