@@ -203,7 +203,7 @@ public static class Forecaster
             // No observer unless the trajectory is wanted: an unobserved run builds no timeline rows at all.
             var recorder = every is null ? null : new PgWalRecorder(every, points);
             var run = paused.Count == 0 ? scenario : WithPauses(scenario, paused, new Random(MonteCarlo.RunSeed(options.Seed ^ PauseSeed, i)));
-            run = run with { TimedCheckpointLateness = CheckpointTiming(input.Checkpoints.TimedLateness, timeout, options.Horizon, new Random(MonteCarlo.RunSeed(options.Seed ^ CheckpointSeed, i))) };
+            run = run with { TimedCheckpointLateness = CheckpointTiming(input.TimedCheckpointLateness, timeout, options.Horizon, new Random(MonteCarlo.RunSeed(options.Seed ^ CheckpointSeed, i))) };
             return (Result: Simulation.Run(run with { Workload = workload }, version, recorder), Bytes: recorder?.Bytes ?? []);
         }, options.Parallelism);
         var outcomes = runs.Select(r => r.Result).ToArray();
@@ -253,7 +253,7 @@ public static class Forecaster
     /// <summary>
     /// One run's timing of its timed checkpoints (<see cref="Scenario.TimedCheckpointLateness"/>). <c>checkpoint_time</c>
     /// is <c>time(NULL)</c> at a checkpoint's start, whole seconds: the samples show how many whole seconds each timed
-    /// checkpoint came after checkpoint_timeout (<see cref="CheckpointRhythm.TimedLateness"/>: mostly 0 — the
+    /// checkpoint came after checkpoint_timeout (<see cref="ForecastInput.TimedCheckpointLateness"/>: mostly 0 — the
     /// checkpointer counts the timeout in whole seconds from the previous start — sometimes 1 or more when the machine
     /// was busy), but not where inside its second it started. So checkpoint n of the run starts at the last sampled
     /// <c>checkpoint_time</c> + n·checkpoint_timeout + the sum of n whole-second lateness values drawn with replacement

@@ -623,14 +623,7 @@ public sealed record WalRateSummary(ByteCount Written, TimeSpan Covered, double 
     double P95BytesPerSecond, double PeakBytesPerSecond, long Intervals);
 
 /// <summary>Checkpoints seen (a new redo_lsn); those whose redo distance reached CheckPointSegments were requested by WAL volume.</summary>
-public sealed record CheckpointRhythm(int Observed, int ByWalVolume, TimeSpan? MeanInterval)
-{
-    /// <summary>How much later than checkpoint_timeout after the one before each of the last timed checkpoints started
-    /// (whole seconds: checkpoint_time is <c>time(NULL)</c>; negative across a second boundary), only where one
-    /// checkpoint lay between the two readings and the interval was less than one and a half timeouts (a longer one
-    /// hides a skipped checkpoint of an idle server). What a forecast's checkpoints draw their timing from.</summary>
-    public IReadOnlyList<TimeSpan> TimedLateness { get; init; } = [];
-}
+public sealed record CheckpointRhythm(int Observed, int ByWalVolume, TimeSpan? MeanInterval);
 
 /// <summary>How one slot's consumer behaved over the samples.</summary>
 public sealed record SlotBehaviour(string Name, SlotKind Kind, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Samples,

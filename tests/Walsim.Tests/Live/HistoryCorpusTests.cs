@@ -169,7 +169,7 @@ public sealed class HistoryCorpusTests
         // archiver-pg14's log: timed checkpoints every checkpoint_timeout = 30 s by time(NULL)'s whole seconds
         // (21:50:05, :35, 21:51:05, ...), a few a second late (21:56:36.9 → 21:57:07.1), one 13 s late while the
         // recording machine was busy (21:48:52 → 21:49:35, 43 s). None of them requested by WAL volume.
-        var lateness = InputAt("archiver-pg14", 3600).Checkpoints.TimedLateness;
+        var lateness = InputAt("archiver-pg14", 3600).TimedCheckpointLateness;
         Assert.True(lateness.Count >= 40, $"{lateness.Count} intervals");
         Assert.All(lateness, l => Assert.InRange(l.TotalSeconds, -1, 14));
         Assert.True(lateness.Count(l => l == TimeSpan.Zero) > lateness.Count / 2, string.Join(", ", lateness.Select(l => l.TotalSeconds)));
@@ -214,5 +214,22 @@ public sealed class HistoryCorpusTests
         var score = Assert.IsType<ForecastScore>(b.Slots.Single(s => s.Name == "standby1").Score);
         Assert.True(score.Covered, $"actual {score.Actual} s outside {score.P10}..{score.P90}");
         Assert.InRange(score.Width, 1, 60);
+    }
+
+    [Fact]
+    public void A_consumer_that_confirms_every_second_is_seen_paused_seconds_after_it_stops_not_after_a_minute()
+    {
+        // archiver-pg14: standby1's restart_lsn moved at nearly every 1-s sample (1 s ×451, 2 s ×6, 3 s once, one
+        // 14-s hiccup) until 21:54:22, 480 s in. Its ordinary times between moves are at most 2 s, so a longer silence
+        // is a pause: at 495 s (15 s without a move, over a segment written at 80 kB/s) it is one, and none of its
+        // k earlier pauses lasted as long: it does not come back with probability (k + 2) / (k + 3). Three times its
+        // longest time between moves (14 s) later, 42 s, it is stalled — not after a fixed minute.
+        var paused = InputAt("archiver-pg14", 495).Slots.Single(s => s.Name == "standby1");
+        Assert.Equal(ConsumerState.KeepsUp, paused.Consumer);
+        Assert.InRange(paused.PausedFor.TotalSeconds, 10, 20);
+        Assert.Empty(paused.EarlierPauses);
+        Assert.Equal((paused.PausesSeen + 2.0) / (paused.PausesSeen + 3), paused.StopProbability, 9);
+        Assert.True(paused.StopProbability >= 0.9, $"{paused.StopProbability}");
+        Assert.Equal(ConsumerState.Stalled, InputAt("archiver-pg14", 530).Slots.Single(s => s.Name == "standby1").Consumer);
     }
 }
