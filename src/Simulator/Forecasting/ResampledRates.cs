@@ -179,19 +179,28 @@ public static class LevelShifts
         double rssAr = 0;
         for (var i = 1; i < n; i++) { var e = (y[i] - mean) - phi * (y[i - 1] - mean); rssAr += e * e; }
         rssAr = Math.Max(rssAr / (n - 1), 1e-12);
+        return LevelsBic(rates, cuts) < Bic(n, rssAr, 3);
+    }
+
+    /// <summary>The BIC of levels between <paramref name="cuts"/> with independent noise around each, on the log-rates:
+    /// n·ln(RSS/n) + (2m + 2)·ln n.</summary>
+    public static double LevelsBic(IReadOnlyList<double> rates, IReadOnlyList<int> cuts)
+    {
+        var n = rates.Count;
+        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
+        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
         var bounds = new List<int> { 0 };
         bounds.AddRange(cuts);
         bounds.Add(n);
-        double rssLevels = 0;
+        double rss = 0;
         for (var b = 0; b + 1 < bounds.Count; b++)
         {
             var m = 0.0;
             for (var i = bounds[b]; i < bounds[b + 1]; i++) m += y[i];
             m /= bounds[b + 1] - bounds[b];
-            for (var i = bounds[b]; i < bounds[b + 1]; i++) rssLevels += (y[i] - m) * (y[i] - m);
+            for (var i = bounds[b]; i < bounds[b + 1]; i++) rss += (y[i] - m) * (y[i] - m);
         }
-        rssLevels = Math.Max(rssLevels / n, 1e-12);
-        return Bic(n, rssLevels, 2 * cuts.Count + 2) < Bic(n, rssAr, 3);
+        return Bic(n, Math.Max(rss / n, 1e-12), 2 * cuts.Count + 2);
     }
 
     /// <summary>n·ln(RSS/n) + k·ln n, with <paramref name="meanSquare"/> = RSS/n.</summary>
