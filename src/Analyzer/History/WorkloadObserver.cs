@@ -25,6 +25,10 @@ public sealed class WorkloadObserver(bool keepPositions = false)
     private int _checkpoints, _checkpointsByWal;
     private DateTimeOffset? _firstCheckpointTime, _lastCheckpointTime;
     private readonly Queue<(WritePhaseBounds, TimeSpan)> _writePhases = new();
+    private readonly Queue<TimeSpan> _timedLateness = new();
+
+    /// <summary>The timed checkpoints' lateness kept (the most recent: the machine's load now).</summary>
+    public const int LatenessKept = 120;
 
     /// <summary>The first reading observed; null before any.</summary>
     public ServerSample? First { get; private set; }
@@ -93,7 +97,20 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         // Requested by WAL volume when the new redo is past the point XLogWrite requests one at: the start of the
         // segment CheckPointSegments after the previous redo's (retention-model.md §3.2) — up to a segment sooner than
         // a full CheckPointSegments of distance, which undercounted them. One rule, the engine's.
-        if (settings is not null && after.RedoLsn >= Retention.CheckpointRequestLsn(settings, before.RedoLsn)) _checkpointsByWal++;
+        var byWal = settings is not null && after.RedoLsn >= Retention.CheckpointRequestLsn(settings, before.RedoLsn);
+        if (byWal) _checkpointsByWal++;
+        // A timed one (not requested by WAL volume) right after the checkpoint the reading before showed: how late it
+        // came after checkpoint_timeout. Both times are time(NULL) at the start (CreateCheckPoint's checkPoint.time).
+        else if (settings is not null)
+        {
+            var timeout = TimeSpan.FromTicks(settings.CheckpointTimeout.Microseconds * 10);
+            var interval = after.CheckpointTime - before.CheckpointTime;
+            if (interval >= timeout - TimeSpan.FromSeconds(1) && interval < timeout * 1.5)
+            {
+                _timedLateness.Enqueue(interval - timeout);
+                if (_timedLateness.Count > LatenessKept) _timedLateness.Dequeue();
+            }
+        }
         _writePhases.Enqueue((WritePhaseBounds.Between(before.ServerTime, after.ServerTime, after.CheckpointTime), after.ServerTime - before.ServerTime));
         if (_writePhases.Count > CheckpointWritePhases.Kept) _writePhases.Dequeue();
     }
@@ -104,6 +121,12 @@ public sealed class WorkloadObserver(bool keepPositions = false)
     /// <summary>Checkpoints seen (a new redo pointer between two readings of one run), and the mean interval.</summary>
     public CheckpointRhythm Rhythm =>
         new(_checkpoints, _checkpointsByWal, _checkpoints > 1 && _firstCheckpointTime is { } f && _lastCheckpointTime is { } l ? (l - f) / (_checkpoints - 1) : null);
+
+    /// <summary>How much later than checkpoint_timeout after the one before each of the last timed checkpoints started
+    /// (whole seconds: checkpoint_time is <c>time(NULL)</c>; negative across a second boundary), only where one
+    /// checkpoint lay between the two readings and the interval was less than one and a half timeouts (a longer one
+    /// hides a skipped checkpoint of an idle server). What a forecast's checkpoints draw their timing from.</summary>
+    public IReadOnlyList<TimeSpan> TimedLateness => [.. _timedLateness];
 
     /// <summary>How long the last checkpoints seen took to write (bounded by the readings around each), and so the write
     /// phase a forecast assumes.</summary>
@@ -148,7 +171,7 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         private DateTimeOffset _movedAt;
         private Lsn _headAtMove;
         private TimeSpan _longestPause;                // the longest time between two moves while it kept moving
-        private readonly List<TimeSpan> _pauses = [];  // every time between two moves of a minute or more, since it appeared
+        private readonly List<TimeSpan> _pauses = [];  // every time between two moves longer than its rhythm's (PauseThreshold), since it appeared
         private readonly List<TimeSpan> _gaps = [];    // the last 60 times between two moves (its usual confirmation rhythm)
         private int _readingsSinceMove;                // readings since its position last changed
 
@@ -191,7 +214,7 @@ public sealed class WorkloadObserver(bool keepPositions = false)
                     var gap = s.ServerTime - _movedAt;
                     _longestPause = TimeSpan.FromTicks(Math.Max(_longestPause.Ticks, gap.Ticks));
                     _moved = true;
-                    if (gap >= PauseAtLeast) _pauses.Add(gap);
+                    if (gap > PauseThreshold()) _pauses.Add(gap);
                     _gaps.Add(gap);
                     if (_gaps.Count > 60) _gaps.RemoveAt(0);
                 }
@@ -225,12 +248,14 @@ public sealed class WorkloadObserver(bool keepPositions = false)
 
         public SlotAtEnd AtEnd(SlotSample slot, ServerSample s, WalSegmentSize seg)
         {
-            // Stalled: not moved for longer than three of its usual pauses (at least a minute) while a segment or more
-            // was written — a consumer that confirms every 10 s is not stalled between two confirmations. A slot nobody
-            // is connected to that never moved since it appeared has no consumer to wait for: stalled from its first
-            // reading (a slot created and forgotten), however short the history.
+            // Stalled: not moved for longer than three times its longest time between moves, and three of its pause
+            // thresholds (its own rhythm, not a fixed minute: a consumer that confirms every second and has stopped
+            // is seen as stopped within seconds, so a loss soon after the stop can be forecast), while a segment or
+            // more was written — a consumer that confirms every 10 s is not stalled between two confirmations. A slot
+            // nobody is connected to that never moved since it appeared has no consumer to wait for: stalled from its
+            // first reading (a slot created and forgotten), however short the history.
             var unmoved = s.ServerTime - _movedAt;
-            var threshold = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, 3 * _longestPause.Ticks));
+            var threshold = TimeSpan.FromTicks(Math.Max(3 * PauseThreshold().Ticks, 3 * _longestPause.Ticks));
             var neverConsumed = _position.IsValid && !_moved && !slot.Active;
             var state = slot.WalStatus == WalStatus.Lost || slot.InvalidationReason is not null ? ConsumerState.Lost
                 : !_position.IsValid || neverConsumed || (unmoved > threshold && (s.HeadLsn - _headAtMove).Bytes >= seg.Bytes) ? ConsumerState.Stalled
@@ -251,9 +276,25 @@ public sealed class WorkloadObserver(bool keepPositions = false)
             };
         }
 
-        /// <summary>A pause is a time between two moves of at least 20 s, two of wal_receiver_status_interval's default
-        /// 10 s (a consumer that confirms every 10 s does not pause between two confirmations).</summary>
-        private static readonly TimeSpan PauseAtLeast = TimeSpan.FromSeconds(20);
+        /// <summary>Before the consumer has shown a rhythm (no time between two moves yet): two of
+        /// wal_receiver_status_interval's default 10 s (a consumer that confirms every 10 s does not pause between two
+        /// confirmations).</summary>
+        private static readonly TimeSpan PauseWithoutRhythm = TimeSpan.FromSeconds(20);
+
+        /// <summary>
+        /// A pause is a time between two moves longer than every one of the consumer's recent ordinary ones (the last
+        /// 60 times between moves, those within three times their median): if its ordinary times are alike, the next
+        /// exceeds the longest of N of them with probability 1 / (N + 1) — under 2 % for 60 — so a longer silence is a
+        /// pause or a stop, not its rhythm. E.g. times of 1 s (×331), 2 s (×68) and 3 s (×2) between moves: a pause
+        /// is over 3 s, and a 13-s hiccup of a busy machine is one. Before any rhythm is seen:
+        /// <see cref="PauseWithoutRhythm"/>.
+        /// </summary>
+        private TimeSpan PauseThreshold()
+        {
+            if (_gaps.Count == 0) return PauseWithoutRhythm;
+            var usual = _gaps.Order().ElementAt((_gaps.Count - 1) / 2);
+            return _gaps.Where(g => g <= 3 * usual).Max();
+        }
 
         /// <summary>
         /// A consumer that keeps up by the stall rule but has not moved for a while, with WAL written meanwhile, may
@@ -261,17 +302,16 @@ public sealed class WorkloadObserver(bool keepPositions = false)
         /// long with the chance its earlier pauses show, S = (n + 1) / (k + 2) when n of its k earlier pauses lasted
         /// as long (Laplace's rule), so P(final) = 1 / (1 + S) = (k + 2) / (k + n + 3) — two thirds for a consumer
         /// that never paused before, 0.8 for one whose two earlier pauses were both shorter, falling as more earlier
-        /// pauses outlasted this one. A pause counts once it is 20 s and three of its usual times between moves.
+        /// pauses outlasted this one. A pause counts once it is longer than <see cref="PauseThreshold"/>.
         /// </summary>
         private (TimeSpan Paused, double StopProbability, IReadOnlyList<TimeSpan> Resumed) CurrentPause(TimeSpan unmoved, bool walWritten)
         {
-            var usual = _gaps.Count == 0 ? TimeSpan.Zero : _gaps.Order().ElementAt((_gaps.Count - 1) / 2);
-            if (!walWritten || !_position.IsValid || unmoved < PauseAtLeast || unmoved < 3 * usual) return (TimeSpan.Zero, 0, []);
+            if (!walWritten || !_position.IsValid || unmoved <= PauseThreshold()) return (TimeSpan.Zero, 0, []);
             var longer = _pauses.Where(p => p >= unmoved).ToList();
             return (unmoved, (_pauses.Count + 2.0) / (_pauses.Count + longer.Count + 3), longer);
         }
 
-        /// <summary>Pauses (moves 20 s or more apart) since the slot appeared.</summary>
+        /// <summary>Pauses (<see cref="PauseThreshold"/>) since the slot appeared.</summary>
         public int PausesSeen => _pauses.Count;
     }
 

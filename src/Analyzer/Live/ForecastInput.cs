@@ -38,7 +38,7 @@ public sealed record SlotAtEnd(string Name, SlotKind Kind, Lsn RestartLsn, Lsn C
     /// current one may last if it ends too.</summary>
     public IReadOnlyList<TimeSpan> EarlierPauses { get; init; } = [];
 
-    /// <summary>All the consumer's earlier pauses (moves 20 s or more apart), those that ended sooner included.</summary>
+    /// <summary>All the consumer's earlier pauses (silences longer than its usual rhythm between moves), those that ended sooner included.</summary>
     public int PausesSeen { get; init; }
 }
 
@@ -79,6 +79,8 @@ public sealed class ForecastInput(IReadOnlyList<WalObservation> observations, Se
     public ByteCount LastRedoDistance { get; } = lastRedoDistance;
     /// <summary>The checkpoints the samples show: how many, how many requested by WAL volume, how often.</summary>
     public CheckpointRhythm Checkpoints { get; } = checkpoints;
+    /// <summary>How late after checkpoint_timeout the timed ones came (<see cref="WorkloadObserver.TimedLateness"/>).</summary>
+    public IReadOnlyList<TimeSpan> TimedCheckpointLateness { get; init; } = [];
     /// <summary>How long they took to write, and so the <see cref="CheckpointWrite"/> the forecast assumes.</summary>
     public CheckpointWritePhases WritePhases { get; } = writePhases;
     public PgVersion Version => Last.Version;
@@ -119,7 +121,7 @@ public sealed class ForecastInput(IReadOnlyList<WalObservation> observations, Se
         var settings = SampledSettings.From(settingRows, last.Version).ChangesThrough(last.Sample)
             .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
         return new ForecastInput(workload.Positions, first, last, settings, workload.SlotsAtEnd(), workload.Samples, workload.LastRedoDistance,
-            workload.Rhythm, workload.WritePhases);
+            workload.Rhythm, workload.WritePhases) { TimedCheckpointLateness = workload.TimedLateness };
     }
 
     /// <summary>

@@ -196,12 +196,14 @@ public static class Forecaster
         var bucketsPerStep = Math.Max(1, fit.BucketsIn(options.Horizon) / 4096);
         var paused = scenario.Slots.Select(spec => input.Slots.Single(x => x.Name == spec.Name))
             .Where(x => x.Consumer == ConsumerState.KeepsUp && x.StopProbability > 0 && !whatIf.StopSlots.ContainsKey(x.Name)).ToList();
+        var timeout = ServerSettings.Create(RetentionPolicy.For(version), input.SegmentSize, scenario.Settings).CheckpointTimeout;
         var runs = MonteCarlo.Run(options.Runs, options.Seed, (i, rng) =>
         {
             var workload = fit.SamplePath(rng, now, options.Horizon, whatIf.RateFactor, bucketsPerStep);
             // No observer unless the trajectory is wanted: an unobserved run builds no timeline rows at all.
             var recorder = every is null ? null : new PgWalRecorder(every, points);
             var run = paused.Count == 0 ? scenario : WithPauses(scenario, paused, new Random(MonteCarlo.RunSeed(options.Seed ^ PauseSeed, i)));
+            run = run with { TimedCheckpointLateness = CheckpointTiming(input.TimedCheckpointLateness, timeout, options.Horizon, new Random(MonteCarlo.RunSeed(options.Seed ^ CheckpointSeed, i))) };
             return (Result: Simulation.Run(run with { Workload = workload }, version, recorder), Bytes: recorder?.Bytes ?? []);
         }, options.Parallelism);
         var outcomes = runs.Select(r => r.Result).ToArray();
@@ -244,6 +246,37 @@ public static class Forecaster
     /// <summary>Mixed into the master seed for the paused consumers' draws, so that the workload paths stay those of the
     /// same seed without a paused consumer.</summary>
     private const int PauseSeed = 0x5BD1E995;
+
+    /// <summary>Mixed into the master seed for the checkpoint timing draws (the workload paths stay those of the seed).</summary>
+    private const int CheckpointSeed = 0x27D4EB2F;
+
+    /// <summary>
+    /// One run's timing of its timed checkpoints (<see cref="Scenario.TimedCheckpointLateness"/>). <c>checkpoint_time</c>
+    /// is <c>time(NULL)</c> at a checkpoint's start, whole seconds: the samples show how many whole seconds each timed
+    /// checkpoint came after checkpoint_timeout (<see cref="ForecastInput.TimedCheckpointLateness"/>: mostly 0 — the
+    /// checkpointer counts the timeout in whole seconds from the previous start — sometimes 1 or more when the machine
+    /// was busy), but not where inside its second it started. So checkpoint n of the run starts at the last sampled
+    /// <c>checkpoint_time</c> + n·checkpoint_timeout + the sum of n whole-second lateness values drawn with replacement
+    /// from the samples' + a fraction of a second, uniform (CheckpointerMain sleeps from the end of a checkpoint that
+    /// took d, so the fraction creeps by d a cycle and wraps). E.g. lateness seen {0, 0, 0, 1}, timeout 30 s: the
+    /// fourth checkpoint comes 120–124 s after the last sampled one, not at exactly 120 s. The engine takes waits, so
+    /// wait k is timeout + ℓₖ + fₖ₊₁ − fₖ (f₀ = 0: the engine starts from the truncated time). No lateness seen: only the
+    /// fraction, once.
+    /// </summary>
+    public static IReadOnlyList<SimDuration> CheckpointTiming(IReadOnlyList<TimeSpan> observed, SimDuration timeout, SimDuration horizon, Random rng)
+    {
+        var waits = observed.Count == 0 ? 1 : (int)Math.Clamp(horizon.Microseconds / Math.Max(1, timeout.Microseconds) + 2, 1, 100_000);
+        var lateness = new SimDuration[waits];
+        var fraction = 0.0;
+        for (var k = 0; k < waits; k++)
+        {
+            var whole = observed.Count == 0 ? TimeSpan.Zero : observed[rng.Next(observed.Count)];
+            var next = rng.NextDouble();
+            lateness[k] = SimDuration.FromSeconds(whole.TotalSeconds + next - fraction);
+            fraction = next;
+        }
+        return lateness;
+    }
 
     /// <summary>
     /// One run's fate of each paused consumer: with its <see cref="SlotAtEnd.StopProbability"/> it never comes back;

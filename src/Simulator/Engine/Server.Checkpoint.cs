@@ -8,6 +8,7 @@ internal sealed partial class Server
     private void StartCheckpoint(CheckpointCause cause)
     {
         _lastCheckpointStart = _now;
+        _checkpointsStarted++;
         var force = cause == CheckpointCause.Immediate;
         // retention-model.md §3.4: no FORCE and nothing important written since the last checkpoint record → skipped, nothing else.
         if (!force && _lastImportant == _controlCheckPoint)
@@ -116,7 +117,7 @@ internal sealed partial class Server
         EmitRow(RowReason.CheckpointEnd);
 
         // A request that arrived while this one ran (WAL volume, or a timed one that came due) starts now.
-        if (_pendingRequest is null && _now - _lastCheckpointStart >= _settings.CheckpointTimeout) _pendingRequest = CheckpointCause.Time;
+        if (_pendingRequest is null && _now - _lastCheckpointStart >= TimedCheckpointWait) _pendingRequest = CheckpointCause.Time;
     }
 
     private static readonly IReadOnlyList<string> NoSlots = [];

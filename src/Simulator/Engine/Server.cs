@@ -50,6 +50,7 @@ internal sealed partial class Server
     private SegmentNumber _lastRemoved;     // XLogCtl->lastRemovedSegNo
     private WalDirectory _dir;
     private SimTime _lastCheckpointStart = SimTime.Zero;
+    private int _checkpointsStarted;        // starts (skipped ones too) this run: which TimedCheckpointLateness entry applies
     private SegmentNumber _lastKeep;
 
     // The checkpoint in progress.
@@ -266,12 +267,24 @@ internal sealed partial class Server
         return best;
     }
 
+    /// <summary>checkpoint_timeout, plus this wait's lateness when the scenario gives one (<see cref="Scenario.TimedCheckpointLateness"/>).</summary>
+    private SimDuration TimedCheckpointWait
+    {
+        get
+        {
+            var lateness = _scenario.TimedCheckpointLateness;
+            if (_checkpointsStarted >= lateness.Count) return _settings.CheckpointTimeout;
+            var wait = _settings.CheckpointTimeout + lateness[_checkpointsStarted];
+            return wait > SimDuration.Zero ? wait : SimDuration.Zero;
+        }
+    }
+
     private SimTime NextFixedTime()
     {
         var t = _end;
         if (_agendaNext < _agenda.Count) t = SimTime.Min(t, _agenda[_agendaNext].At);
         if (_ckptRunning) t = SimTime.Min(t, _ckptEndByTime);
-        else t = SimTime.Min(t, _pendingRequest is not null ? _now : _lastCheckpointStart + _settings.CheckpointTimeout);
+        else t = SimTime.Min(t, _pendingRequest is not null ? _now : _lastCheckpointStart + TimedCheckpointWait);
         t = SimTime.Min(t, _rate.NextChange(_now));
         t = SimTime.Min(t, _nextSample);
         if (_probeNext < _probeTimes.Count) t = SimTime.Min(t, _probeTimes[_probeNext]);
@@ -413,7 +426,7 @@ internal sealed partial class Server
         if (!_ckptRunning)
         {
             if (_pendingRequest is { } cause) { _pendingRequest = null; StartCheckpoint(cause); }
-            else if (_now - _lastCheckpointStart >= _settings.CheckpointTimeout) StartCheckpoint(CheckpointCause.Time);
+            else if (_now - _lastCheckpointStart >= TimedCheckpointWait) StartCheckpoint(CheckpointCause.Time);
         }
 
         // 5. Observations. Slot positions are brought up to date only where a decision or a row reads them: the

@@ -133,7 +133,8 @@ public sealed class WorkloadFit
     /// <see cref="WorkloadFitOptions.MinCyclePeriods"/>-th of the history (so at least that many cycles are seen) is
     /// fitted as the one-harmonic cycle with the trend, the best kept, and accepted only if its F-test against the
     /// trend alone stays below the significance level multiplied out over every period tried (Bonferroni: trying many
-    /// periods must not find a cycle in noise or in a few level shifts more often than one given period would). Null
+    /// periods must not find a cycle in noise or in a few level shifts more often than one given period would), and
+    /// only if level shifts do not describe the history better by BIC (<see cref="LevelShifts.LevelsBic"/>). Null
     /// when none passes.
     /// </summary>
     internal static SimDuration? DetectCyclePeriod(RateBuckets rb, WorkloadFitOptions o)
@@ -178,7 +179,14 @@ public sealed class WorkloadFit
         if (best is null) return null;
         var restricted = Regression.Fit(Design(bestPeriod, false), y, runStart, best.Phi);
         var (_, p) = PartialF(restricted.Rss, best.Rss, 2, n - best.P);
-        return !double.IsNaN(p) && p * tried < o.SignificanceLevel ? new SimDuration(bestPeriod) : null;
+        if (double.IsNaN(p) || p * tried >= o.SignificanceLevel) return null;
+        // A load that steps between a few levels passes for a square wave; where levels describe it better by BIC
+        // (the cycle's AR(1) innovations with its coefficients, the period, φ and σ, against levels with iid noise and
+        // 2m + 2 parameters), it is not a cycle: the steps need not come back on that period.
+        var busyRates = busyK.Select(k => rb.Rates[k]).ToList();
+        var shifts = LevelShifts.Find(busyRates);
+        if (shifts.Count > 0 && LevelShifts.LevelsBic(busyRates, shifts) < LevelShifts.Bic(n, Math.Max(best.Rss / n, 1e-12), best.P + 3)) return null;
+        return new SimDuration(bestPeriod);
     }
 
     private static WorkloadFit FitBuckets(IReadOnlyList<WalObservation> observations, WorkloadFitOptions o, SimDuration bucket, RateBuckets rb, string? detected)
@@ -399,6 +407,7 @@ public sealed class WorkloadFit
         var series = new List<double>();
         for (var k = k0; k <= k1; k++) if (!double.IsNaN(rb.Rates[k])) series.Add(rb.Rates[k]);
         IReadOnlyList<int> shifts = explained ? [] : LevelShifts.Find(series);
+        if (shifts.Count > 0 && !LevelShifts.BeatAr1(series, shifts)) shifts = [];
         if (history.Count == 0) return new ModelCheck(shifts.Count > 0, window, 1, 1, shifts, "too few whole windows to check");
 
         const int paths = 400;

@@ -31,6 +31,15 @@ public sealed record Scenario
     public DiskSpec? Disk { get; init; }
     /// <summary>How long a timed or WAL-requested checkpoint's write phase lasts (a <c>CHECKPOINT</c> is always immediate).</summary>
     public CheckpointWrite CheckpointWrite { get; init; } = CheckpointWrite.Spread;
+    /// <summary>
+    /// How much later than <c>checkpoint_timeout</c> after the one before each timed checkpoint of the run starts, in
+    /// order (entry k for the wait that follows the k-th checkpoint start, the start state's counting as the 0th); past
+    /// the list, none. The checkpointer counts its timeout in whole seconds of <c>time(NULL)</c> from the previous
+    /// start and sleeps from that checkpoint's end (<c>CheckpointerMain</c>), so a real server's timed checkpoints come
+    /// a little late or, across a second boundary, up to a second early; a forecast draws these from the intervals its
+    /// samples showed. Empty: exactly <c>checkpoint_timeout</c> (every scenario file).
+    /// </summary>
+    public IReadOnlyList<SimDuration> TimedCheckpointLateness { get; init; } = [];
     public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
     public IReadOnlyList<LongTransaction> Transactions { get; init; } = [];
     /// <summary>How long to simulate. For step scenarios, the time of the last step plus one second if not given.</summary>

@@ -73,4 +73,23 @@ public sealed class StartStateTests
         var (r, _) = Run(s);
         Assert.Equal(SimTime.FromSeconds(60), r.Slots.Single().Lost);
     }
+
+    // A forecast's checkpoints keep a real checkpointer's timing: it counts checkpoint_timeout in whole seconds of
+    // time(NULL) from the previous start, so a timed checkpoint comes a little late (or, across a second boundary,
+    // a little early). Lateness 1.4 s then −0.6 s: the first at 60 + 1.4 = 61.4 s, the second 300 − 0.6 s after it
+    // = 360.8 s, the third (the list used up) exactly 300 s later, 660.8 s. Every write keeps the server from skipping.
+    [Fact]
+    public void Timed_checkpoints_start_late_by_the_scenarios_lateness_in_order_then_on_checkpoint_timeout()
+    {
+        var s = Running() with
+        {
+            Duration = SimDuration.FromMinutes(12),
+            TimedCheckpointLateness = [SimDuration.FromSeconds(1.4), SimDuration.FromSeconds(-0.6)],
+            Events = [.. Enumerable.Range(0, 12).Select(m => new WriteWal(new ByteCount(1000)) { At = SimTime.FromSeconds(1 + 60 * m) })],
+        };
+        var (_, obs) = Run(s);
+        Assert.Equal([SimTime.FromSeconds(61.4), SimTime.FromSeconds(360.8), SimTime.FromSeconds(660.8)],
+            obs.Checkpoints.Select(c => c.Start).ToArray());
+        Assert.All(obs.Checkpoints, c => Assert.Equal(CheckpointCause.Time, c.Cause));
+    }
 }

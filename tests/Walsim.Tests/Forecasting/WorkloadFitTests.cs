@@ -321,4 +321,23 @@ public class WorkloadFitTests
         Assert.False(searched.Report.Cycle.Accepted);
         Assert.DoesNotContain(searched.Report.Notes, n => n.Contains("cycle found in the history", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Without_a_period_a_load_that_steps_between_levels_is_not_taken_for_a_square_wave()
+    {
+        // regime-pg15's steps: 80, 150, 50, 130, 45 kB/s, three minutes (9 buckets of 20 s) each, noise sd 0.05.
+        // High, low, high, low: a 6-minute sine fits them well enough for the F-test, but levels fit them better by
+        // BIC (the steps need not come back on that period): no cycle, the level shifts are kept and resampled.
+        var bucket = SimDuration.FromSeconds(20);
+        double[] steps = [80, 150, 50, 130, 45];
+        var g = new Gaussian(new Random(3));
+        var rates = new double[45];
+        for (var k = 0; k < rates.Length; k++) rates[k] = steps[k / 9] * 1024 * Math.Exp(0.05 * g.Next());
+        var fit = WorkloadFit.Fit(FromBucketRates(rates, bucket, SimDuration.FromSeconds(5)), new WorkloadFitOptions { Bucket = bucket, DetectPeriod = true });
+        Assert.False(fit.Report.Cycle.Accepted, fit.Report.Cycle.Reason);
+        Assert.DoesNotContain(fit.Report.Notes, n => n.Contains("cycle found in the history", StringComparison.Ordinal));
+        var check = Assert.IsType<ModelCheck>(fit.Report.Check);
+        Assert.Equal([9, 18, 27, 36], check.LevelShifts);
+        Assert.True(check.Resampled);
+    }
 }

@@ -162,4 +162,74 @@ public sealed class HistoryCorpusTests
         Assert.False(new ForecastScore(335.3, 334.3, 244, 244, 330, 303, 600).Covered);
         Assert.Equal(0.5 * 32.3, new ForecastScore(335.3, 334.3, 244, 244, 333, 303, 600).LinearPinball, 9);
     }
+
+    [Fact]
+    public void Timed_checkpoints_lateness_is_read_in_whole_seconds_of_checkpoint_time()
+    {
+        // archiver-pg14's log: timed checkpoints every checkpoint_timeout = 30 s by time(NULL)'s whole seconds
+        // (21:50:05, :35, 21:51:05, ...), a few a second late (21:56:36.9 → 21:57:07.1), one 13 s late while the
+        // recording machine was busy (21:48:52 → 21:49:35, 43 s). None of them requested by WAL volume.
+        var lateness = InputAt("archiver-pg14", 3600).TimedCheckpointLateness;
+        Assert.True(lateness.Count >= 40, $"{lateness.Count} intervals");
+        Assert.All(lateness, l => Assert.InRange(l.TotalSeconds, -1, 14));
+        Assert.True(lateness.Count(l => l == TimeSpan.Zero) > lateness.Count / 2, string.Join(", ", lateness.Select(l => l.TotalSeconds)));
+        Assert.Contains(TimeSpan.FromSeconds(13), lateness);
+    }
+
+    [Theory]
+    // Lateness seen {0}: checkpoint n starts n·30 s + a fraction of a second after the last sampled one, never drifting.
+    [InlineData(new double[] { 0 }, 0, 0)]
+    // {1}: a second later every time: checkpoint n at n·31 s + a fraction.
+    [InlineData(new double[] { 1 }, 1, 1)]
+    // {0, 0, 0, 1}: between 0 and 1 s more every checkpoint.
+    [InlineData(new double[] { 0, 0, 0, 1 }, 0, 1)]
+    public void A_forecasts_checkpoints_are_late_by_whole_seconds_drawn_from_the_samples_plus_one_fraction(double[] seen, double least, double most)
+    {
+        var observed = seen.Select(TimeSpan.FromSeconds).ToList();
+        var timeout = SimDuration.FromSeconds(30);
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var waits = Forecaster.CheckpointTiming(observed, timeout, SimDuration.FromMinutes(10), new Random(seed));
+            Assert.Equal(10 * 2 + 2, waits.Count); // 600 s / 30 s, and two more
+            var start = 0.0;
+            for (var n = 1; n <= waits.Count; n++)
+            {
+                start += timeout.TotalSeconds + waits[n - 1].TotalSeconds;
+                var late = start - 30 * n; // whole seconds drawn plus this checkpoint's fraction in [0, 1)
+                Assert.InRange(late, least * n - 1e-9, most * n + 1 - 1e-9);
+            }
+        }
+        // Nothing seen: only the last sampled checkpoint_time's missing fraction, once.
+        var none = Forecaster.CheckpointTiming([], timeout, SimDuration.FromMinutes(10), new Random(1));
+        Assert.InRange(Assert.Single(none).TotalSeconds, 0, 1);
+    }
+
+    [Fact]
+    public void A_loss_one_checkpoint_start_later_than_the_strict_schedule_lies_inside_the_forecast()
+    {
+        // archiver-pg14 at the half-way split: standby1 is lost at the checkpoint of 22:08:09.6, 548 s later; 18
+        // checkpoints at exactly 30 s from the last sampled checkpoint_time put every run's loss at 545 s (a
+        // zero-width interval 3 s short). With the samples' own lateness the interval reaches it, and stays narrow.
+        var b = BacktestAt("archiver-pg14", 0.5);
+        var score = Assert.IsType<ForecastScore>(b.Slots.Single(s => s.Name == "standby1").Score);
+        Assert.True(score.Covered, $"actual {score.Actual} s outside {score.P10}..{score.P90}");
+        Assert.InRange(score.Width, 1, 60);
+    }
+
+    [Fact]
+    public void A_consumer_that_confirms_every_second_is_seen_paused_seconds_after_it_stops_not_after_a_minute()
+    {
+        // archiver-pg14: standby1's restart_lsn moved at nearly every 1-s sample (1 s ×451, 2 s ×6, 3 s once, one
+        // 14-s hiccup) until 21:54:22, 480 s in. Its ordinary times between moves are at most 2 s, so a longer silence
+        // is a pause: at 495 s (15 s without a move, over a segment written at 80 kB/s) it is one, and none of its
+        // k earlier pauses lasted as long: it does not come back with probability (k + 2) / (k + 3). Three times its
+        // longest time between moves (14 s) later, 42 s, it is stalled — not after a fixed minute.
+        var paused = InputAt("archiver-pg14", 495).Slots.Single(s => s.Name == "standby1");
+        Assert.Equal(ConsumerState.KeepsUp, paused.Consumer);
+        Assert.InRange(paused.PausedFor.TotalSeconds, 10, 20);
+        Assert.Empty(paused.EarlierPauses);
+        Assert.Equal((paused.PausesSeen + 2.0) / (paused.PausesSeen + 3), paused.StopProbability, 9);
+        Assert.True(paused.StopProbability >= 0.9, $"{paused.StopProbability}");
+        Assert.Equal(ConsumerState.Stalled, InputAt("archiver-pg14", 530).Slots.Single(s => s.Name == "standby1").Consumer);
+    }
 }
