@@ -42,6 +42,9 @@ public sealed record PlanRequest(string Path, PgVersion? Version, IReadOnlyList<
     public SimDuration Period { get; init; } = SimDuration.FromDays(1);
     public SimDuration? Bucket { get; init; }
 
+    /// <summary>For samples: look for the cycle in the data (no <c>--period</c> given), as forecast does.</summary>
+    public bool DetectPeriod { get; init; }
+
     /// <summary>The chart images asked for (<c>--png</c>, <c>--svg</c>; in <see cref="OutDir"/>, else beside the page), and their size.</summary>
     public ChartOutput Charts { get; init; } = ChartOutput.None;
 }
@@ -64,7 +67,7 @@ public sealed class PlanService(TextWriter stdout, TextWriter stderr, Func<strin
     private PlanSource FromSamples(PlanRequest request, IRecordedHistory samples)
     {
         var input = ForecastInput.Read(samples);
-        var fit = WorkloadFitException.Fit(request.Path, input.Observations, new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket });
+        var fit = WorkloadFitException.Fit(request.Path, input.Observations, new WorkloadFitOptions { CyclePeriod = request.Period, Bucket = request.Bucket, DetectPeriod = request.DetectPeriod });
         return PlanSource.FromSamples(request.Path, input, fit, Disk(request, null));
     }
 
