@@ -33,6 +33,7 @@ public sealed class LiveReplay
     private readonly Queue<(Lsn Head, IReadOnlyList<SlotSample> Slots)> _recentSlots = new(); // since the current redo pointer: where the next checkpoint starts
     private Lsn _recentRedo;
     private WalDirectory? _filesSinceRedo;      // see RememberDirectory
+    private (long Sample, WalDirectory Files)? _filesAfterMove; // see RememberDirectory and FilesBefore
     private PendingCheckpoint? _pending;         // judged once more on the next sample before a disagreement is reported
     private SegmentNumber _lastRemoved;
     private double? _estimate;                  // CheckPointDistanceEstimate; unknown until the first checkpoint seen
@@ -189,14 +190,32 @@ public sealed class LiveReplay
     /// </summary>
     private void RememberDirectory(SampleFrame frame, bool newCheckpoint)
     {
-        if (Oldest(frame.Server) is not { } o || Newest(frame.Server) is not { } n) { _filesSinceRedo = null; return; }
+        if (Oldest(frame.Server) is not { } o || Newest(frame.Server) is not { } n) { _filesSinceRedo = null; _filesAfterMove = null; return; }
         // Insertion only adds files above the newest; removal (and the recycling that comes with it, which adds
         // names above the newest too) moves the oldest up. So a listing whose oldest moved up was taken while a
         // checkpoint was removing files: the last listing before that one is what the checkpoint started from.
-        _filesSinceRedo = newCheckpoint || _filesSinceRedo is not { } d || o < d.Oldest ? new WalDirectory(o, n)
-            : o == d.Oldest ? new WalDirectory(o, SegmentNumber.Max(d.Newest, n))
-            : d;
+        if (newCheckpoint || _filesSinceRedo is not { } d || o < d.Oldest) { _filesSinceRedo = new WalDirectory(o, n); _filesAfterMove = null; }
+        else if (o == d.Oldest) _filesSinceRedo = new WalDirectory(o, SegmentNumber.Max(d.Newest, n));
+        else
+        {
+            // ...unless that checkpoint is the one seen last, already judged on a sample that showed its redo and a
+            // listing taken before its RemoveOldXlogFiles (its files fell inside the model's range): then pg_wal
+            // starts again from this listing. FilesBefore tells the two apart once the next checkpoint is seen.
+            _filesAfterMove = _filesAfterMove is { } m && o >= m.Files.Oldest
+                ? (m.Sample, new WalDirectory(o, SegmentNumber.Max(m.Files.Newest, n)))
+                : (frame.Server.Sample, new WalDirectory(o, n));
+        }
     }
+
+    /// <summary>
+    /// pg_wal before the checkpoint first seen in the sample after <paramref name="before"/>. When the oldest file
+    /// moved up without a new redo: if <paramref name="before"/> is that very sample, the move was this checkpoint's
+    /// removal (its pg_control read a moment before its update) and it started from the listing before; if samples
+    /// with the moved listing came before it, the move was the previous checkpoint finishing, and this one started
+    /// from the moved listing.
+    /// </summary>
+    private WalDirectory? FilesBefore(SampleFrame before) =>
+        _filesAfterMove is { } m && before.Server.Sample > m.Sample ? m.Files : _filesSinceRedo;
 
     private void Resync(SampleFrame frame)
     {
@@ -236,7 +255,8 @@ public sealed class LiveReplay
         // RemoveOldXlogFiles runs over the files present when it ran (those sampled before, plus the segments written
         // up to the checkpoint record); after a gap they are unknown, and only the slots are judged.
         var recSeg = _seg.SegmentOf(recptr);
-        var files = _filesSinceRedo is { } known
+        var filesBefore = FilesBefore(before);
+        var files = filesBefore is { } known
             ? new WalDirectory(known.Oldest, SegmentNumber.Max(known.Newest, recSeg))
             : new WalDirectory(recSeg, recSeg);
         // 18's idle_replication_slot_timeout is checked by InvalidateObsoleteReplicationSlots at the checkpoint's end
@@ -265,12 +285,12 @@ public sealed class LiveReplay
         static string Keep(CheckpointOutcome x) =>
             string.Create(CultureInfo.InvariantCulture, $"{x.KeepBeforeInvalidation.Value:X}{(x.Keep != x.KeepBeforeInvalidation ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(filesBefore is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
         // Slots invalidated for sure (the lower bracket's), and those an idle timeout may also have reached by the end.
         var certain = low.Invalidated.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var possible = certain.Union(high.Invalidated.Where(i => i.Cause == InvalidationCause.IdleTimeout).Select(i => i.Name)).ToHashSet(StringComparer.Ordinal);
         var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, certain, possible, low, high,
-            _filesSinceRedo?.Oldest,
+            filesBefore?.Oldest,
             before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
             _invalidated.Where(n => !_lostEarly.ContainsKey(n)).ToHashSet(StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
@@ -366,6 +386,7 @@ public sealed class LiveReplay
                 $"sample {a.Sample}: checkpoint {p.Number} caught between its invalidations and its file removal, and no later sample shows it alone: its files were not judged"));
             var head = _seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn);
             _filesSinceRedo = p.Low.After.Through(head);
+            _filesAfterMove = null;
             _lastRemoved = SegmentNumber.Max(_lastRemoved, p.Low.LastRemoved);
         }
         else if (p.FilesKnown && Oldest(a) is { } observedOldest)
