@@ -50,6 +50,17 @@ public sealed class ValidationSamplesTests
     }
 
     [Fact]
+    public void A_sample_taken_while_the_removal_is_under_way_is_the_race_too()
+    {
+        // RemoveOldXlogFiles walks pg_wal in directory order: sample 2 listed it with segments 2 and 3 already gone.
+        var races = ReplayCheck.InvalidationRemovalRaces([
+            Frame(1, redoSeg: 6, oldest: 2, WalStatus.Unreserved),
+            Frame(2, redoSeg: 8, oldest: 4, WalStatus.Lost),
+            Frame(3, redoSeg: 8, oldest: 8, WalStatus.Lost)]);
+        Assert.Single(races);
+    }
+
+    [Fact]
     public void A_sample_taken_after_the_removal_is_no_race()
     {
         var races = ReplayCheck.InvalidationRemovalRaces([
