@@ -27,6 +27,8 @@ public sealed class LiveReplay
 
     private RetentionPolicy? _policy;
     private ServerSettings? _settings;
+    // The settings before the last reload and the sample that first read it (see CompareSlotColumns).
+    private (long Sample, ServerSettings Before)? _reload;
     private SampledSettings? _sampledSettings;
     private WalSegmentSize _seg;
     private SampleFrame? _prev;
@@ -115,7 +117,11 @@ public sealed class LiveReplay
         // The settings this sample saw (the sidecar records a reload at the first sample that read the new value):
         // from here on they judge this sample's slot columns and the checkpoint first seen in it.
         var changes = _sampledSettings!.ChangesThrough(s.Sample);
-        if (changes.Count > 0) _settings = _settings!.With(changes);
+        if (changes.Count > 0)
+        {
+            _reload = (s.Sample, _settings!);
+            _settings = _settings!.With(changes);
+        }
 
         var settledHere = false;                  // a checkpoint's outcome was judged on this sample
         if (_pending is { } pending)
@@ -462,29 +468,25 @@ public sealed class LiveReplay
     {
         var s = frame.Server;
         if (!_policy!.ReportsWalStatus || s.InRecovery || !s.WriteLsn.IsValid) return;
-        var settings = _settings!;
         var hi = writeUpper >= s.WriteLsn ? writeUpper : s.WriteLsn;
         var slotMin = Lsn.Invalid;
         foreach (var x in frame.Slots)
             if (x.RestartLsn.IsValid && (!slotMin.IsValid || x.RestartLsn < slotMin) && !_invalidated.Contains(x.Name)) slotMin = x.RestartLsn;
-        var atLow = WalAvailability.At(settings, s.WriteLsn, slotMin, _lastRemoved);
-        var atHigh = WalAvailability.At(settings, hi, slotMin, _lastRemoved);
+        var (atLow, atHigh) = (WalAvailability.At(_settings!, s.WriteLsn, slotMin, _lastRemoved), WalAvailability.At(_settings!, hi, slotMin, _lastRemoved));
+        // A sample reads the slots in its second statement and pg_settings in its third; a backend takes a reload
+        // (SIGHUP) between two statements, so the first sample that read a new value may have read its slot columns
+        // under the old one: there either value agrees.
+        var before = _reload is { } r && r.Sample == s.Sample
+            ? (WalAvailability.At(r.Before, s.WriteLsn, slotMin, _lastRemoved), WalAvailability.At(r.Before, hi, slotMin, _lastRemoved))
+            : ((WalAvailability, WalAvailability)?)null;
         foreach (var slot in frame.Slots)
         {
             if (slot.WalStatus is not { } observedStatus) continue;
             var invalidated = _invalidated.Count > 0 && _invalidated.Contains(slot.Name);
-            var (lo, safeLo) = atLow.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
-            var (up, safeHi) = atHigh.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
-            var statusAgrees = observedStatus >= lo && observedStatus <= up;
-            // safe_wal_size falls as the write position rises: [at the next write position, at this one].
-            var observedSafe = slot.SafeWalSize;
-            var safeAgrees = (safeLo, safeHi, observedSafe) switch
-            {
-                (null, null, null) => true,
-                ({ } l2, { } h2, { } o) => o >= h2 && o <= l2,
-                _ => false,
-            };
-            if (statusAgrees && safeAgrees && _onDecision is null)
+            var v = Columns(atLow, atHigh, slot, observedStatus, invalidated);
+            if (!(v.StatusAgrees && v.SafeAgrees) && before is { } b && Columns(b.Item1, b.Item2, slot, observedStatus, invalidated) is { StatusAgrees: true, SafeAgrees: true } old)
+                v = old with { Note = " (settings before the reload this sample first read)" };
+            if (v.StatusAgrees && v.SafeAgrees && _onDecision is null)
             {
                 // Nobody reads an agreeing decision's text: count it (most of a long replay's rows end here).
                 Count("wal_status", true);
@@ -492,13 +494,31 @@ public sealed class LiveReplay
                 continue;
             }
             var inputs = string.Create(CultureInfo.InvariantCulture,
-                $"write={s.WriteLsn}..{hi} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn.ToString() : "null")} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} last_removed={_seg.FileName(_lastRemoved)} active={(slot.Active ? "t" : "f")}");
-            var statusText = lo == up ? Text(lo) : $"{Text(lo)}..{Text(up)}";
-            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "wal_status", statusText, Text(observedStatus), statusAgrees, inputs));
-            var safeText = safeLo is { } l && safeHi is { } h ? (l == h ? Num(l.Bytes) : $"{Num(h.Bytes)}..{Num(l.Bytes)}") : "null";
-            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "safe_wal_size", safeText,
-                observedSafe is { } os ? Num(os.Bytes) : "null", safeAgrees, inputs));
+                $"write={s.WriteLsn}..{hi} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn.ToString() : "null")} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} last_removed={_seg.FileName(_lastRemoved)} active={(slot.Active ? "t" : "f")}{v.Note}");
+            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "wal_status", v.StatusText, Text(observedStatus), v.StatusAgrees, inputs));
+            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "safe_wal_size", v.SafeText,
+                slot.SafeWalSize is { } os ? Num(os.Bytes) : "null", v.SafeAgrees, inputs));
         }
+    }
+
+    private readonly record struct SlotVerdict(string StatusText, bool StatusAgrees, string SafeText, bool SafeAgrees, string Note = "");
+
+    /// <summary>One slot's columns as the model gives them at both ends of the write window, against the server's.</summary>
+    private static SlotVerdict Columns(WalAvailability atLow, WalAvailability atHigh, SlotSample slot, WalStatus observedStatus, bool invalidated)
+    {
+        var (lo, safeLo) = atLow.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
+        var (up, safeHi) = atHigh.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
+        var statusAgrees = observedStatus >= lo && observedStatus <= up;
+        // safe_wal_size falls as the write position rises: [at the next write position, at this one].
+        var safeAgrees = (safeLo, safeHi, slot.SafeWalSize) switch
+        {
+            (null, null, null) => true,
+            ({ } l2, { } h2, { } o) => o >= h2 && o <= l2,
+            _ => false,
+        };
+        var statusText = lo == up ? Text(lo) : $"{Text(lo)}..{Text(up)}";
+        var safeText = safeLo is { } l && safeHi is { } h ? (l == h ? Num(l.Bytes) : $"{Num(h.Bytes)}..{Num(l.Bytes)}") : "null";
+        return new SlotVerdict(statusText, statusAgrees, safeText, safeAgrees);
     }
 
     private static string Text(WalStatus w) => w == WalStatus.Null ? "null" : w.ToSql();

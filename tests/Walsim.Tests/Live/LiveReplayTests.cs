@@ -218,6 +218,26 @@ public sealed class LiveReplayTests
         Assert.Equal(["-16777472", "16776960"], d.Where(x => x.Field == "safe_wal_size").Select(x => x.Predicted));
     }
 
+    // The same reload taken by the sampling backend between a sample's slot statement and its pg_settings statement
+    // (PostgresMain handles a pending SIGHUP before each message): sample 2 records 32MB, yet its slot row was computed
+    // under 4MB ('unreserved', −16777472). Seen on a real 15.18 by validate's replay of 019 (safe_wal_size NULL under
+    // -1, 7339600 under the 6MB the same sample read). Either value agrees on that first sample; sample 3 is held to
+    // 32MB alone, and sample 1 (before the change) to 4MB alone, as above.
+    [Fact]
+    public void The_first_sample_that_read_a_reload_may_show_slot_columns_under_either_value()
+    {
+        SettingSample[] settings = [Setting("max_slot_wal_keep_size", "4", "MB"), Setting("max_slot_wal_keep_size", "32", "MB", sample: 2)];
+        var unreserved = Slot("rep1", 0x1000000, WalStatus.Unreserved, -0x1000100);
+        var (r, d) = Replay(settings,
+            Frame(1, 2, 0x3000100, 1, 3, slots: unreserved),
+            Frame(2, 2, 0x3000100, 1, 3, slots: unreserved),
+            Frame(3, 2, 0x3000100, 1, 3, slots: unreserved));
+        var wrong = d.Where(x => !x.Agrees).Select(x => (x.Sample, x.Field, x.Predicted)).ToList();
+        Assert.Equal([(3L, "wal_status", "reserved"), (3L, "safe_wal_size", "16776960")], wrong);
+        Assert.Contains("settings before the reload", d.Single(x => x.Sample == 2 && x.Field == "wal_status").Inputs);
+        Assert.Equal(("unreserved", true), (d.Single(x => x.Sample == 2 && x.Field == "wal_status").Predicted, r.Fields.Single(f => f.Field == "wal_status").Agreed == 2));
+    }
+
     private static readonly PgVersion Pg18 = new(18, 4);
 
     /// <summary>Slot rep1 on 18, released at <paramref name="inactiveSince"/> seconds after T0 (it never moves: segment 1).</summary>
