@@ -50,7 +50,7 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
                     continue;
                 }
                 if (install.Note is { } note) stdout.WriteLine($"  {note}");
-                var run = new StepDriver(scenario, install).RunAsync(request.Keep, m => stdout.WriteLine($"  {m}"), ct).GetAwaiter().GetResult();
+                var run = new StepDriver(scenario, install) { SamplesDirectory = Path.Combine(dir0, "samples") }.RunAsync(request.Keep, m => stdout.WriteLine($"  {m}"), ct).GetAwaiter().GetResult();
                 ValidationRenderers.Registry.Default.Render([run], stdout);
                 runs.Add(run);
             }
@@ -96,6 +96,12 @@ public sealed class ValidateService(TextWriter stdout, TextWriter stderr, Func<s
         var byField = runs.SelectMany(r => r.Fields).GroupBy(f => f.Field, StringComparer.Ordinal)
             .Select(g => $"{g.Key} {g.Sum(f => f.Agreed)}/{g.Sum(f => f.Compared)}").ToList();
         if (byField.Count > 0) stdout.WriteLine($"by field: {string.Join("  ", byField)}");
+        // walsim replay over the samples each run recorded: its decisions, and how often a sample fell in the
+        // invalidation/removal window.
+        var replays = runs.Where(r => r.Replay is not null).Select(r => r.Replay!).ToList();
+        if (replays.Count > 0)
+            stdout.WriteLine($"replay of the runs' samples: {replays.Count(r => r.Agrees)}/{replays.Count} agree, decisions {replays.Sum(r => r.Agreed)}/{replays.Sum(r => r.Decisions)} agree over {replays.Sum(r => r.Samples)} samples; " +
+                $"a sample fell between an invalidation and its file removal in {replays.Count(r => r.Races.Count > 0)} run(s)");
         if (runs.Count > 0) stdout.WriteLine($"reports: {string.Join(", ", files.Select(f => f.Path))}");
         foreach (var m in missing) stderr.WriteLine($"walsim: {m}");
         if (runs.Any(r => !r.Agrees) || haFailed) return ExitCode.ExpectationsFailed;

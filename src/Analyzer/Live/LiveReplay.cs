@@ -27,12 +27,15 @@ public sealed class LiveReplay
 
     private RetentionPolicy? _policy;
     private ServerSettings? _settings;
+    // The settings before the last reload and the sample that first read it (see CompareSlotColumns).
+    private (long Sample, ServerSettings Before)? _reload;
     private SampledSettings? _sampledSettings;
     private WalSegmentSize _seg;
     private SampleFrame? _prev;
     private readonly Queue<(Lsn Head, IReadOnlyList<SlotSample> Slots)> _recentSlots = new(); // since the current redo pointer: where the next checkpoint starts
     private Lsn _recentRedo;
     private WalDirectory? _filesSinceRedo;      // see RememberDirectory
+    private (long Sample, WalDirectory Files)? _filesAfterMove; // see RememberDirectory and FilesBefore
     private PendingCheckpoint? _pending;         // judged once more on the next sample before a disagreement is reported
     private SegmentNumber _lastRemoved;
     private double? _estimate;                  // CheckPointDistanceEstimate; unknown until the first checkpoint seen
@@ -114,7 +117,11 @@ public sealed class LiveReplay
         // The settings this sample saw (the sidecar records a reload at the first sample that read the new value):
         // from here on they judge this sample's slot columns and the checkpoint first seen in it.
         var changes = _sampledSettings!.ChangesThrough(s.Sample);
-        if (changes.Count > 0) _settings = _settings!.With(changes);
+        if (changes.Count > 0)
+        {
+            _reload = (s.Sample, _settings!);
+            _settings = _settings!.With(changes);
+        }
 
         var settledHere = false;                  // a checkpoint's outcome was judged on this sample
         if (_pending is { } pending)
@@ -189,14 +196,32 @@ public sealed class LiveReplay
     /// </summary>
     private void RememberDirectory(SampleFrame frame, bool newCheckpoint)
     {
-        if (Oldest(frame.Server) is not { } o || Newest(frame.Server) is not { } n) { _filesSinceRedo = null; return; }
+        if (Oldest(frame.Server) is not { } o || Newest(frame.Server) is not { } n) { _filesSinceRedo = null; _filesAfterMove = null; return; }
         // Insertion only adds files above the newest; removal (and the recycling that comes with it, which adds
         // names above the newest too) moves the oldest up. So a listing whose oldest moved up was taken while a
         // checkpoint was removing files: the last listing before that one is what the checkpoint started from.
-        _filesSinceRedo = newCheckpoint || _filesSinceRedo is not { } d || o < d.Oldest ? new WalDirectory(o, n)
-            : o == d.Oldest ? new WalDirectory(o, SegmentNumber.Max(d.Newest, n))
-            : d;
+        if (newCheckpoint || _filesSinceRedo is not { } d || o < d.Oldest) { _filesSinceRedo = new WalDirectory(o, n); _filesAfterMove = null; }
+        else if (o == d.Oldest) _filesSinceRedo = new WalDirectory(o, SegmentNumber.Max(d.Newest, n));
+        else
+        {
+            // ...unless that checkpoint is the one seen last, already judged on a sample that showed its redo and a
+            // listing taken before its RemoveOldXlogFiles (its files fell inside the model's range): then pg_wal
+            // starts again from this listing. FilesBefore tells the two apart once the next checkpoint is seen.
+            _filesAfterMove = _filesAfterMove is { } m && o >= m.Files.Oldest
+                ? (m.Sample, new WalDirectory(o, SegmentNumber.Max(m.Files.Newest, n)))
+                : (frame.Server.Sample, new WalDirectory(o, n));
+        }
     }
+
+    /// <summary>
+    /// pg_wal before the checkpoint first seen in the sample after <paramref name="before"/>. When the oldest file
+    /// moved up without a new redo: if <paramref name="before"/> is that very sample, the move was this checkpoint's
+    /// removal (its pg_control read a moment before its update) and it started from the listing before; if samples
+    /// with the moved listing came before it, the move was the previous checkpoint finishing, and this one started
+    /// from the moved listing.
+    /// </summary>
+    private WalDirectory? FilesBefore(SampleFrame before) =>
+        _filesAfterMove is { } m && before.Server.Sample > m.Sample ? m.Files : _filesSinceRedo;
 
     private void Resync(SampleFrame frame)
     {
@@ -236,7 +261,8 @@ public sealed class LiveReplay
         // RemoveOldXlogFiles runs over the files present when it ran (those sampled before, plus the segments written
         // up to the checkpoint record); after a gap they are unknown, and only the slots are judged.
         var recSeg = _seg.SegmentOf(recptr);
-        var files = _filesSinceRedo is { } known
+        var filesBefore = FilesBefore(before);
+        var files = filesBefore is { } known
             ? new WalDirectory(known.Oldest, SegmentNumber.Max(known.Newest, recSeg))
             : new WalDirectory(recSeg, recSeg);
         // The estimate is unknown before the first checkpoint seen, which seeds it.
@@ -261,12 +287,12 @@ public sealed class LiveReplay
         static string Keep(CheckpointOutcome x) =>
             string.Create(CultureInfo.InvariantCulture, $"{x.KeepBeforeInvalidation.Value:X}{(x.Keep != x.KeepBeforeInvalidation ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(_filesSinceRedo is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(filesBefore is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
         // Slots invalidated for sure (the lower bracket's), and those an idle timeout may also have reached by the end.
         var certain = low.Invalidated.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var possible = certain.Union(high.Invalidated.Where(i => i.Cause == InvalidationCause.IdleTimeout).Select(i => i.Name)).ToHashSet(StringComparer.Ordinal);
         var prediction = new PendingCheckpoint(_checkpoints, b, a, new ByteCount(distance), byWal, certain, possible, low, high,
-            _filesSinceRedo?.Oldest,
+            filesBefore?.Oldest,
             before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
             _invalidated.Where(n => !_lostEarly.ContainsKey(n)).ToHashSet(StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
@@ -362,6 +388,7 @@ public sealed class LiveReplay
                 $"sample {a.Sample}: checkpoint {p.Number} caught between its invalidations and its file removal, and no later sample shows it alone: its files were not judged"));
             var head = _seg.SegmentOf(a.WriteLsn.IsValid ? a.WriteLsn : a.HeadLsn);
             _filesSinceRedo = p.Low.After.Through(head);
+            _filesAfterMove = null;
             _lastRemoved = SegmentNumber.Max(_lastRemoved, p.Low.LastRemoved);
         }
         else if (p.FilesKnown && Oldest(a) is { } observedOldest)
@@ -437,29 +464,25 @@ public sealed class LiveReplay
     {
         var s = frame.Server;
         if (!_policy!.ReportsWalStatus || s.InRecovery || !s.WriteLsn.IsValid) return;
-        var settings = _settings!;
         var hi = writeUpper >= s.WriteLsn ? writeUpper : s.WriteLsn;
         var slotMin = Lsn.Invalid;
         foreach (var x in frame.Slots)
             if (x.RestartLsn.IsValid && (!slotMin.IsValid || x.RestartLsn < slotMin) && !_invalidated.Contains(x.Name)) slotMin = x.RestartLsn;
-        var atLow = WalAvailability.At(settings, s.WriteLsn, slotMin, _lastRemoved);
-        var atHigh = WalAvailability.At(settings, hi, slotMin, _lastRemoved);
+        var (atLow, atHigh) = (WalAvailability.At(_settings!, s.WriteLsn, slotMin, _lastRemoved), WalAvailability.At(_settings!, hi, slotMin, _lastRemoved));
+        // A sample reads the slots in its second statement and pg_settings in its third; a backend takes a reload
+        // (SIGHUP) between two statements, so the first sample that read a new value may have read its slot columns
+        // under the old one: there either value agrees.
+        var before = _reload is { } r && r.Sample == s.Sample
+            ? (WalAvailability.At(r.Before, s.WriteLsn, slotMin, _lastRemoved), WalAvailability.At(r.Before, hi, slotMin, _lastRemoved))
+            : ((WalAvailability, WalAvailability)?)null;
         foreach (var slot in frame.Slots)
         {
             if (slot.WalStatus is not { } observedStatus) continue;
             var invalidated = _invalidated.Count > 0 && _invalidated.Contains(slot.Name);
-            var (lo, safeLo) = atLow.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
-            var (up, safeHi) = atHigh.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
-            var statusAgrees = observedStatus >= lo && observedStatus <= up;
-            // safe_wal_size falls as the write position rises: [at the next write position, at this one].
-            var observedSafe = slot.SafeWalSize;
-            var safeAgrees = (safeLo, safeHi, observedSafe) switch
-            {
-                (null, null, null) => true,
-                ({ } l2, { } h2, { } o) => o >= h2 && o <= l2,
-                _ => false,
-            };
-            if (statusAgrees && safeAgrees && _onDecision is null)
+            var v = Columns(atLow, atHigh, slot, observedStatus, invalidated);
+            if (!(v.StatusAgrees && v.SafeAgrees) && before is { } b && Columns(b.Item1, b.Item2, slot, observedStatus, invalidated) is { StatusAgrees: true, SafeAgrees: true } old)
+                v = old with { Note = " (settings before the reload this sample first read)" };
+            if (v.StatusAgrees && v.SafeAgrees && _onDecision is null)
             {
                 // Nobody reads an agreeing decision's text: count it (most of a long replay's rows end here).
                 Count("wal_status", true);
@@ -467,13 +490,31 @@ public sealed class LiveReplay
                 continue;
             }
             var inputs = string.Create(CultureInfo.InvariantCulture,
-                $"write={s.WriteLsn}..{hi} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn.ToString() : "null")} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} last_removed={_seg.FileName(_lastRemoved)} active={(slot.Active ? "t" : "f")}");
-            var statusText = lo == up ? Text(lo) : $"{Text(lo)}..{Text(up)}";
-            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "wal_status", statusText, Text(observedStatus), statusAgrees, inputs));
-            var safeText = safeLo is { } l && safeHi is { } h ? (l == h ? Num(l.Bytes) : $"{Num(h.Bytes)}..{Num(l.Bytes)}") : "null";
-            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "safe_wal_size", safeText,
-                observedSafe is { } os ? Num(os.Bytes) : "null", safeAgrees, inputs));
+                $"write={s.WriteLsn}..{hi} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn.ToString() : "null")} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} last_removed={_seg.FileName(_lastRemoved)} active={(slot.Active ? "t" : "f")}{v.Note}");
+            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "wal_status", v.StatusText, Text(observedStatus), v.StatusAgrees, inputs));
+            Record(new Decision(DecisionPoint.AtSample(s.Sample, s.ServerTime), null, $"slot {slot.Name}", "safe_wal_size", v.SafeText,
+                slot.SafeWalSize is { } os ? Num(os.Bytes) : "null", v.SafeAgrees, inputs));
         }
+    }
+
+    private readonly record struct SlotVerdict(string StatusText, bool StatusAgrees, string SafeText, bool SafeAgrees, string Note = "");
+
+    /// <summary>One slot's columns as the model gives them at both ends of the write window, against the server's.</summary>
+    private static SlotVerdict Columns(WalAvailability atLow, WalAvailability atHigh, SlotSample slot, WalStatus observedStatus, bool invalidated)
+    {
+        var (lo, safeLo) = atLow.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
+        var (up, safeHi) = atHigh.SlotColumns(slot.RestartLsn, invalidated, slot.Active);
+        var statusAgrees = observedStatus >= lo && observedStatus <= up;
+        // safe_wal_size falls as the write position rises: [at the next write position, at this one].
+        var safeAgrees = (safeLo, safeHi, slot.SafeWalSize) switch
+        {
+            (null, null, null) => true,
+            ({ } l2, { } h2, { } o) => o >= h2 && o <= l2,
+            _ => false,
+        };
+        var statusText = lo == up ? Text(lo) : $"{Text(lo)}..{Text(up)}";
+        var safeText = safeLo is { } l && safeHi is { } h ? (l == h ? Num(l.Bytes) : $"{Num(h.Bytes)}..{Num(l.Bytes)}") : "null";
+        return new SlotVerdict(statusText, statusAgrees, safeText, safeAgrees);
     }
 
     private static string Text(WalStatus w) => w == WalStatus.Null ? "null" : w.ToSql();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 using Npgsql.Replication;
 
@@ -15,7 +16,12 @@ public sealed record ValidationRun(
 {
     public int Agreed => Decisions.Count(d => d.Agrees);
     public int Disagreed => Decisions.Count(d => !d.Agrees);
-    public bool Agrees => Disagreed == 0;
+    /// <summary>Every decision agrees, and so does <c>walsim replay</c> over the samples the run recorded.</summary>
+    public bool Agrees => Disagreed == 0 && Replay?.Agrees != false;
+
+    /// <summary><c>walsim replay</c>'s code over the samples recorded during the run (step scenarios); null for runs
+    /// that record none (a standby's).</summary>
+    public ReplayCheck? Replay { get; init; }
 
     /// <summary>Agreement per compared field (removed, recycled, cutoff, wal_status, …), in the order first compared.</summary>
     public IReadOnlyList<(string Field, int Compared, int Agreed)> Fields =>
@@ -45,6 +51,10 @@ public sealed class StepDriver
     /// <summary>A <c>dirty: true</c> write since the last checkpoint completed: a checkpoint now spreads its write
     /// phase over cct × checkpoint_timeout (or CheckPointSegments of WAL), across the steps that follow.</summary>
     private bool _dirtyPending;
+    private ValidationSampler? _sampler;
+
+    /// <summary>Where to keep the run's sample file (<c>NAME-pgMAJOR.csv</c> and its settings sidecar); null: not kept.</summary>
+    public string? SamplesDirectory { get; init; }
 
     public StepDriver(Scenario scenario, PostgresInstall install)
     {
@@ -99,12 +109,30 @@ public sealed class StepDriver
             InitialSettings(_scenario, _install.Version), keep, ct);
         if (keep) progress($"cluster kept in {cluster.Directory}");
         await using var c = await cluster.ConnectAsync(ct);
+        var samplesDir = Directory.CreateTempSubdirectory("walsim-validate-samples-").FullName;
         try
         {
-            return await DriveAsync(cluster, c, progress, ct);
+            // What walsim sample would have recorded of this run, replayed by walsim replay's code at the end.
+            _sampler = await ValidationSampler.StartAsync(cluster.ConnectionString, Path.Combine(samplesDir, "samples.csv"), ct);
+            var run = await DriveAsync(cluster, c, progress, ct);
+            await _sampler.StopAsync();
+            string? kept = null;
+            if (SamplesDirectory is { } dir)
+            {
+                kept = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{_scenario.Name}-pg{_install.Major}.csv"));
+                _sampler.CopyTo(kept);
+            }
+            var check = ReplayCheck.Of(_sampler.Path, kept);
+            progress($"{_install.Version}: replay of {check.Samples} samples: {check.Agreed}/{check.Decisions} decisions agree" +
+                $"; invalidation/removal race caught in {check.Races.Count} sample(s)");
+            return run with { Replay = check };
         }
         finally
         {
+            if (_sampler is not null) await _sampler.DisposeAsync();
+            _sampler = null;
+            try { Directory.Delete(samplesDir, recursive: true); }
+            catch (IOException) { }
             foreach (var h in _held.Values) await h.DisposeAsync();
             _held.Clear();
             foreach (var consumer in _consumers.Values) await consumer.DisposeAsync();
@@ -220,7 +248,14 @@ public sealed class StepDriver
                     break;
                 case Sleep z:
                     // Real time on the server: its timed checkpoints, the bgwriter's running_xacts, idle timeouts.
-                    await Task.Delay(z.Duration.ToTimeSpan(), ct);
+                    // Meanwhile the background samples thicken while a (timed) checkpoint is under way.
+                    var awake = DateTime.UtcNow + z.Duration.ToTimeSpan();
+                    for (var left = awake - DateTime.UtcNow; left > TimeSpan.Zero; left = awake - DateTime.UtcNow)
+                    {
+                        await Task.Delay(left < TimeSpan.FromMilliseconds(50) ? left : TimeSpan.FromMilliseconds(50), ct);
+                        cluster.ReadLog();
+                        if (_sampler is not null) _sampler.Dense = cluster.Log.CheckpointInProgress;
+                    }
                     break;
                 case EndTransaction t:
                     if (_transactions.Remove(t.Name, out var done))
@@ -394,6 +429,7 @@ public sealed class StepDriver
                 if (!cluster.Log.CheckpointInProgress && (!expectWal || fresh > 0)) break;
                 // A checkpoint writing dirty buffers spans the next steps, as on the server: observe it under way
                 // (the slots as its end will find them); it is compared at the observation after it completes.
+                if (cluster.Log.CheckpointInProgress && _sampler is not null) _sampler.Dense = true;
                 if (cluster.Log.CheckpointInProgress && _dirtyPending) break;
                 if (DateTime.UtcNow > deadline) { _notes.Add($"step {step}: waited in vain for a checkpoint to {(expectWal ? "start" : "finish")}"); break; }
                 await Task.Delay(20, ct);
@@ -401,11 +437,13 @@ public sealed class StepDriver
         }
         if (before is not null && _consumers.Count > 0) await CatchUpAsync(c, step, ct);
         var snap = await ServerSnapshot.ReadAsync(c, _install.Major, _scenario.SegmentSize, ct);
+        if (_sampler is not null) await _sampler.TakeAsync(ct);
         if (decoded is not null && snap.Slot(decoded.Name) is { } decodedAfter) _replay.Decoded(decoded, decodedAfter);
         if (!snap.FilesContiguous) _notes.Add($"step {step}: pg_wal files are not contiguous");
         cluster.ReadLog();
         var logged = cluster.Log.Checkpoints.Skip(_logCheckpointsSeen).Where(x => !ServerLog.IsLifecycle(x)).ToList();
         _logCheckpointsSeen = cluster.Log.Checkpoints.Count;
+        if (_sampler is not null) _sampler.Dense = cluster.Log.CheckpointInProgress;
         if (logged.Count > 0 && !cluster.Log.CheckpointInProgress) _dirtyPending = false;
         if (before is not null)
         {

@@ -33,6 +33,26 @@ public static class ValidationReport
             w.WriteLine($"             inputs: {d.Inputs}");
         }
         foreach (var note in run.Notes) w.WriteLine($"    note: {note}");
+        if (run.Replay is { } r) WriteReplay(w, r);
+    }
+
+    /// <summary>walsim replay over the run's samples: the total, per field, its disagreements and the race it saw.</summary>
+    private static void WriteReplay(TextWriter w, ReplayCheck r)
+    {
+        w.WriteLine($"    {(r.Agrees ? "ok  " : "DIFF")} replay of {r.Samples} samples ({r.Checkpoints} checkpoint(s)): {r.Agreed}/{r.Decisions} decisions agree"
+            + (r.SampleFile is { } f ? $" ({f})" : ""));
+        if (r.Fields.Count > 0)
+            w.WriteLine($"      by field: {string.Join("  ", r.Fields.Select(f => $"{f.Field} {f.Agreed}/{f.Decisions}"))}");
+        w.WriteLine(r.Races.Count == 0
+            ? "      invalidation/removal window: no sample fell in it"
+            : $"      invalidation/removal window: caught ({r.Races.Count} sample(s))");
+        foreach (var race in r.Races) w.WriteLine($"      race: {race}");
+        foreach (var d in r.Disagreements)
+        {
+            w.WriteLine($"      DISAGREE sample {d.Sample} {d.Subject} {d.Field}: model {d.Predicted}, server {d.Observed}");
+            w.WriteLine($"               inputs: {d.Inputs}");
+        }
+        foreach (var note in r.Notes) w.WriteLine($"      replay note: {note}");
     }
 
     public static void WriteCsv(TextWriter w, IEnumerable<ValidationRun> runs)
@@ -98,8 +118,49 @@ public static class ValidationReport
             j.WriteStartArray("notes");
             foreach (var n in run.Notes) j.WriteStringValue(n);
             j.WriteEndArray();
+            if (run.Replay is { } r) WriteReplay(j, r);
             j.WriteEndObject();
         }
         j.WriteEndArray();
+    }
+
+    private static void WriteReplay(Utf8JsonWriter j, ReplayCheck r)
+    {
+        j.WriteStartObject("replay");
+        if (r.SampleFile is { } f) j.WriteString("samples_file", f);
+        j.WriteNumber("samples", r.Samples);
+        j.WriteNumber("checkpoints", r.Checkpoints);
+        j.WriteNumber("decisions", r.Decisions);
+        j.WriteNumber("agreed", r.Agreed);
+        j.WriteBoolean("agrees", r.Agrees);
+        j.WriteStartObject("fields");
+        foreach (var f2 in r.Fields)
+        {
+            j.WriteStartObject(f2.Field);
+            j.WriteNumber("compared", f2.Decisions);
+            j.WriteNumber("agreed", f2.Agreed);
+            j.WriteEndObject();
+        }
+        j.WriteEndObject();
+        j.WriteStartArray("disagreements");
+        foreach (var d in r.Disagreements)
+        {
+            j.WriteStartObject();
+            j.WriteNumber("sample", d.Sample);
+            j.WriteString("subject", d.Subject);
+            j.WriteString("field", d.Field);
+            j.WriteString("predicted", d.Predicted);
+            j.WriteString("observed", d.Observed);
+            j.WriteString("inputs", d.Inputs);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteStartArray("invalidation_removal_races");
+        foreach (var race in r.Races) j.WriteStringValue(race);
+        j.WriteEndArray();
+        j.WriteStartArray("notes");
+        foreach (var n in r.Notes) j.WriteStringValue(n);
+        j.WriteEndArray();
+        j.WriteEndObject();
     }
 }

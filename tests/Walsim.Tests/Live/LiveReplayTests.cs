@@ -114,6 +114,34 @@ public sealed class LiveReplayTests
         Assert.Contains("files_before=000000010000000000000001..000000010000000000000003", d.First(x => x.Field == "files").Inputs);
     }
 
+    // The opposite order: a checkpoint judged on the sample that first showed its redo, pg_wal listed before its
+    // RemoveOldXlogFiles (1..5, inside the model's range: a logical slot moved from segment 1 to 3 with no certain
+    // recompute of the global minimum, so KeepLogSeg kept from 1 or from 3). Sample 4 shows its removal finishing
+    // (1 and 2 recycled as 6 and 7: 3..7) under the same redo. The next checkpoint (redo segment 6) starts from 3..7,
+    // not from 1..5: from 1..5 (and segment 6 written since) the low side would keep 1..6, 6 files; the server kept 5.
+    // Seen on a real 13.23 by validate's replay of step-mark-sleep-logical.
+    [Fact]
+    public void A_removal_seen_after_its_checkpoint_was_judged_starts_pg_wal_again_for_the_next_checkpoint()
+    {
+        SlotSample Cdc(ulong restart) => LiveFixtures.Logical with
+        {
+            Name = "cdc", RestartLsn = new Lsn(restart), ConfirmedFlushLsn = new Lsn(restart), WalStatus = WalStatus.Reserved,
+            SafeWalSize = null, InvalidationReason = null, Active = false, InactiveSince = null,
+        };
+        var (r, d) = Replay([],
+            Frame(1, redoSeg: 2, writeLsn: 0x5000100, oldest: 1, newest: 5, slots: Cdc(0x1000100)),
+            Frame(2, redoSeg: 2, writeLsn: 0x5000200, oldest: 1, newest: 5, slots: Cdc(0x3000100)),
+            Frame(3, redoSeg: 5, writeLsn: 0x5000300, oldest: 1, newest: 5, slots: Cdc(0x3000100)),
+            Frame(4, redoSeg: 5, writeLsn: 0x5000400, oldest: 3, newest: 7, slots: Cdc(0x3000100)),
+            Frame(5, redoSeg: 5, writeLsn: 0x6000100, oldest: 3, newest: 7, slots: Cdc(0x3000100)),
+            Frame(6, redoSeg: 6, writeLsn: 0x6000200, oldest: 3, newest: 7, slots: Cdc(0x3000100)));
+        Assert.True(r.Agrees, string.Join("\n", d.Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        Assert.Equal(2, r.Checkpoints.Observed);
+        Assert.Equal(3, d.First(x => x.Field == "files").Sample);
+        Assert.Contains("files_before=000000010000000000000003..000000010000000000000007", d.Last(x => x.Field == "files").Inputs);
+        Assert.Equal("5", d.Last(x => x.Field == "files").Predicted);
+    }
+
     // Worked (retention-model.md §9): max_slot_wal_keep_size = 64MB = 4 segments. A slot at 0/1000000 (segment 1), write position
     // 0/4800000 (segment 4): KeepLogSeg(currpos) = 4 − 4 = 0 → the slot's segment 1 is kept: extended? no —
     // reserved needs segment ≥ currSeg − (max_wal_size 64 segs + 1) → 1 ≥ 1: reserved. safe_wal_size =
@@ -188,6 +216,26 @@ public sealed class LiveReplayTests
         Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
         Assert.Equal([("unreserved", 1L), ("reserved", 2L)], d.Where(x => x.Field == "wal_status").Select(x => (x.Predicted, x.Sample)));
         Assert.Equal(["-16777472", "16776960"], d.Where(x => x.Field == "safe_wal_size").Select(x => x.Predicted));
+    }
+
+    // The same reload taken by the sampling backend between a sample's slot statement and its pg_settings statement
+    // (PostgresMain handles a pending SIGHUP before each message): sample 2 records 32MB, yet its slot row was computed
+    // under 4MB ('unreserved', −16777472). Seen on a real 15.18 by validate's replay of 019 (safe_wal_size NULL under
+    // -1, 7339600 under the 6MB the same sample read). Either value agrees on that first sample; sample 3 is held to
+    // 32MB alone, and sample 1 (before the change) to 4MB alone, as above.
+    [Fact]
+    public void The_first_sample_that_read_a_reload_may_show_slot_columns_under_either_value()
+    {
+        SettingSample[] settings = [Setting("max_slot_wal_keep_size", "4", "MB"), Setting("max_slot_wal_keep_size", "32", "MB", sample: 2)];
+        var unreserved = Slot("rep1", 0x1000000, WalStatus.Unreserved, -0x1000100);
+        var (r, d) = Replay(settings,
+            Frame(1, 2, 0x3000100, 1, 3, slots: unreserved),
+            Frame(2, 2, 0x3000100, 1, 3, slots: unreserved),
+            Frame(3, 2, 0x3000100, 1, 3, slots: unreserved));
+        var wrong = d.Where(x => !x.Agrees).Select(x => (x.Sample, x.Field, x.Predicted)).ToList();
+        Assert.Equal([(3L, "wal_status", "reserved"), (3L, "safe_wal_size", "16776960")], wrong);
+        Assert.Contains("settings before the reload", d.Single(x => x.Sample == 2 && x.Field == "wal_status").Inputs);
+        Assert.Equal(("unreserved", true), (d.Single(x => x.Sample == 2 && x.Field == "wal_status").Predicted, r.Fields.Single(f => f.Field == "wal_status").Agreed == 2));
     }
 
     private static readonly PgVersion Pg18 = new(18, 4);

@@ -45,6 +45,14 @@ public class RealServerTests
         Assert.Equal(17, run.Checkpoints);
         Assert.Equal("rep1", run.Decisions.Last(d => d.Field == "invalidated").Observed);
         Assert.All(run.Decisions, d => Assert.True(d.Agrees, $"step {d.Step} {d.Subject} {d.Field}: model {d.Predicted}, server {d.Observed}; {d.Inputs}"));
+        // The run recorded as walsim sample would have (a sample around every step and more between) and replayed by
+        // walsim replay's code: it sees the same 17 checkpoints and agrees on every decision, rep1's loss included.
+        var replay = run.Replay!;
+        Assert.True(replay.Samples >= 60, $"{replay.Samples} samples");
+        Assert.Equal(17, replay.Checkpoints);
+        Assert.True(replay.Agrees, string.Join("\n", replay.Disagreements.Select(d => $"sample {d.Sample} {d.Subject} {d.Field}: model {d.Predicted}, server {d.Observed}; {d.Inputs}")));
+        Assert.Contains(replay.Fields, f => f.Field == "invalidated" && f.Decisions == 17);
+        Assert.Null(replay.SampleFile); // no SamplesDirectory: the file went with the run
     }
 
     // 13–15 log one line per invalidation; 16+ a LOG and a DETAIL line and print lsn/redo lsn.
