@@ -250,7 +250,7 @@ public sealed partial class PrometheusHistoryTests
                 foreach (var (name, value) in new (string, double)[] { ("server_version_num", 170006), ("wal_segment_size", 16 * 1048576), ("max_wal_size", 1024) })
                     fake.Add("pgwatch_settings_num_value", $"{Pgwatch},name={name}", t, value);
         }
-        var url = $"http://127.0.0.1:{FreePort()}/"; // a port the system picks: no fixed port to collide with
+        var url = $"http://127.0.0.1:{LoopbackPorts.Free()}/"; // a port the system picks: no fixed port to collide with
         using var listener = new HttpListener();
         listener.Prefixes.Add(url);
         listener.Start();
@@ -266,14 +266,6 @@ public sealed partial class PrometheusHistoryTests
         Assert.True(fake.RangeQueries.Count > 0);
     }
 
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 
     private static void Serve(HttpListener listener, FakePrometheus fake)
     {

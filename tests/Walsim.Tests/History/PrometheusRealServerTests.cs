@@ -26,7 +26,7 @@ namespace Walsim.Tests.History;
 public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDisposable
 {
     private const int BytesPerSecond = 256 * 1024;
-    private const int ExporterPort = 55810, PrometheusPort = 55811;
+    private readonly int ExporterPort = LoopbackPorts.Free(), PrometheusPort = LoopbackPorts.Free();
     private static readonly TimeSpan Recorded = TimeSpan.FromSeconds(60);
     private readonly string _dir = Directory.CreateTempSubdirectory("walsim-prometheus-").FullName;
     private readonly List<Process> _processes = [];

@@ -30,7 +30,7 @@ namespace Walsim.Tests.Watch;
 public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
 {
     private const int BytesPerSecond = 192 * 1024;
-    private const int WatchPort = 55790, PrometheusPort = 55791, WrongPort = 55792;
+    private readonly int WatchPort = LoopbackPorts.Free(), PrometheusPort = LoopbackPorts.Free(), WrongPort = LoopbackPorts.Free();
     private readonly string _dir = Directory.CreateTempSubdirectory("walsim-watch-").FullName;
 
     public void Dispose()
@@ -61,7 +61,8 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         var started = new TaskCompletionSource();
         var healthyRun = Watch(cluster, WatchPort, append, new Dictionary<string, string>(), w => { healthy = w; started.TrySetResult(); }, stopWatching.Token);
         var wrongRun = Watch(cluster, WrongPort, null, new Dictionary<string, string> { ["max_slot_wal_keep_size"] = "2MB" }, w => wrong = w, stopWatching.Token);
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // A watcher that fails to start (its port taken, the server refused) surfaces as its own failure, not as a timeout.
+        if (await Task.WhenAny(started.Task, healthyRun).WaitAsync(TimeSpan.FromSeconds(60)) == healthyRun) await healthyRun;
 
         using var stopLoad = new CancellationTokenSource();
         var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stopLoad.Token);
@@ -115,7 +116,8 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
 
     private Task Watch(ThrowawayCluster cluster, int port, string? append, Dictionary<string, string> overrides, Action<Watcher> started, CancellationToken ct)
     {
-        var service = new WatchService(TextWriter.Null, new StringWriter(), false, TimeProvider.System, _ => null)
+        var stderr = new StringWriter();
+        var service = new WatchService(TextWriter.Null, stderr, false, TimeProvider.System, _ => null)
         {
             Started = (w, _) => started(w),
         };
@@ -129,7 +131,7 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         return Task.Run(async () =>
         {
             var code = await service.RunAsync(request, ct);
-            Assert.Equal(ExitCode.Ok, code);
+            Assert.True(code == ExitCode.Ok, $"walsim watch on port {port} ended with {code}: {stderr}");
         });
     }
 
