@@ -11,18 +11,70 @@ namespace Walsim.Analyzer.Live;
 /// </summary>
 public static class SampleCsv
 {
-    /// <summary>The columns, in the order they are written. The reader finds them by name.</summary>
-    public static readonly IReadOnlyList<string> Columns =
+    /// <summary>
+    /// The sample file's columns, in the order they are written: for each its name, how the row's value is written
+    /// in its cell and how it is read back. The header (<see cref="Columns"/>), the writer (<see cref="AppendRow"/>)
+    /// and the reader (<see cref="SampleFile"/>) all follow this table, so a column is added or changed here once.
+    /// The server-wide columns come first (every row of a sample repeats them), then those of one slot.
+    /// </summary>
+    internal static readonly SampleColumn<ServerSample>[] ServerColumns =
     [
-        "sample", "gap", "local_time", "server_time", "system_identifier", "server_version", "wal_segment_size_bytes",
-        "in_recovery", "timeline_id", "write_lsn", "insert_lsn", "receive_lsn", "replay_lsn",
-        "checkpoint_lsn", "redo_lsn", "checkpoint_time",
-        "pg_wal_files", "pg_wal_bytes", "oldest_wal_file", "newest_wal_file",
-        "archived_count", "last_archived_wal", "archive_failed_count", "last_failed_wal", "stat_wal_bytes",
-        "slot_name", "slot_type", "plugin", "database", "temporary", "active", "active_pid",
-        "restart_lsn", "confirmed_flush_lsn", "wal_status", "safe_wal_size_bytes",
-        "two_phase", "conflicting", "invalidation_reason", "inactive_since", "failover", "synced",
+        new("sample", (b, in s) => Long(b, s.Sample), (r, i, ref s) => s.Sample = r.Long(i)),
+        new("gap", (b, in s) => Bool(b, s.Gap), (r, i, ref s) => s.Gap = r.Bool(i)),
+        new("local_time", (b, in s) => Time(b, s.LocalTime), (r, i, ref s) => s.LocalTime = r.Time(i)),
+        new("server_time", (b, in s) => Time(b, s.ServerTime), (r, i, ref s) => s.ServerTime = r.Time(i)),
+        new("system_identifier", (b, in s) => b.Append(s.SystemIdentifier.ToString(Inv)), (r, i, ref s) => s.SystemIdentifier = r.ULong(i)),
+        new("server_version", (b, in s) => b.Append(s.Version.ToString()), (r, i, ref s) => s.Version = r.Version(i)),
+        new("wal_segment_size_bytes", (b, in s) => Long(b, s.SegmentSize.Bytes), (r, i, ref s) => s.SegmentSize = r.SegmentSize(i)),
+        new("in_recovery", (b, in s) => Bool(b, s.InRecovery), (r, i, ref s) => s.InRecovery = r.Bool(i)),
+        new("timeline_id", (b, in s) => b.Append(s.TimelineId.ToString(Inv)), (r, i, ref s) => s.TimelineId = (uint)r.ULong(i, uint.MaxValue)),
+        new("write_lsn", (b, in s) => Lsn(b, s.WriteLsn), (r, i, ref s) => s.WriteLsn = r.Lsn(i)),
+        new("insert_lsn", (b, in s) => Lsn(b, s.InsertLsn), (r, i, ref s) => s.InsertLsn = r.Lsn(i)),
+        new("receive_lsn", (b, in s) => Lsn(b, s.ReceiveLsn), (r, i, ref s) => s.ReceiveLsn = r.Lsn(i)),
+        new("replay_lsn", (b, in s) => Lsn(b, s.ReplayLsn), (r, i, ref s) => s.ReplayLsn = r.Lsn(i)),
+        new("checkpoint_lsn", (b, in s) => Lsn(b, s.CheckpointLsn), (r, i, ref s) => s.CheckpointLsn = r.Lsn(i)),
+        new("redo_lsn", (b, in s) => Lsn(b, s.RedoLsn), (r, i, ref s) => s.RedoLsn = r.Lsn(i)),
+        new("checkpoint_time", (b, in s) => Time(b, s.CheckpointTime), (r, i, ref s) => s.CheckpointTime = r.Time(i)),
+        new("pg_wal_files", (b, in s) => Long(b, s.PgWalFiles), (r, i, ref s) => s.PgWalFiles = r.Long(i)),
+        new("pg_wal_bytes", (b, in s) => Long(b, s.PgWalBytes.Bytes), (r, i, ref s) => s.PgWalBytes = new ByteCount(r.Long(i))),
+        new("oldest_wal_file", (b, in s) => Text(b, s.OldestWalFile), (r, i, ref s) => s.OldestWalFile = r.WalFileName(i)),
+        new("newest_wal_file", (b, in s) => Text(b, s.NewestWalFile), (r, i, ref s) => s.NewestWalFile = r.WalFileName(i)),
+        new("archived_count", (b, in s) => Long(b, s.ArchivedCount), (r, i, ref s) => s.ArchivedCount = r.Long(i)),
+        new("last_archived_wal", (b, in s) => Text(b, s.LastArchivedWal), (r, i, ref s) => s.LastArchivedWal = r.Text(i)),
+        new("archive_failed_count", (b, in s) => Long(b, s.ArchiveFailedCount), (r, i, ref s) => s.ArchiveFailedCount = r.Long(i)),
+        new("last_failed_wal", (b, in s) => Text(b, s.LastFailedWal), (r, i, ref s) => s.LastFailedWal = r.Text(i)),
+        new("stat_wal_bytes", (b, in s) => b.Append(s.StatWalBytes?.Bytes.ToString(Inv)),
+            (r, i, ref s) => s.StatWalBytes = r.OptionalLong(i) is { } wb ? new ByteCount(wb) : null),
     ];
+
+    /// <summary>The slot columns, after <see cref="ServerColumns"/>; all empty in the one row of a sample without
+    /// slots. The first, <c>slot_name</c>, tells which.</summary>
+    internal static readonly SampleColumn<SlotSample>[] SlotColumns =
+    [
+        new("slot_name", (b, in t) => Text(b, t.Name), (r, i, ref t) => t.Name = r.Repeated(i)!),
+        new("slot_type", (b, in t) => b.Append(t.Kind == SlotKind.Logical ? "logical" : "physical"), (r, i, ref t) => t.Kind = r.Kind(i)),
+        new("plugin", (b, in t) => Text(b, t.Plugin), (r, i, ref t) => t.Plugin = r.Repeated(i)),
+        new("database", (b, in t) => Text(b, t.Database), (r, i, ref t) => t.Database = r.Repeated(i)),
+        new("temporary", (b, in t) => Bool(b, t.Temporary), (r, i, ref t) => t.Temporary = r.Bool(i)),
+        new("active", (b, in t) => Bool(b, t.Active), (r, i, ref t) => t.Active = r.Bool(i)),
+        new("active_pid", (b, in t) => b.Append(t.ActivePid?.ToString(Inv)),
+            (r, i, ref t) => t.ActivePid = r.OptionalLong(i, int.MaxValue) is { } pid ? (int)pid : null),
+        new("restart_lsn", (b, in t) => Lsn(b, t.RestartLsn), (r, i, ref t) => t.RestartLsn = r.Lsn(i)),
+        new("confirmed_flush_lsn", (b, in t) => Lsn(b, t.ConfirmedFlushLsn), (r, i, ref t) => t.ConfirmedFlushLsn = r.Lsn(i)),
+        new("wal_status", (b, in t) => b.Append(t.WalStatus is { } w ? w.ToSql() : ""), (r, i, ref t) => t.WalStatus = r.WalStatus(i)),
+        new("safe_wal_size_bytes", (b, in t) => b.Append(t.SafeWalSize?.Bytes.ToString(Inv)),
+            (r, i, ref t) => t.SafeWalSize = r.OptionalLong(i, long.MaxValue, allowNegative: true) is { } safe ? new ByteCount(safe) : null),
+        new("two_phase", (b, in t) => Bool(b, t.TwoPhase), (r, i, ref t) => t.TwoPhase = r.OptionalBool(i)),
+        new("conflicting", (b, in t) => Bool(b, t.Conflicting), (r, i, ref t) => t.Conflicting = r.OptionalBool(i)),
+        new("invalidation_reason", (b, in t) => Text(b, t.InvalidationReason), (r, i, ref t) => t.InvalidationReason = r.Repeated(i)),
+        new("inactive_since", (b, in t) => b.Append(t.InactiveSince is { } since ? Time(since) : ""),
+            (r, i, ref t) => t.InactiveSince = r.IsEmpty(i) ? null : r.Time(i)),
+        new("failover", (b, in t) => Bool(b, t.Failover), (r, i, ref t) => t.Failover = r.OptionalBool(i)),
+        new("synced", (b, in t) => Bool(b, t.Synced), (r, i, ref t) => t.Synced = r.OptionalBool(i)),
+    ];
+
+    /// <summary>The column names, in the order they are written. The reader finds them by name.</summary>
+    public static readonly IReadOnlyList<string> Columns = [.. ServerColumns.Select(c => c.Name), .. SlotColumns.Select(c => c.Name)];
 
     /// <summary>The columns of the settings sidecar <c>NAME.settings.csv</c>.</summary>
     public static readonly IReadOnlyList<string> SettingsColumns = ["sample", "local_time", "name", "value", "unit"];
@@ -37,59 +89,23 @@ public static class SampleCsv
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Appends one line (with its LF) for <paramref name="server"/> and <paramref name="slot"/>.</summary>
+    /// <summary>Appends one line (with its LF) for <paramref name="server"/> and <paramref name="slot"/>: the cells of
+    /// <see cref="ServerColumns"/>, then those of <see cref="SlotColumns"/> (empty without a slot).</summary>
     public static void AppendRow(StringBuilder b, in ServerSample server, in SlotSample? slot)
     {
-        var s = server;
-        b.Append(s.Sample.ToString(Inv)).Append(',')
-            .Append(Bool(s.Gap)).Append(',')
-            .Append(Time(s.LocalTime)).Append(',')
-            .Append(Time(s.ServerTime)).Append(',')
-            .Append(s.SystemIdentifier.ToString(Inv)).Append(',')
-            .Append(s.Version.ToString()).Append(',')
-            .Append(s.SegmentSize.Bytes.ToString(Inv)).Append(',')
-            .Append(Bool(s.InRecovery)).Append(',')
-            .Append(s.TimelineId.ToString(Inv)).Append(',')
-            .Append(LsnText(s.WriteLsn)).Append(',')
-            .Append(LsnText(s.InsertLsn)).Append(',')
-            .Append(LsnText(s.ReceiveLsn)).Append(',')
-            .Append(LsnText(s.ReplayLsn)).Append(',')
-            .Append(LsnText(s.CheckpointLsn)).Append(',')
-            .Append(LsnText(s.RedoLsn)).Append(',')
-            .Append(Time(s.CheckpointTime)).Append(',')
-            .Append(s.PgWalFiles.ToString(Inv)).Append(',')
-            .Append(s.PgWalBytes.Bytes.ToString(Inv)).Append(',');
-        Text(b, s.OldestWalFile).Append(',');
-        Text(b, s.NewestWalFile).Append(',');
-        b.Append(s.ArchivedCount.ToString(Inv)).Append(',');
-        Text(b, s.LastArchivedWal).Append(',');
-        b.Append(s.ArchiveFailedCount.ToString(Inv)).Append(',');
-        Text(b, s.LastFailedWal).Append(',');
-        b.Append(s.StatWalBytes?.Bytes.ToString(Inv)).Append(',');
+        for (var k = 0; k < ServerColumns.Length; k++)
+        {
+            if (k > 0) b.Append(',');
+            ServerColumns[k].Write(b, server);
+        }
         if (slot is { } t)
-        {
-            Text(b, t.Name).Append(',');
-            b.Append(t.Kind == SlotKind.Logical ? "logical" : "physical").Append(',');
-            Text(b, t.Plugin).Append(',');
-            Text(b, t.Database).Append(',');
-            b.Append(Bool(t.Temporary)).Append(',')
-                .Append(Bool(t.Active)).Append(',')
-                .Append(t.ActivePid?.ToString(Inv)).Append(',')
-                .Append(LsnText(t.RestartLsn)).Append(',')
-                .Append(LsnText(t.ConfirmedFlushLsn)).Append(',')
-                .Append(t.WalStatus is { } w ? w.ToSql() : "").Append(',')
-                .Append(t.SafeWalSize?.Bytes.ToString(Inv)).Append(',')
-                .Append(Bool(t.TwoPhase)).Append(',')
-                .Append(Bool(t.Conflicting)).Append(',');
-            Text(b, t.InvalidationReason).Append(',');
-            b.Append(t.InactiveSince is { } since ? Time(since) : "").Append(',')
-                .Append(Bool(t.Failover)).Append(',')
-                .Append(Bool(t.Synced));
-        }
+            foreach (var column in SlotColumns)
+            {
+                b.Append(',');
+                column.Write(b, t);
+            }
         else
-        {
-            b.Append(',', Columns.Count - 1 - Columns.IndexOf("slot_name"));
-        }
+            b.Append(',', SlotColumns.Length);
         b.Append('\n');
     }
 
@@ -105,16 +121,20 @@ public static class SampleCsv
     /// <summary>A UTC time with microseconds: <c>2025-01-31T12:00:00.000000Z</c>.</summary>
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, Inv);
 
-    private static string LsnText(Lsn lsn) => lsn.IsValid ? lsn.ToString() : "";
+    private static void Time(StringBuilder b, DateTimeOffset t) => b.Append(Time(t));
 
-    private static string Bool(bool b) => b ? "true" : "false";
+    private static void Long(StringBuilder b, long v) => b.Append(v.ToString(Inv));
 
-    private static string Bool(bool? b) => b is { } v ? Bool(v) : "";
-
-    private static int IndexOf(this IReadOnlyList<string> list, string name)
+    private static void Lsn(StringBuilder b, Lsn lsn)
     {
-        for (var i = 0; i < list.Count; i++) if (list[i] == name) return i;
-        return -1;
+        if (lsn.IsValid) b.Append(lsn.ToString());
+    }
+
+    private static void Bool(StringBuilder b, bool v) => b.Append(v ? "true" : "false");
+
+    private static void Bool(StringBuilder b, bool? v)
+    {
+        if (v is { } value) Bool(b, value);
     }
 
     /// <summary>RFC 4180: quoted only when needed (a comma, a quote or a line break), quotes doubled.</summary>
@@ -124,4 +144,22 @@ public static class SampleCsv
         if (text.AsSpan().IndexOfAny(",\"\r\n") < 0) return b.Append(text);
         return b.Append('"').Append(text.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
     }
+}
+
+/// <summary>One column of the sample file (<see cref="SampleCsv.ServerColumns"/>, <see cref="SampleCsv.SlotColumns"/>):
+/// its name, and how the value of the <typeparamref name="TPart"/> part of a row is written in its cell and read back.</summary>
+internal sealed class SampleColumn<TPart>(string name, SampleColumn<TPart>.Writer write, SampleColumn<TPart>.Reader read)
+    where TPart : struct
+{
+    /// <summary>Appends the cell's text (nothing for an empty cell), without its separator.</summary>
+    public delegate void Writer(StringBuilder b, in TPart part);
+
+    /// <summary>Parses cell <c>cell</c> of the current record into <c>part</c>; a cell that does not parse throws.</summary>
+    public delegate void Reader(SampleFile.Cells r, int cell, ref TPart part);
+
+    public string Name { get; } = name;
+
+    public Writer Write { get; } = write;
+
+    public Reader Read { get; } = read;
 }

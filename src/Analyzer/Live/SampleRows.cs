@@ -4,6 +4,7 @@ namespace Walsim.Analyzer.Live;
 /// The server-wide part of one sample: when it was taken, which cluster, the WAL positions, the last checkpoint,
 /// <c>pg_wal</c>, the archiver and <c>pg_stat_wal</c>. An LSN the server reported as NULL (or that does not apply,
 /// e.g. <see cref="WriteLsn"/> on a standby) is <see cref="Lsn.Invalid"/>; a value the version does not have is null.
+/// Settable, so the sample file reader fills one column at a time from <see cref="SampleCsv.ServerColumns"/>.
 /// </summary>
 /// <param name="Sample">Sequence number of the sample in its file, from 1; every row of one sample shares it.</param>
 /// <param name="Gap">True on the first sample after a reconnect or of an appended run: the time since the previous
@@ -32,7 +33,7 @@ namespace Walsim.Analyzer.Live;
 /// <param name="ArchiveFailedCount"><c>pg_stat_archiver.failed_count</c>.</param>
 /// <param name="LastFailedWal"><c>pg_stat_archiver.last_failed_wal</c>.</param>
 /// <param name="StatWalBytes"><c>pg_stat_wal.wal_bytes</c> (14+): WAL generated since the statistics were reset.</param>
-public readonly record struct ServerSample(
+public record struct ServerSample(
     long Sample,
     bool Gap,
     DateTimeOffset LocalTime,
@@ -61,16 +62,17 @@ public readonly record struct ServerSample(
 {
     /// <summary>The newest WAL position this server knows: the insert LSN on a primary, the received (else
     /// replayed) LSN on a standby.</summary>
-    public Lsn HeadLsn => InsertLsn.IsValid ? InsertLsn : WriteLsn.IsValid ? WriteLsn : ReceiveLsn.IsValid ? ReceiveLsn : ReplayLsn;
+    public readonly Lsn HeadLsn => InsertLsn.IsValid ? InsertLsn : WriteLsn.IsValid ? WriteLsn : ReceiveLsn.IsValid ? ReceiveLsn : ReplayLsn;
 }
 
 /// <summary>
 /// One row of <c>pg_replication_slots</c>. A column the server's version does not have is null
 /// (<see cref="WalStatus"/>/<see cref="SafeWalSize"/> before 13, <see cref="TwoPhase"/> before 14,
 /// <see cref="Conflicting"/> before 16, <see cref="InvalidationReason"/>/<see cref="InactiveSince"/>/
-/// <see cref="Failover"/>/<see cref="Synced"/> before 17); a NULL LSN is <see cref="Lsn.Invalid"/>.
+/// <see cref="Failover"/>/<see cref="Synced"/> before 17); a NULL LSN is <see cref="Lsn.Invalid"/>. Settable, so the
+/// sample file reader fills one column at a time from <see cref="SampleCsv.SlotColumns"/>.
 /// </summary>
-public readonly record struct SlotSample(
+public record struct SlotSample(
     string Name,
     SlotKind Kind,
     string? Plugin,

@@ -56,4 +56,14 @@ public sealed record Decision(
         csv.WriteField(Agrees ? "true" : "false");
         csv.WriteField(Inputs);
     }
+
+    /// <summary>Writes the JSON properties every decision has after where it was seen (validation.json).</summary>
+    internal void WriteJsonFields(System.Text.Json.Utf8JsonWriter j)
+    {
+        j.WriteString("subject", Subject);
+        j.WriteString("field", Field);
+        j.WriteString("predicted", Predicted);
+        j.WriteString("observed", Observed);
+        j.WriteString("inputs", Inputs);
+    }
 }

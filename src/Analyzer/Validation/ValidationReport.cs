@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Reports;
 
 namespace Walsim.Analyzer.Validation;
@@ -93,28 +94,8 @@ public static class ValidationReport
             j.WriteNumber("decisions", run.Decisions.Count);
             j.WriteNumber("agreed", run.Agreed);
             j.WriteBoolean("agrees", run.Agrees);
-            j.WriteStartObject("fields");
-            foreach (var (field, compared, agreed) in run.Fields)
-            {
-                j.WriteStartObject(field);
-                j.WriteNumber("compared", compared);
-                j.WriteNumber("agreed", agreed);
-                j.WriteEndObject();
-            }
-            j.WriteEndObject();
-            j.WriteStartArray("disagreements");
-            foreach (var d in run.Decisions.Where(d => !d.Agrees))
-            {
-                j.WriteStartObject();
-                j.WriteNumber("step", d.Step);
-                j.WriteString("subject", d.Subject);
-                j.WriteString("field", d.Field);
-                j.WriteString("predicted", d.Predicted);
-                j.WriteString("observed", d.Observed);
-                j.WriteString("inputs", d.Inputs);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
+            WriteFields(j, run.Fields.Select(f => new FieldAgreement(f.Field, f.Compared, f.Agreed)));
+            WriteDisagreements(j, "step", run.Decisions.Where(d => !d.Agrees));
             j.WriteStartArray("notes");
             foreach (var n in run.Notes) j.WriteStringValue(n);
             j.WriteEndArray();
@@ -133,28 +114,8 @@ public static class ValidationReport
         j.WriteNumber("decisions", r.Decisions);
         j.WriteNumber("agreed", r.Agreed);
         j.WriteBoolean("agrees", r.Agrees);
-        j.WriteStartObject("fields");
-        foreach (var f2 in r.Fields)
-        {
-            j.WriteStartObject(f2.Field);
-            j.WriteNumber("compared", f2.Decisions);
-            j.WriteNumber("agreed", f2.Agreed);
-            j.WriteEndObject();
-        }
-        j.WriteEndObject();
-        j.WriteStartArray("disagreements");
-        foreach (var d in r.Disagreements)
-        {
-            j.WriteStartObject();
-            j.WriteNumber("sample", d.Sample);
-            j.WriteString("subject", d.Subject);
-            j.WriteString("field", d.Field);
-            j.WriteString("predicted", d.Predicted);
-            j.WriteString("observed", d.Observed);
-            j.WriteString("inputs", d.Inputs);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
+        WriteFields(j, r.Fields);
+        WriteDisagreements(j, "sample", r.Disagreements);
         j.WriteStartArray("invalidation_removal_races");
         foreach (var race in r.Races) j.WriteStringValue(race);
         j.WriteEndArray();
@@ -162,5 +123,34 @@ public static class ValidationReport
         foreach (var n in r.Notes) j.WriteStringValue(n);
         j.WriteEndArray();
         j.WriteEndObject();
+    }
+
+    /// <summary>"fields": per field, the decisions compared and those that agreed (a validate run's and its replay's).</summary>
+    private static void WriteFields(Utf8JsonWriter j, IEnumerable<FieldAgreement> fields)
+    {
+        j.WriteStartObject("fields");
+        foreach (var f in fields)
+        {
+            j.WriteStartObject(f.Field);
+            j.WriteNumber("compared", f.Decisions);
+            j.WriteNumber("agreed", f.Agreed);
+            j.WriteEndObject();
+        }
+        j.WriteEndObject();
+    }
+
+    /// <summary>"disagreements": each decision with where it was seen, <paramref name="at"/> (a validate step or a
+    /// replay sample), then <see cref="Decision.WriteJsonFields"/>.</summary>
+    private static void WriteDisagreements(Utf8JsonWriter j, string at, IEnumerable<Decision> disagreements)
+    {
+        j.WriteStartArray("disagreements");
+        foreach (var d in disagreements)
+        {
+            j.WriteStartObject();
+            j.WriteNumber(at, d.At.Number);
+            d.WriteJsonFields(j);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
     }
 }
