@@ -587,9 +587,17 @@ public sealed class LiveReplay
     }
 
     /// <summary>Invalidated by a checkpoint's <c>InvalidateObsoleteReplicationSlots</c>: its WAL removed, or (18) idle
-    /// past <c>idle_replication_slot_timeout</c> — not a PG17+ conflict on a standby.</summary>
-    private static bool IsInvalidatedByCheckpoint(SlotSample s) =>
-        s.WalStatus == WalStatus.Lost && (s.InvalidationReason is null or "wal_removed" or "idle_timeout");
+    /// past <c>idle_replication_slot_timeout</c> — not a PG17+ conflict on a standby. Where the server names the reason
+    /// (17+), that is the word even if <c>wal_status</c> says <c>unreserved</c>: <c>pg_get_replication_slots</c> shows an
+    /// invalidated slot unreserved while a process holds it, and <c>InvalidatePossiblyObsoleteSlot</c> itself holds an
+    /// inactive slot (active_pid = the checkpointer) from marking it until <c>ReplicationSlotSave</c> has written it —
+    /// a 18.4 sample caught that moment (active, idle_timeout, unreserved; lost a sample later).</summary>
+    private static bool IsInvalidatedByCheckpoint(SlotSample s) => s.InvalidationReason switch
+    {
+        "wal_removed" or "idle_timeout" => s.WalStatus is WalStatus.Lost or WalStatus.Unreserved,
+        null => s.WalStatus == WalStatus.Lost,
+        _ => false,
+    };
 
     private SegmentNumber? Oldest(ServerSample s) => s.OldestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;
     private SegmentNumber? Newest(ServerSample s) => s.NewestWalFile is { } f && _seg.TryParseFileName(f, out var n) ? n : null;

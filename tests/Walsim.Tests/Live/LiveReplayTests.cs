@@ -277,6 +277,29 @@ public sealed class LiveReplayTests
         Assert.Equal(("rep1", "-"), d2.Where(x => x.Field == "invalidated").Select(x => (x.Predicted, x.Observed)).Single());
     }
 
+    // 18.4 (slot.c InvalidatePossiblyObsoleteSlot; slotfuncs.c pg_get_replication_slots, REL_18_STABLE): the
+    // checkpointer marks an inactive slot invalidated while holding it (active_pid = its own pid) until
+    // ReplicationSlotSave has written it, and pg_get_replication_slots shows an invalidated slot whose active_pid is set
+    // as unreserved with a NULL safe_wal_size. A sample caught that moment (validate's replay of
+    // step-idle-timeout-spread-checkpoint on 18.4: sample 2024 active, idle_timeout, unreserved; sample 2025 lost). The
+    // same timed-out slot as above, seen so at sample 2: it is the checkpoint's invalidation, not a slot that is merely
+    // unreserved (the model would say reserved: segment 1 is far inside the files kept).
+    [Fact]
+    public void A_slot_shown_unreserved_while_the_checkpointer_holds_it_to_save_its_invalidation_is_invalidated()
+    {
+        SettingSample[] timeout = [Setting("idle_replication_slot_timeout", "240", "s")];
+        var held = Idle(-225, WalStatus.Unreserved, "idle_timeout") with { Active = true, ActivePid = 17098 };
+        var (r, d) = Replay(timeout,
+            Frame(1, 2, 0x3000100, 1, 3, version: Pg18, slots: Idle(-225, WalStatus.Reserved)),
+            Frame(2, 3, 0x3000200, 1, 5, version: Pg18, slots: held) is var f2
+                ? f2 with { Server = f2.Server with { CheckpointTime = LiveFixtures.T0.AddSeconds(-50) } } : null!,
+            Frame(3, 3, 0x3000200, 3, 5, version: Pg18, slots: Idle(-225, WalStatus.Lost, "idle_timeout")));
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        Assert.Equal(["reserved", "unreserved", "lost"], d.Where(x => x.Field == "wal_status").Select(x => x.Predicted));
+        Assert.Equal(["null", "null"], d.Where(x => x.Field == "safe_wal_size").Skip(1).Select(x => x.Predicted));
+        Assert.Equal("rep1", d.First(x => x.Field == "invalidated").Observed);
+    }
+
     // Issue 15 item 6, 18.4 with WAL-requested spread checkpoints: CreateCheckPoint updates pg_control, then
     // InvalidateObsoleteReplicationSlots, then RemoveOldXlogFiles. Sample 2 fell between the last two: redo moved to
     // segment 9, cdc already lost, segments 1..8 still in pg_wal. Sample 3 already shows the next checkpoint (redo 10):
