@@ -204,6 +204,9 @@ public static class Forecaster
             var recorder = every is null ? null : new PgWalRecorder(every, points);
             var run = paused.Count == 0 ? scenario : WithPauses(scenario, paused, new Random(MonteCarlo.RunSeed(options.Seed ^ PauseSeed, i)));
             run = run with { TimedCheckpointLateness = CheckpointTiming(input.TimedCheckpointLateness, timeout, options.Horizon, new Random(MonteCarlo.RunSeed(options.Seed ^ CheckpointSeed, i))) };
+            // A phase below the samples' resolution is not known to be zero: this run's, from 0 to the resolution.
+            if (input.WritePhases.UnresolvedUpTo is { Ticks: > 0 } unresolved)
+                run = run with { CheckpointWrite = CheckpointWrite.Fixed(new SimDuration((long)(unresolved.Ticks / 10 * new Random(MonteCarlo.RunSeed(options.Seed ^ WritePhaseSeed, i)).NextDouble()))) };
             return (Result: Simulation.Run(run with { Workload = workload }, version, recorder), Bytes: recorder?.Bytes ?? []);
         }, options.Parallelism);
         var outcomes = runs.Select(r => r.Result).ToArray();
@@ -249,6 +252,9 @@ public static class Forecaster
 
     /// <summary>Mixed into the master seed for the checkpoint timing draws (the workload paths stay those of the seed).</summary>
     private const int CheckpointSeed = 0x27D4EB2F;
+
+    /// <summary>Mixed into the master seed for the draws of a write phase below the samples' resolution.</summary>
+    private const int WritePhaseSeed = 0x165667B1;
 
     /// <summary>
     /// One run's timing of its timed checkpoints (<see cref="Scenario.TimedCheckpointLateness"/>). <c>checkpoint_time</c>

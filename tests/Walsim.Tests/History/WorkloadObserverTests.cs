@@ -183,8 +183,11 @@ public sealed class WorkloadObserverTests
         var mostlySlow = CheckpointWritePhases.Of([(quick, second), (slow, second), (quick, second), (slow, second), (slow, second)]);
         Assert.Equal((5, 3, TimeSpan.FromSeconds(4.2)), (mostlySlow.Measured, mostlySlow.Resolved, mostlySlow.Median));
         Assert.Equal(CheckpointWrite.Fixed(SimDuration.FromSeconds(4.2)), mostlySlow.ForForecast);
-        // Two of four: the median phase may be zero, shorter than the readings can tell: instant.
-        Assert.Equal(CheckpointWrite.Instant, CheckpointWritePhases.Of([(quick, second), (slow, second), (quick, second), (slow, second)]).ForForecast);
+        // Two of four: the median phase may be zero, shorter than the readings can tell: instant — and so anything from
+        // zero to the readings' spacing, which each forecast run draws from (a fixed phase is known: nothing to draw).
+        var mostlyQuick = CheckpointWritePhases.Of([(quick, second), (slow, second), (quick, second), (slow, second)]);
+        Assert.Equal((CheckpointWrite.Instant, second), (mostlyQuick.ForForecast, mostlyQuick.UnresolvedUpTo));
+        Assert.Null(mostlySlow.UnresolvedUpTo);
     }
 
     [Fact]
