@@ -46,7 +46,9 @@ public sealed class ModelReplay
     public void MinimumRecomputed() => _required.Clear();
 
     /// <summary>
-    /// <c>pg_logical_slot_get_changes</c>/<c>peek_changes</c> decoded a logical slot (retention-model.md §12.2):
+    /// <c>pg_logical_slot_get_changes</c>/<c>peek_changes</c> decoded a logical slot, or its streaming consumer's
+    /// reports moved it between two observations (one running_xacts per step: validate waits for each catch-up)
+    /// (retention-model.md §12.2):
     /// logical.c recomputes the global minimum only when catalog_xmin moves (<c>LogicalConfirmReceivedLocation</c>,
     /// updated_xmin). A new xmin taken at the final confirmation is applied together with a pending restart
     /// candidate (restart_lsn past the old confirmed_flush): the minimum then has the new restart_lsn. One taken

@@ -87,8 +87,9 @@ internal sealed class StreamingConsumer : ISlotConsumer
 /// A logical slot's streaming consumer (<c>consumer: {confirm_every: …}</c> on a logical slot), as pg_recvlogical
 /// behaves: a replication connection decodes the slot with test_decoding from its confirmed_flush_lsn, and every
 /// <c>confirm_every</c> (0 = continuously) reports as flushed everything received so far — the end of the decoded
-/// changes and the WAL end the walsender's keepalives carry (WalSndWaitForWal sends one whenever the reported flush
-/// is behind what it has decoded, so an idle consumer still confirms the end of WAL). The walsender applies a report
+/// changes and the WAL end the walsender's keepalives carry (13+: WalSndWaitForWal sends one whenever the reported
+/// flush is behind what it has decoded; 12.22: the ping for a reply), so an idle consumer still confirms the end of
+/// WAL. The walsender applies a report
 /// with LogicalConfirmReceivedLocation: confirmed_flush moves, a pending restart/xmin candidate valid by then is
 /// applied, and the global minimum is recomputed only if catalog_xmin moved (retention-model.md §12.2).
 /// </summary>
