@@ -46,7 +46,9 @@ public sealed class ModelReplay
     public void MinimumRecomputed() => _required.Clear();
 
     /// <summary>
-    /// <c>pg_logical_slot_get_changes</c>/<c>peek_changes</c> decoded a logical slot (retention-model.md §12.2):
+    /// <c>pg_logical_slot_get_changes</c>/<c>peek_changes</c> decoded a logical slot, or its streaming consumer's
+    /// reports moved it between two observations (one running_xacts per step: validate waits for each catch-up)
+    /// (retention-model.md §12.2):
     /// logical.c recomputes the global minimum only when catalog_xmin moves (<c>LogicalConfirmReceivedLocation</c>,
     /// updated_xmin). A new xmin taken at the final confirmation is applied together with a pending restart
     /// candidate (restart_lsn past the old confirmed_flush): the minimum then has the new restart_lsn. One taken
@@ -104,12 +106,31 @@ public sealed class ModelReplay
         Lsn? keepMinimum = stale.Any(s => Required(s) != s.RestartLsn) ? CheckpointDecision.MinRestart(stale.Select(Required)) : null;
         var node = new NodeWalState(prior, _estimate, _lastRemoved, dir);
         var o = CheckpointDecision.Decide(_settings, new CheckpointInputs(node, redo, recptr) { Slots = slots, KeepSlotMinimum = keepMinimum });
+        // A streaming logical consumer that has confirmed all WAL races this checkpoint (retention-model.md §12.2): where
+        // the checkpoint's running_xacts sits at its redo (12-16), that is the consumer's confirmed_flush, so its
+        // walsender takes the record's restart point and xmin at once when it decodes it (LogicalIncreaseXminForSlot
+        // recomputes the minimum with restart_lsn as it stood, then LogicalIncreaseRestartDecodingForSlot moves
+        // restart_lsn), and the record may be decoded before this checkpoint's KeepLogSeg and
+        // InvalidateObsoleteReplicationSlots or after them. Both outcomes are the model's; the server's log says which ran.
+        var racing = before.Slots.Where(s => s.Active && s.ConfirmedFlush.IsValid && s.RestartLsn.IsValid && !_invalidated.Contains(s.Name)
+                && s.ConfirmedFlush >= redo && s.RestartLsn < redo && after.Slot(s.Name)?.RestartLsn == redo)
+            .Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var raced = false;
+        if (racing.Count > 0 && !Matches(o, logged))
+        {
+            Lsn RacedRequired(ObservedSlot s) => !racing.Contains(s.Name) ? Required(s)
+                : after.Slot(s.Name)!.CatalogXmin != s.CatalogXmin ? s.RestartLsn : Required(s);
+            var racedSlots = slots.Select(x => racing.Contains(x.Name) ? CheckpointSlot.Holding(x.Name, redo, x.Active) with { IdleFor = x.IdleFor } : x).ToArray();
+            var racedMinimum = CheckpointDecision.MinRestart(stale.Select(RacedRequired));
+            var alternative = CheckpointDecision.Decide(_settings, new CheckpointInputs(node, redo, recptr) { Slots = racedSlots, KeepSlotMinimum = racedMinimum });
+            if (Matches(alternative, logged)) (o, keepMinimum, raced) = (alternative, racedMinimum, true);
+        }
         (_, _estimate, _lastRemoved, _) = node.After(redo, o);
         foreach (var i in o.Invalidated) _invalidated.Add(i.Name);
 
         var slotMin = keepMinimum ?? CheckpointDecision.MinRestart(slots.Select(s => s.RestartLsn));
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={redo} prior_redo={prior} recptr~{recptr} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} files_before={dir.Oldest.Value:X}..{dir.Newest.Value:X} keep={o.KeepBeforeInvalidation.Value:X}{(o.Keep != o.KeepBeforeInvalidation ? $"->{o.Keep.Value:X}" : "")} recycleSegNo={o.RecycleSegNo.Value:X} estimate={_estimate:0} settings: max_wal_size={_settings.MaxWalSizeMb}MB min_wal_size={_settings.MinWalSizeMb}MB wal_keep={(_policy.KeepKnob == WalKeepKnob.WalKeepSegments ? _settings.WalKeepSegments + "segs" : _settings.WalKeepSizeMb + "MB")} max_slot_wal_keep_size={_settings.MaxSlotWalKeepSizeMb}MB");
+            $"{(raced ? $"decoded its running_xacts first ({string.Join(",", racing.Order(StringComparer.Ordinal))}): " : "")}redo={redo} prior_redo={prior} recptr~{recptr} slot_min={(slotMin.IsValid ? slotMin.ToString() : "none")} files_before={dir.Oldest.Value:X}..{dir.Newest.Value:X} keep={o.KeepBeforeInvalidation.Value:X}{(o.Keep != o.KeepBeforeInvalidation ? $"->{o.Keep.Value:X}" : "")} recycleSegNo={o.RecycleSegNo.Value:X} estimate={_estimate:0} settings: max_wal_size={_settings.MaxWalSizeMb}MB min_wal_size={_settings.MinWalSizeMb}MB wal_keep={(_policy.KeepKnob == WalKeepKnob.WalKeepSegments ? _settings.WalKeepSegments + "segs" : _settings.WalKeepSizeMb + "MB")} max_slot_wal_keep_size={_settings.MaxSlotWalKeepSizeMb}MB");
         void Compare(string field, string predicted, string observed) =>
             Decisions.Add(new Decision(DecisionPoint.AtStep(step), n, $"checkpoint {n} ({Cause(logged.Cause)})", field, predicted, observed, predicted == observed, inputs));
         static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
@@ -131,6 +152,12 @@ public sealed class ModelReplay
         Compare("oldest_vs_redo", Relative(o.After.Oldest, redoSeg), Relative(after.OldestFile, redoSeg));
         Compare("files", Num(o.After.Count), Num(after.Files));
     }
+
+    /// <summary>Whether a checkpoint outcome is the one the server logged: what it invalidated, removed and recycled.</summary>
+    private bool Matches(CheckpointOutcome o, LoggedCheckpoint logged) =>
+        Decision.Names(o.Invalidated.Select(i => i.Name)) == Decision.Names(logged.Invalidations.Select(i => i.Slot))
+        && o.Removed == logged.Removed && o.Recycled == logged.Recycled
+        && (logged.RemovalCutoff is not { } cutoff || _seg.FileName(o.Keep.Value > 0 ? o.Keep - 1 : o.Keep, timeline: 0) == cutoff);
 
     /// <summary>After a step: each slot's wal_status and safe_wal_size as pg_replication_slots shows them (13+).</summary>
     public void Slots(int step, ServerSnapshot snap)

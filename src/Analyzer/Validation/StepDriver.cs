@@ -44,8 +44,10 @@ public sealed class StepDriver
     private int _logCheckpointsSeen;
     private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
     /// <summary>Slots whose streaming consumer (<c>consumer:</c>) is connected now, and how often each reports.</summary>
-    private readonly Dictionary<string, StreamingConsumer> _consumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ISlotConsumer> _consumers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConsumerSpec> _consumerSpecs = new(StringComparer.Ordinal);
+    /// <summary>Slots with a consumer that decode (logical): their moves are judged by <see cref="ModelReplay.Decoded"/>.</summary>
+    private readonly HashSet<string> _logicalConsumers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NpgsqlConnection> _transactions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Lsn> _marks = new(StringComparer.Ordinal);
     /// <summary>A <c>dirty: true</c> write since the last checkpoint completed: a checkpoint now spreads its write
@@ -88,12 +90,12 @@ public sealed class StepDriver
     /// What validate cannot drive of a streaming consumer. The driver waits after every step until the consumer has
     /// confirmed all WAL flushed by then, so a checkpoint never races a report; that is what the model says of a
     /// consumer with no lag reporting at least once a step (steps are one second apart): at every step it has
-    /// confirmed the position of the step before.
+    /// confirmed the position of the step before. A logical slot's consumer decodes with test_decoding
+    /// (<see cref="LogicalStreamingConsumer"/>).
     /// </summary>
     private static string? ConsumerProblem(SlotSpec slot)
     {
         var c = slot.Consumer;
-        if (slot.Kind == SlotKind.Logical) return "validate streams physical slots only (move logical slots with consume_slot steps)";
         if (c.Lag > SimDuration.Zero || c.LagBytes > ByteCount.Zero) return "lag and lag_bytes must be 0 (validate waits for every report to catch up)";
         if (c.ConfirmEvery > SimDuration.FromSeconds(1)) return $"confirm_every {c.ConfirmEvery} is longer than a step (1s); use at most 1s";
         if (c.Outages.Count > 0) return "outages (use stop_consumer and start_consumer steps)";
@@ -207,7 +209,7 @@ public sealed class StepDriver
                         if (snap.Slot(sc.Slot) is not { RestartLsn.IsValid: true } back || back.WalStatus == "lost")
                             _notes.Add($"step {step}: {sc.Slot}'s consumer not started (invalidated or absent), as in the model");
                         else
-                            _consumers[sc.Slot] = await StreamingConsumer.StartAsync(cluster.ConnectionString, c, sc.Slot, back.RestartLsn, spec.ConfirmEvery, ct);
+                            _consumers[sc.Slot] = await ConnectConsumerAsync(cluster, c, sc.Slot, back.RestartLsn, spec.ConfirmEvery, ct);
                     }
                     break;
                 case DropSlot d:
@@ -454,6 +456,12 @@ public sealed class StepDriver
                 _notes.Add($"step {step}: {logged.Count} checkpoints completed between two observations; not compared");
                 _replay.Unobserved(logged, snap);
             }
+            // What a logical consumer's confirmations did since the last observation: after the checkpoint, whose
+            // KeepLogSeg read the minimum before its own running_xacts could be decoded and confirmed (the WAL before
+            // it was confirmed at the previous observation). Then the slots' columns, from the minimum as it is now.
+            foreach (var name in _logicalConsumers)
+                if (before.Slot(name) is { RestartLsn.IsValid: true } was && snap.Slot(name) is { RestartLsn.IsValid: true } now)
+                    _replay.Decoded(was, now);
             _replay.Slots(step, snap);
         }
         return snap;
@@ -467,21 +475,30 @@ public sealed class StepDriver
     {
         if (!slot.Consumer.Connected) return;
         _consumerSpecs[slot.Name] = slot.Consumer;
+        if (slot.Kind == SlotKind.Logical) _logicalConsumers.Add(slot.Name);
         await using var cmd = new NpgsqlCommand($"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{slot.Name}'", c);
         if (await cmd.ExecuteScalarAsync(ct) is not string restart)
         {
             _notes.Add($"step {step}: {slot.Name}'s consumer not started (the slot reserved no WAL)");
             return;
         }
-        _consumers[slot.Name] = await StreamingConsumer.StartAsync(cluster.ConnectionString, c, slot.Name, Lsn.Parse(restart), slot.Consumer.ConfirmEvery, ct);
+        _consumers[slot.Name] = await ConnectConsumerAsync(cluster, c, slot.Name, Lsn.Parse(restart), slot.Consumer.ConfirmEvery, ct);
     }
 
+    private async Task<ISlotConsumer> ConnectConsumerAsync(ThrowawayCluster cluster, NpgsqlConnection c, string slot, Lsn restart,
+        SimDuration confirmEvery, CancellationToken ct) =>
+        _logicalConsumers.Contains(slot)
+            ? await LogicalStreamingConsumer.StartAsync(cluster.ConnectionString, c, slot, confirmEvery, ct)
+            : await StreamingConsumer.StartAsync(cluster.ConnectionString, c, slot, restart, confirmEvery, ct);
+
     /// <summary>
-    /// Waits until every connected consumer has confirmed all WAL flushed now (restart_lsn ≥ pg_current_wal_flush_lsn()),
+    /// Waits until every connected consumer has confirmed all WAL flushed now (restart_lsn ≥ pg_current_wal_flush_lsn()
+    /// for a physical slot, confirmed_flush_lsn ≥ it for a logical one, whose restart_lsn stays at a running_xacts),
     /// so that no report moves a slot between this observation and the next step's checkpoint (the model's consumer
-    /// has confirmed the previous step's position by the next step). A report moves the slot with
-    /// PhysicalConfirmReceivedLocation, which recomputes the global minimum. A consumer whose walsender the server
-    /// terminated (an invalidation) is dropped: its slot is lost.
+    /// has confirmed the previous step's position by the next step). A physical report moves the slot with
+    /// PhysicalConfirmReceivedLocation, which recomputes the global minimum; a logical one with
+    /// LogicalConfirmReceivedLocation, which may not (judged per observation by ModelReplay.Decoded, not here). A
+    /// consumer whose walsender the server terminated (an invalidation) is dropped: its slot is lost.
     /// </summary>
     private async Task CatchUpAsync(NpgsqlConnection c, int step, CancellationToken ct)
     {
@@ -492,10 +509,14 @@ public sealed class StepDriver
         {
             var longest = _consumerSpecs[name].ConfirmEvery.ToTimeSpan() + TimeSpan.FromSeconds(10);
             var deadline = DateTime.UtcNow + longest;
+            var logical = _logicalConsumers.Contains(name);
             string? restart = null;
             while (true)
             {
-                await using var cmd = new NpgsqlCommand($"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{name}'", c);
+                // A logical slot that lost its WAL keeps confirmed_flush_lsn but no restart_lsn.
+                await using var cmd = new NpgsqlCommand(logical
+                    ? $"SELECT CASE WHEN restart_lsn IS NOT NULL THEN confirmed_flush_lsn::text END FROM pg_replication_slots WHERE slot_name = '{name}'"
+                    : $"SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '{name}'", c);
                 restart = await cmd.ExecuteScalarAsync(ct) as string;
                 if (restart is null || consumer.Ended)
                 {
@@ -508,11 +529,11 @@ public sealed class StepDriver
                 if (DateTime.UtcNow > deadline)
                     throw new ValidationEnvironmentException(
                         $"{_scenario.SourceFile}: step {step} on PostgreSQL {_install.Version}: the consumer of slot \"{name}\" did not catch up " +
-                        $"within {longest.TotalSeconds:0.#} s (restart_lsn {restart}, flushed WAL ends at {flush}); is the server overloaded?");
+                        $"within {longest.TotalSeconds:0.#} s ({(logical ? "confirmed_flush_lsn" : "restart_lsn")} {restart}, flushed WAL ends at {flush}); is the server overloaded?");
                 await Task.Delay(20, ct);
             }
         }
-        _replay.MinimumRecomputed();
+        if (_consumers.Keys.Any(n => !_logicalConsumers.Contains(n))) _replay.MinimumRecomputed();
     }
 
     private bool ExpectWalCheckpoint(ServerSnapshot before, Lsn insert)

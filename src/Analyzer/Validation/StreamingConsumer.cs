@@ -1,5 +1,6 @@
 using Npgsql;
 using Npgsql.Replication;
+using Npgsql.Replication.TestDecoding;
 
 namespace Walsim.Analyzer.Validation;
 
@@ -10,7 +11,7 @@ namespace Walsim.Analyzer.Validation;
 /// message). The walsender applies a report with PhysicalConfirmReceivedLocation, which moves restart_lsn and
 /// recomputes the global minimum. Physical slots only.
 /// </summary>
-internal sealed class StreamingConsumer : IAsyncDisposable
+internal sealed class StreamingConsumer : ISlotConsumer
 {
     private readonly PhysicalReplicationConnection _connection;
     private readonly CancellationTokenSource _stop;
@@ -80,4 +81,104 @@ internal sealed class StreamingConsumer : IAsyncDisposable
         catch (OperationCanceledException) { }
         _stop.Dispose();
     }
+}
+
+/// <summary>
+/// A logical slot's streaming consumer (<c>consumer: {confirm_every: …}</c> on a logical slot), as pg_recvlogical
+/// behaves: a replication connection decodes the slot with test_decoding from its confirmed_flush_lsn, and every
+/// <c>confirm_every</c> (0 = continuously) reports as flushed everything received so far — the end of the decoded
+/// changes and the WAL end the walsender's keepalives carry (13+: WalSndWaitForWal sends one whenever the reported
+/// flush is behind what it has decoded; 12.22: the ping for a reply), so an idle consumer still confirms the end of
+/// WAL. The walsender applies a report
+/// with LogicalConfirmReceivedLocation: confirmed_flush moves, a pending restart/xmin candidate valid by then is
+/// applied, and the global minimum is recomputed only if catalog_xmin moved (retention-model.md §12.2).
+/// </summary>
+internal sealed class LogicalStreamingConsumer : ISlotConsumer
+{
+    private readonly LogicalReplicationConnection _connection;
+    private readonly CancellationTokenSource _stop;
+    private readonly Task _receive;
+    private readonly Task _feedback;
+
+    private LogicalStreamingConsumer(LogicalReplicationConnection connection, CancellationTokenSource stop, Task receive, Task feedback)
+    {
+        _connection = connection;
+        _stop = stop;
+        _receive = receive;
+        _feedback = feedback;
+    }
+
+    public bool Ended => _receive.IsCompleted;
+
+    public static async Task<LogicalStreamingConsumer> StartAsync(string connectionString, NpgsqlConnection observer, string slot,
+        SimDuration confirmEvery, CancellationToken ct)
+    {
+        // Our own timer reports (Npgsql's would only send what SetReplicationStatus last set, never a keepalive's end).
+        // wal_sender_timeout 2s (settable per connection since 12): 12.22's walsender sends an idle consumer no keepalive
+        // after decoding records that produce no output (a checkpoint's), except the ping for a reply at half of
+        // wal_sender_timeout; 13+ send one as soon as they wait for more WAL. The ping carries the end of WAL.
+        var options = new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c wal_sender_timeout=2s" };
+        var rc = new LogicalReplicationConnection(options.ConnectionString) { WalReceiverStatusInterval = Timeout.InfiniteTimeSpan };
+        await rc.Open(ct);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // No start position: the walsender starts at the slot's confirmed_flush (CreateDecodingContext).
+        var stream = rc.StartReplication(new TestDecodingReplicationSlot(slot), stop.Token);
+        var receive = Task.Run(async () =>
+        {
+            try { await foreach (var _ in stream) { } }
+            catch (OperationCanceledException) { }
+            catch (NpgsqlException) { }
+            catch (IOException) { }
+        }, CancellationToken.None);
+        var every = confirmEvery.Microseconds <= 0 ? TimeSpan.FromMilliseconds(5) : confirmEvery.ToTimeSpan();
+        var feedback = Task.Run(async () =>
+        {
+            var reported = new NpgsqlTypes.NpgsqlLogSequenceNumber(0);
+            try
+            {
+                while (!stop.IsCancellationRequested && !receive.IsCompleted)
+                {
+                    await Task.Delay(every, stop.Token);
+                    var received = rc.LastReceivedLsn;
+                    if (received <= reported) continue;
+                    rc.SetReplicationStatus(received);
+                    await rc.SendStatusUpdate(stop.Token);
+                    reported = received;
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (NpgsqlException) { }
+            catch (IOException) { }
+            catch (InvalidOperationException) { }
+        }, CancellationToken.None);
+        var consumer = new LogicalStreamingConsumer(rc, stop, receive, feedback);
+        await StepDriver.WaitForActiveAsync(observer, slot, true, ct);
+        if (receive.IsCompleted)
+        {
+            await consumer.DisposeAsync();
+            throw new ValidationEnvironmentException($"start_consumer: the server refused to decode slot \"{slot}\"");
+        }
+        return consumer;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _feedback; }
+        catch (Exception) { /* ends with the stream */ }
+        try { await _receive; }
+        catch (Exception) { /* the stream's end is not an error here */ }
+        try { await _connection.DisposeAsync(); }
+        catch (NpgsqlException) { }
+        catch (IOException) { }
+        catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}
+
+/// <summary>A slot's streaming consumer on a real server, physical or logical.</summary>
+internal interface ISlotConsumer : IAsyncDisposable
+{
+    /// <summary>The stream ended without being stopped: the server terminated the walsender (an invalidation).</summary>
+    bool Ended { get; }
 }

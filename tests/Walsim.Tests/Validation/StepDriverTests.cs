@@ -33,12 +33,22 @@ public class StepDriverTests
     [InlineData("{lag_bytes: 8kB, confirm_every: 200ms}", "physical", "lag and lag_bytes must be 0")]
     [InlineData("{confirm_every: 10s}", "physical", "confirm_every 10s is longer than a step (1s)")]
     [InlineData("{confirm_every: 200ms, outages: [{from: 2s, until: 3s}]}", "physical", "use stop_consumer and start_consumer steps")]
-    [InlineData("{confirm_every: 200ms}", "logical", "physical slots only")]
+    [InlineData("{lag: 2s, confirm_every: 200ms}", "logical", "lag and lag_bytes must be 0")]
     public void Consumer_the_driver_cannot_keep_in_step_with_the_model_is_refused(string consumer, string type, string why)
     {
         var problem = Assert.Single(Problems(consumer, type));
         Assert.StartsWith("the consumer of slot \"rep1\": ", problem);
         Assert.Contains(why, problem);
+    }
+
+    // A logical slot's consumer decodes with test_decoding and confirms what it received, keepalives included, so by
+    // the next step its confirmed_flush_lsn is the end of WAL (LogicalStreamingConsumer).
+    [Fact]
+    public void Logical_consumer_confirming_every_200ms_is_driven_like_a_physical_one()
+    {
+        Assert.Empty(Problems("{confirm_every: 200ms}", "logical"));
+        var file = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "step-logical-streaming-consumer.yaml");
+        Assert.Empty(StepDriver.Unsupported(ScenarioLoader.Load(file)));
     }
 
     [Fact]
