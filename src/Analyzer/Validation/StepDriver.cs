@@ -44,7 +44,7 @@ public sealed class StepDriver
     private int _logCheckpointsSeen;
     private readonly Dictionary<string, HeldWalsender> _held = new(StringComparer.Ordinal);
     /// <summary>Slots whose streaming consumer (<c>consumer:</c>) is connected now, and how often each reports.</summary>
-    private readonly Dictionary<string, ISlotConsumer> _consumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SlotStream> _consumers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConsumerSpec> _consumerSpecs = new(StringComparer.Ordinal);
     /// <summary>Slots with a consumer that decode (logical): their moves are judged by <see cref="ModelReplay.Decoded"/>.</summary>
     private readonly HashSet<string> _logicalConsumers = new(StringComparer.Ordinal);
@@ -485,7 +485,7 @@ public sealed class StepDriver
         _consumers[slot.Name] = await ConnectConsumerAsync(cluster, c, slot.Name, Lsn.Parse(restart), slot.Consumer.ConfirmEvery, ct);
     }
 
-    private async Task<ISlotConsumer> ConnectConsumerAsync(ThrowawayCluster cluster, NpgsqlConnection c, string slot, Lsn restart,
+    private async Task<SlotStream> ConnectConsumerAsync(ThrowawayCluster cluster, NpgsqlConnection c, string slot, Lsn restart,
         SimDuration confirmEvery, CancellationToken ct) =>
         _logicalConsumers.Contains(slot)
             ? await LogicalStreamingConsumer.StartAsync(cluster.ConnectionString, c, slot, confirmEvery, ct)

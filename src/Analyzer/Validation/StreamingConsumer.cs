@@ -11,21 +11,10 @@ namespace Walsim.Analyzer.Validation;
 /// message). The walsender applies a report with PhysicalConfirmReceivedLocation, which moves restart_lsn and
 /// recomputes the global minimum. Physical slots only.
 /// </summary>
-internal sealed class StreamingConsumer : ISlotConsumer
+internal sealed class StreamingConsumer : SlotStream
 {
-    private readonly PhysicalReplicationConnection _connection;
-    private readonly CancellationTokenSource _stop;
-    private readonly Task _receive;
-
     private StreamingConsumer(PhysicalReplicationConnection connection, CancellationTokenSource stop, Task receive)
-    {
-        _connection = connection;
-        _stop = stop;
-        _receive = receive;
-    }
-
-    /// <summary>The stream ended without being stopped: the server terminated the walsender (an invalidation).</summary>
-    public bool Ended => _receive.IsCompleted;
+        : base(connection, stop, receive) { }
 
     public static async Task<StreamingConsumer> StartAsync(string connectionString, NpgsqlConnection observer, string slot, Lsn from,
         SimDuration confirmEvery, CancellationToken ct)
@@ -60,26 +49,7 @@ internal sealed class StreamingConsumer : ISlotConsumer
             catch (NpgsqlException) { }
             catch (IOException) { }
         }, CancellationToken.None);
-        var consumer = new StreamingConsumer(rc, stop, receive);
-        await StepDriver.WaitForActiveAsync(observer, slot, true, ct);
-        if (receive.IsCompleted)
-        {
-            await consumer.DisposeAsync();
-            throw new ValidationEnvironmentException($"start_consumer: the server refused to stream from slot \"{slot}\"");
-        }
-        return consumer;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try { await _receive; }
-        catch (Exception) { /* the stream's end is not an error here */ }
-        try { await _connection.DisposeAsync(); }
-        catch (NpgsqlException) { }
-        catch (IOException) { }
-        catch (OperationCanceledException) { }
-        _stop.Dispose();
+        return await ActiveAsync(new StreamingConsumer(rc, stop, receive), observer, slot, "stream from", ct);
     }
 }
 
@@ -93,22 +63,10 @@ internal sealed class StreamingConsumer : ISlotConsumer
 /// with LogicalConfirmReceivedLocation: confirmed_flush moves, a pending restart/xmin candidate valid by then is
 /// applied, and the global minimum is recomputed only if catalog_xmin moved (retention-model.md §12.2).
 /// </summary>
-internal sealed class LogicalStreamingConsumer : ISlotConsumer
+internal sealed class LogicalStreamingConsumer : SlotStream
 {
-    private readonly LogicalReplicationConnection _connection;
-    private readonly CancellationTokenSource _stop;
-    private readonly Task _receive;
-    private readonly Task _feedback;
-
     private LogicalStreamingConsumer(LogicalReplicationConnection connection, CancellationTokenSource stop, Task receive, Task feedback)
-    {
-        _connection = connection;
-        _stop = stop;
-        _receive = receive;
-        _feedback = feedback;
-    }
-
-    public bool Ended => _receive.IsCompleted;
+        : base(connection, stop, receive, feedback) { }
 
     public static async Task<LogicalStreamingConsumer> StartAsync(string connectionString, NpgsqlConnection observer, string slot,
         SimDuration confirmEvery, CancellationToken ct)
@@ -151,34 +109,54 @@ internal sealed class LogicalStreamingConsumer : ISlotConsumer
             catch (IOException) { }
             catch (InvalidOperationException) { }
         }, CancellationToken.None);
-        var consumer = new LogicalStreamingConsumer(rc, stop, receive, feedback);
+        return await ActiveAsync(new LogicalStreamingConsumer(rc, stop, receive, feedback), observer, slot, "decode", ct);
+    }
+}
+
+/// <summary>A slot's streaming consumer on a real server, physical or logical: its replication connection, the task
+/// that receives (and reports), and any other background task of it, all stopped and awaited together.</summary>
+internal abstract class SlotStream : IAsyncDisposable
+{
+    private readonly ReplicationConnection _connection;
+    private readonly CancellationTokenSource _stop;
+    private readonly Task _receive;
+    private readonly Task[] _others;
+
+    protected SlotStream(ReplicationConnection connection, CancellationTokenSource stop, Task receive, params Task[] others)
+    {
+        _connection = connection;
+        _stop = stop;
+        _receive = receive;
+        _others = others;
+    }
+
+    /// <summary>The stream ended without being stopped: the server terminated the walsender (an invalidation).</summary>
+    public bool Ended => _receive.IsCompleted;
+
+    /// <summary><paramref name="consumer"/> once the server shows the slot active; refused (and closed) when the
+    /// stream ended before that.</summary>
+    protected static async Task<T> ActiveAsync<T>(T consumer, NpgsqlConnection observer, string slot, string verb, CancellationToken ct)
+        where T : SlotStream
+    {
         await StepDriver.WaitForActiveAsync(observer, slot, true, ct);
-        if (receive.IsCompleted)
-        {
-            await consumer.DisposeAsync();
-            throw new ValidationEnvironmentException($"start_consumer: the server refused to decode slot \"{slot}\"");
-        }
-        return consumer;
+        if (!consumer.Ended) return consumer;
+        await consumer.DisposeAsync();
+        throw new ValidationEnvironmentException($"start_consumer: the server refused to {verb} slot \"{slot}\"");
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        try { await _feedback; }
-        catch (Exception) { /* ends with the stream */ }
-        try { await _receive; }
-        catch (Exception) { /* the stream's end is not an error here */ }
+        foreach (var task in _others.Append(_receive))
+        {
+            try { await task; }
+            catch (Exception) { /* the stream's end is not an error here */ }
+        }
         try { await _connection.DisposeAsync(); }
         catch (NpgsqlException) { }
         catch (IOException) { }
         catch (OperationCanceledException) { }
         _stop.Dispose();
+        GC.SuppressFinalize(this);
     }
-}
-
-/// <summary>A slot's streaming consumer on a real server, physical or logical.</summary>
-internal interface ISlotConsumer : IAsyncDisposable
-{
-    /// <summary>The stream ended without being stopped: the server terminated the walsender (an invalidation).</summary>
-    bool Ended { get; }
 }

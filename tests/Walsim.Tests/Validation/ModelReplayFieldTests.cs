@@ -5,6 +5,8 @@ using Walsim.Simulator.Settings;
 using Walsim.Simulator.Units;
 using Walsim.Simulator.Versions;
 
+using static Walsim.Tests.Validation.Snapshots;
+
 namespace Walsim.Tests.Validation;
 
 /// <summary>
@@ -13,13 +15,6 @@ namespace Walsim.Tests.Validation;
 /// </summary>
 public sealed class ModelReplayFieldTests
 {
-    private static readonly WalSegmentSize Seg = WalSegmentSize.FromMegabytes(1);
-    private const ulong MB = 0x100000;
-
-    private static ServerSnapshot Snap(ulong redo, ulong write, ulong oldest, ulong newest, params ObservedSlot[] slots) =>
-        new(new Lsn(write), new Lsn(write), new Lsn(redo + 0x38), new Lsn(redo), slots, new SegmentNumber(oldest), new SegmentNumber(newest),
-            (int)(newest - oldest + 1), (long)((newest - oldest + 1) * MB), true);
-
     // The format is xlog.c's elog(DEBUG2, "attempting to remove WAL segments older than log file %s", lastoff), the
     // name built with XLogFileName(lastoff, 0, segno): timeline 0.
     [Fact]
