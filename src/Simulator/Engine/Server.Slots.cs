@@ -230,7 +230,8 @@ internal sealed partial class Server
                 {
                     s.CatalogXmin = rx.Xmin;
                     s.PendingXminValid = Lsn.Invalid;
-                    ComputeRequiredLsn();
+                    // Taken at once: the recompute sees restart_lsn before R's restart point (retention-model.md §12.3).
+                    ComputeRequiredLsn(s, LogicalSlotMinimum.RecomputedWith(xminMoved: true, takenAtOnce: true, s.RestartLsn, rx.RestartPoint)!.Value);
                     recomputed = true;
                 }
                 else if (!s.PendingXminValid.IsValid) { s.PendingXminValid = rx.At; s.PendingXmin = rx.Xmin; }
@@ -257,8 +258,8 @@ internal sealed partial class Server
             SetRestart(s, s.PendingRestart);
             s.PendingRestartValid = Lsn.Invalid;
         }
-        if (!xminMoved) return recomputed;
-        ComputeRequiredLsn();
+        if (LogicalSlotMinimum.RecomputedWith(xminMoved, takenAtOnce: false, s.RestartLsn, s.RestartLsn) is not { } seen) return recomputed;
+        ComputeRequiredLsn(s, seen);
         return true;
     }
 
