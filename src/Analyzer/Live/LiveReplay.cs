@@ -256,6 +256,12 @@ public sealed class LiveReplay
         // from there.
         var staleLow = StaleLogicalMinimum(slots) is { IsValid: true } stale && minLow.IsValid && stale < minLow;
         if (staleLow) minLow = StaleLogicalMinimum(slots);
+        // A streaming logical consumer that had confirmed the checkpoint's running_xacts position races the checkpoint
+        // (retention-model.md §12.2, as ModelReplay): its walsender may take that record's restart point before
+        // InvalidateObsoleteReplicationSlots reads the slot (the xmin it brings recomputes the minimum with the old
+        // restart_lsn, so KeepLogSeg's bracket stays). A sample after it showing the slot alive at that record says it did.
+        var racing = RacedRunningXacts(slots, after, a.RedoLsn);
+        if (racing.Count > 0) slots = [.. slots.Select(s => racing.Contains(s.Name) ? s with { RestartLsn = RunningXactsAt(a.RedoLsn) } : s)];
         // 18 reads each slot's last saved restart_lsn for the recomputed minimum too; earlier versions the current one.
         var lastSaved = _policy!.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
         // RemoveOldXlogFiles runs over the files present when it ran (those sampled before, plus the segments written
@@ -287,7 +293,7 @@ public sealed class LiveReplay
         static string Keep(CheckpointOutcome x) =>
             string.Create(CultureInfo.InvariantCulture, $"{x.KeepBeforeInvalidation.Value:X}{(x.Keep != x.KeepBeforeInvalidation ? $"->{x.Keep.Value:X}" : "")}");
         var inputs = string.Create(CultureInfo.InvariantCulture,
-            $"redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(filesBefore is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
+            $"{(racing.Count > 0 ? $"decoded its running_xacts first ({string.Join(",", racing.Order(StringComparer.Ordinal))}): " : "")}redo={a.RedoLsn} prior_redo={b.RedoLsn} recptr~{recptr} slot_min={Min(minLow)}{(minHigh != minLow ? $"..{Min(minHigh)}" : "")} files_before={(filesBefore is { } fb ? $"{_seg.FileName(fb.Oldest)}..{_seg.FileName(fb.Newest)}" : "-")} keep={Keep(low)}{(bracketed ? $"..{Keep(high)}" : "")} recycleSegNo={low.RecycleSegNo.Value:X} estimate~{_estimate:0} restart_lsn: {string.Join(" ", slots.Select(s => $"{s.Name}={s.RestartLsn}"))}");
         // Slots invalidated for sure (the lower bracket's), and those an idle timeout may also have reached by the end.
         var certain = low.Invalidated.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var possible = certain.Union(high.Invalidated.Where(i => i.Cause == InvalidationCause.IdleTimeout).Select(i => i.Name)).ToHashSet(StringComparer.Ordinal);
@@ -296,6 +302,28 @@ public sealed class LiveReplay
             before.Slots.Select(x => x.Name).ToHashSet(StringComparer.Ordinal),
             _invalidated.Where(n => !_lostEarly.ContainsKey(n)).ToHashSet(StringComparer.Ordinal), inputs);
         if (!Judge(prediction, after, final: false)) _pending = prediction;
+    }
+
+    /// <summary>Where an immediate checkpoint with redo <paramref name="redo"/> logs its running_xacts on an idle server:
+    /// at the redo, after the 32 B XLOG_CHECKPOINT_REDO record on 17+.</summary>
+    private Lsn RunningXactsAt(Lsn redo) =>
+        _policy!.WritesCheckpointRedoRecord ? redo + new ByteCount(CheckpointDecision.RedoRecordBytes) : redo;
+
+    /// <summary>
+    /// The active logical slots whose consumer had confirmed the checkpoint's running_xacts before the checkpoint (so
+    /// its walsender took that record at once, <c>LogicalIncreaseRestartDecodingForSlot</c>) and that a sample after
+    /// it shows alive at that record: the walsender moved them before the checkpoint's invalidation check.
+    /// </summary>
+    private HashSet<string> RacedRunningXacts(List<SlotSample> slots, SampleFrame after, Lsn redo)
+    {
+        var at = RunningXactsAt(redo);
+        var raced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in slots)
+        {
+            if (s.Kind != SlotKind.Logical || !s.Active || s.RestartLsn >= at || !s.ConfirmedFlushLsn.IsValid || s.ConfirmedFlushLsn < at) continue;
+            if (after.Slots.Any(x => x.Name == s.Name && x.RestartLsn == at && x.InvalidationReason is null)) raced.Add(s.Name);
+        }
+        return raced;
     }
 
     /// <summary>

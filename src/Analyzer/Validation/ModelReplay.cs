@@ -49,27 +49,26 @@ public sealed class ModelReplay
     /// <c>pg_logical_slot_get_changes</c>/<c>peek_changes</c> decoded a logical slot, or its streaming consumer's
     /// reports moved it between two observations (one running_xacts per step: validate waits for each catch-up)
     /// (retention-model.md §12.2):
-    /// logical.c recomputes the global minimum only when catalog_xmin moves (<c>LogicalConfirmReceivedLocation</c>,
-    /// updated_xmin). A new xmin taken at the final confirmation is applied together with a pending restart
-    /// candidate (restart_lsn past the old confirmed_flush): the minimum then has the new restart_lsn. One taken
-    /// at once (its running_xacts at or before the old confirmed_flush) is recomputed before that record's restart
-    /// point is applied: the minimum keeps the restart_lsn from before. Without an xmin move nothing changes it.
+    /// the engine's rule, <see cref="LogicalSlotMinimum"/> (retention-model.md §12.3), read from what was observed:
+    /// catalog_xmin moved or not; the record was taken at once when the new restart_lsn is at or before the old
+    /// confirmed_flush (then the recompute saw the restart point the decoder had taken just before: the previous
+    /// checkpoint's running_xacts it passed, or where it started), else applied with the final confirmation.
     /// </summary>
     public void Decoded(ObservedSlot before, ObservedSlot after)
     {
         var held = _required.TryGetValue(before.Name, out var r) ? r : before.RestartLsn;
         if (after.RestartLsn == before.RestartLsn) return;
-        if (after.CatalogXmin == before.CatalogXmin) _required[before.Name] = held;
-        else if (after.RestartLsn > before.ConfirmedFlush) _required.Clear();
-        else
+        var atOnce = after.RestartLsn <= before.ConfirmedFlush;
+        var prior = before.RestartLsn;
+        if (atOnce) foreach (var rx in _runningXacts) if (rx > prior && rx < after.RestartLsn) prior = rx;
+        if (LogicalSlotMinimum.RecomputedWith(after.CatalogXmin != before.CatalogXmin, atOnce, prior, after.RestartLsn) is not { } seen)
         {
-            // Taken at once: the recompute ran with the restart point the decoder had taken just before (the
-            // previous checkpoint's running_xacts it passed, or where it started).
-            var prior = before.RestartLsn;
-            foreach (var rx in _runningXacts) if (rx > prior && rx < after.RestartLsn) prior = rx;
-            _required.Clear();
-            _required[before.Name] = prior;
+            _required[before.Name] = held;
+            return;
         }
+        // A recompute: every other slot's restart_lsn is in the minimum again.
+        _required.Clear();
+        if (seen != after.RestartLsn) _required[before.Name] = seen;
     }
 
     /// <summary>What a slot contributes to the server's minimum: its restart_lsn unless decoding left the minimum behind.</summary>

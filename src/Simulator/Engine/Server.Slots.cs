@@ -59,8 +59,9 @@ internal sealed partial class Server
     private void Disconnect(string name)
     {
         if (Find(name) is not { } s || !s.Active) return;
-        UpdateSlot(s, _now, beforeDisconnect: true);
-        ComputeRequiredLsn();
+        // ReplicationSlotRelease does not recompute the minimum: the consumer's last report did, or did not (a logical
+        // slot whose catalog_xmin stayed put, retention-model.md §12.3).
+        if (UpdateSlot(s, _now, beforeDisconnect: true)) ComputeRequiredLsn();
         s.Active = false;
         if (_policy.ReportsInactiveSince) s.InactiveSince = _now;
     }
@@ -93,12 +94,15 @@ internal sealed partial class Server
         var recompute = false;
         // Physical slots first: a failover slot's consumer may wait for them (synchronized_standby_slots).
         foreach (var s in Slots) if (s.Kind == SlotKind.Physical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
-        foreach (var s in Slots) if (s.Kind == SlotKind.Logical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
         if (recompute) ComputeRequiredLsn();
+        // A logical slot's confirmation recomputes the minimum by itself, or not at all (Follow).
+        foreach (var s in Slots) if (s.Kind == SlotKind.Logical) UpdateSlot(s, _now, beforeDisconnect: false);
     }
 
     private void MarkSlotsChanged() => _statusWatchDirty = true;
 
+    /// <summary>Moves a connected consumer's slot to its last report; returns whether the global minimum must be recomputed
+    /// now (a physical slot moved: <c>PhysicalConfirmReceivedLocation</c>). A logical slot recomputes it itself (<see cref="Follow"/>).</summary>
     private bool UpdateSlot(SlotState s, SimTime now, bool beforeDisconnect)
     {
         if (!s.Active || s.Held || s.Invalidated != InvalidationCause.None) return false;
@@ -122,24 +126,47 @@ internal sealed partial class Server
         if (s.Spec.Failover && _settings.SynchronizedStandbySlots.Count > 0) target = Lsn.Min(target, StandbySlotsFlushed());
         var confirmed = target.Value > s.LagBytes ? new Lsn(target.Value - s.LagBytes) : Lsn.Invalid;
         if (s.Kind == SlotKind.Physical) return Advance(s, confirmed);
-        return Follow(s, confirmed);
+        Follow(s, confirmed);
+        return false;
     }
 
     /// <summary>
     /// A streaming consumer's confirmation, at the granularity walsim keeps for timed scenarios (retention-model.md
     /// §12.2, §15 U-6): restart_lsn moves to the newest running_xacts restart point at or before the confirmed
-    /// position, and the minimum is recomputed at every move. The SQL functions (<see cref="Decode"/>) follow the
-    /// snapshot builder's candidates record by record instead.
+    /// position. The global minimum follows PostgreSQL's rule (<see cref="LogicalSlotMinimum"/>, §12.3): the walsender
+    /// decoded each running_xacts record since restart_lsn as it was written, taking it at once if the consumer had
+    /// already confirmed its position (the end of WAL reported before this instant: 12–16's checkpoint record on a
+    /// server idle since the consumer's last report), else keeping it for this confirmation; a record that moved
+    /// catalog_xmin recomputes the minimum — with restart_lsn as it stood before that record if taken at once, with
+    /// the new one if applied now — and a move without one leaves the minimum alone. The SQL functions
+    /// (<see cref="Decode"/>) follow the snapshot builder's candidates record by record instead.
     /// </summary>
-    private bool Follow(SlotState s, Lsn confirmed)
+    private void Follow(SlotState s, Lsn confirmed)
     {
-        if (!confirmed.IsValid) return false;
+        if (!confirmed.IsValid) return;
+        // What the consumer had confirmed before this instant: WAL written now (a checkpoint's records) reaches the
+        // walsender before any report that covers it. Positions a page header apart have no WAL between them.
+        if (s.ConfirmedBeforeAt != _now) { s.ConfirmedBefore = s.ConfirmedFlush; s.ConfirmedBeforeAt = _now; }
+        var atOnceUpTo = PageAdjusted(s.ConfirmedBefore);
         if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
         var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
         foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
-        if (candidate <= s.RestartLsn) return false;
+        if (candidate <= s.RestartLsn) return;
+        Lsn? recomputedWith = null;
+        var restart = s.RestartLsn;
+        var pendingXmin = false;
+        foreach (var rx in RunningXactsBetween(s.RestartLsn, s.ConfirmedFlush + new ByteCount(1)))
+        {
+            var xminMoved = rx.Xmin > s.CatalogXmin;
+            if (xminMoved) s.CatalogXmin = rx.Xmin;
+            if (rx.At > atOnceUpTo) { pendingXmin |= xminMoved; continue; }
+            recomputedWith = LogicalSlotMinimum.RecomputedWith(xminMoved, takenAtOnce: true, restart, candidate) ?? recomputedWith;
+            var point = Lsn.Min(rx.RestartPoint, candidate);
+            if (point > restart) restart = point;
+        }
+        recomputedWith = LogicalSlotMinimum.RecomputedWith(pendingXmin, takenAtOnce: false, restart, candidate) ?? recomputedWith;
         SetRestart(s, candidate);
-        return true;
+        if (recomputedWith is { } seen) ComputeRequiredLsn(s, seen);
     }
 
     /// <summary>
@@ -203,7 +230,8 @@ internal sealed partial class Server
                 {
                     s.CatalogXmin = rx.Xmin;
                     s.PendingXminValid = Lsn.Invalid;
-                    ComputeRequiredLsn();
+                    // Taken at once: the recompute sees restart_lsn before R's restart point (retention-model.md §12.3).
+                    ComputeRequiredLsn(s, LogicalSlotMinimum.RecomputedWith(xminMoved: true, takenAtOnce: true, s.RestartLsn, rx.RestartPoint)!.Value);
                     recomputed = true;
                 }
                 else if (!s.PendingXminValid.IsValid) { s.PendingXminValid = rx.At; s.PendingXmin = rx.Xmin; }
@@ -230,8 +258,8 @@ internal sealed partial class Server
             SetRestart(s, s.PendingRestart);
             s.PendingRestartValid = Lsn.Invalid;
         }
-        if (!xminMoved) return recomputed;
-        ComputeRequiredLsn();
+        if (LogicalSlotMinimum.RecomputedWith(xminMoved, takenAtOnce: false, s.RestartLsn, s.RestartLsn) is not { } seen) return recomputed;
+        ComputeRequiredLsn(s, seen);
         return true;
     }
 
@@ -326,14 +354,17 @@ internal sealed partial class Server
     /// <c>ReplicationSlotsComputeRequiredLSN</c> (retention-model.md §6.1): the minimum restart_lsn over valid slots (PG18: each
     /// persistent slot counts min(restart_lsn, last_saved_restart_lsn)).
     /// </summary>
-    private void ComputeRequiredLsn()
+    /// <param name="seen">A slot <paramref name="seenAt"/> stands for: where it stood when a recompute ran before its
+    /// restart_lsn moved (retention-model.md §12.3).</param>
+    /// <param name="seenAt">The restart_lsn that recompute saw for <paramref name="seen"/>.</param>
+    private void ComputeRequiredLsn(SlotState? seen = null, Lsn seenAt = default)
     {
         var min = Lsn.Invalid;
         var lastSaved = _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
         var skipInvalidated = _policy.MinimumSkipsInvalidatedSlots;
         foreach (var s in Slots)
         {
-            var r = RequiredLsn(s, lastSaved, skipInvalidated);
+            var r = s == seen ? seenAt : RequiredLsn(s, lastSaved, skipInvalidated);
             if (r.IsValid && (!min.IsValid || r < min)) min = r;
         }
         _slotMin = min;

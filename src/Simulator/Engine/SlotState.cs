@@ -15,6 +15,10 @@ internal sealed class SlotState(SlotSpec spec, int pid)
 
     public Lsn RestartLsn;
     public Lsn ConfirmedFlush;
+    /// <summary>Logical, streaming: <c>confirmed_flush</c> as the consumer had reported it before the instant
+    /// <see cref="ConfirmedBeforeAt"/> (what the walsender compared the records written then with).</summary>
+    public Lsn ConfirmedBefore;
+    public SimTime ConfirmedBeforeAt = new(-1);
     /// <summary>
     /// Logical: <c>data.catalog_xmin</c>, as the position of the last xid-assigning write it covers (a stand-in for
     /// the xid: it grows exactly when a transaction took an xid), and the snapshot builder's pending candidates

@@ -182,6 +182,36 @@ public sealed class LiveReplayTests
         Assert.Equal(LiveFixtures.T0.AddSeconds(20).AddTicks(1234560), r.Slots.Single().FirstLost);
     }
 
+    // A streaming logical consumer caught up on an idle 15.18 (retention-model.md §12.2): cdc active, restart_lsn
+    // 0/1000000 (segment 1), confirmed_flush 0/9000028 = the end of WAL = the next CHECKPOINT's redo, where it logs its
+    // running_xacts. Cap 64MB (4 segments): KeepLogSeg keeps from 9 − 4 = 5. If the checkpoint checks the slot first,
+    // cdc (0/1000000 < 0/5000000) is invalidated and the horizon recomputed to 9: 1..8 go, pg_wal 9..13 (5 files). If
+    // the walsender takes that running_xacts first (LogicalIncreaseRestartDecodingForSlot, restart_lsn 0/9000028), cdc
+    // survives and keep stays 5: 1..4 are recycled into 10..13, pg_wal 5..13 (9 files). A sample showing cdc alive at
+    // 0/9000028 after the checkpoint is the second outcome (seen on a real 13.23 under walsim validate), not a disagreement.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_logical_slot_whose_walsender_took_the_checkpoints_running_xacts_first_survives_it(bool walsenderFirst)
+    {
+        SettingSample[] cap = [Setting("max_slot_wal_keep_size", "64", "MB")];
+        static SlotSample Cdc(ulong restart, WalStatus status, long? safe) => new("cdc", Walsim.Simulator.Scenarios.SlotKind.Logical, "test_decoding", "postgres", false,
+            true, 4242, new Lsn(restart), new Lsn(0x9000028), status, safe is { } b ? new ByteCount(b) : null, false, false, null, null, null, null);
+        var after = walsenderFirst
+            // safe_wal_size = (9 + 4 + 1) × 16MB − 0x9000200
+            ? Frame(2, 9, 0x9000200, 5, 13, slots: Cdc(0x9000028, WalStatus.Reserved, 0xE000000 - 0x9000200))
+            : Frame(2, 9, 0x9000200, 9, 13, slots: Cdc(0, WalStatus.Lost, null));
+        var (r, d) = Replay(cap,
+            // safe_wal_size = (1 + 4 + 1) × 16MB − 0x9000028
+            Frame(1, 8, 0x9000028, 1, 9, slots: Cdc(0x1000000, WalStatus.Unreserved, 0x6000000 - 0x9000028)),
+            after);
+
+        Assert.True(r.Agrees, string.Join("\n", d.Where(x => !x.Agrees).Select(x => $"{x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        var inv = d.Single(x => x.Field == "invalidated");
+        Assert.Equal(walsenderFirst ? ("-", "-") : ("cdc", "cdc"), (inv.Predicted, inv.Observed));
+        Assert.Equal(walsenderFirst, inv.Inputs.Contains("decoded its running_xacts first (cdc)", StringComparison.Ordinal));
+    }
+
     // The slot rows are read after pg_control in each sample: sample 2 still shows the old redo, but cdc already
     // invalidated (restart_lsn NULL). The checkpoint that did it shows in sample 3; it is judged with cdc at the
     // restart_lsn it last had, and the invalidation is the one the model predicts there.
