@@ -24,27 +24,25 @@ public sealed record ModelCheck(bool Resampled, int Window, double MedianRatio, 
 /// <summary>
 /// An empirical model of the WAL rate for loads the log-normal cannot describe — batches (a quiet rate with bursts
 /// hundreds of times above it: a compound process of arrivals and sizes) and loads that step between levels. A future
-/// path is the history's own bucket rates: first the current level goes on for a while (drawn from the buckets since
-/// the last level shift, for a time like the history's level durations), then blocks of consecutive buckets from one
-/// stretch of the history a third of its length, recent stretches more likely (weight halves every quarter of the
-/// history), so that bursts keep their sizes and frequency, every level the history showed can come back, and the
-/// paths' mean rates spread as the history's stretches did. Pure: randomness only from the
-/// <see cref="Random"/> passed in.
+/// path is the history's own bucket rates. Without level shifts: blocks of consecutive buckets from one stretch of the
+/// history a third of its length, recent stretches more likely (weight halves every quarter of the history), so that
+/// bursts keep their sizes and frequency and the paths' mean rates spread as the history's stretches did. With level
+/// shifts, a sequence of levels (<see cref="LevelSequence"/>): the current level for the rest of a level's duration
+/// given how long it has already lasted, then other levels of the history, recent ones likelier, each for a duration
+/// the history's levels had. Pure: randomness only from the <see cref="Random"/> passed in.
 /// </summary>
 internal sealed class ResampledRates
 {
     private readonly double[] _rates;
     private readonly double[] _cumulativeWeight;
     private readonly int _block;
-    private readonly int _lastLevelStart;
-    private readonly double _meanLevelBuckets;
+    private readonly LevelSequence? _levels;
 
-    private ResampledRates(double[] rates, int block, int lastLevelStart, double meanLevelBuckets)
+    private ResampledRates(double[] rates, int block, LevelSequence? levels)
     {
         _rates = rates;
         _block = block;
-        _lastLevelStart = lastLevelStart;
-        _meanLevelBuckets = meanLevelBuckets;
+        _levels = levels;
         var starts = rates.Length - block + 1;
         _cumulativeWeight = new double[starts];
         var halfLife = Math.Max(1.0, rates.Length / 4.0);
@@ -75,40 +73,43 @@ internal sealed class ResampledRates
     {
         var n = rates.Length;
         int block;
-        double meanLevel;
+        LevelSequence? levels = null;
         if (levelShifts.Count > 0)
         {
-            // Blocks as long as the history's levels lasted, so a drawn block is a level, not a blend of them.
-            var bounds = new List<int> { 0 };
-            bounds.AddRange(levelShifts);
-            bounds.Add(n);
-            var lengths = bounds.Zip(bounds.Skip(1), (a, b) => b - a).Order().ToList();
+            // Blocks (for the typical rate) as long as the history's levels lasted, so a block is a level, not a blend.
+            levels = LevelSequence.Of(n, levelShifts);
+            var lengths = levels.Levels.Select(l => l.End - l.Start).Order().ToList();
             block = Math.Max(1, lengths[(lengths.Count - 1) / 2]);
-            meanLevel = lengths.Average();
         }
         else
         {
             // Blocks as long as the rates stay correlated: (1 + ρ) / (1 − ρ) buckets for a lag-1 autocorrelation ρ.
             var rho = Math.Clamp(Lag1(rates), 0, 0.95);
             block = (int)Math.Clamp(Math.Round((1 + rho) / (1 - rho)), 1, Math.Max(1, n / 4));
-            meanLevel = 0;
         }
         block = Math.Min(block, n);
-        return new ResampledRates(rates, block, levelShifts.Count > 0 ? levelShifts[^1] : 0, meanLevel);
+        return new ResampledRates(rates, block, levels);
     }
 
     /// <summary>Fills <paramref name="output"/> with one random future, every rate times <paramref name="factor"/>.</summary>
     public void Sample(Random rng, Span<double> output, double factor)
     {
         var k = 0;
-        if (_meanLevelBuckets > 0)
+        if (_levels is { } levels)
         {
-            // The current level goes on for a geometric number of buckets with the history's mean level length.
-            var stay = 1 + (int)Math.Floor(Math.Log(1 - rng.NextDouble()) / Math.Log(1 - 1 / Math.Max(1.0001, _meanLevelBuckets)));
-            var span = _rates.Length - _lastLevelStart;
-            for (; k < output.Length && k < stay; k++) output[k] = Cap(factor * _rates[_lastLevelStart + rng.Next(span)]);
+            // Each level's buckets drawn from that level's own, for as long as the sequence says.
+            var level = levels.Levels.Count - 1;
+            var stay = levels.RemainingOfCurrent(rng);
+            while (true)
+            {
+                var (start, end) = levels.Levels[level];
+                for (var j = 0; j < stay && k < output.Length; j++, k++) output[k] = Cap(factor * _rates[start + rng.Next(end - start)]);
+                if (k >= output.Length) return;
+                level = levels.Next(rng, level);
+                stay = levels.Duration(rng);
+            }
         }
-        // The rest resembles one stretch of the history a third of its length (recent stretches likelier), so that
+        // The path resembles one stretch of the history a third of its length (recent stretches likelier), so that
         // the future's mean rate varies between paths as much as the history's did between such stretches.
         var era = Math.Max(_block, _rates.Length / 3);
         var from = Math.Min(PickStart(rng), _rates.Length - era);
@@ -180,6 +181,45 @@ public static class LevelShifts
         for (var i = 1; i < n; i++) { var e = (y[i] - mean) - phi * (y[i - 1] - mean); rssAr += e * e; }
         rssAr = Math.Max(rssAr / (n - 1), 1e-12);
         return LevelsBic(rates, cuts) < Bic(n, rssAr, 3);
+    }
+
+    /// <summary>
+    /// Whether the levels between <paramref name="cuts"/> explain more of the log-rates than levels found in the same
+    /// rates in a random order do (which have no levels, only the same values): the squared error they remove beats
+    /// that of every one of 19 seeded shuffles (a permutation test at 5 %).
+    /// </summary>
+    public static bool BeatShuffles(IReadOnlyList<double> rates, IReadOnlyList<int> cuts)
+    {
+        if (cuts.Count == 0) return false;
+        var gain = Gain(rates, cuts);
+        var rng = new Random(19);
+        var shuffled = rates.ToArray();
+        for (var i = 0; i < 19; i++)
+        {
+            rng.Shuffle(shuffled);
+            if (Gain(shuffled, Find(shuffled)) >= gain) return false;
+        }
+        return true;
+    }
+
+    private static double Gain(IReadOnlyList<double> rates, IReadOnlyList<int> cuts)
+    {
+        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
+        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
+        var mean = y.Average();
+        var whole = y.Sum(v => (v - mean) * (v - mean));
+        var bounds = new List<int> { 0 };
+        bounds.AddRange(cuts);
+        bounds.Add(y.Length);
+        double rss = 0;
+        for (var b = 0; b + 1 < bounds.Count; b++)
+        {
+            var m = 0.0;
+            for (var i = bounds[b]; i < bounds[b + 1]; i++) m += y[i];
+            m /= bounds[b + 1] - bounds[b];
+            for (var i = bounds[b]; i < bounds[b + 1]; i++) rss += (y[i] - m) * (y[i] - m);
+        }
+        return whole - rss;
     }
 
     /// <summary>The BIC of levels between <paramref name="cuts"/> with independent noise around each, on the log-rates:

@@ -406,8 +406,10 @@ public sealed class WorkloadFit
         }
         var series = new List<double>();
         for (var k = k0; k <= k1; k++) if (!double.IsNaN(rb.Rates[k])) series.Add(rb.Rates[k]);
+        // Levels are kept where they beat one AR(1) by BIC and beat the same rates shuffled: a batch load's bursts
+        // bunch together by chance, and a bunch at the end of the history is not a new level.
         IReadOnlyList<int> shifts = explained ? [] : LevelShifts.Find(series);
-        if (shifts.Count > 0 && !LevelShifts.BeatAr1(series, shifts)) shifts = [];
+        if (shifts.Count > 0 && !(LevelShifts.BeatAr1(series, shifts) && LevelShifts.BeatShuffles(series, shifts))) shifts = [];
         if (history.Count == 0) return new ModelCheck(shifts.Count > 0, window, 1, 1, shifts, "too few whole windows to check");
 
         const int paths = 400;
