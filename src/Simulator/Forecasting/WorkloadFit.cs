@@ -393,13 +393,17 @@ public sealed class WorkloadFit
             if (x.ColumnCount > 1) modelR2 = Regression.RSquared(x, y).R2;
             residualKs = model.SigmaU > 0 ? KolmogorovSmirnov(fit.RawResiduals.Select(e => e / model.SigmaU).ToArray(), 0, 1) : 0;
             if (useCycle && detected is not null && n >= o.MinBuckets)
-                model.Periods = PeriodDraws(fit.Rss, pUs =>
+            {
+                // Each period weighed in the model it was searched with (the trend free: with one cycle seen, the
+                // trend and the period trade off), and forecast with the terms accepted here.
+                Regression.Result Weighed(long pUs) => Regression.Fit(Design(true, true, pUs), y, runStart);
+                model.Periods = PeriodDraws(Weighed(periodUs).Rss, pUs =>
                 {
-                    var d = Design(useTrend, true, pUs);
-                    var r = Regression.Fit(d, y, runStart);
-                    return (r, new PeriodDraw(0, pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
+                    var r = Regression.Fit(Design(useTrend, true, pUs), y, runStart);
+                    return (useTrend ? r : Weighed(pUs), new PeriodDraw(0, pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
                         Math.Sqrt(r.S2) / Math.Sqrt(1 - r.Phi * r.Phi), busyK[^1] == k1 ? r.RawResiduals[n - 1] : null));
                 }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(span.Microseconds, periodUs), n);
+            }
         }
         if (useCycle)
         {
