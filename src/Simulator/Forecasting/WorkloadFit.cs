@@ -125,7 +125,7 @@ public sealed class WorkloadFit
         var rb = RateBuckets.Build(observations, bucket, o);
         if (o.DetectPeriod && DetectCyclePeriod(rb, o) is var (found, harmonics))
             return FitBuckets(observations, o with { CyclePeriod = found, Harmonics = harmonics, DetectPeriod = false, MinCyclePeriods = Math.Min(1, o.MinCyclePeriods) }, bucket, rb,
-                $"no --period given: a {found.Display()} cycle{(harmonics > 1 ? $" ({harmonics} harmonics)" : "")} found in the history (periods from 4 buckets to the whole history tried, Bonferroni-corrected F-test, BIC against the trend and level shifts)");
+                $"no --period given: a {found.Display()} cycle{(harmonics > 1 ? $" ({harmonics} harmonics)" : "")} found in the history (periods from 4 buckets to the whole history tried, Bonferroni-corrected F-test, BIC against level shifts)");
         return FitBuckets(observations, o, bucket, rb, null);
     }
 
@@ -139,10 +139,10 @@ public sealed class WorkloadFit
     /// <item>the history bounds its period: no longer period, up to twice the history (a cycle not seen whole),
     /// fits better — part of a cycle, a curve or a drift fits best at the longest period tried, a cycle seen once
     /// does not;</item>
-    /// <item>its F-test against the trend alone stays below the significance level divided by the number of periods
-    /// tried (Bonferroni: trying many must not find a cycle in noise more often than one given period would);</item>
-    /// <item>it describes the log-rates better by BIC than the trend with its own AR(1) (a drift, which the F-test
-    /// misses as it holds φ at the cycle's) and than level shifts (<see cref="LevelShifts.LevelsBic"/>: a load
+    /// <item>its F-test against the trend with its own AR(1) stays below the significance level divided by the number
+    /// of periods tried (Bonferroni: trying many must not find a cycle in noise more often than one given period
+    /// would; the trend's own φ, not the cycle's smaller one, or a slow drift's wander passes for the signal);</item>
+    /// <item>it describes the log-rates better by BIC than level shifts (<see cref="LevelShifts.LevelsBic"/>: a load
     /// stepping between a few levels passes for a square wave).</item>
     /// </list>
     /// A cycle accepted gets a second harmonic, and the period the two fit best, where that lowers the BIC: a rate
@@ -215,10 +215,10 @@ public sealed class WorkloadFit
         var restricted = Regression.Fit(Design(c.Period, 0), y, runStart);
         var (_, p) = PartialF(restricted.Rss, c.Fit.Rss, 2, n - c.Fit.P);
         if (double.IsNaN(p) || p * tried >= o.SignificanceLevel) return null;
-        // BIC on the same log-rates: the cycle's AR(1) innovations with its coefficients, the period, φ and σ, against
-        // the trend with its own AR(1) (two coefficients, φ, σ) and against levels with iid noise and 2m + 2 parameters.
+        // A load that steps between a few levels passes for a square wave; where levels describe it better by BIC
+        // (the cycle's AR(1) innovations with its coefficients, the period, φ and σ, against levels with iid noise and
+        // 2m + 2 parameters), it is not a cycle: the steps need not come back on that period.
         var cycleBic = Bic(c.Fit, 3);
-        if (Bic(Regression.Fit(Design(c.Period, 0), y, runStart), 2) <= cycleBic) return null;
         var busyRates = busyK.Select(k => rb.Rates[k]).ToList();
         var shifts = LevelShifts.Find(busyRates);
         if (shifts.Count > 0 && LevelShifts.LevelsBic(busyRates, shifts) < cycleBic) return null;
@@ -735,17 +735,19 @@ public sealed class WorkloadFit
 
     /// <summary>
     /// The periods a path draws from, for a cycle whose period came from the data: periods 1 % apart (in the log)
-    /// around the fitted one, each weighted by its profile likelihood under the AR(1) model, (RSS/RSS_min)^(−n/2), a
-    /// flat prior on the log-period, those below 10⁻⁴ of the best dropped. Seen many times, the period is pinned and
-    /// a few neighbours share the runs; seen once, the history allows a range of periods, and the runs place the
-    /// next peaks and troughs accordingly (several-pg13 at half-way, 1.06 cycles seen: 746 s fitted, 706–834 s
-    /// within one unit of log-likelihood, 720 s true).
+    /// around the fitted one up to <paramref name="maxPeriodUs"/> (the history: seen whole, as the search required),
+    /// each weighted by its profile likelihood under the AR(1) model, (RSS/RSS₀)^(−n/2) against
+    /// <paramref name="rssAtFitted"/>, with a flat prior on the log-period; periods below 10⁻⁴ of the fitted one's
+    /// weight end the grid. Seen many times, the period is pinned and a few neighbours share the runs; seen once, the
+    /// history allows a range of periods, and the runs place the next peaks and troughs accordingly (several-pg13 at
+    /// half-way, 1.06 cycles seen: 746 s fitted, 706–834 s within half a unit of log-likelihood, cut at the history's
+    /// 768 s; 720 s true).
     /// </summary>
-    private static PeriodDraw[] PeriodDraws(double rssBest, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
+    private static PeriodDraw[] PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
     {
         const double step = 0.01, floor = 1e-4;
         var draws = new List<(double LogWeight, PeriodDraw Draw)>();
-        var best = Math.Max(rssBest, 1e-300);
+        var best = Math.Max(rssAtFitted, 1e-300);
         foreach (var dir in new[] { -1, 1 })
         {
             for (var j = dir < 0 ? 0 : 1; j <= 60; j++)
