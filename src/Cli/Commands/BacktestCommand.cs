@@ -20,7 +20,7 @@ internal static class BacktestCommand
         var splits = new Option<string>("--splits") { Description = "Where each forecast starts, as fractions of each history, comma-separated. [default: 0.35,0.5,0.65]", HelpName = "fractions" };
         var runs = Runs("Monte Carlo runs per forecast.", 200);
         var seed = Seed("Master seed: the same seed and corpus give the same table.");
-        var period = Duration("--period", "The cycle to look for in the write rate. [default: found in the data when the history is shorter than two days (every period from 4 buckets to half the history tried), else 24h]");
+        var period = Duration("--period", "The cycle to look for in the write rate. [default: found in the data when the history is shorter than two days (every period from 4 buckets to the whole history tried: at least one cycle seen), else 24h]");
         var format = Format(ForecastRenderers.Corpus, $"How the table is printed: {ForecastRenderers.Corpus.DescribePrintable()}.");
         var command = new Command("backtest", """
             Scores walsim's forecasts on a corpus of real recorded histories: for each history and each split, forecasts from the samples before the split and compares with what the rest shows. For every slot lost after the split: the pinball loss of walsim's p10, p50 and p90 time to loss and of predict_linear's point forecast, whether the actual time fell inside p10-p90, and the interval's width; and pg_wal's size error. Exit code 3 when the folder holds no history or a history cannot be read.

@@ -32,7 +32,7 @@ internal static class ForecastCommand
         var runs = Runs("Monte Carlo runs.", 500);
         var seed = Seed("Master seed: the same seed and file give the same forecast.");
         var until = Until("Forecast from this point of the file instead of its end: a duration from the first sample or a UTC time.");
-        var period = Duration("--period", "The cycle to look for in the write rate. [default: found in the data when the history is shorter than two days (every period from 4 buckets to half the history tried), else 24h]");
+        var period = Duration("--period", "The cycle to look for in the write rate. [default: found in the data when the history is shorter than two days (every period from 4 buckets to the whole history tried: at least one cycle seen), else 24h]");
         var bucket = Duration("--bucket", "The fit's rate bucket. [default: from the data: a 48th of the history, at most 5min (or 4 sample intervals if longer), at least 4 sample intervals]");
         var workloadFrom = InputFileOption("--workload-from", "Fit the workload to this file instead: a longer sample file, or a server log written with log_checkpoints = on (weeks of checkpoint distances show the daily cycle and the trend); or a Prometheus URL (read with the --prometheus options: --instance, --match, --range …).", InputKind.HistoryOrUrl);
         var logFormat = LogFormat();

@@ -40,7 +40,7 @@ internal static class PlanCommand
         var runs = Runs("Monte Carlo runs per slot and cap.", 500);
         var seed = Seed("Master seed: the same seed and input give the same plan.");
         var window = Duration("--window", "How far into the workload an outage may start. [default: the scenario's duration, leaving room for the longest outage; 7d for samples]");
-        var period = Duration("--period", "Samples: the cycle to fit. [default: found in the data when the history is shorter than two days (every period from 4 buckets to half the history tried), else 24h]");
+        var period = Duration("--period", "Samples: the cycle to fit. [default: found in the data when the history is shorter than two days (every period from 4 buckets to the whole history tried: at least one cycle seen), else 24h]");
         var bucket = Duration("--bucket", "Samples: the fit's rate bucket. [default: 5min, or 4 sample intervals if longer]");
         var report = ReportOptions.Create(Walsim.Analyzer.Planning.PlanRenderers.Registry, "the plan",
             outDir: "Also write plan.md (showing the charts), plan.csv, plan.json and the charts as PNG (as --png) to this directory (all complete or none).",
