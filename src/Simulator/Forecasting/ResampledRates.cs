@@ -167,8 +167,7 @@ public static class LevelShifts
     {
         var n = rates.Count;
         if (n < 3 || cuts.Count == 0) return cuts.Count > 0;
-        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
-        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
+        var y = LogRates(rates);
         var mean = y.Average();
         double num = 0, den = 0;
         for (var i = 0; i < n; i++)
@@ -204,10 +203,23 @@ public static class LevelShifts
 
     private static double Gain(IReadOnlyList<double> rates, IReadOnlyList<int> cuts)
     {
-        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
-        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
+        var y = LogRates(rates);
         var mean = y.Average();
         var whole = y.Sum(v => (v - mean) * (v - mean));
+        return whole - LevelsRss(y, cuts);
+    }
+
+    /// <summary>Log-rates, a bucket without WAL taken at the smallest positive rate (at least 1 B/s): a level of
+    /// zeros is then one level, not a pole.</summary>
+    private static double[] LogRates(IReadOnlyList<double> rates)
+    {
+        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
+        return rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
+    }
+
+    /// <summary>The squared deviations of <paramref name="y"/> from its mean between consecutive <paramref name="cuts"/>.</summary>
+    private static double LevelsRss(double[] y, IReadOnlyList<int> cuts)
+    {
         var bounds = new List<int> { 0 };
         bounds.AddRange(cuts);
         bounds.Add(y.Length);
@@ -219,7 +231,7 @@ public static class LevelShifts
             m /= bounds[b + 1] - bounds[b];
             for (var i = bounds[b]; i < bounds[b + 1]; i++) rss += (y[i] - m) * (y[i] - m);
         }
-        return whole - rss;
+        return rss;
     }
 
     /// <summary>The BIC of levels between <paramref name="cuts"/> with independent noise around each, on the log-rates:
@@ -227,20 +239,8 @@ public static class LevelShifts
     public static double LevelsBic(IReadOnlyList<double> rates, IReadOnlyList<int> cuts)
     {
         var n = rates.Count;
-        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
-        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
-        var bounds = new List<int> { 0 };
-        bounds.AddRange(cuts);
-        bounds.Add(n);
-        double rss = 0;
-        for (var b = 0; b + 1 < bounds.Count; b++)
-        {
-            var m = 0.0;
-            for (var i = bounds[b]; i < bounds[b + 1]; i++) m += y[i];
-            m /= bounds[b + 1] - bounds[b];
-            for (var i = bounds[b]; i < bounds[b + 1]; i++) rss += (y[i] - m) * (y[i] - m);
-        }
-        return Bic(n, Math.Max(rss / n, 1e-12), 2 * cuts.Count + 2);
+        var y = LogRates(rates);
+        return Bic(n, Math.Max(LevelsRss(y, cuts) / n, 1e-12), 2 * cuts.Count + 2);
     }
 
     /// <summary>n·ln(RSS/n) + k·ln n, with <paramref name="meanSquare"/> = RSS/n.</summary>
@@ -252,8 +252,7 @@ public static class LevelShifts
         var n = rates.Count;
         var minLen = Math.Max(4, n / 16);
         if (n < 2 * minLen) return [];
-        var floor = Math.Max(1.0, rates.Where(r => r > 0).DefaultIfEmpty(1).Min());
-        var y = rates.Select(r => Math.Log(Math.Max(r, floor))).ToArray();
+        var y = LogRates(rates);
         var diffs = new double[n - 1];
         for (var i = 1; i < n; i++) diffs[i - 1] = Math.Abs(y[i] - y[i - 1]);
         Array.Sort(diffs);
