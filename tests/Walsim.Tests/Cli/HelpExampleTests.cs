@@ -11,7 +11,6 @@ namespace Walsim.Tests.Cli;
 /// </summary>
 public sealed class HelpExampleTests
 {
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     private sealed record Example(string Help, string Line, IReadOnlyList<string> Words);
 
@@ -49,7 +48,7 @@ public sealed class HelpExampleTests
         {
             if (e.Words[0] != "walsim")
             {
-                if (!File.Exists(Path.Combine(RepoRoot, e.Words[0]))) problems.Add($"{e.Help} --help: `{e.Line}`: {e.Words[0]} is not in the repository");
+                if (!File.Exists(Path.Combine(RepoPaths.Root, e.Words[0]))) problems.Add($"{e.Help} --help: `{e.Line}`: {e.Words[0]} is not in the repository");
                 continue;
             }
             var parsed = root.Parse(e.Words.Skip(1).ToList());
@@ -76,7 +75,7 @@ public sealed class HelpExampleTests
     /// <summary>A path relative to the repository's root; a file name with '*' is a shell glob that must match something.</summary>
     private static bool InRepository(string path)
     {
-        var full = Path.Combine(RepoRoot, path);
+        var full = Path.Combine(RepoPaths.Root, path);
         if (!Path.GetFileName(path).Contains('*', StringComparison.Ordinal)) return File.Exists(full) || Directory.Exists(full);
         var dir = Path.GetDirectoryName(full)!;
         return Directory.Exists(dir) && Directory.GetFiles(dir, Path.GetFileName(path)).Length > 0;

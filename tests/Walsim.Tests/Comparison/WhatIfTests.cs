@@ -96,7 +96,7 @@ public sealed class SettingsTranslationTests
 public sealed class WhatIfAnalysisTests
 {
     private static Simulator.Scenarios.Scenario Bundled(string name) =>
-        ScenarioLoader.Load(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", name)));
+        ScenarioLoader.Load(RepoPaths.Of("scenarios", name));
 
     [Fact]
     public void On_12_vs_15_13_the_first_divergence_is_the_cap_invalidating_the_standby_at_5h43m30s()

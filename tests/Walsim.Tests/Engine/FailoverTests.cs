@@ -300,7 +300,7 @@ public class SyncComparisonTests
     [Fact]
     public void Without_a_mechanism_the_slot_is_missing_and_with_each_one_it_exists_native_only_from_17()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "failover-pg17-native-switchover.yaml");
+        var path = RepoPaths.Of("scenarios", "failover-pg17-native-switchover.yaml");
         var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
         var all = new[] { SlotSyncMechanism.None, SlotSyncMechanism.Native, SlotSyncMechanism.PgFailoverSlots, SlotSyncMechanism.Patroni };
         var on17 = Walsim.Analyzer.Comparison.SyncComparison.Run(scenario, PgVersion.Parse("17"), all);
@@ -325,7 +325,7 @@ public class RetainedBySyncedSlotsTests
         // scenarios/standby-copy-invalidated-before-primary.yaml: cdc's consumer stops at 1h; b's copy holds WAL until
         // b's cap (16GB) invalidates it at 1h59m15s: the restartpoint before that kept ~16GB beyond what b needed
         // (at 5MB/s, 55 min of WAL, less the part of a restartpoint interval the cap cut).
-        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "standby-copy-invalidated-before-primary.yaml");
+        var path = RepoPaths.Of("scenarios", "standby-copy-invalidated-before-primary.yaml");
         var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
         var b = Simulation.Run(scenario, PgVersion.Parse("17")).ForNode("b")!;
         Assert.InRange(b.PeakRetainedBySyncedSlots.Bytes, 12L * 1024 * 1048576, 16L * 1024 * 1048576);
@@ -344,7 +344,7 @@ public class PromotedStandbyTests
         // scenarios/failover-pg17-native-switchover.yaml, switchover at 1h30m of a 2h scenario: b is the primary for
         // 30 min. Its checkpoints (every 5 min, plus the one requested at promotion) add to its restartpoints; cdc,
         // a usable copy, goes on from the copy's position and is never lost; pg_wal stays near max_wal_size.
-        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "failover-pg17-native-switchover.yaml");
+        var path = RepoPaths.Of("scenarios", "failover-pg17-native-switchover.yaml");
         var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
         var standby = new CollectingObserver();
         var r = Simulation.Run(scenario, PgVersion.Parse("17"), null, _ => standby);
@@ -364,7 +364,7 @@ public class PromotedStandbyTests
 public class RejoinTests
 {
     private static Scenario Load() => Walsim.Analyzer.Scenarios.ScenarioLoader.Load(
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "pg17-demoted-primary-stale-slots.yaml"));
+        RepoPaths.Of("scenarios", "pg17-demoted-primary-stale-slots.yaml"));
 
     [Fact]
     public void A_demoted_primarys_stale_failover_slot_stops_its_sync_worker_every_10s_and_pins_its_WAL_until_its_cap()

@@ -15,7 +15,7 @@ namespace Walsim.Tests.Engine;
 public class LogicalDecodingTests
 {
     private static string Scenario(string name) =>
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", name);
+        RepoPaths.Of("scenarios", name);
 
     private static TimelineRow AtStep(SimulationResult r, int step) => r.Probes.Last(p => p.Step == step);
 

@@ -17,7 +17,7 @@ namespace Walsim.Tests.Engine;
 public class LogicalStreamingMinimumTests
 {
     private static string Scenario(string name) =>
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", name);
+        RepoPaths.Of("scenarios", name);
 
     private static ulong Seg(Lsn lsn) => lsn.Value / (1024 * 1024);
 

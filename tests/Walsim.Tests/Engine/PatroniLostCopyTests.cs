@@ -12,8 +12,7 @@ namespace Walsim.Tests.Engine;
 /// </summary>
 public class PatroniLostCopyTests
 {
-    private static string Yaml() => File.ReadAllText(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
-        "..", "..", "..", "..", "..", "scenarios", "failover-patroni-3.0-lost-copy.yaml")));
+    private static string Yaml() => File.ReadAllText(RepoPaths.Of("scenarios", "failover-patroni-3.0-lost-copy.yaml"));
 
     private static SlotFailover Outcome(string yaml)
     {

@@ -131,7 +131,7 @@ public sealed class StepListTests
     {
         // CreateCheckPoint (xlog.c, REL_18_STABLE) calls InvalidateObsoleteReplicationSlots(RS_INVAL_IDLE_TIMEOUT …)
         // after CheckPointGuts: the timed checkpoint starts at 31 s (idle1 idle 31 s < 35 s) and ends at 40 s (40 s ≥ 35 s).
-        var s = ScenarioLoader.Load(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "step-idle-timeout-spread-checkpoint.yaml"));
+        var s = ScenarioLoader.Load(RepoPaths.Of("scenarios", "step-idle-timeout-spread-checkpoint.yaml"));
         var outcomes = ExpectationEvaluator.Evaluate(s, Simulation.Run(s, new PgVersion(18, 4)));
         Assert.All(outcomes, o => Assert.True(o.Passed, $"{o.Expectation}: {o.Observed}"));
         var withoutDirt = s with { Events = [.. s.Events.Select(e => e is WriteWal w ? w with { Dirty = false } : e)] };

@@ -16,7 +16,6 @@ namespace Walsim.Tests.Engine;
 /// </summary>
 public class SupportedVersionsTests
 {
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     [Fact]
     public void The_table_lists_12_to_18_with_the_minors_walsim_was_checked_against()
@@ -106,7 +105,7 @@ public class SupportedVersionsTests
     [Fact]
     public void Postgres_versions_file_pins_exactly_the_tables_majors_and_newest_minors()
     {
-        var lines = File.ReadAllLines(Path.Combine(RepoRoot, "scripts", "postgres-versions.txt"))
+        var lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "scripts", "postgres-versions.txt"))
             .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
         Assert.All(lines, l => Assert.Equal(3, l.Length));

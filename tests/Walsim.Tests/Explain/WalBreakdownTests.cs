@@ -123,7 +123,7 @@ public sealed class WalBreakdownTests
         // a row's breakdown is TotalsOfRun; the explain of the same instant is Of.
         foreach (var (file, version) in new[] { ("archiver-failure.yaml", "16"), ("step-two-slots.yaml", "12"), ("step-two-slots.yaml", "16") })
         {
-            var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", file)));
+            var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(RepoPaths.Of("scenarios", file));
             var rows = new BreakdownRows();
             Simulation.Run(scenario, PgVersion.Parse(version), rows);
             Assert.NotEmpty(rows.Rows);
@@ -169,8 +169,8 @@ public sealed class TopologyExplainTests
     {
         // a streams to b (17, 16MB segments, a long primary checkpoint_timeout): at the primary's pg_wal peak (1h25m)
         // b holds 22 files too, every one from its last restartpoint's redo (the primary checkpoint it replayed) on.
-        var path = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios",
-            "standby-restartpoint-long-primary-checkpoint-timeout.yaml"));
+        var path = RepoPaths.Of("scenarios",
+            "standby-restartpoint-long-primary-checkpoint-timeout.yaml");
         var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(path);
         var reports = Walsim.Analyzer.Explain.ExplainSources.FromScenarioNodes(scenario, "x.yaml", PgVersion.Parse("17"), null);
         Assert.Equal(["a", "b"], reports.Select(r => r.Node));

@@ -24,7 +24,7 @@ public sealed class HistorySourcesTests : IDisposable
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "Sources", "logs", name));
 
     private static string TracePath(string name, string file) =>
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", name, file);
+        RepoPaths.Of("scenarios", "traces", name, file);
 
     private string Write(string name, string text)
     {

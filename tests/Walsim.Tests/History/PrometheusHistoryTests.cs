@@ -255,7 +255,7 @@ public sealed partial class PrometheusHistoryTests
         listener.Prefixes.Add(url);
         listener.Start();
         var serving = Task.Run(() => Serve(listener, fake));
-        var samples = Path.Combine(RepoRoot(), "scenarios", "traces", "diurnal-pg15", "samples.csv");
+        var samples = Path.Combine(RepoPaths.Root, "scenarios", "traces", "diurnal-pg15", "samples.csv");
 
         var run = Walsim.Tests.Cli.CliRun.Invoke(null, "forecast", samples, "--workload-from", url, "--range", "3h", "--horizon", "1h", "--runs", "20");
         listener.Stop();
@@ -292,8 +292,6 @@ public sealed partial class PrometheusHistoryTests
         }
     }
 
-    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", ".."));
 
     [Fact]
     public void A_prometheus_error_is_quoted_and_an_unreachable_one_named()

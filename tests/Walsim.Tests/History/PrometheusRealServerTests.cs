@@ -126,7 +126,7 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
     /// data directory) scraping it every second; both on loopback, waited for until Prometheus has the first point.</summary>
     private async Task StartExporterAndPrometheusAsync(ThrowawayCluster cluster)
     {
-        var queries = Path.Combine(RepoRoot(), "deploy", "postgres_exporter", "walsim-queries.yaml");
+        var queries = Path.Combine(RepoPaths.Root, "deploy", "postgres_exporter", "walsim-queries.yaml");
         var user = new NpgsqlConnectionStringBuilder(cluster.ConnectionString).Username;
         var exporter = new ProcessStartInfo("prometheus-postgres-exporter")
         {
@@ -187,12 +187,6 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
     private static bool OnPath(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 
-    private static string RepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "Sim.sln"))) dir = Path.GetDirectoryName(dir)!;
-        return dir;
-    }
 
 
     private static async Task CreateLaterAsync(ThrowawayCluster cluster, TimeSpan after, CancellationToken ct)

@@ -243,7 +243,7 @@ public sealed class WorkloadObserverTests
     public void The_replay_summary_is_the_observers()
     {
         // The recorded 15 trace through the replay and through an observer alone: one reconstruction.
-        var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", "diurnal-pg15", "samples.csv");
+        var path = RepoPaths.Of("scenarios", "traces", "diurnal-pg15", "samples.csv");
         var history = HistorySources.Open(path, HistoryUse.ReplayDecisions);
         var replay = new LiveReplay(path, v => SampledSettings.From(history.Settings, v));
         foreach (var f in history.Frames()) replay.Add(f);

@@ -13,7 +13,7 @@ namespace Walsim.Tests.Live;
 public sealed class BacktestTests
 {
     private static string Trace(string name) =>
-        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", name, "samples.csv"));
+        RepoPaths.Of("scenarios", "traces", name, "samples.csv");
 
     private static BacktestResult Run(string name)
     {

@@ -14,7 +14,7 @@ namespace Walsim.Tests.Live;
 public sealed class HistoryCorpusTests
 {
     private static string History(string name) =>
-        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "histories", name, "samples.csv.gz"));
+        RepoPaths.Of("scenarios", "histories", name, "samples.csv.gz");
 
     private static IRecordedHistory Open(string name) => HistorySources.Open(History(name), HistoryUse.Forecast);
 

@@ -13,7 +13,7 @@ namespace Walsim.Tests.Live;
 public sealed class HistoryReplayTests
 {
     private static string History(string name) =>
-        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "histories", name, "samples.csv.gz"));
+        RepoPaths.Of("scenarios", "histories", name, "samples.csv.gz");
 
     private static (ReplaySummary Summary, List<Decision> Decisions) Replay(string name)
     {

@@ -20,7 +20,7 @@ public sealed class RecordedTraceTests
 
     private static string TraceDir(string name) =>
         // bin/Debug/net10.0 → the repository root.
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", name);
+        RepoPaths.Of("scenarios", "traces", name);
 
     /// <summary>One sample of a trace: seconds since the first sample, the server part, the slots by name.</summary>
     private sealed record Point(double T, ServerSample Server, Dictionary<string, SlotSample> Slots);

@@ -14,7 +14,7 @@ namespace Walsim.Tests.Live;
 public class SampledScenarioTests
 {
     private static string Trace(string name, string file) =>
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", name, file);
+        RepoPaths.Of("scenarios", "traces", name, file);
 
     private static Scenario Build(string name)
     {

@@ -133,7 +133,7 @@ public sealed class PlanCliTests : IDisposable
     {
         // diurnal-pg15 (PostgreSQL 15.18, 1MB segments, ~112kB/s over a compressed 10-minute "day"): pg_receivewal
         // keeps standby1 up; the CDC slot was lost before the last sample, so there is nothing to plan for it.
-        var samples = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "traces", "diurnal-pg15", "samples.csv");
+        var samples = RepoPaths.Of("scenarios", "traces", "diurnal-pg15", "samples.csv");
         var run = Walsim(null, ["plan", samples, "--period", "10min", "--bucket", "20s", "--outage", "1min..30min", "--runs", "20", "--window", "1h", "--format", "json"]);
         Assert.True(run.Code == 0, run.Err);
         var json = JsonNode.Parse(run.Out)!;

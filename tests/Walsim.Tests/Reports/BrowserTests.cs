@@ -30,7 +30,6 @@ public sealed class BrowserTests
 {
     public static string Chromium => Environment.GetEnvironmentVariable("WALSIM_CHROMIUM") is { Length: > 0 } p ? p : "/usr/bin/chromium";
 
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     private sealed record Cell(string Key, string Version, string? Slot, string Value, string Text);
 
@@ -38,7 +37,7 @@ public sealed class BrowserTests
     public async Task Report_opens_from_disk_with_no_errors_draws_every_chart_and_shows_the_numbers_of_report_json()
     {
         var scenario = HtmlFixtures.Stalled();
-        var dir = Path.Combine(RepoRoot, "reports", "browser-test");
+        var dir = Path.Combine(RepoPaths.Root, "reports", "browser-test");
         var htmlPath = Path.Combine(dir, "report.html");
         var json = JsonNode.Parse(File.ReadAllText(HtmlReport.WriteFiles(htmlPath, scenario, HtmlFixtures.Run(scenario))))!;
 
@@ -133,7 +132,7 @@ public sealed class BrowserTests
     {
         // The README's example: a standby down for 6 hours at 5MB/s; 12 fills the 100GB volume at 7h41m07s, 15 and 17
         // lose the slot at 5h43m30s (max_slot_wal_keep_size=64GB). The screenshot is docs/images/whatif-standby-stalled-past-cap.png.
-        var scenario = Analyzer.Scenarios.ScenarioLoader.Load(Path.Combine(RepoRoot, "scenarios", "standby-stalled-past-cap.yaml"));
+        var scenario = Analyzer.Scenarios.ScenarioLoader.Load(Path.Combine(RepoPaths.Root, "scenarios", "standby-stalled-past-cap.yaml"));
         var report = WhatIfAnalysis.Run(scenario, PgVersion.Parse("12"), [PgVersion.Parse("15"), PgVersion.Parse("17")], charts: true);
         await using var browser = await Browser.Launch();
         var (page, _) = await OpenWhatIf(browser, report, "whatif-standby-stalled-past-cap", screenshotHeight: 1750);
@@ -153,7 +152,7 @@ public sealed class BrowserTests
     /// </summary>
     private static async Task<(IPage Page, JsonNode Json)> OpenWhatIf(Browser browser, WhatIfReport report, string name, int? screenshotHeight = null)
     {
-        var dir = Path.Combine(RepoRoot, "reports", "browser-test");
+        var dir = Path.Combine(RepoPaths.Root, "reports", "browser-test");
         var (htmlPath, jsonPath) = (Path.Combine(dir, $"{name}.html"), Path.Combine(dir, $"{name}.json"));
         AtomicFile.WriteAll([(htmlPath, w => WhatIfHtml.Write(w, report)), (jsonPath, w => WhatIfWriter.WriteJson(w, report))]);
         var json = JsonNode.Parse(File.ReadAllText(jsonPath))!;

@@ -15,7 +15,6 @@ namespace Walsim.Tests.Reports;
 /// <summary>The plan report as a person sees it: loaded from disk in headless Chromium, chart drawn, heatmaps right.</summary>
 public sealed class PlanBrowserTests
 {
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     private const string HostileSlot = "</script><img src=x onerror=alert(1)>";
 
@@ -62,7 +61,7 @@ public sealed class PlanBrowserTests
     public async Task Plan_report_opens_from_disk_with_no_errors_draws_its_charts_and_its_heatmaps_are_plan_json()
     {
         var (source, plan) = Plan();
-        var dir = Path.Combine(RepoRoot, "reports", "browser-test");
+        var dir = Path.Combine(RepoPaths.Root, "reports", "browser-test");
         var htmlPath = Path.Combine(dir, "plan.html");
         AtomicFile.Write(htmlPath, w => PlanHtmlReport.Write(w, source, plan));
         var json = new StringWriter();

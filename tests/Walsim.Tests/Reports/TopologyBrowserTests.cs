@@ -7,16 +7,15 @@ namespace Walsim.Tests.Reports;
 /// <summary>A topology's HTML report: every node a series, the standby's copy of a slot beside the primary's, the failover marked.</summary>
 public sealed class TopologyBrowserTests
 {
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     [BrowserFact]
     public async Task A_topology_report_draws_each_nodes_pg_wal_and_slot_copies_with_the_failover_marked()
     {
-        var dir = Path.Combine(RepoRoot, "reports", "browser-test", "topology");
+        var dir = Path.Combine(RepoPaths.Root, "reports", "browser-test", "topology");
         var html = Path.Combine(dir, "report.html");
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
         var code = new WalsimCommands(stdout, stderr).Invoke(
-            ["simulate", Path.Combine(RepoRoot, "scenarios", "standby-copy-invalidated-before-primary.yaml"), "--pg", "17", "--out", dir, "--html", html]);
+            ["simulate", Path.Combine(RepoPaths.Root, "scenarios", "standby-copy-invalidated-before-primary.yaml"), "--pg", "17", "--out", dir, "--html", html]);
         Assert.True(code == 0, stderr.ToString());
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "report.json")))!;
         var versions = json["versions"]!.AsArray();

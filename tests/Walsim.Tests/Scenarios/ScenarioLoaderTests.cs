@@ -477,7 +477,7 @@ public sealed class ScenarioLoaderTests
     public void Scenario_files_in_the_repository_load()
     {
         // bin/Debug/net10.0 → the repository root.
-        var dir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios");
+        var dir = RepoPaths.Of("scenarios");
         var files = Directory.GetFiles(dir, "*.yaml");
 
         Assert.NotEmpty(files);

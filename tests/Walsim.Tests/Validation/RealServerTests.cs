@@ -34,7 +34,7 @@ public sealed class RealServerTheoryAttribute : TheoryAttribute
 public class RealServerTests
 {
     private static string Scenario(string name) =>
-        Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", name));
+        RepoPaths.Of("scenarios", name);
 
     private static async Task AgreesOn(int major)
     {

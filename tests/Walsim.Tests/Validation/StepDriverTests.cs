@@ -47,14 +47,14 @@ public class StepDriverTests
     public void Logical_consumer_confirming_every_200ms_is_driven_like_a_physical_one()
     {
         Assert.Empty(Problems("{confirm_every: 200ms}", "logical"));
-        var file = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "step-logical-streaming-consumer.yaml");
+        var file = RepoPaths.Of("scenarios", "step-logical-streaming-consumer.yaml");
         Assert.Empty(StepDriver.Unsupported(ScenarioLoader.Load(file)));
     }
 
     [Fact]
     public void Repository_streaming_consumer_scenario_is_drivable()
     {
-        var file = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "step-streaming-consumer.yaml");
+        var file = RepoPaths.Of("scenarios", "step-streaming-consumer.yaml");
         Assert.Empty(StepDriver.Unsupported(ScenarioLoader.Load(file)));
     }
 }

@@ -77,11 +77,9 @@ public sealed class PromtoolRulesTests
     public void The_shipped_alert_rules_pass_their_promtool_unit_tests()
     {
         Assert.True(File.Exists("/usr/bin/promtool"), "promtool is missing: apt-get install prometheus (.ci/run does)");
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Sim.sln"))) dir = Path.GetDirectoryName(dir);
         var info = new ProcessStartInfo("/usr/bin/promtool", ["test", "rules", "walsim-rules.test.yml"])
         {
-            WorkingDirectory = Path.Combine(dir!, "deploy", "prometheus"),
+            WorkingDirectory = RepoPaths.Of("deploy", "prometheus"),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

@@ -137,7 +137,7 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
 
     private KillOnDispose StartPrometheus()
     {
-        var rules = Path.GetFullPath(Path.Combine(RepoRoot(), "deploy", "prometheus", "walsim-rules.yml"));
+        var rules = Path.GetFullPath(Path.Combine(RepoPaths.Root, "deploy", "prometheus", "walsim-rules.yml"));
         var linear = Path.Combine(_dir, "predict-linear.yml");
         // The alert people run today: pg_wal's growth over the last 30 s, extrapolated ten minutes, against a 128MB
         // volume (16 times max_slot_wal_keep_size).
@@ -173,12 +173,6 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         return new KillOnDispose(p);
     }
 
-    private static string RepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Sim.sln"))) dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("Sim.sln not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>Advances the slot to the current WAL position every half second for <paramref name="time"/>; returns when it stopped.</summary>
     private static async Task<DateTimeOffset> ConsumeAsync(ThrowawayCluster cluster, TimeSpan time)

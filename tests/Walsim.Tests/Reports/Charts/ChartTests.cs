@@ -14,7 +14,6 @@ public sealed class ChartTests
     private const int GoldenWidth = 800;
     private const int GoldenHeight = 420;
 
-    private static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
 
     public static TheoryData<string> ChartIds() => [.. ChartFixtures.All().Select(x => x.Id)];
 
@@ -103,7 +102,7 @@ public sealed class ChartTests
         var png = ChartFixtures.Get(id).Png(width, height);
         PngAssert.HasSizeAndInk(png, width, height, id);
 
-        var dir = Path.Combine(RepoRoot, "reports", "chart-test");
+        var dir = Path.Combine(RepoPaths.Root, "reports", "chart-test");
         Directory.CreateDirectory(dir);
         File.WriteAllBytes(Path.Combine(dir, $"{id.Replace('/', '.')}-{width}x{height}.png"), png);
     }

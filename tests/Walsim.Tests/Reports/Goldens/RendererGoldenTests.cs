@@ -186,7 +186,7 @@ public sealed class RendererGoldenTests
 
         public static SyncReport Sync()
         {
-            var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(Repo("scenarios", "failover-pg17-native-switchover.yaml"));
+            var scenario = Walsim.Analyzer.Scenarios.ScenarioLoader.Load(RepoPaths.Of("scenarios", "failover-pg17-native-switchover.yaml"));
             var v17 = PgVersion.Parse("17");
             SlotSyncMechanism[] all = [SlotSyncMechanism.None, SlotSyncMechanism.Native, SlotSyncMechanism.PgFailoverSlots, SlotSyncMechanism.Patroni];
             return new SyncReport(scenario, v17, SyncComparison.Run(scenario, v17, all));
@@ -195,7 +195,7 @@ public sealed class RendererGoldenTests
         /// <summary>A CDC slot on a 2MB/s primary with a 2GB volume: three caps, three outages, a few runs.</summary>
         /// <summary>A bundled scenario's primary at its pg_wal peak: two slots, one past its cap.</summary>
         public static IReadOnlyList<Walsim.Analyzer.Explain.ExplainReport> Explain() =>
-            [Walsim.Analyzer.Explain.ExplainSources.FromScenario(Walsim.Analyzer.Scenarios.ScenarioLoader.Load(Repo("scenarios", "step-two-slots.yaml")),
+            [Walsim.Analyzer.Explain.ExplainSources.FromScenario(Walsim.Analyzer.Scenarios.ScenarioLoader.Load(RepoPaths.Of("scenarios", "step-two-slots.yaml")),
                 "scenarios/step-two-slots.yaml", PgVersion.Parse("16.4"), null)];
 
         public static PlanReport Plan()
@@ -303,7 +303,7 @@ public sealed class RendererGoldenTests
         /// <summary>The recorded 13 trace (scenarios/traces), forecast from its first half with 20 runs.</summary>
         public static BacktestOutcome Backtest()
         {
-            var path = Repo("scenarios", "traces", "steady-batch-pg13", "samples.csv");
+            var path = RepoPaths.Of("scenarios", "traces", "steady-batch-pg13", "samples.csv");
             var settings = SampleFile.ReadSettings(SampleFile.SettingsPath(path)).ToList();
             var fit = new WorkloadFitOptions { CyclePeriod = SimDuration.FromMinutes(10), Bucket = SimDuration.FromSeconds(20) };
             var result = Walsim.Analyzer.Live.Backtest.Run(path, () => SampleFrames.Group(SampleFile.Read(path)), settings, default, fit, runs: 20, seed: 1, parallelism: 2);
@@ -314,11 +314,9 @@ public sealed class RendererGoldenTests
         public static CorpusReport Corpus()
         {
             var fit = new WorkloadFitOptions { CyclePeriod = SimDuration.FromMinutes(10), Bucket = SimDuration.FromSeconds(20) };
-            return BacktestCorpus.Run(Repo("scenarios", "traces"), [0.5], fit, runs: 20, seed: 1, parallelism: 2) with { Directory = "scenarios/traces" };
+            return BacktestCorpus.Run(RepoPaths.Of("scenarios", "traces"), [0.5], fit, runs: 20, seed: 1, parallelism: 2) with { Directory = "scenarios/traces" };
         }
 
-        private static string Repo(params string[] parts) =>
-            Path.GetFullPath(Path.Combine([AppContext.BaseDirectory, "..", "..", "..", "..", "..", .. parts]));
 
         private static string Here(string a, string b, string c, string d, string e, [CallerFilePath] string source = "") =>
             Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, a, b, c, d, e));
