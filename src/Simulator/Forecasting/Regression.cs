@@ -63,17 +63,22 @@ internal static class Regression
                 e[i] = y[i] - f;
             }
         }
+        // φ is re-estimated from the model's residuals at every step (Cochrane–Orcutt and Gauss–Newton together).
         Linearise();
-        var step = Fit(j, e, runStart, fixedPhi);
-        for (var iter = 0; iter < 50; iter++)
+        var phi = fixedPhi ?? Ar1(e, runStart);
+        var step = Once(j, e, runStart, phi);
+        for (var iter = 0; iter < 100; iter++)
         {
             var d = step.Beta;
             var t = 1.0;
             while (t > 1e-6 && Math.Sqrt(Math.Pow(beta[c] + t * d[c], 2) + Math.Pow(beta[c + 1] + t * d[c + 1], 2)) >= 0.999) t /= 2;
             for (var k = 0; k < p; k++) beta[k] += t * d[k];
             Linearise();
-            step = Fit(j, e, runStart, fixedPhi);
-            if (d.AbsoluteMaximum() * t < 1e-10) break;
+            var next = fixedPhi ?? Ar1(e, runStart);
+            var settled = d.AbsoluteMaximum() * t < 1e-9 && Math.Abs(next - phi) < 1e-6;
+            phi = next;
+            step = Once(j, e, runStart, phi);
+            if (settled) break;
         }
         return step with { Beta = Vector<double>.Build.DenseOfArray(beta), RawResiduals = e };
     }
