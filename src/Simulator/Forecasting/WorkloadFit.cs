@@ -769,8 +769,8 @@ public sealed class WorkloadFit
     /// <paramref name="rssAtFitted"/>, with a flat prior on the log-period; periods below 10⁻⁴ of the fitted one's
     /// weight end the grid. Seen many times, the period is pinned and a few neighbours share the runs; seen once, the
     /// history allows a range of periods, and the runs place the next peaks and troughs accordingly (several-pg13 at
-    /// half-way, 1.06 cycles seen: 746 s fitted, 706–834 s within half a unit of log-likelihood, cut at the history's
-    /// 768 s; 720 s true).
+    /// half-way, 1.06 cycles seen, as a sine of the rate: 725 s fitted, 718–732 s within half a unit of log-likelihood,
+    /// the grid 669–762 s, cut at the history's 768 s; 720 s true).
     /// </summary>
     private static PeriodDraw[] PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
     {
