@@ -34,6 +34,55 @@ internal static class Regression
         return r;
     }
 
+    /// <summary>
+    /// Fits y = Σⱼ₍ⱼ&lt;c₎ βⱼxⱼ + ln(1 + β_c x_c + β_c₊₁ x_c₊₁) + u with AR(1) u (<paramref name="cycleColumn"/> = c, the cos
+    /// and sin columns of one harmonic, the last two): on y = ln rate, a cycle that is a sine of the rate itself,
+    /// (1 + a cos θ + b sin θ) times the level, with the noise still multiplicative — the load a script or a diurnal
+    /// user count adds, which one harmonic of the log-rate bends. Gauss–Newton from the log-harmonic fit (ln(1 + z) ≈ z),
+    /// each step the GLS fit of the residuals on the Jacobian with φ re-estimated, the amplitude kept below 1 (the rate
+    /// stays positive). The covariance is the last linearised step's, the residuals the model's own.
+    /// </summary>
+    public static Result FitCycleOfRate(Matrix<double> x, Vector<double> y, bool[] runStart, int cycleColumn, double? fixedPhi = null)
+    {
+        int n = x.RowCount, p = x.ColumnCount, c = cycleColumn;
+        if (p != c + 2) throw new ArgumentException("the cycle's cos and sin must be the last two columns", nameof(cycleColumn));
+        var beta = Fit(x, y, runStart, fixedPhi).Beta.ToArray();
+        var amplitude = Math.Sqrt(beta[c] * beta[c] + beta[c + 1] * beta[c + 1]);
+        if (amplitude > 0.9) { beta[c] *= 0.9 / amplitude; beta[c + 1] *= 0.9 / amplitude; }
+        var j = Matrix<double>.Build.Dense(n, p);
+        var e = Vector<double>.Build.Dense(n);
+        void Linearise()
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var g = 1 + beta[c] * x[i, c] + beta[c + 1] * x[i, c + 1];
+                var f = Math.Log(g);
+                for (var k = 0; k < c; k++) { f += beta[k] * x[i, k]; j[i, k] = x[i, k]; }
+                j[i, c] = x[i, c] / g;
+                j[i, c + 1] = x[i, c + 1] / g;
+                e[i] = y[i] - f;
+            }
+        }
+        // φ is re-estimated from the model's residuals at every step (Cochrane–Orcutt and Gauss–Newton together).
+        Linearise();
+        var phi = fixedPhi ?? Ar1(e, runStart);
+        var step = Once(j, e, runStart, phi);
+        for (var iter = 0; iter < 100; iter++)
+        {
+            var d = step.Beta;
+            var t = 1.0;
+            while (t > 1e-6 && Math.Sqrt(Math.Pow(beta[c] + t * d[c], 2) + Math.Pow(beta[c + 1] + t * d[c + 1], 2)) >= 0.999) t /= 2;
+            for (var k = 0; k < p; k++) beta[k] += t * d[k];
+            Linearise();
+            var next = fixedPhi ?? Ar1(e, runStart);
+            var settled = d.AbsoluteMaximum() * t < 1e-9 && Math.Abs(next - phi) < 1e-6;
+            phi = next;
+            step = Once(j, e, runStart, phi);
+            if (settled) break;
+        }
+        return step with { Beta = Vector<double>.Build.DenseOfArray(beta), RawResiduals = e };
+    }
+
     private static Result Once(Matrix<double> x, Vector<double> y, bool[] runStart, double phi)
     {
         var (xt, yt) = Transform(x, y, runStart, phi);

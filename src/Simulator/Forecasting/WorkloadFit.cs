@@ -27,6 +27,7 @@ public sealed class WorkloadFit
     private readonly long _midnightUs;
     private readonly bool _trend;
     private readonly int _harmonics;
+    private readonly bool _cycleOfRate;
     private readonly double _tRefUs;
     private readonly double[] _beta;
     private readonly double[,]? _betaCholesky;
@@ -48,6 +49,7 @@ public sealed class WorkloadFit
         _midnightUs = m.MidnightUs;
         _trend = m.Trend;
         _harmonics = m.Harmonics;
+        _cycleOfRate = m.CycleOfRate;
         _tRefUs = m.TRefUs;
         _beta = m.Beta;
         _betaCholesky = m.BetaCholesky;
@@ -123,9 +125,9 @@ public sealed class WorkloadFit
         if (o.CyclePeriod <= SimDuration.Zero) throw new ArgumentOutOfRangeException(nameof(options), o.CyclePeriod, "CyclePeriod must be positive");
         var bucket = o.Bucket ?? DefaultBucket(observations);
         var rb = RateBuckets.Build(observations, bucket, o);
-        if (o.DetectPeriod && DetectCyclePeriod(rb, o) is var (found, harmonics))
-            return FitBuckets(observations, o with { CyclePeriod = found, Harmonics = harmonics, DetectPeriod = false, MinCyclePeriods = Math.Min(1, o.MinCyclePeriods) }, bucket, rb,
-                $"no --period given: a {found.Display()} cycle{(harmonics > 1 ? $" ({harmonics} harmonics)" : "")} found in the history (periods from 4 buckets to the whole history tried, Bonferroni-corrected F-test, BIC against level shifts)");
+        if (o.DetectPeriod && DetectCyclePeriod(rb, o) is var (found, harmonics, ofRate))
+            return FitBuckets(observations, o with { CyclePeriod = found, Harmonics = harmonics, CycleOfRate = ofRate, DetectPeriod = false, MinCyclePeriods = Math.Min(1, o.MinCyclePeriods) }, bucket, rb,
+                $"no --period given: a {found.Display()} cycle{(harmonics > 1 ? $" ({harmonics} harmonics)" : ofRate ? " (a sine of the rate)" : "")} found in the history (periods from 4 buckets to the whole history tried, Bonferroni-corrected F-test, BIC against level shifts)");
         return FitBuckets(observations, o, bucket, rb, null);
     }
 
@@ -145,12 +147,15 @@ public sealed class WorkloadFit
     /// <item>it describes the log-rates better by BIC than level shifts (<see cref="LevelShifts.LevelsBic"/>: a load
     /// stepping between a few levels passes for a square wave).</item>
     /// </list>
-    /// A cycle accepted gets a second harmonic, and the period the two fit best, where that lowers the BIC: a rate
-    /// that is a sine on its own scale is not one on the log scale (ln(90 + 40 cos θ) has a second harmonic a tenth
-    /// of the first), and with one cycle seen the one-harmonic fit's period is off by 8 % for it (several-pg13 at
-    /// half-way: 661 s for 720 s; 746 s with two). Null when no cycle passes.
+    /// The cycle accepted then gets the shape that describes the log-rates best by BIC, each at the period it fits best:
+    /// one harmonic of the log-rate, two, or a sine of the rate itself with the noise still multiplicative
+    /// (<see cref="Regression.FitCycleOfRate"/>, as many parameters as one harmonic). A load that is a sine on its own
+    /// scale is not one on the log scale (ln(90 + 40 cos θ) has a second harmonic a tenth of the first), and with one
+    /// cycle seen a misfitted shape moves the period: several-pg13 at half-way, a 12-minute sine of the rate seen 1.06
+    /// times, gets 661 s with one harmonic of the log, 746 s with two, 725 s as a sine of the rate (its likelihood the
+    /// highest of the three, with two parameters fewer than two harmonics). Null when no cycle passes.
     /// </summary>
-    internal static (SimDuration Period, int Harmonics)? DetectCyclePeriod(RateBuckets rb, WorkloadFitOptions o)
+    internal static (SimDuration Period, int Harmonics, bool CycleOfRate)? DetectCyclePeriod(RateBuckets rb, WorkloadFitOptions o)
     {
         var busyK = new List<int>();
         int k0 = -1, k1 = -1;
@@ -183,9 +188,11 @@ public sealed class WorkloadFit
 
         // The best period of one shape: whole buckets up to twice the history, then refined. Null when a period
         // longer than the history fits best (the cycle is not seen whole).
-        (double Period, Regression.Result Fit)? Search(int harmonics)
+        (double Period, Regression.Result Fit)? Search(int harmonics, bool ofRate = false)
         {
-            Regression.Result Cycle(double periodBuckets) => Regression.Fit(Design(periodBuckets, harmonics), y, runStart);
+            Regression.Result Cycle(double periodBuckets) => ofRate
+                ? Regression.FitCycleOfRate(Design(periodBuckets, 1), y, runStart, 2)
+                : Regression.Fit(Design(periodBuckets, harmonics), y, runStart);
             var bestM = 0;
             Regression.Result? best = null;
             for (var m = 4 * harmonics; m <= 2 * spanBuckets; m++)
@@ -222,10 +229,12 @@ public sealed class WorkloadFit
         var busyRates = busyK.Select(k => rb.Rates[k]).ToList();
         var shifts = LevelShifts.Find(busyRates);
         if (shifts.Count > 0 && LevelShifts.LevelsBic(busyRates, shifts) < cycleBic) return null;
-        // The cycle found, its shape: a second harmonic where it lowers the BIC, with the period it fits best.
-        var harmonics = 1;
-        if (Search(2) is { } two && Bic(two.Fit, 3) < cycleBic) { c = two; harmonics = 2; }
-        return (new SimDuration((long)Math.Round(c.Period * width)), harmonics);
+        // The cycle found, its shape: the lowest BIC of one harmonic of the log-rate, two, or a sine of the rate, each
+        // with the period it fits best (and seen whole).
+        var (harmonics, ofRate, bestBic) = (1, false, cycleBic);
+        if (Search(2) is { } two && Bic(two.Fit, 3) < bestBic) { c = two; (harmonics, bestBic) = (2, Bic(two.Fit, 3)); }
+        if (Search(1, ofRate: true) is { } sine && Bic(sine.Fit, 3) < bestBic) { c = sine; (harmonics, ofRate) = (1, true); }
+        return (new SimDuration((long)Math.Round(c.Period * width)), harmonics, ofRate);
     }
 
     private static WorkloadFit FitBuckets(IReadOnlyList<WalObservation> observations, WorkloadFitOptions o, SimDuration bucket, RateBuckets rb, string? detected)
@@ -304,6 +313,12 @@ public sealed class WorkloadFit
             return x;
         }
 
+        // The cycle's own fit: one of the log-rate's harmonics is linear, a sine of the rate is not.
+        Regression.Result FitModel(bool withTrend, bool withCycle, long? atPeriodUs = null, double? fixedPhi = null) =>
+            withCycle && o.CycleOfRate
+                ? Regression.FitCycleOfRate(Design(withTrend, true, atPeriodUs), y, runStart, withTrend ? 2 : 1, fixedPhi)
+                : Regression.Fit(Design(withTrend, withCycle, atPeriodUs), y, runStart, fixedPhi);
+
         var notCycle = (string reason) => new CycleVerdict(false, false, o.CyclePeriod, o.Harmonics, 0, 1, SimDuration.Zero, double.NaN, double.NaN, 0, reason);
         var notTrend = (string reason) => new TrendVerdict(false, false, 0, double.NaN, double.NaN, double.NaN, reason);
 
@@ -325,7 +340,7 @@ public sealed class WorkloadFit
             double cycleP = double.NaN, cycleF = double.NaN, adjGain = 0;
             if (cycleEligible && n > 2 + q + 1)
             {
-                var full = Regression.Fit(Design(true, true), y, runStart);
+                var full = FitModel(true, true);
                 var restricted = Regression.Fit(Design(true, false), y, runStart, full.Phi);
                 (cycleF, cycleP) = PartialF(restricted.Rss, full.Rss, q, n - full.P);
                 adjGain = Regression.RSquared(Design(true, true), y).AdjR2 - Regression.RSquared(Design(true, false), y).AdjR2;
@@ -336,7 +351,7 @@ public sealed class WorkloadFit
                 notes.Add(string.Create(ci, $"need at least {o.MinCyclePeriods:0.#} periods ({needText}) of samples to detect {cycleName}; have {spanText}"));
             }
 
-            var trendFit = Regression.Fit(Design(true, useCycle), y, runStart);
+            var trendFit = FitModel(true, useCycle);
             var slope = trendFit.Beta[1];
             var se = Math.Sqrt(trendFit.Covariance[1, 1]);
             var dof = n - trendFit.P;
@@ -368,7 +383,7 @@ public sealed class WorkloadFit
         var model = new Model
         {
             BucketUs = rb.WidthMicroseconds, PeriodUs = periodUs, MidnightUs = midnightUs, Trend = useTrend,
-            Harmonics = useCycle ? o.Harmonics : 0, TRefUs = tRef, HasBusy = n > 0,
+            Harmonics = useCycle ? o.Harmonics : 0, CycleOfRate = useCycle && o.CycleOfRate, TRefUs = tRef, HasBusy = n > 0,
             IdleAfterIdle = idleAfterIdle, IdleAfterBusy = idleAfterBusy, IdleStationary = idleStationary,
             LastIdle = IsIdle(k1), LastMeasuredMidUs = rb.BucketMiddle(k1).Microseconds,
             Beta = [n > 0 ? rates.LogMean : 0],
@@ -378,7 +393,7 @@ public sealed class WorkloadFit
         {
             var x = Design(useTrend, useCycle);
             var fit = n >= o.MinBuckets
-                ? Regression.Fit(x, y, runStart)
+                ? FitModel(useTrend, useCycle)
                 : Regression.Fit(x, y, runStart, n >= 3 ? Regression.Ar1(y - y.Average(), runStart) : 0);
             model.Beta = fit.Beta.ToArray();
             model.Phi = fit.Phi;
@@ -396,10 +411,10 @@ public sealed class WorkloadFit
             {
                 // Each period weighed in the model it was searched with (the trend free: with one cycle seen, the
                 // trend and the period trade off), and forecast with the terms accepted here.
-                Regression.Result Weighed(long pUs) => Regression.Fit(Design(true, true, pUs), y, runStart);
+                Regression.Result Weighed(long pUs) => FitModel(true, true, pUs);
                 model.Periods = PeriodDraws(Weighed(periodUs).Rss, pUs =>
                 {
-                    var r = Regression.Fit(Design(useTrend, true, pUs), y, runStart);
+                    var r = FitModel(useTrend, true, pUs);
                     return (useTrend ? r : Weighed(pUs), new PeriodDraw(0, pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
                         Math.Sqrt(r.S2) / Math.Sqrt(1 - r.Phi * r.Phi), busyK[^1] == k1 ? r.RawResiduals[n - 1] : null));
                 }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(span.Microseconds, periodUs), n);
@@ -408,7 +423,7 @@ public sealed class WorkloadFit
         if (useCycle)
         {
             var off = 1 + (useTrend ? 1 : 0);
-            var (amp, peakFrac) = CycleShape(model.Beta, off, o.Harmonics);
+            var (amp, peakFrac) = CycleShape(model.Beta, off, o.Harmonics, o.CycleOfRate);
             cycle = cycle with
             {
                 LogAmplitude = amp,
@@ -602,6 +617,8 @@ public sealed class WorkloadFit
         if (_harmonics > 0)
         {
             var theta = Phase(tUs, periodUs, _midnightUs);
+            // A sine of the rate: a drawn amplitude of 1 or more reaches zero at the trough; the floor keeps the log finite.
+            if (_cycleOfRate) return m + Math.Log(Math.Max(1e-9, 1 + beta[j] * Math.Cos(theta) + beta[j + 1] * Math.Sin(theta)));
             for (var h = 1; h <= _harmonics; h++)
             {
                 m += beta[j++] * Math.Cos(h * theta);
@@ -633,8 +650,17 @@ public sealed class WorkloadFit
     }
 
     /// <summary>Half the peak-to-trough range of Σ aₕ cos hθ + bₕ sin hθ and the peak's phase as a fraction of the period.</summary>
-    private static (double Amplitude, double PeakFraction) CycleShape(double[] beta, int offset, int harmonics)
+    private static (double Amplitude, double PeakFraction) CycleShape(double[] beta, int offset, int harmonics, bool ofRate)
     {
+        if (harmonics == 1 && ofRate)
+        {
+            // ln(1 + A cos(θ − θ₀)): peak at θ₀, half its range ½ ln((1 + A)/(1 − A)).
+            double a = beta[offset], b = beta[offset + 1];
+            var peak = Math.Atan2(b, a);
+            if (peak < 0) peak += 2 * Math.PI;
+            var amp = Math.Min(Math.Sqrt(a * a + b * b), 0.999);
+            return (0.5 * Math.Log((1 + amp) / (1 - amp)), peak / (2 * Math.PI));
+        }
         if (harmonics == 1)
         {
             double a = beta[offset], b = beta[offset + 1];
@@ -724,6 +750,7 @@ public sealed class WorkloadFit
         public bool Trend, HasBusy;
         public bool? LastIdle;
         public int Harmonics;
+        public bool CycleOfRate;
         public double TRefUs, Phi, SigmaE, SigmaU, IdleAfterIdle, IdleAfterBusy, IdleStationary;
         public double[] Beta = [];
         public double[,]? BetaCholesky;
@@ -742,8 +769,8 @@ public sealed class WorkloadFit
     /// <paramref name="rssAtFitted"/>, with a flat prior on the log-period; periods below 10⁻⁴ of the fitted one's
     /// weight end the grid. Seen many times, the period is pinned and a few neighbours share the runs; seen once, the
     /// history allows a range of periods, and the runs place the next peaks and troughs accordingly (several-pg13 at
-    /// half-way, 1.06 cycles seen: 746 s fitted, 706–834 s within half a unit of log-likelihood, cut at the history's
-    /// 768 s; 720 s true).
+    /// half-way, 1.06 cycles seen, as a sine of the rate: 725 s fitted, 718–732 s within half a unit of log-likelihood,
+    /// the grid 669–762 s, cut at the history's 768 s; 720 s true).
     /// </summary>
     private static PeriodDraw[] PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
     {

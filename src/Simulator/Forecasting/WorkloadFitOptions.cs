@@ -17,6 +17,11 @@ public sealed record WorkloadFitOptions
     /// <summary>Harmonics of <see cref="CyclePeriod"/> in the cycle: 1 = 24 h only, 2 = 24 h + 12 h. Default 1.</summary>
     public int Harmonics { get; init; } = 1;
 
+    /// <summary>The cycle is a sine of the rate, not of its log: ln rate = level + trend + ln(1 + a cos θ + b sin θ) + AR(1)
+    /// noise (one harmonic; <see cref="Regression.FitCycleOfRate"/>). Chosen by the period search where it describes the
+    /// log-rates best (<see cref="WorkloadFit.DetectCyclePeriod"/>). Default false.</summary>
+    public bool CycleOfRate { get; init; }
+
     /// <summary>A cycle is only looked for when the measured span covers at least this many periods. Default 2.</summary>
     public double MinCyclePeriods { get; init; } = 2;
 

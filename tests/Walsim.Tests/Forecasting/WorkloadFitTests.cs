@@ -454,4 +454,59 @@ public class WorkloadFitTests
         Assert.True(once.Covered >= 40, $"seen once: true mean inside p10-p90 in {once.Covered} of 60 seeds");
         Assert.True(once.MedianWidth > 1.6 * thrice.MedianWidth, $"seen once {once}, seen three times {thrice}");
     }
+
+    // several-pg13 at half-way: 48 buckets of 16 s (12 min 48 s) of a load written as 90 + 40·cos(2π t / 12 min) kB/s.
+    private static readonly SimDuration Sixteen = SimDuration.FromSeconds(16);
+
+    private static double[] SineOfRate(int seed, double sigma) =>
+        LogModelRates(48, Sixteen, new Random(seed), 0, sigma).Select((e, k) => (90 + 40 * Math.Cos(2 * Math.PI * (k + 0.5) * 16 / 720)) * 1024 * e).ToArray();
+
+    private static WorkloadFit SearchedSixteen(double[] rates) =>
+        WorkloadFit.Fit(FromBucketRates(rates, Sixteen, SimDuration.FromSeconds(1)), new WorkloadFitOptions { Bucket = Sixteen, DetectPeriod = true });
+
+    private static bool IsSineOfRate(WorkloadFit fit) => fit.Report.Notes.Any(n => n.Contains("(a sine of the rate)", StringComparison.Ordinal));
+
+    [Fact]
+    public void Without_a_period_a_sine_of_the_rate_seen_1_06_times_is_fitted_as_one_with_its_period_within_1_5_percent()
+    {
+        // r = (90 + 40·cos(2π t / 12 min)) kB/s × e^u, u iid sd 0.05, over 48 buckets of 16 s: several-pg13's load at
+        // half-way, 1.07 cycles seen. On the log scale that is not a sine (ln(90 + 40 cos θ) has a second harmonic a
+        // tenth of the first), and one harmonic of the log-rate puts the period near 661 s, two near 746 s on the real
+        // history. The sine of the rate has the same four coefficients as one log-harmonic and fits better: chosen in
+        // 58 of 60 seeds (at least 50 asserted); the periods' median 720.4 s, within 1.5 % (10.8 s) of 720 s asserted,
+        // and at least 52 of 60 within 5 % (56 measured).
+        var periods = new List<double>();
+        var ofRate = 0;
+        for (var seed = 0; seed < 60; seed++)
+        {
+            var fit = SearchedSixteen(SineOfRate(4000 + seed, 0.05));
+            Assert.True(fit.Report.Cycle.Accepted, $"seed {4000 + seed}: {fit.Report.Cycle.Reason}");
+            periods.Add(fit.Report.Cycle.Period.TotalSeconds);
+            if (IsSineOfRate(fit)) ofRate++;
+        }
+        periods.Sort();
+        Assert.True(ofRate >= 50, $"a sine of the rate chosen in {ofRate} of 60 seeds");
+        Assert.Equal(720, (periods[29] + periods[30]) / 2, 720 * 0.015);
+        Assert.True(periods.Count(p => Math.Abs(p / 720 - 1) <= 0.05) >= 52, string.Join(", ", periods));
+    }
+
+    [Fact]
+    public void Without_a_period_a_sine_of_the_log_rate_keeps_the_log_harmonic()
+    {
+        // The multiplicative load: ln r = ln(90 kB/s) + 0.45·cos(2π t / 12 min) + u (the same peak-to-trough ×2.5, sd
+        // 0.05), 48 buckets of 16 s. A sine of the log-rate is the one-harmonic model itself; the sine of the rate has
+        // as many coefficients and must not win it by BIC: chosen in 0 of 60 seeds (at most 3 asserted), and the period
+        // stays within 5 % in at least 50 (55 measured).
+        var ofRate = 0;
+        var within = 0;
+        for (var seed = 0; seed < 60; seed++)
+        {
+            var fit = SearchedSixteen(LogModelRates(48, Sixteen, new Random(6000 + seed), Math.Log(90 * 1024), 0.05, amp: 0.45, periodHours: 12.0 / 60));
+            Assert.True(fit.Report.Cycle.Accepted, $"seed {6000 + seed}: {fit.Report.Cycle.Reason}");
+            if (IsSineOfRate(fit)) ofRate++;
+            if (Math.Abs(fit.Report.Cycle.Period.TotalSeconds / 720 - 1) <= 0.05) within++;
+        }
+        Assert.InRange(ofRate, 0, 3);
+        Assert.True(within >= 50, $"period within 5 % in {within} of 60 seeds");
+    }
 }
