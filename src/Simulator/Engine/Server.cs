@@ -75,6 +75,9 @@ internal sealed partial class Server
     private Lsn _slotMin;                   // XLogCtl->replicationSlotMinLSN, refreshed only when PostgreSQL does
     private int _nextPid = 4100;
     private readonly List<RunningXacts> _runningXacts = [];
+    private readonly List<RunningXacts> _runningXactsScratch = [];
+    private readonly (long K, Lsn? At)[] _bgWriterTicks = Enumerable.Repeat((-1L, (Lsn?)null), 64).ToArray();
+    private static readonly Comparison<RunningXacts> ByPosition = (a, b) => a.At.CompareTo(b.At);
     private readonly Dictionary<string, Lsn> _txPins = [];
     /// <summary>Transactions that wrote WAL, open or ended (their pin and when they began and ended): what a bgwriter
     /// running_xacts, computed after the fact, listed as running.</summary>

@@ -19,6 +19,8 @@ internal sealed class SlotState(SlotSpec spec, int pid)
     /// <see cref="ConfirmedBeforeAt"/> (what the walsender compared the records written then with).</summary>
     public Lsn ConfirmedBefore;
     public SimTime ConfirmedBeforeAt = new(-1);
+    /// <summary>Logical: what this slot added to the slot minimum before the current pass of consumer reports moved it.</summary>
+    public Lsn RequiredBeforeFollow;
     /// <summary>
     /// Logical: <c>data.catalog_xmin</c>, as the position of the last xid-assigning write it covers (a stand-in for
     /// the xid: it grows exactly when a transaction took an xid), and the snapshot builder's pending candidates
