@@ -98,25 +98,23 @@ internal sealed partial class Server
         var recompute = false;
         // Physical slots first: a failover slot's consumer may wait for them (synchronized_standby_slots).
         foreach (var s in Slots) if (s.Kind == SlotKind.Physical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
-        if (recompute) ComputeRequiredLsn();
         // A logical slot's confirmation recomputes the minimum by itself, or not at all (Follow). Of this pass's
-        // recomputes the last one stands, and it saw the logical slots that moved after it where they stood before:
-        // one recompute with that view gives the same minimum as one per slot (25 streaming slots: 25 times fewer).
-        var lastSaved = _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
-        var skipInvalidated = _policy.MinimumSkipsInvalidatedSlots;
+        // recomputes (the physical slots', then each logical slot's) the last one stands, and it saw the logical slots
+        // that moved after it where they stood before: one recompute with that view gives the same minimum as one per
+        // slot (25 streaming slots: 25 times fewer).
+        _followPass++;
         SlotState? last = null;
         var lastSeen = Lsn.Invalid;
         foreach (var s in Slots)
-        {
-            if (s.Kind != SlotKind.Logical) continue;
-            s.RequiredBeforeFollow = RequiredLsn(s, lastSaved, skipInvalidated);
-            if (UpdateSlot(s, _now, beforeDisconnect: false)) (last, lastSeen) = (s, _followSeen);
-        }
+            if (s.Kind == SlotKind.Logical && UpdateSlot(s, _now, beforeDisconnect: false)) (last, lastSeen) = (s, _followSeen);
         if (last is not null) ComputeRequiredLsn(last, lastSeen, laterLogicalAsBefore: true);
+        else if (recompute) ComputeRequiredLsn();
     }
 
     /// <summary>The restart_lsn the recompute of the last <see cref="Follow"/> that recomputed saw for its slot.</summary>
     private Lsn _followSeen;
+    /// <summary>Counts <see cref="UpdateSlots"/>' passes over the logical slots (<see cref="SlotState.FollowPass"/>).</summary>
+    private long _followPass;
 
     private void MarkSlotsChanged() => _statusWatchDirty = true;
 
@@ -187,6 +185,7 @@ internal sealed partial class Server
             if (point > restart) restart = point;
         }
         recomputedWith = LogicalSlotMinimum.RecomputedWith(pendingXmin, takenAtOnce: false, restart, candidate) ?? recomputedWith;
+        (s.RequiredBeforeFollow, s.FollowPass) = (RequiredLsn(s, _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn, _policy.MinimumSkipsInvalidatedSlots), _followPass);
         SetRestart(s, candidate);
         return recomputedWith;
     }
@@ -325,13 +324,16 @@ internal sealed partial class Server
         var i = _runningXacts.Count;
         while (i > 0 && _runningXacts[i - 1].At > from) i--;
         for (; i < _runningXacts.Count && _runningXacts[i].At < upTo; i++) list.Add(_runningXacts[i]);
-        var first = _history.TimeOf(from).Microseconds / BgWriterSnapshotInterval.Microseconds + 1;
+        var explicitRecords = list.Count;
+        // The ticks after from: found back from upTo's, as a following consumer's range holds one to three of them.
         var last = _history.TimeOf(upTo).Microseconds / BgWriterSnapshotInterval.Microseconds;
-        first = Math.Max(first, Math.Max(1, (_now - _historyWindow).Microseconds / BgWriterSnapshotInterval.Microseconds));
+        var oldest = Math.Max(1, (_now - _historyWindow).Microseconds / BgWriterSnapshotInterval.Microseconds);
+        var first = last;
+        while (first >= oldest && BgWriterTick(first).Position > from) first--;
         var bgwriter = false;
-        for (var k = first; k <= last; k++)
+        for (var k = Math.Max(first + 1, oldest); k <= last; k++)
         {
-            if (BgWriterRunningXacts(k) is not { } at || at <= from || at >= upTo) continue;
+            if (BgWriterTick(k).Record is not { } at || at <= from || at >= upTo) continue;
             var restart = at;
             foreach (var (pin, began, ended) in _txSpans) if (began < at && ended > at && pin < restart) restart = pin;
             var xmin = at;
@@ -339,13 +341,13 @@ internal sealed partial class Server
             list.Add(new RunningXacts(at, restart, xmin));
             bgwriter = true;
         }
-        if (bgwriter) list.Sort(ByPosition);
+        if (bgwriter && explicitRecords > 0) list.Sort(ByPosition); // each kind is in WAL order already
         return list;
     }
 
     /// <summary>
-    /// The bgwriter's xl_running_xacts at its <paramref name="k"/>-th 15 s tick since the server started, or null when
-    /// it logs none there: <c>BackgroundWriterMain</c> (bgwriter.c, the same in 12–18) logs only when
+    /// The insert position at the bgwriter's <paramref name="k"/>-th 15 s tick since the server started, and its
+    /// xl_running_xacts there, or null when it logs none: <c>BackgroundWriterMain</c> (bgwriter.c, the same in 12–18) logs only when
     /// <c>XLogStandbyInfoActive()</c> (wal_level replica or logical), LOG_SNAPSHOT_INTERVAL_MS has passed since its last
     /// one, and <c>last_snapshot_lsn &lt;= GetLastImportantRecPtr()</c> — WAL was inserted since its previous record
     /// (last_snapshot_lsn starts invalid, so the first tick always logs). A tick that logs nothing inserted nothing,
@@ -353,23 +355,23 @@ internal sealed partial class Server
     /// places it at the position the history gives for the tick; retention-model.md §12.2). One rule for timed and step
     /// scenarios; on a real idle server the bgwriter hibernates (10 s naps), so a record can come up to 25 s after the last.
     /// </summary>
-    private Lsn? BgWriterRunningXacts(long k)
+    private (Lsn Position, Lsn? Record) BgWriterTick(long k)
     {
-        if (k < 1 || _settings.WalLevel == "minimal") return null;
-        // Every streaming logical slot asks for the same recent ticks at each move; a tick in the past has its record
-        // (or none) for good, so the last few are remembered.
+        if (k < 1) return (Lsn.Invalid, null);
+        // Every streaming logical slot asks for the same recent ticks at each move; a tick in the past has its
+        // position and record (or none) for good, so the last few are remembered.
         var cached = (int)(k % _bgWriterTicks.Length);
-        if (_bgWriterTicks[cached].K == k) return _bgWriterTicks[cached].At;
+        if (_bgWriterTicks[cached].K == k) return (_bgWriterTicks[cached].Position, _bgWriterTicks[cached].Record);
         var tick = new SimTime(k * BgWriterSnapshotInterval.Microseconds);
         var at = _history.At(tick);
-        Lsn? record = k == 1 || at > _history.At(tick - BgWriterSnapshotInterval) ? at : null;
-        if (tick <= _now) _bgWriterTicks[cached] = (k, record);
-        return record;
+        Lsn? record = _settings.WalLevel != "minimal" && (k == 1 || at > _history.At(tick - BgWriterSnapshotInterval)) ? at : null;
+        if (tick <= _now) _bgWriterTicks[cached] = (k, at, record);
+        return (at, record);
     }
 
     /// <summary>The newest xl_running_xacts at or before <paramref name="lsn"/>: logged at checkpoints, at logical slot
     /// creation, and by the bgwriter every 15 s when important WAL was written (LOG_SNAPSHOT_INTERVAL_MS). A tick the
-    /// bgwriter skipped (<see cref="BgWriterRunningXacts"/>) sits where its last record does, so the tick's position is
+    /// bgwriter skipped (<see cref="BgWriterTick"/>) sits where its last record does, so the tick's position is
     /// that record's; before the first tick, the start position stands in (nothing before it can be decoded).</summary>
     private Lsn LatestRunningXactsAtOrBefore(Lsn lsn)
     {
@@ -403,7 +405,7 @@ internal sealed partial class Server
         {
             Lsn r;
             if (s == seen) (r, passed) = (seenAt, true);
-            else r = passed && laterLogicalAsBefore && s.Kind == SlotKind.Logical ? s.RequiredBeforeFollow : RequiredLsn(s, lastSaved, skipInvalidated);
+            else r = passed && laterLogicalAsBefore && s.FollowPass == _followPass ? s.RequiredBeforeFollow : RequiredLsn(s, lastSaved, skipInvalidated);
             if (r.IsValid && (!min.IsValid || r < min)) min = r;
         }
         _slotMin = min;

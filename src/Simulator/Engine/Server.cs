@@ -76,7 +76,7 @@ internal sealed partial class Server
     private int _nextPid = 4100;
     private readonly List<RunningXacts> _runningXacts = [];
     private readonly List<RunningXacts> _runningXactsScratch = [];
-    private readonly (long K, Lsn? At)[] _bgWriterTicks = Enumerable.Repeat((-1L, (Lsn?)null), 64).ToArray();
+    private readonly (long K, Lsn Position, Lsn? Record)[] _bgWriterTicks = Enumerable.Repeat((-1L, Lsn.Invalid, (Lsn?)null), 64).ToArray();
     private static readonly Comparison<RunningXacts> ByPosition = (a, b) => a.At.CompareTo(b.At);
     private readonly Dictionary<string, Lsn> _txPins = [];
     /// <summary>Transactions that wrote WAL, open or ended (their pin and when they began and ended): what a bgwriter

@@ -19,8 +19,10 @@ internal sealed class SlotState(SlotSpec spec, int pid)
     /// <see cref="ConfirmedBeforeAt"/> (what the walsender compared the records written then with).</summary>
     public Lsn ConfirmedBefore;
     public SimTime ConfirmedBeforeAt = new(-1);
-    /// <summary>Logical: what this slot added to the slot minimum before the current pass of consumer reports moved it.</summary>
+    /// <summary>Logical: what this slot added to the slot minimum before its consumer's report moved it, in the pass of
+    /// consumer reports <see cref="FollowPass"/>.</summary>
     public Lsn RequiredBeforeFollow;
+    public long FollowPass = -1;
     /// <summary>
     /// Logical: <c>data.catalog_xmin</c>, as the position of the last xid-assigning write it covers (a stand-in for
     /// the xid: it grows exactly when a transaction took an xid), and the snapshot builder's pending candidates
