@@ -39,7 +39,9 @@ public static class WalHoldReasonText
     };
 }
 
-/// <summary>One segment file as pg_wal shows it (<c>pg_ls_waldir()</c>: name and size).</summary>
+/// <summary>One segment file as pg_wal shows it (<c>pg_ls_waldir()</c>: name and size): a value the caller hands in —
+/// the engine's model of pg_wal, or rows a sampler read at the edge — never a directory this assembly reads
+/// (EnginePurityTests checks the compiled IL).</summary>
 public readonly record struct WalFile(SegmentNumber Segment, string Name, ByteCount Size);
 
 /// <summary>A replication slot as <c>walsim explain</c> reads it.</summary>
