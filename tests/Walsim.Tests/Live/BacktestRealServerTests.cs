@@ -29,22 +29,54 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>
+    /// A sampler that could not sample for this long means the machine stalled (a shared CI host's disk or CPU): the
+    /// server and its load stalled with it, so the loss moved by the stall and the steady history this test needs is
+    /// not there. Such an attempt is reported and run again, never judged.
+    /// </summary>
+    private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(4);
+    private const int Attempts = 3;
+
     [RealServerFact(15)]
     public async Task A_backtest_on_a_real_15_forecasts_the_loss_of_a_slot_nobody_consumed_within_its_p10_p90()
     {
         var install = PostgresInstall.Find(15, PostgresInstall.DefaultRoot());
         Assert.True(install is not null, $"PostgreSQL 15 binaries are missing under {PostgresInstall.DefaultRoot()}: run scripts/install-postgres.sh");
+        var disturbed = new List<string>();
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            var file = Path.Combine(_dir, $"forgotten-{attempt}.csv");
+            var clock = Stopwatch.StartNew();
+            var logged = await SampleUntilTheLossAsync(install!, file);
+            var frames = SampleFrames.Group(SampleFile.Read(file)).ToList();
+            var gap = frames.Zip(frames.Skip(1), (a, b) => (At: a.Server.ServerTime, Gap: b.Server.ServerTime - a.Server.ServerTime)).MaxBy(g => g.Gap);
+            if (gap.Gap <= Stalled)
+            {
+                Judge(file, frames, logged, clock);
+                return;
+            }
+            disturbed.Add(string.Create(CultureInfo.InvariantCulture,
+                $"attempt {attempt}: no sample for {gap.Gap.TotalSeconds:0.0} s from {(gap.At - frames[0].Server.ServerTime).TotalSeconds:0} s into the trace ({frames.Count} samples)"));
+            output.WriteLine($"{disturbed[^1]}: the machine stalled the sampler and the server; not judged, run again");
+        }
+        Assert.Fail($"every attempt was disturbed by a stalled machine, none could be judged: {string.Join("; ", disturbed)}");
+    }
+
+    /// <summary>
+    /// One throwaway cluster: the forgotten slot, the steady load, samples every second until 20 s after the loss
+    /// (or 100 s). Returns when the server logged the invalidation.
+    /// </summary>
+    private static async Task<DateTimeOffset?> SampleUntilTheLossAsync(PostgresInstall install, string file)
+    {
         KeyValuePair<string, string>[] settings =
         [
             new("max_wal_size", "2MB"), new("min_wal_size", "2MB"), new("checkpoint_timeout", "5min"),
             new("max_slot_wal_keep_size", "8MB"), new("autovacuum", "off"),
         ];
-        var clock = Stopwatch.StartNew();
-        await using var cluster = await ThrowawayCluster.StartAsync(install!, WalSegmentSize.FromMegabytes(1), settings, keep: false, CancellationToken.None);
+        await using var cluster = await ThrowawayCluster.StartAsync(install, WalSegmentSize.FromMegabytes(1), settings, keep: false, CancellationToken.None);
         await using (var c = await cluster.ConnectAsync(CancellationToken.None))
             await Exec(c, "SELECT pg_create_physical_replication_slot('forgotten', true)");
 
-        var file = Path.Combine(_dir, "forgotten.csv");
         // Sampling stops 20 s after the slot is seen lost, or after 100 s whatever happens.
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(100));
         var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stop.Token);
@@ -61,10 +93,13 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
         await load;
         await watch;
         cluster.ReadLog();
-        var sampled = clock.Elapsed;
+        return InvalidationLogged(cluster);
+    }
 
+    private void Judge(string file, List<SampleFrame> frames, DateTimeOffset? loggedAt, Stopwatch clock)
+    {
+        var sampled = clock.Elapsed;
         // Where the samples first show the slot lost, and the split 20 s before.
-        var frames = SampleFrames.Group(SampleFile.Read(file)).ToList();
         var first = frames[0].Server.ServerTime;
         var lostFrame = frames.FindIndex(f => f.Slots.Any(s => s.Name == "forgotten" && s.WalStatus == WalStatus.Lost));
         var rate = (frames[^1].Server.HeadLsn - frames[0].Server.HeadLsn).Bytes / (frames[^1].Server.ServerTime - first).TotalSeconds;
@@ -88,7 +123,7 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
         var actual = slot.ActualLost!.Value;
         // The samples bound the loss: after the last one that did not show it, by the first that did.
         var notYet = frames[lostFrame - 1].Server.ServerTime - b.Split;
-        var logged = InvalidationLogged(cluster) is { } at ? at - b.Split : (TimeSpan?)null;
+        var logged = loggedAt is { } at ? at - b.Split : (TimeSpan?)null;
         static string S(SimDuration? d) => d is { } v ? v.TotalSeconds.ToString("0.0 s", CultureInfo.InvariantCulture) : "never";
         output.WriteLine(report.ToString());
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
