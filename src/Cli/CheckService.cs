@@ -1,5 +1,3 @@
-using Walsim.Analyzer.Reports;
-using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
 
 namespace Walsim.Cli;

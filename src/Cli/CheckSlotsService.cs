@@ -1,7 +1,4 @@
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Watch;
-using Walsim.Simulator.Forecasting;
 
 namespace Walsim.Cli;
 

@@ -1,8 +1,4 @@
-using System.Globalization;
 using Walsim.Analyzer.Explain;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
-using Walsim.Analyzer.Reports;
 
 namespace Walsim.Cli;
 

@@ -1,8 +1,5 @@
 using Walsim.Analyzer;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Scenarios;
 using Walsim.Simulator.Engine;
-using Walsim.Simulator.Forecasting;
 
 namespace Walsim.Cli;
 

@@ -1,7 +1,3 @@
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
-using Walsim.Simulator.Forecasting;
-
 namespace Walsim.Cli;
 
 /// <param name="SamplesPath">A sample file written by <c>walsim sample</c> (settings sidecar beside it): a history that

@@ -1,7 +1,3 @@
-using System.Globalization;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
-
 namespace Walsim.Cli;
 
 /// <summary>The connection the user named, for every command that talks to a live server.</summary>

@@ -1,10 +1,6 @@
 using Spectre.Console;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Planning;
-using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
-using Walsim.Simulator.Forecasting;
 using Walsim.Simulator.Planning;
 
 namespace Walsim.Cli;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Walsim.Analyzer.Reports;
 using Walsim.Cli;
 
 // SIGINT and SIGTERM end a run where it is (the engine's runs are not interruptible): first delete the reports still

@@ -1,7 +1,3 @@
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
-using Walsim.Analyzer.Reports;
-
 namespace Walsim.Cli;
 
 /// <param name="SamplesPath">A recorded history: a sample file written by <c>walsim sample</c> (its settings sidecar

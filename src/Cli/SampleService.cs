@@ -1,6 +1,3 @@
-using System.Globalization;
-using Walsim.Analyzer.Live;
-
 namespace Walsim.Cli;
 
 /// <param name="Connection">How to connect, in any form <see cref="LiveConnection"/> reads (libpq keyword/value, URI, database name, Npgsql); null = the libpq environment.</param>

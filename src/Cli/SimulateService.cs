@@ -1,4 +1,3 @@
-using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Reports.Html;
 using Walsim.Simulator.Engine;

@@ -1,4 +1,3 @@
-using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Validation;
 using Walsim.Analyzer.Validation.Ha;
 

@@ -1,6 +1,5 @@
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
-using Walsim.Analyzer.Scenarios;
 using Walsim.Cli.Commands;
 
 namespace Walsim.Cli;

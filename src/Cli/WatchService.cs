@@ -1,9 +1,5 @@
-using System.Globalization;
 using System.Net;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Watch;
-using Walsim.Simulator.Forecasting;
 
 namespace Walsim.Cli;
 

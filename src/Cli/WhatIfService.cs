@@ -1,6 +1,3 @@
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
-using Walsim.Analyzer.Reports;
 using Walsim.Analyzer.Reports.Charts;
 using Walsim.Analyzer.Comparison;
 using Walsim.Simulator.Engine;

@@ -1,9 +1,3 @@
-using System.Globalization;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Live;
-using Walsim.Simulator.Forecasting;
-using static Walsim.Cli.Commands.CliOptions;
-
 namespace Walsim.Cli.Commands;
 
 /// <summary><c>walsim backtest DIR</c>: forecasts every recorded history of a corpus from several splits and scores them.</summary>

@@ -1,7 +1,3 @@
-using Walsim.Analyzer.Live;
-using Walsim.Simulator.Forecasting;
-using static Walsim.Cli.Commands.CliOptions;
-
 namespace Walsim.Cli.Commands;
 
 /// <summary><c>walsim check-slots</c>: a Nagios/Icinga plugin on the forecast.</summary>

@@ -1,7 +1,4 @@
 using System.CommandLine.Parsing;
-using System.Globalization;
-using Walsim.Analyzer.Live;
-using Walsim.Analyzer.Scenarios;
 
 namespace Walsim.Cli.Commands;
 

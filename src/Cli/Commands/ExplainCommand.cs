@@ -1,6 +1,4 @@
 using Walsim.Analyzer.Explain;
-using Walsim.Analyzer.Scenarios;
-using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
 

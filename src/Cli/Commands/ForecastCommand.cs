@@ -1,6 +1,4 @@
 using System.CommandLine.Parsing;
-using Walsim.Analyzer.Live;
-using static Walsim.Cli.Commands.CliOptions;
 
 namespace Walsim.Cli.Commands;
 

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using Walsim.Analyzer.History;
-using Walsim.Analyzer.Scenarios;
 
 namespace Walsim.Cli.Commands;
 

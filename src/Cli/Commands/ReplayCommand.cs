@@ -1,6 +1,3 @@
-using Walsim.Analyzer.Scenarios;
-using static Walsim.Cli.Commands.CliOptions;
-
 namespace Walsim.Cli.Commands;
 
 /// <summary><c>walsim replay</c>: its arguments, options, help examples and the action that hands them to <see cref="ReplayService"/>.</summary>

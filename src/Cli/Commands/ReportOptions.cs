@@ -1,5 +1,3 @@
-using Walsim.Analyzer.Reports;
-
 namespace Walsim.Cli.Commands;
 
 /// <summary>

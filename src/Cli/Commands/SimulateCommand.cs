@@ -1,5 +1,3 @@
-using static Walsim.Cli.Commands.CliOptions;
-
 namespace Walsim.Cli.Commands;
 
 /// <summary><c>walsim simulate</c>: its arguments, options, help examples and the action that hands them to <see cref="SimulateService"/>.</summary>

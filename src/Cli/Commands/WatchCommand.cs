@@ -1,8 +1,3 @@
-using System.Globalization;
-using Walsim.Analyzer.Live;
-using Walsim.Simulator.Forecasting;
-using static Walsim.Cli.Commands.CliOptions;
-
 namespace Walsim.Cli.Commands;
 
 /// <summary><c>walsim watch</c>: its arguments, options, help examples and the action that hands them to <see cref="WatchService"/>.</summary>
