@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The best forecast a batch history allows: an oracle that knows the process which wrote the WAL.
+
+For a history recorded by scripts/record-history.sh with a batch shape (batch, batch-idle, batch-forgotten), the load is
+a seeded draw of record-history.sh's batches(): a 3-26 MB batch (mb uniform, written at 2 MB/s for int(mb/2) s) whose
+next start follows mb/2 + 20 + U{0..70} s later, over 2 kB/s. At a split, the oracle knows everything before it (the
+batch in progress, or how long ago the last one ended) and draws the rest from that very process, conditioning by
+rejection on what the split shows. A slot is lost at the first checkpoint whose redo position is past its threshold;
+the threshold is where the real path put it: between the WAL written up to the last checkpoint that kept the slot and
+up to the one that lost it (from the server log). Checkpoints: timed every checkpoint_timeout from the last start, or
+requested after CheckPointSegments of WAL (max_wal_size / (1 + checkpoint_completion_target), PostgreSQL 12-13's
+CalculateCheckpointSegments; 2 + target before 11).
+
+What it prints per (split, lost slot): the oracle's p10/p50/p90 time to loss, the actual, and how far the outcome falls
+from the oracle's p50 over its own futures (the error the best possible p50 makes): docs/forecast-quality.md.
+
+  scripts/batch-oracle.py scenarios/histories/batch-forgotten-pg13 [--runs 4000] [--splits 0.35,0.5,0.65]
+"""
+import argparse, bisect, csv, gzip, json, random, re
+from datetime import datetime, timezone
+
+MB, KB = 1024 * 1024, 1024
+
+def parse_time(s):
+    s = s.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
+    return datetime.fromisoformat(s).timestamp()
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("history")
+    ap.add_argument("--runs", type=int, default=4000)
+    ap.add_argument("--splits", default="0.35,0.5,0.65")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--walsim", help="walsim backtest --format json output: also score its p10/p50/p90 over the oracle's futures")
+    a = ap.parse_args()
+    meta = open(f"{a.history}/meta.yaml").read()
+    load_started = parse_time(re.search(r"load_started: (\S+)", meta).group(1))
+    batches = [(int(s), int(d)) for s, d, k in re.findall(r'"seg (\d+) (\d+) (\d+)"', meta) if int(k) == 2048]
+    base = [int(k) for s, d, k in re.findall(r'"seg (\d+) (\d+) (\d+)"', meta) if int(k) != 2048][0] * KB
+    stopped = {}  # slot -> when its consumer stopped for good (record-history.sh's NAME:TYPE:on-intervals)
+    for name, schedule in re.findall(r'"([^":]+):(?:physical|logical):([^"]+)"', meta):
+        ends = re.findall(r"-(\w+)", schedule)
+        stopped[name] = 0.0 if schedule == "never" else float("inf") if ends[-1] == "end" else float(ends[-1])
+    settings = {r["name"]: float(r["value"]) for r in csv.DictReader(open(f"{a.history}/samples.settings.csv")) if re.fullmatch(r"[-\d.]+", r["value"])}
+    timeout = settings["checkpoint_timeout"]
+    ckpt_wal = int(settings["max_wal_size"] / (1 + settings["checkpoint_completion_target"])) * MB
+    with gzip.open(f"{a.history}/samples.csv.gz", "rt") as f:
+        times = [parse_time(r["server_time"]) for r in csv.DictReader(f)]
+    first, last = times[0] - load_started, times[-1] - load_started
+    log = gzip.open(f"{a.history}/server.log.gz", "rt").read().splitlines()
+    starts, losses = [], {}
+    for i, line in enumerate(log):
+        m = re.match(r"(\S+ \S+ UTC)", line)
+        if not m: continue
+        t = parse_time(m.group(1)) - load_started
+        if "checkpoint starting" in line: starts.append(t)
+        # 12-16: 'invalidating slot "x" because ...'; 17+: 'invalidating obsolete replication slot "x"' and a DETAIL
+        # line with the reason. Only losses to the WAL cap depend on the load: an idle timeout's does not.
+        if (m2 := re.search(r'invalidating (?:obsolete replication )?slot "([^"]+)"', line)) \
+                and not any("idle" in l for l in log[i:i + 3]):
+            losses[m2.group(1)] = t
+
+    class Path:
+        """WAL written since time 0 along one path of batches: piecewise linear, exact, with its inverse."""
+        def __init__(self, bs):
+            self.bs = sorted(bs)
+            self.cum = [0.0]  # batch WAL written before each batch starts
+            for s0, d0 in self.bs: self.cum.append(self.cum[-1] + 2048 * KB * d0)
+        def at(self, t):
+            i = bisect.bisect_right([b[0] for b in self.bs], t)
+            w = base * t + self.cum[i - 1] if i > 0 else base * t
+            if i > 0:
+                s0, d0 = self.bs[i - 1]
+                w = base * t + self.cum[i - 1] + 2048 * KB * min(max(t - s0, 0), d0)
+            return w
+        def when(self, w, lo, hi):
+            for _ in range(60):
+                mid = (lo + hi) / 2
+                if self.at(mid) >= w: hi = mid
+                else: lo = mid
+            return hi
+
+    def future(split, rnd):
+        """A path drawn from the process, the same as the history up to the split and conditioned by rejection on
+        what the split shows (the batch in progress, or how long ago the last one ended)."""
+        s_last, d_last = [b for b in batches if b[0] <= split][-1]
+        while True:
+            mb = 3 + rnd.randrange(24)
+            t_next = s_last + mb / 2 + 20 + rnd.randrange(71)
+            in_progress = s_last + d_last > split
+            seen = (int(mb / 2) > split - s_last) if in_progress else (int(mb / 2) == d_last)
+            if seen and int(t_next) > split: break
+        path = [b for b in batches if b[0] < s_last] + [(s_last, int(mb / 2))]
+        t = t_next
+        while t < split + 7200:
+            mb = 3 + rnd.randrange(24)
+            path.append((int(t), int(mb / 2)))
+            t += mb / 2 + 20 + rnd.randrange(71)
+        return Path(path)
+
+    def loss_time(path, split, last_start, threshold):
+        """The first checkpoint after the split whose redo (WAL since the split) is past the threshold."""
+        t, w_ckpt, w0 = last_start, path.at(last_start), path.at(split)
+        while t < split + 7200:
+            timed = t + timeout
+            by_wal = path.when(w_ckpt + ckpt_wal, t, timed) if path.at(timed) >= w_ckpt + ckpt_wal else timed
+            t = min(timed, by_wal)
+            w_ckpt = path.at(t)
+            if t > split and w_ckpt - w0 > threshold: return t - split
+        return float("inf")
+
+    real = Path(batches)
+    walsim = {}
+    if a.walsim:
+        name = a.history.rstrip("/").split("/")[-1]
+        for c in json.load(open(a.walsim))["cases"]:
+            if c["history"] == name: walsim[(c["split"], c["slot"])] = c
+
+    def pinball(q, tau, y): return max(tau * (y - q), (tau - 1) * (y - q))
+
+    rnd = random.Random(a.seed)
+    print(f"{a.history}: {len(batches)} batches; checkpoints every {timeout:.0f} s or {ckpt_wal // MB} MB; {a.runs} futures per case")
+    for frac in [float(x) for x in a.splits.split(",")]:
+        split = first + frac * (last - first)
+        last_start = max(s for s in starts if s <= split)
+        for slot, lost in sorted(losses.items()):
+            # Only a slot whose consumer had stopped for good: the oracle holds its restart_lsn where it is.
+            if lost <= split or stopped.get(slot, float("inf")) > split: continue
+            keep = max(s for s in starts if s < lost - 0.5)  # the last checkpoint that kept the slot
+            lo, hi = real.at(max(keep, split)) - real.at(split), real.at(lost) - real.at(split)
+            xs = sorted(loss_time(future(split, rnd), split, last_start, rnd.uniform(lo, hi)) for _ in range(a.runs))
+            q = lambda p: xs[int(p * (len(xs) - 1))]
+            p50, actual = q(0.5), lost - split
+            errors = sorted(abs(x - p50) for x in xs)
+            def expected(q10, q50, q90):
+                return sum((pinball(q10, .1, x) + pinball(q50, .5, x) + pinball(q90, .9, x)) / 3 for x in xs) / len(xs)
+            line = (f"  split {frac}: {slot} actual {actual:.0f} s; oracle p10/p50/p90 {q(0.1):.0f}/{p50:.0f}/{q(0.9):.0f} s, "
+                    f"its p50 error here {abs(p50 - actual):.0f} s; over its own futures its p50 errs by a median {errors[len(errors) // 2]:.0f} s "
+                    f"(within 10 s in {sum(e <= 10 for e in errors) / len(errors):.0%})")
+            if (w := walsim.get((frac, slot))):
+                line += (f"\n      expected pinball over the oracle's futures: oracle {expected(q(0.1), p50, q(0.9)):.1f} s, "
+                         f"walsim {expected(w['p10_s'], w['p50_s'], w['p90_s']):.1f} s ({w['p10_s']:.0f}/{w['p50_s']:.0f}/{w['p90_s']:.0f}), "
+                         f"predict_linear {sum(abs(w['linear_s'] - x) / 2 for x in xs) / len(xs):.1f} s ({w['linear_s']:.0f})")
+            print(line)
+
+if __name__ == "__main__":
+    main()
