@@ -118,7 +118,6 @@ def main():
 
     def pinball(q, tau, y): return max(tau * (y - q), (tau - 1) * (y - q))
 
-    rnd = random.Random(a.seed)
     print(f"{a.history}: {len(batches)} batches; checkpoints every {timeout:.0f} s or {ckpt_wal // MB} MB; {a.runs} futures per case")
     for frac in [float(x) for x in a.splits.split(",")]:
         split = first + frac * (last - first)
@@ -128,6 +127,7 @@ def main():
             if lost <= split or stopped.get(slot, float("inf")) > split: continue
             keep = max(s for s in starts if s < lost - 0.5)  # the last checkpoint that kept the slot
             lo, hi = real.at(max(keep, split)) - real.at(split), real.at(lost) - real.at(split)
+            rnd = random.Random(f"{a.seed}/{frac}/{slot}")  # each case its own stream: its figures do not depend on --splits
             xs = sorted(loss_time(future(split, rnd), split, last_start, rnd.uniform(lo, hi)) for _ in range(a.runs))
             q = lambda p: xs[int(p * (len(xs) - 1))]
             p50, actual = q(0.5), lost - split
