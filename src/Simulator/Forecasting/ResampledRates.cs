@@ -25,8 +25,11 @@ public sealed record ModelCheck(bool Resampled, int Window, double MedianRatio, 
 /// An empirical model of the WAL rate for loads the log-normal cannot describe — batches (a quiet rate with bursts
 /// hundreds of times above it: a compound process of arrivals and sizes) and loads that step between levels. A future
 /// path is the history's own bucket rates. Without level shifts: blocks of consecutive buckets from one stretch of the
-/// history a third of its length, recent stretches more likely (weight halves every quarter of the history), so that
-/// bursts keep their sizes and frequency and the paths' mean rates spread as the history's stretches did. With level
+/// history a third of its length, every stretch as likely, so that bursts keep their sizes and frequency and the paths'
+/// mean rates spread as the history's stretches did (no level shift beat the shuffled rates: the load is taken as
+/// stationary, and the whole history is the best sample of it: weighting recent stretches made a batch history's busy
+/// last third its future — scripts/batch-oracle.py, docs/forecast-quality.md "The best forecast a batch history
+/// allows"). With level
 /// shifts, a sequence of levels (<see cref="LevelSequence"/>): the current level for the rest of a level's duration
 /// given how long it has already lasted, then other levels of the history, recent ones likelier, each for a duration
 /// the history's levels had. Pure: randomness only from the <see cref="Random"/> passed in.
@@ -34,7 +37,6 @@ public sealed record ModelCheck(bool Resampled, int Window, double MedianRatio, 
 internal sealed class ResampledRates
 {
     private readonly double[] _rates;
-    private readonly double[] _cumulativeWeight;
     private readonly int _block;
     private readonly LevelSequence? _levels;
 
@@ -44,27 +46,18 @@ internal sealed class ResampledRates
         _block = block;
         _levels = levels;
         var starts = rates.Length - block + 1;
-        _cumulativeWeight = new double[starts];
-        var halfLife = Math.Max(1.0, rates.Length / 4.0);
         double sum = 0;
         for (var s = 0; s < starts; s++)
         {
-            sum += Math.Pow(0.5, (starts - 1 - s) / halfLife);
-            _cumulativeWeight[s] = sum;
+            double blockRate = 0;
+            for (var j = 0; j < block; j++) blockRate += rates[s + j];
+            sum += blockRate / block;
         }
-        double weighted = 0, total = 0;
-        for (var s = 0; s < starts; s++)
-        {
-            var w = _cumulativeWeight[s] - (s > 0 ? _cumulativeWeight[s - 1] : 0);
-            double block_ = 0;
-            for (var j = 0; j < block; j++) block_ += rates[s + j];
-            weighted += w * block_ / block;
-            total += w;
-        }
-        TypicalRate = total > 0 ? weighted / total : 0;
+        TypicalRate = starts > 0 ? sum / starts : 0;
     }
 
-    /// <summary>The recency-weighted mean rate: what the volume of a long path comes to (the "typical" run's rate).</summary>
+    /// <summary>The mean rate over the stretches a path is drawn from: what the volume of a long path comes to (the
+    /// "typical" run's rate).</summary>
     public double TypicalRate { get; }
 
     /// <param name="rates">The measured bucket rates in time order.</param>
@@ -109,10 +102,10 @@ internal sealed class ResampledRates
                 stay = levels.Duration(rng);
             }
         }
-        // The path resembles one stretch of the history a third of its length (recent stretches likelier), so that
-        // the future's mean rate varies between paths as much as the history's did between such stretches.
+        // The path resembles one stretch of the history a third of its length (any of them), so that the future's mean
+        // rate varies between paths as much as the history's did between such stretches.
         var era = Math.Max(_block, _rates.Length / 3);
-        var from = Math.Min(PickStart(rng), _rates.Length - era);
+        var from = rng.Next(_rates.Length - era + 1);
         var starts = era - _block + 1;
         while (k < output.Length)
         {
@@ -122,13 +115,6 @@ internal sealed class ResampledRates
     }
 
     private static double Cap(double rate) => Math.Min(WorkloadFit.MaxBytesPerSecond, rate);
-
-    private int PickStart(Random rng)
-    {
-        var u = rng.NextDouble() * _cumulativeWeight[^1];
-        var i = Array.BinarySearch(_cumulativeWeight, u);
-        return Math.Clamp(i < 0 ? ~i : i, 0, _cumulativeWeight.Length - 1);
-    }
 
     private static double Lag1(double[] x)
     {
