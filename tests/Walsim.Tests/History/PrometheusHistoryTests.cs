@@ -254,7 +254,8 @@ public sealed partial class PrometheusHistoryTests
         using var listener = new HttpListener();
         listener.Prefixes.Add(url);
         listener.Start();
-        var serving = Task.Run(() => Serve(listener, fake));
+        // Its own thread, not the pool's: the whole suite runs in parallel, and a starved pool left the CLI waiting.
+        var serving = Task.Factory.StartNew(() => Serve(listener, fake), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var samples = Path.Combine(RepoPaths.Root, "scenarios", "traces", "diurnal-pg15", "samples.csv");
 
         var run = Walsim.Tests.Cli.CliRun.Invoke(null, "forecast", samples, "--workload-from", url, "--range", "3h", "--horizon", "1h", "--runs", "20");
