@@ -5,9 +5,11 @@ For a history recorded by scripts/record-history.sh with a batch shape (batch, b
 a seeded draw of record-history.sh's batches(): a 3-26 MB batch (mb uniform, written at 2 MB/s for int(mb/2) s) whose
 next start follows mb/2 + 20 + U{0..70} s later, over 2 kB/s. At a split, the oracle knows everything before it (the
 batch in progress, or how long ago the last one ended) and draws the rest from that very process, conditioning by
-rejection on what the split shows. A slot is lost at the first checkpoint whose redo position is past its threshold;
-the threshold is where the real path put it: between the WAL written up to the last checkpoint that kept the slot and
-up to the one that lost it (from the server log). Checkpoints: timed every checkpoint_timeout from the last start, or
+rejection on what the split shows. A slot is lost at the first checkpoint whose position is past its threshold:
+KeepLogSeg's, (segno(restart_lsn) + max_slot_wal_keep_size in segments + 1) segments, from the restart_lsn the server
+logged with the invalidation, in payload bytes through the history's WAL-per-payload ratio (checked to lie between
+the real path's last checkpoint that kept the slot and the one that lost it; else that bracket is drawn from).
+Checkpoints: timed every checkpoint_timeout from the last start, or
 requested after CheckPointSegments of WAL (max_wal_size / (1 + checkpoint_completion_target), PostgreSQL 12-13's
 CalculateCheckpointSegments; 2 + target before 11).
 
@@ -24,6 +26,9 @@ MB, KB = 1024 * 1024, 1024
 def parse_time(s):
     s = s.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
     return datetime.fromisoformat(s).timestamp()
+
+def settings_rows(history):
+    return {r["name"]: r["value"] for r in csv.DictReader(open(f"{history}/samples.settings.csv"))}
 
 def main():
     ap = argparse.ArgumentParser()
@@ -44,9 +49,21 @@ def main():
     settings = {r["name"]: float(r["value"]) for r in csv.DictReader(open(f"{a.history}/samples.settings.csv")) if re.fullmatch(r"[-\d.]+", r["value"])}
     timeout = settings["checkpoint_timeout"]
     ckpt_wal = int(settings["max_wal_size"] / (1 + settings["checkpoint_completion_target"])) * MB
+    def lsn(text): hi, lo = text.split("/"); return (int(hi, 16) << 32) + int(lo, 16)
     with gzip.open(f"{a.history}/samples.csv.gz", "rt") as f:
-        times = [parse_time(r["server_time"]) for r in csv.DictReader(f)]
-    first, last = times[0] - load_started, times[-1] - load_started
+        head = {}  # time since the load started -> insert LSN, one per sample
+        for r in csv.DictReader(f):
+            if r["insert_lsn"]: head[parse_time(r["server_time"]) - load_started] = lsn(r["insert_lsn"])
+    times = sorted(head)
+    first, last = times[0], times[-1]
+    def lsn_at(t):
+        i = bisect.bisect_left(times, t)
+        if i <= 0: return head[times[0]]
+        if i >= len(times): return head[times[-1]]
+        t0, t1 = times[i - 1], times[i]
+        return head[t0] + (head[t1] - head[t0]) * (t - t0) / (t1 - t0)
+    seg = int(settings_rows(a.history)["wal_segment_size"])
+    keep_segs = int(settings_rows(a.history)["max_slot_wal_keep_size"]) * MB // seg
     log = gzip.open(f"{a.history}/server.log.gz", "rt").read().splitlines()
     starts, losses = [], {}
     for i, line in enumerate(log):
@@ -58,7 +75,8 @@ def main():
         # line with the reason. Only losses to the WAL cap depend on the load: an idle timeout's does not.
         if (m2 := re.search(r'invalidating (?:obsolete replication )?slot "([^"]+)"', line)) \
                 and not any("idle" in l for l in log[i:i + 3]):
-            losses[m2.group(1)] = t
+            restart = re.search(r"restart_lsn ([0-9A-F]+/[0-9A-F]+)", " ".join(log[i:i + 2]))
+            losses[m2.group(1)] = (t, lsn(restart.group(1)) if restart else None)
 
     class Path:
         """WAL written since time 0 along one path of batches: piecewise linear, exact, with its inverse."""
@@ -122,13 +140,23 @@ def main():
     for frac in [float(x) for x in a.splits.split(",")]:
         split = first + frac * (last - first)
         last_start = max(s for s in starts if s <= split)
-        for slot, lost in sorted(losses.items()):
+        for slot, (lost, restart) in sorted(losses.items()):
             # Only a slot whose consumer had stopped for good: the oracle holds its restart_lsn where it is.
             if lost <= split or stopped.get(slot, float("inf")) > split: continue
+            # KeepLogSeg (13+): a checkpoint at position P keeps segments from segno(P) - keep_segs, and a slot whose
+            # restart_lsn lies before that is lost — from P = (segno(restart_lsn) + keep_segs + 1) segments on. In
+            # payload bytes after the split: the LSN still to go over the WAL-per-payload ratio of the history.
+            to_go = (restart // seg + keep_segs + 1) * seg - lsn_at(split)
+            ratio = (lsn_at(last) - lsn_at(first)) / (real.at(last) - real.at(first))
+            threshold = to_go / ratio
             keep = max(s for s in starts if s < lost - 0.5)  # the last checkpoint that kept the slot
-            lo, hi = real.at(max(keep, split)) - real.at(split), real.at(lost) - real.at(split)
+            if not (real.at(max(keep, split)) - real.at(split) < threshold <= real.at(lost) - real.at(split)):
+                print(f"  note: {slot}: the threshold from restart_lsn lies outside the real checkpoints' bracket; using the bracket")
+                threshold = None
             rnd = random.Random(f"{a.seed}/{frac}/{slot}")  # each case its own stream: its figures do not depend on --splits
-            xs = sorted(loss_time(future(split, rnd), split, last_start, rnd.uniform(lo, hi)) for _ in range(a.runs))
+            lo, hi = real.at(max(keep, split)) - real.at(split), real.at(lost) - real.at(split)
+            xs = sorted(loss_time(future(split, rnd), split, last_start, threshold if threshold is not None else rnd.uniform(lo, hi))
+                        for _ in range(a.runs))
             q = lambda p: xs[int(p * (len(xs) - 1))]
             p50, actual = q(0.5), lost - split
             errors = sorted(abs(x - p50) for x in xs)
