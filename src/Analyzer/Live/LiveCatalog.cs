@@ -81,7 +81,8 @@ public sealed class LiveCatalog
           {Column(HasWalStatus, "wal_status", "text")}, {Column(HasWalStatus, "safe_wal_size", "bigint")},
           {Column(HasTwoPhase, "two_phase", "boolean")}, {Column(HasConflicting, "conflicting", "boolean")},
           {Column(HasInactiveSince, "invalidation_reason", "text")}, {Column(HasInactiveSince, "inactive_since", "timestamptz")},
-          {Column(HasFailoverSlots, "failover", "boolean")}, {Column(HasFailoverSlots, "synced", "boolean")}
+          {Column(HasFailoverSlots, "failover", "boolean")}, {Column(HasFailoverSlots, "synced", "boolean")},
+          catalog_xmin::text
         FROM pg_replication_slots ORDER BY slot_name
         """;
 

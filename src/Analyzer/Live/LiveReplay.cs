@@ -640,8 +640,9 @@ public sealed class LiveReplay
     /// <summary>
     /// KeepLogSeg reads the global slot minimum (<c>XLogGetReplicationSlotMinimumLSN</c>), which only
     /// <c>ReplicationSlotsComputeRequiredLSN</c> sets. A logical slot's restart_lsn moving does not call it unless its
-    /// catalog_xmin moved too (<c>LogicalConfirmReceivedLocation</c>: only under <c>updated_xmin</c>), which the samples
-    /// do not show; what certainly calls it is a physical slot moving (<c>PhysicalConfirmReceivedLocation</c>,
+    /// catalog_xmin moved too (<c>LogicalConfirmReceivedLocation</c>: only under <c>updated_xmin</c>) — which samples
+    /// taken since walsim reads <c>catalog_xmin</c> show, and older files do not; what certainly calls it is a logical
+    /// slot's catalog_xmin changing between two samples, a physical slot moving (<c>PhysicalConfirmReceivedLocation</c>,
     /// <c>pg_physical_replication_slot_advance</c>), a slot created, dropped or invalidated
     /// (<c>ReplicationSlotReserveWal</c>, <c>ReplicationSlotDropPtr</c>, <c>InvalidateObsoleteReplicationSlots</c>) and a
     /// restart. So between such moments the minimum may still hold a logical slot where it was at the last one: each
@@ -655,6 +656,7 @@ public sealed class LiveReplay
             || prev.Slots.Count != frame.Slots.Count
             || frame.Slots.Any(x => prev.Slot(x.Name) is not { } p
                 || (x.Kind == SlotKind.Physical && x.RestartLsn != p.RestartLsn)
+                || (x.Kind == SlotKind.Logical && x.CatalogXmin is { } xmin && p.CatalogXmin is { } before && xmin != before)
                 || (IsInvalidatedByCheckpoint(x) && !IsInvalidatedByCheckpoint(p)));
         if (!recomputed) return;
         _logicalAtRecompute.Clear();

@@ -149,7 +149,8 @@ public sealed class NpgsqlSampleSource(LiveConnection connection) : ISampleSourc
                     InvalidationReason: TextAt(r, 13),
                     InactiveSince: r.IsDBNull(14) ? null : Utc(r.GetFieldValue<DateTime>(14)),
                     Failover: BoolAt(r, 15),
-                    Synced: BoolAt(r, 16)));
+                    Synced: BoolAt(r, 16),
+                    CatalogXmin: r.IsDBNull(17) ? null : uint.Parse(r.GetString(17), System.Globalization.CultureInfo.InvariantCulture)));
             }
 
             await r.NextResultAsync(ct);

@@ -71,16 +71,27 @@ public static class SampleCsv
             (r, i, ref t) => t.InactiveSince = r.IsEmpty(i) ? null : r.Time(i)),
         new("failover", (b, in t) => Bool(b, t.Failover), (r, i, ref t) => t.Failover = r.OptionalBool(i)),
         new("synced", (b, in t) => Bool(b, t.Synced), (r, i, ref t) => t.Synced = r.OptionalBool(i)),
+        // LogicalConfirmReceivedLocation recomputes the global slot minimum only when it moves catalog_xmin: replay
+        // reads from it when a logical slot's move reached the minimum (LiveReplay.TrackMinimumRecompute).
+        new("catalog_xmin", (b, in t) => b.Append(t.CatalogXmin?.ToString(Inv)),
+            (r, i, ref t) => t.CatalogXmin = r.OptionalLong(i, uint.MaxValue) is { } xid ? (uint)xid : null, optional: true),
     ];
 
     /// <summary>The column names, in the order they are written. The reader finds them by name.</summary>
     public static readonly IReadOnlyList<string> Columns = [.. ServerColumns.Select(c => c.Name), .. SlotColumns.Select(c => c.Name)];
+
+    /// <summary>The columns added after the format was first released (at the end): a file without them reads them as
+    /// empty cells, and <c>--append</c> to such a file keeps its layout (<see cref="FirstHeader"/>).</summary>
+    public static readonly IReadOnlySet<string> OptionalColumns = SlotColumns.Where(c => c.Optional).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The columns of the settings sidecar <c>NAME.settings.csv</c>.</summary>
     public static readonly IReadOnlyList<string> SettingsColumns = ["sample", "local_time", "name", "value", "unit"];
 
     /// <summary>The header line (without the line feed).</summary>
     public static string Header { get; } = string.Join(',', Columns);
+
+    /// <summary>The header of files written before <see cref="OptionalColumns"/> were added.</summary>
+    public static string FirstHeader { get; } = string.Join(',', Columns.Where(c => !OptionalColumns.Contains(c)));
 
     /// <summary>The settings sidecar's header line.</summary>
     public static string SettingsHeader { get; } = string.Join(',', SettingsColumns);
@@ -90,22 +101,21 @@ public static class SampleCsv
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Appends one line (with its LF) for <paramref name="server"/> and <paramref name="slot"/>: the cells of
-    /// <see cref="ServerColumns"/>, then those of <see cref="SlotColumns"/> (empty without a slot).</summary>
-    public static void AppendRow(StringBuilder b, in ServerSample server, in SlotSample? slot)
+    /// <see cref="ServerColumns"/>, then those of <see cref="SlotColumns"/> (empty without a slot) — without the
+    /// <see cref="OptionalColumns"/> when <paramref name="firstLayout"/> (appending to a file of that layout).</summary>
+    public static void AppendRow(StringBuilder b, in ServerSample server, in SlotSample? slot, bool firstLayout = false)
     {
         for (var k = 0; k < ServerColumns.Length; k++)
         {
             if (k > 0) b.Append(',');
             ServerColumns[k].Write(b, server);
         }
-        if (slot is { } t)
-            foreach (var column in SlotColumns)
-            {
-                b.Append(',');
-                column.Write(b, t);
-            }
-        else
-            b.Append(',', SlotColumns.Length);
+        foreach (var column in SlotColumns)
+        {
+            if (firstLayout && column.Optional) continue;
+            b.Append(',');
+            if (slot is { } t) column.Write(b, t);
+        }
         b.Append('\n');
     }
 
@@ -148,7 +158,7 @@ public static class SampleCsv
 
 /// <summary>One column of the sample file (<see cref="SampleCsv.ServerColumns"/>, <see cref="SampleCsv.SlotColumns"/>):
 /// its name, and how the value of the <typeparamref name="TPart"/> part of a row is written in its cell and read back.</summary>
-internal sealed class SampleColumn<TPart>(string name, SampleColumn<TPart>.Writer write, SampleColumn<TPart>.Reader read)
+internal sealed class SampleColumn<TPart>(string name, SampleColumn<TPart>.Writer write, SampleColumn<TPart>.Reader read, bool optional = false)
     where TPart : struct
 {
     /// <summary>Appends the cell's text (nothing for an empty cell), without its separator.</summary>
@@ -162,4 +172,7 @@ internal sealed class SampleColumn<TPart>(string name, SampleColumn<TPart>.Write
     public Writer Write { get; } = write;
 
     public Reader Read { get; } = read;
+
+    /// <summary>Added after the format's first release: a file may lack it (<see cref="SampleCsv.OptionalColumns"/>).</summary>
+    public bool Optional { get; } = optional;
 }

@@ -42,7 +42,7 @@ public static class SampleFile
     {
         var csv = new CsvRecordReader(reader);
         var cells = new Cells(csv, fileName);
-        var c = cells.Header(SampleCsv.Columns);
+        var c = cells.Header(SampleCsv.Columns, SampleCsv.OptionalColumns);
         long lastSample = 0;
         var lastTime = DateTimeOffset.MinValue;
         ulong? system = null;
@@ -222,12 +222,13 @@ public static class SampleFile
         if (r.IsEmpty(c[ServerColumns]))
         {
             for (var i = ServerColumns + 1; i < c.Length; i++)
-                if (!r.IsEmpty(c[i])) throw r.Error(c[i], "must be empty when slot_name is (a sample without slots)");
+                if (c[i] >= 0 && !r.IsEmpty(c[i])) throw r.Error(c[i], "must be empty when slot_name is (a sample without slots)");
             return new SampleRow(server, null);
         }
         SlotSample slot = default;
         var slotColumns = SampleCsv.SlotColumns;
-        for (var k = 0; k < slotColumns.Length; k++) slotColumns[k].Read(r, c[ServerColumns + k], ref slot);
+        for (var k = 0; k < slotColumns.Length; k++)
+            if (c[ServerColumns + k] >= 0) slotColumns[k].Read(r, c[ServerColumns + k], ref slot); // else a column this file predates
         return new SampleRow(server, slot);
     }
 
@@ -239,8 +240,9 @@ public static class SampleFile
         private string[] _names = [];
         private int _width;
 
-        /// <summary>Reads the header; returns, for each expected column, its index in this file.</summary>
-        public int[] Header(IReadOnlyList<string> expected)
+        /// <summary>Reads the header; returns, for each expected column, its index in this file (−1 for one of
+        /// <paramref name="optional"/> the file lacks).</summary>
+        public int[] Header(IReadOnlyList<string> expected, IReadOnlySet<string>? optional = null)
         {
             if (!csv.Read()) throw new SampleFileException(file, 0, "", "the file is empty; expected a header line: " + string.Join(',', expected));
             _width = csv.Count;
@@ -252,7 +254,7 @@ public static class SampleFile
             for (var k = 0; k < expected.Count; k++)
             {
                 index[k] = Array.IndexOf(_names, expected[k]);
-                if (index[k] < 0) missing.Add(expected[k]);
+                if (index[k] < 0 && optional?.Contains(expected[k]) != true) missing.Add(expected[k]);
             }
             if (missing.Count > 0)
                 throw new SampleFileException(file, csv.Line, "", $"missing column(s) {string.Join(", ", missing)}: is this a file written by walsim sample?");

@@ -21,9 +21,12 @@ public sealed class SampleFileWriter : ISampleSink, IDisposable
     private readonly StringBuilder _buffer = new();
     private FileStream? _samples;
     private FileStream? _settings;
+    // Appending to a file written before the optional columns were added: its rows keep its layout.
+    private readonly bool _firstLayout;
 
-    private SampleFileWriter(string path, bool append, long lastSample, ulong? systemIdentifier)
+    private SampleFileWriter(string path, bool append, long lastSample, ulong? systemIdentifier, bool firstLayout = false)
     {
+        _firstLayout = firstLayout;
         Path = path;
         SettingsPath = SampleFile.SettingsPath(path);
         _append = append;
@@ -66,10 +69,10 @@ public sealed class SampleFileWriter : ISampleSink, IDisposable
         }
         if (!File.Exists(path)) return new SampleFileWriter(path, true, 0, null);
 
-        CheckHeader(path, SampleCsv.Header);
+        var firstLayout = CheckHeader(path, SampleCsv.Header, SampleCsv.FirstHeader);
         if (File.Exists(settingsPath)) CheckHeader(settingsPath, SampleCsv.SettingsHeader);
-        var (last, system) = ReadTail(path, note);
-        return new SampleFileWriter(path, true, last, system);
+        var (last, system) = ReadTail(path, firstLayout ? SampleCsv.FirstHeader : SampleCsv.Header, note);
+        return new SampleFileWriter(path, true, last, system, firstLayout);
     }
 
     /// <summary>
@@ -86,8 +89,8 @@ public sealed class SampleFileWriter : ISampleSink, IDisposable
                 $"{Path} holds samples of another cluster (system_identifier {id}, this server's is {s.SystemIdentifier}); write to another --out"));
 
         _buffer.Clear();
-        if (sample.Slots.Count == 0) SampleCsv.AppendRow(_buffer, s, null);
-        foreach (var slot in sample.Slots) SampleCsv.AppendRow(_buffer, s, slot);
+        if (sample.Slots.Count == 0) SampleCsv.AppendRow(_buffer, s, null, _firstLayout);
+        foreach (var slot in sample.Slots) SampleCsv.AppendRow(_buffer, s, slot, _firstLayout);
         _samples ??= OpenFile(Path, SampleCsv.Header);
         WriteDurably(_samples, _buffer);
 
@@ -129,13 +132,16 @@ public sealed class SampleFileWriter : ISampleSink, IDisposable
         f.Flush(flushToDisk: true);
     }
 
-    private static void CheckHeader(string path, string expected)
+    /// <summary>Checks the file's header is <paramref name="expected"/> (or <paramref name="earlier"/>, an earlier
+    /// release's layout of the same format: returns true then).</summary>
+    private static bool CheckHeader(string path, string expected, string? earlier = null)
     {
         using var r = new StreamReader(path, Utf8);
         var first = r.ReadLine();
-        if (first is null) return; // empty: the header is written with the first sample
-        if (first != expected)
-            throw new SampleOutputException($"{path}: its header is not that of a walsim sample file of this version; cannot append to it (expected: {expected})");
+        if (first is null) return false; // empty: the header is written with the first sample
+        if (first == expected) return false;
+        if (first == earlier) return true;
+        throw new SampleOutputException($"{path}: its header is not that of a walsim sample file of this version; cannot append to it (expected: {expected})");
     }
 
     /// <summary>
@@ -143,7 +149,7 @@ public sealed class SampleFileWriter : ISampleSink, IDisposable
     /// write of all its rows, one per slot) can leave some of its rows complete and the next one cut: the whole sample
     /// is cut back, not only the broken line, so that no sample is kept with half of its slots.
     /// </summary>
-    private static (long Sample, ulong? System) ReadTail(string path, Action<string>? note)
+    private static (long Sample, ulong? System) ReadTail(string path, string header, Action<string>? note)
     {
         using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         var length = f.Length;
@@ -170,10 +176,10 @@ public sealed class SampleFileWriter : ISampleSink, IDisposable
         if (lines.Length == 0) return (0, null);
         // Parse the header and the last line with the reader, so the checks are the reader's own.
         var last = lines[^1];
-        if (last == SampleCsv.Header) return (0, null);
+        if (last == header) return (0, null);
         try
         {
-            var row = SampleFile.Read(new StringReader(SampleCsv.Header + "\n" + last), path).Single();
+            var row = SampleFile.Read(new StringReader(header + "\n" + last), path).Single();
             return (row.Server.Sample, row.Server.SystemIdentifier);
         }
         catch (SampleFileException e)

@@ -70,7 +70,8 @@ public record struct ServerSample(
 /// (<see cref="WalStatus"/>/<see cref="SafeWalSize"/> before 13, <see cref="TwoPhase"/> before 14,
 /// <see cref="Conflicting"/> before 16, <see cref="InvalidationReason"/>/<see cref="InactiveSince"/>/
 /// <see cref="Failover"/>/<see cref="Synced"/> before 17); a NULL LSN is <see cref="Lsn.Invalid"/>. Settable, so the
-/// sample file reader fills one column at a time from <see cref="SampleCsv.SlotColumns"/>.
+/// sample file reader fills one column at a time from <see cref="SampleCsv.SlotColumns"/>. <see cref="CatalogXmin"/>
+/// is null also where nobody sampled it (files of walsim before it was sampled, Prometheus, server logs).
 /// </summary>
 public record struct SlotSample(
     string Name,
@@ -89,7 +90,8 @@ public record struct SlotSample(
     string? InvalidationReason,
     DateTimeOffset? InactiveSince,
     bool? Failover,
-    bool? Synced);
+    bool? Synced,
+    uint? CatalogXmin = null);
 
 /// <summary>One line of a sample file: the sample's server part and one of its slots (null when the sample found
 /// no slot: such a sample still has exactly one row).</summary>

@@ -142,6 +142,34 @@ public sealed class LiveReplayTests
         Assert.Equal("5", d.Last(x => x.Field == "files").Predicted);
     }
 
+    // LogicalConfirmReceivedLocation recomputes the global minimum only when it moved catalog_xmin (updated_xmin), so a
+    // logical slot can move from segment 1 to 3 and leave the minimum at 1. Sampled catalog_xmin says when it did: cdc
+    // moved to 0/3000100 by sample 2 with catalog_xmin still 750; by sample 3 catalog_xmin is 751 — a recompute after
+    // sample 2, when cdc was already at 0/3000100. The checkpoint first seen in sample 4 (redo 0/5000028, started after
+    // sample 3 was read at 0/4F00300) then keeps from segment 3 for certain; with catalog_xmin unchanged (or not
+    // sampled, as in files before it was) the minimum may still be segment 1 and KeepLogSeg's keep is 1..3.
+    [Theory]
+    [InlineData(750u, 751u, "keep=3 ")]
+    [InlineData(750u, 750u, "keep=1..3 ")]
+    [InlineData(null, null, "keep=1..3 ")]
+    public void A_logical_slots_catalog_xmin_moving_tells_that_the_global_minimum_was_recomputed(uint? before, uint? after, string keep)
+    {
+        SlotSample Cdc(ulong restart, uint? xmin) => LiveFixtures.Logical with
+        {
+            Name = "cdc", RestartLsn = new Lsn(restart), ConfirmedFlushLsn = new Lsn(restart), WalStatus = WalStatus.Reserved,
+            SafeWalSize = null, InvalidationReason = null, Active = false, InactiveSince = null, CatalogXmin = xmin,
+        };
+        var (r, d) = Replay([],
+            Frame(1, redoSeg: 2, writeLsn: 0x4F00100, oldest: 1, newest: 4, slots: Cdc(0x1000100, before)),
+            Frame(2, redoSeg: 2, writeLsn: 0x4F00200, oldest: 1, newest: 4, slots: Cdc(0x3000100, before)),
+            Frame(3, redoSeg: 2, writeLsn: 0x4F00300, oldest: 1, newest: 4, slots: Cdc(0x3000100, after)),
+            Frame(4, redoSeg: 5, writeLsn: 0x5000400, oldest: 3, newest: 7, slots: Cdc(0x3000100, after)),
+            Frame(5, redoSeg: 5, writeLsn: 0x5000500, oldest: 3, newest: 7, slots: Cdc(0x3000100, after)));
+        Assert.True(r.Agrees, string.Join("\n", d.Select(x => $"{x.Sample} {x.Field}: {x.Predicted} vs {x.Observed} ({x.Inputs})")));
+        var files = d.First(x => x.Field == "files");
+        Assert.True(files.Inputs.Contains(keep, StringComparison.Ordinal), $"{files.Sample}: {files.Inputs}");
+    }
+
     // Worked (retention-model.md §9): max_slot_wal_keep_size = 64MB = 4 segments. A slot at 0/1000000 (segment 1), write position
     // 0/4800000 (segment 4): KeepLogSeg(currpos) = 4 − 4 = 0 → the slot's segment 1 is kept: extended? no —
     // reserved needs segment ≥ currSeg − (max_wal_size 64 segs + 1) → 1 ≥ 1: reserved. safe_wal_size =

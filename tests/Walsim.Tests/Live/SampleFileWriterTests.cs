@@ -71,6 +71,33 @@ public sealed class SampleFileWriterTests : IDisposable
     }
 
     [Fact]
+    public void Appending_to_a_file_written_before_catalog_xmin_was_sampled_keeps_its_layout()
+    {
+        // A file of the first layout (no catalog_xmin column): --append writes its new rows without that cell, so the
+        // file stays one table, and it reads back with catalog_xmin empty for every row.
+        var path = PathOf("samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false)) { w.Write(Sample(1, 0, Physical with { CatalogXmin = 750 })); }
+        var lines = File.ReadAllLines(path);
+        Assert.EndsWith(",catalog_xmin", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith(",750", lines[1], StringComparison.Ordinal);
+        File.WriteAllText(path, SampleCsv.FirstHeader + "\n" + lines[1][..lines[1].LastIndexOf(',')] + "\n");
+
+        using (var w = SampleFileWriter.Open(path, append: true)) w.Write(Sample(2, 10, Physical with { CatalogXmin = 751 }));
+        var text = File.ReadAllLines(path);
+        Assert.Equal(SampleCsv.FirstHeader, text[0]);
+        Assert.All(text, l => Assert.Equal(SampleCsv.FirstHeader.Count(c => c == ','), l.Count(c => c == ',')));
+        Assert.Equal([null, null], SampleFile.Read(path).Select(r => r.Slot!.Value.CatalogXmin));
+    }
+
+    [Fact]
+    public void Catalog_xmin_is_written_and_read_back()
+    {
+        var path = PathOf("samples.csv");
+        using (var w = SampleFileWriter.Open(path, append: false)) w.Write(Sample(1, 0, Physical, Logical with { CatalogXmin = uint.MaxValue - 1 }));
+        Assert.Equal([null, uint.MaxValue - 1], SampleFile.Read(path).Select(r => r.Slot!.Value.CatalogXmin));
+    }
+
+    [Fact]
     public void An_incomplete_last_line_left_by_a_killed_run_is_cut_before_appending()
     {
         var path = PathOf("samples.csv");
