@@ -123,12 +123,7 @@ internal sealed class ResampledRates
 
     private static double Cap(double rate) => Math.Min(WorkloadFit.MaxBytesPerSecond, rate);
 
-    private int PickStart(Random rng)
-    {
-        var u = rng.NextDouble() * _cumulativeWeight[^1];
-        var i = Array.BinarySearch(_cumulativeWeight, u);
-        return Math.Clamp(i < 0 ? ~i : i, 0, _cumulativeWeight.Length - 1);
-    }
+    private int PickStart(Random rng) => WeightedPick.Draw(rng, _cumulativeWeight);
 
     private static double Lag1(double[] x)
     {

@@ -40,6 +40,7 @@ public sealed class WorkloadFit
     private readonly long _lastMeasuredMidUs;
     private readonly ResampledRates? _resampled;
     private readonly PeriodDraw[]? _periods;
+    private readonly double[]? _periodCumulative;
 
     private WorkloadFit(FitReport report, Model m)
     {
@@ -65,7 +66,7 @@ public sealed class WorkloadFit
         _lastIdle = m.LastIdle;
         _lastMeasuredMidUs = m.LastMeasuredMidUs;
         _resampled = m.Resampled;
-        _periods = m.Periods;
+        (_periods, _periodCumulative) = (m.Periods?.Draws, m.Periods?.Cumulative);
     }
 
     /// <summary>What was fitted and what it is worth.</summary>
@@ -415,7 +416,7 @@ public sealed class WorkloadFit
                 model.Periods = PeriodDraws(Weighed(periodUs).Rss, pUs =>
                 {
                     var r = FitModel(useTrend, true, pUs);
-                    return (useTrend ? r : Weighed(pUs), new PeriodDraw(0, pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
+                    return (useTrend ? r : Weighed(pUs), new PeriodDraw(pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
                         Math.Sqrt(r.S2) / Math.Sqrt(1 - r.Phi * r.Phi), busyK[^1] == k1 ? r.RawResiduals[n - 1] : null));
                 }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(span.Microseconds, periodUs), n);
             }
@@ -555,10 +556,9 @@ public sealed class WorkloadFit
         }
         // A cycle whose period came from the data: each path its period, drawn by the profile likelihood.
         var (periodUs, beta0, cholesky, phi, sigmaE, sigmaU, lastResidual) = (_periodUs, _beta, _betaCholesky, _phi, _sigmaE, _sigmaU, _lastResidual);
-        if (_periods is { } draws)
+        if (_periods is { } draws && _periodCumulative is { } cumulative)
         {
-            var w = rng.NextDouble() * draws[^1].Cumulative;
-            var d = draws[Math.Min(draws.Length - 1, draws.Count(x => x.Cumulative <= w))];
+            var d = draws[WeightedPick.Draw(rng, cumulative)];
             (periodUs, beta0, cholesky, phi, sigmaE, sigmaU, lastResidual) = (d.PeriodUs, d.Beta, d.Cholesky, d.Phi, d.SigmaE, d.SigmaU, d.LastResidual);
         }
         var normal = new Gaussian(rng);
@@ -756,11 +756,11 @@ public sealed class WorkloadFit
         public double[,]? BetaCholesky;
         public double? LastResidual;
         public ResampledRates? Resampled;
-        public PeriodDraw[]? Periods;
+        public (PeriodDraw[] Draws, double[] Cumulative)? Periods;
     }
 
-    /// <summary>One period a path may draw, with the fit at that period; <see cref="Cumulative"/> of the weights.</summary>
-    private sealed record PeriodDraw(double Cumulative, long PeriodUs, double[] Beta, double[,]? Cholesky, double Phi, double SigmaE, double SigmaU, double? LastResidual);
+    /// <summary>One period a path may draw, with the fit at that period.</summary>
+    private sealed record PeriodDraw(long PeriodUs, double[] Beta, double[,]? Cholesky, double Phi, double SigmaE, double SigmaU, double? LastResidual);
 
     /// <summary>
     /// The periods a path draws from, for a cycle whose period came from the data: periods 1 % apart (in the log)
@@ -772,7 +772,7 @@ public sealed class WorkloadFit
     /// half-way, 1.06 cycles seen, as a sine of the rate: 725 s fitted, 718–732 s within half a unit of log-likelihood,
     /// the grid 669–762 s, cut at the history's 768 s; 720 s true).
     /// </summary>
-    private static PeriodDraw[] PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
+    private static (PeriodDraw[] Draws, double[] Cumulative) PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
     {
         const double step = 0.01, floor = 1e-4;
         var draws = new List<(double LogWeight, PeriodDraw Draw)>();
@@ -791,13 +791,13 @@ public sealed class WorkloadFit
         }
         draws.Sort((a, b) => a.Draw.PeriodUs.CompareTo(b.Draw.PeriodUs));
         var max = draws.Max(d => d.LogWeight);
-        var result = new PeriodDraw[draws.Count];
-        double cumulative = 0;
+        var cumulative = new double[draws.Count];
+        double sum = 0;
         for (var i = 0; i < draws.Count; i++)
         {
-            cumulative += Math.Exp(draws[i].LogWeight - max);
-            result[i] = draws[i].Draw with { Cumulative = cumulative };
+            sum += Math.Exp(draws[i].LogWeight - max);
+            cumulative[i] = sum;
         }
-        return result;
+        return ([.. draws.Select(d => d.Draw)], cumulative);
     }
 }
