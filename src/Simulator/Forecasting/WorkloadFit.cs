@@ -413,12 +413,12 @@ public sealed class WorkloadFit
                 // Each period weighed in the model it was searched with (the trend free: with one cycle seen, the
                 // trend and the period trade off), and forecast with the terms accepted here.
                 Regression.Result Weighed(long pUs) => FitModel(true, true, pUs);
-                model.Periods = PeriodDraws(Weighed(periodUs).Rss, pUs =>
+                model.Periods = PeriodDraws(pUs =>
                 {
                     var r = FitModel(useTrend, true, pUs);
                     return (useTrend ? r : Weighed(pUs), new PeriodDraw(pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
                         Math.Sqrt(r.S2) / Math.Sqrt(1 - r.Phi * r.Phi), busyK[^1] == k1 ? r.RawResiduals[n - 1] : null));
-                }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(span.Microseconds, periodUs), n);
+                }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(2 * span.Microseconds, periodUs), runStart.Count(r => r));
             }
         }
         if (useCycle)
@@ -764,19 +764,18 @@ public sealed class WorkloadFit
 
     /// <summary>
     /// The periods a path draws from, for a cycle whose period came from the data: periods 1 % apart (in the log)
-    /// around the fitted one up to <paramref name="maxPeriodUs"/> (the history: seen whole, as the search required),
-    /// each weighted by its profile likelihood under the AR(1) model, (RSS/RSS₀)^(−n/2) against
-    /// <paramref name="rssAtFitted"/>, with a flat prior on the log-period; periods below 10⁻⁴ of the fitted one's
-    /// weight end the grid. Seen many times, the period is pinned and a few neighbours share the runs; seen once, the
-    /// history allows a range of periods, and the runs place the next peaks and troughs accordingly (several-pg13 at
-    /// half-way, 1.06 cycles seen, as a sine of the rate: 725 s fitted, 718–732 s within half a unit of log-likelihood,
-    /// the grid 669–762 s, cut at the history's 768 s; 720 s true).
+    /// around the fitted one up to <paramref name="maxPeriodUs"/> (twice the history, the longest the search tried: a
+    /// cycle seen about once is not known to be shorter than the history), each weighted by its posterior
+    /// (<see cref="LogPeriodPosterior"/>); periods below 10⁻⁴ of the fitted one's weight end the grid. Seen many times,
+    /// the period is pinned and a few neighbours share the runs; seen once, the history allows a range of periods, and
+    /// the runs place the next peaks and troughs accordingly (several-pg13 at half-way, 1.06 cycles seen, as a sine of
+    /// the rate: 725 s fitted, 711–740 s within about half a unit of log-posterior, the grid 662–817 s, 39 % of the weight on 718 s or less; 720 s true).
     /// </summary>
-    private static (PeriodDraw[] Draws, double[] Cumulative) PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
+    private static (PeriodDraw[] Draws, double[] Cumulative) PeriodDraws(Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int runs)
     {
         const double step = 0.01, floor = 1e-4;
         var draws = new List<(double LogWeight, PeriodDraw Draw)>();
-        var best = Math.Max(rssAtFitted, 1e-300);
+        double? atFitted = null;
         foreach (var dir in new[] { -1, 1 })
         {
             for (var j = dir < 0 ? 0 : 1; j <= 60; j++)
@@ -784,7 +783,9 @@ public sealed class WorkloadFit
                 var p = (long)Math.Round(periodUs * Math.Exp(dir * j * step));
                 if (p < minPeriodUs || p > maxPeriodUs) break;
                 var (fit, draw) = fitAt(p);
-                var logW = -0.5 * n * Math.Log(Math.Max(fit.Rss, 1e-300) / best);
+                var logPosterior = LogPeriodPosterior(fit, p, runs);
+                atFitted ??= logPosterior;
+                var logW = logPosterior - atFitted.Value;
                 if (logW < Math.Log(floor)) break;
                 draws.Add((logW, draw));
             }
@@ -800,4 +801,18 @@ public sealed class WorkloadFit
         }
         return ([.. draws.Select(d => d.Draw)], cumulative);
     }
+
+    /// <summary>
+    /// ln of a period's posterior weight on the log-period grid, up to a constant. The AR(1) Gaussian likelihood of the
+    /// fit at that period with its coefficients β (level, trend, the cycle's cos and sin: phase and amplitude) and σ
+    /// integrated out, flat priors on β and on ln σ: RSS^(−(n−p)/2) · |X̃ᵀX̃|^(−1/2), not the profile's RSS^(−n/2) alone
+    /// (a period whose phase the data pin down less gets less weight); the whitening's Jacobian (1 − φ²)^(runs/2) (the
+    /// first row of each run scaled by √(1−φ²), <see cref="Regression"/>), as φ is re-estimated per period; and a
+    /// prior flat in frequency, the Jeffreys prior of a sinusoid's frequency (the information about it does not depend
+    /// on the frequency), which on a grid even in ln P is 1/P per point. On the corpus each term moves a forecast by
+    /// a second or less: the period's spread comes from the residuals, as the profile said.
+    /// </summary>
+    private static double LogPeriodPosterior(Regression.Result fit, long periodUs, int runs) =>
+        -0.5 * (fit.N - fit.P) * Math.Log(Math.Max(fit.Rss, 1e-300)) - 0.5 * fit.LogDetInformation
+        + 0.5 * runs * Math.Log(1 - fit.Phi * fit.Phi) - Math.Log(periodUs);
 }
