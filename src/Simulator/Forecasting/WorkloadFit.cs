@@ -140,8 +140,11 @@ public sealed class WorkloadFit
     /// accepted only when
     /// <list type="bullet">
     /// <item>the history bounds its period: no longer period, up to twice the history (a cycle not seen whole),
-    /// fits better — part of a cycle, a curve or a drift fits best at the longest period tried, a cycle seen once
-    /// does not;</item>
+    /// fits significantly better than the best one seen whole — by the likelihood ratio of the one-sided test of
+    /// "period ≤ history" at its boundary (½χ²₀ + ½χ²₁ there: χ²₁ at 1 − 2α), the cycle then taken at that best
+    /// period seen whole. Part of a cycle, a curve or a drift fits markedly better far past the history; a cycle seen
+    /// exactly once fits best a little past it about as often as a little short of it (noise moves the estimate
+    /// either way), and was rejected whenever it did;</item>
     /// <item>its F-test against the trend with its own AR(1) stays below the significance level divided by the number
     /// of periods tried (Bonferroni: trying many must not find a cycle in noise more often than one given period
     /// would; the trend's own φ, not the cycle's smaller one, or a slow drift's wander passes for the signal);</item>
@@ -194,15 +197,23 @@ public sealed class WorkloadFit
             Regression.Result Cycle(double periodBuckets) => ofRate
                 ? Regression.FitCycleOfRate(Design(periodBuckets, 1), y, runStart, 2)
                 : Regression.Fit(Design(periodBuckets, harmonics), y, runStart);
-            var bestM = 0;
-            Regression.Result? best = null;
+            int bestM = 0, insideM = 0;
+            Regression.Result? best = null, inside = null;
             for (var m = 4 * harmonics; m <= 2 * spanBuckets; m++)
             {
                 if (n <= 2 + 2 * harmonics + 1) break;
                 var fit = Cycle(m);
                 if (best is null || fit.Rss < best.Rss) { best = fit; bestM = m; }
+                if (m <= spanBuckets && (inside is null || fit.Rss < inside.Rss)) { inside = fit; insideM = m; }
             }
-            if (best is null || bestM > spanBuckets) return null;
+            if (best is null || inside is null) return null;
+            // Past the history: seen whole only if the best period seen whole is not significantly worse (one-sided,
+            // at the boundary of "period ≤ history": the log-likelihood ratio is ½χ²₀ + ½χ²₁ there, so χ²₁ at 1 − 2α).
+            if (bestM > spanBuckets)
+            {
+                if (0.5 * n * Math.Log(inside.Rss / best.Rss) >= 0.5 * ChiSquared.InvCDF(1, 1 - 2 * o.SignificanceLevel)) return null;
+                (best, bestM) = (inside, insideM);
+            }
             // Golden section between the neighbours: whole buckets are 2-3 % apart at a 40-bucket period, and a
             // period seen once is forecast a whole period ahead.
             double lo = Math.Max(4 * harmonics, bestM - 1), hi = Math.Min(spanBuckets, bestM + 1);
