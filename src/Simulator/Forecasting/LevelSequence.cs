@@ -71,9 +71,7 @@ internal sealed class LevelSequence
         var own = _cumulativeWeight[ended] - before;
         var u = rng.NextDouble() * (_cumulativeWeight[^1] - own);
         if (u >= before) u += own;
-        var i = Array.BinarySearch(_cumulativeWeight, u);
-        i = i < 0 ? ~i : i + 1;
-        i = Math.Clamp(i, 0, Levels.Count - 1);
+        var i = WeightedPick.At(_cumulativeWeight, u);
         return i == ended ? (ended + 1) % Levels.Count : i;
     }
 

@@ -14,6 +14,10 @@ internal static class Regression
     {
         /// <summary>Estimated innovation variance (transformed residual variance).</summary>
         public double S2 => N > P ? Rss / (N - P) : 0;
+
+        /// <summary>ln |X̃ᵀX̃| of the whitened design (the linearised one of a nonlinear fit): how sharply the data pin
+        /// the coefficients down, the factor a likelihood integrated over them carries.</summary>
+        public double LogDetInformation { get; init; }
     }
 
     /// <summary>Fits y = Xβ + u with AR(1) u; <paramref name="fixedPhi"/> skips the φ iteration (for nested F-tests).</summary>
@@ -86,14 +90,17 @@ internal static class Regression
     private static Result Once(Matrix<double> x, Vector<double> y, bool[] runStart, double phi)
     {
         var (xt, yt) = Transform(x, y, runStart, phi);
-        var beta = xt.QR().Solve(yt);
+        var qr = xt.QR();
+        var beta = qr.Solve(yt);
         var resid = yt - xt * beta;
         var rss = resid.DotProduct(resid);
         var n = x.RowCount;
         var p = x.ColumnCount;
         var s2 = n > p ? rss / (n - p) : 0;
         var cov = xt.TransposeThisAndMultiply(xt).Inverse() * s2;
-        return new Result(beta, cov, rss, n, p, phi, y - x * beta);
+        double logDet = 0;
+        for (var i = 0; i < p; i++) logDet += 2 * Math.Log(Math.Abs(qr.R[i, i]));
+        return new Result(beta, cov, rss, n, p, phi, y - x * beta) { LogDetInformation = logDet };
     }
 
     public static (Matrix<double> X, Vector<double> Y) Transform(Matrix<double> x, Vector<double> y, bool[] runStart, double phi)

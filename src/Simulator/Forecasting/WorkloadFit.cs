@@ -40,6 +40,7 @@ public sealed class WorkloadFit
     private readonly long _lastMeasuredMidUs;
     private readonly ResampledRates? _resampled;
     private readonly PeriodDraw[]? _periods;
+    private readonly double[]? _periodCumulative;
 
     private WorkloadFit(FitReport report, Model m)
     {
@@ -65,7 +66,7 @@ public sealed class WorkloadFit
         _lastIdle = m.LastIdle;
         _lastMeasuredMidUs = m.LastMeasuredMidUs;
         _resampled = m.Resampled;
-        _periods = m.Periods;
+        (_periods, _periodCumulative) = (m.Periods?.Draws, m.Periods?.Cumulative);
     }
 
     /// <summary>What was fitted and what it is worth.</summary>
@@ -139,8 +140,11 @@ public sealed class WorkloadFit
     /// accepted only when
     /// <list type="bullet">
     /// <item>the history bounds its period: no longer period, up to twice the history (a cycle not seen whole),
-    /// fits better — part of a cycle, a curve or a drift fits best at the longest period tried, a cycle seen once
-    /// does not;</item>
+    /// fits significantly better than the best one seen whole — by the likelihood ratio of the one-sided test of
+    /// "period ≤ history" at its boundary (½χ²₀ + ½χ²₁ there: χ²₁ at 1 − 2α), the cycle then taken at that best
+    /// period seen whole. Part of a cycle, a curve or a drift fits markedly better far past the history; a cycle seen
+    /// exactly once fits best a little past it about as often as a little short of it (noise moves the estimate
+    /// either way), and was rejected whenever it did;</item>
     /// <item>its F-test against the trend with its own AR(1) stays below the significance level divided by the number
     /// of periods tried (Bonferroni: trying many must not find a cycle in noise more often than one given period
     /// would; the trend's own φ, not the cycle's smaller one, or a slow drift's wander passes for the signal);</item>
@@ -193,15 +197,23 @@ public sealed class WorkloadFit
             Regression.Result Cycle(double periodBuckets) => ofRate
                 ? Regression.FitCycleOfRate(Design(periodBuckets, 1), y, runStart, 2)
                 : Regression.Fit(Design(periodBuckets, harmonics), y, runStart);
-            var bestM = 0;
-            Regression.Result? best = null;
+            int bestM = 0, insideM = 0;
+            Regression.Result? best = null, inside = null;
             for (var m = 4 * harmonics; m <= 2 * spanBuckets; m++)
             {
                 if (n <= 2 + 2 * harmonics + 1) break;
                 var fit = Cycle(m);
                 if (best is null || fit.Rss < best.Rss) { best = fit; bestM = m; }
+                if (m <= spanBuckets && (inside is null || fit.Rss < inside.Rss)) { inside = fit; insideM = m; }
             }
-            if (best is null || bestM > spanBuckets) return null;
+            if (best is null || inside is null) return null;
+            // Past the history: seen whole only if the best period seen whole is not significantly worse (one-sided,
+            // at the boundary of "period ≤ history": the log-likelihood ratio is ½χ²₀ + ½χ²₁ there, so χ²₁ at 1 − 2α).
+            if (bestM > spanBuckets)
+            {
+                if (0.5 * n * Math.Log(inside.Rss / best.Rss) >= 0.5 * ChiSquared.InvCDF(1, 1 - 2 * o.SignificanceLevel)) return null;
+                (best, bestM) = (inside, insideM);
+            }
             // Golden section between the neighbours: whole buckets are 2-3 % apart at a 40-bucket period, and a
             // period seen once is forecast a whole period ahead.
             double lo = Math.Max(4 * harmonics, bestM - 1), hi = Math.Min(spanBuckets, bestM + 1);
@@ -412,12 +424,12 @@ public sealed class WorkloadFit
                 // Each period weighed in the model it was searched with (the trend free: with one cycle seen, the
                 // trend and the period trade off), and forecast with the terms accepted here.
                 Regression.Result Weighed(long pUs) => FitModel(true, true, pUs);
-                model.Periods = PeriodDraws(Weighed(periodUs).Rss, pUs =>
+                model.Periods = PeriodDraws(pUs =>
                 {
                     var r = FitModel(useTrend, true, pUs);
-                    return (useTrend ? r : Weighed(pUs), new PeriodDraw(0, pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
+                    return (useTrend ? r : Weighed(pUs), new PeriodDraw(pUs, r.Beta.ToArray(), CholeskyOrNull(r.Covariance), r.Phi, Math.Sqrt(r.S2),
                         Math.Sqrt(r.S2) / Math.Sqrt(1 - r.Phi * r.Phi), busyK[^1] == k1 ? r.RawResiduals[n - 1] : null));
-                }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(span.Microseconds, periodUs), n);
+                }, periodUs, Math.Max(4L * o.Harmonics * rb.WidthMicroseconds, 1), Math.Max(2 * span.Microseconds, periodUs), runStart.Count(r => r));
             }
         }
         if (useCycle)
@@ -555,10 +567,9 @@ public sealed class WorkloadFit
         }
         // A cycle whose period came from the data: each path its period, drawn by the profile likelihood.
         var (periodUs, beta0, cholesky, phi, sigmaE, sigmaU, lastResidual) = (_periodUs, _beta, _betaCholesky, _phi, _sigmaE, _sigmaU, _lastResidual);
-        if (_periods is { } draws)
+        if (_periods is { } draws && _periodCumulative is { } cumulative)
         {
-            var w = rng.NextDouble() * draws[^1].Cumulative;
-            var d = draws[Math.Min(draws.Length - 1, draws.Count(x => x.Cumulative <= w))];
+            var d = draws[WeightedPick.Draw(rng, cumulative)];
             (periodUs, beta0, cholesky, phi, sigmaE, sigmaU, lastResidual) = (d.PeriodUs, d.Beta, d.Cholesky, d.Phi, d.SigmaE, d.SigmaU, d.LastResidual);
         }
         var normal = new Gaussian(rng);
@@ -756,27 +767,26 @@ public sealed class WorkloadFit
         public double[,]? BetaCholesky;
         public double? LastResidual;
         public ResampledRates? Resampled;
-        public PeriodDraw[]? Periods;
+        public (PeriodDraw[] Draws, double[] Cumulative)? Periods;
     }
 
-    /// <summary>One period a path may draw, with the fit at that period; <see cref="Cumulative"/> of the weights.</summary>
-    private sealed record PeriodDraw(double Cumulative, long PeriodUs, double[] Beta, double[,]? Cholesky, double Phi, double SigmaE, double SigmaU, double? LastResidual);
+    /// <summary>One period a path may draw, with the fit at that period.</summary>
+    private sealed record PeriodDraw(long PeriodUs, double[] Beta, double[,]? Cholesky, double Phi, double SigmaE, double SigmaU, double? LastResidual);
 
     /// <summary>
     /// The periods a path draws from, for a cycle whose period came from the data: periods 1 % apart (in the log)
-    /// around the fitted one up to <paramref name="maxPeriodUs"/> (the history: seen whole, as the search required),
-    /// each weighted by its profile likelihood under the AR(1) model, (RSS/RSS₀)^(−n/2) against
-    /// <paramref name="rssAtFitted"/>, with a flat prior on the log-period; periods below 10⁻⁴ of the fitted one's
-    /// weight end the grid. Seen many times, the period is pinned and a few neighbours share the runs; seen once, the
-    /// history allows a range of periods, and the runs place the next peaks and troughs accordingly (several-pg13 at
-    /// half-way, 1.06 cycles seen, as a sine of the rate: 725 s fitted, 718–732 s within half a unit of log-likelihood,
-    /// the grid 669–762 s, cut at the history's 768 s; 720 s true).
+    /// around the fitted one up to <paramref name="maxPeriodUs"/> (twice the history, the longest the search tried: a
+    /// cycle seen about once is not known to be shorter than the history), each weighted by its posterior
+    /// (<see cref="LogPeriodPosterior"/>); periods below 10⁻⁴ of the fitted one's weight end the grid. Seen many times,
+    /// the period is pinned and a few neighbours share the runs; seen once, the history allows a range of periods, and
+    /// the runs place the next peaks and troughs accordingly (several-pg13 at half-way, 1.06 cycles seen, as a sine of
+    /// the rate: 725 s fitted, 711–740 s within about half a unit of log-posterior, the grid 662–817 s, 39 % of the weight on 718 s or less; 720 s true).
     /// </summary>
-    private static PeriodDraw[] PeriodDraws(double rssAtFitted, Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int n)
+    private static (PeriodDraw[] Draws, double[] Cumulative) PeriodDraws(Func<long, (Regression.Result Fit, PeriodDraw Draw)> fitAt, long periodUs, long minPeriodUs, long maxPeriodUs, int runs)
     {
         const double step = 0.01, floor = 1e-4;
         var draws = new List<(double LogWeight, PeriodDraw Draw)>();
-        var best = Math.Max(rssAtFitted, 1e-300);
+        double? atFitted = null;
         foreach (var dir in new[] { -1, 1 })
         {
             for (var j = dir < 0 ? 0 : 1; j <= 60; j++)
@@ -784,20 +794,36 @@ public sealed class WorkloadFit
                 var p = (long)Math.Round(periodUs * Math.Exp(dir * j * step));
                 if (p < minPeriodUs || p > maxPeriodUs) break;
                 var (fit, draw) = fitAt(p);
-                var logW = -0.5 * n * Math.Log(Math.Max(fit.Rss, 1e-300) / best);
+                var logPosterior = LogPeriodPosterior(fit, p, runs);
+                atFitted ??= logPosterior;
+                var logW = logPosterior - atFitted.Value;
                 if (logW < Math.Log(floor)) break;
                 draws.Add((logW, draw));
             }
         }
         draws.Sort((a, b) => a.Draw.PeriodUs.CompareTo(b.Draw.PeriodUs));
         var max = draws.Max(d => d.LogWeight);
-        var result = new PeriodDraw[draws.Count];
-        double cumulative = 0;
+        var cumulative = new double[draws.Count];
+        double sum = 0;
         for (var i = 0; i < draws.Count; i++)
         {
-            cumulative += Math.Exp(draws[i].LogWeight - max);
-            result[i] = draws[i].Draw with { Cumulative = cumulative };
+            sum += Math.Exp(draws[i].LogWeight - max);
+            cumulative[i] = sum;
         }
-        return result;
+        return ([.. draws.Select(d => d.Draw)], cumulative);
     }
+
+    /// <summary>
+    /// ln of a period's posterior weight on the log-period grid, up to a constant. The AR(1) Gaussian likelihood of the
+    /// fit at that period with its coefficients β (level, trend, the cycle's cos and sin: phase and amplitude) and σ
+    /// integrated out, flat priors on β and on ln σ: RSS^(−(n−p)/2) · |X̃ᵀX̃|^(−1/2), not the profile's RSS^(−n/2) alone
+    /// (a period whose phase the data pin down less gets less weight); the whitening's Jacobian (1 − φ²)^(runs/2) (the
+    /// first row of each run scaled by √(1−φ²), <see cref="Regression"/>), as φ is re-estimated per period; and a
+    /// prior flat in frequency, the Jeffreys prior of a sinusoid's frequency (the information about it does not depend
+    /// on the frequency), which on a grid even in ln P is 1/P per point. On the corpus each term moves a forecast by
+    /// a second or less: the period's spread comes from the residuals, as the profile said.
+    /// </summary>
+    private static double LogPeriodPosterior(Regression.Result fit, long periodUs, int runs) =>
+        -0.5 * (fit.N - fit.P) * Math.Log(Math.Max(fit.Rss, 1e-300)) - 0.5 * fit.LogDetInformation
+        + 0.5 * runs * Math.Log(1 - fit.Phi * fit.Phi) - Math.Log(periodUs);
 }

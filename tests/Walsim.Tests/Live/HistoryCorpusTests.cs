@@ -35,7 +35,7 @@ public sealed class HistoryCorpusTests
     {
         // several-pg13 at half-way: 90 + 40·cos(2π t / 12 min) kB/s of pg_logical_emit_message, 1.06 cycles seen in 48
         // buckets of 16 s. One harmonic of the log-rate put the period at 661 s, two at 746 s; as a sine of the rate
-        // it is 725 s (0.7 % off), and cdc_a, lost 335 s after the split, gets a p50 of 316 s (error 19 s; 28 s at
+        // it is 725 s (0.7 % off), and cdc_a, lost 335 s after the split, gets a p50 of 317 s (error 18 s; 28 s at
         // 746 s; predict_linear's 32 s), inside p10-p90.
         // As `walsim backtest` without --period.
         var b = BacktestAt("several-pg13", 0.5, new WorkloadFitOptions { DetectPeriod = true });
