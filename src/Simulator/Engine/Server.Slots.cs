@@ -170,7 +170,7 @@ internal sealed partial class Server
         var atOnceUpTo = PageAdjusted(s.ConfirmedBefore);
         if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
         var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
-        foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
+        if (_txPins.Count > 0) foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
         if (candidate <= s.RestartLsn) return null;
         Lsn? recomputedWith = null;
         var restart = s.RestartLsn;
@@ -185,7 +185,7 @@ internal sealed partial class Server
             if (point > restart) restart = point;
         }
         recomputedWith = LogicalSlotMinimum.RecomputedWith(pendingXmin, takenAtOnce: false, restart, candidate) ?? recomputedWith;
-        (s.RequiredBeforeFollow, s.FollowPass) = (RequiredLsn(s, _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn, _policy.MinimumSkipsInvalidatedSlots), _followPass);
+        (s.RequiredBeforeFollow, s.FollowPass) = (RequiredLsn(s, _minimumUsesLastSaved, _minimumSkipsInvalidated), _followPass);
         SetRestart(s, candidate);
         return recomputedWith;
     }
@@ -303,6 +303,7 @@ internal sealed partial class Server
         var restart = at;
         foreach (var pin in _txPins.Values) if (pin < restart) restart = pin;
         _runningXacts.Add(new RunningXacts(at, restart, XminAt(at)));
+        _recordsGeneration++;
     }
 
     private Lsn XminAt(Lsn at)
@@ -314,13 +315,18 @@ internal sealed partial class Server
 
     /// <summary>The running_xacts records a decoder reads after <paramref name="from"/> and before
     /// <paramref name="upTo"/>, in WAL order: those logged explicitly and the bgwriter's (every 15 s, when WAL was written).</summary>
-    /// <remarks>The list returned is reused by the next call: read it before asking again. A streaming consumer asks at
+    /// <remarks>The list returned is reused by later calls: read it before asking again. A streaming consumer asks at
     /// every move, so neither a new list nor a pass over all kept records per move (appended in LSN order: the range
-    /// is found from the end, where a following consumer's lies).</remarks>
+    /// is found from the end, where a following consumer's lies), and the walsenders whose slots stand at the same
+    /// positions at one instant (consumers with the same lag) get the list the first one read.</remarks>
     private List<RunningXacts> RunningXactsBetween(Lsn from, Lsn upTo)
     {
-        var list = _runningXactsScratch;
+        ref var memo = ref _runningXactsMemo.For((long)from.Value, (long)upTo.Value);
+        var stamp = RecordsStamp;
+        if (memo.Answers(stamp, (long)from.Value, (long)upTo.Value)) return memo.Value;
+        var list = memo.Value ??= [];
         list.Clear();
+        memo.Holds(stamp, (long)from.Value, (long)upTo.Value);
         var i = _runningXacts.Count;
         while (i > 0 && _runningXacts[i - 1].At > from) i--;
         for (; i < _runningXacts.Count && _runningXacts[i].At < upTo; i++) list.Add(_runningXacts[i]);
@@ -334,16 +340,24 @@ internal sealed partial class Server
         for (var k = Math.Max(first + 1, oldest); k <= last; k++)
         {
             if (BgWriterTick(k).Record is not { } at || at <= from || at >= upTo) continue;
-            var restart = at;
-            foreach (var (pin, began, ended) in _txSpans) if (began < at && ended > at && pin < restart) restart = pin;
-            var xmin = at;
-            foreach (var (_, began, ended) in _txSpans) if (began < at && ended > at && began < xmin) xmin = began;
+            var (restart, xmin) = (at, at);
+            if (_txSpans.Count > 0)
+                foreach (var (pin, began, ended) in _txSpans)
+                    if (began < at && ended > at) (restart, xmin) = (Lsn.Min(restart, pin), Lsn.Min(xmin, began));
             list.Add(new RunningXacts(at, restart, xmin));
             bgwriter = true;
         }
         if (bgwriter && explicitRecords > 0) list.Sort(ByPosition); // each kind is in WAL order already
         return list;
     }
+
+    // The records of the range a logical slot's walsender reads, and the newest at or before a position, depend on the
+    // instant (the bgwriter ticks within reach), the insert history and the records logged or transactions begun or ended.
+    private readonly AnswerMemo<List<RunningXacts>> _runningXactsMemo = new();
+    private readonly AnswerMemo<Lsn> _latestRunningXactsMemo = new();
+    /// <summary>Bumped when a running_xacts is logged or forgotten, a transaction begins or ends, or the settings change.</summary>
+    private long _recordsGeneration;
+    private MemoStamp RecordsStamp => new(_now.Microseconds, _history.Generation, _recordsGeneration);
 
     /// <summary>
     /// The insert position at the bgwriter's <paramref name="k"/>-th 15 s tick since the server started, and its
@@ -360,7 +374,7 @@ internal sealed partial class Server
         if (k < 1) return (Lsn.Invalid, null);
         // Every streaming logical slot asks for the same recent ticks at each move; a tick in the past has its
         // position and record (or none) for good, so the last few are remembered.
-        var cached = (int)(k % _bgWriterTicks.Length);
+        var cached = (int)(k & (BgWriterTicksRemembered - 1));
         if (_bgWriterTicks[cached].K == k) return (_bgWriterTicks[cached].Position, _bgWriterTicks[cached].Record);
         var tick = new SimTime(k * BgWriterSnapshotInterval.Microseconds);
         var at = _history.At(tick);
@@ -374,6 +388,18 @@ internal sealed partial class Server
     /// bgwriter skipped (<see cref="BgWriterTick"/>) sits where its last record does, so the tick's position is
     /// that record's; before the first tick, the start position stands in (nothing before it can be decoded).</summary>
     private Lsn LatestRunningXactsAtOrBefore(Lsn lsn)
+    {
+        ref var memo = ref _latestRunningXactsMemo.For((long)lsn.Value);
+        var stamp = RecordsStamp;
+        if (!memo.Answers(stamp, (long)lsn.Value, 0))
+        {
+            memo.Value = FindLatestRunningXactsAtOrBefore(lsn);
+            memo.Holds(stamp, (long)lsn.Value, 0);
+        }
+        return memo.Value;
+    }
+
+    private Lsn FindLatestRunningXactsAtOrBefore(Lsn lsn)
     {
         var best = Lsn.Invalid;
         // Appended in LSN order: the newest one at or before lsn is the first found from the end.
@@ -398,8 +424,8 @@ internal sealed partial class Server
     private void ComputeRequiredLsn(SlotState? seen = null, Lsn seenAt = default, bool laterLogicalAsBefore = false)
     {
         var min = Lsn.Invalid;
-        var lastSaved = _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
-        var skipInvalidated = _policy.MinimumSkipsInvalidatedSlots;
+        var lastSaved = _minimumUsesLastSaved;
+        var skipInvalidated = _minimumSkipsInvalidated;
         var passed = false;
         foreach (var s in Slots)
         {
@@ -549,6 +575,7 @@ internal sealed partial class Server
                 break;
             case ChangeSettings cs when cs.Versions.Contains(_policy.Version):
                 _settings = _settings.With(cs.Settings);
+                _recordsGeneration++;
                 MarkSlotsChanged();
                 break;
             case CreateSlot c:
