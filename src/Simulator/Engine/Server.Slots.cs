@@ -328,7 +328,7 @@ internal sealed partial class Server
         list.Clear();
         memo.Holds(stamp, (long)from.Value, (long)upTo.Value);
         var i = _runningXacts.Count;
-        while (i > 0 && _runningXacts[i - 1].At > from) i--;
+        while (i > _runningXactsFrom && _runningXacts[i - 1].At > from) i--;
         for (; i < _runningXacts.Count && _runningXacts[i].At < upTo; i++) list.Add(_runningXacts[i]);
         var explicitRecords = list.Count;
         // The ticks after from: found back from upTo's, as a following consumer's range holds one to three of them.
@@ -403,7 +403,7 @@ internal sealed partial class Server
     {
         var best = Lsn.Invalid;
         // Appended in LSN order: the newest one at or before lsn is the first found from the end.
-        for (var i = _runningXacts.Count - 1; i >= 0; i--)
+        for (var i = _runningXacts.Count - 1; i >= _runningXactsFrom; i--)
             if (_runningXacts[i].At <= lsn) { best = _runningXacts[i].At; break; }
         var t = _history.TimeOf(lsn);
         var tick = new SimTime(t.Microseconds / BgWriterSnapshotInterval.Microseconds * BgWriterSnapshotInterval.Microseconds);

@@ -76,6 +76,9 @@ internal sealed partial class Server
     private Lsn _slotMin;                   // XLogCtl->replicationSlotMinLSN, refreshed only when PostgreSQL does
     private int _nextPid = 4100;
     private readonly List<RunningXacts> _runningXacts = [];
+    /// <summary>The index of the oldest record in <see cref="_runningXacts"/> still remembered (see <see cref="ForgetOldRunningXacts"/>).</summary>
+    private int _runningXactsFrom;
+    private const int RunningXactsKept = 256;
     private const int BgWriterTicksRemembered = 64; // a power of two: tick k is kept at k & 63
     private readonly (long K, Lsn Position, Lsn? Record)[] _bgWriterTicks = Enumerable.Repeat((-1L, Lsn.Invalid, (Lsn?)null), BgWriterTicksRemembered).ToArray();
     private static readonly Comparison<RunningXacts> ByPosition = (a, b) => a.At.CompareTo(b.At);
@@ -462,8 +465,24 @@ internal sealed partial class Server
         _history.Record(_now, _insert, CurrentRate());
         if (_walLog is not null) RecordForStandbys();
         _history.Prune(_now - _historyWindow);
-        if (_runningXacts.Count > 256) { _runningXacts.RemoveRange(0, _runningXacts.Count - 256); _recordsGeneration++; }
+        if (_runningXacts.Count - _runningXactsFrom > RunningXactsKept) ForgetOldRunningXacts();
         return false;
+    }
+
+    /// <summary>
+    /// Keeps the newest <see cref="RunningXactsKept"/> running_xacts records, so memory does not grow with simulated
+    /// time. The older ones are passed over by index and removed in bulk: removing the oldest at each instant moved
+    /// the 255 others (a year of 5-minute checkpoints: 105,000 times, 6 KB each).
+    /// </summary>
+    private void ForgetOldRunningXacts()
+    {
+        _runningXactsFrom = _runningXacts.Count - RunningXactsKept;
+        if (_runningXactsFrom >= RunningXactsKept)
+        {
+            _runningXacts.RemoveRange(0, _runningXactsFrom);
+            _runningXactsFrom = 0;
+        }
+        _recordsGeneration++;
     }
 
     private void CheckWalTriggers()
