@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Walsim.Simulator.Engine;
 
 /// <summary>
@@ -23,8 +25,9 @@ internal sealed class AnswerMemo<TValue>
         /// <summary>The answer, once <see cref="Answers"/>; a reference value may be reused when the entry is refilled.</summary>
         public TValue Value;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly bool Answers(MemoStamp stamp, long key1, long key2) =>
-            _filled && _key1 == key1 && _key2 == key2 && _stamp == stamp;
+            _filled && _key1 == key1 && _key2 == key2 && _stamp.A == stamp.A && _stamp.B == stamp.B && _stamp.C == stamp.C;
 
         /// <summary>Marks <see cref="Value"/> (set by the caller) as the answer for this key and stamp.</summary>
         public void Holds(MemoStamp stamp, long key1, long key2) => (_stamp, _key1, _key2, _filled) = (stamp, key1, key2, true);
@@ -34,6 +37,7 @@ internal sealed class AnswerMemo<TValue>
     private readonly Entry[] _entries = new Entry[Size];
 
     /// <summary>The one entry that may hold the answer for this key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref Entry For(long key1, long key2 = 0) => ref _entries[Index(key1 ^ unchecked(key2 * 31))];
 
     // MurmurHash3's 64-bit finaliser: keys a whole number of seconds apart, and nearby positions, spread over the table.

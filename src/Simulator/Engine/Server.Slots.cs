@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Walsim.Simulator.Engine;
 
 internal sealed partial class Server
@@ -50,6 +52,7 @@ internal sealed partial class Server
         if (!s.Active && _policy.ReportsInactiveSince) s.InactiveSince = _now - (spec.InactiveFor ?? SimDuration.Zero);
         _slots.Add(s);
         _allSlots.Add(s);
+        _slotsCreated++;
         ComputeRequiredLsn();
     }
 
@@ -93,11 +96,18 @@ internal sealed partial class Server
     {
         // Called several times per instant (checkpoint start/end, rows); positions only change with time or WAL.
         if (_slotsUpdatedAt == _now && _slotsUpdatedInsert == _insert) return;
+        // Later in the same instant, with only WAL inserted since (a checkpoint's own records), each consumer's last
+        // report is the one the earlier pass applied: only a consumer that confirms the insert position itself (no
+        // lag) or waits for the standbys can move, so the others are not looked at again.
+        var onlyUnlagged = _slotsUpdatedAt == _now && _slotsUpdatedInputs == _slotInputs && _slotsUpdatedCreated == _slotsCreated;
         _slotsUpdatedAt = _now;
         _slotsUpdatedInsert = _insert;
+        _slotsUpdatedInputs = _slotInputs;
+        _slotsUpdatedCreated = _slotsCreated;
         var recompute = false;
         // Physical slots first: a failover slot's consumer may wait for them (synchronized_standby_slots).
-        foreach (var s in Slots) if (s.Kind == SlotKind.Physical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
+        foreach (var s in Slots)
+            if (s.Kind == SlotKind.Physical && (!onlyUnlagged || MovesWithinInstant(s))) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
         // A logical slot's confirmation recomputes the minimum by itself, or not at all (Follow). Of this pass's
         // recomputes (the physical slots', then each logical slot's) the last one stands, and it saw the logical slots
         // that moved after it where they stood before: one recompute with that view gives the same minimum as one per
@@ -106,10 +116,17 @@ internal sealed partial class Server
         SlotState? last = null;
         var lastSeen = Lsn.Invalid;
         foreach (var s in Slots)
-            if (s.Kind == SlotKind.Logical && UpdateSlot(s, _now, beforeDisconnect: false)) (last, lastSeen) = (s, _followSeen);
+            if (s.Kind == SlotKind.Logical && (!onlyUnlagged || MovesWithinInstant(s)) && UpdateSlot(s, _now, beforeDisconnect: false))
+                (last, lastSeen) = (s, _followSeen);
         if (last is not null) ComputeRequiredLsn(last, lastSeen, laterLogicalAsBefore: true);
         else if (recompute) ComputeRequiredLsn();
     }
+
+    private int _slotsUpdatedInputs, _slotsUpdatedCreated, _slotsCreated;
+
+    /// <summary>Whether a slot's consumer can move it with no new report (see <see cref="UpdateSlot"/>): one without lag
+    /// confirms the insert position, a failover slot's waits for the standbys' slots.</summary>
+    private bool MovesWithinInstant(SlotState s) => s.LagMicros == 0 || (s.Spec.Failover && _settings.SynchronizedStandbySlots.Count > 0);
 
     /// <summary>The restart_lsn the recompute of the last <see cref="Follow"/> that recomputed saw for its slot.</summary>
     private Lsn _followSeen;
@@ -439,6 +456,7 @@ internal sealed partial class Server
     }
 
     /// <summary>What one slot adds to <see cref="ComputeRequiredLsn"/>'s minimum (<see cref="Lsn.Invalid"/> = nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per slot per recompute
     private static Lsn RequiredLsn(SlotState s, bool lastSaved, bool skipInvalidated)
     {
         if (skipInvalidated && s.Invalidated != InvalidationCause.None) return Lsn.Invalid;
