@@ -13,9 +13,19 @@ internal sealed class LsnHistory
     private int _mask = 63;
     private int _head;
     private int _count;
+    /// <summary>Bumped whenever an answer may change (every <see cref="Record"/>, every entry <see cref="Prune"/> drops).</summary>
+    private long _generation;
+    // At one instant the consumers that report with the same lag ask the same time, the logical slots' walsenders
+    // the same confirmed positions: each answered once.
+    private readonly AnswerMemo<Lsn> _atMemo = new();
+    private readonly AnswerMemo<SimTime> _timeOfMemo = new();
+
+    /// <summary>Changes whenever an answer of <see cref="At"/> or <see cref="TimeOf"/> may have changed.</summary>
+    public long Generation => _generation;
 
     public void Record(SimTime at, double lsn, double rate)
     {
+        _generation++;
         if (_count > 0)
         {
             ref var last = ref _entries[(_head + _count - 1) & _mask];
@@ -33,11 +43,24 @@ internal sealed class LsnHistory
         {
             _head = (_head + 1) & _mask;
             _count--;
+            _generation++;
         }
     }
 
     /// <summary>The insert position at time <paramref name="t"/> (clamped to the oldest remembered entry).</summary>
     public Lsn At(SimTime t)
+    {
+        ref var memo = ref _atMemo.For(t.Microseconds);
+        var stamp = new MemoStamp(_generation);
+        if (!memo.Answers(stamp, t.Microseconds, 0))
+        {
+            memo.Value = Find(t);
+            memo.Holds(stamp, t.Microseconds, 0);
+        }
+        return memo.Value;
+    }
+
+    private Lsn Find(SimTime t)
     {
         // Search from the newest end: lookups are almost always a few seconds back.
         for (var i = _count - 1; i >= 0; i--)
@@ -59,6 +82,19 @@ internal sealed class LsnHistory
 
     /// <summary>The earliest time at which the insert position was at or past <paramref name="lsn"/> (clamped to the window).</summary>
     public SimTime TimeOf(Lsn lsn)
+    {
+        var key = (long)lsn.Value;
+        ref var memo = ref _timeOfMemo.For(key);
+        var stamp = new MemoStamp(_generation);
+        if (!memo.Answers(stamp, key, 0))
+        {
+            memo.Value = FindTime(lsn);
+            memo.Holds(stamp, key, 0);
+        }
+        return memo.Value;
+    }
+
+    private SimTime FindTime(Lsn lsn)
     {
         for (var i = _count - 1; i >= 0; i--)
         {

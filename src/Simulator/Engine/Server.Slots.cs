@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Walsim.Simulator.Engine;
 
 internal sealed partial class Server
@@ -50,6 +52,7 @@ internal sealed partial class Server
         if (!s.Active && _policy.ReportsInactiveSince) s.InactiveSince = _now - (spec.InactiveFor ?? SimDuration.Zero);
         _slots.Add(s);
         _allSlots.Add(s);
+        _slotsCreated++;
         ComputeRequiredLsn();
     }
 
@@ -93,11 +96,18 @@ internal sealed partial class Server
     {
         // Called several times per instant (checkpoint start/end, rows); positions only change with time or WAL.
         if (_slotsUpdatedAt == _now && _slotsUpdatedInsert == _insert) return;
+        // Later in the same instant, with only WAL inserted since (a checkpoint's own records), each consumer's last
+        // report is the one the earlier pass applied: only a consumer that confirms the insert position itself (no
+        // lag) or waits for the standbys can move, so the others are not looked at again.
+        var onlyUnlagged = _slotsUpdatedAt == _now && _slotsUpdatedInputs == _slotInputs && _slotsUpdatedCreated == _slotsCreated;
         _slotsUpdatedAt = _now;
         _slotsUpdatedInsert = _insert;
+        _slotsUpdatedInputs = _slotInputs;
+        _slotsUpdatedCreated = _slotsCreated;
         var recompute = false;
         // Physical slots first: a failover slot's consumer may wait for them (synchronized_standby_slots).
-        foreach (var s in Slots) if (s.Kind == SlotKind.Physical) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
+        foreach (var s in Slots)
+            if (s.Kind == SlotKind.Physical && (!onlyUnlagged || MovesWithinInstant(s))) recompute |= UpdateSlot(s, _now, beforeDisconnect: false);
         // A logical slot's confirmation recomputes the minimum by itself, or not at all (Follow). Of this pass's
         // recomputes (the physical slots', then each logical slot's) the last one stands, and it saw the logical slots
         // that moved after it where they stood before: one recompute with that view gives the same minimum as one per
@@ -106,10 +116,17 @@ internal sealed partial class Server
         SlotState? last = null;
         var lastSeen = Lsn.Invalid;
         foreach (var s in Slots)
-            if (s.Kind == SlotKind.Logical && UpdateSlot(s, _now, beforeDisconnect: false)) (last, lastSeen) = (s, _followSeen);
+            if (s.Kind == SlotKind.Logical && (!onlyUnlagged || MovesWithinInstant(s)) && UpdateSlot(s, _now, beforeDisconnect: false))
+                (last, lastSeen) = (s, _followSeen);
         if (last is not null) ComputeRequiredLsn(last, lastSeen, laterLogicalAsBefore: true);
         else if (recompute) ComputeRequiredLsn();
     }
+
+    private int _slotsUpdatedInputs, _slotsUpdatedCreated, _slotsCreated;
+
+    /// <summary>Whether a slot's consumer can move it with no new report (see <see cref="UpdateSlot"/>): one without lag
+    /// confirms the insert position, a failover slot's waits for the standbys' slots.</summary>
+    private bool MovesWithinInstant(SlotState s) => s.LagMicros == 0 || (s.Spec.Failover && _settings.SynchronizedStandbySlots.Count > 0);
 
     /// <summary>The restart_lsn the recompute of the last <see cref="Follow"/> that recomputed saw for its slot.</summary>
     private Lsn _followSeen;
@@ -170,7 +187,7 @@ internal sealed partial class Server
         var atOnceUpTo = PageAdjusted(s.ConfirmedBefore);
         if (confirmed > s.ConfirmedFlush) s.ConfirmedFlush = confirmed;
         var candidate = LatestRunningXactsAtOrBefore(s.ConfirmedFlush);
-        foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
+        if (_txPins.Count > 0) foreach (var pin in _txPins.Values) if (pin < candidate) candidate = pin;
         if (candidate <= s.RestartLsn) return null;
         Lsn? recomputedWith = null;
         var restart = s.RestartLsn;
@@ -185,7 +202,7 @@ internal sealed partial class Server
             if (point > restart) restart = point;
         }
         recomputedWith = LogicalSlotMinimum.RecomputedWith(pendingXmin, takenAtOnce: false, restart, candidate) ?? recomputedWith;
-        (s.RequiredBeforeFollow, s.FollowPass) = (RequiredLsn(s, _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn, _policy.MinimumSkipsInvalidatedSlots), _followPass);
+        (s.RequiredBeforeFollow, s.FollowPass) = (RequiredLsn(s, _minimumUsesLastSaved, _minimumSkipsInvalidated), _followPass);
         SetRestart(s, candidate);
         return recomputedWith;
     }
@@ -303,6 +320,7 @@ internal sealed partial class Server
         var restart = at;
         foreach (var pin in _txPins.Values) if (pin < restart) restart = pin;
         _runningXacts.Add(new RunningXacts(at, restart, XminAt(at)));
+        _recordsGeneration++;
     }
 
     private Lsn XminAt(Lsn at)
@@ -314,15 +332,20 @@ internal sealed partial class Server
 
     /// <summary>The running_xacts records a decoder reads after <paramref name="from"/> and before
     /// <paramref name="upTo"/>, in WAL order: those logged explicitly and the bgwriter's (every 15 s, when WAL was written).</summary>
-    /// <remarks>The list returned is reused by the next call: read it before asking again. A streaming consumer asks at
+    /// <remarks>The list returned is reused by later calls: read it before asking again. A streaming consumer asks at
     /// every move, so neither a new list nor a pass over all kept records per move (appended in LSN order: the range
-    /// is found from the end, where a following consumer's lies).</remarks>
+    /// is found from the end, where a following consumer's lies), and the walsenders whose slots stand at the same
+    /// positions at one instant (consumers with the same lag) get the list the first one read.</remarks>
     private List<RunningXacts> RunningXactsBetween(Lsn from, Lsn upTo)
     {
-        var list = _runningXactsScratch;
+        ref var memo = ref _runningXactsMemo.For((long)from.Value, (long)upTo.Value);
+        var stamp = RecordsStamp;
+        if (memo.Answers(stamp, (long)from.Value, (long)upTo.Value)) return memo.Value;
+        var list = memo.Value ??= [];
         list.Clear();
+        memo.Holds(stamp, (long)from.Value, (long)upTo.Value);
         var i = _runningXacts.Count;
-        while (i > 0 && _runningXacts[i - 1].At > from) i--;
+        while (i > _runningXactsFrom && _runningXacts[i - 1].At > from) i--;
         for (; i < _runningXacts.Count && _runningXacts[i].At < upTo; i++) list.Add(_runningXacts[i]);
         var explicitRecords = list.Count;
         // The ticks after from: found back from upTo's, as a following consumer's range holds one to three of them.
@@ -334,16 +357,24 @@ internal sealed partial class Server
         for (var k = Math.Max(first + 1, oldest); k <= last; k++)
         {
             if (BgWriterTick(k).Record is not { } at || at <= from || at >= upTo) continue;
-            var restart = at;
-            foreach (var (pin, began, ended) in _txSpans) if (began < at && ended > at && pin < restart) restart = pin;
-            var xmin = at;
-            foreach (var (_, began, ended) in _txSpans) if (began < at && ended > at && began < xmin) xmin = began;
+            var (restart, xmin) = (at, at);
+            if (_txSpans.Count > 0)
+                foreach (var (pin, began, ended) in _txSpans)
+                    if (began < at && ended > at) (restart, xmin) = (Lsn.Min(restart, pin), Lsn.Min(xmin, began));
             list.Add(new RunningXacts(at, restart, xmin));
             bgwriter = true;
         }
         if (bgwriter && explicitRecords > 0) list.Sort(ByPosition); // each kind is in WAL order already
         return list;
     }
+
+    // The records of the range a logical slot's walsender reads, and the newest at or before a position, depend on the
+    // instant (the bgwriter ticks within reach), the insert history and the records logged or transactions begun or ended.
+    private readonly AnswerMemo<List<RunningXacts>> _runningXactsMemo = new();
+    private readonly AnswerMemo<Lsn> _latestRunningXactsMemo = new();
+    /// <summary>Bumped when a running_xacts is logged or forgotten, a transaction begins or ends, or the settings change.</summary>
+    private long _recordsGeneration;
+    private MemoStamp RecordsStamp => new(_now.Microseconds, _history.Generation, _recordsGeneration);
 
     /// <summary>
     /// The insert position at the bgwriter's <paramref name="k"/>-th 15 s tick since the server started, and its
@@ -360,7 +391,7 @@ internal sealed partial class Server
         if (k < 1) return (Lsn.Invalid, null);
         // Every streaming logical slot asks for the same recent ticks at each move; a tick in the past has its
         // position and record (or none) for good, so the last few are remembered.
-        var cached = (int)(k % _bgWriterTicks.Length);
+        var cached = (int)(k & (BgWriterTicksRemembered - 1));
         if (_bgWriterTicks[cached].K == k) return (_bgWriterTicks[cached].Position, _bgWriterTicks[cached].Record);
         var tick = new SimTime(k * BgWriterSnapshotInterval.Microseconds);
         var at = _history.At(tick);
@@ -375,9 +406,21 @@ internal sealed partial class Server
     /// that record's; before the first tick, the start position stands in (nothing before it can be decoded).</summary>
     private Lsn LatestRunningXactsAtOrBefore(Lsn lsn)
     {
+        ref var memo = ref _latestRunningXactsMemo.For((long)lsn.Value);
+        var stamp = RecordsStamp;
+        if (!memo.Answers(stamp, (long)lsn.Value, 0))
+        {
+            memo.Value = FindLatestRunningXactsAtOrBefore(lsn);
+            memo.Holds(stamp, (long)lsn.Value, 0);
+        }
+        return memo.Value;
+    }
+
+    private Lsn FindLatestRunningXactsAtOrBefore(Lsn lsn)
+    {
         var best = Lsn.Invalid;
         // Appended in LSN order: the newest one at or before lsn is the first found from the end.
-        for (var i = _runningXacts.Count - 1; i >= 0; i--)
+        for (var i = _runningXacts.Count - 1; i >= _runningXactsFrom; i--)
             if (_runningXacts[i].At <= lsn) { best = _runningXacts[i].At; break; }
         var t = _history.TimeOf(lsn);
         var tick = new SimTime(t.Microseconds / BgWriterSnapshotInterval.Microseconds * BgWriterSnapshotInterval.Microseconds);
@@ -398,8 +441,8 @@ internal sealed partial class Server
     private void ComputeRequiredLsn(SlotState? seen = null, Lsn seenAt = default, bool laterLogicalAsBefore = false)
     {
         var min = Lsn.Invalid;
-        var lastSaved = _policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn;
-        var skipInvalidated = _policy.MinimumSkipsInvalidatedSlots;
+        var lastSaved = _minimumUsesLastSaved;
+        var skipInvalidated = _minimumSkipsInvalidated;
         var passed = false;
         foreach (var s in Slots)
         {
@@ -413,6 +456,7 @@ internal sealed partial class Server
     }
 
     /// <summary>What one slot adds to <see cref="ComputeRequiredLsn"/>'s minimum (<see cref="Lsn.Invalid"/> = nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per slot per recompute
     private static Lsn RequiredLsn(SlotState s, bool lastSaved, bool skipInvalidated)
     {
         if (skipInvalidated && s.Invalidated != InvalidationCause.None) return Lsn.Invalid;
@@ -549,6 +593,7 @@ internal sealed partial class Server
                 break;
             case ChangeSettings cs when cs.Versions.Contains(_policy.Version):
                 _settings = _settings.With(cs.Settings);
+                _recordsGeneration++;
                 MarkSlotsChanged();
                 break;
             case CreateSlot c:
