@@ -54,7 +54,9 @@ if (args.Length > 0 && args[0] == "forecast")
     return;
 }
 var days = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 365;
-var bands = SupportedVersions.OnePerBand().ToArray();
+// BANDS=17,18 measures those majors' bands alone (a profile of one band); default every band.
+var onlyMajors = Environment.GetEnvironmentVariable("BANDS")?.Split(',').Select(m => int.Parse(m, CultureInfo.InvariantCulture)).ToHashSet();
+var bands = SupportedVersions.OnePerBand().Where(v => onlyMajors is null || onlyMajors.Contains(v.Major)).ToArray();
 var scenario = OneYear(days);
 var ci = CultureInfo.InvariantCulture;
 
