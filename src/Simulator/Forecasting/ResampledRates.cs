@@ -18,7 +18,7 @@ public sealed record ModelCheck(bool Resampled, int Window, double MedianRatio, 
     public const double Tolerance = 2;
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"{(Resampled ? "resampled history (blocks, recent weighted)" : "log-normal AR(1)")}: {Reason}; log-normal's {Window}-bucket WAL volume vs the history's: median x{MedianRatio:0.##}, p90 x{P90Ratio:0.##}");
+        $"{(!Resampled ? "log-normal AR(1)" : LevelShifts.Count > 0 ? "resampled history (its levels in turn)" : "resampled history (blocks from any stretch)")}: {Reason}; log-normal's {Window}-bucket WAL volume vs the history's: median x{MedianRatio:0.##}, p90 x{P90Ratio:0.##}");
 }
 
 /// <summary>
