@@ -1,3 +1,4 @@
+using System.Globalization;
 
 namespace Walsim.Simulator.Engine;
 
@@ -184,7 +185,7 @@ public sealed record WalBreakdown(
             reasons.Add(new(f, reason, slot, pastCap));
         }
         if (reasons.Any(r => r.Reason == WalHoldReason.Other))
-            notes.Add($"{reasons.Count(r => r.Reason == WalHoldReason.Other)} file(s) at or past KeepLogSeg's segment {keepNow} are held by no reason walsim names");
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{reasons.Count(r => r.Reason == WalHoldReason.Other)} file(s) at or past KeepLogSeg's segment {keepNow} are held by no reason walsim names"));
 
         var totals = TotalsOf(reasons);
         var slots = new List<WalSlotHold>();
@@ -338,7 +339,7 @@ public sealed record WalBreakdown(
         var dir = new WalDirectory(files[0].Segment, SegmentNumber.Max(files[^1].Segment, seg.SegmentOf(state.Insert)));
         var distinct = files.Select(f => f.Segment).Distinct().Count();
         if (distinct != (long)dir.Count)
-            notes.Add($"pg_wal's segments are not one run ({distinct} distinct in {dir}): the next checkpoint's counts assume one");
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"pg_wal's segments are not one run ({distinct} distinct in {dir}): the next checkpoint's counts assume one"));
         var outcome = CheckpointDecision.Decide(settings, new CheckpointInputs(state.Node(dir), redo, recptr)
         {
             Slots = state.Slots.Select(s => s.Slot).ToArray(),
