@@ -37,14 +37,6 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>
-    /// A sampler that could not sample for this long means the machine stalled (a shared CI host's disk or CPU): the
-    /// load then came in bursts, which 1-s scrapes and the sampler's seconds cut differently, so the two histories no
-    /// longer show the same minutes at the same resolution. Such an attempt is reported and run again, never judged.
-    /// </summary>
-    private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(4);
-    private const int Attempts = 3;
-
     [RealServerFact(15)]
     public async Task A_forecast_from_prometheus_agrees_with_one_from_walsim_sample_of_the_same_minutes()
     {
@@ -52,15 +44,9 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
         Assert.True(install is not null, $"PostgreSQL 15 binaries are missing under {PostgresInstall.DefaultRoot()}: run scripts/install-postgres.sh");
         foreach (var tool in new[] { "prometheus", "prometheus-postgres-exporter" })
             Assert.True(OnPath(tool), $"{tool} is not installed: apt-get install prometheus prometheus-postgres-exporter (.ci/run does)");
-        var disturbed = new List<string>();
-        for (var attempt = 1; attempt <= Attempts; attempt++)
-        {
-            if (await AttemptAsync(install!, attempt) is not { } stall) return;
-            disturbed.Add(stall);
-            output.WriteLine($"{stall}: the machine stalled the sampler and the server; not judged, run again");
-            StopProcesses();
-        }
-        Assert.Fail($"every attempt was disturbed by a stalled machine, none could be judged: {string.Join("; ", disturbed)}");
+        // A stalled machine sends the load in bursts, which 1-s scrapes and the sampler's seconds cut differently: such
+        // a recording is run again (exporter and Prometheus anew), not judged.
+        await StalledRecording.RunAsync(output, attempt => AttemptAsync(install!, attempt), StopProcesses);
     }
 
     /// <summary>One recording and its comparison; returns why it cannot be judged (the sampler stalled), or null
@@ -94,10 +80,7 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
         await late;
         var frames = SampleFrames.Group(SampleFile.Read(file)).ToList();
         var (first, last) = (frames[0].Server.ServerTime, frames[^1].Server.ServerTime);
-        var gap = frames.Zip(frames.Skip(1), (a, b) => (At: a.Server.ServerTime, Gap: b.Server.ServerTime - a.Server.ServerTime)).MaxBy(g => g.Gap);
-        if (gap.Gap > Stalled)
-            return string.Create(CultureInfo.InvariantCulture,
-                $"attempt {attempt}: no sample for {gap.Gap.TotalSeconds:0.0} s from {(gap.At - first).TotalSeconds:0} s into the recording ({frames.Count} samples)");
+        if (StalledRecording.Stall(frames) is { } stall) return stall;
         await Task.Delay(TimeSpan.FromSeconds(2)); // the last scrape stored
 
         // The same minutes from Prometheus: up to the last sample, as far back as the first.

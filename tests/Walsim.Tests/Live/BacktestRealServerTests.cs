@@ -29,37 +29,22 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>
-    /// A sampler that could not sample for this long means the machine stalled (a shared CI host's disk or CPU): the
-    /// server and its load stalled with it, so the loss moved by the stall and the steady history this test needs is
-    /// not there. Such an attempt is reported and run again, never judged.
-    /// </summary>
-    private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(4);
-    private const int Attempts = 3;
-
     [RealServerFact(15)]
     public async Task A_backtest_on_a_real_15_forecasts_the_loss_of_a_slot_nobody_consumed_within_its_p10_p90()
     {
         var install = PostgresInstall.Find(15, PostgresInstall.DefaultRoot());
         Assert.True(install is not null, $"PostgreSQL 15 binaries are missing under {PostgresInstall.DefaultRoot()}: run scripts/install-postgres.sh");
-        var disturbed = new List<string>();
-        for (var attempt = 1; attempt <= Attempts; attempt++)
+        // A stalled machine moves the loss by the stall: such a recording is run again, not judged.
+        await StalledRecording.RunAsync(output, async attempt =>
         {
             var file = Path.Combine(_dir, $"forgotten-{attempt}.csv");
             var clock = Stopwatch.StartNew();
             var logged = await SampleUntilTheLossAsync(install!, file);
             var frames = SampleFrames.Group(SampleFile.Read(file)).ToList();
-            var gap = frames.Zip(frames.Skip(1), (a, b) => (At: a.Server.ServerTime, Gap: b.Server.ServerTime - a.Server.ServerTime)).MaxBy(g => g.Gap);
-            if (gap.Gap <= Stalled)
-            {
-                Judge(file, frames, logged, clock);
-                return;
-            }
-            disturbed.Add(string.Create(CultureInfo.InvariantCulture,
-                $"attempt {attempt}: no sample for {gap.Gap.TotalSeconds:0.0} s from {(gap.At - frames[0].Server.ServerTime).TotalSeconds:0} s into the trace ({frames.Count} samples)"));
-            output.WriteLine($"{disturbed[^1]}: the machine stalled the sampler and the server; not judged, run again");
-        }
-        Assert.Fail($"every attempt was disturbed by a stalled machine, none could be judged: {string.Join("; ", disturbed)}");
+            if (StalledRecording.Stall(frames) is { } stall) return stall;
+            Judge(file, frames, logged, clock);
+            return null;
+        });
     }
 
     /// <summary>

@@ -1,0 +1,42 @@
+using System.Globalization;
+using Walsim.Analyzer.Live;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Walsim.Tests.Validation;
+
+/// <summary>
+/// A real-server recording the machine disturbed. A sampler that went longer than <see cref="Limit"/> without a sample
+/// means the machine stalled (a shared CI host's disk or CPU): the server and its clock-paced load stalled with it, so
+/// the WAL came in bursts and the history no longer is the steady one the test needs. Such an attempt is reported and
+/// run again, never judged.
+/// </summary>
+internal static class StalledRecording
+{
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(4);
+    public const int Attempts = 3;
+
+    /// <summary>Why <paramref name="frames"/> cannot be judged (their longest hole, if over <see cref="Limit"/>), or null.</summary>
+    public static string? Stall(IReadOnlyList<SampleFrame> frames)
+    {
+        if (frames.Count < 2) return null;
+        var gap = frames.Zip(frames.Skip(1), (a, b) => (At: a.Server.ServerTime, Gap: b.Server.ServerTime - a.Server.ServerTime)).MaxBy(g => g.Gap);
+        return gap.Gap <= Limit ? null : string.Create(CultureInfo.InvariantCulture,
+            $"no sample for {gap.Gap.TotalSeconds:0.0} s from {(gap.At - frames[0].Server.ServerTime).TotalSeconds:0} s into the recording ({frames.Count} samples)");
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> (numbered from 1; it returns a <see cref="Stall"/> or null once judged)
+    /// until one is judged, at most <see cref="Attempts"/> times; fails naming every stall when none could be.</summary>
+    public static async Task RunAsync(ITestOutputHelper output, Func<int, Task<string?>> attempt, Action? betweenAttempts = null)
+    {
+        var disturbed = new List<string>();
+        for (var n = 1; n <= Attempts; n++)
+        {
+            if (await attempt(n) is not { } stall) return;
+            disturbed.Add($"attempt {n}: {stall}");
+            output.WriteLine($"{disturbed[^1]}: the machine stalled the sampler and the server; not judged, run again");
+            betweenAttempts?.Invoke();
+        }
+        Assert.Fail($"every attempt was disturbed by a stalled machine, none could be judged: {string.Join("; ", disturbed)}");
+    }
+}
