@@ -13,8 +13,13 @@ Checkpoints: timed every checkpoint_timeout from the last start, or
 requested after CheckPointSegments of WAL (max_wal_size / (1 + checkpoint_completion_target), PostgreSQL 12-13's
 CalculateCheckpointSegments; 2 + target before 11).
 
+Beside it, the best forecaster that knows the process's form but not its numbers: batches as a renewal process whose
+durations and gaps are drawn from those of the batches before the split (what a history-only forecast could at best
+learn, given the right model).
+
 What it prints per (split, lost slot): the oracle's p10/p50/p90 time to loss, the actual, and how far the outcome falls
-from the oracle's p50 over its own futures (the error the best possible p50 makes): docs/forecast-quality.md.
+from the oracle's p50 over its own futures (the error the best possible p50 makes); the same quantiles of the fitted
+form; with --walsim, the expected pinball loss over the oracle's futures of each: docs/forecast-quality.md.
 
   scripts/batch-oracle.py scenarios/histories/batch-forgotten-pg13 [--runs 4000] [--splits 0.35,0.5,0.65]
 """
@@ -116,6 +121,27 @@ def main():
             t += mb / 2 + 20 + rnd.randrange(71)
         return Path(path)
 
+    def fitted_future(split, rnd):
+        """A path from the best forecaster that knows the process's form but not its numbers: the batches are a renewal
+        process, and their durations and the gaps after them are drawn (independently, with replacement) from those
+        of the batches before the split; the batch in progress lasts at least as long as it has run, the next one
+        starts after the split."""
+        seen = [b for b in batches if b[0] <= split]
+        s_last, d_last = seen[-1]
+        durations = [d for _, d in seen[:-1]]
+        gaps = [b1[0] - b0[0] - b0[1] for b0, b1 in zip(seen, seen[1:])]
+        pick = lambda xs: xs[rnd.randrange(len(xs))]
+        d = d_last
+        if s_last + d_last > split:
+            d = pick([x for x in durations if x > split - s_last] or [int(split - s_last) + 1])
+        path = [b for b in batches if b[0] < s_last] + [(s_last, d)]
+        t = s_last + d + pick([g for g in gaps if int(s_last + d + g) > split] or [split - s_last - d + 1])
+        while t < split + 7200:
+            d = pick(durations)
+            path.append((int(t), d))
+            t += d + pick(gaps)
+        return Path(path)
+
     def loss_time(path, split, last_start, threshold):
         """The first checkpoint after the split whose redo (WAL since the split) is past the threshold."""
         t, w_ckpt, w0 = last_start, path.at(last_start), path.at(split)
@@ -155,9 +181,13 @@ def main():
                 threshold = None
             rnd = random.Random(f"{a.seed}/{frac}/{slot}")  # each case its own stream: its figures do not depend on --splits
             lo, hi = real.at(max(keep, split)) - real.at(split), real.at(lost) - real.at(split)
-            xs = sorted(loss_time(future(split, rnd), split, last_start, threshold if threshold is not None else rnd.uniform(lo, hi))
-                        for _ in range(a.runs))
+            def outcomes(draw_path, rnd):
+                return sorted(loss_time(draw_path(split, rnd), split, last_start, threshold if threshold is not None else rnd.uniform(lo, hi))
+                              for _ in range(a.runs))
+            xs = outcomes(future, rnd)
+            fitted = outcomes(fitted_future, random.Random(f"{a.seed}/{frac}/{slot}/fitted"))
             q = lambda p: xs[int(p * (len(xs) - 1))]
+            fq = lambda p: fitted[int(p * (len(fitted) - 1))]
             p50, actual = q(0.5), lost - split
             errors = sorted(abs(x - p50) for x in xs)
             def expected(q10, q50, q90):
@@ -165,8 +195,11 @@ def main():
             line = (f"  split {frac}: {slot} actual {actual:.0f} s; oracle p10/p50/p90 {q(0.1):.0f}/{p50:.0f}/{q(0.9):.0f} s, "
                     f"its p50 error here {abs(p50 - actual):.0f} s; over its own futures its p50 errs by a median {errors[len(errors) // 2]:.0f} s "
                     f"(within 10 s in {sum(e <= 10 for e in errors) / len(errors):.0%})")
+            line += (f"\n      the process's form fitted to the history: p10/p50/p90 {fq(0.1):.0f}/{fq(0.5):.0f}/{fq(0.9):.0f} s, "
+                     f"its p50 error here {abs(fq(0.5) - actual):.0f} s")
             if (w := walsim.get((frac, slot))):
                 line += (f"\n      expected pinball over the oracle's futures: oracle {expected(q(0.1), p50, q(0.9)):.1f} s, "
+                         f"form fitted {expected(fq(0.1), fq(0.5), fq(0.9)):.1f} s, "
                          f"walsim {expected(w['p10_s'], w['p50_s'], w['p90_s']):.1f} s ({w['p10_s']:.0f}/{w['p50_s']:.0f}/{w['p90_s']:.0f}), "
                          f"predict_linear {sum(abs(w['linear_s'] - x) / 2 for x in xs) / len(xs):.1f} s ({w['linear_s']:.0f})")
             print(line)
