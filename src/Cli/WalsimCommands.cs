@@ -46,6 +46,7 @@ public sealed class WalsimCommands
     public WalsimCommands(TextWriter stdout, TextWriter stderr, Func<string, Scenario>? loadScenario = null,
         bool stderrIsTerminal = false, TimeProvider? time = null, Func<string, string?>? environment = null)
     {
+        using var invariant = new InvariantCultureScope(); // System.CommandLine words some built-in options here
         _stdout = stdout;
         _stderr = stderr;
         var load = loadScenario ?? ScenarioLoader.Load;
@@ -89,6 +90,7 @@ public sealed class WalsimCommands
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code.</summary>
     public int Invoke(IReadOnlyList<string> args)
     {
+        using var invariant = new InvariantCultureScope();
         var parsed = Root.Parse(args);
         if (parsed.Action is ParseErrorAction)
         {
@@ -108,6 +110,21 @@ public sealed class WalsimCommands
             _stderr.WriteLine($"walsim: internal error: {e}");
             return (int)ExitCode.InternalError;
         }
+    }
+
+    /// <summary>
+    /// The invariant culture until disposed, then the caller's again. walsim speaks one language and one number format
+    /// whatever LANG says: its reports, CSVs, JSON and metrics are read by programs and compared across machines, and
+    /// System.CommandLine would otherwise translate its own words around walsim's English. The culture flows into every
+    /// task a run starts.
+    /// </summary>
+    private sealed class InvariantCultureScope : IDisposable
+    {
+        private readonly CultureInfo _culture = CultureInfo.CurrentCulture, _uiCulture = CultureInfo.CurrentUICulture;
+
+        public InvariantCultureScope() => CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
+
+        public void Dispose() => (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (_culture, _uiCulture);
     }
 
     private void Add(Command command, string examples)
