@@ -19,7 +19,8 @@ learn, given the right model).
 
 What it prints per (split, lost slot): the oracle's p10/p50/p90 time to loss, the actual, and how far the outcome falls
 from the oracle's p50 over its own futures (the error the best possible p50 makes); the same quantiles of the fitted
-form; with --walsim, the expected pinball loss over the oracle's futures of each: docs/forecast-quality.md.
+form; with --walsim, the expected pinball loss over the oracle's futures of each and how many of them each one's
+p10-p90 holds: docs/forecast-quality.md.
 
   scripts/batch-oracle.py scenarios/histories/batch-forgotten-pg13 [--runs 4000] [--splits 0.35,0.5,0.65]
 """
@@ -190,6 +191,7 @@ def main():
             fq = lambda p: fitted[int(p * (len(fitted) - 1))]
             p50, actual = q(0.5), lost - split
             errors = sorted(abs(x - p50) for x in xs)
+            def holds(lo, hi): return sum(lo - 2 <= x <= hi + 2 for x in xs) / len(xs)
             def expected(q10, q50, q90):
                 return sum((pinball(q10, .1, x) + pinball(q50, .5, x) + pinball(q90, .9, x)) / 3 for x in xs) / len(xs)
             line = (f"  split {frac}: {slot} actual {actual:.0f} s; oracle p10/p50/p90 {q(0.1):.0f}/{p50:.0f}/{q(0.9):.0f} s, "
@@ -201,7 +203,9 @@ def main():
                 line += (f"\n      expected pinball over the oracle's futures: oracle {expected(q(0.1), p50, q(0.9)):.1f} s, "
                          f"form fitted {expected(fq(0.1), fq(0.5), fq(0.9)):.1f} s, "
                          f"walsim {expected(w['p10_s'], w['p50_s'], w['p90_s']):.1f} s ({w['p10_s']:.0f}/{w['p50_s']:.0f}/{w['p90_s']:.0f}), "
-                         f"predict_linear {sum(abs(w['linear_s'] - x) / 2 for x in xs) / len(xs):.1f} s ({w['linear_s']:.0f})")
+                         f"predict_linear {sum(abs(w['linear_s'] - x) / 2 for x in xs) / len(xs):.1f} s ({w['linear_s']:.0f})"
+                         f"\n      share of the oracle's futures inside p10-p90 (2 s either side, as the backtest counts): oracle {holds(q(0.1), q(0.9)):.0%}, "
+                         f"form fitted {holds(fq(0.1), fq(0.9)):.0%}, walsim {holds(w['p10_s'], w['p90_s']):.0%}")
             print(line)
 
 if __name__ == "__main__":
