@@ -9,8 +9,8 @@ public sealed record ReplayRequest(string SamplesPath, ReplayLimit Until, string
 {
     /// <summary>For a server log: the version when the log does not name it.</summary>
     public Walsim.Simulator.Versions.PgVersion? Version { get; init; }
-    /// <summary>For a server log: wal_segment_size (a log does not say it).</summary>
-    public Walsim.Simulator.Units.WalSegmentSize SegmentSize { get; init; } = Walsim.Simulator.Units.WalSegmentSize.Default;
+    /// <summary>For a server log: wal_segment_size (a log does not say it); null: not given.</summary>
+    public WalSegmentSize? SegmentSize { get; init; }
     /// <summary>For a server log: settings in force when it starts.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     /// <summary>For a server log: its format, when given (<c>--log-format</c>).</summary>

@@ -140,8 +140,9 @@ public sealed record HistoryOptions
     /// <summary>The version, when the source does not name it (a log without a "starting PostgreSQL" line).</summary>
     public PgVersion? Version { get; init; }
 
-    /// <summary>wal_segment_size, when the source does not record it.</summary>
-    public WalSegmentSize SegmentSize { get; init; } = WalSegmentSize.Default;
+    /// <summary>wal_segment_size, when the source does not record it; null: not given (PostgreSQL's default, 16MB, is
+    /// assumed, and said so where it matters).</summary>
+    public WalSegmentSize? SegmentSize { get; init; }
 
     /// <summary>A server log's format, when its content would be misjudged (<c>--log-format</c>); null: detected.</summary>
     public LogFormat? LogFormat { get; init; }

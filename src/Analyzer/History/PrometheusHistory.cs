@@ -211,7 +211,7 @@ public sealed class PrometheusHistory : IRecordedHistory
                 $"no {VersionFamily} or {PgwatchSettingsFamily}{{name=\"server_version_num\"}} series for {{{cluster}}}: postgres_exporter exports the first unless " +
                 "--no-collector.settings, pgwatch the second with its settings_num metric (in the exhaustive, full, gce and rds presets); give --pg VERSION");
         var segmentSize = (Last(SegmentSizeFamily) ?? LastPgwatch("wal_segment_size")) is { } seg && WalSegmentSize.IsValid(seg) ? new WalSegmentSize(seg)
-            : query.SegmentSize ?? options.SegmentSize;
+            : query.SegmentSize ?? options.SegmentSize ?? WalSegmentSize.Default;
 
         // The step: the scrape interval, as the raw samples of the last hour space them.
         var stepMs = query.Step is { } given ? Math.Max(1, (long)given.TotalMilliseconds) : ScrapeInterval(client, $"{head}{{{cluster}}}", endMs, rangeMs);

@@ -98,7 +98,7 @@ public sealed class ServerLogHistory : IRecordedHistory
             // A restartpoint's redo pointer is a replayed position, a checkpoint's the insert position at its start.
             var server = new ServerSample(
                 Sample: ++sample, Gap: p.Observation.AfterGap, LocalTime: at, ServerTime: at, SystemIdentifier: 0,
-                Version: version ?? default, SegmentSize: Options.SegmentSize, InRecovery: c.IsRestartpoint, TimelineId: 0,
+                Version: version ?? default, SegmentSize: Options.SegmentSize ?? WalSegmentSize.Default, InRecovery: c.IsRestartpoint, TimelineId: 0,
                 WriteLsn: Lsn.Invalid, InsertLsn: c.IsRestartpoint ? Lsn.Invalid : position, ReceiveLsn: Lsn.Invalid,
                 ReplayLsn: c.IsRestartpoint ? position : Lsn.Invalid, CheckpointLsn: Lsn.Invalid, RedoLsn: c.RedoLsn ?? Lsn.Invalid,
                 CheckpointTime: c.Start, PgWalFiles: 0, PgWalBytes: ByteCount.Zero, OldestWalFile: null, NewestWalFile: null,

@@ -34,8 +34,12 @@ public sealed record EstimateCheck(LogCheckpoint Checkpoint, long? PredictedLowK
 /// segments looser). <c>AddedOk</c>: <c>PreallocXlogFiles</c> adds at most one segment, none at a shutdown
 /// checkpoint.
 /// </summary>
+/// <c>Assumed</c>: the settings the bound used that nobody gave and the log had not reloaded by then (PostgreSQL's
+/// defaults stood in for them): a count past it may say the server's settings differ, not that the model is wrong.
 public sealed record RecycleCheck(LogCheckpoint Checkpoint, long? MaxRecycled, string Basis, bool AddedOk)
 {
+    public IReadOnlyList<string> Assumed { get; init; } = [];
+
     public bool RecycledOk => MaxRecycled is not { } max || Checkpoint.Stats.Recycled <= max;
     public bool Plausible => RecycledOk && AddedOk;
 }
@@ -130,14 +134,20 @@ public static class CheckpointLogAnalysis
     /// removable at all (that depends on the slots' and <c>wal_keep_size</c>'s horizon at the checkpoint), and the
     /// archiver's hold on <c>.ready</c> files. Null settings leave <c>MaxRecycled</c> unknown.
     /// </summary>
-    public static IEnumerable<RecycleCheck> CheckRecycling(IEnumerable<ServerLogEvent> events, ServerSettings? settings)
+    /// <param name="events">The log's events in order.</param>
+    /// <param name="settings">The settings in force when the log starts; null: unknown (no bound on recycling).</param>
+    /// <param name="assumed">Of <see cref="UnloggedSettings"/>, those in <paramref name="settings"/> that nobody gave
+    /// (PostgreSQL's defaults); a reload in the log makes one known from then on.</param>
+    public static IEnumerable<RecycleCheck> CheckRecycling(IEnumerable<ServerLogEvent> events, ServerSettings? settings, IReadOnlyCollection<string>? assumed = null)
     {
         var tracker = new EstimateTracker();
+        var unknown = new List<string>(assumed ?? []);
         foreach (var e in events)
         {
             if (e is SettingChanged changed && settings is not null)
             {
                 settings = ApplySetting(settings, changed);
+                unknown.Remove(changed.Name);
                 continue;
             }
             if (e is not LogCheckpoint c) continue;
@@ -159,18 +169,24 @@ public static class CheckpointLogAnalysis
                 var offset = (long)(start.Value % (ulong)settings.SegmentSize.Bytes);
                 if (offset + MaxCheckpointRecordSpan < (long)(0.75 * settings.SegmentSize.Bytes)) addedOk = false;
             }
+            IReadOnlyList<string> assumedNow = [.. unknown];
             if (!settings.WalRecycle)
             {
-                yield return new RecycleCheck(c, 0, "wal_recycle = off", addedOk);
+                yield return new RecycleCheck(c, 0, "wal_recycle = off", addedOk) { Assumed = assumedNow };
                 continue;
             }
             // The estimate XLOGfileslop used is this checkpoint's, already updated: at most the logged kB + 1023 bytes.
             var estimate = tracker.HighBytesAfter;
-            yield return c.RedoLsn is { } redo
+            yield return (c.RedoLsn is { } redo
                 ? new RecycleCheck(c, MaxRecycledFromRedo(settings, redo, c.Stats.CheckpointLsn ?? redo, estimate), "redo", addedOk)
-                : new RecycleCheck(c, MaxRecycledFromSpan(settings, estimate), "span", addedOk);
+                : new RecycleCheck(c, MaxRecycledFromSpan(settings, estimate), "span", addedOk)) with { Assumed = assumedNow };
         }
     }
+
+    /// <summary>The settings <see cref="CheckRecycling"/>'s bounds depend on most that a log does not say (it logs
+    /// min_wal_size and max_wal_size only when a reload changes them) and servers rarely leave at PostgreSQL's
+    /// defaults: XLOGfileslop's limits are min_wal_size and max_wal_size in segments.</summary>
+    public static readonly IReadOnlyList<string> UnloggedSettings = ["wal_segment_size", "min_wal_size", "max_wal_size"];
 
     // The checkpoint record: 114 bytes, 120 with MAXALIGN (retention-model.md §3.5), plus at most a 40-byte long page header crossed.
     private const long MaxCheckpointRecordSpan = 160;

@@ -39,6 +39,13 @@ public sealed record LogReplaySummary(
     /// <summary>Intervals the log does not cover whole (checkpoints missing between two it shows): each says why,
     /// and is not compared.</summary>
     public IReadOnlyList<string> Gaps { get; init; } = [];
+
+    /// <summary>The settings the file-count checks used that nobody gave (PostgreSQL's defaults), with their values.</summary>
+    public IReadOnlyList<string> AssumedSettings { get; init; } = [];
+
+    /// <summary>Checkpoints whose file counts the settings assumed do not allow: not judged (the server's settings
+    /// likely differ), each saying which were assumed.</summary>
+    public IReadOnlyList<string> Unjudged { get; init; } = [];
 }
 
 /// <summary>
@@ -51,12 +58,12 @@ public static class LogReplay
 {
     /// <param name="path">The log.</param>
     /// <param name="version">The version, when the log has no "starting PostgreSQL" line.</param>
-    /// <param name="segmentSize">wal_segment_size (the log does not say it).</param>
+    /// <param name="segmentSize">wal_segment_size (the log does not say it); null: not given, PostgreSQL's default assumed.</param>
     /// <param name="settings">Settings in force at the start of the log (postgresql.conf values); reloads in the log
     /// are applied on top.</param>
     /// <param name="format">The log's format as its content shows it; null = judged by <see cref="CheckpointLog"/>.</param>
     /// <param name="prefix">The log's log_line_prefix, when given (stderr only); null = detected.</param>
-    public static LogReplaySummary Run(string path, PgVersion? version, WalSegmentSize segmentSize, IReadOnlyDictionary<string, string> settings,
+    public static LogReplaySummary Run(string path, PgVersion? version, WalSegmentSize? segmentSize, IReadOnlyDictionary<string, string> settings,
         LogFormat? format = null, LogLinePrefix? prefix = null)
     {
         IEnumerable<ServerLogEvent> Events() => CheckpointLog.ReadEvents(path, format, prefix);
@@ -66,7 +73,10 @@ public static class LogReplay
             && PgVersion.TryParseReported(text, out var parsed))
             reported = parsed;
         ModelledVersion? v = reported is { } r ? SupportedVersions.Model(r) : null;
-        ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known.Model), segmentSize, settings) : null;
+        ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known.Model), segmentSize ?? WalSegmentSize.Default, settings) : null;
+        // What nobody gave: PostgreSQL's defaults stand in, and a count they do not allow is not held against the model.
+        var assumed = CheckpointLogAnalysis.UnloggedSettings
+            .Where(name => name == "wal_segment_size" ? segmentSize is null : !settings.ContainsKey(name)).ToList();
 
         int checkpoints = 0, restartpoints = 0, restarts = 0, inferred = 0, invalidations = 0;
         var notes = new List<string>();
@@ -128,19 +138,31 @@ public static class LogReplay
                 $"{check.Checkpoint.File}:{check.Checkpoint.Line}: estimate={check.Checkpoint.Stats.EstimateKb} kB, the model allows {check.PredictedLowKb}..{check.PredictedHighKb} kB (UpdateCheckPointDistanceEstimate)"));
         }
         int rChecked = 0, rAgree = 0;
-        foreach (var check in CheckpointLogAnalysis.CheckRecycling(Events(), server))
+        var unjudged = new List<string>();
+        foreach (var check in CheckpointLogAnalysis.CheckRecycling(Events(), server, assumed))
         {
-            rChecked++;
-            if (check.Plausible) rAgree++;
-            else disagreements.Add(string.Create(ci,
-                $"{check.Checkpoint.File}:{check.Checkpoint.Line}: {check.Checkpoint.Stats.Added} added, {check.Checkpoint.Stats.Recycled} recycled; at most 1 added{(check.MaxRecycled is { } m ? $" and {m} recycled ({check.Basis})" : "")}"));
+            var counts = string.Create(ci,
+                $"{check.Checkpoint.File}:{check.Checkpoint.Line}: {check.Checkpoint.Stats.Added} added, {check.Checkpoint.Stats.Recycled} recycled; at most 1 added{(check.MaxRecycled is { } m ? $" and {m} recycled ({check.Basis})" : "")}");
+            if (check.Plausible) { rChecked++; rAgree++; }
+            else if (check.Assumed.Count > 0) unjudged.Add(counts);
+            else { rChecked++; disagreements.Add(counts); }
         }
+        var assumedValues = server is null ? [] : assumed.Select(name => $"{name} {SettingText(server, name)}").ToList();
         return new LogReplaySummary(path, v, checkpoints, restartpoints, restarts, from, to, ByteCount.FromKilobytes(writtenKb), covered,
             added, removed, recycled, added - removed, invalidations, eChecked, eAgree, rChecked, rAgree, disagreements, reloads)
         {
             Notes = notes, Losses = losses, RemovedSegmentErrors = removedErrors, InferredRestarts = inferred, Gaps = gaps,
+            AssumedSettings = assumedValues, Unjudged = unjudged,
         };
     }
+
+    private static string SettingText(ServerSettings s, string name) => name switch
+    {
+        "wal_segment_size" => s.SegmentSize.ToString(),
+        "min_wal_size" => ByteCount.FromMegabytes(s.MinWalSizeMb).ToString(),
+        "max_wal_size" => ByteCount.FromMegabytes(s.MaxWalSizeMb).ToString(),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not one of CheckpointLogAnalysis.UnloggedSettings"),
+    };
 
     /// <summary>
     /// Why the log may miss checkpoints between <paramref name="prev"/> and <paramref name="c"/>, or null: on 16+ the
@@ -170,6 +192,8 @@ public static class LogReplay
         else
             w.WriteLine("  no checkpoint lines (log_checkpoints = off): the slot losses below are always logged; no checkpoint decision can be checked");
         foreach (var n in r.Notes) w.WriteLine($"  note: {n}");
+        if (r.AssumedSettings.Count > 0)
+            w.WriteLine($"  settings assumed (PostgreSQL's defaults: a log does not say them; give the server's with --wal-segment-size and --set NAME=VALUE): {string.Join(", ", r.AssumedSettings)}");
         w.WriteLine();
         w.WriteLine("What the log shows");
         var rate = r.Covered > TimeSpan.Zero ? r.Written.Bytes / r.Covered.TotalSeconds : 0;
@@ -188,6 +212,12 @@ public static class LogReplay
         w.WriteLine(string.Create(ci, $"  distance estimate: {r.EstimatesAgree}/{r.EstimatesChecked} agree"));
         w.WriteLine(string.Create(ci, $"  files added/recycled within PreallocXlogFiles/XLOGfileslop: {r.RecyclingAgree}/{r.RecyclingChecked}"));
         foreach (var d in r.Disagreements.Take(20)) w.WriteLine($"    DISAGREE {d}");
+        if (r.Unjudged.Count > 0)
+        {
+            w.WriteLine(string.Create(ci, $"  not judged: {r.Unjudged.Count} checkpoint(s) added or recycled more files than the settings assumed allow — the server's are not PostgreSQL's defaults; give them to check these"));
+            foreach (var u in r.Unjudged.Take(5)) w.WriteLine($"    NOT JUDGED {u}");
+            if (r.Unjudged.Count > 5) w.WriteLine(string.Create(ci, $"    … {r.Unjudged.Count - 5} more"));
+        }
         foreach (var g in r.Gaps.Take(20)) w.WriteLine($"    GAP {g}");
         if (r.Gaps.Count > 20) w.WriteLine(string.Create(ci, $"    … {r.Gaps.Count - 20} more gaps"));
         w.WriteLine(string.Create(ci, $"Total: {r.EstimatesAgree + r.RecyclingAgree}/{r.EstimatesChecked + r.RecyclingChecked} decisions agree"));

@@ -38,7 +38,7 @@ internal static class ReplayCommand
         command.SetAction(r =>
         {
             if (!prometheus.TryRead(r, stderr, out var path, out var query)) return (int)ExitCode.UsageError;
-            var seg = WalSegmentSize.Default;
+            WalSegmentSize? seg = null;
             if (r.GetValue(segment) is { } text)
             {
                 if (!ValueParser.TryParseSize(text, out var size, out var e) || !WalSegmentSize.IsValid(size.Bytes))

@@ -1,0 +1,61 @@
+using Walsim.Analyzer.Sources;
+using Walsim.Simulator.Units;
+using Xunit;
+
+namespace Walsim.Tests.Sources;
+
+/// <summary>
+/// A server log does not say wal_segment_size, and says min_wal_size and max_wal_size only when a reload changes them,
+/// yet XLOGfileslop's limit on how many files a checkpoint may recycle is min_wal_size and max_wal_size in segments.
+/// A real PostgreSQL 17.10 (scenarios/histories/batch-pg17: 1MB segments, min_wal_size 16MB, max_wal_size 32MB, 3-26
+/// MB batches) recycled up to 29 files at a checkpoint. Replayed with PostgreSQL's defaults in their place (16MB
+/// segments, 80MB, 1GB), XLOGfileslop allows 5 (segno(redo) + 80MB/16MB − 1 = 4 segments above the redo's, so 5
+/// names from the checkpoint's segment on): a count only the defaults forbid is not the model's disagreement with
+/// the server, and the replay says which settings it assumed.
+/// </summary>
+public sealed class LogReplaySettingsTests
+{
+    private static readonly string Log = Path.Combine(RepoPaths.Root, "scenarios", "histories", "batch-pg17", "server.log.gz");
+
+    [Fact]
+    public void Recycling_that_only_the_default_settings_forbid_is_not_judged_and_the_assumed_settings_are_named()
+    {
+        var r = LogReplay.Run(Log, null, null, new Dictionary<string, string>());
+
+        Assert.Empty(r.Disagreements);
+        Assert.True(r.Agrees);
+        Assert.Equal(["wal_segment_size 16MB", "min_wal_size 80MB", "max_wal_size 1GB"], r.AssumedSettings);
+        Assert.Equal(26, r.Unjudged.Count);
+        Assert.Equal(29, r.RecyclingChecked);
+        Assert.EndsWith("server.log.gz:22: 0 added, 13 recycled; at most 1 added and 5 recycled (redo)", r.Unjudged[0]);
+        var text = new StringWriter();
+        LogReplay.Write(text, r);
+        Assert.Contains("settings assumed (PostgreSQL's defaults: a log does not say them; give the server's with --wal-segment-size and --set NAME=VALUE): wal_segment_size 16MB, min_wal_size 80MB, max_wal_size 1GB", text.ToString());
+        Assert.Contains("not judged: 26 checkpoint(s)", text.ToString());
+    }
+
+    [Fact]
+    public void Given_the_servers_settings_every_checkpoint_is_judged_and_agrees()
+    {
+        var r = LogReplay.Run(Log, null, WalSegmentSize.FromMegabytes(1),
+            new Dictionary<string, string> { ["min_wal_size"] = "16MB", ["max_wal_size"] = "32MB" });
+
+        Assert.Empty(r.AssumedSettings);
+        Assert.Empty(r.Unjudged);
+        Assert.Equal(55, r.RecyclingChecked);
+        Assert.Equal(55, r.RecyclingAgree);
+    }
+
+    [Fact]
+    public void Given_settings_are_held_against_the_counts_the_server_logged()
+    {
+        // Told max_wal_size=4MB (the real 32MB), XLOGfileslop's limit is at most segno(redo) + 3: a checkpoint that
+        // recycled 13 files into names past it disagrees — what was given is taken as the server's.
+        var r = LogReplay.Run(Log, null, WalSegmentSize.FromMegabytes(1),
+            new Dictionary<string, string> { ["min_wal_size"] = "2MB", ["max_wal_size"] = "4MB" });
+
+        Assert.Empty(r.Unjudged);
+        Assert.False(r.Agrees);
+        Assert.Contains(r.Disagreements, d => d.EndsWith("server.log.gz:22: 0 added, 13 recycled; at most 1 added and 4 recycled (redo)", StringComparison.Ordinal));
+    }
+}
