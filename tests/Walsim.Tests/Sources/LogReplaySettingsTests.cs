@@ -1,3 +1,4 @@
+using Walsim.Analyzer.Live;
 using Walsim.Analyzer.Sources;
 using Walsim.Simulator.Units;
 using Xunit;
@@ -44,6 +45,25 @@ public sealed class LogReplaySettingsTests
         Assert.Empty(r.Unjudged);
         Assert.Equal(55, r.RecyclingChecked);
         Assert.Equal(55, r.RecyclingAgree);
+    }
+
+    public static TheoryData<string> Histories() =>
+        [.. Directory.GetDirectories(Path.Combine(RepoPaths.Root, "scenarios", "histories")).Select(d => Path.GetFileName(d)).OfType<string>().Order(StringComparer.Ordinal)];
+
+    [Theory, MemberData(nameof(Histories))]
+    public void Each_corpus_historys_log_replayed_with_its_servers_settings_agrees_on_every_checkpoint(string history)
+    {
+        // The settings as the sampler read them from pg_settings when the recording began.
+        var dir = Path.Combine(RepoPaths.Root, "scenarios", "histories", history);
+        var rows = SampleFile.ReadSettings(Path.Combine(dir, "samples.settings.csv")).Where(r => r.Sample == 1).ToDictionary(r => r.Name);
+        var r = LogReplay.Run(Path.Combine(dir, "server.log.gz"), null, new WalSegmentSize(long.Parse(rows["wal_segment_size"].Value, System.Globalization.CultureInfo.InvariantCulture)),
+            new Dictionary<string, string> { ["min_wal_size"] = rows["min_wal_size"].Value + "MB", ["max_wal_size"] = rows["max_wal_size"].Value + "MB" });
+
+        Assert.Equal("MB", rows["min_wal_size"].Unit);
+        Assert.Empty(r.Disagreements);
+        Assert.Empty(r.Unjudged);
+        Assert.Equal(r.Checkpoints + r.Restartpoints, r.RecyclingChecked);
+        Assert.True(r.EstimatesChecked >= r.Checkpoints - 2, $"{r.EstimatesChecked} of {r.Checkpoints} estimates checked");
     }
 
     [Fact]
