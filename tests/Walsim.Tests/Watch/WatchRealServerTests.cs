@@ -25,7 +25,8 @@ namespace Walsim.Tests.Watch;
 /// <c>predict_linear</c> on pg_wal's size against a 128MB volume ten minutes ahead. Required: walsim's "slot lost
 /// within 6h" alert fires after the consumer stopped and before the server invalidates the slot (both lead times
 /// printed); the healthy model never disagrees while a second watcher told max_slot_wal_keep_size=2MB does; and a
-/// server restart during the watch loses no sample (the --append file's numbers run on, one gap marked).
+/// server restart during the watch loses no sample (the --append file's numbers run on, one gap marked). A watch the
+/// machine stalled is reported and run again, not judged (<see cref="Disturbance"/>).
 /// </summary>
 public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
 {
@@ -150,11 +151,11 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
     /// here (a quiet machine, a build beside, two busy loops beside): the samples' longest hole 1.3-2.0 s (3.0 s beside
     /// the busy loops), the consumer seen moving at most 1.4 s apart, a forecast taking 0.011-0.013 s (median; at most
     /// 0.27 s, 2.8 s beside the busy loops) and never older than 3.0-4.0 s, scrapes at most 1.04 s apart, no rule
-    /// evaluation missed, polls at most 1.5 s apart — and the alert 76.1-79.4 s before the loss. A link that stalled longer than <see cref="StalledRecording.Limit"/> (a
-    /// forecast: that beyond its 2-s schedule), or a forecast that failed once forecasts were being made, means the
-    /// machine stalled the watch: its alert times say nothing about walsim. Holes in the samples count up to the restart
-    /// (it makes one on purpose); the consumer's moves until it stopped; the rest from its stop to the loss, where the
-    /// alert is due.
+    /// evaluation missed, polls at most 1.5 s apart — and the alert 76.1-79.4 s before the loss. A link that stalled
+    /// longer than <see cref="StalledRecording.Limit"/> (a forecast: that beyond its 2-s schedule), or a forecast that
+    /// failed once forecasts were being made, means the machine stalled the watch: its alert times say nothing about
+    /// walsim. Holes in the samples count up to the restart (it makes one on purpose); the consumer's moves until it
+    /// stopped; the rest from its stop to the loss, where the alert is due.
     /// </summary>
     private static string? Disturbance(DateTimeOffset origin, DateTimeOffset consumerStopped, DateTimeOffset lostAt, IReadOnlyList<SampleFrame> beforeRestart,
         IReadOnlyList<DateTimeOffset> moves, ForecastLog forecasts, IReadOnlyList<DateTimeOffset> scrapes, double missedEvaluations, IReadOnlyList<DateTimeOffset> polls)
