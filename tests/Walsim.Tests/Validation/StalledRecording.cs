@@ -25,16 +25,30 @@ internal static class StalledRecording
             $"no sample for {gap.Gap.TotalSeconds:0.0} s from {(gap.At - frames[0].Server.ServerTime).TotalSeconds:0} s into the recording ({frames.Count} samples)");
     }
 
+    /// <summary>Why events that come every second or so cannot be judged (scrapes, polls, a consumer's moves):
+    /// the longest time between <paramref name="from"/>, the <paramref name="times"/> after it and <paramref name="to"/>,
+    /// if over <paramref name="limit"/> (<see cref="Limit"/> unless given), said in seconds from <paramref name="origin"/>;
+    /// or null.</summary>
+    public static string? Hole(string what, IEnumerable<DateTimeOffset> times, DateTimeOffset from, DateTimeOffset to, DateTimeOffset origin, TimeSpan? limit = null)
+    {
+        var points = times.Where(t => t > from && t < to).Order().Prepend(from).Append(to).ToList();
+        var gap = points.Zip(points.Skip(1), (a, b) => (At: a, Gap: b - a)).MaxBy(g => g.Gap);
+        return gap.Gap <= (limit ?? Limit) ? null : string.Create(CultureInfo.InvariantCulture,
+            $"no {what} for {gap.Gap.TotalSeconds:0.0} s from {(gap.At - origin).TotalSeconds:0} s into the recording");
+    }
+
     /// <summary>Runs <paramref name="attempt"/> (numbered from 1; it returns a <see cref="Stall"/> or null once judged)
-    /// until one is judged, at most <see cref="Attempts"/> times; fails naming every stall when none could be.</summary>
-    public static async Task RunAsync(ITestOutputHelper output, Func<int, Task<string?>> attempt, Action? betweenAttempts = null)
+    /// until one is judged, at most <see cref="Attempts"/> times; fails naming every stall when none could be.
+    /// <paramref name="stalled"/> says what the stall disturbed, in the report of each attempt run again.</summary>
+    public static async Task RunAsync(ITestOutputHelper output, Func<int, Task<string?>> attempt, Action? betweenAttempts = null,
+        string stalled = "the machine stalled the sampler and the server")
     {
         var disturbed = new List<string>();
         for (var n = 1; n <= Attempts; n++)
         {
             if (await attempt(n) is not { } stall) return;
             disturbed.Add($"attempt {n}: {stall}");
-            output.WriteLine($"{disturbed[^1]}: the machine stalled the sampler and the server; not judged, run again");
+            output.WriteLine($"{disturbed[^1]}: {stalled}; not judged, run again");
             betweenAttempts?.Invoke();
         }
         Assert.Fail($"every attempt was disturbed by a stalled machine, none could be judged: {string.Join("; ", disturbed)}");
