@@ -85,8 +85,12 @@ foreach (var v in bands)
     var withFile = Stopwatch.StartNew();
     using (var sink = new FileSink(path)) Simulation.Run(scenario, v, sink);
     withFile.Stop();
+    // ROWS_SHA256=1 prints a digest of each band's timeline file (after the timings): a speed change must leave it as it was.
+    var digest = "";
+    if (Environment.GetEnvironmentVariable("ROWS_SHA256") == "1")
+        using (var file = File.OpenRead(path)) digest = " rows " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file))[..16];
     File.Delete(path);
-    Console.WriteLine(string.Create(ci, $"{v,-8} {r.Policy.Band,-10} {sw.Elapsed.TotalSeconds,9:0.000} {cpu,6:0.00} {withFile.Elapsed.TotalSeconds,8:0.000} {r.Summary.Checkpoints + r.Summary.SkippedCheckpoints,12} {counting.Rows,9} {alloc,9:0} {r.Summary.PeakPgWalBytes,12}"));
+    Console.WriteLine(string.Create(ci, $"{v,-8} {r.Policy.Band,-10} {sw.Elapsed.TotalSeconds,9:0.000} {cpu,6:0.00} {withFile.Elapsed.TotalSeconds,8:0.000} {r.Summary.Checkpoints + r.Summary.SkippedCheckpoints,12} {counting.Rows,9} {alloc,9:0} {r.Summary.PeakPgWalBytes,12}{digest}"));
 }
 total.Stop();
 Console.WriteLine(string.Create(ci, $"all bands, both runs: {total.Elapsed.TotalSeconds:0.000} s; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB; GC heap now {GC.GetTotalMemory(true) / 1048576.0:0.0} MB"));
