@@ -449,11 +449,21 @@ internal sealed partial class Server
             Lsn r;
             if (s == seen) (r, passed) = (seenAt, true);
             else r = passed && laterLogicalAsBefore && s.FollowPass == _followPass ? s.RequiredBeforeFollow : RequiredLsn(s, lastSaved, skipInvalidated);
-            if (r.IsValid && (!min.IsValid || r < min)) min = r;
+            min = LowerRequired(min, r);
         }
+        SetSlotMinimum(min);
+    }
+
+    /// <summary>A recompute's result (<c>XLogSetReplicationSlotMinimumLSN</c>); the wal_status watch follows the slots.</summary>
+    private void SetSlotMinimum(Lsn min)
+    {
         _slotMin = min;
         _statusWatchDirty = true;
     }
+
+    /// <summary>The lower of a minimum so far and what one slot adds to it; <see cref="Lsn.Invalid"/> adds nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Lsn LowerRequired(Lsn min, Lsn r) => r.IsValid && (!min.IsValid || r < min) ? r : min;
 
     /// <summary>What one slot adds to <see cref="ComputeRequiredLsn"/>'s minimum (<see cref="Lsn.Invalid"/> = nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per slot per recompute
