@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Walsim.Simulator.Engine;
 
 /// <summary>What <see cref="Retention.RemoveOldXlogFiles"/> did.</summary>
@@ -190,6 +192,7 @@ public readonly struct WalAvailability
     }
 
     /// <summary><c>GetWALAvailability(target)</c>: reserved, extended, unreserved or lost (null for an invalid target).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per slot per row: see Lsn's comparisons
     public WalStatus StatusOf(Lsn target)
     {
         if (!target.IsValid) return WalStatus.Null;
@@ -203,6 +206,7 @@ public readonly struct WalAvailability
     /// invalidated slot is <c>lost</c>; a slot whose WAL is gone but whose walsender is still attached shows
     /// <c>unreserved</c> (it may yet catch up before the next checkpoint); <c>safe_wal_size</c> is NULL when lost.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per slot per row: see Lsn's comparisons
     public (WalStatus Status, ByteCount? SafeWalSize) SlotColumns(Lsn restartLsn, bool invalidated, bool active)
     {
         var status = invalidated ? WalStatus.Lost : StatusOf(restartLsn);
@@ -212,6 +216,7 @@ public readonly struct WalAvailability
     }
 
     /// <summary><c>safe_wal_size</c> of a slot at <paramref name="restartLsn"/>: null without a cap; negative past it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per slot per row: see Lsn's comparisons
     public ByteCount? SafeWalSizeOf(Lsn restartLsn)
     {
         if (!_capped) return null;

@@ -34,13 +34,19 @@ internal sealed partial class Server
         // BufferSync writes the buffers dirty at the start (BM_CHECKPOINT_NEEDED); later ones wait for the next checkpoint.
         var write = _scenario.CheckpointWrite.WithDirtyBuffers(_dirtyBuffers);
         _dirtyBuffers = false;
-        if (_policy.SlotMinimumSampling == SlotMinimumSampling.LastSavedRestartLsn)
+        if (_minimumUsesLastSaved)
         {
-            // CheckPointReplicationSlots saves dirty slots: last_saved_restart_lsn := restart_lsn (ca307d5cec).
+            // CheckPointReplicationSlots saves dirty slots: last_saved_restart_lsn := restart_lsn (ca307d5cec); the
+            // minimum is then recomputed when one was saved. That recompute (ComputeRequiredLsn, no slot seen elsewhere)
+            // is gathered in the saving loop: a second pass over every slot at every checkpoint was band 18's extra cost.
             var changed = false;
+            var min = Lsn.Invalid;
             foreach (var s in Slots)
+            {
                 if (s.LastSavedRestartLsn != s.RestartLsn) { s.LastSavedRestartLsn = s.RestartLsn; changed = true; }
-            if (changed) ComputeRequiredLsn();
+                min = LowerRequired(min, RequiredLsn(s, lastSaved: true, _minimumSkipsInvalidated));
+            }
+            if (changed) SetSlotMinimum(min);
         }
 
         if (cause == CheckpointCause.Immediate)

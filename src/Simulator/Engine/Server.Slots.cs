@@ -449,11 +449,21 @@ internal sealed partial class Server
             Lsn r;
             if (s == seen) (r, passed) = (seenAt, true);
             else r = passed && laterLogicalAsBefore && s.FollowPass == _followPass ? s.RequiredBeforeFollow : RequiredLsn(s, lastSaved, skipInvalidated);
-            if (r.IsValid && (!min.IsValid || r < min)) min = r;
+            min = LowerRequired(min, r);
         }
+        SetSlotMinimum(min);
+    }
+
+    /// <summary>A recompute's result (<c>XLogSetReplicationSlotMinimumLSN</c>); the wal_status watch follows the slots.</summary>
+    private void SetSlotMinimum(Lsn min)
+    {
         _slotMin = min;
         _statusWatchDirty = true;
     }
+
+    /// <summary>The lower of a minimum so far and what one slot adds to it; <see cref="Lsn.Invalid"/> adds nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Lsn LowerRequired(Lsn min, Lsn r) => r.IsValid && (!min.IsValid || r < min) ? r : min;
 
     /// <summary>What one slot adds to <see cref="ComputeRequiredLsn"/>'s minimum (<see cref="Lsn.Invalid"/> = nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per slot per recompute
@@ -474,19 +484,25 @@ internal sealed partial class Server
     /// </summary>
     private Lsn? ComputeStatusWatch()
     {
-        if (!_policy.ReportsWalStatus) return null;
+        if (!_reportsWalStatus) return null;
         var keepSegs = _seg.MegabytesToSegments(_settings.MaxWalSizeMb) + 1;
         var capped = _settings.MaxSlotWalKeepSizeMb >= 0;
         var k = Math.Max(_seg.MegabytesToSegments(_settings.MaxSlotWalKeepSizeMb), _seg.MegabytesToSegments(_settings.WalKeepSizeMb));
-        ulong best = ulong.MaxValue;
+        // The slot that changes first is the lowest restart_lsn not yet extended (and, with a cap, not yet unreserved):
+        // the segment of the lowest position is the lowest segment, so one comparison per slot and one conversion after
+        // (run whenever a slot moved, up to three times per checkpoint on 17+).
+        ulong notExtended = ulong.MaxValue, notUnreserved = ulong.MaxValue;
         foreach (var s in Slots)
         {
             if (s.Invalidated != InvalidationCause.None || !s.RestartLsn.IsValid) continue;
-            var t = _seg.SegmentOf(s.RestartLsn).Value;
+            var r = s.RestartLsn.Value;
             // With a cap below max_wal_size a slot goes from reserved straight to unreserved: watch both.
-            if (s.FirstExtended is null) best = Math.Min(best, t + keepSegs + 1);
-            if (s.FirstUnreserved is null && capped) best = Math.Min(best, t + k + 1);
+            if (r < notExtended && s.FirstExtended is null) notExtended = r;
+            if (capped && r < notUnreserved && s.FirstUnreserved is null) notUnreserved = r;
         }
+        var best = ulong.MaxValue;
+        if (notExtended != ulong.MaxValue) best = _seg.SegmentOf(new Lsn(notExtended)).Value + keepSegs + 1;
+        if (notUnreserved != ulong.MaxValue) best = Math.Min(best, _seg.SegmentOf(new Lsn(notUnreserved)).Value + k + 1);
         return best == ulong.MaxValue ? null : _seg.StartOf(new SegmentNumber(best));
     }
 

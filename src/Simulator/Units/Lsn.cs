@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Walsim.Simulator.Units;
 
@@ -12,7 +13,7 @@ public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
 {
     public static readonly Lsn Invalid = new(0);
 
-    public bool IsValid => Value != 0;
+    public bool IsValid { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Value != 0; } // as the comparisons below
 
     public static Lsn Parse(string text) =>
         TryParse(text, out var lsn) ? lsn : throw new FormatException($"expected an LSN like 0/16B3748, got \"{text}\"");
@@ -57,10 +58,14 @@ public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
     public static ByteCount operator -(Lsn a, Lsn b) => new(unchecked((long)(a.Value - b.Value)));
     public static Lsn operator +(Lsn a, ByteCount b) => new(checked((ulong)((long)a.Value + b.Bytes)));
     public static Lsn operator -(Lsn a, ByteCount b) => new(checked((ulong)((long)a.Value - b.Bytes)));
-    public static bool operator <(Lsn a, Lsn b) => a.Value < b.Value;
-    public static bool operator >(Lsn a, Lsn b) => a.Value > b.Value;
-    public static bool operator <=(Lsn a, Lsn b) => a.Value <= b.Value;
-    public static bool operator >=(Lsn a, Lsn b) => a.Value >= b.Value;
+    // Compared per slot at every row and recompute. Left to itself the JIT inlines them, or not, by the profile of the
+    // first work a process runs: after a band-12 simulation (no wal_status, no last_saved_restart_lsn) the comparisons
+    // on band 18's paths were calls (band-year benchmark, band 18 after 12: 1.08 -> 1.00 s with these four and the
+    // wal_status helpers marked).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool operator <(Lsn a, Lsn b) => a.Value < b.Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool operator >(Lsn a, Lsn b) => a.Value > b.Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool operator <=(Lsn a, Lsn b) => a.Value <= b.Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool operator >=(Lsn a, Lsn b) => a.Value >= b.Value;
     public static Lsn Max(Lsn a, Lsn b) => a >= b ? a : b;
     public static Lsn Min(Lsn a, Lsn b) => a <= b ? a : b;
 }

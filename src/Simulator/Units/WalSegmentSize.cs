@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Walsim.Simulator.Units;
 
@@ -30,6 +31,7 @@ public readonly record struct WalSegmentSize
     public ByteCount Size => new(Bytes);
 
     /// <summary><c>XLByteToSeg</c>: the segment holding byte <paramref name="lsn"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per slot per row: see Lsn's comparisons
     public SegmentNumber SegmentOf(Lsn lsn) => new(lsn.Value >> _shift);
 
     /// <summary><c>XLByteToPrevSeg</c>: the segment holding the byte just before <paramref name="lsn"/>.</summary>
