@@ -115,12 +115,14 @@ public static class HaComparison
         var modelRel = m.CopyConfirmed is { } cc ? Signed(cc, m.ConsumerPosition) : 0;
         var serverRel = o.SlotOnNewPrimary ? Signed(o.CopyConfirmed, o.ConsumerConfirmed) : 0;
         fields.Add(new HaField("copy confirmed_flush − consumer's confirmed (= − copy lag behind the primary's slot)", modelRel, serverRel, tol));
-        // With the bgwriter's clocks together (WarmUpFor), the copy's restart_lsn is the same running_xacts record on
-        // both sides (within a few bytes in the CI runs); what is left is P: the server's lies past the last row by
-        // the WAL written before the event (0–32 kB: a switchover's checkpoints), the model's at its insert. Unless a
-        // record came within one interval and one consumer period before the consumer stopped: then whether the slot,
-        // and the copy's last sync, took it is the uncontrolled phase again, and the two sides may hold from records
-        // 15 s of WAL apart. (One after the stop is decoded by nobody before the event.)
+        // With the bgwriter's clocks together (WarmUpFor), what this field tests is which running_xacts record the copy
+        // holds from: the model's records are placed where the server's lay, so the same record gives the same bytes
+        // (within 311 bytes in the CI runs: the server's P lies past its last row by a shutdown checkpoint), and the
+        // next or previous record is 15 s of WAL away. The common tolerance (one interval and one consumer period,
+        // well under 15 s) tells them apart and leaves room for WAL the old primary may write after the last row (an
+        // autovacuum's). Unless a record came within one interval and one consumer period before the consumer
+        // stopped: then whether the slot, and the copy's last sync, took it is the uncontrolled phase again, and the
+        // two sides may hold from records 15 s of WAL apart. (One after the stop is decoded by nobody before the event.)
         var restartTol = RecordNearTheStop(o) ? tol + (long)Math.Ceiling(o.WriteBytesPerSecond * RunningXactsInterval.TotalSeconds) : tol;
         fields.Add(new HaField("WAL held by the copy on the new primary at promotion (P − restart_lsn)",
             m.CopyRestart is { IsValid: true } cr ? Signed(result.Failovers[0].SwitchPoint, cr) : 0,

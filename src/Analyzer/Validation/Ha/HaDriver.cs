@@ -119,8 +119,8 @@ public static partial class HaDriver
         var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var eventAt = Now();
         var rate = (oldInsert - startLsn).Bytes / eventAt;
-        var bgwriterRx = await FirstBgWriterRunningXacts(a, startLsn, ct);
-        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx})");
+        var bgwriterRx = await FirstBgWriterRunningXacts(b, startLsn, ct);
+        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b)");
         if (ev == HaEvent.Switchover) await cluster.SwitchoverAsync(ct);
         else await cluster.CrashAsync(ct);
         if (!await Poll.UntilAsync(() => HaEnvironment.WritableAsync(b, ct), Patience, TimeSpan.FromMilliseconds(250), ct))
@@ -163,15 +163,17 @@ public static partial class HaDriver
     /// <summary>
     /// The first xl_running_xacts after <paramref name="from"/> that the bgwriter logged (<c>BackgroundWriterMain</c>:
     /// every LOG_SNAPSHOT_INTERVAL_MS while important WAL is written, on a clock its last record of the set-up
-    /// started), read with pg_walinspect; a checkpoint's own (<c>CreateCheckPoint</c> logs it just before the
-    /// checkpoint record, whose prev_lsn it is) is skipped. Invalid if there is none.
+    /// started), read with pg_walinspect from the WAL the standby replayed; a checkpoint's own (<c>CreateCheckPoint</c>
+    /// logs it just before the checkpoint record, whose prev_lsn it is) is skipped. Invalid if there is none. Read on
+    /// the standby, not on a: the first call after CREATE EXTENSION sets hint bits on catalog pages, which a primary
+    /// with wal_log_hints (Patroni's default) logs as full-page images — up to 32 kB between the last row and P.
     /// </summary>
     private static async Task<Lsn> FirstBgWriterRunningXacts(string cs, Lsn from, CancellationToken ct)
     {
         await using var c = await Open(cs, ct);
         await using var cmd = new NpgsqlCommand(
             $"""
-            WITH w AS MATERIALIZED (SELECT start_lsn, prev_lsn, record_type FROM pg_get_wal_records_info('{from}', pg_current_wal_flush_lsn()))
+            WITH w AS MATERIALIZED (SELECT start_lsn, prev_lsn, record_type FROM pg_get_wal_records_info('{from}', pg_last_wal_replay_lsn()))
             SELECT min(r.start_lsn)::text FROM w r
             WHERE r.record_type = 'RUNNING_XACTS' AND NOT EXISTS (SELECT 1 FROM w k WHERE k.record_type = 'CHECKPOINT_ONLINE' AND k.prev_lsn = r.start_lsn)
             """, c);
