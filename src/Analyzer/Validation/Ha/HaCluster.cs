@@ -48,6 +48,9 @@ public static class HaEnvironment
         var missing = new List<string>();
         if (!File.Exists(Path.Combine(DebianBin, "postgres")) || !File.Exists(Path.Combine(DebianBin, "pg_ctl")))
             missing.Add($"Debian's PostgreSQL 15 ({DebianBin}; apt-get install postgresql-15)");
+        // HaDriver reads the bgwriter's running_xacts with it (the postgresql-15 package ships it).
+        else if (!File.Exists(Path.Combine(DebianLib, "pg_walinspect.so")))
+            missing.Add($"pg_walinspect ({DebianLib}/pg_walinspect.so; apt-get install --reinstall postgresql-15)");
         if (m == HaMechanism.Patroni)
         {
             if (!File.Exists("/usr/bin/patroni") || !File.Exists("/usr/bin/patronictl")) missing.Add("Patroni (/usr/bin/patroni; apt-get install patroni)");

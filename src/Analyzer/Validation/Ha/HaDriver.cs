@@ -12,14 +12,16 @@ public sealed record HaSample(double At, string Node, bool Primary, Lsn Position
 
 /// <summary>What one HA run observed (docs/design/failover.md §4.4): the workload, the consumer, the event and what
 /// the consumer got from the new primary. S = the consumer's last confirmed position on the old primary; P = the
-/// new primary's switch point (its timeline history); C = the slot on the new primary at promotion.</summary>
+/// new primary's switch point (its timeline history); C = the slot on the new primary at promotion.
+/// <c>BgWriterRunningXacts</c>: the first xl_running_xacts the bgwriter logged on a after the workload started (invalid
+/// if none): the phase of its 15 s clock, which the run does not control and the model is given.</summary>
 public sealed record HaObservation(
     HaMechanism Mechanism, HaEvent Event, string Description, TimeSpan Interval, PgVersion Version,
     double WriteBytesPerSecond, double ConsumerPeriod, double ConsumerStoppedAt, double EventAt,
     Lsn ConsumerConfirmed, Lsn OldPrimaryInsert, Lsn SwitchPoint,
     bool SlotOnNewPrimary, Lsn CopyRestart, Lsn CopyConfirmed, Lsn RecreatedAt,
     int RowsCommitted, int RowsBefore, int RowsAfter, int RowsTwice, int RowsMissed, int RowsTwiceByPosition,
-    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples)
+    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts)
 {
     /// <summary>Where decoding resumed: the copy's confirmed_flush (the consumer asks for 0/0), or a re-created slot's start.</summary>
     public Lsn ResumeAt => SlotOnNewPrimary ? CopyConfirmed : RecreatedAt;
@@ -56,6 +58,7 @@ public static partial class HaDriver
         await using (var c = await Open(a, ct))
         {
             await Exec(c, "CREATE TABLE t (id bigint PRIMARY KEY, pad text)", ct);
+            await Exec(c, "CREATE EXTENSION IF NOT EXISTS pg_walinspect", ct);
             await cluster.CreateSlotAsync(c, ct);
         }
         // The copy must exist on b before the run, and already follow the primary's slot, as the model's copy does
@@ -116,7 +119,8 @@ public static partial class HaDriver
         var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var eventAt = Now();
         var rate = (oldInsert - startLsn).Bytes / eventAt;
-        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s)");
+        var bgwriterRx = await FirstBgWriterRunningXacts(b, startLsn, ct);
+        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b)");
         if (ev == HaEvent.Switchover) await cluster.SwitchoverAsync(ct);
         else await cluster.CrashAsync(ct);
         if (!await Poll.UntilAsync(() => HaEnvironment.WritableAsync(b, ct), Patience, TimeSpan.FromMilliseconds(250), ct))
@@ -153,7 +157,27 @@ public static partial class HaDriver
             rate, ConsumerPeriod.TotalSeconds, stoppedAt, eventAt, s, oldInsert, p,
             copy.Confirmed.IsValid, copy.Restart, copy.Confirmed, recreated,
             onB.Count, got.Count, again.Count, got.Intersect(again).Count(), onB.Count(id => !got.Contains(id) && !again.Contains(id)),
-            before.Count(x => x.CommitEnd > resume), peak, samples);
+            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx);
+    }
+
+    /// <summary>
+    /// The first xl_running_xacts after <paramref name="from"/> that the bgwriter logged (<c>BackgroundWriterMain</c>:
+    /// every LOG_SNAPSHOT_INTERVAL_MS while important WAL is written, on a clock its last record of the set-up
+    /// started), read with pg_walinspect from the WAL the standby replayed; a checkpoint's own (<c>CreateCheckPoint</c>
+    /// logs it just before the checkpoint record, whose prev_lsn it is) is skipped. Invalid if there is none. Read on
+    /// the standby, not on a: the first call after CREATE EXTENSION sets hint bits on catalog pages, which a primary
+    /// with wal_log_hints (Patroni's default) logs as full-page images — up to 32 kB between the last row and P.
+    /// </summary>
+    private static async Task<Lsn> FirstBgWriterRunningXacts(string cs, Lsn from, CancellationToken ct)
+    {
+        await using var c = await Open(cs, ct);
+        await using var cmd = new NpgsqlCommand(
+            $"""
+            WITH w AS MATERIALIZED (SELECT start_lsn, prev_lsn, record_type FROM pg_get_wal_records_info('{from}', pg_last_wal_replay_lsn()))
+            SELECT min(r.start_lsn)::text FROM w r
+            WHERE r.record_type = 'RUNNING_XACTS' AND NOT EXISTS (SELECT 1 FROM w k WHERE k.record_type = 'CHECKPOINT_ONLINE' AND k.prev_lsn = r.start_lsn)
+            """, c);
+        return await cmd.ExecuteScalarAsync(ct) is string lsn ? Lsn.Parse(lsn) : Lsn.Invalid;
     }
 
     /// <summary>The largest lag of b's copy behind a's slot (confirmed_flush) while the consumer ran, from samples of

@@ -1,0 +1,74 @@
+using Walsim.Analyzer.Validation.Ha;
+using Walsim.Simulator.Units;
+using Walsim.Simulator.Versions;
+
+namespace Walsim.Tests.Validation;
+
+/// <summary>
+/// <c>walsim validate --ha</c>'s model side (HaComparison), fed what Patroni 3.0.2 on Debian's 15.20 (modelled as
+/// 15.18, the newest 15 walsim knows) showed in a switchover on the CI machine: 13208 B/s of writes from 0/82BB1C, the
+/// SQL consumer stopped at 16.0 s having confirmed S = 0/860618, the writes stopped at 0/867598 and the switchover
+/// came at 18.5 s, P = 0/8676C0. The bgwriter's first xl_running_xacts of the run was at 0/83C6B0 and its next one
+/// came after the event, so the slot on a — and its copy on b — kept restart_lsn 0/83C6B0 from 4 s on: the new primary
+/// held P − 0/83C6B0 = 176144 bytes.
+/// </summary>
+public class HaComparisonTests
+{
+    private static HaObservation Observed(Lsn bgwriterRunningXacts) => new(
+        HaMechanism.Patroni, HaEvent.Switchover, "Patroni 3.0.2 (loop_wait 5 s)", TimeSpan.FromSeconds(5), PgVersion.Parse("15.18"),
+        WriteBytesPerSecond: 13208, ConsumerPeriod: 1, ConsumerStoppedAt: 16.0, EventAt: 18.5,
+        ConsumerConfirmed: Lsn.Parse("0/860618"), OldPrimaryInsert: Lsn.Parse("0/867598"), SwitchPoint: Lsn.Parse("0/8676C0"),
+        SlotOnNewPrimary: true, CopyRestart: Lsn.Parse("0/83C6B0"), CopyConfirmed: Lsn.Parse("0/860618"), RecreatedAt: Lsn.Invalid,
+        RowsCommitted: 180, RowsBefore: 156, RowsAfter: 24, RowsTwice: 0, RowsMissed: 0, RowsTwiceByPosition: 0,
+        PeakCopyLagBytes: 47504, Samples: [], BgWriterRunningXacts: bgwriterRunningXacts);
+
+    private static HaField Held(HaCase c) => c.Fields.Single(f => f.Field.StartsWith("WAL held by the copy", StringComparison.Ordinal));
+
+    [Fact]
+    public void The_models_bgwriter_runs_on_the_servers_15_s_clock()
+    {
+        // 0/867598 − 0/83C6B0 = 175848 bytes before the event: 13.314 s of 13208 B/s, so the record came at 5.186 s of
+        // the run. The model's bgwriter logs at every 15 s of simulated time: a warm-up of 60 + 9.814 s puts a tick there.
+        var o = Observed(Lsn.Parse("0/83C6B0"));
+        Assert.Equal(TimeSpan.FromMilliseconds(69_814), HaComparison.WarmUpFor(o));
+        Assert.Contains("at: 88314ms", HaComparison.ScenarioYaml(o), StringComparison.Ordinal); // the switchover, at 18.5 s
+    }
+
+    [Fact]
+    public void The_copy_holds_WAL_from_the_running_xacts_logged_before_the_consumers_last_call()
+    {
+        // The slot's restart_lsn moves only to running_xacts records (SnapBuildProcessRunningXacts), the copy follows it
+        // at Patroni's next loop: both at the record of 5.2 s, the next one (20.2 s) after the event. The model holds
+        // 175848 bytes (18.5 − 5.186 s of writes) plus P − the last insert on its side, the server 176144.
+        var c = HaComparison.Compare(Observed(Lsn.Parse("0/83C6B0")));
+        var held = Held(c);
+        Assert.InRange(held.Model, 176_144 - 1_000, 176_144 + 1_000);
+        Assert.False(HaComparison.RecordNearTheStop(c.Observed)); // 5.2 s and 20.2 s: none in 10..16 s
+        Assert.Equal(79_248, held.Tolerance); // 6 s of writes: one loop_wait and one consumer period, no running_xacts term
+        Assert.True(held.Agrees);
+    }
+
+    [Fact]
+    public void A_record_within_a_loop_and_a_consumer_period_of_the_stop_may_be_taken_on_one_side_only()
+    {
+        // A record 6.5 s of writes (85852 bytes) before the event came at 12.0 s, inside 16.0 − 5 − 1 = 10.0 s .. 16.0 s:
+        // whether Patroni's last loop before the event copied the slot's move to it is the loop's phase, which the run
+        // does not control, so the field allows the 15 s between it and the record before (79248 + 198120 bytes).
+        var c = HaComparison.Compare(Observed(Lsn.Parse("0/867598") - new ByteCount(85_852)));
+        Assert.True(HaComparison.RecordNearTheStop(c.Observed));
+        Assert.Equal(79_248 + 198_120, Held(c).Tolerance);
+    }
+
+    [Fact]
+    public void Without_the_servers_record_the_model_keeps_its_own_clock_and_the_15_s_term()
+    {
+        // What the model did before it was given the server's record: a warm-up of exactly four ticks puts one on the
+        // workload's start, the next at 15 s, which the consumer's call at 16 s took: the copy held 18.5 − 15 = 3.5 s of
+        // writes (46228 bytes), 130 kB short of the server's. Only the 15 s term of the tolerance (198120 bytes) hid it.
+        var c = HaComparison.Compare(Observed(Lsn.Invalid));
+        Assert.Equal(TimeSpan.FromSeconds(60), HaComparison.WarmUpFor(c.Observed));
+        Assert.InRange(Held(c).Model, 46_228 - 1_000, 46_228 + 1_000);
+        Assert.True(HaComparison.RecordNearTheStop(c.Observed));
+        Assert.Equal(79_248 + 198_120, Held(c).Tolerance);
+    }
+}
