@@ -43,6 +43,27 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         await d.WaitForReplayAsync(Ct);
     }
 
+    /// <summary>
+    /// CHECKPOINT on the standby once a newer primary checkpoint has been replayed: a restartpoint from that
+    /// checkpoint's redo. Usually the CHECKPOINT performs it. But the segments replayed before asked the checkpointer
+    /// for restartpoints of their own (XLogCheckpointNeeded), and each is skipped only when the checkpointer gets to
+    /// it; on a loaded machine one can still be pending when the checkpoint record is replayed, and the checkpointer
+    /// then performs it from that record first — the CHECKPOINT is skipped, "already performed at" the same redo.
+    /// Either way the standby restarted from the newest checkpoint, with the same outcome (CreateRestartPoint does not
+    /// look at who asked); the driver compares whichever restartpoint the log shows.
+    /// </summary>
+    private async Task RestartsFromNewestAsync(StandbyDriver d, ReplicaSet set)
+    {
+        var redo = await PrimaryRedoAsync(d);
+        if (!await d.StandbyCheckpointAsync(Ct))
+        {
+            output.WriteLine($"restartpoint from {redo}: performed by the checkpointer before the CHECKPOINT asked");
+            Assert.Equal(redo, set.Standby.Log.SkippedRestartpoints[^1].PerformedAt);
+        }
+        Assert.Equal(redo, d.Standby.RedoLsn);
+        Assert.Equal((Lsn?)redo, LastRestartpoint(set).RedoLsn);
+    }
+
     /// <summary>17+: a logical slot with failover = true (the fifth argument), decoded by test_decoding.</summary>
     private static Task CreateFailoverSlotAsync(StandbyDriver d, string name) =>
         d.PrimaryAsync($"SELECT pg_create_logical_replication_slot('{name}', 'test_decoding', false, false, true)", Ct);
@@ -113,7 +134,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         Assert.Equal(backupRedo, set.Standby.Log.SkippedRestartpoints[^1].PerformedAt);
 
         await ReplayedPrimaryCheckpointAsync(d, 4);
-        Assert.True(await d.StandbyCheckpointAsync(Ct));
+        await RestartsFromNewestAsync(d, set);
         Assert.Equal(((0, 0, 2), 5120L, 5120L), (Counts(LastRestartpoint(set)), LastRestartpoint(set).DistanceKb, LastRestartpoint(set).EstimateKb));
         Assert.Equal(6, d.Standby.Files.Count);
         var first = d.Standby.RedoLsn;
@@ -123,7 +144,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         Assert.Equal(first, set.Standby.Log.SkippedRestartpoints[^1].PerformedAt);
 
         await ReplayedPrimaryCheckpointAsync(d, 6);
-        Assert.True(await d.StandbyCheckpointAsync(Ct));
+        await RestartsFromNewestAsync(d, set);
         Assert.Equal((0, 3, 3), Counts(LastRestartpoint(set)));
         Assert.Equal(7, d.Standby.Files.Count);
 
@@ -135,7 +156,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         await d.WaitForReceiveAsync(Ct);
         var paused = d.Standby;
         Assert.Equal(5UL, Seg.SegmentOf(paused.Received).Value - Seg.SegmentOf(paused.Replayed).Value);
-        Assert.True(await d.StandbyCheckpointAsync(Ct));
+        await RestartsFromNewestAsync(d, set);
         Assert.Equal((0, 3, 0), Counts(LastRestartpoint(set)));
         var redo = d.Standby.RedoLsn;
         Assert.Equal(Seg.SegmentOf(redo), d.Standby.Files.Oldest);
@@ -146,7 +167,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
 
         await d.ResumeReplayAsync(Ct);
         await ReplayedPrimaryCheckpointAsync(d, 0);
-        Assert.True(await d.StandbyCheckpointAsync(Ct));
+        await RestartsFromNewestAsync(d, set);
         Assert.Equal((0, 0, 2), Counts(LastRestartpoint(set)));
 
         AssertAgrees(d, restartpoints: 4);
@@ -185,7 +206,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         var behind = d.Standby.Slot("cascade")!;
         Assert.Equal(("reserved", (long?)((long)(Seg.SegmentOf(backupRedo).Value + 3) * Seg.Bytes)), (behind.WalStatus, behind.SafeWalSize));
 
-        Assert.True(await d.StandbyCheckpointAsync(Ct));
+        await RestartsFromNewestAsync(d, set);
         var rp = LastRestartpoint(set);
         var invalidation = Assert.Single(rp.Invalidations);
         Assert.Equal(("cascade", (Lsn?)backupRedo), (invalidation.Slot, invalidation.RestartLsn));
@@ -285,7 +306,7 @@ public class StandbyRealServerTests(ITestOutputHelper output)
         await CreateFailoverSlotAsync(d, "idle");
         await d.PrimaryAsync("CREATE TABLE t (x int)", Ct);
         await ReplayedPrimaryCheckpointAsync(d, 0);
-        Assert.True(await d.StandbyCheckpointAsync(Ct));
+        await RestartsFromNewestAsync(d, set);
         var remote = (await Primary("cdc"))!;
         Assert.True(remote.Failover && remote.CatalogXmin is not null);
         var standbyRedo = d.Standby.RedoLsn;
