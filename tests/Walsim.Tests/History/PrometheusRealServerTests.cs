@@ -27,7 +27,7 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
 {
     private const int BytesPerSecond = 256 * 1024;
     private readonly int ExporterPort = LoopbackPorts.Free(), PrometheusPort = LoopbackPorts.Free();
-    private static readonly TimeSpan Recorded = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Recorded = TimeSpan.FromSeconds(60), LateAfter = TimeSpan.FromSeconds(20);
     private readonly string _dir = Directory.CreateTempSubdirectory("walsim-prometheus-").FullName;
     private readonly List<Process> _processes = [];
 
@@ -65,9 +65,10 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
         await StartExporterAndPrometheusAsync(cluster, attempt);
 
         var file = Path.Combine(_dir, $"samples-{attempt}.csv");
+        var startedAt = DateTimeOffset.UtcNow;
         using var stop = new CancellationTokenSource(Recorded);
         var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stop.Token);
-        var late = CreateLaterAsync(cluster, TimeSpan.FromSeconds(20), stop.Token);
+        var late = CreateLaterAsync(cluster, LateAfter, stop.Token);
         var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
         using (var writer = SampleFileWriter.Open(file, append: false))
         await using (var source = new NpgsqlSampleSource(connection))
@@ -77,10 +78,13 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
             await sampler.RunAsync(stop.Token);
         }
         await load;
-        await late;
+        var lateAt = await late;
         var frames = SampleFrames.Group(SampleFile.Read(file)).ToList();
+        if (StalledRecording.Stall(frames, startedAt, startedAt + Recorded) is { } stall) return stall;
+        if (lateAt is null || lateAt.Value - (startedAt + LateAfter) > StalledRecording.Limit)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"the slot 'late' was created {(lateAt is { } l ? $"{(l - startedAt).TotalSeconds:0.0} s into the recording" : "after it ended")}, not {LateAfter.TotalSeconds:0} s");
         var (first, last) = (frames[0].Server.ServerTime, frames[^1].Server.ServerTime);
-        if (StalledRecording.Stall(frames) is { } stall) return stall;
         await Task.Delay(TimeSpan.FromSeconds(2)); // the last scrape stored
 
         // The same minutes from Prometheus: up to the last sample, as far back as the first.
@@ -206,11 +210,14 @@ public sealed class PrometheusRealServerTests(ITestOutputHelper output) : IDispo
 
 
 
-    private static async Task CreateLaterAsync(ThrowawayCluster cluster, TimeSpan after, CancellationToken ct)
+    /// <summary>Creates the slot 'late' <paramref name="after"/> into the recording; returns when it did (null if the
+    /// recording ended first).</summary>
+    private static async Task<DateTimeOffset?> CreateLaterAsync(ThrowawayCluster cluster, TimeSpan after, CancellationToken ct)
     {
-        try { await Task.Delay(after, ct); } catch (OperationCanceledException) { return; }
+        try { await Task.Delay(after, ct); } catch (OperationCanceledException) { return null; }
         await using var c = await cluster.ConnectAsync(CancellationToken.None);
         await Exec(c, "SELECT pg_create_physical_replication_slot('late', true)");
+        return DateTimeOffset.UtcNow;
     }
 
     private static async Task Exec(NpgsqlConnection c, string sql)
