@@ -76,6 +76,7 @@ public sealed class PrometheusClient : IDisposable
     private readonly Uri _base;
     private readonly string _name;
     private readonly Stopwatch _queryTime = new();
+    private MemoryStream? _spareBody; // the last answer's buffer, for the next: a chunk of a hundred slots is 160 MB
 
     public PrometheusClient(Uri baseUrl, PrometheusQuery query, string name)
     {
@@ -161,7 +162,8 @@ public sealed class PrometheusClient : IDisposable
 
     /// <summary>One range query of at most <see cref="MaxPointsPerSeries"/> points per series.</summary>
     public List<PromSeries> QueryRangeChunk(string promql, long startMs, long endMs, long stepMs) =>
-        Get("api/v1/query_range", $"query={Uri.EscapeDataString(promql)}&start={Seconds(startMs)}&end={Seconds(endMs)}&step={Seconds(stepMs)}");
+        Get("api/v1/query_range", $"query={Uri.EscapeDataString(promql)}&start={Seconds(startMs)}&end={Seconds(endMs)}&step={Seconds(stepMs)}",
+            points: (int)Math.Clamp((endMs - startMs) / Math.Max(1, stepMs) + 1, 1, MaxPointsPerSeries));
 
     /// <summary><c>/api/v1/query</c> at <paramref name="atMs"/>: a vector (one point per series) or, for a range
     /// selector, a matrix of the raw samples.</summary>
@@ -170,7 +172,7 @@ public sealed class PrometheusClient : IDisposable
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);
 
-    private List<PromSeries> Get(string path, string form)
+    private List<PromSeries> Get(string path, string form, int points = 1)
     {
         _queryTime.Start();
         try
@@ -193,11 +195,21 @@ public sealed class PrometheusClient : IDisposable
             }
             using (response)
             {
-                var body = ReadBody(response);
-                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                    throw new HistorySourceException(_name, HistoryProblem.Missing,
-                        $"Prometheus refused the query ({(int)response.StatusCode} {response.ReasonPhrase}): give --bearer-token-file FILE, or WALSIM_PROMETHEUS_USER and WALSIM_PROMETHEUS_PASSWORD in the environment");
-                return Parse(body, (int)response.StatusCode, path);
+                // One buffer reused from answer to answer (the next chunk is fetched on another thread while the last
+                // one's frames are built, hence the exchange).
+                var buffer = Interlocked.Exchange(ref _spareBody, null) ?? new MemoryStream();
+                try
+                {
+                    var body = ReadBody(response, buffer);
+                    if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                        throw new HistorySourceException(_name, HistoryProblem.Missing,
+                            $"Prometheus refused the query ({(int)response.StatusCode} {response.ReasonPhrase}): give --bearer-token-file FILE, or WALSIM_PROMETHEUS_USER and WALSIM_PROMETHEUS_PASSWORD in the environment");
+                    return Parse(body, (int)response.StatusCode, path, points);
+                }
+                finally
+                {
+                    _spareBody = buffer;
+                }
             }
         }
         finally
@@ -206,11 +218,11 @@ public sealed class PrometheusClient : IDisposable
         }
     }
 
-    private static ArraySegment<byte> ReadBody(HttpResponseMessage response)
+    private static ArraySegment<byte> ReadBody(HttpResponseMessage response, MemoryStream buffer)
     {
         using var stream = response.Content.ReadAsStream();
-        var length = response.Content.Headers.ContentLength;
-        var buffer = length is { } n and > 0 and < int.MaxValue ? new MemoryStream((int)n) : new MemoryStream();
+        buffer.SetLength(0);
+        if (response.Content.Headers.ContentLength is { } n and > 0 and < int.MaxValue && buffer.Capacity < n) buffer.Capacity = (int)n;
         stream.CopyTo(buffer);
         return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
@@ -220,8 +232,9 @@ public sealed class PrometheusClient : IDisposable
     /// or an error answer (<c>{"status":"error","error":"…"}</c>) into an exception quoting Prometheus. A small
     /// scanner of its own rather than a general JSON reader: the points are nearly all of the bytes, and reading each
     /// <c>[t,"v"]</c> as four tokens made the JSON the slowest part of a month's history.
+    /// <paramref name="points"/>: the points a series is expected to hold (its lists are made that size at once).
     /// </summary>
-    public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path)
+    public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path, int points = 1)
     {
         var result = new List<PromSeries>();
         string? error = null, errorType = null, state = null;
@@ -239,7 +252,7 @@ public sealed class PrometheusClient : IDisposable
                         case "status": state = r.StringOrNull(); break;
                         case "error": error = r.StringOrNull(); break;
                         case "errorType": errorType = r.StringOrNull(); break;
-                        case "data": ReadData(ref r, result); break;
+                        case "data": ReadData(ref r, result, points); break;
                         default: r.SkipValue(); break;
                     }
                 } while (r.NextMember((byte)'}'));
@@ -255,7 +268,7 @@ public sealed class PrometheusClient : IDisposable
         return result;
     }
 
-    private static void ReadData(ref Scanner r, List<PromSeries> result)
+    private static void ReadData(ref Scanner r, List<PromSeries> result, int points)
     {
         if (r.TryNull()) return;
         r.Expect((byte)'{');
@@ -267,15 +280,15 @@ public sealed class PrometheusClient : IDisposable
             if (key != "result") { r.SkipValue(); continue; }
             r.Expect((byte)'[');
             if (r.TryEnd((byte)']')) continue;
-            do result.Add(ReadSeries(ref r)); while (r.NextMember((byte)']'));
+            do result.Add(ReadSeries(ref r, points)); while (r.NextMember((byte)']'));
         } while (r.NextMember((byte)'}'));
     }
 
-    private static PromSeries ReadSeries(ref Scanner r)
+    private static PromSeries ReadSeries(ref Scanner r, int points)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        var times = new List<long>();
-        var values = new List<double>();
+        var times = new List<long>(points);
+        var values = new List<double>(points);
         r.Expect((byte)'{');
         if (!r.TryEnd((byte)'}'))
             do
@@ -413,19 +426,87 @@ public sealed class PrometheusClient : IDisposable
         {
             Expect((byte)'[');
             Space();
-            if (!Utf8Parser.TryParse(_s[_i..], out double seconds, out var used)) throw new FormatException($"expected a time at byte {_i}");
+            if (!TryMilliseconds(_s[_i..], out var ms, out var used))
+            {
+                if (!Utf8Parser.TryParse(_s[_i..], out double seconds, out used)) throw new FormatException($"expected a time at byte {_i}");
+                ms = (long)Math.Round(seconds * 1000);
+            }
             _i += used;
             Expect((byte)',');
             Expect((byte)'"');
             var end = _s[_i..].IndexOf((byte)'"');
             if (end < 0) throw new FormatException("a value does not end");
             var text = _s.Slice(_i, end);
-            if (!Utf8Parser.TryParse(text, out double value, out used) || used != text.Length)
+            if (!TryShortDecimal(text, out var value) && (!Utf8Parser.TryParse(text, out value, out used) || used != text.Length))
                 value = Encoding.ASCII.GetString(text) switch { "+Inf" => double.PositiveInfinity, "-Inf" => double.NegativeInfinity, _ => double.NaN };
             _i += end + 1;
             Expect((byte)']');
-            times.Add((long)Math.Round(seconds * 1000));
+            times.Add(ms);
             values.Add(value);
+        }
+
+        /// <summary>
+        /// A scrape time as Prometheus writes it, whole seconds with up to three decimals (<c>1733330000</c>,
+        /// <c>1733330000.123</c>), read straight to milliseconds: the same as <c>Math.Round(seconds * 1000)</c> of the
+        /// parsed double (under 10^12 s its error is far below half a millisecond), without the general parser.
+        /// False for anything else (a sign, an exponent, more decimals), which the general parser then reads.
+        /// </summary>
+        private static bool TryMilliseconds(ReadOnlySpan<byte> s, out long ms, out int used)
+        {
+            ms = 0;
+            var i = 0;
+            while (i < s.Length && (uint)(s[i] - '0') <= 9 && i < 12) ms = ms * 10 + (s[i++] - '0');
+            used = i;
+            if (i == 0) return false;
+            var decimals = 0;
+            if (i < s.Length && s[i] == (byte)'.')
+            {
+                i++;
+                while (i < s.Length && (uint)(s[i] - '0') <= 9 && decimals < 3)
+                {
+                    ms = ms * 10 + (s[i++] - '0');
+                    decimals++;
+                }
+                if (decimals == 0) return false;
+            }
+            if (i < s.Length && ((uint)(s[i] - '0') <= 9 || s[i] is (byte)'.' or (byte)'e' or (byte)'E')) return false;
+            for (; decimals < 3; decimals++) ms *= 10;
+            used = i;
+            return true;
+        }
+
+        private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+        /// <summary>
+        /// A value of at most 15 digits in all, with or without decimals (<c>-1</c>, <c>42</c>, <c>1234.5678</c>), the
+        /// whole of <paramref name="s"/>: its digits are an exact double, and so is the power of ten, so one division
+        /// rounds once — the correctly rounded value the general parser gives (Clinger's fast path). False for
+        /// anything else (longer, an exponent, NaN, ±Inf, <c>-0</c>), left to the general parser.
+        /// </summary>
+        private static bool TryShortDecimal(ReadOnlySpan<byte> s, out double value)
+        {
+            value = 0;
+            var i = 0;
+            var negative = s.Length > 0 && s[0] == (byte)'-';
+            if (negative) i++;
+            long digits = 0;
+            int count = 0, decimals = -1;
+            for (; i < s.Length; i++)
+            {
+                var c = s[i];
+                if ((uint)(c - '0') <= 9)
+                {
+                    if (++count > 15) return false;
+                    digits = digits * 10 + (c - '0');
+                    if (decimals >= 0) decimals++;
+                }
+                else if (c == (byte)'.' && decimals < 0 && count > 0) decimals = 0;
+                else return false;
+            }
+            if (count == 0 || decimals == 0 || (negative && digits == 0)) return false;
+            var magnitude = decimals > 0 ? digits / PowersOfTen[decimals] : digits;
+            value = negative ? -magnitude : magnitude;
+            return true;
         }
 
         public void SkipValue()
