@@ -163,16 +163,16 @@ public sealed class PrometheusClient : IDisposable
     /// <summary>One range query of at most <see cref="MaxPointsPerSeries"/> points per series.</summary>
     public List<PromSeries> QueryRangeChunk(string promql, long startMs, long endMs, long stepMs) =>
         Get("api/v1/query_range", $"query={Uri.EscapeDataString(promql)}&start={Seconds(startMs)}&end={Seconds(endMs)}&step={Seconds(stepMs)}",
-            points: (int)Math.Clamp((endMs - startMs) / Math.Max(1, stepMs) + 1, 1, MaxPointsPerSeries));
+            promql, points: (int)Math.Clamp((endMs - startMs) / Math.Max(1, stepMs) + 1, 1, MaxPointsPerSeries));
 
     /// <summary><c>/api/v1/query</c> at <paramref name="atMs"/>: a vector (one point per series) or, for a range
     /// selector, a matrix of the raw samples.</summary>
     public List<PromSeries> Query(string promql, long atMs) =>
-        Get("api/v1/query", $"query={Uri.EscapeDataString(promql)}&time={Seconds(atMs)}");
+        Get("api/v1/query", $"query={Uri.EscapeDataString(promql)}&time={Seconds(atMs)}", promql);
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);
 
-    private List<PromSeries> Get(string path, string form, int points = 1)
+    private List<PromSeries> Get(string path, string form, string promql, int points = 1)
     {
         _queryTime.Start();
         try
@@ -204,7 +204,7 @@ public sealed class PrometheusClient : IDisposable
                     if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
                         throw new HistorySourceException(_name, HistoryProblem.Missing,
                             $"Prometheus refused the query ({(int)response.StatusCode} {response.ReasonPhrase}): give --bearer-token-file FILE, or WALSIM_PROMETHEUS_USER and WALSIM_PROMETHEUS_PASSWORD in the environment");
-                    return Parse(body, (int)response.StatusCode, path, points);
+                    return Parse(body, (int)response.StatusCode, path, points, promql);
                 }
                 finally
                 {
@@ -232,9 +232,10 @@ public sealed class PrometheusClient : IDisposable
     /// or an error answer (<c>{"status":"error","error":"…"}</c>) into an exception quoting Prometheus. A small
     /// scanner of its own rather than a general JSON reader: the points are nearly all of the bytes, and reading each
     /// <c>[t,"v"]</c> as four tokens made the JSON the slowest part of a month's history.
-    /// <paramref name="points"/>: the points a series is expected to hold (its lists are made that size at once).
+    /// <paramref name="points"/>: the points a series is expected to hold (its lists are made that size at once);
+    /// <paramref name="query"/>: the PromQL asked, named with the series and field when the answer is malformed.
     /// </summary>
-    public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path, int points = 1)
+    public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path, int points = 1, string? query = null)
     {
         var result = new List<PromSeries>();
         string? error = null, errorType = null, state = null;
@@ -260,7 +261,7 @@ public sealed class PrometheusClient : IDisposable
         catch (FormatException e)
         {
             throw new HistorySourceException(_name, HistoryProblem.Unrecognised,
-                $"{path} answered HTTP {status} with something that is not the Prometheus API's JSON ({e.Message}); check that the URL is a Prometheus server");
+                $"{path}{(query is null ? "" : $" for {query}")} answered HTTP {status} with something that is not the Prometheus API's JSON ({e.Message}); check that the URL is a Prometheus server");
         }
         if (state != "success")
             throw new HistorySourceException(_name, status is 400 or 422 ? HistoryProblem.Unsuitable : HistoryProblem.Missing,
@@ -290,10 +291,13 @@ public sealed class PrometheusClient : IDisposable
         var times = new List<long>(points);
         var values = new List<double>(points);
         r.Expect((byte)'{');
-        if (!r.TryEnd((byte)'}'))
+        if (r.TryEnd((byte)'}')) return new PromSeries(labels, times, values);
+        string? key = null;
+        try
+        {
             do
             {
-                var key = r.String();
+                key = r.String();
                 r.Expect((byte)':');
                 switch (key)
                 {
@@ -320,6 +324,13 @@ public sealed class PrometheusClient : IDisposable
                         break;
                 }
             } while (r.NextMember((byte)'}'));
+        }
+        catch (FormatException e) when (key is not null)
+        {
+            // Which series and which of its points: the labels read so far (Prometheus writes "metric" first).
+            var point = key is "values" or "value" ? $" point {times.Count + 1} of" : "";
+            throw new FormatException($"{e.Message}, in \"{key}\"{point} the series {{{string.Join(",", labels.Select(kv => $"{kv.Key}=\"{kv.Value}\""))}}}", e);
+        }
         return new PromSeries(labels, times, values);
     }
 
