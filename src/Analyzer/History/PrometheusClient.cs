@@ -486,13 +486,17 @@ public sealed class PrometheusClient : IDisposable
             return true;
         }
 
-        private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+        private static readonly double[] PowersOfTen =
+            [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19];
 
         /// <summary>
-        /// A value of at most 15 digits in all, with or without decimals (<c>-1</c>, <c>42</c>, <c>1234.5678</c>), the
-        /// whole of <paramref name="s"/>: its digits are an exact double, and so is the power of ten, so one division
-        /// rounds once — the correctly rounded value the general parser gives (Clinger's fast path). False for
-        /// anything else (longer, an exponent, NaN, ±Inf, <c>-0</c>), left to the general parser.
+        /// A value of at most 19 digits in all, with or without decimals (<c>-1</c>, <c>42</c>, <c>1234.5678</c>,
+        /// <c>5435817238528.123</c>), the whole of <paramref name="s"/>, as the correctly rounded double the general
+        /// parser gives. Up to 15 digits they are an exact double, and so is the power of ten, so one division rounds
+        /// once (Clinger's fast path); 16-19 digits with decimals (Go's shortest form of a fractional LSN) are
+        /// divided the same way and the result kept only when exact integer arithmetic shows it is the nearest
+        /// double (<see cref="IsNearest"/>). False for anything else (longer, an exponent, NaN, ±Inf, <c>-0</c>, the
+        /// rare rejected candidate), left to the general parser.
         /// </summary>
         private static bool TryShortDecimal(ReadOnlySpan<byte> s, out double value)
         {
@@ -500,24 +504,61 @@ public sealed class PrometheusClient : IDisposable
             var i = 0;
             var negative = s.Length > 0 && s[0] == (byte)'-';
             if (negative) i++;
-            long digits = 0;
+            ulong digits = 0;
             int count = 0, decimals = -1;
             for (; i < s.Length; i++)
             {
                 var c = s[i];
                 if ((uint)(c - '0') <= 9)
                 {
-                    if (++count > 15) return false;
-                    digits = digits * 10 + (c - '0');
+                    if (++count > 19) return false;
+                    digits = digits * 10 + (uint)(c - '0');
                     if (decimals >= 0) decimals++;
                 }
                 else if (c == (byte)'.' && decimals < 0 && count > 0) decimals = 0;
                 else return false;
             }
             if (count == 0 || decimals == 0 || (negative && digits == 0)) return false;
-            var magnitude = decimals > 0 ? digits / PowersOfTen[decimals] : digits;
+            double magnitude;
+            if (count <= 15) magnitude = decimals > 0 ? digits / PowersOfTen[decimals] : digits;
+            else if (decimals > 0 && digits > 0)
+            {
+                // The quotient of the rounded digits is within an ulp or so of the value: it, or a neighbour, is the
+                // nearest double; anything else goes to the general parser.
+                magnitude = digits / PowersOfTen[decimals];
+                if (!IsNearest(digits, decimals, magnitude))
+                {
+                    var below = Math.BitDecrement(magnitude);
+                    var above = Math.BitIncrement(magnitude);
+                    if (IsNearest(digits, decimals, below)) magnitude = below;
+                    else if (IsNearest(digits, decimals, above)) magnitude = above;
+                    else return false;
+                }
+            }
+            else return false;
             value = negative ? -magnitude : magnitude;
             return true;
+        }
+
+        /// <summary>
+        /// Whether <paramref name="candidate"/> = M·2^e is the double nearest to <paramref name="digits"/> / 10^
+        /// <paramref name="decimals"/> (ties to an even M): whether that value lies between the midpoints
+        /// (2M ± 1)·2^(e-1), compared exactly as digits·2^(1-e) against (2M ± 1)·10^decimals in 128-bit integers.
+        /// False (undecided) outside the range where both fit (e from -63 to 0: values from about 2^-11 to 2^53) and at
+        /// a power of two, where the gap below is half the gap above.
+        /// </summary>
+        private static bool IsNearest(ulong digits, int decimals, double candidate)
+        {
+            var bits = BitConverter.DoubleToInt64Bits(candidate);
+            var biased = (int)((bits >> 52) & 0x7FF);
+            var mantissa = (ulong)(bits & 0xF_FFFF_FFFF_FFFF) | (1UL << 52);
+            var shift = 1 - (biased - 1075); // 1 - e, with candidate = mantissa · 2^e
+            if (biased == 0 || shift is < 1 or > 64 || mantissa == 1UL << 52) return false;
+            var value = (UInt128)digits << shift;
+            var power = (UInt128)(ulong)PowersOfTen[decimals];
+            var low = (UInt128)(2 * mantissa - 1) * power;
+            var high = (UInt128)(2 * mantissa + 1) * power;
+            return (value > low && value < high) || ((value == low || value == high) && (mantissa & 1) == 0);
         }
 
         public void SkipValue()
