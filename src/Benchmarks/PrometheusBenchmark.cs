@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Walsim.Analyzer.History;
 using Walsim.Analyzer.Live;
@@ -40,7 +41,7 @@ internal static class PrometheusBenchmark
         Console.WriteLine(string.Create(ci,
             $"fit: median {ByteCount.Format((long)fit.Report.Rates.MedianBytesPerSecond)}/s, cycle {(fit.Report.Cycle.Accepted ? "accepted" : "rejected")}; stalled slots {input.Slots.Count(s => s.Consumer == ConsumerState.Stalled)}"));
         Console.WriteLine(string.Create(ci,
-            $"raw queries {history.QueryTime.TotalSeconds:0.00} s (of which the fake server writing JSON {fake.Writing.TotalSeconds:0.00} s); frames {read.TotalSeconds:0.00} s; load and fit {total.Elapsed.TotalSeconds:0.00} s (target < 30 s), {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.00} s of processor time"));
+            $"raw queries {history.QueryTime.TotalSeconds:0.00} s (of which the fake server writing JSON {fake.Writing.TotalSeconds:0.00} s); frames {read.TotalSeconds:0.00} s; load and fit {total.Elapsed.TotalSeconds:0.00} s (target < 30 s), {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.00} s of processor time{(fake.WritingCpu is { } w ? $" (the fake server's {w.TotalSeconds:0.00} s)" : "")}"));
     }
 
     /// <summary>Answers the queries <see cref="PrometheusHistory"/> sends (recognised by their shape) from a formula.</summary>
@@ -50,9 +51,14 @@ internal static class PrometheusBenchmark
         private const long Segment = 16 * 1048576;
         private const string Target = "\"instance\":\"db1:9187\",\"job\":\"postgres\"";
         private readonly Stopwatch _writing = new();
+        private TimeSpan? _writingCpu = ThreadCpu() is null ? null : TimeSpan.Zero;
 
         public long Bytes { get; private set; }
         public TimeSpan Writing => _writing.Elapsed;
+
+        /// <summary>The processor time of the fake's JSON writing (its thread's clock; null where there is none), so
+        /// that walsim's own share of the run's processor time can be told.</summary>
+        public TimeSpan? WritingCpu => _writingCpu;
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             Task.FromResult(Send(request, cancellationToken));
@@ -62,8 +68,10 @@ internal static class PrometheusBenchmark
             var form = request.Content!.ReadAsStringAsync(cancellationToken).GetAwaiter().GetResult().Split('&')
                 .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1].Replace('+', ' ')));
             _writing.Start();
+            var cpuBefore = ThreadCpu();
             var q = form["query"];
-            var body = new MemoryStream(q.Contains("walsim_slot_", StringComparison.Ordinal) ? 160 << 20 : 1 << 20);
+            var body = Interlocked.Exchange(ref _spare, null) ?? new MemoryStream(q.Contains("walsim_slot_", StringComparison.Ordinal) ? 160 << 20 : 1 << 20);
+            body.SetLength(0);
             body.Write("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":["u8);
             var first = true;
             if (request.RequestUri!.AbsolutePath.EndsWith("/query_range", StringComparison.Ordinal))
@@ -71,8 +79,45 @@ internal static class PrometheusBenchmark
             else Instant(body, q, Seconds(form["time"]), ref first);
             body.Write("]}}"u8);
             _writing.Stop();
+            if (ThreadCpu() - cpuBefore is { } spent) _writingCpu += spent;
             Bytes += body.Length;
-            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length) };
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new Answer(this, body) };
+        }
+
+        // One buffer for the answers, taken back when the client is done with one (walsim disposes each response
+        // after reading it): a fresh 160 MB buffer per slot query cost the machine's two cores page faults.
+        private MemoryStream? _spare;
+
+        private sealed class Answer(FakePrometheus owner, MemoryStream body) : ByteArrayContent(body.GetBuffer(), 0, (int)body.Length)
+        {
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) owner._spare = body;
+                base.Dispose(disposing);
+            }
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct Timespec
+        {
+            public long Seconds, Nanoseconds;
+        }
+
+        [DllImport("libc", EntryPoint = "clock_gettime")]
+        private static extern int ClockGetTime(int clock, out Timespec time);
+
+        /// <summary>The calling thread's processor time (Linux's CLOCK_THREAD_CPUTIME_ID); null elsewhere.</summary>
+        private static TimeSpan? ThreadCpu()
+        {
+            if (!OperatingSystem.IsLinux()) return null;
+            try
+            {
+                return ClockGetTime(3, out var t) == 0 ? TimeSpan.FromTicks(t.Seconds * TimeSpan.TicksPerSecond + t.Nanoseconds / 100) : null;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return null;
+            }
         }
 
         private static long Seconds(string s) => (long)double.Parse(s, CultureInfo.InvariantCulture);
@@ -153,7 +198,7 @@ internal static class PrometheusBenchmark
             {
                 // Raw samples of the last hour: the scrape interval.
                 var times = Enumerable.Range(0, 3600 / stepS).Select(k => at - 3600 + (long)k * stepS + stepS).ToArray();
-                Series(body, $"\"__name__\":\"walsim_wal_lsn_bytes\",{Target}", times, Head, ref first);
+                Series(body, $"\"__name__\":\"walsim_wal_lsn_bytes\",{Target}", times, k => Head(times[k]), ref first);
             }
             else throw new InvalidOperationException($"the fake Prometheus does not answer {q}");
         }
@@ -164,19 +209,32 @@ internal static class PrometheusBenchmark
             for (var t = from; t <= to; t += step)
                 if (t >= startS && t <= endS) times.Add(t);
             var grid = times.ToArray();
-            var heads = new Dictionary<long, double>(grid.Length);
-            foreach (var t in grid) heads[t] = Head(t);
+            var heads = Array.ConvertAll(grid, Head);
             if (q.StartsWith("timestamp(", StringComparison.Ordinal))
-                Series(body, Target, grid, t => t, ref first);
+                Series(body, Target, grid, k => grid[k], ref first);
             else if (q.StartsWith("walsim_wal_lsn_bytes", StringComparison.Ordinal))
-                Series(body, $"\"__name__\":\"walsim_wal_lsn_bytes\",{Target}", grid, Head, ref first);
+                Series(body, $"\"__name__\":\"walsim_wal_lsn_bytes\",{Target}", grid, k => heads[k], ref first);
             else if (q.Contains("walsim_slot_", StringComparison.Ordinal))
             {
+                // The points of a slot that keeps up depend on slot % 10 alone: each such series is formatted once and
+                // its bytes copied for the other slots that share it (the same answer, at a ninth of the formatting).
+                var shared = new Dictionary<(string, int), byte[]>();
                 for (var s = 0; s < slots; s++)
                     foreach (var f in SlotFamilies)
                     {
                         var slot = s;
-                        Series(body, $"\"__name__\":\"{f}\",{Target},{SlotLabels(s)}", grid, t => Slot(f, slot, t, heads[t]), ref first);
+                        var labels = $"\"__name__\":\"{f}\",{Target},{SlotLabels(s)}";
+                        if (Stalled(s)) Series(body, labels, grid, k => Slot(f, slot, grid[k], heads[k]), ref first);
+                        else
+                        {
+                            if (!shared.TryGetValue((f, s % 10), out var points))
+                            {
+                                using var one = new MemoryStream();
+                                Points(one, grid, k => Slot(f, slot, grid[k], heads[k]));
+                                shared[(f, s % 10)] = points = one.ToArray();
+                            }
+                            Series(body, labels, points, ref first);
+                        }
                     }
             }
             else if (q.Contains("pg_settings_", StringComparison.Ordinal))
@@ -187,18 +245,39 @@ internal static class PrometheusBenchmark
             else if (q.Contains("walsim_", StringComparison.Ordinal))
             {
                 foreach (var f in ServerFamilies.Where(f => f != "walsim_wal_lsn_bytes" && q.Contains(f, StringComparison.Ordinal)))
-                    Series(body, $"\"__name__\":\"{f}\",{Target}", grid, t => Server(f, t, heads[t]), ref first);
+                    Series(body, $"\"__name__\":\"{f}\",{Target}", grid, k => Server(f, grid[k], heads[k]), ref first);
             }
             else throw new InvalidOperationException($"the fake Prometheus does not answer {q}");
         }
 
-        private static void Series(MemoryStream body, string labels, long[] times, Func<long, double> valueAt, ref bool first, bool instant = false)
+        private static void Series(MemoryStream body, string labels, long[] times, Func<int, double> valueAt, ref bool first, bool instant = false)
+        {
+            Open(body, labels, ref first, instant);
+            Points(body, times, valueAt);
+            if (!instant) body.WriteByte((byte)']');
+            body.WriteByte((byte)'}');
+        }
+
+        private static void Series(MemoryStream body, string labels, byte[] points, ref bool first)
+        {
+            Open(body, labels, ref first, instant: false);
+            body.Write(points);
+            body.WriteByte((byte)']');
+            body.WriteByte((byte)'}');
+        }
+
+        private static void Open(MemoryStream body, string labels, ref bool first, bool instant)
         {
             if (!first) body.WriteByte((byte)',');
             first = false;
             body.Write(Encoding.UTF8.GetBytes($"{{\"metric\":{{{labels}}},\"{(instant ? "value" : "values")}\":"));
-            Span<byte> buffer = stackalloc byte[64];
             if (!instant) body.WriteByte((byte)'[');
+        }
+
+        /// <summary><c>[t,"v"],…</c>: the points at <paramref name="times"/>, the value of the k-th given by <paramref name="valueAt"/>(k).</summary>
+        private static void Points(MemoryStream body, long[] times, Func<int, double> valueAt)
+        {
+            Span<byte> buffer = stackalloc byte[64];
             for (var k = 0; k < times.Length; k++)
             {
                 if (k > 0) body.WriteByte((byte)',');
@@ -208,7 +287,7 @@ internal static class PrometheusBenchmark
                 n += w;
                 buffer[n++] = (byte)',';
                 buffer[n++] = (byte)'"';
-                var v = valueAt(times[k]);
+                var v = valueAt(k);
                 if (v == Math.Floor(v) && Math.Abs(v) < 1e18) Utf8Formatter.TryFormat((long)v, buffer[n..], out w);
                 else Utf8Formatter.TryFormat(v, buffer[n..], out w);
                 n += w;
@@ -216,8 +295,6 @@ internal static class PrometheusBenchmark
                 buffer[n++] = (byte)']';
                 body.Write(buffer[..n]);
             }
-            if (!instant) body.WriteByte((byte)']');
-            body.WriteByte((byte)'}');
         }
     }
 }

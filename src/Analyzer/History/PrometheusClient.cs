@@ -76,6 +76,7 @@ public sealed class PrometheusClient : IDisposable
     private readonly Uri _base;
     private readonly string _name;
     private readonly Stopwatch _queryTime = new();
+    private MemoryStream? _spareBody; // the last answer's buffer, for the next: a chunk of a hundred slots is 160 MB
 
     public PrometheusClient(Uri baseUrl, PrometheusQuery query, string name)
     {
@@ -161,16 +162,17 @@ public sealed class PrometheusClient : IDisposable
 
     /// <summary>One range query of at most <see cref="MaxPointsPerSeries"/> points per series.</summary>
     public List<PromSeries> QueryRangeChunk(string promql, long startMs, long endMs, long stepMs) =>
-        Get("api/v1/query_range", $"query={Uri.EscapeDataString(promql)}&start={Seconds(startMs)}&end={Seconds(endMs)}&step={Seconds(stepMs)}");
+        Get("api/v1/query_range", $"query={Uri.EscapeDataString(promql)}&start={Seconds(startMs)}&end={Seconds(endMs)}&step={Seconds(stepMs)}",
+            promql, points: (int)Math.Clamp((endMs - startMs) / Math.Max(1, stepMs) + 1, 1, MaxPointsPerSeries));
 
     /// <summary><c>/api/v1/query</c> at <paramref name="atMs"/>: a vector (one point per series) or, for a range
     /// selector, a matrix of the raw samples.</summary>
     public List<PromSeries> Query(string promql, long atMs) =>
-        Get("api/v1/query", $"query={Uri.EscapeDataString(promql)}&time={Seconds(atMs)}");
+        Get("api/v1/query", $"query={Uri.EscapeDataString(promql)}&time={Seconds(atMs)}", promql);
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);
 
-    private List<PromSeries> Get(string path, string form)
+    private List<PromSeries> Get(string path, string form, string promql, int points = 1)
     {
         _queryTime.Start();
         try
@@ -193,11 +195,21 @@ public sealed class PrometheusClient : IDisposable
             }
             using (response)
             {
-                var body = ReadBody(response);
-                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                    throw new HistorySourceException(_name, HistoryProblem.Missing,
-                        $"Prometheus refused the query ({(int)response.StatusCode} {response.ReasonPhrase}): give --bearer-token-file FILE, or WALSIM_PROMETHEUS_USER and WALSIM_PROMETHEUS_PASSWORD in the environment");
-                return Parse(body, (int)response.StatusCode, path);
+                // One buffer reused from answer to answer (the next chunk is fetched on another thread while the last
+                // one's frames are built, hence the exchange).
+                var buffer = Interlocked.Exchange(ref _spareBody, null) ?? new MemoryStream();
+                try
+                {
+                    var body = ReadBody(response, buffer);
+                    if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                        throw new HistorySourceException(_name, HistoryProblem.Missing,
+                            $"Prometheus refused the query ({(int)response.StatusCode} {response.ReasonPhrase}): give --bearer-token-file FILE, or WALSIM_PROMETHEUS_USER and WALSIM_PROMETHEUS_PASSWORD in the environment");
+                    return Parse(body, (int)response.StatusCode, path, points, promql);
+                }
+                finally
+                {
+                    _spareBody = buffer;
+                }
             }
         }
         finally
@@ -206,11 +218,11 @@ public sealed class PrometheusClient : IDisposable
         }
     }
 
-    private static ArraySegment<byte> ReadBody(HttpResponseMessage response)
+    private static ArraySegment<byte> ReadBody(HttpResponseMessage response, MemoryStream buffer)
     {
         using var stream = response.Content.ReadAsStream();
-        var length = response.Content.Headers.ContentLength;
-        var buffer = length is { } n and > 0 and < int.MaxValue ? new MemoryStream((int)n) : new MemoryStream();
+        buffer.SetLength(0);
+        if (response.Content.Headers.ContentLength is { } n and > 0 and < int.MaxValue && buffer.Capacity < n) buffer.Capacity = (int)n;
         stream.CopyTo(buffer);
         return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
@@ -220,8 +232,10 @@ public sealed class PrometheusClient : IDisposable
     /// or an error answer (<c>{"status":"error","error":"…"}</c>) into an exception quoting Prometheus. A small
     /// scanner of its own rather than a general JSON reader: the points are nearly all of the bytes, and reading each
     /// <c>[t,"v"]</c> as four tokens made the JSON the slowest part of a month's history.
+    /// <paramref name="points"/>: the points a series is expected to hold (its lists are made that size at once);
+    /// <paramref name="query"/>: the PromQL asked, named with the series and field when the answer is malformed.
     /// </summary>
-    public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path)
+    public List<PromSeries> Parse(ReadOnlySpan<byte> json, int status, string path, int points = 1, string? query = null)
     {
         var result = new List<PromSeries>();
         string? error = null, errorType = null, state = null;
@@ -239,7 +253,7 @@ public sealed class PrometheusClient : IDisposable
                         case "status": state = r.StringOrNull(); break;
                         case "error": error = r.StringOrNull(); break;
                         case "errorType": errorType = r.StringOrNull(); break;
-                        case "data": ReadData(ref r, result); break;
+                        case "data": ReadData(ref r, result, points); break;
                         default: r.SkipValue(); break;
                     }
                 } while (r.NextMember((byte)'}'));
@@ -247,7 +261,7 @@ public sealed class PrometheusClient : IDisposable
         catch (FormatException e)
         {
             throw new HistorySourceException(_name, HistoryProblem.Unrecognised,
-                $"{path} answered HTTP {status} with something that is not the Prometheus API's JSON ({e.Message}); check that the URL is a Prometheus server");
+                $"{path}{(query is null ? "" : $" for {query}")} answered HTTP {status} with something that is not the Prometheus API's JSON ({e.Message}); check that the URL is a Prometheus server");
         }
         if (state != "success")
             throw new HistorySourceException(_name, status is 400 or 422 ? HistoryProblem.Unsuitable : HistoryProblem.Missing,
@@ -255,7 +269,7 @@ public sealed class PrometheusClient : IDisposable
         return result;
     }
 
-    private static void ReadData(ref Scanner r, List<PromSeries> result)
+    private static void ReadData(ref Scanner r, List<PromSeries> result, int points)
     {
         if (r.TryNull()) return;
         r.Expect((byte)'{');
@@ -267,20 +281,23 @@ public sealed class PrometheusClient : IDisposable
             if (key != "result") { r.SkipValue(); continue; }
             r.Expect((byte)'[');
             if (r.TryEnd((byte)']')) continue;
-            do result.Add(ReadSeries(ref r)); while (r.NextMember((byte)']'));
+            do result.Add(ReadSeries(ref r, points)); while (r.NextMember((byte)']'));
         } while (r.NextMember((byte)'}'));
     }
 
-    private static PromSeries ReadSeries(ref Scanner r)
+    private static PromSeries ReadSeries(ref Scanner r, int points)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        var times = new List<long>();
-        var values = new List<double>();
+        var times = new List<long>(points);
+        var values = new List<double>(points);
         r.Expect((byte)'{');
-        if (!r.TryEnd((byte)'}'))
+        if (r.TryEnd((byte)'}')) return new PromSeries(labels, times, values);
+        string? key = null;
+        try
+        {
             do
             {
-                var key = r.String();
+                key = r.String();
                 r.Expect((byte)':');
                 switch (key)
                 {
@@ -307,6 +324,13 @@ public sealed class PrometheusClient : IDisposable
                         break;
                 }
             } while (r.NextMember((byte)'}'));
+        }
+        catch (FormatException e) when (key is not null)
+        {
+            // Which series and which of its points: the labels read so far (Prometheus writes "metric" first).
+            var point = key is "values" or "value" ? $" point {times.Count + 1} of" : "";
+            throw new FormatException($"{e.Message}, in \"{key}\"{point} the series {{{string.Join(",", labels.Select(kv => $"{kv.Key}=\"{kv.Value}\""))}}}", e);
+        }
         return new PromSeries(labels, times, values);
     }
 
@@ -413,19 +437,128 @@ public sealed class PrometheusClient : IDisposable
         {
             Expect((byte)'[');
             Space();
-            if (!Utf8Parser.TryParse(_s[_i..], out double seconds, out var used)) throw new FormatException($"expected a time at byte {_i}");
+            if (!TryMilliseconds(_s[_i..], out var ms, out var used))
+            {
+                if (!Utf8Parser.TryParse(_s[_i..], out double seconds, out used)) throw new FormatException($"expected a time at byte {_i}");
+                ms = (long)Math.Round(seconds * 1000);
+            }
             _i += used;
             Expect((byte)',');
             Expect((byte)'"');
             var end = _s[_i..].IndexOf((byte)'"');
             if (end < 0) throw new FormatException("a value does not end");
             var text = _s.Slice(_i, end);
-            if (!Utf8Parser.TryParse(text, out double value, out used) || used != text.Length)
+            if (!TryShortDecimal(text, out var value) && (!Utf8Parser.TryParse(text, out value, out used) || used != text.Length))
                 value = Encoding.ASCII.GetString(text) switch { "+Inf" => double.PositiveInfinity, "-Inf" => double.NegativeInfinity, _ => double.NaN };
             _i += end + 1;
             Expect((byte)']');
-            times.Add((long)Math.Round(seconds * 1000));
+            times.Add(ms);
             values.Add(value);
+        }
+
+        /// <summary>
+        /// A scrape time as Prometheus writes it, whole seconds with up to three decimals (<c>1733330000</c>,
+        /// <c>1733330000.123</c>), read straight to milliseconds: the same as <c>Math.Round(seconds * 1000)</c> of the
+        /// parsed double (under 10^12 s its error is far below half a millisecond), without the general parser.
+        /// False for anything else (a sign, an exponent, more decimals), which the general parser then reads.
+        /// </summary>
+        private static bool TryMilliseconds(ReadOnlySpan<byte> s, out long ms, out int used)
+        {
+            ms = 0;
+            var i = 0;
+            while (i < s.Length && (uint)(s[i] - '0') <= 9 && i < 12) ms = ms * 10 + (s[i++] - '0');
+            used = i;
+            if (i == 0) return false;
+            var decimals = 0;
+            if (i < s.Length && s[i] == (byte)'.')
+            {
+                i++;
+                while (i < s.Length && (uint)(s[i] - '0') <= 9 && decimals < 3)
+                {
+                    ms = ms * 10 + (s[i++] - '0');
+                    decimals++;
+                }
+                if (decimals == 0) return false;
+            }
+            if (i < s.Length && ((uint)(s[i] - '0') <= 9 || s[i] is (byte)'.' or (byte)'e' or (byte)'E')) return false;
+            for (; decimals < 3; decimals++) ms *= 10;
+            used = i;
+            return true;
+        }
+
+        private static readonly double[] PowersOfTen =
+            [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19];
+
+        /// <summary>
+        /// A value of at most 19 digits in all, with or without decimals (<c>-1</c>, <c>42</c>, <c>1234.5678</c>,
+        /// <c>5435817238528.123</c>), the whole of <paramref name="s"/>, as the correctly rounded double the general
+        /// parser gives. Up to 15 digits they are an exact double, and so is the power of ten, so one division rounds
+        /// once (Clinger's fast path); 16-19 digits with decimals (Go's shortest form of a fractional LSN) are
+        /// divided the same way and the result kept only when exact integer arithmetic shows it is the nearest
+        /// double (<see cref="IsNearest"/>). False for anything else (longer, an exponent, NaN, ±Inf, <c>-0</c>, the
+        /// rare rejected candidate), left to the general parser.
+        /// </summary>
+        private static bool TryShortDecimal(ReadOnlySpan<byte> s, out double value)
+        {
+            value = 0;
+            var i = 0;
+            var negative = s.Length > 0 && s[0] == (byte)'-';
+            if (negative) i++;
+            ulong digits = 0;
+            int count = 0, decimals = -1;
+            for (; i < s.Length; i++)
+            {
+                var c = s[i];
+                if ((uint)(c - '0') <= 9)
+                {
+                    if (++count > 19) return false;
+                    digits = digits * 10 + (uint)(c - '0');
+                    if (decimals >= 0) decimals++;
+                }
+                else if (c == (byte)'.' && decimals < 0 && count > 0) decimals = 0;
+                else return false;
+            }
+            if (count == 0 || decimals == 0 || (negative && digits == 0)) return false;
+            double magnitude;
+            if (count <= 15) magnitude = decimals > 0 ? digits / PowersOfTen[decimals] : digits;
+            else if (decimals > 0 && digits > 0)
+            {
+                // The quotient of the rounded digits is within an ulp or so of the value: it, or a neighbour, is the
+                // nearest double; anything else goes to the general parser.
+                magnitude = digits / PowersOfTen[decimals];
+                if (!IsNearest(digits, decimals, magnitude))
+                {
+                    var below = Math.BitDecrement(magnitude);
+                    var above = Math.BitIncrement(magnitude);
+                    if (IsNearest(digits, decimals, below)) magnitude = below;
+                    else if (IsNearest(digits, decimals, above)) magnitude = above;
+                    else return false;
+                }
+            }
+            else return false;
+            value = negative ? -magnitude : magnitude;
+            return true;
+        }
+
+        /// <summary>
+        /// Whether <paramref name="candidate"/> = M·2^e is the double nearest to <paramref name="digits"/> / 10^
+        /// <paramref name="decimals"/> (ties to an even M): whether that value lies between the midpoints
+        /// (2M ± 1)·2^(e-1), compared exactly as digits·2^(1-e) against (2M ± 1)·10^decimals in 128-bit integers.
+        /// False (undecided) outside the range where both fit (e from -63 to 0: values from about 2^-11 to 2^53) and at
+        /// a power of two, where the gap below is half the gap above.
+        /// </summary>
+        private static bool IsNearest(ulong digits, int decimals, double candidate)
+        {
+            var bits = BitConverter.DoubleToInt64Bits(candidate);
+            var biased = (int)((bits >> 52) & 0x7FF);
+            var mantissa = (ulong)(bits & 0xF_FFFF_FFFF_FFFF) | (1UL << 52);
+            var shift = 1 - (biased - 1075); // 1 - e, with candidate = mantissa · 2^e
+            if (biased == 0 || shift is < 1 or > 64 || mantissa == 1UL << 52) return false;
+            var value = (UInt128)digits << shift;
+            var power = (UInt128)(ulong)PowersOfTen[decimals];
+            var low = (UInt128)(2 * mantissa - 1) * power;
+            var high = (UInt128)(2 * mantissa + 1) * power;
+            return (value > low && value < high) || ((value == low || value == high) && (mantissa & 1) == 0);
         }
 
         public void SkipValue()

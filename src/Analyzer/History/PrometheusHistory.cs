@@ -264,17 +264,22 @@ public sealed class PrometheusHistory : IRecordedHistory
             var data = next!.GetAwaiter().GetResult();
             var following = from + chunk;
             next = following <= _endMs ? Task.Run(() => Fetch(following, Math.Min(_endMs, following + chunk - _stepMs))) : null;
-            List<SampleFrame> frames;
-            try
+            // Each frame handed on as it is built: a chunk's 10,000 frames of 100 slots held at once outlived the
+            // young generation and made the collector copy them.
+            for (var i = 0; i < data.N; i++)
             {
-                frames = ChunkFrames(data, ref lastScrape);
+                SampleFrame? frame;
+                try
+                {
+                    frame = ChunkFrame(data, i, ref lastScrape);
+                }
+                catch
+                {
+                    next?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed: the error in hand is the one to report
+                    throw;
+                }
+                if (frame is not null) yield return frame;
             }
-            catch
-            {
-                next?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed: the error in hand is the one to report
-                throw;
-            }
-            foreach (var frame in frames) yield return frame;
         }
     }
 
@@ -298,21 +303,16 @@ public sealed class PrometheusHistory : IRecordedHistory
         return new Chunk(from, n, scrapes, heads, server, ReadSlots(from, to, n));
     }
 
-    private List<SampleFrame> ChunkFrames(Chunk chunk, ref long lastScrape)
+    /// <summary>The frame of grid point <paramref name="i"/> of a chunk; null where no new scrape is.</summary>
+    private SampleFrame? ChunkFrame(Chunk chunk, int i, ref long lastScrape)
     {
-        var (from, n, scrapes, heads, server, slots) = (chunk.From, chunk.N, chunk.Scrapes, chunk.Heads, chunk.Server, chunk.Slots);
-        var frames = new List<SampleFrame>();
-        var gap = 10 * _stepMs;
-        for (var i = 0; i < n; i++)
-        {
-            if (double.IsNaN(scrapes[i]) || double.IsNaN(heads[i])) continue;
-            var at = (long)Math.Round(scrapes[i] * 1000);
-            if (at <= lastScrape) continue; // the same scrape seen again through the lookback
-            var afterGap = lastScrape != long.MinValue && at - lastScrape > gap;
-            lastScrape = at;
-            frames.Add(Frame(from, i, at, afterGap, heads[i], server, slots));
-        }
-        return frames;
+        var (scrapes, heads) = (chunk.Scrapes, chunk.Heads);
+        if (double.IsNaN(scrapes[i]) || double.IsNaN(heads[i])) return null;
+        var at = (long)Math.Round(scrapes[i] * 1000);
+        if (at <= lastScrape) return null; // the same scrape seen again through the lookback
+        var afterGap = lastScrape != long.MinValue && at - lastScrape > 10 * _stepMs;
+        lastScrape = at;
+        return Frame(chunk.From, i, at, afterGap, heads[i], chunk.Server, chunk.Slots);
     }
 
     private SampleFrame Frame(long from, int i, long atMs, bool gap, double head, Dictionary<string, double[]> server, List<SlotSeries> slots)
