@@ -147,7 +147,9 @@ public sealed class WorkloadFit
     /// either way), and was rejected whenever it did;</item>
     /// <item>its F-test against the trend with its own AR(1) stays below the significance level divided by the number
     /// of periods tried (Bonferroni: trying many must not find a cycle in noise more often than one given period
-    /// would; the trend's own φ, not the cycle's smaller one, or a slow drift's wander passes for the signal);</item>
+    /// would; the trend's own φ, not the cycle's smaller one, or a slow drift's wander passes for the signal), and the
+    /// largest F over the periods stands out among trend + AR(1) series drawn at the trend's φ with its small-sample
+    /// bias removed (<see cref="CycleSearchNull"/>: estimated short, φ lets a strong drift through the F-test);</item>
     /// <item>it describes the log-rates better by BIC than level shifts (<see cref="LevelShifts.LevelsBic"/>: a load
     /// stepping between a few levels passes for a square wave).</item>
     /// </list>
@@ -234,6 +236,13 @@ public sealed class WorkloadFit
         var restricted = Regression.Fit(Design(c.Period, 0), y, runStart);
         var (_, p) = PartialF(restricted.Rss, c.Fit.Rss, 2, n - c.Fit.P);
         if (double.IsNaN(p) || p * tried >= o.SignificanceLevel) return null;
+        // F(2, n − 4) holds for a period given in advance and noise of known φ; the best of many periods, with the
+        // trend's φ estimated short of a strong drift's, passes for a cycle more often than that says (φ = 0.9 over 48
+        // buckets: 12 of 200). The searched F must also stand out among trend + AR(1) series at the trend's φ with its
+        // small-sample bias removed (CycleSearchNull: a parametric bootstrap, seeded from the data).
+        var bootstrapP = CycleSearchNull.PValue(y.ToArray(), busyK.ToArray(), runStart, spanBuckets,
+            CycleSearchNull.BiasCorrectedPhi(restricted.Phi, n), o.SignificanceLevel);
+        if (double.IsNaN(bootstrapP) || bootstrapP > o.SignificanceLevel) return null;
         // A load that steps between a few levels passes for a square wave; where levels describe it better by BIC
         // (the cycle's AR(1) innovations with its coefficients, the period, φ and σ, against levels with iid noise and
         // 2m + 2 parameters), it is not a cycle: the steps need not come back on that period.
