@@ -128,7 +128,7 @@ public sealed class WorkloadFit
         var rb = RateBuckets.Build(observations, bucket, o);
         if (o.DetectPeriod && DetectCyclePeriod(rb, o) is var (found, harmonics, ofRate))
             return FitBuckets(observations, o with { CyclePeriod = found, Harmonics = harmonics, CycleOfRate = ofRate, DetectPeriod = false, MinCyclePeriods = Math.Min(1, o.MinCyclePeriods) }, bucket, rb,
-                $"no --period given: a {found.Display()} cycle{(harmonics > 1 ? $" ({harmonics} harmonics)" : ofRate ? " (a sine of the rate)" : "")} found in the history (periods from 4 buckets to the whole history tried, Bonferroni-corrected F-test, BIC against level shifts)");
+                $"no --period given: a {found.Display()} cycle{(harmonics > 1 ? $" ({harmonics} harmonics)" : ofRate ? " (a sine of the rate)" : "")} found in the history (periods from 4 buckets to the whole history tried; Bonferroni-corrected F-test, then a bootstrap against trend + AR(1) drift; BIC against level shifts)");
         return FitBuckets(observations, o, bucket, rb, null);
     }
 
