@@ -39,9 +39,9 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
         {
             var file = Path.Combine(_dir, $"forgotten-{attempt}.csv");
             var clock = Stopwatch.StartNew();
-            var logged = await SampleUntilTheLossAsync(install!, file);
+            var (loadFrom, logged) = await SampleUntilTheLossAsync(install!, file);
             var frames = SampleFrames.Group(SampleFile.Read(file)).ToList();
-            if (StalledRecording.Stall(frames) is { } stall) return stall;
+            if (StalledRecording.Stall(frames, loadFrom) is { } stall) return stall;
             Judge(file, frames, logged, clock);
             return null;
         });
@@ -49,9 +49,9 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
 
     /// <summary>
     /// One throwaway cluster: the forgotten slot, the steady load, samples every second until 20 s after the loss
-    /// (or 100 s). Returns when the server logged the invalidation.
+    /// (or 100 s). Returns when the load began and when the server logged the invalidation.
     /// </summary>
-    private static async Task<DateTimeOffset?> SampleUntilTheLossAsync(PostgresInstall install, string file)
+    private static async Task<(DateTimeOffset LoadFrom, DateTimeOffset? Logged)> SampleUntilTheLossAsync(PostgresInstall install, string file)
     {
         KeyValuePair<string, string>[] settings =
         [
@@ -64,6 +64,7 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
 
         // Sampling stops 20 s after the slot is seen lost, or after 100 s whatever happens.
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(100));
+        var loadFrom = DateTimeOffset.UtcNow;
         var load = SteadyWal.WriteAsync(cluster, BytesPerSecond, stop.Token);
         var watch = StopAfterTheLossAsync(cluster, stop);
         var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
@@ -78,7 +79,7 @@ public sealed class BacktestRealServerTests(ITestOutputHelper output) : IDisposa
         await load;
         await watch;
         cluster.ReadLog();
-        return InvalidationLogged(cluster);
+        return (loadFrom, InvalidationLogged(cluster));
     }
 
     private void Judge(string file, List<SampleFrame> frames, DateTimeOffset? loggedAt, Stopwatch clock)
