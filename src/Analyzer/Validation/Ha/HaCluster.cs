@@ -65,6 +65,26 @@ public static class HaEnvironment
     public static int BasePort =>
         int.TryParse(Environment.GetEnvironmentVariable("WALSIM_HA_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 55600;
 
+    /// <summary>
+    /// Refuses to start on loopback ports something else already listens on. The harness's ports are fixed (from
+    /// <see cref="BasePort"/>), and a second HA run on the same machine would otherwise find the first one's etcd and
+    /// PostgreSQL there and drive a cluster that is not its own (seen as "relation "t" already exists").
+    /// </summary>
+    internal static void EnsurePortsFree(IEnumerable<int> ports)
+    {
+        foreach (var port in ports)
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            try { listener.Start(); }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new ValidationEnvironmentException(string.Create(CultureInfo.InvariantCulture,
+                    $"port {port} on 127.0.0.1 is in use ({e.SocketErrorCode}): another HA run (validate --ha, HaRealServerTests) or another service; set WALSIM_HA_PORT to a free base port (the harness uses it and the next 21)"));
+            }
+            finally { listener.Stop(); }
+        }
+    }
+
     internal static async Task<bool> WritableAsync(string connectionString, CancellationToken ct)
     {
         try
