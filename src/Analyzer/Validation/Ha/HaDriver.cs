@@ -14,14 +14,17 @@ public sealed record HaSample(double At, string Node, bool Primary, Lsn Position
 /// the consumer got from the new primary. S = the consumer's last confirmed position on the old primary; P = the
 /// new primary's switch point (its timeline history); C = the slot on the new primary at promotion.
 /// <c>BgWriterRunningXacts</c>: the first xl_running_xacts the bgwriter logged on a after the workload started (invalid
-/// if none): the phase of its 15 s clock, which the run does not control and the model is given.</summary>
+/// if none): the phase of its 15 s clock, which the run does not control and the model is given. <c>CopySyncedAt</c>:
+/// the last time before the event that b's copy of the slot moved (seconds from the workload's start, the middle of the
+/// 100 ms between the two polls that saw it; null if it never moved): a cycle of the mechanism (Patroni's replica
+/// advance, pg_failover_slots' worker), whose phase the run does not control either and the model is given.</summary>
 public sealed record HaObservation(
     HaMechanism Mechanism, HaEvent Event, string Description, TimeSpan Interval, PgVersion Version,
     double WriteBytesPerSecond, double ConsumerPeriod, double ConsumerStoppedAt, double EventAt,
     Lsn ConsumerConfirmed, Lsn OldPrimaryInsert, Lsn SwitchPoint,
     bool SlotOnNewPrimary, Lsn CopyRestart, Lsn CopyConfirmed, Lsn RecreatedAt,
     int RowsCommitted, int RowsBefore, int RowsAfter, int RowsTwice, int RowsMissed, int RowsTwiceByPosition,
-    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts)
+    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts, double? CopySyncedAt = null)
 {
     /// <summary>Where decoding resumed: the copy's confirmed_flush (the consumer asks for 0/0), or a re-created slot's start.</summary>
     public Lsn ResumeAt => SlotOnNewPrimary ? CopyConfirmed : RecreatedAt;
@@ -43,6 +46,8 @@ public sealed record HaObservation(
 public static partial class HaDriver
 {
     public static readonly TimeSpan ConsumerPeriod = TimeSpan.FromSeconds(1);
+    /// <summary>How often the copy on b is polled for the mechanism's phase (<see cref="WatchCopyAsync"/>).</summary>
+    public static readonly TimeSpan CopyPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private const string Slot = IHaCluster.SlotName;
 
@@ -102,10 +107,12 @@ public static partial class HaDriver
         using var stopWrites = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopConsumer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stopWatch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var startLsn = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var writer = WriteAsync(a, stopWrites.Token);
         var sampler = SampleAsync(a, b, samples, Now, stopSampling.Token);
         var consumer = ConsumeAsync(a, before, stopConsumer.Token);
+        var watcher = WatchCopyAsync(b, Now, stopWatch.Token);
 
         var run = cluster.Interval * 3 + TimeSpan.FromSeconds(1);
         await Task.Delay(run, ct);
@@ -118,9 +125,11 @@ public static partial class HaDriver
         var rows = await writer;
         var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var eventAt = Now();
+        stopWatch.Cancel();
+        var synced = await watcher;
         var rate = (oldInsert - startLsn).Bytes / eventAt;
         var bgwriterRx = await FirstBgWriterRunningXacts(b, startLsn, ct);
-        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b)");
+        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b; b's copy last moved at {(synced is { } sa ? sa.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "no time")})");
         if (ev == HaEvent.Switchover) await cluster.SwitchoverAsync(ct);
         else await cluster.CrashAsync(ct);
         if (!await Poll.UntilAsync(() => HaEnvironment.WritableAsync(b, ct), Patience, TimeSpan.FromMilliseconds(250), ct))
@@ -157,7 +166,47 @@ public static partial class HaDriver
             rate, ConsumerPeriod.TotalSeconds, stoppedAt, eventAt, s, oldInsert, p,
             copy.Confirmed.IsValid, copy.Restart, copy.Confirmed, recreated,
             onB.Count, got.Count, again.Count, got.Intersect(again).Count(), onB.Count(id => !got.Contains(id) && !again.Contains(id)),
-            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx);
+            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx, synced);
+    }
+
+    /// <summary>
+    /// Polls b's copy of the slot every <see cref="CopyPoll"/> until cancelled (at the event) and returns when it last
+    /// moved: the middle of the two polls between which its confirmed_flush changed, or null. Only the mechanism moves
+    /// the copy (Patroni's <c>pg_replication_slot_advance</c> on b after the leader's loop published the slot's
+    /// confirmed_flush — the replica's loop wakes on the leader's refresh of its key, <c>Etcd.watch</c>; pg_failover_slots'
+    /// worker after its query of a), and the consumer changes a's slot every second while it runs, so each cycle shows.
+    /// The 500 ms samples are too coarse for this: the copy's lag at the event is decided by which consumer call came
+    /// before the mechanism's last cycle.
+    /// </summary>
+    private static async Task<double?> WatchCopyAsync(string b, Func<double> now, CancellationToken ct)
+    {
+        double? moved = null;
+        var last = Lsn.Invalid;
+        var lastAt = 0.0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var c = await Open(b, ct);
+                await using var cmd = new NpgsqlCommand($"SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{Slot}'", c);
+                while (!ct.IsCancellationRequested)
+                {
+                    var at = now();
+                    var v = await cmd.ExecuteScalarAsync(ct) is string lsn ? Lsn.Parse(lsn) : Lsn.Invalid;
+                    // A move seen across a gap (b's connection lost in between) is not timed to within a poll.
+                    if (last.IsValid && v.IsValid && v != last && at - lastAt < 3 * CopyPoll.TotalSeconds) moved = (lastAt + at) / 2;
+                    if (v.IsValid) { last = v; lastAt = at; }
+                    await Task.Delay(CopyPoll, ct);
+                }
+            }
+            catch (OperationCanceledException) { break; }
+            catch (NpgsqlException)
+            {
+                // b's connection was terminated (57P01: a restart of b by Patroni) or refused meanwhile: connect again.
+                try { await Task.Delay(CopyPoll, ct); } catch (OperationCanceledException) { break; }
+            }
+        }
+        return moved;
     }
 
     /// <summary>
