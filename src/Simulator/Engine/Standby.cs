@@ -108,7 +108,7 @@ internal sealed partial class StandbyServer
         }
         if (node.SlotSync == SlotSyncMechanism.Native && !policy.SyncsFailoverSlots)
             throw new ScenarioValidationException($"node {node.Name}: slot_sync: native needs PostgreSQL 17 or later (sync_replication_slots), not {policy.Version}", node.Location, "slot_sync");
-        // The worker (or Patroni's replica loop, half a loop after the leader's) starts with the standby, unless the
+        // The worker (or Patroni's replica loop, after_leader after the leader's) starts with the standby, unless the
         // scenario gives the phase (first_cycle).
         _nextCycle = node.SlotSync switch
         {
@@ -533,7 +533,8 @@ internal sealed partial class StandbyServer
 
     /// <summary>
     /// Patroni's HA loop for permanent logical slots (docs/design/failover.md §1.3, §3.3; model only): the leader
-    /// publishes each slot's confirmed_flush every loop_wait; half a loop later the replica copies a slot it lacks (a
+    /// publishes each slot's confirmed_flush every loop_wait; after_leader later (half a loop unless the scenario says,
+    /// e.g. 0 for a replica woken by its watch of the leader key) the replica copies a slot it lacks (a
     /// restart of the standby, copy_restart; usable only after that and one status interval, U-F3) or advances its copy
     /// to the published position, capped at its replay position; an invalidated copy is dropped and copied again.
     /// </summary>

@@ -57,7 +57,7 @@ public sealed record SlotSyncOptions
     /// advancing an invalidated slot fails with 55000: the copy stays invalidated (docs/design/failover.md §1.3).</summary>
     public bool RecopiesLostCopy { get; init; } = true;
     /// <summary>When the standby's first cycle runs, counted from its start (<c>first_cycle</c>); null = the
-    /// mechanism's default: at once for the workers, half a loop in for Patroni's replica. The phase of a real worker or
+    /// mechanism's default: at once for the workers, <see cref="AfterLeader"/> in for Patroni's replica. The phase of a real worker or
     /// HA loop is not a setting of the servers: <c>walsim validate --ha</c> sets it to the one the run showed.</summary>
     public SimDuration? FirstCycle { get; init; }
     /// <summary>Patroni: how long after the leader's loop the replica's runs, and so how old the confirmed_flush it
