@@ -112,6 +112,20 @@ public class HaComparisonTests
     }
 
     [Fact]
+    public void A_Patroni_switchover_publishes_the_slots_once_more_before_it_demotes_the_leader()
+    {
+        // The copy moved at 13.6 s, then at 19.1 s: the loop that handled the switchover (requested at 18.5 s) ran
+        // update_lock(True) — publishing cdc at S — before process_manual_failover_from_leader, and b advanced its copy
+        // while a shut down: the server's copy caught up (0). The model's switchover is instantaneous, so its last loop
+        // goes 1 ms before it: 18.499 + 69.814 = 88.313 s, 3.313 s past a multiple of 5 s; the copy takes the report of
+        // 16 s, 396 bytes short of S, as in a run whose last loop came after the stop.
+        var c = HaComparison.Compare(Synced(19.1, Lsn.Parse("0/860618")));
+        Assert.Equal(TimeSpan.FromMilliseconds(3_313), HaComparison.FirstCycleFor(c.Observed));
+        Assert.InRange(Lag(c).Model, -396 - 100, -396 + 100);
+        Assert.True(c.Agrees);
+    }
+
+    [Fact]
     public void Without_a_move_of_the_copy_the_model_keeps_its_own_phase_and_the_loop_wide_tolerance()
     {
         // No move seen (the poll of b failed): Patroni's replica half a loop in, reading the leader of half a loop before;

@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Validation.Ha;
+using Xunit.Abstractions;
 
 namespace Walsim.Tests.Validation;
 

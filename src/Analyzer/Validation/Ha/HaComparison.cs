@@ -105,7 +105,7 @@ public static class HaComparison
 
     /// <summary>
     /// The model's first slot-sync cycle (from the standby's start, which is the model's time 0) that puts its cycles —
-    /// every interval from there — on the run's: the last time b's copy moved before the event (<c>CopySyncedAt</c>),
+    /// every interval from there — on the run's: the last time b's copy moved before its promotion (<c>CopySyncedAt</c>),
     /// shifted by the warm-up, modulo the interval. Null when the run saw no move: the model keeps its own phase (the
     /// worker at once, Patroni's replica half a loop in, reading what the leader published half a loop before).
     /// Patroni 3.0.2's replica loop is not of its own phase: it watches the leader key in etcd (<c>Etcd.watch</c>)
@@ -116,7 +116,12 @@ public static class HaComparison
     /// </summary>
     public static TimeSpan? FirstCycleFor(HaObservation o)
     {
-        if (o.CopySyncedAt is not { } at || o.Interval <= TimeSpan.Zero) return null;
+        if (o.CopySyncedAt is not { } synced || o.Interval <= TimeSpan.Zero) return null;
+        // A move after the event came in the switchover itself (Patroni's loop that handles it publishes the slots
+        // before it demotes a: Ha.process_healthy_cluster, update_lock(True) first), which the model's instantaneous
+        // switchover cannot follow: its last cycle goes just before the event instead. Only the last cycle before
+        // the event decides the copy (the consumer stopped before it), so the earlier ones may keep that phase.
+        var at = Math.Min(synced, o.EventAt - 0.001);
         var period = o.Interval.TotalMilliseconds;
         var ms = Math.Round((at + WarmUpFor(o).TotalSeconds) * 1000);
         return TimeSpan.FromMilliseconds(((ms % period) + period) % period);
@@ -125,10 +130,10 @@ public static class HaComparison
     /// <summary>
     /// The tolerance of the fields the copy's confirmed_flush decides (the copy lag, received twice) once the model's
     /// cycles are on the run's (<see cref="FirstCycleFor"/>): one consumer period of WAL plus <see cref="PhaseSlack"/>.
-    /// The model's copy then takes the consumer's confirmation of the same cycle as the server's; what is left is which
-    /// consumer call came just before that cycle — the model's consumer reports on its own one-second grid, the real
-    /// one called every second plus the call's time — and the slack covers the 100 ms poll that timed the move, the
-    /// leader-to-replica chain (Patroni: etcd, its watch's 10 ms, the advance on b) and rows off the average rate.
+    /// The model's copy then takes the consumer's confirmation of the same cycle as the server's; what is left is a
+    /// consumer call within the cycle's uncertainty — the 100 ms poll that timed the move, the leader-to-replica chain
+    /// (Patroni: etcd, its watch's 10 ms, the advance on b), the call's own few ms after its whole second — which one
+    /// side may count and the other not: one call. The slack covers rows off the average rate.
     /// Without the phase: one interval plus one consumer period, the old bound.
     /// </summary>
     public static long CopyTolerance(HaObservation o) => FirstCycleFor(o) is null

@@ -15,7 +15,7 @@ public sealed record HaSample(double At, string Node, bool Primary, Lsn Position
 /// new primary's switch point (its timeline history); C = the slot on the new primary at promotion.
 /// <c>BgWriterRunningXacts</c>: the first xl_running_xacts the bgwriter logged on a after the workload started (invalid
 /// if none): the phase of its 15 s clock, which the run does not control and the model is given. <c>CopySyncedAt</c>:
-/// the last time before the event that b's copy of the slot moved (seconds from the workload's start, the middle of the
+/// the last time before b's promotion that b's copy of the slot moved (seconds from the workload's start, the middle of the
 /// 100 ms between the two polls that saw it; null if it never moved): a cycle of the mechanism (Patroni's replica
 /// advance, pg_failover_slots' worker), whose phase the run does not control either and the model is given.</summary>
 public sealed record HaObservation(
@@ -37,7 +37,7 @@ public sealed record HaObservation(
 
 /// <summary>
 /// Runs one case on an <see cref="IHaCluster"/>: a write workload on a (a 1 kB row every 100 ms), a logical consumer
-/// calling <c>pg_logical_slot_get_changes('cdc', NULL, NULL)</c> on a every <see cref="ConsumerPeriod"/> (each call
+/// calling <c>pg_logical_slot_get_changes('cdc', NULL, NULL)</c> on a at every whole <see cref="ConsumerPeriod"/> of the run (each call
 /// confirms everything decoded), a sampler reading both nodes every 500 ms (position, the slot's restart_lsn and
 /// confirmed_flush_lsn, pg_wal's size). After three intervals the consumer stops; half an interval later the writes stop
 /// and the event happens; once b accepts writes, the slot on b is read and the consumer reconnects to it, and every
@@ -111,7 +111,7 @@ public static partial class HaDriver
         var startLsn = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var writer = WriteAsync(a, stopWrites.Token);
         var sampler = SampleAsync(a, b, samples, Now, stopSampling.Token);
-        var consumer = ConsumeAsync(a, before, stopConsumer.Token);
+        var consumer = ConsumeAsync(a, before, Now, stopConsumer.Token);
         var watcher = WatchCopyAsync(b, Now, stopWatch.Token);
 
         var run = cluster.Interval * 3 + TimeSpan.FromSeconds(1);
@@ -125,16 +125,19 @@ public static partial class HaDriver
         var rows = await writer;
         var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var eventAt = Now();
-        stopWatch.Cancel();
-        var synced = await watcher;
-        var rate = (oldInsert - startLsn).Bytes / eventAt;
+        var rate = SteadyRate(samples, oldInsert, eventAt) ?? (oldInsert - startLsn).Bytes / eventAt;
         var bgwriterRx = await FirstBgWriterRunningXacts(b, startLsn, ct);
-        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b; b's copy last moved at {(synced is { } sa ? sa.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "no time")})");
+        log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b)");
         if (ev == HaEvent.Switchover) await cluster.SwitchoverAsync(ct);
         else await cluster.CrashAsync(ct);
         if (!await Poll.UntilAsync(() => HaEnvironment.WritableAsync(b, ct), Patience, TimeSpan.FromMilliseconds(250), ct))
             throw new ValidationEnvironmentException($"{cluster.Mechanism} {ev}: b did not become a primary within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
-        log($"b is primary {Now() - eventAt:0.0} s after the event");
+        // The copy can still move after eventAt: Patroni's loop that handles a switchover publishes the slots first
+        // (Ha.process_healthy_cluster: update_lock(True), then process_manual_failover_from_leader), and b advances
+        // its copy while a shuts down. So b is watched until it is the primary.
+        stopWatch.Cancel();
+        var synced = await watcher;
+        log($"b is primary {Now() - eventAt:0.0} s after the event; b's copy last moved at {(synced is { } sa ? sa.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "no time")}");
         await Task.Delay(TimeSpan.FromSeconds(1), ct);
         stopSampling.Cancel();
         await sampler;
@@ -170,7 +173,7 @@ public static partial class HaDriver
     }
 
     /// <summary>
-    /// Polls b's copy of the slot every <see cref="CopyPoll"/> until cancelled (at the event) and returns when it last
+    /// Polls b's copy of the slot every <see cref="CopyPoll"/> until cancelled (at b's promotion) and returns when it last
     /// moved: the middle of the two polls between which its confirmed_flush changed, or null. Only the mechanism moves
     /// the copy (Patroni's <c>pg_replication_slot_advance</c> on b after the leader's loop published the slot's
     /// confirmed_flush — the replica's loop wakes on the leader's refresh of its key, <c>Etcd.watch</c>; pg_failover_slots'
@@ -256,13 +259,38 @@ public static partial class HaDriver
         return n;
     }
 
-    private static async Task ConsumeAsync(string cs, List<Change> into, CancellationToken ct)
+    /// <summary>Where the steady write rate is measured from (seconds into the workload): <see cref="SteadyRate"/>.</summary>
+    public const double SteadyFrom = 4.0;
+
+    /// <summary>
+    /// a's WAL rate from the first sample at or after <see cref="SteadyFrom"/> to the old primary's last insert, or
+    /// null without such a sample. The model writes at one constant rate; the run's first seconds write more: the
+    /// first changes after the set-up's CHECKPOINT log full-page images (of hint bits too, with Patroni's
+    /// wal_log_hints), so the rate over the whole run was 14.2–14.7 kB/s on Patroni's nodes where a's position rose by
+    /// 11.6–12.0 kB/s from the 4th second on. The fields compare WAL between moments of the run's second half (the
+    /// copy's position, the consumer's stop, P), which the steady rate gives; the whole run's put a copy 3 s behind
+    /// the stop 44177 bytes behind in the model where the server's was 35640.
+    /// </summary>
+    private static double? SteadyRate(List<HaSample> samples, Lsn oldInsert, double eventAt)
+    {
+        HaSample? from;
+        lock (samples) from = samples.Where(x => x.Node == "a" && x.Primary && x.Position.IsValid && x.At >= SteadyFrom).MinBy(x => x.At);
+        return from is null || from.At >= eventAt - 1 || from.Position >= oldInsert ? null : (oldInsert - from.Position).Bytes / (eventAt - from.At);
+    }
+
+    /// <summary>The consumer: a call at every whole <see cref="ConsumerPeriod"/> of the run's clock, as the model's
+    /// consumer reports, then a last one at the stop. A delay of a period after each call drifted by the calls' own
+    /// time: in one run the call of the 15th second came after a worker cycle at 15.02 s that the model's report of
+    /// 15 s preceded, one call of WAL apart.</summary>
+    private static async Task ConsumeAsync(string cs, List<Change> into, Func<double> now, CancellationToken ct)
     {
         await using var c = await Open(cs, CancellationToken.None);
+        var period = ConsumerPeriod.TotalSeconds;
         while (true)
         {
             await GetChangesAsync(c, into, CancellationToken.None);
-            try { await Task.Delay(ConsumerPeriod, ct); } catch (OperationCanceledException) { break; }
+            var next = (Math.Floor(now() / period) + 1) * period;
+            try { await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, next - now())), ct); } catch (OperationCanceledException) { break; }
         }
         await GetChangesAsync(c, into, CancellationToken.None); // a last call: what it confirmed is S
     }
