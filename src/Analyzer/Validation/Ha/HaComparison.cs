@@ -20,8 +20,8 @@ public sealed record HaCase(HaObservation Observed, string ModelScenario, SlotFa
 
 /// <summary>
 /// Runs the observed topology through walsim's model (docs/design/failover.md §4.4): the same two nodes on the same
-/// version, <c>slot_sync</c> with the real <c>loop_wait</c> / <c>worker_nap_time</c>, the observed write rate as a
-/// constant workload, a consumer confirming every second that stops when the real one stopped and resumes from the slot
+/// version, <c>slot_sync</c> with the real <c>loop_wait</c> / <c>worker_nap_time</c>, the observed write rate
+/// (steady, from the 4th second) as a constant workload, a consumer confirming every second that stops when the real one stopped and resumes from the slot
 /// (<c>resume: slot</c>: the SQL consumer asks for nothing), and the switchover or failover at the observed time —
 /// all shifted by a minute of warm-up, because the real copy existed before the workload started, and by what puts the
 /// model's bgwriter on the server's 15 s clock (<see cref="WarmUpFor"/>). The consumer reconnects at the workload's
