@@ -325,7 +325,8 @@ internal sealed partial class ScenarioReader(string file)
     }
 
     /// <summary><c>slot_sync: native</c>, or a mapping <c>{mechanism: pg_failover_slots, worker_nap_time: 60s}</c> /
-    /// <c>{mechanism: patroni, loop_wait: 10s, copy_restart: 5s, lost_copy: recopy}</c>.</summary>
+    /// <c>{mechanism: patroni, loop_wait: 10s, copy_restart: 5s, lost_copy: recopy}</c>; either may add the phase of its
+    /// cycles, <c>first_cycle: 2.3s</c>, and Patroni the replica's delay behind the leader, <c>after_leader: 10ms</c>.</summary>
     private static (SlotSyncMechanism, SlotSyncOptions) ReadSlotSync(Node node)
     {
         string[] names = [.. SlotSyncNames.All];
@@ -334,17 +335,23 @@ internal sealed partial class ScenarioReader(string file)
             var mechanism = SlotSyncNames.Parse(node.Choice(names))!.Value;
             return (mechanism, SlotSyncOptions.DefaultFor(mechanism));
         }
-        var m = node.Map("a mapping like {mechanism: pg_failover_slots, worker_nap_time: 60s}", ["mechanism", "worker_nap_time", "loop_wait", "copy_restart", "lost_copy"]);
+        var m = node.Map("a mapping like {mechanism: pg_failover_slots, worker_nap_time: 60s}", ["mechanism", "worker_nap_time", "loop_wait", "copy_restart", "lost_copy", "first_cycle", "after_leader"]);
         var mech = SlotSyncNames.Parse(m.Required("mechanism").Choice(names))!.Value;
         if (m["worker_nap_time"] is { } w && mech != SlotSyncMechanism.PgFailoverSlots) throw w.Error("worker_nap_time is pg_failover_slots'");
         if (m["loop_wait"] is { } lw && mech != SlotSyncMechanism.Patroni) throw lw.Error("loop_wait is Patroni's");
         if (m["copy_restart"] is { } cr && mech != SlotSyncMechanism.Patroni) throw cr.Error("copy_restart is Patroni's");
         if (m["lost_copy"] is { } lc && mech != SlotSyncMechanism.Patroni) throw lc.Error("lost_copy is Patroni's");
+        if (m["after_leader"] is { } al && mech != SlotSyncMechanism.Patroni) throw al.Error("after_leader is Patroni's");
+        var interval = m["worker_nap_time"]?.PositiveDuration() ?? m["loop_wait"]?.PositiveDuration() ?? SlotSyncOptions.DefaultFor(mech).Interval;
+        var afterLeader = m["after_leader"]?.Duration();
+        if (m["after_leader"] is { } aln && afterLeader >= interval) throw aln.Error($"after_leader must be shorter than loop_wait ({interval})");
         return (mech, new SlotSyncOptions
         {
-            Interval = m["worker_nap_time"]?.PositiveDuration() ?? m["loop_wait"]?.PositiveDuration() ?? SlotSyncOptions.DefaultFor(mech).Interval,
+            Interval = interval,
             CopyRestart = m["copy_restart"]?.Duration() ?? SimDuration.FromSeconds(5),
             RecopiesLostCopy = m["lost_copy"]?.Choice("recopy", "keep") != "keep",
+            FirstCycle = m["first_cycle"]?.Duration(),
+            AfterLeader = afterLeader,
         });
     }
 

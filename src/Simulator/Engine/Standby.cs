@@ -108,11 +108,13 @@ internal sealed partial class StandbyServer
         }
         if (node.SlotSync == SlotSyncMechanism.Native && !policy.SyncsFailoverSlots)
             throw new ScenarioValidationException($"node {node.Name}: slot_sync: native needs PostgreSQL 17 or later (sync_replication_slots), not {policy.Version}", node.Location, "slot_sync");
-        // The worker (or Patroni's replica loop, half a loop after the leader's) starts with the standby.
+        // The worker (or Patroni's replica loop, after_leader after the leader's) starts with the standby, unless the
+        // scenario gives the phase (first_cycle).
         _nextCycle = node.SlotSync switch
         {
             SlotSyncMechanism.None => SimTime.Never,
-            SlotSyncMechanism.Patroni => _start + node.SlotSyncOptions.Interval * 0.5,
+            _ when node.SlotSyncOptions.FirstCycle is { } first => _start + first,
+            SlotSyncMechanism.Patroni => _start + PatroniAfterLeader,
             _ => _start,
         };
         _probeTimes = scenario.Expectations.OfType<PointExpectation>()
@@ -526,17 +528,22 @@ internal sealed partial class StandbyServer
 
     private readonly Dictionary<string, (SimTime At, Lsn Confirmed, Lsn Restart)> _published = new(StringComparer.Ordinal);
 
+    /// <summary>How long after the leader's loop Patroni's replica loop runs (after_leader; half a loop by default).</summary>
+    private SimDuration PatroniAfterLeader => _node.SlotSyncOptions.AfterLeader ?? _node.SlotSyncOptions.Interval * 0.5;
+
     /// <summary>
     /// Patroni's HA loop for permanent logical slots (docs/design/failover.md §1.3, §3.3; model only): the leader
-    /// publishes each slot's confirmed_flush every loop_wait; half a loop later the replica copies a slot it lacks (a
+    /// publishes each slot's confirmed_flush every loop_wait; after_leader later (half a loop unless the scenario says,
+    /// e.g. 0 for a replica woken by its watch of the leader key) the replica copies a slot it lacks (a
     /// restart of the standby, copy_restart; usable only after that and one status interval, U-F3) or advances its copy
     /// to the published position, capped at its replay position; an invalidated copy is dropped and copied again.
     /// </summary>
     private void PatroniLoop()
     {
         var loop = _node.SlotSyncOptions.Interval;
-        // The leader's loop half a loop ago published the positions of then.
-        var leaderAt = _now - loop * 0.5;
+        // The leader's loop after_leader ago (half a loop unless given) published the positions of then; none before
+        // the scenario's start.
+        var leaderAt = SimTime.Max(_now - PatroniAfterLeader, SimTime.Zero);
         foreach (var name in _upstream.SlotNames)
             if (_upstream.SlotAt(name, leaderAt) is { Logical: true, Permanent: true, Invalidated: false } p)
                 _published[name] = (leaderAt, p.ConfirmedFlush, p.RestartLsn);

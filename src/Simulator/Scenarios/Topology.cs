@@ -56,6 +56,14 @@ public sealed record SlotSyncOptions
     /// 3.0.x (<c>keep</c>) has no such check and re-copies only when an advance fails with 58P01 (WAL removed), while
     /// advancing an invalidated slot fails with 55000: the copy stays invalidated (docs/design/failover.md §1.3).</summary>
     public bool RecopiesLostCopy { get; init; } = true;
+    /// <summary>When the standby's first cycle runs, counted from its start (<c>first_cycle</c>); null = the
+    /// mechanism's default: at once for the workers, <see cref="AfterLeader"/> in for Patroni's replica. The phase of a real worker or
+    /// HA loop is not a setting of the servers: <c>walsim validate --ha</c> sets it to the one the run showed.</summary>
+    public SimDuration? FirstCycle { get; init; }
+    /// <summary>Patroni: how long after the leader's loop the replica's runs, and so how old the confirmed_flush it
+    /// advances to is (<c>after_leader</c>); null = half a loop (loops of independent phase). A replica that watches
+    /// the DCS leader key (Patroni's etcd <c>watch</c>) wakes when the leader's loop refreshes it: some 10 ms.</summary>
+    public SimDuration? AfterLeader { get; init; }
 
     /// <summary>The mechanism's defaults: Patroni loops every 10 s, pg_failover_slots naps 60 s.</summary>
     public static SlotSyncOptions DefaultFor(SlotSyncMechanism m) =>

@@ -23,6 +23,8 @@ public class HaComparisonTests
         PeakCopyLagBytes: 47504, Samples: [], BgWriterRunningXacts: bgwriterRunningXacts);
 
     private static HaField Held(HaCase c) => c.Fields.Single(f => f.Field.StartsWith("WAL held by the copy", StringComparison.Ordinal));
+    private static HaField Lag(HaCase c) => c.Fields.Single(f => f.Field.StartsWith("copy confirmed_flush", StringComparison.Ordinal));
+    private static HaField Twice(HaCase c) => c.Fields.Single(f => f.Field == "received twice");
 
     [Fact]
     public void The_models_bgwriter_runs_on_the_servers_15_s_clock()
@@ -70,5 +72,68 @@ public class HaComparisonTests
         Assert.InRange(Held(c).Model, 46_228 - 1_000, 46_228 + 1_000);
         Assert.True(HaComparison.RecordNearTheStop(c.Observed));
         Assert.Equal(79_248 + 198_120, Held(c).Tolerance);
+    }
+
+    // The same run with the consumer's last call at 16.03 s (its final call after the stop, as the real one makes):
+    // S = 0/860618 then, and the copy on b last moved at 17.9 s (or, below, at 14.3 s) by the 100 ms poll of b.
+    private static HaObservation Synced(double copySyncedAt, Lsn copyConfirmed) =>
+        Observed(Lsn.Parse("0/83C6B0")) with { ConsumerStoppedAt = 16.03, CopySyncedAt = copySyncedAt, CopyConfirmed = copyConfirmed };
+
+    [Fact]
+    public void Patronis_replica_loop_runs_where_the_run_saw_the_copy_move_right_after_the_leaders()
+    {
+        // 17.9 s + the warm-up of 69.814 s = 87.714 s, 2.714 s past a multiple of loop_wait (5 s): the model's replica
+        // loops at 2.714 s, 7.714 s … and reads the leader's position of the same moment (Etcd.watch wakes it on the
+        // leader's refresh of its key), so its last loop before the event (17.9 s) copies the consumer's last report
+        // (16 s: the model's consumer reports at the run's seconds from the workload's start). The server's copy had
+        // caught up (0); the model's lags by the 0.03 s after that report, 396 bytes of 13208 B/s.
+        var c = HaComparison.Compare(Synced(17.9, Lsn.Parse("0/860618")));
+        Assert.Equal(TimeSpan.FromMilliseconds(2_714), HaComparison.FirstCycleFor(c.Observed));
+        Assert.Contains("{mechanism: patroni, loop_wait: 5000ms, first_cycle: 2714ms, after_leader: 0ms}", c.ModelScenario, StringComparison.Ordinal);
+        Assert.InRange(Lag(c).Model, -396 - 100, -396 + 100);
+        Assert.Equal(0, Lag(c).Server);
+        // One consumer period and half a second of writes: 13208 × 1.5 s, where the loop's unknown phase needed 79248.
+        Assert.Equal(19_812, Lag(c).Tolerance);
+        Assert.Equal(19_812, Twice(c).Tolerance);
+        Assert.True(c.Agrees);
+    }
+
+    [Fact]
+    public void A_last_loop_before_the_consumers_stop_leaves_the_copy_at_the_call_before_it()
+    {
+        // The copy last moved at 14.3 s: the next loop (19.3 s) came after the event, so the copy kept the consumer's
+        // call of 14 s, 2 s before its last: the server 26416 bytes behind (2 s of 13208 B/s). The model's loop at
+        // 14.3 s takes its report of 14 s: 2.03 s behind its S of 16.03 s, 26812 bytes.
+        var c = HaComparison.Compare(Synced(14.3, Lsn.Parse("0/860618") - new ByteCount(26_416)));
+        Assert.InRange(Lag(c).Model, -26_812 - 100, -26_812 + 100);
+        Assert.InRange(Twice(c).Model, 26_812 - 100, 26_812 + 100);
+        Assert.Equal(26_416, Twice(c).Server);
+        Assert.True(c.Agrees);
+    }
+
+    [Fact]
+    public void A_Patroni_switchover_publishes_the_slots_once_more_before_it_demotes_the_leader()
+    {
+        // The copy moved at 13.6 s, then at 19.1 s: the loop that handled the switchover (requested at 18.5 s) ran
+        // update_lock(True) — publishing cdc at S — before process_manual_failover_from_leader, and b advanced its copy
+        // while a shut down: the server's copy caught up (0). The model's switchover is instantaneous, so its last loop
+        // goes 1 ms before it: 18.499 + 69.814 = 88.313 s, 3.313 s past a multiple of 5 s; the copy takes the report of
+        // 16 s, 396 bytes short of S, as in a run whose last loop came after the stop.
+        var c = HaComparison.Compare(Synced(19.1, Lsn.Parse("0/860618")));
+        Assert.Equal(TimeSpan.FromMilliseconds(3_313), HaComparison.FirstCycleFor(c.Observed));
+        Assert.InRange(Lag(c).Model, -396 - 100, -396 + 100);
+        Assert.True(c.Agrees);
+    }
+
+    [Fact]
+    public void Without_a_move_of_the_copy_the_model_keeps_its_own_phase_and_the_loop_wide_tolerance()
+    {
+        // No move seen (the poll of b failed): Patroni's replica half a loop in, reading the leader of half a loop before;
+        // the copy fields allow one loop_wait and one consumer period, 6 s of 13208 B/s.
+        var c = HaComparison.Compare(Observed(Lsn.Parse("0/83C6B0")));
+        Assert.Null(HaComparison.FirstCycleFor(c.Observed));
+        Assert.Contains("{mechanism: patroni, loop_wait: 5000ms}", c.ModelScenario, StringComparison.Ordinal);
+        Assert.Equal(79_248, Lag(c).Tolerance);
+        Assert.Equal(79_248, Twice(c).Tolerance);
     }
 }

@@ -1,4 +1,5 @@
 using Walsim.Analyzer.Validation.Ha;
+using Xunit.Abstractions;
 
 namespace Walsim.Tests.Validation;
 
@@ -19,14 +20,18 @@ public sealed class HaServerFactAttribute : FactAttribute
 /// <summary>
 /// Patroni 3.0.2's permanent slots and pg_failover_slots 1.2.1 on real servers, against walsim's model of them
 /// (<c>Standby.PatroniLoop</c>, <c>Standby.FailoverSlotsCycle</c>, <c>Topology.Outcome</c>): a switchover and a crash
-/// failover each, every compared field within one interval (loop_wait / worker_nap_time) plus one consumer period of WAL.
+/// failover each, every compared field within one interval (loop_wait / worker_nap_time) plus one consumer period of WAL;
+/// the copy lag and the rows received twice, with the model's cycles at the run's phase, within one consumer period
+/// and half a second (HaComparison.CopyTolerance).
 /// </summary>
-public class HaRealServerTests
+public class HaRealServerTests(ITestOutputHelper output)
 {
-    private static async Task AgreesOn(HaMechanism m, HaEvent ev)
+    private async Task AgreesOn(HaMechanism m, HaEvent ev)
     {
         Assert.True(HaEnvironment.Missing(m) is null, HaEnvironment.Missing(m));
         var c = await HaValidation.RunCaseAsync(m, ev, keep: false, _ => { }, CancellationToken.None);
+        // The agreement table, as walsim validate --ha prints it (every field's model and server figures).
+        using (var table = new StringWriter()) { HaValidation.WriteTable(table, c); output.WriteLine(table.ToString()); }
         var o = c.Observed;
         // The servers' own arithmetic: decoding resumed at the slot's confirmed_flush on the new primary, so exactly
         // the rows committed after it were received again, and no row of the new primary was missed.

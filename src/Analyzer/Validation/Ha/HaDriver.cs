@@ -14,14 +14,17 @@ public sealed record HaSample(double At, string Node, bool Primary, Lsn Position
 /// the consumer got from the new primary. S = the consumer's last confirmed position on the old primary; P = the
 /// new primary's switch point (its timeline history); C = the slot on the new primary at promotion.
 /// <c>BgWriterRunningXacts</c>: the first xl_running_xacts the bgwriter logged on a after the workload started (invalid
-/// if none): the phase of its 15 s clock, which the run does not control and the model is given.</summary>
+/// if none): the phase of its 15 s clock, which the run does not control and the model is given. <c>CopySyncedAt</c>:
+/// the last time before b's promotion that b's copy of the slot moved (seconds from the workload's start, the middle of the
+/// 100 ms between the two polls that saw it; null if it never moved): a cycle of the mechanism (Patroni's replica
+/// advance, pg_failover_slots' worker), whose phase the run does not control either and the model is given.</summary>
 public sealed record HaObservation(
     HaMechanism Mechanism, HaEvent Event, string Description, TimeSpan Interval, PgVersion Version,
     double WriteBytesPerSecond, double ConsumerPeriod, double ConsumerStoppedAt, double EventAt,
     Lsn ConsumerConfirmed, Lsn OldPrimaryInsert, Lsn SwitchPoint,
     bool SlotOnNewPrimary, Lsn CopyRestart, Lsn CopyConfirmed, Lsn RecreatedAt,
     int RowsCommitted, int RowsBefore, int RowsAfter, int RowsTwice, int RowsMissed, int RowsTwiceByPosition,
-    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts)
+    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts, double? CopySyncedAt = null)
 {
     /// <summary>Where decoding resumed: the copy's confirmed_flush (the consumer asks for 0/0), or a re-created slot's start.</summary>
     public Lsn ResumeAt => SlotOnNewPrimary ? CopyConfirmed : RecreatedAt;
@@ -34,7 +37,7 @@ public sealed record HaObservation(
 
 /// <summary>
 /// Runs one case on an <see cref="IHaCluster"/>: a write workload on a (a 1 kB row every 100 ms), a logical consumer
-/// calling <c>pg_logical_slot_get_changes('cdc', NULL, NULL)</c> on a every <see cref="ConsumerPeriod"/> (each call
+/// calling <c>pg_logical_slot_get_changes('cdc', NULL, NULL)</c> on a at every whole <see cref="ConsumerPeriod"/> of the run (each call
 /// confirms everything decoded), a sampler reading both nodes every 500 ms (position, the slot's restart_lsn and
 /// confirmed_flush_lsn, pg_wal's size). After three intervals the consumer stops; half an interval later the writes stop
 /// and the event happens; once b accepts writes, the slot on b is read and the consumer reconnects to it, and every
@@ -43,6 +46,8 @@ public sealed record HaObservation(
 public static partial class HaDriver
 {
     public static readonly TimeSpan ConsumerPeriod = TimeSpan.FromSeconds(1);
+    /// <summary>How often the copy on b is polled for the mechanism's phase (<see cref="WatchCopyAsync"/>).</summary>
+    public static readonly TimeSpan CopyPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private const string Slot = IHaCluster.SlotName;
 
@@ -83,10 +88,19 @@ public static partial class HaDriver
             }
             if (nudged.Elapsed < TimeSpan.FromSeconds(2)) return false;
             nudged.Restart();
-            await using var c = await Open(a, ct);
-            await Exec(c, "SELECT txid_current()", ct);
-            await Exec(c, "CHECKPOINT", ct);
-            await Exec(c, $"SELECT count(*) FROM pg_logical_slot_get_changes('{Slot}', NULL, NULL)", ct);
+            try
+            {
+                await using var c = await Open(a, ct);
+                await Exec(c, "SELECT txid_current()", ct);
+                await Exec(c, "CHECKPOINT", ct);
+                await Exec(c, $"SELECT count(*) FROM pg_logical_slot_get_changes('{Slot}', NULL, NULL)", ct);
+            }
+            catch (NpgsqlException)
+            {
+                // a refused the connection for a moment (once in a test run on the shared CI machine, 4 s into a Patroni
+                // case; Patroni restarts its members' PostgreSQL in the set-up): nudge again at the next poll, the
+                // patience above still bounds the wait.
+            }
             return false;
         }
         if (!await Poll.UntilAsync(CopyOnB, Patience, TimeSpan.FromMilliseconds(250), ct))
@@ -102,10 +116,12 @@ public static partial class HaDriver
         using var stopWrites = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopConsumer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stopWatch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var startLsn = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var writer = WriteAsync(a, stopWrites.Token);
         var sampler = SampleAsync(a, b, samples, Now, stopSampling.Token);
-        var consumer = ConsumeAsync(a, before, stopConsumer.Token);
+        var consumer = ConsumeAsync(a, before, Now, stopConsumer.Token);
+        var watcher = WatchCopyAsync(b, Now, stopWatch.Token);
 
         var run = cluster.Interval * 3 + TimeSpan.FromSeconds(1);
         await Task.Delay(run, ct);
@@ -118,14 +134,19 @@ public static partial class HaDriver
         var rows = await writer;
         var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var eventAt = Now();
-        var rate = (oldInsert - startLsn).Bytes / eventAt;
+        var rate = SteadyRate(samples, oldInsert, eventAt) ?? (oldInsert - startLsn).Bytes / eventAt;
         var bgwriterRx = await FirstBgWriterRunningXacts(b, startLsn, ct);
         log($"{ev}: consumer stopped at {stoppedAt:0.0} s (confirmed {s}), {rows} rows written, event at {eventAt:0.0} s (a at {oldInsert}, {rate:0} B/s; the bgwriter's first running_xacts at {bgwriterRx}, read on b)");
         if (ev == HaEvent.Switchover) await cluster.SwitchoverAsync(ct);
         else await cluster.CrashAsync(ct);
         if (!await Poll.UntilAsync(() => HaEnvironment.WritableAsync(b, ct), Patience, TimeSpan.FromMilliseconds(250), ct))
             throw new ValidationEnvironmentException($"{cluster.Mechanism} {ev}: b did not become a primary within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
-        log($"b is primary {Now() - eventAt:0.0} s after the event");
+        // The copy can still move after eventAt: Patroni's loop that handles a switchover publishes the slots first
+        // (Ha.process_healthy_cluster: update_lock(True), then process_manual_failover_from_leader), and b advances
+        // its copy while a shuts down. So b is watched until it is the primary.
+        stopWatch.Cancel();
+        var synced = await watcher;
+        log($"b is primary {Now() - eventAt:0.0} s after the event; b's copy last moved at {(synced is { } sa ? sa.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "no time")}");
         await Task.Delay(TimeSpan.FromSeconds(1), ct);
         stopSampling.Cancel();
         await sampler;
@@ -157,7 +178,47 @@ public static partial class HaDriver
             rate, ConsumerPeriod.TotalSeconds, stoppedAt, eventAt, s, oldInsert, p,
             copy.Confirmed.IsValid, copy.Restart, copy.Confirmed, recreated,
             onB.Count, got.Count, again.Count, got.Intersect(again).Count(), onB.Count(id => !got.Contains(id) && !again.Contains(id)),
-            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx);
+            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx, synced);
+    }
+
+    /// <summary>
+    /// Polls b's copy of the slot every <see cref="CopyPoll"/> until cancelled (at b's promotion) and returns when it last
+    /// moved: the middle of the two polls between which its confirmed_flush changed, or null. Only the mechanism moves
+    /// the copy (Patroni's <c>pg_replication_slot_advance</c> on b after the leader's loop published the slot's
+    /// confirmed_flush — the replica's loop wakes on the leader's refresh of its key, <c>Etcd.watch</c>; pg_failover_slots'
+    /// worker after its query of a), and the consumer changes a's slot every second while it runs, so each cycle shows.
+    /// The 500 ms samples are too coarse for this: the copy's lag at the event is decided by which consumer call came
+    /// before the mechanism's last cycle.
+    /// </summary>
+    private static async Task<double?> WatchCopyAsync(string b, Func<double> now, CancellationToken ct)
+    {
+        double? moved = null;
+        var last = Lsn.Invalid;
+        var lastAt = 0.0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var c = await Open(b, ct);
+                await using var cmd = new NpgsqlCommand($"SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{Slot}'", c);
+                while (!ct.IsCancellationRequested)
+                {
+                    var at = now();
+                    var v = await cmd.ExecuteScalarAsync(ct) is string lsn ? Lsn.Parse(lsn) : Lsn.Invalid;
+                    // A move seen across a gap (b's connection lost in between) is not timed to within a poll.
+                    if (last.IsValid && v.IsValid && v != last && at - lastAt < 3 * CopyPoll.TotalSeconds) moved = (lastAt + at) / 2;
+                    if (v.IsValid) { last = v; lastAt = at; }
+                    await Task.Delay(CopyPoll, ct);
+                }
+            }
+            catch (OperationCanceledException) { break; }
+            catch (NpgsqlException)
+            {
+                // b's connection was terminated (57P01: a restart of b by Patroni) or refused meanwhile: connect again.
+                try { await Task.Delay(CopyPoll, ct); } catch (OperationCanceledException) { break; }
+            }
+        }
+        return moved;
     }
 
     /// <summary>
@@ -207,13 +268,38 @@ public static partial class HaDriver
         return n;
     }
 
-    private static async Task ConsumeAsync(string cs, List<Change> into, CancellationToken ct)
+    /// <summary>Where the steady write rate is measured from (seconds into the workload): <see cref="SteadyRate"/>.</summary>
+    public const double SteadyFrom = 4.0;
+
+    /// <summary>
+    /// a's WAL rate from the first sample at or after <see cref="SteadyFrom"/> to the old primary's last insert, or
+    /// null without such a sample. The model writes at one constant rate; the run's first seconds write more: the
+    /// first changes after the set-up's CHECKPOINT log full-page images (of hint bits too, with Patroni's
+    /// wal_log_hints), so the rate over the whole run was 14.2–14.7 kB/s on Patroni's nodes where a's position rose by
+    /// 11.6–12.0 kB/s from the 4th second on. The fields compare WAL between moments of the run's second half (the
+    /// copy's position, the consumer's stop, P), which the steady rate gives; the whole run's put a copy 3 s behind
+    /// the stop 44177 bytes behind in the model where the server's was 35640.
+    /// </summary>
+    private static double? SteadyRate(List<HaSample> samples, Lsn oldInsert, double eventAt)
+    {
+        HaSample? from;
+        lock (samples) from = samples.Where(x => x.Node == "a" && x.Primary && x.Position.IsValid && x.At >= SteadyFrom).MinBy(x => x.At);
+        return from is null || from.At >= eventAt - 1 || from.Position >= oldInsert ? null : (oldInsert - from.Position).Bytes / (eventAt - from.At);
+    }
+
+    /// <summary>The consumer: a call at every whole <see cref="ConsumerPeriod"/> of the run's clock, as the model's
+    /// consumer reports, then a last one at the stop. A delay of a period after each call drifted by the calls' own
+    /// time: in one run the call of the 15th second came after a worker cycle at 15.02 s that the model's report of
+    /// 15 s preceded, one call of WAL apart.</summary>
+    private static async Task ConsumeAsync(string cs, List<Change> into, Func<double> now, CancellationToken ct)
     {
         await using var c = await Open(cs, CancellationToken.None);
+        var period = ConsumerPeriod.TotalSeconds;
         while (true)
         {
             await GetChangesAsync(c, into, CancellationToken.None);
-            try { await Task.Delay(ConsumerPeriod, ct); } catch (OperationCanceledException) { break; }
+            var next = (Math.Floor(now() / period) + 1) * period;
+            try { await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, next - now())), ct); } catch (OperationCanceledException) { break; }
         }
         await GetChangesAsync(c, into, CancellationToken.None); // a last call: what it confirmed is S
     }
