@@ -22,7 +22,7 @@ public sealed class HaServerFactAttribute : FactAttribute
 /// (<c>Standby.PatroniLoop</c>, <c>Standby.FailoverSlotsCycle</c>, <c>Topology.Outcome</c>): a switchover and a crash
 /// failover each, every compared field within one interval (loop_wait / worker_nap_time) plus one consumer period of WAL;
 /// the copy lag and the rows received twice, with the model's cycles at the run's phase, within one consumer period
-/// and half a second (HaComparison.CopyTolerance).
+/// and a second (HaComparison.CopyTolerance).
 /// </summary>
 public class HaRealServerTests(ITestOutputHelper output)
 {

@@ -66,23 +66,31 @@ public static class HaEnvironment
         int.TryParse(Environment.GetEnvironmentVariable("WALSIM_HA_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 55600;
 
     /// <summary>
-    /// Refuses to start on loopback ports something else already listens on. The harness's ports are fixed (from
+    /// Refuses to start on loopback ports something else still listens on after <paramref name="patience"/> (the
+    /// previous case's etcd or PostgreSQL may take a moment to exit). The harness's ports are fixed (from
     /// <see cref="BasePort"/>), and a second HA run on the same machine would otherwise find the first one's etcd and
     /// PostgreSQL there and drive a cluster that is not its own (seen as "relation "t" already exists").
     /// </summary>
-    internal static void EnsurePortsFree(IEnumerable<int> ports)
+    internal static async Task EnsurePortsFreeAsync(IReadOnlyList<int> ports, TimeSpan patience, CancellationToken ct)
     {
-        foreach (var port in ports)
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            try { listener.Start(); }
-            catch (System.Net.Sockets.SocketException e)
-            {
+            var busy = ports.Select(p => (Port: p, Error: ListenError(p))).FirstOrDefault(x => x.Error is not null);
+            if (busy.Error is null) return;
+            if (waited.Elapsed >= patience)
                 throw new ValidationEnvironmentException(string.Create(CultureInfo.InvariantCulture,
-                    $"port {port} on 127.0.0.1 is in use ({e.SocketErrorCode}): another HA run (validate --ha, HaRealServerTests) or another service; set WALSIM_HA_PORT to a free base port (the harness uses it and the next 21)"));
-            }
-            finally { listener.Stop(); }
+                    $"port {busy.Port} on 127.0.0.1 is in use ({busy.Error}): another HA run (validate --ha, HaRealServerTests) or another service; set WALSIM_HA_PORT to a free base port (the harness uses it and the next 21)"));
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
         }
+    }
+
+    private static System.Net.Sockets.SocketError? ListenError(int port)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        try { listener.Start(); return null; }
+        catch (System.Net.Sockets.SocketException e) { return e.SocketErrorCode; }
+        finally { listener.Stop(); }
     }
 
     internal static async Task<bool> WritableAsync(string connectionString, CancellationToken ct)

@@ -53,7 +53,7 @@ public sealed class PatroniCluster : IHaCluster
         var install = PostgresInstall.Find(15, PostgresInstall.DefaultRoot(), HaEnvironment.DebianBin)
             ?? throw new ValidationEnvironmentException($"no PostgreSQL 15 in {HaEnvironment.DebianBin}");
         var port = HaEnvironment.BasePort;
-        HaEnvironment.EnsurePortsFree([port, port + 1, port + 10, port + 11, PgPort(port, "a"), PgPort(port, "b")]);
+        await HaEnvironment.EnsurePortsFreeAsync([port, port + 1, port + 10, port + 11, PgPort(port, "a"), PgPort(port, "b")], TimeSpan.FromSeconds(15), ct);
         var dir = Directory.CreateTempSubdirectory("walsim-ha-patroni-").FullName;
         var runAs = HaProcess.RunAs;
         PatroniCluster? cluster = null;
