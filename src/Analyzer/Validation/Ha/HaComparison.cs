@@ -140,8 +140,14 @@ public static class HaComparison
     /// Without the phase: one interval plus one consumer period, the old bound.
     /// </summary>
     public static long CopyTolerance(HaObservation o) => FirstCycleFor(o) is null
-        ? (long)Math.Ceiling(o.WriteBytesPerSecond * (o.Interval.TotalSeconds + o.ConsumerPeriod))
-        : (long)Math.Ceiling(o.WriteBytesPerSecond * (o.ConsumerPeriod + PhaseSlack.TotalSeconds));
+        ? CommonTolerance(o)
+        : WalOf(o, o.ConsumerPeriod + PhaseSlack.TotalSeconds);
+
+    /// <summary>The common tolerance: the WAL of one interval (loop_wait / worker_nap_time, whose phase the run does
+    /// not control) plus one consumer period.</summary>
+    private static long CommonTolerance(HaObservation o) => WalOf(o, o.Interval.TotalSeconds + o.ConsumerPeriod);
+
+    private static long WalOf(HaObservation o, double seconds) => (long)Math.Ceiling(o.WriteBytesPerSecond * seconds);
 
     /// <summary>What the copy's phase is known to within (<see cref="CopyTolerance"/>).</summary>
     public static readonly TimeSpan PhaseSlack = TimeSpan.FromSeconds(1);
@@ -152,7 +158,7 @@ public static class HaComparison
         var scenario = ScenarioLoader.Parse(yaml, $"ha-{Name(o.Mechanism)}-{o.Event.ToString().ToLowerInvariant()}.yaml");
         var result = Simulation.Run(scenario, scenario.Versions[0]);
         var m = result.Failovers.FirstOrDefault()?.Slots.FirstOrDefault(s => s.Slot == IHaCluster.SlotName);
-        var tol = (long)Math.Ceiling(o.WriteBytesPerSecond * (o.Interval.TotalSeconds + o.ConsumerPeriod));
+        var tol = CommonTolerance(o);
         var fields = new List<HaField>();
         if (m is null)
         {
@@ -174,7 +180,7 @@ public static class HaComparison
         // autovacuum's). Unless a record came within one interval and one consumer period before the consumer
         // stopped: then whether the slot, and the copy's last sync, took it is the uncontrolled phase again, and the
         // two sides may hold from records 15 s of WAL apart. (One after the stop is decoded by nobody before the event.)
-        var restartTol = RecordNearTheStop(o) ? tol + (long)Math.Ceiling(o.WriteBytesPerSecond * RunningXactsInterval.TotalSeconds) : tol;
+        var restartTol = RecordNearTheStop(o) ? tol + WalOf(o, RunningXactsInterval.TotalSeconds) : tol;
         fields.Add(new HaField("WAL held by the copy on the new primary at promotion (P − restart_lsn)",
             m.CopyRestart is { IsValid: true } cr ? Signed(result.Failovers[0].SwitchPoint, cr) : 0,
             o.HeldByCopyBytes, restartTol));
