@@ -17,14 +17,16 @@ public sealed record HaSample(double At, string Node, bool Primary, Lsn Position
 /// if none): the phase of its 15 s clock, which the run does not control and the model is given. <c>CopySyncedAt</c>:
 /// the last time before b's promotion that b's copy of the slot moved (seconds from the workload's start, the middle of the
 /// 100 ms between the two polls that saw it; null if it never moved): a cycle of the mechanism (Patroni's replica
-/// advance, pg_failover_slots' worker), whose phase the run does not control either and the model is given.</summary>
+/// advance, pg_failover_slots' worker), whose phase the run does not control either and the model is given.
+/// <c>Stalled</c>: why the run lost the pace the model is given (<see cref="HaPace"/>), or null.</summary>
 public sealed record HaObservation(
     HaMechanism Mechanism, HaEvent Event, string Description, TimeSpan Interval, PgVersion Version,
     double WriteBytesPerSecond, double ConsumerPeriod, double ConsumerStoppedAt, double EventAt,
     Lsn ConsumerConfirmed, Lsn OldPrimaryInsert, Lsn SwitchPoint,
     bool SlotOnNewPrimary, Lsn CopyRestart, Lsn CopyConfirmed, Lsn RecreatedAt,
     int RowsCommitted, int RowsBefore, int RowsAfter, int RowsTwice, int RowsMissed, int RowsTwiceByPosition,
-    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts, double? CopySyncedAt = null)
+    long PeakCopyLagBytes, IReadOnlyList<HaSample> Samples, Lsn BgWriterRunningXacts, double? CopySyncedAt = null,
+    string? Stalled = null)
 {
     /// <summary>Where decoding resumed: the copy's confirmed_flush (the consumer asks for 0/0), or a re-created slot's start.</summary>
     public Lsn ResumeAt => SlotOnNewPrimary ? CopyConfirmed : RecreatedAt;
@@ -118,9 +120,11 @@ public static partial class HaDriver
         using var stopConsumer = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopWatch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var startLsn = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
-        var writer = WriteAsync(a, stopWrites.Token);
+        var writes = new List<double>();
+        var calls = new List<double>();
+        var writer = WriteAsync(a, writes, Now, stopWrites.Token);
         var sampler = SampleAsync(a, b, samples, Now, stopSampling.Token);
-        var consumer = ConsumeAsync(a, before, Now, stopConsumer.Token);
+        var consumer = ConsumeAsync(a, before, calls, Now, stopConsumer.Token);
         var watcher = WatchCopyAsync(b, Now, stopWatch.Token);
 
         var run = cluster.Interval * 3 + TimeSpan.FromSeconds(1);
@@ -132,6 +136,7 @@ public static partial class HaDriver
         await Task.Delay(cluster.Interval / 2, ct);
         stopWrites.Cancel();
         var rows = await writer;
+        var writesStoppedAt = Now();
         var oldInsert = await ScalarLsn(a, "SELECT pg_current_wal_insert_lsn()", ct);
         var eventAt = Now();
         var rate = SteadyRate(samples, oldInsert, eventAt) ?? (oldInsert - startLsn).Bytes / eventAt;
@@ -178,7 +183,8 @@ public static partial class HaDriver
             rate, ConsumerPeriod.TotalSeconds, stoppedAt, eventAt, s, oldInsert, p,
             copy.Confirmed.IsValid, copy.Restart, copy.Confirmed, recreated,
             onB.Count, got.Count, again.Count, got.Intersect(again).Count(), onB.Count(id => !got.Contains(id) && !again.Contains(id)),
-            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx, synced);
+            before.Count(x => x.CommitEnd > resume), peak, samples, bgwriterRx, synced,
+            HaPace.Stall(writes, writesStoppedAt, calls, stoppedAt, run.TotalSeconds));
     }
 
     /// <summary>
@@ -256,13 +262,15 @@ public static partial class HaDriver
         return peak;
     }
 
-    private static async Task<int> WriteAsync(string cs, CancellationToken ct)
+    /// <summary>The workload: a 1 kB row every 100 ms until cancelled; <paramref name="at"/> gets each row's time.</summary>
+    private static async Task<int> WriteAsync(string cs, List<double> at, Func<double> now, CancellationToken ct)
     {
         var n = 0;
         await using var c = await Open(cs, CancellationToken.None);
         while (!ct.IsCancellationRequested)
         {
             await Exec(c, $"INSERT INTO t VALUES ({++n}, repeat('x', 1000))", CancellationToken.None);
+            at.Add(now());
             try { await Task.Delay(100, ct); } catch (OperationCanceledException) { break; }
         }
         return n;
@@ -291,12 +299,13 @@ public static partial class HaDriver
     /// consumer reports, then a last one at the stop. A delay of a period after each call drifted by the calls' own
     /// time: in one run the call of the 15th second came after a worker cycle at 15.02 s that the model's report of
     /// 15 s preceded, one call of WAL apart.</summary>
-    private static async Task ConsumeAsync(string cs, List<Change> into, Func<double> now, CancellationToken ct)
+    private static async Task ConsumeAsync(string cs, List<Change> into, List<double> calls, Func<double> now, CancellationToken ct)
     {
         await using var c = await Open(cs, CancellationToken.None);
         var period = ConsumerPeriod.TotalSeconds;
         while (true)
         {
+            calls.Add(now());
             await GetChangesAsync(c, into, CancellationToken.None);
             var next = (Math.Floor(now() / period) + 1) * period;
             try { await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, next - now())), ct); } catch (OperationCanceledException) { break; }
