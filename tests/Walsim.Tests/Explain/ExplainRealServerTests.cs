@@ -84,9 +84,10 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
 
             // Nothing but the archiver holds the files written since it started failing: every .ready file below the
             // redo segment is "archiver", and RemoveOldXlogFiles keeps exactly them (XLogArchiveCheckDone).
-            await Exec(c, $"ALTER SYSTEM SET {(policy.KeepKnob == WalKeepKnob.WalKeepSegments ? "wal_keep_segments" : "wal_keep_size")} = 0");
+            var keep = policy.KeepKnob == WalKeepKnob.WalKeepSegments ? "wal_keep_segments" : "wal_keep_size";
+            await Exec(c, $"ALTER SYSTEM SET {keep} = 0");
             await Exec(c, "SELECT pg_reload_conf()");
-            await Task.Delay(1000); // the checkpointer reads the reloaded setting before its next checkpoint
+            await Reloaded(cluster, keep);
             await Exec(c, "SELECT pg_drop_replication_slot('s2')");
             await WriteMb(c, 3);
             await Exec(c, "CHECKPOINT");
@@ -184,6 +185,23 @@ public sealed partial class ExplainRealServerTests(ITestOutputHelper output)
     /// <summary>About <paramref name="mb"/> MB of WAL in committed messages (a commit flushes: the files exist).</summary>
     private static Task WriteMb(NpgsqlConnection c, int mb) =>
         Exec(c, $"SELECT count(pg_logical_emit_message(true, 'walsim', repeat('x', 100000))) FROM generate_series(1, {mb * 10})");
+
+    /// <summary>Until a new backend shows <paramref name="setting"/> at 0: the postmaster has then read the file and
+    /// signalled its children (it does both before it forks the next backend), so the checkpointer reloads at the top of
+    /// its next loop, before it looks at a CHECKPOINT requested after this (<c>CheckpointerMain</c>). A fixed second's
+    /// wait was enough only on an idle machine.</summary>
+    private static async Task Reloaded(ThrowawayCluster cluster, string setting)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until)
+        {
+            await using var fresh = await cluster.ConnectAsync(CancellationToken.None);
+            await using var cmd = new NpgsqlCommand($"SELECT setting FROM pg_settings WHERE name = '{setting}'", fresh);
+            if ((string)(await cmd.ExecuteScalarAsync())! == "0") return;
+            await Task.Delay(100);
+        }
+        Assert.Fail($"{setting} = 0 was not reloaded within 60 s");
+    }
 
     private static async Task ArchiverCaughtUp(NpgsqlConnection c)
     {
