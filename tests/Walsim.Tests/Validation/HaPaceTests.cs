@@ -4,8 +4,8 @@ using Xunit;
 namespace Walsim.Tests.Validation;
 
 /// <summary>
-/// HaPace: an HA run is judged only if it wrote a row every 100 ms (no hole over 1.5 s) and called the consumer every
-/// second (no hole over 2 s, a stop at most 2 s late) from its start to each loop's stop, at least half the rows due;
+/// HaPace: an HA run is judged only if it wrote a row every 100 ms (no hole over 4 s, at least half the rows due) and
+/// called the consumer every second (no hole over 2.5 s, a stop at most 2.5 s late) from its start to each loop's stop;
 /// otherwise it is run again on new servers.
 /// </summary>
 public sealed class HaPaceTests
@@ -39,27 +39,27 @@ public sealed class HaPaceTests
     public void A_hole_in_the_writes_or_the_calls_is_named_with_where_it_began()
     {
         // Rows every 0.1 s but none from 8 s to 14 s.
-        Assert.Equal("no row written for 6.0 s from 8.0 s into the run (at most 1.5 s expected)",
+        Assert.Equal("no row written for 6.0 s from 8.0 s into the run (at most 4.0 s expected)",
             HaPace.Stall([.. Every(0.1, 0.1, 8), .. Every(0.1, 14, 18.4)], 18.5, Every(1, 0.01, 15.01), 16.03, 16));
         // Rows at pace, the consumer's calls of 6 s and 7 s lost.
-        Assert.Equal("no consumer call for 3.0 s from 5.0 s into the run (at most 2.0 s expected)",
+        Assert.Equal("no consumer call for 3.0 s from 5.0 s into the run (at most 2.5 s expected)",
             HaPace.Stall(Every(0.1, 0.1, 18.4), 18.5, [.. Every(1, 0, 5), .. Every(1, 8, 15)], 16.03, 16));
     }
 
     [Fact]
     public void A_hole_before_the_first_or_after_the_last_event_counts()
     {
-        // The consumer's first call came 2.5 s into the run; or its last 2.5 s before its stop.
-        Assert.Equal("no consumer call for 2.5 s from 0.0 s into the run (at most 2.0 s expected)",
-            HaPace.Hole("consumer call", Every(1, 2.5, 15.5), 16, HaPace.CallGapLimit));
-        Assert.Equal("no consumer call for 2.5 s from 13.5 s into the run (at most 2.0 s expected)",
-            HaPace.Hole("consumer call", Every(1, 0.5, 13.5), 16, HaPace.CallGapLimit));
+        // The consumer's first call came 3 s into the run; or its last 3 s before its stop.
+        Assert.Equal("no consumer call for 3.0 s from 0.0 s into the run (at most 2.5 s expected)",
+            HaPace.Hole("consumer call", Every(1, 3, 15), 16, HaPace.CallGapLimit));
+        Assert.Equal("no consumer call for 3.0 s from 13.0 s into the run (at most 2.5 s expected)",
+            HaPace.Hole("consumer call", Every(1, 0, 13), 16, HaPace.CallGapLimit));
     }
 
     [Fact]
     public void A_hole_of_exactly_the_limit_is_still_at_pace()
     {
-        Assert.Null(HaPace.Hole("consumer call", [1, 3, 5], 7, HaPace.CallGapLimit));
-        Assert.NotNull(HaPace.Hole("consumer call", [1, 3, 5.01], 7, HaPace.CallGapLimit));
+        Assert.Null(HaPace.Hole("consumer call", [1, 3.5, 6], 8.5, HaPace.CallGapLimit));
+        Assert.NotNull(HaPace.Hole("consumer call", [1, 3.5, 6.01], 8.5, HaPace.CallGapLimit));
     }
 }
