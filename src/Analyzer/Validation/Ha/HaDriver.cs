@@ -114,7 +114,7 @@ public static partial class HaDriver
                 : $"{cluster.Mechanism}: no copy of slot {Slot} appeared on b within {Patience.TotalSeconds:0} s; {cluster.Diagnostics()}");
         // The move just seen was a cycle of the mechanism, and its next cycles keep that phase (every loop_wait or
         // worker_nap_time); the consumer calls at the run's whole seconds. Started at once, the run had its cycles
-        // within a poll of its calls (pg_failover_slots' last moves at 14.95-15.06 s), where the poll's ±50 ms and the
+        // within a poll of its calls (pg_failover_slots' last moves at 14.86-15.06 s), where the poll's ±50 ms and the
         // cycle's own query decide whether a call came before it: one call of WAL apart from the model in two of ten
         // cases. Starting the clock CyclePhase later puts the cycles half a second before a call.
         await Task.Delay(CyclePhase, ct);
