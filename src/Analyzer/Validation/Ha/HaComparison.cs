@@ -14,7 +14,7 @@ public sealed record HaField(string Field, long Model, long Server, long Toleran
 /// <summary>An HA case: what the servers did and what the model predicts for the same topology and timings.</summary>
 public sealed record HaCase(HaObservation Observed, string ModelScenario, SlotFailover? Model, IReadOnlyList<HaField> Fields)
 {
-    public string Name => $"{HaComparison.Name(Observed.Mechanism)} {Observed.Event.ToString().ToLowerInvariant()}";
+    public string Name => HaComparison.CaseName(Observed.Mechanism, Observed.Event);
     public bool Agrees => Fields.All(f => f.Agrees);
 }
 
@@ -37,6 +37,9 @@ public static class HaComparison
     private static readonly TimeSpan RunningXactsInterval = TimeSpan.FromSeconds(15); // LOG_SNAPSHOT_INTERVAL_MS
 
     public static string Name(HaMechanism m) => m == HaMechanism.Patroni ? "patroni" : "pg-failover-slots";
+
+    /// <summary>A case's name in reports and file names: "patroni switchover", "pg-failover-slots crash".</summary>
+    public static string CaseName(HaMechanism m, HaEvent ev) => $"{Name(m)} {ev.ToString().ToLowerInvariant()}";
 
     /// <summary>The topology scenario that mirrors <paramref name="o"/>, as YAML (written next to the results).</summary>
     public static string ScenarioYaml(HaObservation o)
@@ -155,7 +158,7 @@ public static class HaComparison
     public static HaCase Compare(HaObservation o)
     {
         var yaml = ScenarioYaml(o);
-        var scenario = ScenarioLoader.Parse(yaml, $"ha-{Name(o.Mechanism)}-{o.Event.ToString().ToLowerInvariant()}.yaml");
+        var scenario = ScenarioLoader.Parse(yaml, $"ha-{CaseName(o.Mechanism, o.Event).Replace(' ', '-')}.yaml");
         var result = Simulation.Run(scenario, scenario.Versions[0]);
         var m = result.Failovers.FirstOrDefault()?.Slots.FirstOrDefault(s => s.Slot == IHaCluster.SlotName);
         var tol = CommonTolerance(o);

@@ -30,7 +30,7 @@ public static class HaValidation
     /// </summary>
     public static async Task<HaCase> RunCaseAsync(HaMechanism m, HaEvent ev, bool keep, Action<string> log, CancellationToken ct)
     {
-        var name = $"{HaComparison.Name(m)} {ev.ToString().ToLowerInvariant()}";
+        var name = HaComparison.CaseName(m, ev);
         var stalls = new List<string>();
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
