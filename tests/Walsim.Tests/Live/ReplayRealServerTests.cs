@@ -43,7 +43,9 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
         var file = Path.Combine(_dir, $"pg{major}.csv");
         using var stop = new CancellationTokenSource();
         using var enough = new CancellationTokenSource(Limit);
-        var load = WriteAsync(cluster, caps, enough, stop.Token);
+        // The load waits for the sampler's first sample: its CHECKPOINTs must fall inside the samples (a loaded CI run
+        // opened the sampler's connection late and its samples saw 5 of the 8).
+        var load = WriteAsync(cluster, caps, () => FirstSampleWritten(file), enough, stop.Token);
         var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
         using (var writer = SampleFileWriter.Open(file, append: false))
         await using (var source = new NpgsqlSampleSource(connection))
@@ -71,9 +73,11 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
     /// <summary>A steady 1 MB/s: 100 kB every 100 ms; rep1's consumer keeps up (advanced to the write position each
     /// time), cdc's never comes; a CHECKPOINT every second between the WAL-requested ones. Once eight CHECKPOINTs are
     /// done and (with a cap) the server shows cdc lost, two more samples are let through and sampling ends.</summary>
-    private static async Task WriteAsync(ThrowawayCluster cluster, bool caps, CancellationTokenSource enough, CancellationToken ct)
+    private static async Task WriteAsync(ThrowawayCluster cluster, bool caps, Func<bool> sampling, CancellationTokenSource enough, CancellationToken ct)
     {
         await using var c = await cluster.ConnectAsync(CancellationToken.None);
+        while (!sampling() && !ct.IsCancellationRequested && !enough.IsCancellationRequested)
+            try { await Task.Delay(50, enough.Token); } catch (OperationCanceledException) { }
         var checkpoints = 0;
         for (var i = 0; !ct.IsCancellationRequested; i++)
         {
@@ -88,6 +92,17 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
             }
             try { await Task.Delay(100, ct); } catch (OperationCanceledException) { }
         }
+    }
+
+    /// <summary>Whether the sample file holds a sample (a row after its header; each sample is flushed as written).</summary>
+    private static bool FirstSampleWritten(string file)
+    {
+        try
+        {
+            using var r = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            return r.ReadLine() is not null && r.ReadLine() is { Length: > 0 };
+        }
+        catch (IOException) { return false; }
     }
 
     private static async Task<bool> CdcLost(NpgsqlConnection c)

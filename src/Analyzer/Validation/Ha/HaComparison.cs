@@ -109,7 +109,7 @@ public static class HaComparison
     /// <summary>
     /// The model's first slot-sync cycle (from the standby's start, which is the model's time 0) that puts its cycles —
     /// every interval from there — on the run's: the last time b's copy moved before its promotion (<c>CopySyncedAt</c>),
-    /// shifted by the warm-up, modulo the interval. Null when the run saw no move: the model keeps its own phase (the
+    /// shifted by the warm-up, modulo the interval. Null when the run saw no timed last move: the model keeps its own phase (the
     /// worker at once, Patroni's replica half a loop in, reading what the leader published half a loop before).
     /// Patroni 3.0.2's replica loop is not of its own phase: it watches the leader key in etcd (<c>Etcd.watch</c>)
     /// and runs 10 ms after the leader's loop refreshed it, so the model's replica reads the leader's position of the
