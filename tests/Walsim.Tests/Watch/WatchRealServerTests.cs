@@ -89,7 +89,20 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         // The consumer keeps up for 20 s, then stops.
         var consumerStopped = await ConsumeAsync(cluster, TimeSpan.FromSeconds(20));
         var missedAtStop = await RuleEvaluationsMissedAsync(PrometheusPort);
-        var lostAt = await WaitForLossAsync(cluster, TimeSpan.FromSeconds(150));
+        if (await WaitForLossAsync(cluster, TimeSpan.FromSeconds(150)) is not { } lostAt)
+        {
+            // The invalidation is the server's, not walsim's: without it there is no alert lead to judge. At pace it
+            // comes 86-87 s after the consumer's stop; a clean-clone run saw none in 150 s in an attempt after a
+            // disturbed one (not diagnosed). Reported and run again like a stall, so a fixture that never loses the
+            // slot still fails after the attempts.
+            await stopLoad.CancelAsync();
+            await load;
+            await stopWatching.CancelAsync();
+            await Task.WhenAll(healthyRun, wrongRun);
+            await alertPoll;
+            await forecastPoll;
+            return "the server had not invalidated cdc 150 s after the consumer stopped (86-87 s in runs at pace)";
+        }
         var missed = await RuleEvaluationsMissedAsync(PrometheusPort) - missedAtStop;
         await Task.Delay(TimeSpan.FromSeconds(3));
         await stopLoad.CancelAsync();
@@ -304,7 +317,8 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         return DateTimeOffset.UtcNow;
     }
 
-    private static async Task<DateTimeOffset> WaitForLossAsync(ThrowawayCluster cluster, TimeSpan limit)
+    /// <summary>When the server showed cdc lost, or null if it did not within <paramref name="limit"/>.</summary>
+    private static async Task<DateTimeOffset?> WaitForLossAsync(ThrowawayCluster cluster, TimeSpan limit)
     {
         await using var c = await cluster.ConnectAsync(CancellationToken.None);
         var clock = Stopwatch.StartNew();
@@ -314,7 +328,7 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
             if (await cmd.ExecuteScalarAsync() is "lost") return DateTimeOffset.UtcNow;
             await Task.Delay(250);
         }
-        throw new TimeoutException($"the slot was not lost within {limit.TotalSeconds} s");
+        return null;
     }
 
 
