@@ -62,6 +62,18 @@ public class HaComparisonTests
     }
 
     [Fact]
+    public void A_record_estimated_just_after_the_stop_is_near_it_since_its_time_comes_from_bytes_at_the_average_rate()
+    {
+        // A first record 222422 bytes (16.84 s of writes) before the last insert came at 1.66 s, the next at 16.66 s
+        // by the estimate: 0.66 s after the stop at 16.0 s, inside the 2 s slack. A test run had exactly that, 0.7 s
+        // late: the stop's own call took the record (1240 bytes before S) and the copy held 31208 bytes, the model
+        // 194850 from the first record; the 15 s term is what tells those two records apart.
+        var c = HaComparison.Compare(Observed(Lsn.Parse("0/867598") - new ByteCount(222_422)));
+        Assert.True(HaComparison.RecordNearTheStop(c.Observed));
+        Assert.Equal(79_248 + 198_120, Held(c).Tolerance);
+    }
+
+    [Fact]
     public void Without_the_servers_record_the_model_keeps_its_own_clock_and_the_15_s_term()
     {
         // What the model did before it was given the server's record: a warm-up of exactly four ticks puts one on the
