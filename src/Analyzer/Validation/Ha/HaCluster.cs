@@ -61,9 +61,35 @@ public static class HaEnvironment
         return missing.Count == 0 ? null : "not installed: " + string.Join("; ", missing);
     }
 
-    /// <summary>The base of the harness's loopback ports (etcd client and peer, Patroni REST, PostgreSQL): <c>$WALSIM_HA_PORT</c>, default 55600.</summary>
+    /// <summary>
+    /// The default base port: below Linux's ephemeral range (<c>net.ipv4.ip_local_port_range</c>, 32768-60999 unless
+    /// changed), from which the kernel takes the local port of every outgoing connection. A fixed port inside it can be
+    /// held by any client's connection for as long as that lives (a CI run found Patroni's REST port, then 55610, taken
+    /// for the whole 15 s of patience while other tests' connections were open).
+    /// </summary>
+    public const int DefaultBasePort = 25600;
+
+    /// <summary>How many ports above the base the harness uses.</summary>
+    public const int PortSpan = 21;
+
+    /// <summary>The base of the harness's loopback ports (etcd client and peer, Patroni REST, PostgreSQL): <c>$WALSIM_HA_PORT</c>, default <see cref="DefaultBasePort"/>.</summary>
     public static int BasePort =>
-        int.TryParse(Environment.GetEnvironmentVariable("WALSIM_HA_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 55600;
+        int.TryParse(Environment.GetEnvironmentVariable("WALSIM_HA_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : DefaultBasePort;
+
+    /// <summary>This machine's ephemeral port range, or null where it cannot be read (not Linux).</summary>
+    public static (int Low, int High)? EphemeralPorts()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length == 2
+                && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var low)
+                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var high)
+                ? (low, high) : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
 
     /// <summary>
     /// Refuses to start on loopback ports something else still listens on after <paramref name="patience"/> (the
@@ -79,8 +105,15 @@ public static class HaEnvironment
             var busy = ports.Select(p => (Port: p, Error: ListenError(p))).FirstOrDefault(x => x.Error is not null);
             if (busy.Error is null) return;
             if (waited.Elapsed >= patience)
+            {
+                // Inside the ephemeral range the holder may be no service at all but an outgoing connection's local end.
+                var range = EphemeralPorts();
+                var ephemeral = range is { } r && busy.Port >= r.Low && busy.Port <= r.High
+                    ? string.Create(CultureInfo.InvariantCulture, $"; it lies in this machine's ephemeral range ({range.Value.Low}-{range.Value.High}, net.ipv4.ip_local_port_range), where any outgoing connection may hold it: choose a base outside that range")
+                    : "";
                 throw new ValidationEnvironmentException(string.Create(CultureInfo.InvariantCulture,
-                    $"port {busy.Port} on 127.0.0.1 is in use ({busy.Error}): another HA run (validate --ha, HaRealServerTests) or another service; set WALSIM_HA_PORT to a free base port (the harness uses it and the next 21)"));
+                    $"port {busy.Port} on 127.0.0.1 is in use ({busy.Error}): another HA run (validate --ha, HaRealServerTests) or another service; set WALSIM_HA_PORT to a free base port (the harness uses it and the next {PortSpan}){ephemeral}"));
+            }
             await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
         }
     }
