@@ -24,6 +24,7 @@ public sealed class HaServerFactAttribute : FactAttribute
 /// the copy lag and the rows received twice, with the model's cycles at the run's phase, within one consumer period
 /// and a second (HaComparison.CopyTolerance).
 /// </summary>
+[Collection(RunAloneCollection.Name)]
 public class HaRealServerTests(ITestOutputHelper output)
 {
     private async Task AgreesOn(HaMechanism m, HaEvent ev)

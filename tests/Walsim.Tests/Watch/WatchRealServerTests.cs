@@ -28,6 +28,7 @@ namespace Walsim.Tests.Watch;
 /// server restart during the watch loses no sample (the --append file's numbers run on, one gap marked). A watch the
 /// machine stalled is reported and run again, not judged (<see cref="Disturbance"/>).
 /// </summary>
+[Collection(RunAloneCollection.Name)]
 public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
 {
     private const int BytesPerSecond = 192 * 1024;
