@@ -107,9 +107,8 @@ public static class HaEnvironment
             if (waited.Elapsed >= patience)
             {
                 // Inside the ephemeral range the holder may be no service at all but an outgoing connection's local end.
-                var range = EphemeralPorts();
-                var ephemeral = range is { } r && busy.Port >= r.Low && busy.Port <= r.High
-                    ? string.Create(CultureInfo.InvariantCulture, $"; it lies in this machine's ephemeral range ({range.Value.Low}-{range.Value.High}, net.ipv4.ip_local_port_range), where any outgoing connection may hold it: choose a base outside that range")
+                var ephemeral = EphemeralPorts() is { } r && busy.Port >= r.Low && busy.Port <= r.High
+                    ? string.Create(CultureInfo.InvariantCulture, $"; it lies in this machine's ephemeral range ({r.Low}-{r.High}, net.ipv4.ip_local_port_range), where any outgoing connection may hold it: choose a base outside that range")
                     : "";
                 throw new ValidationEnvironmentException(string.Create(CultureInfo.InvariantCulture,
                     $"port {busy.Port} on 127.0.0.1 is in use ({busy.Error}): another HA run (validate --ha, HaRealServerTests) or another service; set WALSIM_HA_PORT to a free base port (the harness uses it and the next {PortSpan}){ephemeral}"));
