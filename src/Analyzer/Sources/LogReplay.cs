@@ -58,7 +58,8 @@ public static class LogReplay
 {
     /// <param name="path">The log.</param>
     /// <param name="version">The version, when the log has no "starting PostgreSQL" line.</param>
-    /// <param name="segmentSize">wal_segment_size (the log does not say it); null: not given, PostgreSQL's default assumed.</param>
+    /// <param name="segmentSize">wal_segment_size (the log does not say it); null: not given — inferred from a 16+ log's
+    /// checkpoints where they show it (<see cref="SegmentSizeInference"/>), else PostgreSQL's default assumed.</param>
     /// <param name="settings">Settings in force at the start of the log (postgresql.conf values); reloads in the log
     /// are applied on top.</param>
     /// <param name="format">The log's format as its content shows it; null = judged by <see cref="CheckpointLog"/>.</param>
@@ -73,6 +74,9 @@ public static class LogReplay
             && PgVersion.TryParseReported(text, out var parsed))
             reported = parsed;
         ModelledVersion? v = reported is { } r ? SupportedVersions.Model(r) : null;
+        // Not given: a 16+ log's redo pointers and retired-file counts may tell it (SegmentSizeInference).
+        var inferredSize = segmentSize is null ? SegmentSizeInference.Infer(Events().OfType<LogCheckpoint>()) : null;
+        segmentSize ??= inferredSize?.Size;
         ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known.Model), segmentSize ?? WalSegmentSize.Default, settings) : null;
         // What nobody gave: PostgreSQL's defaults stand in, and a count they do not allow is not held against the model.
         var assumed = CheckpointLogAnalysis.UnloggedSettings
@@ -80,6 +84,7 @@ public static class LogReplay
 
         int checkpoints = 0, restartpoints = 0, restarts = 0, inferred = 0, invalidations = 0;
         var notes = new List<string>();
+        if (inferredSize is not null) notes.Add(inferredSize.Describe());
         var losses = new List<SlotLost>();
         var removedErrors = new List<WalSegmentRemoved>();
         long added = 0, removed = 0, recycled = 0, writtenKb = 0;

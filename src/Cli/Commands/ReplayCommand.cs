@@ -19,7 +19,7 @@ internal static class ReplayCommand
         var csv = OutFile("--csv", "Also write every decision compared (predicted, observed, inputs) to this CSV file.");
         var checkpoints = new Option<bool>("--checkpoints") { Description = "List every checkpoint, not only those where the model and the server disagree." };
         var pg = Version("--pg", "Server logs and --prometheus without the version (pgwatch without settings_num): the PostgreSQL version, when the log has no \"starting PostgreSQL\" line.");
-        var segment = new Option<string>("--wal-segment-size") { Description = "Server logs and --prometheus without it (pgwatch without settings_num): wal_segment_size (a log does not say it). [default: 16MB]", HelpName = "size" };
+        var segment = new Option<string>("--wal-segment-size") { Description = "Server logs and --prometheus without it (pgwatch without settings_num): wal_segment_size (a log does not say it; a 16+ log's redo pointers may show it). [default: what a 16+ log shows, else 16MB]", HelpName = "size" };
         var set = new Option<string[]>("--set")
         {
             Description = "Server logs only: a setting in force when the log starts (name=value, repeatable), e.g. min_wal_size=1GB.",

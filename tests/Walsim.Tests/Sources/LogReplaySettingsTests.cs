@@ -8,31 +8,48 @@ namespace Walsim.Tests.Sources;
 /// <summary>
 /// A server log does not say wal_segment_size, and says min_wal_size and max_wal_size only when a reload changes them,
 /// yet XLOGfileslop's limit on how many files a checkpoint may recycle is min_wal_size and max_wal_size in segments.
-/// A real PostgreSQL 17.10 (scenarios/histories/batch-pg17: 1MB segments, min_wal_size 16MB, max_wal_size 32MB, 3-26
-/// MB batches) recycled up to 29 files at a checkpoint. Replayed with PostgreSQL's defaults in their place (16MB
-/// segments, 80MB, 1GB), XLOGfileslop allows 5 (segno(redo) + 80MB/16MB − 1 = 4 segments above the redo's, so 5
-/// names from the checkpoint's segment on): a count only the defaults forbid is not the model's disagreement with
-/// the server, and the replay says which settings it assumed.
+/// A real PostgreSQL 13.23 (scenarios/histories/batch-forgotten-pg13: 1MB segments, min_wal_size 16MB, max_wal_size
+/// 32MB, 3-26 MB batches) recycled up to 31 files at a checkpoint. Replayed with PostgreSQL's defaults in their place
+/// (16MB segments, 80MB, 1GB), XLOGfileslop allows 5 (before 16 the log has no redo pointer, so the limit is the
+/// span a distance estimate allows, clamped to min_wal_size in segments: 80MB/16MB = 5 names): a count only the
+/// defaults forbid is not the model's disagreement with the server, and the replay says which settings it assumed.
+/// From 16 the log's redo pointers show the segment size (SegmentSizeInference), and only min/max_wal_size are assumed.
 /// </summary>
 public sealed class LogReplaySettingsTests
 {
     private static readonly string Log = Path.Combine(RepoPaths.Root, "scenarios", "histories", "batch-pg17", "server.log.gz");
+    private static readonly string Log13 = Path.Combine(RepoPaths.Root, "scenarios", "histories", "batch-forgotten-pg13", "server.log.gz");
 
     [Fact]
     public void Recycling_that_only_the_default_settings_forbid_is_not_judged_and_the_assumed_settings_are_named()
     {
-        var r = LogReplay.Run(Log, null, null, new Dictionary<string, string>());
+        var r = LogReplay.Run(Log13, null, null, new Dictionary<string, string>());
 
         Assert.Empty(r.Disagreements);
         Assert.True(r.Agrees);
         Assert.Equal(["wal_segment_size 16MB", "min_wal_size 80MB", "max_wal_size 1GB"], r.AssumedSettings);
-        Assert.Equal(26, r.Unjudged.Count);
-        Assert.Equal(29, r.RecyclingChecked);
-        Assert.EndsWith("server.log.gz:22: 0 added, 13 recycled; at most 1 added and 5 recycled (redo)", r.Unjudged[0]);
+        Assert.Equal(9, r.Unjudged.Count);
+        Assert.Equal(43, r.RecyclingChecked);
+        Assert.EndsWith("server.log.gz:58: 0 added, 31 recycled; at most 1 added and 5 recycled (span)", r.Unjudged[0]);
         var text = new StringWriter();
         LogReplay.Write(text, r);
         Assert.Contains("settings assumed (PostgreSQL's defaults: a log does not say them; give the server's with --wal-segment-size and --set NAME=VALUE): wal_segment_size 16MB, min_wal_size 80MB, max_wal_size 1GB", text.ToString());
-        Assert.Contains("not judged: 26 checkpoint(s)", text.ToString());
+        Assert.Contains("not judged: 9 checkpoint(s)", text.ToString());
+    }
+
+    [Fact]
+    public void A_17_log_shows_its_1MB_segments_so_only_min_and_max_wal_size_are_assumed_and_every_checkpoint_is_judged()
+    {
+        // The same batches on 17.10: at 6 of the 32 checkpoints that retired files (the others held by the slots) the
+        // count is the segments between two redo pointers at 1MB; at 1MB, min_wal_size 80MB lets XLOGfileslop recycle
+        // into about 80 names, and every checkpoint is judged against the counts the server logged.
+        var r = LogReplay.Run(Log, null, null, new Dictionary<string, string>());
+
+        Assert.Equal(["min_wal_size 80MB", "max_wal_size 1GB"], r.AssumedSettings);
+        Assert.Contains(r.Notes, n => n.StartsWith("wal_segment_size 1MB inferred: at 6 of 32 checkpoints", StringComparison.Ordinal));
+        Assert.Empty(r.Unjudged);
+        Assert.Equal((55, 55), (r.RecyclingChecked, r.RecyclingAgree));
+        Assert.True(r.Agrees);
     }
 
     [Fact]
