@@ -45,7 +45,7 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
         using var enough = new CancellationTokenSource(Limit);
         // The load waits for the sampler's first sample: its CHECKPOINTs must fall inside the samples (a loaded CI run
         // opened the sampler's connection late and its samples saw 5 of the 8).
-        var load = WriteAsync(cluster, caps, () => FirstSampleWritten(file), enough, stop.Token);
+        var load = WriteAsync(cluster, caps, () => RowsWritten(file), enough, stop.Token);
         var connection = LiveConnection.Create(cluster.ConnectionString, _ => null);
         using (var writer = SampleFileWriter.Open(file, append: false))
         await using (var source = new NpgsqlSampleSource(connection))
@@ -72,11 +72,13 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
 
     /// <summary>A steady 1 MB/s: 100 kB every 100 ms; rep1's consumer keeps up (advanced to the write position each
     /// time), cdc's never comes; a CHECKPOINT every second between the WAL-requested ones. Once eight CHECKPOINTs are
-    /// done and (with a cap) the server shows cdc lost, two more samples are let through and sampling ends.</summary>
-    private static async Task WriteAsync(ThrowawayCluster cluster, bool caps, Func<bool> sampling, CancellationTokenSource enough, CancellationToken ct)
+    /// done and (with a cap) the server shows cdc lost, sampling ends when three more samples are written (the first may
+    /// have begun before the loss): a fixed half second after the loss let a loaded CI run's sampler write none, and
+    /// its samples never saw cdc lost.</summary>
+    private static async Task WriteAsync(ThrowawayCluster cluster, bool caps, Func<int> rowsWritten, CancellationTokenSource enough, CancellationToken ct)
     {
         await using var c = await cluster.ConnectAsync(CancellationToken.None);
-        while (!sampling() && !ct.IsCancellationRequested && !enough.IsCancellationRequested)
+        while (rowsWritten() == 0 && !ct.IsCancellationRequested && !enough.IsCancellationRequested)
             try { await Task.Delay(50, enough.Token); } catch (OperationCanceledException) { }
         var checkpoints = 0;
         for (var i = 0; !ct.IsCancellationRequested; i++)
@@ -88,21 +90,29 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
                 await Exec(c, "CHECKPOINT");
                 checkpoints++;
                 if (checkpoints >= 8 && !enough.IsCancellationRequested && (!caps || await CdcLost(c)))
-                    enough.CancelAfter(TimeSpan.FromMilliseconds(500));
+                {
+                    // A sample is a row per slot (rep1, cdc): three more samples are six more rows.
+                    var seen = rowsWritten();
+                    while (rowsWritten() < seen + 6 && !enough.IsCancellationRequested)
+                        try { await Task.Delay(50, enough.Token); } catch (OperationCanceledException) { }
+                    await enough.CancelAsync();
+                }
             }
             try { await Task.Delay(100, ct); } catch (OperationCanceledException) { }
         }
     }
 
-    /// <summary>Whether the sample file holds a sample (a row after its header; each sample is flushed as written).</summary>
-    private static bool FirstSampleWritten(string file)
+    /// <summary>The whole rows the sample file holds after its header (each sample is flushed as written).</summary>
+    private static int RowsWritten(string file)
     {
         try
         {
             using var r = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
-            return r.ReadLine() is not null && r.ReadLine() is { Length: > 0 };
+            var text = r.ReadToEnd();
+            var lines = text.Count(ch => ch == '\n');
+            return Math.Max(0, lines - 1);
         }
-        catch (IOException) { return false; }
+        catch (IOException) { return 0; }
     }
 
     private static async Task<bool> CdcLost(NpgsqlConnection c)
@@ -126,7 +136,7 @@ public sealed class ReplayRealServerTests(ITestOutputHelper output) : IDisposabl
         var rep1 = r.Slots.Single(s => s.Name == "rep1");
         if (caps)
         {
-            Assert.NotNull(cdc.FirstLost);
+            Assert.True(cdc.FirstLost is not null, "the samples never showed cdc lost\n" + report);
             Assert.Contains(r.CheckpointLines, l => l.Invalidated == "cdc");
             Assert.Null(rep1.FirstLost);
             Assert.Contains(r.Fields, f => f.Field == "safe_wal_size" && f.Decisions > 20);
