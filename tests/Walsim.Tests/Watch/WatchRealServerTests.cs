@@ -143,7 +143,8 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         if (Disturbance(watchFrom, consumerStopped, lostAt, beforeRestart, moves, forecasts, scrapes, missed, alerts.Answered) is { } disturbed) return disturbed;
 
         Assert.True(walsimFired is { } fired && fired > consumerStopped && fired < lostAt,
-            $"WalsimSlotLostSoon first fired at {walsimFired:HH:mm:ss.f}; the consumer stopped at {consumerStopped:HH:mm:ss.f}, the slot was lost at {lostAt:HH:mm:ss.f}");
+            $"WalsimSlotLostSoon first fired at {walsimFired:HH:mm:ss.f}; the consumer stopped at {consumerStopped:HH:mm:ss.f}, the slot was lost at {lostAt:HH:mm:ss.f}; "
+            + $"forecasts before it: {forecasts.Describe(walsimFired ?? lostAt)}");
         Assert.Equal(0, snapshot.Disagreements);
         Assert.Null(alerts.FirstFiring("WalsimModelDisagrees"));
         Assert.True(snapshot.CheckpointsJudged >= 3, $"only {snapshot.CheckpointsJudged} checkpoints judged");
@@ -423,6 +424,13 @@ public sealed class WatchRealServerTests(ITestOutputHelper output) : IDisposable
         /// may fail: a watch's first two samples are too few to fit).</summary>
         public List<DateTimeOffset> FailedAfterFirst(DateTimeOffset to) =>
             _made.Count == 0 ? [] : _failed.Where(f => f.Seen > _made[0].Seen && f.Seen <= to).Select(f => f.Seen).ToList();
+
+        /// <summary>Each forecast seen before <paramref name="until"/>: the sample it started from and what it said of cdc
+        /// (an alert that fired early names the forecast that made it).</summary>
+        public string Describe(DateTimeOffset until) => string.Join("; ", _made.Where(m => m.Seen <= until).Select(m =>
+            m.Forecast.Result.Slots.FirstOrDefault(x => x.Name == "cdc") is not { } cdc ? $"as of {m.Forecast.AsOf:HH:mm:ss.f} no cdc"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"as of {m.Forecast.AsOf:HH:mm:ss.f} (seen {m.Seen:HH:mm:ss.f}): cdc {cdc.Consumer}, lost in {cdc.Lost.Runs - cdc.Lost.Never}/{cdc.Lost.Runs} runs, p10 {cdc.Lost.Quantile(0.1)?.TotalSeconds:0.0} s")));
 
         /// <summary>How many, how long they took, and the first that called the consumer stalled.</summary>
         public string Summary(DateTimeOffset consumerStopped)
