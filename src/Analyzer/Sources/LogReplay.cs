@@ -74,17 +74,11 @@ public static class LogReplay
             && PgVersion.TryParseReported(text, out var parsed))
             reported = parsed;
         ModelledVersion? v = reported is { } r ? SupportedVersions.Model(r) : null;
-        // Not given: a 16+ log's redo pointers and retired-file counts may tell it (SegmentSizeInference).
-        var inferredSize = segmentSize is null ? SegmentSizeInference.Infer(Events().OfType<LogCheckpoint>()) : null;
-        segmentSize ??= inferredSize?.Size;
-        ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known.Model), segmentSize ?? WalSegmentSize.Default, settings) : null;
-        // What nobody gave: PostgreSQL's defaults stand in, and a count they do not allow is not held against the model.
-        var assumed = CheckpointLogAnalysis.UnloggedSettings
-            .Where(name => name == "wal_segment_size" ? segmentSize is null : !settings.ContainsKey(name)).ToList();
+        // Not given: a 16+ log's redo pointers and retired-file counts may tell it, read in the pass below.
+        var sizes = segmentSize is null ? new SegmentSizeInference() : null;
 
         int checkpoints = 0, restartpoints = 0, restarts = 0, inferred = 0, invalidations = 0;
         var notes = new List<string>();
-        if (inferredSize is not null) notes.Add(inferredSize.Describe());
         var losses = new List<SlotLost>();
         var removedErrors = new List<WalSegmentRemoved>();
         long added = 0, removed = 0, recycled = 0, writtenKb = 0;
@@ -113,9 +107,19 @@ public static class LogReplay
                     invalidations += c.Invalidations.Count;
                     if (prev is not null && !c.AfterServerStart && c.Start > prev.Start) { writtenKb += c.Stats.DistanceKb; covered += c.Start - prev.Start; }
                     prev = c;
+                    sizes?.Add(c);
                     break;
             }
         }
+        if (sizes?.Result() is { } inferredSize)
+        {
+            segmentSize = inferredSize.Size;
+            notes.Insert(0, inferredSize.Describe());
+        }
+        ServerSettings? server = v is { } known ? ServerSettings.Create(RetentionPolicy.For(known.Model), segmentSize ?? WalSegmentSize.Default, settings) : null;
+        // What nobody gave: PostgreSQL's defaults stand in, and a count they do not allow is not held against the model.
+        var assumed = CheckpointLogAnalysis.UnloggedSettings
+            .Where(name => name == "wal_segment_size" ? segmentSize is null : !settings.ContainsKey(name)).ToList();
         if (checkpoints + restartpoints == 0 && losses.Count + removedErrors.Count == 0)
             throw new LogFileException(path, 0, 0, "", "no \"checkpoint complete\" lines: is log_checkpoints on, and lc_messages English (C)?");
         var timeout = server is { } st ? TimeSpan.FromTicks(st.CheckpointTimeout.Microseconds * 10) : TimeSpan.FromMinutes(5);

@@ -21,7 +21,7 @@ public sealed record SegmentSizeEvidence(WalSegmentSize Size, int Fits, int Cons
 /// the server's size, a count the other sizes (powers of two) give only by chance. A checkpoint that retired nothing is
 /// no evidence (a slot may have held everything); one that a slot held in part fits no size.
 /// </summary>
-public static class SegmentSizeInference
+public sealed class SegmentSizeInference
 {
     /// <summary>Checkpoints that must fit the size, and how many times more than any other size.</summary>
     public const int MinFits = 3, Margin = 2;
@@ -29,30 +29,41 @@ public static class SegmentSizeInference
     private static readonly WalSegmentSize[] Candidates =
         [.. Enumerable.Range(0, 11).Select(k => new WalSegmentSize(ByteCount.MiB << k))];
 
-    /// <summary>The size the checkpoints support, or null when they support none clearly (no redo pointers before 16,
-    /// too few checkpoints that retired files, or slots holding WAL at most of them).</summary>
+    private readonly int[] _fits = new int[Candidates.Length];
+    private int _considered;
+    private LogCheckpoint? _prev;
+
+    /// <summary>The size <paramref name="checkpoints"/> support (in log order), or null.</summary>
     public static SegmentSizeEvidence? Infer(IEnumerable<LogCheckpoint> checkpoints)
     {
-        var fits = new int[Candidates.Length];
-        var considered = 0;
-        LogCheckpoint? prev = null;
-        foreach (var c in checkpoints)
-        {
-            var last = prev;
-            prev = c;
-            if (last?.RedoLsn is not { } a || c.RedoLsn is not { } b || last.IsRestartpoint != c.IsRestartpoint
-                || !CheckpointLogAnalysis.DistanceMatchesRedo(last, c))
-                continue;
-            var retired = (ulong)(c.Stats.Removed + c.Stats.Recycled);
-            if (retired == 0) continue;
-            considered++;
-            for (var i = 0; i < Candidates.Length; i++)
-                if (Candidates[i].SegmentOf(b).Value - Candidates[i].SegmentOf(a).Value == retired) fits[i]++;
-        }
-        var best = Array.IndexOf(fits, fits.Max());
-        var runnerUp = fits.Where((_, i) => i != best).Max();
-        return fits[best] >= MinFits && fits[best] > Margin * runnerUp
-            ? new SegmentSizeEvidence(Candidates[best], fits[best], considered, runnerUp)
+        var inference = new SegmentSizeInference();
+        foreach (var c in checkpoints) inference.Add(c);
+        return inference.Result();
+    }
+
+    /// <summary>The next checkpoint or restartpoint of the log, as it is read (a replay feeds it from its own pass).</summary>
+    public void Add(LogCheckpoint c)
+    {
+        var last = _prev;
+        _prev = c;
+        if (last?.RedoLsn is not { } a || c.RedoLsn is not { } b || last.IsRestartpoint != c.IsRestartpoint
+            || !CheckpointLogAnalysis.DistanceMatchesRedo(last, c))
+            return;
+        var retired = (ulong)(c.Stats.Removed + c.Stats.Recycled);
+        if (retired == 0) return;
+        _considered++;
+        for (var i = 0; i < Candidates.Length; i++)
+            if (Candidates[i].SegmentOf(b).Value - Candidates[i].SegmentOf(a).Value == retired) _fits[i]++;
+    }
+
+    /// <summary>The size the checkpoints so far support, or null when they support none clearly (no redo pointers
+    /// before 16, too few checkpoints that retired files, or slots holding WAL at most of them).</summary>
+    public SegmentSizeEvidence? Result()
+    {
+        var best = Array.IndexOf(_fits, _fits.Max());
+        var runnerUp = _fits.Where((_, i) => i != best).Max();
+        return _fits[best] >= MinFits && _fits[best] > Margin * runnerUp
+            ? new SegmentSizeEvidence(Candidates[best], _fits[best], _considered, runnerUp)
             : null;
     }
 }
